@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { z } from 'zod';
+import { type Helpdesk, HelpdeskError, type Turn } from '../../core/index.js';
+
+const WIDGET_DIR = new URL('./widget/', import.meta.url);
+const MAX_PAGE = 200;
+
+/** What the widget and API clients see of a turn. */
+export function toTurnView(turn: Turn) {
+  return {
+    seq: turn.seq,
+    role: turn.role,
+    kind: turn.kind,
+    text: turn.text,
+    language: turn.language,
+    createdAt: turn.createdAt.toISOString(),
+    ...(turn.data.author ? { author: turn.data.author } : {}),
+    citations: turn.data.citations ?? [],
+    actions: turn.data.actions ?? [],
+    ...(turn.escalation ? { escalation: { reason: turn.escalation.reason, priority: turn.escalation.priority } } : {}),
+  };
+}
+
+const language = z.enum(['zh', 'en'], { error: 'language must be "zh" or "en"' });
+const createBody = z.object({ language: language.optional() }).strict();
+const messageBody = z
+  .object({
+    text: z.string({ error: 'text must be a string' }).optional(),
+    action: z.enum(['solved', 'human'], { error: 'action must be "solved" or "human"' }).optional(),
+    language: language.optional(),
+  })
+  .strict()
+  .refine((b) => b.text !== undefined || b.action !== undefined || b.language !== undefined, {
+    message: 'send "text", "action" or "language"',
+  })
+  .refine((b) => b.text === undefined || b.text.trim().length > 0, { message: 'text must not be empty' });
+const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
+
+class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 413 | 415,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('application/json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
+  }
+  const raw = await c.req.text();
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'The body is not valid JSON.');
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const message = result.error.issues
+      .map((i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message))
+      .join('; ');
+    throw new HttpError(400, 'invalid_request', message);
+  }
+  return result.data;
+}
+
+function bearer(c: Context): string | undefined {
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+const STATUS_OF: Partial<Record<HelpdeskError['code'], 400 | 403 | 404>> = {
+  conversation_not_found: 404,
+  forbidden: 403,
+  invalid_input: 400,
+};
+
+/** The web channel: the JSON API the widget talks to, and the widget itself. Transport only. */
+export function createWebApp(deps: {
+  helpdesk: Helpdesk;
+  bodyLimitBytes: number;
+  health: () => Promise<Record<string, unknown>>;
+  onError: (error: unknown) => void;
+}) {
+  const { helpdesk } = deps;
+  const widget = {
+    html: readFileSync(new URL('index.html', WIDGET_DIR), 'utf8'),
+    js: readFileSync(new URL('widget.js', WIDGET_DIR), 'utf8'),
+    css: readFileSync(new URL('widget.css', WIDGET_DIR), 'utf8'),
+  };
+  const app = new Hono();
+
+  app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST'] }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new HttpError(413, 'payload_too_large', `The body is larger than ${deps.bodyLimitBytes} bytes.`);
+      },
+    }),
+  );
+
+  app.get('/healthz', async (c) => c.json({ status: 'ok', ...(await deps.health()) }));
+  app.get('/', (c) => c.html(widget.html));
+  app.get('/widget.js', (c) => c.body(widget.js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'access-control-allow-origin': '*' }));
+  app.get('/widget.css', (c) => c.body(widget.css, 200, { 'content-type': 'text/css; charset=utf-8', 'access-control-allow-origin': '*' }));
+
+  app.post('/api/conversations', async (c) => {
+    const body = parse(createBody, await readJson(c));
+    const started = await helpdesk.startConversation({ channel: 'web', language: body.language, withToken: true });
+    return c.json(
+      {
+        id: started.conversation.id,
+        token: started.token,
+        language: started.conversation.language,
+        state: started.conversation.state,
+        turns: started.turns.map(toTurnView),
+      },
+      201,
+    );
+  });
+
+  app.post('/api/conversations/:id/messages', async (c) => {
+    const id = c.req.param('id');
+    await helpdesk.authorize(id, bearer(c));
+    const body = parse(messageBody, await readJson(c));
+    const result = await helpdesk.handleCustomerInput({
+      conversationId: id,
+      ...(body.text !== undefined ? { text: body.text } : {}),
+      ...(body.action !== undefined ? { action: body.action } : {}),
+      ...(body.language !== undefined ? { language: body.language } : {}),
+    });
+    return c.json({ outcome: result.outcome, state: result.conversation.state, turns: result.turns.map(toTurnView) }, 201);
+  });
+
+  app.get('/api/conversations/:id/messages', async (c) => {
+    const id = c.req.param('id');
+    const conversation = await helpdesk.authorize(id, bearer(c));
+    const after = parse(afterQuery, c.req.query('after') ?? '0');
+    const turns = await helpdesk.turns(id, after, MAX_PAGE);
+    return c.json({ state: conversation.state, language: conversation.language, turns: turns.map(toTurnView) });
+  });
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    }
+    if (error instanceof HelpdeskError) {
+      const status = STATUS_OF[error.code];
+      if (status) return c.json({ error: { code: error.code, message: error.userMessage } }, status);
+    }
+    deps.onError(error);
+    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again.' } }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+
+/** Reads "true"/"false"/"1"/"0"/"yes"/"no" (case-insensitive); anything else is an error, not false. */
+const booleanFlag = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      if (['true', '1', 'yes', 'on'].includes(value)) return true;
+      if (['false', '0', 'no', 'off'].includes(value)) return false;
+      ctx.addIssue({ code: 'custom', message: 'expected true or false' });
+      return z.NEVER;
+    });
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const fraction = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+        ctx.addIssue({ code: 'custom', message: 'expected a number from 0 to 1' });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const url = (protocols: string[]) =>
+  optionalText.refine(
+    (value) => {
+      if (value === undefined) return true;
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+/** Every environment variable the product reads. `.env.example` documents each one. */
+const envSchema = z.object({
+  PORT: integer(3000, 0, 65535),
+  HOST: optionalText.default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: optionalText.default('./data'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  KNOWLEDGE_DIR: optionalText.default('./knowledge'),
+  KB_WATCH: booleanFlag(true),
+  EXCHANGE_NAME: optionalText.default('ExampleX'),
+  ANSWER_THRESHOLD: fraction(0.5),
+  MAX_MESSAGE_CHARS: integer(4000, 100, 100_000),
+  HTTP_BODY_LIMIT_BYTES: integer(65_536, 1024, 10_000_000),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: url(['http:', 'https:']),
+  OPENAI_CHAT_MODEL: optionalText.default('gpt-4o-mini'),
+  OPENAI_EMBEDDING_MODEL: optionalText.default('text-embedding-3-small'),
+  EMBEDDER: z.enum(['auto', 'local', 'openai']).default('auto'),
+  MODEL_TIMEOUT_MS: integer(20_000, 100, 600_000),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  dataDir: string;
+  databaseUrl: string | undefined;
+  knowledgeDir: string;
+  watchKnowledge: boolean;
+  exchangeName: string;
+  answerThreshold: number;
+  maxMessageChars: number;
+  httpBodyLimitBytes: number;
+  openai:
+    | {
+        apiKey: string;
+        baseUrl: string | undefined;
+        chatModel: string;
+        embeddingModel: string;
+        timeoutMs: number;
+      }
+    | undefined;
+  embedder: 'local' | 'openai';
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the whole environment at once; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const raw = env[name];
+      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(name.includes('KEY') ? '***' : raw)})`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.EMBEDDER === 'openai' && !e.OPENAI_API_KEY) {
+    problems.push('EMBEDDER: "openai" needs OPENAI_API_KEY to be set');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const openai = e.OPENAI_API_KEY
+    ? {
+        apiKey: e.OPENAI_API_KEY,
+        baseUrl: e.OPENAI_BASE_URL,
+        chatModel: e.OPENAI_CHAT_MODEL,
+        embeddingModel: e.OPENAI_EMBEDDING_MODEL,
+        timeoutMs: e.MODEL_TIMEOUT_MS,
+      }
+    : undefined;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    knowledgeDir: e.KNOWLEDGE_DIR,
+    watchKnowledge: e.KB_WATCH,
+    exchangeName: e.EXCHANGE_NAME,
+    answerThreshold: e.ANSWER_THRESHOLD,
+    maxMessageChars: e.MAX_MESSAGE_CHARS,
+    httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+    openai,
+    embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
+  };
+}

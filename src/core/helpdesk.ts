@@ -1,0 +1,356 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  toActionText,
+  toActions,
+  toEmptyMessageReply,
+  toEscalationNotice,
+  toGreeting,
+  toLanguageSwitched,
+  toOtherLanguageNote,
+  toSolvedReply,
+} from './conversation/messages.js';
+import { createKeyedQueue } from './conversation/keyed-queue.js';
+import { HelpdeskError } from './errors.js';
+import { decideEscalation } from './escalation/decide-escalation.js';
+import { type RawKnowledgeFile, validateEntries, type KnowledgeProblem } from './knowledge/validate-entries.js';
+import { type PassageSplitter, type SyncReport, syncKnowledge } from './knowledge/sync-knowledge.js';
+import { detectLanguage, detectLanguageSwitch } from './language.js';
+import type {
+  AnswerMode,
+  Channel,
+  Conversation,
+  CustomerAction,
+  EscalationDecision,
+  Language,
+  RetrievalResult,
+  StoredEntry,
+  Turn,
+  TurnData,
+} from './model.js';
+import type { Answerer, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn } from './ports.js';
+import type { Retriever } from './retrieval/retrieve.js';
+
+export interface HelpdeskDeps {
+  conversations: ConversationStore;
+  knowledge: KnowledgeIndex;
+  embedder: Embedder;
+  retriever: Retriever;
+  splitPassages: PassageSplitter;
+  /** Model answerer; absent in offline mode. */
+  answerer: Answerer | undefined;
+  logger: Logger;
+  settings: { exchangeName: string; answerThreshold: number; maxMessageChars: number };
+}
+
+export type CustomerInput = {
+  conversationId: string;
+  text?: string;
+  action?: CustomerAction;
+  /** Language the customer chose explicitly (a switch in the widget, /lang on Telegram). */
+  language?: Language;
+  /** Unique id of the external message, so that a redelivery is a no-op. */
+  externalKey?: string;
+};
+
+/** What happened to a customer input: answered, escalated, forwarded to humans, or a duplicate. */
+export type CustomerOutcome = {
+  outcome: 'answered' | 'escalated' | 'forwarded' | 'acknowledged' | 'duplicate';
+  conversation: Conversation;
+  turns: Turn[];
+};
+
+const RECENT_TURNS = 12;
+const MODEL_CONTEXT_ENTRIES = 3;
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** The one object adapters talk to. Channel-agnostic: no SDK, no SQL, no environment. */
+export function createHelpdesk(deps: HelpdeskDeps) {
+  const { conversations, knowledge, retriever, answerer, logger, settings } = deps;
+  const serialize = createKeyedQueue();
+
+  async function startConversation(input: {
+    channel: Channel;
+    externalId?: string;
+    language?: Language;
+    customerHandle?: string | null;
+    withToken?: boolean;
+  }): Promise<{ conversation: Conversation; token: string | undefined; turns: Turn[] }> {
+    const token = input.withToken ? randomBytes(32).toString('base64url') : undefined;
+    const language = input.language ?? 'en';
+    const { conversation, created } = await conversations.open({
+      channel: input.channel,
+      externalId: input.externalId ?? randomBytes(16).toString('hex'),
+      language,
+      tokenHash: token ? hashToken(token) : null,
+      customerHandle: input.customerHandle ?? null,
+    });
+    if (!created) return { conversation, token: undefined, turns: [] };
+    const greeting = await conversations.append(conversation.id, [
+      { role: 'bot', kind: 'greeting', text: toGreeting(language, settings.exchangeName), language },
+    ]);
+    return { conversation: greeting.conversation, token, turns: greeting.turns };
+  }
+
+  /** Checks a conversation's secret token in constant time; throws on a wrong or missing token. */
+  async function authorize(conversationId: string, token: string | undefined): Promise<Conversation> {
+    const conversation = await conversations.find(conversationId);
+    if (!conversation) {
+      throw new HelpdeskError('conversation_not_found', `conversation ${conversationId} not found`, 'Conversation not found.');
+    }
+    const stored = await conversations.tokenHash(conversationId);
+    const given = Buffer.from(hashToken(token ?? ''), 'hex');
+    if (!stored || !token || !timingSafeEqual(Buffer.from(stored, 'hex'), given)) {
+      throw new HelpdeskError('forbidden', `wrong token for conversation ${conversationId}`, 'Wrong or missing conversation token.');
+    }
+    return conversation;
+  }
+
+  function toTurnData(retrieval: RetrievalResult | undefined): TurnData {
+    if (!retrieval) return {};
+    return {
+      retrieval: {
+        embedder: retrieval.embedder,
+        confidence: Number(retrieval.confidence.toFixed(4)),
+        candidates: retrieval.candidates.map((c) => ({
+          entryId: c.entryId,
+          topic: c.topic,
+          version: c.version,
+          score: Number(c.score.toFixed(4)),
+        })),
+      },
+    };
+  }
+
+  async function recentAnswerTopics(conversation: Conversation): Promise<{ topics: string[]; history: Turn[] }> {
+    const history = await conversations.turns(conversation.id, Math.max(0, conversation.lastSeq - RECENT_TURNS));
+    const topics: string[] = [];
+    for (const turn of [...history].reverse()) {
+      if (turn.role === 'customer' && turn.data.action === 'solved') break;
+      if (turn.role === 'bot' && turn.kind === 'answer') {
+        const topic = turn.data.citations?.[0] ? turn.data.retrieval?.candidates[0]?.topic : undefined;
+        if (topic) topics.push(topic);
+      }
+      if (turn.kind === 'escalation') break;
+    }
+    return { topics, history };
+  }
+
+  function pickEntry(entries: StoredEntry[], topic: string, language: Language): StoredEntry | undefined {
+    const ofTopic = entries.filter((e) => e.topic === topic);
+    return ofTopic.find((e) => e.lang === language) ?? ofTopic[0];
+  }
+
+  async function composeAnswer(
+    question: string,
+    language: Language,
+    retrieval: RetrievalResult,
+    history: Turn[],
+  ): Promise<{ text: string; cited: StoredEntry[]; mode: AnswerMode; model?: string; error?: string } | { noAnswer: true }> {
+    const topTopics = retrieval.candidates.slice(0, MODEL_CONTEXT_ENTRIES).map((c) => c.topic);
+    const entries = await knowledge.entriesOfTopics(topTopics);
+    const best = pickEntry(entries, topTopics[0] ?? '', language);
+    if (!best) return { noAnswer: true };
+    const offlineText = best.lang === language ? best.body : `${toOtherLanguageNote(language)}${best.body}`;
+    if (!answerer) return { text: offlineText, cited: [best], mode: 'offline' };
+    const context = topTopics
+      .map((topic) => pickEntry(entries, topic, language))
+      .filter((e): e is StoredEntry => e !== undefined);
+    try {
+      const result = await answerer.answer({
+        question,
+        language,
+        entries: context,
+        history: history.slice(-6).map((t) => ({ role: t.role, text: t.text })),
+      });
+      if (result.kind === 'no_answer') return { noAnswer: true };
+      const cited = context.filter((e) => result.citedIds.includes(e.id));
+      return { text: result.text, cited: cited.length > 0 ? cited : [best], mode: 'model', model: answerer.id };
+    } catch (error) {
+      logger.warn({ err: error }, 'model answer failed; falling back to the offline answer');
+      return { text: offlineText, cited: [best], mode: 'fallback', error: String((error as Error)?.message ?? error) };
+    }
+  }
+
+  async function escalate(
+    conversation: Conversation,
+    customerTurn: NewTurn,
+    decision: EscalationDecision,
+    language: Language,
+    extra: NewTurn[] = [],
+  ): Promise<CustomerOutcome> {
+    const result = await conversations.append(
+      conversation.id,
+      [
+        customerTurn,
+        ...extra,
+        {
+          role: 'system',
+          kind: 'escalation',
+          text: toEscalationNotice(language, decision.reason, decision.priority),
+          language,
+          escalation: decision,
+        },
+      ],
+      { state: 'escalated', priority: decision.priority, escalationReason: decision.reason, language },
+    );
+    logger.info(
+      { conversationId: conversation.id, reason: decision.reason, priority: decision.priority },
+      'conversation escalated',
+    );
+    return { outcome: result.duplicate ? 'duplicate' : 'escalated', conversation: result.conversation, turns: result.turns };
+  }
+
+  async function handle(input: CustomerInput): Promise<CustomerOutcome> {
+    const conversation = await conversations.find(input.conversationId);
+    if (!conversation) {
+      throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
+    }
+    const text = (input.text ?? '').trim();
+    const switched = input.language ?? (text ? detectLanguageSwitch(text) : undefined);
+    const detected = text ? detectLanguage(text) : undefined;
+    // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
+    const language: Language = switched ?? (conversation.languageChosen ? conversation.language : detected ?? conversation.language);
+    const base = { role: 'customer' as const, language, externalKey: input.externalKey };
+
+    if (text && switched && !input.action && detectLanguageSwitch(text)) {
+      const result = await conversations.append(
+        conversation.id,
+        [
+          { ...base, kind: 'language_switch', text },
+          { role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched },
+        ],
+        { language: switched, languageChosen: true },
+      );
+      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+    }
+    const patch = switched ? { language, languageChosen: true } : { language };
+    if (!text && !input.action) {
+      if (switched) {
+        const result = await conversations.append(
+          conversation.id,
+          [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched }],
+          patch,
+        );
+        return { outcome: 'acknowledged', conversation: result.conversation, turns: result.turns };
+      }
+      throw new HelpdeskError('invalid_input', 'empty customer input', toEmptyMessageReply(language));
+    }
+    const customerTurn: NewTurn = input.action
+      ? { ...base, kind: 'action', text: toActionText(language, input.action), data: { action: input.action } }
+      : { ...base, kind: 'message', text };
+
+    // With humans: the message is recorded for the agents and the bot stays silent.
+    if (conversation.state === 'escalated') {
+      const result = await conversations.append(conversation.id, [customerTurn], patch);
+      return { outcome: result.duplicate ? 'duplicate' : 'forwarded', conversation: result.conversation, turns: result.turns };
+    }
+
+    if (input.action === 'solved') {
+      const result = await conversations.append(
+        conversation.id,
+        [customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }],
+        { ...patch, state: 'bot' },
+      );
+      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+    }
+
+    let retrieval: (RetrievalResult & { features: unknown }) | undefined;
+    let failed = false;
+    if (text) {
+      try {
+        retrieval = await retriever.retrieve(text);
+      } catch (error) {
+        failed = true;
+        logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');
+      }
+    }
+    const { topics, history } = await recentAnswerTopics(conversation);
+    const decision = decideEscalation({
+      text,
+      action: input.action,
+      confidence: retrieval?.confidence,
+      threshold: settings.answerThreshold,
+      topTopic: retrieval?.candidates[0]?.topic,
+      recentAnswerTopics: topics,
+      failed,
+    });
+    const recorded: NewTurn = { ...customerTurn, data: { ...customerTurn.data, ...toTurnData(retrieval) } };
+    if (decision) {
+      // For an urgent case the bot still gives the immediate steps when it has a confident match.
+      const extra: NewTurn[] = [];
+      if (decision.reason === 'sensitive_topic' && retrieval && retrieval.confidence >= settings.answerThreshold) {
+        const answer = await composeAnswer(text, language, retrieval, history);
+        if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
+      }
+      return escalate(conversation, recorded, decision, language, extra);
+    }
+    if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
+    const answer = await composeAnswer(text, language, retrieval, history);
+    if ('noAnswer' in answer) {
+      return escalate(conversation, recorded, {
+        reason: 'low_confidence',
+        priority: 'normal',
+        detail: 'the model found no answer in the retrieved entries',
+      }, language);
+    }
+    const result = await conversations.append(
+      conversation.id,
+      [recorded, toAnswerTurn(answer, language, retrieval, true)],
+      patch,
+    );
+    return { outcome: result.duplicate ? 'duplicate' : 'answered', conversation: result.conversation, turns: result.turns };
+  }
+
+  function toAnswerTurn(
+    answer: { text: string; cited: StoredEntry[]; mode: AnswerMode; model?: string; error?: string },
+    language: Language,
+    retrieval: RetrievalResult,
+    withActions: boolean,
+  ): NewTurn {
+    const data: TurnData = {
+      ...toTurnData(retrieval),
+      citations: answer.cited.map((e) => ({ id: e.id, title: e.title, version: e.version })),
+      ...(withActions ? { actions: toActions(language) } : {}),
+      ...(answer.model ? { model: answer.model } : {}),
+      ...(answer.error ? { error: answer.error } : {}),
+    };
+    return { role: 'bot', kind: 'answer', text: answer.text, language, data, answerMode: answer.mode };
+  }
+
+  return {
+    startConversation,
+    authorize,
+    /** Handles one customer message or button press; messages of one conversation run in order. */
+    handleCustomerInput(input: CustomerInput): Promise<CustomerOutcome> {
+      if (input.text !== undefined && input.text.length > settings.maxMessageChars) {
+        throw new HelpdeskError(
+          'invalid_input',
+          `message of ${input.text.length} characters`,
+          `Message too long: at most ${settings.maxMessageChars} characters.`,
+        );
+      }
+      return serialize(input.conversationId, () => handle(input));
+    },
+    turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]> {
+      return conversations.turns(conversationId, afterSeq, limit);
+    },
+    listEscalated(): Promise<Conversation[]> {
+      return conversations.listByState('escalated');
+    },
+    /** Validates the knowledge files and syncs the valid entries; problems are returned, not thrown. */
+    async syncKnowledge(files: RawKnowledgeFile[]): Promise<SyncReport & { problems: KnowledgeProblem[] }> {
+      const { entries, problems } = validateEntries(files);
+      const report = await syncKnowledge(entries, {
+        index: knowledge,
+        embedder: deps.embedder,
+        splitPassages: deps.splitPassages,
+        keepSources: new Set(problems.map((p) => p.source)),
+      });
+      for (const problem of problems) logger.warn(problem, 'knowledge entry skipped');
+      return { ...report, problems };
+    },
+  };
+}
+
+export type Helpdesk = ReturnType<typeof createHelpdesk>;

@@ -1,0 +1,25 @@
+export * from './model.js';
+export * from './ports.js';
+export * from './errors.js';
+export { createHelpdesk, type Helpdesk, type CustomerInput, type CustomerOutcome, type HelpdeskDeps } from './helpdesk.js';
+export { detectLanguage, detectLanguageSwitch } from './language.js';
+export { decideEscalation, asksForHuman, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
+export { validateEntries, type RawKnowledgeFile, type KnowledgeProblem } from './knowledge/validate-entries.js';
+export {
+  syncKnowledge,
+  toContentHash,
+  toTopic,
+  INDEX_FORMAT_VERSION,
+  type PassageSplitter,
+  type SyncReport,
+} from './knowledge/sync-knowledge.js';
+export { normalizeText, segmentWords, stemEnglish, toTerms } from './retrieval/tokenize.js';
+export {
+  createRetriever,
+  toConfidence,
+  DEFAULT_TUNING,
+  type Retriever,
+  type RetrievalTuning,
+  type RetrievalFeatures,
+} from './retrieval/retrieve.js';
+export { toGreeting } from './conversation/messages.js';

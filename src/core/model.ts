@@ -1,0 +1,149 @@
+/** Languages the helpdesk answers in. Traditional Chinese is read and answered as `zh`. */
+export type Language = 'zh' | 'en';
+export const LANGUAGES: readonly Language[] = ['zh', 'en'];
+
+/** Where a conversation happens. A conversation is keyed by (channel, externalId). */
+export type Channel = 'web' | 'telegram';
+
+/** Who said a turn. */
+export type Role = 'customer' | 'bot' | 'system' | 'agent';
+
+/**
+ * What a turn is. Turns are append-only; later events (claim, resolve, rating, erasure) are new
+ * turns, never updates.
+ */
+export type TurnKind =
+  | 'greeting'
+  | 'message'
+  | 'action'
+  | 'answer'
+  | 'escalation'
+  | 'language_switch'
+  | 'notice';
+
+/** How a bot answer was produced. */
+export type AnswerMode = 'offline' | 'model' | 'fallback';
+
+export type ConversationState = 'bot' | 'escalated' | 'closed';
+export type Priority = 'normal' | 'urgent';
+
+/** Reason codes of an escalation to a human. */
+export type EscalationReason =
+  | 'customer_requested_human'
+  | 'low_confidence'
+  | 'sensitive_topic'
+  | 'customer_unsatisfied'
+  | 'model_failure'
+  | 'repeated_failure';
+
+export type CustomerAction = 'solved' | 'human';
+
+export interface KnowledgeLink {
+  title: string;
+  url: string;
+}
+
+/** One knowledge-base entry as written by an admin (one Markdown file). */
+export interface KnowledgeEntry {
+  id: string;
+  lang: Language;
+  title: string;
+  questions: string[];
+  tags: string[];
+  links: KnowledgeLink[];
+  /** Id of the same entry in the other language, when it exists. */
+  translation: string | undefined;
+  body: string;
+  /** File it came from, relative to the knowledge folder; for error reports. */
+  source: string;
+}
+
+/** A stored entry: what admins wrote plus what sync derived. */
+export interface StoredEntry extends KnowledgeEntry {
+  /** Shared by an entry and its translation: the topic, whatever the language. */
+  topic: string;
+  version: number;
+  contentHash: string;
+}
+
+/** An entry the bot cited, with the version it cited. */
+export interface Citation {
+  id: string;
+  title: string;
+  version: number;
+}
+
+/** One retrieved candidate topic with its scores. */
+export interface RetrievedEntry {
+  topic: string;
+  entryId: string;
+  version: number;
+  /** Fused ranking score (not a probability). */
+  score: number;
+  vectorSimilarity: number;
+  lexicalScore: number;
+}
+
+export interface RetrievalResult {
+  /** Best first, one per topic. */
+  candidates: RetrievedEntry[];
+  /** Calibrated probability that the first candidate answers the question, in [0,1]. */
+  confidence: number;
+  embedder: string;
+}
+
+export interface EscalationDecision {
+  reason: EscalationReason;
+  priority: Priority;
+  detail: string;
+}
+
+export interface TurnAction {
+  id: CustomerAction;
+  label: string;
+}
+
+/** Structured data stored with a turn (JSON). */
+export interface TurnData {
+  citations?: Citation[];
+  actions?: TurnAction[];
+  retrieval?: {
+    embedder: string;
+    confidence: number;
+    candidates: Array<{ entryId: string; topic: string; version: number; score: number }>;
+  };
+  action?: CustomerAction;
+  author?: string;
+  replyTo?: number;
+  model?: string;
+  error?: string;
+}
+
+export interface Turn {
+  conversationId: string;
+  seq: number;
+  role: Role;
+  kind: TurnKind;
+  text: string;
+  language: Language;
+  data: TurnData;
+  answerMode: AnswerMode | null;
+  escalation: EscalationDecision | null;
+  createdAt: Date;
+}
+
+export interface Conversation {
+  id: string;
+  channel: Channel;
+  externalId: string;
+  language: Language;
+  /** The customer chose the language explicitly; detection no longer changes it. */
+  languageChosen: boolean;
+  state: ConversationState;
+  priority: Priority;
+  escalationReason: EscalationReason | null;
+  customerHandle: string | null;
+  lastSeq: number;
+  createdAt: Date;
+  updatedAt: Date;
+}

@@ -1,0 +1,150 @@
+import type {
+  AnswerMode,
+  Channel,
+  Conversation,
+  ConversationState,
+  EscalationDecision,
+  EscalationReason,
+  KnowledgeEntry,
+  Language,
+  Priority,
+  Role,
+  StoredEntry,
+  Turn,
+  TurnData,
+  TurnKind,
+} from './model.js';
+
+/** Turns text into vectors. Implementations: the local offline embedder and the OpenAI one. */
+export interface Embedder {
+  /** Stable id, stored with every vector; a different id means re-embedding on the next sync. */
+  readonly id: string;
+  /** Vector size when known in advance. */
+  readonly dimensions?: number;
+  embed(texts: string[]): Promise<number[][]>;
+}
+
+/** A searchable piece of an entry: its title, one of its questions, or a passage of its body. */
+export interface ChunkInput {
+  kind: 'title' | 'question' | 'passage';
+  text: string;
+  terms: string[];
+  embedding: number[];
+}
+
+export interface EntryState {
+  source: string;
+  contentHash: string;
+  version: number;
+  embedder: string;
+}
+
+export interface EntryUpsert {
+  entry: KnowledgeEntry;
+  topic: string;
+  contentHash: string;
+  embedder: string;
+  chunks: ChunkInput[];
+}
+
+export interface ChunkHit {
+  entryId: string;
+  topic: string;
+  version: number;
+  kind: ChunkInput['kind'];
+  score: number;
+}
+
+export interface LexicalSearch {
+  hits: ChunkHit[];
+  /** Inverse document frequency of each query term; null when no chunk contains it. */
+  idf: Map<string, number | null>;
+  /** The idf a term would have if it occurred in a single chunk: the most informative possible. */
+  maxIdf: number;
+}
+
+/** The knowledge base as stored: entries, their chunks, vector and lexical search over them. */
+export interface KnowledgeIndex {
+  entryStates(): Promise<Map<string, EntryState>>;
+  /** Applies a sync in one transaction: upserted entries get version + 1, removed ones go. */
+  applySync(upserts: EntryUpsert[], removals: string[]): Promise<void>;
+  searchVector(embedding: number[], embedder: string, limit: number): Promise<ChunkHit[]>;
+  searchLexical(terms: string[], limit: number): Promise<LexicalSearch>;
+  entriesOfTopics(topics: string[]): Promise<StoredEntry[]>;
+  listEntries(): Promise<StoredEntry[]>;
+}
+
+export interface NewTurn {
+  role: Role;
+  kind: TurnKind;
+  text: string;
+  language: Language;
+  data?: TurnData;
+  answerMode?: AnswerMode | null;
+  escalation?: EscalationDecision | null;
+  /** Unique key of the external message (e.g. a Telegram update id): a repeat is a no-op. */
+  externalKey?: string;
+}
+
+export interface ConversationPatch {
+  language?: Language;
+  languageChosen?: boolean;
+  state?: ConversationState;
+  priority?: Priority;
+  escalationReason?: EscalationReason | null;
+}
+
+export interface NewConversation {
+  channel: Channel;
+  externalId: string;
+  language: Language;
+  tokenHash: string | null;
+  customerHandle?: string | null;
+}
+
+export interface AppendResult {
+  conversation: Conversation;
+  turns: Turn[];
+  /** True when the external key was seen before: nothing was written, `turns` are the originals. */
+  duplicate: boolean;
+}
+
+/** Conversations and their append-only turns. */
+export interface ConversationStore {
+  /** Creates the conversation, or returns the existing one for (channel, externalId). */
+  open(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }>;
+  find(id: string): Promise<Conversation | undefined>;
+  tokenHash(id: string): Promise<string | null | undefined>;
+  /**
+   * Appends turns with consecutive sequence numbers and applies the patch to the conversation,
+   * atomically. Turns are never updated or deleted.
+   */
+  append(conversationId: string, turns: NewTurn[], patch?: ConversationPatch): Promise<AppendResult>;
+  turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]>;
+  listByState(state: ConversationState): Promise<Conversation[]>;
+}
+
+export interface AnswerRequest {
+  question: string;
+  language: Language;
+  entries: StoredEntry[];
+  history: Array<{ role: Role; text: string }>;
+}
+
+export type ModelAnswer =
+  | { kind: 'answer'; text: string; citedIds: string[] }
+  | { kind: 'no_answer' };
+
+/** Writes a grounded answer from retrieved entries only (model mode). */
+export interface Answerer {
+  readonly id: string;
+  answer(request: AnswerRequest): Promise<ModelAnswer>;
+}
+
+/** Structured log sink passed in by the composition root (pino in production). */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}

@@ -1,0 +1,119 @@
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import pino from 'pino';
+import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.js';
+import { createLocalEmbedder } from './adapters/local/local-embedder.js';
+import { createPassageSplitter } from './adapters/local/passage-splitter.js';
+import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
+import { createOpenAIClient } from './adapters/openai/openai-client.js';
+import { createOpenAIEmbedder } from './adapters/openai/openai-embedder.js';
+import { openDatabase } from './adapters/postgres/database.js';
+import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
+import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
+import { createWebApp } from './adapters/web/web-app.js';
+import { ConfigError, type Config, loadConfig } from './config.js';
+import { createHelpdesk, createRetriever, DEFAULT_TUNING } from './core/index.js';
+
+export interface RunningHelpdesk {
+  url: string;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/** Composition root: config → adapters → core → HTTP. Returns once the server listens. */
+export async function startHelpdesk(options: { env: Record<string, string | undefined> }): Promise<RunningHelpdesk> {
+  const config = loadConfig(options.env);
+  const logger = pino({ level: config.logLevel });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) });
+  try {
+    await database.migrate();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
+  const embedder =
+    config.embedder === 'openai' && openai && config.openai
+      ? createOpenAIEmbedder(openai, config.openai.embeddingModel)
+      : createLocalEmbedder();
+  const knowledge = createPgKnowledgeIndex(database.db);
+  const helpdesk = createHelpdesk({
+    conversations: createPgConversationStore(database.db),
+    knowledge,
+    embedder,
+    retriever: createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }),
+    splitPassages: createPassageSplitter(),
+    answerer:
+      openai && config.openai
+        ? createOpenAIAnswerer(openai, { model: config.openai.chatModel, exchangeName: config.exchangeName })
+        : undefined,
+    logger,
+    settings: {
+      exchangeName: config.exchangeName,
+      answerThreshold: config.answerThreshold,
+      maxMessageChars: config.maxMessageChars,
+    },
+  });
+
+  const knowledgeSync = createKnowledgeSync({ helpdesk, dir: resolve(config.knowledgeDir), logger });
+  await knowledgeSync.syncNow();
+  const stopWatching = config.watchKnowledge ? knowledgeSync.watch() : () => undefined;
+
+  const app = createWebApp({
+    helpdesk,
+    bodyLimitBytes: config.httpBodyLimitBytes,
+    health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
+    onError: (error) => logger.error({ err: error }, 'request failed'),
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info({ url, database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }, 'helpdesk ready');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    config,
+    stop() {
+      stopped ??= (async () => {
+        stopWatching();
+        await new Promise<void>((done) => server.close(() => done()));
+        await knowledgeSync.idle();
+        await database.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let running: RunningHelpdesk;
+  try {
+    running = await startHelpdesk({ env: process.env });
+  } catch (error) {
+    if (error instanceof ConfigError || (error as { code?: string }).code === 'data_dir_locked') {
+      console.error((error as Error).message);
+    } else {
+      console.error('Start-up failed:', error);
+    }
+    process.exit(1);
+  }
+  console.log(`Helpdesk ready at ${running.url}`);
+  const shutdown = async (signal: string) => {
+    console.log(`${signal}: stopping…`);
+    await running.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
