@@ -4,17 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.js';
-import { createLocalEmbedder } from './adapters/local/local-embedder.js';
 import { createPassageSplitter } from './adapters/local/passage-splitter.js';
 import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
-import { createOpenAIEmbedder } from './adapters/openai/openai-embedder.js';
 import { openDatabase } from './adapters/postgres/database.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createWebApp } from './adapters/web/web-app.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHelpdesk, createRetriever, DEFAULT_TUNING } from './core/index.js';
+import { createEmbedder } from './create-embedder.js';
 
 export interface RunningHelpdesk {
   url: string;
@@ -34,10 +33,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     throw error;
   }
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
-  const embedder =
-    config.embedder === 'openai' && openai && config.openai
-      ? createOpenAIEmbedder(openai, config.openai.embeddingModel)
-      : createLocalEmbedder();
+  const embedder = createEmbedder(config);
   const knowledge = createPgKnowledgeIndex(database.db);
   const helpdesk = createHelpdesk({
     conversations: createPgConversationStore(database.db),

@@ -12,8 +12,8 @@ import {
 import { createKeyedQueue } from './conversation/keyed-queue.js';
 import { HelpdeskError } from './errors.js';
 import { decideEscalation } from './escalation/decide-escalation.js';
-import { type RawKnowledgeFile, validateEntries, type KnowledgeProblem } from './knowledge/validate-entries.js';
-import { type PassageSplitter, type SyncReport, syncKnowledge } from './knowledge/sync-knowledge.js';
+import type { KnowledgeProblem, RawKnowledgeFile } from './knowledge/validate-entries.js';
+import { type PassageSplitter, type SyncReport, syncKnowledgeFiles } from './knowledge/sync-knowledge.js';
 import { detectLanguage, detectLanguageSwitch } from './language.js';
 import type {
   AnswerMode,
@@ -340,15 +340,13 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     },
     /** Validates the knowledge files and syncs the valid entries; problems are returned, not thrown. */
     async syncKnowledge(files: RawKnowledgeFile[]): Promise<SyncReport & { problems: KnowledgeProblem[] }> {
-      const { entries, problems } = validateEntries(files);
-      const report = await syncKnowledge(entries, {
+      const report = await syncKnowledgeFiles(files, {
         index: knowledge,
         embedder: deps.embedder,
         splitPassages: deps.splitPassages,
-        keepSources: new Set(problems.map((p) => p.source)),
       });
-      for (const problem of problems) logger.warn(problem, 'knowledge entry skipped');
-      return { ...report, problems };
+      for (const problem of report.problems) logger.warn(problem, 'knowledge entry skipped');
+      return report;
     },
   };
 }

@@ -7,6 +7,7 @@ export { decideEscalation, asksForHuman, isSensitive, isUnsatisfied, type Escala
 export { validateEntries, type RawKnowledgeFile, type KnowledgeProblem } from './knowledge/validate-entries.js';
 export {
   syncKnowledge,
+  syncKnowledgeFiles,
   toContentHash,
   toTopic,
   INDEX_FORMAT_VERSION,

@@ -14,6 +14,8 @@ import * as schema from './schema.js';
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle', import.meta.url));
+/** HNSW search breadth: above the candidate count retrieval asks for, so the index returns them all. */
+const HNSW_EF_SEARCH = 100;
 // Any constant works; it only has to be the same in every instance that migrates.
 const MIGRATION_LOCK_KEY = 7_262_001;
 
@@ -34,6 +36,9 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => {
+      client.query(`SET hnsw.ef_search = ${HNSW_EF_SEARCH}`).catch(() => undefined);
+    });
     const db = drizzleNodePg(pool, { schema }) as unknown as Db;
     return {
       db,
@@ -61,6 +66,7 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
       engine: 'pglite',
       async migrate() {
         await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+        await client.exec(`SET hnsw.ef_search = ${HNSW_EF_SEARCH}`);
       },
       async close() {
         try {

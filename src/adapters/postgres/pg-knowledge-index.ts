@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, StoredEntry } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
@@ -9,6 +10,28 @@ const INSERT_BATCH_ROWS = 1000;
 const SYNC_LOCK_KEY = 7_262_002;
 
 type EntryRow = typeof kbEntry.$inferSelect;
+
+/** Embedder ids are ours (never customer input) but go into DDL, so they are checked anyway. */
+function toEmbedderLiteral(embedder: string): string {
+  if (!/^[A-Za-z0-9:._/-]{1,100}$/.test(embedder)) throw new Error(`unexpected embedder id ${embedder}`);
+  return `'${embedder}'`;
+}
+
+function toDimensions(length: number): number {
+  if (!Number.isInteger(length) || length < 1 || length > 16_000) throw new Error(`unexpected vector size ${length}`);
+  return length;
+}
+
+/**
+ * One partial HNSW index per embedder, on the column cast to that embedder's dimension: the column
+ * itself is untyped because embedders differ in size. Created once, then maintained on insert.
+ */
+function toHnswIndexSql(embedder: string, dimensions: number) {
+  const name = `kb_chunk_hnsw_${createHash('sha1').update(embedder).digest('hex').slice(0, 12)}`;
+  return sql.raw(
+    `CREATE INDEX IF NOT EXISTS ${name} ON kb_chunk USING hnsw ((embedding::vector(${toDimensions(dimensions)})) vector_cosine_ops) WHERE embedder = ${toEmbedderLiteral(embedder)}`,
+  );
+}
 
 function toStoredEntry(row: EntryRow): StoredEntry {
   return {
@@ -108,19 +131,28 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
             await tx.insert(kbTerm).values(termRows.slice(i, i + INSERT_BATCH_ROWS));
           }
         }
+        // Built after the rows of a first sync are in: a bulk build is much faster than inserts.
+        const embedders = new Map(upserts.flatMap((u) => (u.chunks[0] ? [[u.embedder, u.chunks[0].embedding.length]] : [])));
+        for (const [embedder, dimensions] of embedders) await tx.execute(toHnswIndexSql(embedder, dimensions));
       });
     },
 
     async searchVector(embedding, embedder, limit) {
       const literal = `[${embedding.join(',')}]`;
+      // The embedder and dimension are written into the statement so that the planner can match the
+      // partial HNSW index of that embedder.
+      const dims = sql.raw(String(toDimensions(embedding.length)));
+      const ofEmbedder = sql.raw(toEmbedderLiteral(embedder));
       return queryRows<ChunkHit>(
         db,
-        sql`SELECT e.id AS "entryId", e.topic, e.version, c.kind,
-                   (1 - (c.embedding <=> ${literal}::vector))::float8 AS score
-            FROM kb_chunk c JOIN kb_entry e ON e.id = c.entry_id
-            WHERE c.embedder = ${embedder}
-            ORDER BY c.embedding <=> ${literal}::vector
-            LIMIT ${limit}`,
+        sql`SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
+            FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> ${literal}::vector(${dims}) AS distance
+                  FROM kb_chunk c
+                  WHERE c.embedder = ${ofEmbedder}
+                  ORDER BY c.embedding::vector(${dims}) <=> ${literal}::vector(${dims})
+                  LIMIT ${limit}) n
+            JOIN kb_entry e ON e.id = n.entry_id
+            ORDER BY n.distance`,
       );
     },
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KnowledgeEntry } from '../model.js';
 import type { ChunkInput, Embedder, EntryUpsert, KnowledgeIndex } from '../ports.js';
 import { toTerms } from '../retrieval/tokenize.js';
+import { type KnowledgeProblem, type RawKnowledgeFile, validateEntries } from './validate-entries.js';
 
 /** Bump when chunking or term extraction changes: every entry is then re-indexed on the next sync. */
 export const INDEX_FORMAT_VERSION = 2;
@@ -100,4 +101,17 @@ export async function syncKnowledge(
   }));
   if (upserts.length > 0 || report.removed.length > 0) await index.applySync(upserts, report.removed);
   return report;
+}
+
+/**
+ * Validates knowledge files and syncs the valid entries. Problems are returned, not thrown; the
+ * entries of a file that became invalid stay as they were until it is fixed.
+ */
+export async function syncKnowledgeFiles(
+  files: RawKnowledgeFile[],
+  deps: { index: KnowledgeIndex; embedder: Embedder; splitPassages: PassageSplitter },
+): Promise<SyncReport & { problems: KnowledgeProblem[] }> {
+  const { entries, problems } = validateEntries(files);
+  const report = await syncKnowledge(entries, { ...deps, keepSources: new Set(problems.map((p) => p.source)) });
+  return { ...report, problems };
 }

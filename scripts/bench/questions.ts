@@ -1,0 +1,52 @@
+/**
+ * A realistic mix of customer questions for the web reply benchmark: half Chinese, half English,
+ * mostly ones the starter knowledge base answers, a few the bot escalates (asks for a human,
+ * theft, frozen account, off-topic). Each is sent in a new conversation.
+ */
+export const BENCH_QUESTIONS: readonly string[] = [
+  // English
+  'My BTC deposit has not arrived after 2 hours, what should I do?',
+  'I sent USDT on the wrong network, can I get it back?',
+  'I forgot the memo tag when depositing XRP',
+  'How long does a withdrawal usually take?',
+  'My withdrawal has been pending for a long time',
+  'Why did my withdrawal fail?',
+  'What are the withdrawal fees for USDT?',
+  'How much are the trading fees?',
+  'I lost my phone with Google Authenticator, how do I reset 2FA?',
+  'How do I set up two-factor authentication?',
+  'What documents do I need for KYC verification?',
+  'My identity verification was rejected, why?',
+  'How do I reset my password?',
+  'I am not receiving the email verification code',
+  'Someone on Telegram says he is your support and asks for my password, is that real?',
+  'How do I create an API key?',
+  'Can I deposit with a credit card?',
+  'How do I add an address to the withdrawal whitelist?',
+  "Why can't I withdraw after changing my password?",
+  // escalated
+  'I want to talk to a real person',
+  'My account was hacked and my funds are gone',
+  // Chinese
+  '我的充值两个小时了还没到账怎么办？',
+  '充币选错了网络，还能找回吗？',
+  '充值忘记填写memo标签了',
+  '提现一般多久到账？',
+  '提现一直显示处理中',
+  '为什么我的提现失败了？',
+  '提现手续费是多少？',
+  '交易手续费怎么算？',
+  '手机丢了，谷歌验证器没了，怎么重置二次验证？',
+  '怎么绑定谷歌验证？',
+  '实名认证需要什么证件？',
+  '身份认证审核没通过是什么原因？',
+  '忘记登录密码怎么办？',
+  '收不到短信验证码',
+  '有人自称客服让我转账，是真的吗？',
+  '怎么设置防钓鱼码？',
+  '怎么修改绑定的手机号？',
+  '提币地址填错了怎么办？',
+  // escalated
+  '我要转人工客服',
+  '我的账户被冻结了',
+];

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
+import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
+import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
+import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
+import { createWebApp } from '../../src/adapters/web/web-app.js';
+import { type Answerer, createHelpdesk, createRetriever, type Embedder } from '../../src/core/index.js';
+import { createTestDatabase, type Engine } from './databases.js';
+
+export const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge', import.meta.url));
+
+export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app. */
+export async function createTestHelpdesk(
+  engine: Engine,
+  options: { answerer?: Answerer; embedder?: Embedder; threshold?: number } = {},
+) {
+  const { database, drop } = await createTestDatabase(engine);
+  const embedder = options.embedder ?? createLocalEmbedder();
+  const knowledge = createPgKnowledgeIndex(database.db);
+  const conversations = createPgConversationStore(database.db);
+  const helpdesk = createHelpdesk({
+    conversations,
+    knowledge,
+    embedder,
+    retriever: createRetriever({ index: knowledge, embedder }),
+    splitPassages: createPassageSplitter(),
+    answerer: options.answerer,
+    logger: silentLogger,
+    settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: 4000 },
+  });
+  const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
+  const app = createWebApp({
+    helpdesk,
+    bodyLimitBytes: 65_536,
+    health: async () => ({ database: database.engine }),
+    onError: () => undefined,
+  });
+  return { database, helpdesk, knowledge, conversations, app, report, drop };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { decideEscalation, type EscalationInput } from '../../src/core/index.js';
+
+const confident: EscalationInput = {
+  text: 'how do I reset my password',
+  action: undefined,
+  confidence: 0.9,
+  threshold: 0.5,
+  topTopic: 'password-reset-en',
+  recentAnswerTopics: [],
+  failed: false,
+};
+
+describe('decideEscalation', () => {
+  it('lets the bot answer a confident match', () => {
+    expect(decideEscalation(confident)).toBeNull();
+  });
+
+  it('escalates a button press for a human', () => {
+    expect(decideEscalation({ ...confident, text: '', action: 'human' })).toMatchObject({
+      reason: 'customer_requested_human',
+      priority: 'normal',
+    });
+  });
+
+  it.each(['I want to talk to a human', '转人工', 'agent', '我要找真人客服'])('escalates "%s" as a request for a human', (text) => {
+    expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
+  });
+
+  it.each([
+    'my account was hacked and my BTC is gone',
+    'someone logged into my account',
+    'I did not make this withdrawal',
+    'my account is frozen',
+    '我的账户被盗了',
+    '币被转走了，不是我操作的',
+    '账号被冻结了怎么办',
+  ])('escalates "%s" as an urgent sensitive topic', (text) => {
+    expect(decideEscalation({ ...confident, text })).toMatchObject({ reason: 'sensitive_topic', priority: 'urgent' });
+  });
+
+  it('keeps urgency when a customer in a sensitive case asks for a human', () => {
+    expect(decideEscalation({ ...confident, text: 'my account was hacked, let me talk to a human' })).toMatchObject({
+      reason: 'customer_requested_human',
+      priority: 'urgent',
+    });
+  });
+
+  it('escalates a low-confidence match instead of guessing', () => {
+    expect(decideEscalation({ ...confident, text: 'weather in paris', confidence: 0.2 })).toMatchObject({
+      reason: 'low_confidence',
+    });
+  });
+
+  it('escalates when the customer says the answer did not help', () => {
+    expect(decideEscalation({ ...confident, text: 'that did not help' })?.reason).toBe('customer_unsatisfied');
+    expect(decideEscalation({ ...confident, text: '没用，还是不行' })?.reason).toBe('customer_unsatisfied');
+  });
+
+  it('escalates a retrieval or model failure', () => {
+    expect(decideEscalation({ ...confident, failed: true, confidence: undefined })?.reason).toBe('model_failure');
+  });
+
+  it('escalates the third question on a topic already answered twice', () => {
+    const twice = { ...confident, recentAnswerTopics: ['password-reset-en', 'password-reset-en'] };
+    expect(decideEscalation(twice)?.reason).toBe('repeated_failure');
+    expect(decideEscalation({ ...confident, recentAnswerTopics: ['password-reset-en'] })).toBeNull();
+    expect(decideEscalation({ ...twice, topTopic: 'kyc-how-to-en' })).toBeNull();
+  });
+
+  it('never escalates a "solved" press', () => {
+    expect(decideEscalation({ ...confident, text: '', action: 'solved', confidence: undefined })).toBeNull();
+  });
+});
