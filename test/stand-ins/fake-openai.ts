@@ -33,6 +33,7 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
   const script: ChatScript[] = [];
   const requests: RecordedRequest[] = [];
   let fallback: ChatScript = { kind: 'reply', content: 'NO_ANSWER' };
+  let embeddingsDown = false;
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -57,6 +58,7 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
       return send(res, 401, { error: { message: 'Incorrect API key', type: 'invalid_request_error' } });
     }
     if (path === '/v1/embeddings') {
+      if (embeddingsDown) return send(res, 503, { error: { message: 'embeddings unavailable' } });
       const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
       const data = input.map((text, index) => {
         const vector = toVector(text, dimensions);
@@ -83,6 +85,10 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
     /** Queues the next chat replies, in order. */
     script(...steps: ChatScript[]) {
       script.push(...steps);
+    },
+    /** Makes the embeddings endpoint answer 503 until called again with false. */
+    setEmbeddingsDown(down: boolean) {
+      embeddingsDown = down;
     },
     setFallback(step: ChatScript) {
       fallback = step;

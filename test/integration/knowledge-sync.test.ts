@@ -1,0 +1,107 @@
+import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
+import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
+import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
+import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
+import { type Embedder, syncKnowledgeFiles } from '../../src/core/index.js';
+import { createTestDatabase, testEngines } from '../support/databases.js';
+import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+
+describe.each(testEngines())('knowledge sync on %s', (engine) => {
+  let dir: string;
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let embedCalls: number;
+  const local = createLocalEmbedder();
+  const counting: Embedder = {
+    id: local.id,
+    async embed(texts) {
+      embedCalls += texts.length;
+      return local.embed(texts);
+    },
+  };
+  const sync = async (embedder: Embedder = counting) =>
+    syncKnowledgeFiles(await readKnowledgeFiles(dir), {
+      index: createPgKnowledgeIndex(db.database.db),
+      embedder,
+      splitPassages: createPassageSplitter(),
+    });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kb-'));
+    await cp(KNOWLEDGE_DIR, dir, { recursive: true });
+    db = await createTestDatabase(engine);
+  });
+  afterAll(async () => {
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('ingests the whole starter knowledge base, at least 30 entries in each language', async () => {
+    embedCalls = 0;
+    const report = await sync();
+    expect(report.problems).toEqual([]);
+    const entries = await createPgKnowledgeIndex(db.database.db).listEntries();
+    expect(entries.filter((e) => e.lang === 'zh').length).toBeGreaterThanOrEqual(30);
+    expect(entries.filter((e) => e.lang === 'en').length).toBeGreaterThanOrEqual(30);
+    expect(report.added.length).toBe(entries.length);
+    expect(entries.every((e) => e.version === 1)).toBe(true);
+    expect(embedCalls).toBeGreaterThan(entries.length);
+  });
+
+  it('is idempotent: a second sync changes and embeds nothing', async () => {
+    embedCalls = 0;
+    const report = await sync();
+    expect(report).toMatchObject({ added: [], updated: [], removed: [] });
+    expect(embedCalls).toBe(0);
+  });
+
+  it('re-embeds only a changed entry and bumps its version', async () => {
+    const path = join(dir, 'en', 'trading-fees.md');
+    await writeFile(path, `${await readFile(path, 'utf8')}\nFees are shown before you confirm an order.\n`);
+    embedCalls = 0;
+    const report = await sync();
+    expect(report.updated).toEqual(['trading-fees-en']);
+    expect(embedCalls).toBeGreaterThan(0);
+    expect(embedCalls).toBeLessThan(20);
+    const entry = (await createPgKnowledgeIndex(db.database.db).listEntries()).find((e) => e.id === 'trading-fees-en');
+    expect(entry?.version).toBe(2);
+  });
+
+  it('skips a malformed file with its reason, keeps its last good version, and loads the others', async () => {
+    const path = join(dir, 'en', 'api-keys.md');
+    const original = await readFile(path, 'utf8');
+    await writeFile(path, original.replace(/^lang: en$/m, 'lang: fr'));
+    await writeFile(join(dir, 'en', 'new-broken.md'), '---\nid: [unclosed\n---\nbody');
+    const report = await sync();
+    const reasons = Object.fromEntries(report.problems.map((p) => [p.source, p.reason]));
+    expect(reasons['en/api-keys.md']).toMatch(/lang/);
+    expect(reasons['en/new-broken.md']).toMatch(/front matter/);
+    expect(report.removed).toEqual([]);
+    const ids = (await createPgKnowledgeIndex(db.database.db).listEntries()).map((e) => e.id);
+    expect(ids).toContain('api-keys-en');
+    await writeFile(path, original);
+    await unlink(join(dir, 'en', 'new-broken.md'));
+  });
+
+  it('removes an entry whose file was deleted', async () => {
+    await unlink(join(dir, 'zh', 'close-account.md'));
+    await unlink(join(dir, 'en', 'close-account.md'));
+    const report = await sync();
+    expect(report.removed.sort()).toEqual(['close-account-en', 'close-account-zh']);
+    const ids = (await createPgKnowledgeIndex(db.database.db).listEntries()).map((e) => e.id);
+    expect(ids).not.toContain('close-account-en');
+  });
+
+  it('re-embeds everything when the embedder changes, keeping versions', async () => {
+    const other: Embedder = { id: 'local-test-other', embed: (texts) => local.embed(texts) };
+    const report = await sync(other);
+    const entries = await createPgKnowledgeIndex(db.database.db).listEntries();
+    expect(report.updated.length).toBe(entries.length);
+    expect(entries.find((e) => e.id === 'trading-fees-en')?.version).toBe(2);
+    const hits = await createPgKnowledgeIndex(db.database.db).searchVector((await other.embed(['password']))[0] ?? [], other.id, 5);
+    expect(hits.length).toBe(5);
+  });
+});

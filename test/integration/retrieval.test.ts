@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHelpdesk } from '../support/helpdesk.js';
+import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
+import { createRetriever } from '../../src/core/index.js';
+import { testEngines } from '../support/databases.js';
+
+describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
+  let t: Awaited<ReturnType<typeof createTestHelpdesk>>;
+  let retriever: ReturnType<typeof createRetriever>;
+  beforeAll(async () => {
+    t = await createTestHelpdesk(engine);
+    retriever = createRetriever({ index: t.knowledge, embedder: createLocalEmbedder() });
+  });
+  afterAll(() => t.drop());
+
+  it.each([
+    ['我的提现一直没到账', 'withdrawal-pending'],
+    ['充错链了怎么办', 'deposit-wrong-network'],
+    ['忘记密码了怎么办', 'password-reset'],
+    ['How do I reset my password?', 'password-reset'],
+    ['I sent XRP without the tag', 'deposit-missing-memo'],
+    ['what are your trading fees', 'trading-fees'],
+    ['提現記錄在哪裡看', 'transaction-history'],
+  ])('finds the right entry for "%s" with confidence above the threshold', async (question, slug) => {
+    const result = await retriever.retrieve(question);
+    expect(result.candidates[0]?.topic.replace(/-(en|zh)$/, '')).toBe(slug);
+    expect(result.confidence).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('gives questions the knowledge base does not cover a low confidence', async () => {
+    for (const question of ['what is the weather in Paris tomorrow', '推荐一家好吃的火锅店']) {
+      const result = await retriever.retrieve(question);
+      expect(result.confidence).toBeLessThan(0.5);
+    }
+  });
+
+  it('returns one candidate per topic, best first, with scores in [0,1]', async () => {
+    const result = await retriever.retrieve('withdrawal pending for hours');
+    const topics = result.candidates.map((c) => c.topic);
+    expect(new Set(topics).size).toBe(topics.length);
+    for (const c of result.candidates) expect(c.score).toBeGreaterThanOrEqual(0);
+    expect(result.confidence).toBeGreaterThanOrEqual(0);
+    expect(result.confidence).toBeLessThanOrEqual(1);
+    const scores = result.candidates.map((c) => c.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+});

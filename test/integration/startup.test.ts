@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/adapters/postgres/database.js';
+import { startHelpdesk } from '../../src/main.js';
+import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs a TypeScript entry point of the repo as its own process; resolves with its exit and output. */
+function run(script: string, env: Record<string, string>, timeoutMs = 60_000) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', KB_WATCH: 'false', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('start-up and the embedded database', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'helpdesk-data-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('stops start-up with one message naming every bad variable', async () => {
+    const result = await run('src/main.ts', { PORT: 'eighty', ANSWER_THRESHOLD: '7', DATA_DIR: dataDir });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/Invalid configuration/);
+    expect(result.output).toMatch(/PORT/);
+    expect(result.output).toMatch(/ANSWER_THRESHOLD/);
+  });
+
+  it('keeps conversations across a restart on the same data folder', async () => {
+    const env = { PORT: '0', DATA_DIR: dataDir, KNOWLEDGE_DIR, KB_WATCH: 'false', LOG_LEVEL: 'silent' };
+    const first = await startHelpdesk({ env });
+    const created = await (await fetch(`${first.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json() as { id: string; token: string };
+    await fetch(`${first.url}/api/conversations/${created.id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${created.token}` },
+      body: JSON.stringify({ text: 'What are the trading fees?' }),
+    });
+    await first.stop();
+    const second = await startHelpdesk({ env });
+    try {
+      const res = await fetch(`${second.url}/api/conversations/${created.id}/messages?after=0`, { headers: { authorization: `Bearer ${created.token}` } });
+      const body = (await res.json()) as { turns: Array<{ role: string }> };
+      expect(body.turns.map((t) => t.role)).toEqual(['bot', 'customer', 'bot']);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('gives a second process on the same data folder a clear error and leaves the folder intact', async () => {
+    const holder = await openDatabase({ dataDir });
+    try {
+      const result = await run('src/main.ts', { PORT: '0', DATA_DIR: dataDir, KNOWLEDGE_DIR });
+      expect(result.code).toBe(1);
+      expect(result.output).toMatch(/in use by another process/);
+      expect(result.output).toMatch(new RegExp(`pid ${process.pid}`));
+    } finally {
+      await holder.close();
+    }
+    // Released: the folder opens again and still holds its data.
+    const again = await openDatabase({ dataDir });
+    const rows = await again.db.execute('SELECT count(*)::int AS n FROM conversation');
+    expect((rows as unknown as { rows: Array<{ n: number }> }).rows[0]?.n).toBeGreaterThan(0);
+    await again.close();
+  });
+
+  it('applies migrations with npm run db:migrate, idempotently', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'helpdesk-migrate-'));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const result = await run('scripts/db-migrate.ts', { DATA_DIR: dir });
+        expect(result.output).toMatch(/migrations applied \(pglite\)/);
+        expect(result.code).toBe(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('knowledge folder watching', () => {
+  it('syncs a new entry written while the server runs', async () => {
+    const { cp, writeFile } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));
+    const data = await mkdtemp(join(tmpdir(), 'helpdesk-data-'));
+    await cp(KNOWLEDGE_DIR, dir, { recursive: true });
+    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent' } });
+    try {
+      await writeFile(
+        join(dir, 'en', 'staking-rewards.md'),
+        '---\nid: staking-rewards-en\nlang: en\ntitle: When are staking rewards paid?\nquestions:\n  - when do I get my staking rewards\n---\nStaking rewards are paid daily at 08:00 UTC+8.\n',
+      );
+      let cited: string | undefined;
+      for (let i = 0; i < 40 && cited !== 'staking-rewards-en'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const conv = (await (await fetch(`${running.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; token: string };
+        const res = await fetch(`${running.url}/api/conversations/${conv.id}/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${conv.token}` },
+          body: JSON.stringify({ text: 'when do I get my staking rewards' }),
+        });
+        const body = (await res.json()) as { turns: Array<{ citations: Array<{ id: string }> }> };
+        cited = body.turns.at(-1)?.citations[0]?.id;
+      }
+      expect(cited).toBe('staking-rewards-en');
+    } finally {
+      await running.stop();
+      await rm(dir, { recursive: true, force: true });
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+});

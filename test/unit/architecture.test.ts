@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
+}
+const importsOf = (path: string) => [...readFileSync(path, 'utf8').matchAll(/from\s+'([^']+)'/g)].map((m) => m[1] as string);
+
+describe('the dependency rule', () => {
+  it('keeps core free of adapters, configuration and SDKs', () => {
+    for (const file of files(join(SRC, 'core'))) {
+      for (const spec of importsOf(file)) {
+        const allowed = spec.startsWith('.') ? !spec.includes('adapters/') && !spec.includes('config') && !spec.includes('main') : spec.startsWith('node:') || spec === 'zod';
+        expect(allowed, `${relative(SRC, file)} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+
+  it('keeps adapters from importing one another, configuration or tests', () => {
+    for (const file of files(join(SRC, 'adapters'))) {
+      const own = relative(join(SRC, 'adapters'), file).split('/')[0];
+      for (const spec of importsOf(file).filter((s) => s.startsWith('.'))) {
+        const target = relative(join(SRC, 'adapters'), join(file, '..', spec));
+        const crossesAdapter = !target.startsWith('..') && target.split('/')[0] !== own;
+        expect(crossesAdapter || /config|main|test\//.test(spec), `${relative(SRC, file)} imports ${spec}`).toBe(false);
+      }
+    }
+  });
+
+  it('reads the environment only in the composition root and scripts', () => {
+    for (const file of files(SRC).filter((f) => !f.endsWith('main.ts'))) {
+      expect(readFileSync(file, 'utf8'), relative(SRC, file)).not.toMatch(/process\.env/);
+    }
+  });
+});
