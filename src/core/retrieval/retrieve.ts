@@ -71,7 +71,10 @@ export function createRetriever(deps: {
         embedder.embed([text]),
         terms.length > 0 ? index.searchLexical(terms, tuning.candidateChunks) : Promise.resolve(undefined),
       ]);
-      const vectorHits = embedding ? await index.searchVector(embedding, embedder.id, tuning.candidateChunks) : [];
+      // A text with no features (only punctuation or emoji) embeds to the zero vector, whose cosine
+      // distance is undefined: nothing to search for.
+      const searchable = embedding !== undefined && embedding.some((x) => x !== 0);
+      const vectorHits = searchable ? await index.searchVector(embedding, embedder.id, tuning.candidateChunks) : [];
 
       // BM25 of a chunk holding every query term once, at average length, is the sum of their
       // idf; unknown terms count at the highest idf, so questions about things the knowledge base

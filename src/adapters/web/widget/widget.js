@@ -1316,7 +1316,8 @@
     var body = {};
     if (payload.text !== undefined) body.text = payload.text;
     if (payload.action !== undefined) body.action = payload.action;
-    body.language = state.lang;
+    // No language here: the server follows the language the customer writes in; only the toggle
+    // (notifyLanguage) sends an explicit choice, which then sticks.
     enqueue(function () {
       return postMessage(body);
     }).then(
