@@ -8,7 +8,12 @@ import { median, round } from './stats.js';
 const POLL_MS = 50;
 const READY_TIMEOUT_MS = 90_000;
 const EXIT_TIMEOUT_MS = 20_000;
-const OUTPUT_TAIL_CHARS = 4000;
+/** How long the server gets to exit by itself once npm has exited. */
+const ORPHAN_GRACE_MS = 1000;
+const OUTPUT_KEEP_CHARS = 200_000;
+
+/** How the product's shutdowns went, across every start of this run. */
+const stopCounts = { total: 0, orphaned: 0, forced: 0, lockLeft: 0, stopMs: [] as number[], npmExits: [] as string[] };
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -57,7 +62,7 @@ function spawnProduct(repoRoot: string, dataDir: string, port: number): StartedC
   trackChild(child);
   let tail = '';
   const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+    tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_KEEP_CHARS);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -76,40 +81,90 @@ function spawnProduct(repoRoot: string, dataDir: string, port: number): StartedC
   return { child, exited, hasExited: () => done, output: () => tail };
 }
 
-/** SIGTERM to the npm process, wait for it and its whole group to exit; SIGKILL only as a fallback. */
-async function stopProduct(started: StartedChild): Promise<{ exit: Exit; stopMs: number; forced: boolean }> {
+async function waitGroupGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (groupAlive(pid) && performance.now() < deadline) await sleep(POLL_MS);
+  return !groupAlive(pid);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // gone meanwhile
+  }
+}
+
+interface Stopped {
+  exit: Exit;
+  stopMs: number;
+  /** npm exited on SIGTERM but the server (tsx → node) kept running and had to be signalled itself. */
+  orphaned: boolean;
+  forced: boolean;
+}
+
+/**
+ * SIGTERM to the `npm start` process and wait for it to exit. npm relays the signal only to the
+ * `sh -c` it runs the script with, which does not pass it on: if the server is still running
+ * shortly after npm exited, SIGTERM goes to the rest of the process group (as a terminal's Ctrl-C
+ * or a supervisor stopping the service would), and the bench waits until every process of the
+ * group has exited — the embedded database allows one process per data folder. SIGKILL only as a
+ * last resort.
+ */
+async function stopProduct(started: StartedChild): Promise<Stopped> {
   const pid = started.child.pid;
   const t0 = performance.now();
+  let orphaned = false;
   let forced = false;
   try {
-    if (!started.hasExited() && pid !== undefined) started.child.kill('SIGTERM');
+    if (!started.hasExited()) started.child.kill('SIGTERM');
     const timedOut = Symbol('timeout');
-    const first = await Promise.race([started.exited, sleep(EXIT_TIMEOUT_MS).then(() => timedOut)]);
-    if (first === timedOut && pid !== undefined) {
-      forced = true;
-      log(`npm start (pid ${pid}) did not exit ${EXIT_TIMEOUT_MS} ms after SIGTERM: SIGKILL to its group`);
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([
+      started.exited,
+      new Promise<symbol>((done) => {
+        timer = setTimeout(() => done(timedOut), EXIT_TIMEOUT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (pid !== undefined) {
+      if (first === timedOut || !(await waitGroupGone(pid, ORPHAN_GRACE_MS))) {
+        orphaned = true;
+        signalGroup(pid, 'SIGTERM');
+        if (!(await waitGroupGone(pid, EXIT_TIMEOUT_MS))) {
+          forced = true;
+          log(`processes of group ${pid} still alive ${EXIT_TIMEOUT_MS} ms after SIGTERM: SIGKILL`);
+          signalGroup(pid, 'SIGKILL');
+          await waitGroupGone(pid, EXIT_TIMEOUT_MS);
+        }
       }
     }
     const exit = await started.exited;
-    // npm may exit before its children: wait for the whole group (the database lock lives in node).
-    if (pid !== undefined) {
-      const deadline = performance.now() + EXIT_TIMEOUT_MS;
-      while (groupAlive(pid) && performance.now() < deadline) await sleep(POLL_MS);
-      if (groupAlive(pid)) {
-        forced = true;
-        log(`processes of group ${pid} still alive after npm exited: SIGKILL`);
-        process.kill(-pid, 'SIGKILL');
-        while (groupAlive(pid)) await sleep(POLL_MS);
-      }
-    }
-    return { exit, stopMs: performance.now() - t0, forced };
+    return { exit, stopMs: performance.now() - t0, orphaned, forced };
   } finally {
     untrackChild(pid);
   }
+}
+
+interface SyncLog {
+  ms: number;
+  added: number;
+  unchanged: number;
+}
+
+/** The product's own "knowledge base synced" log line (pino JSON), if it printed one. */
+function findSyncLog(output: string): SyncLog | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('knowledge base synced')) continue;
+    try {
+      const record = JSON.parse(line) as Partial<SyncLog> & { msg?: string };
+      if (record.msg === 'knowledge base synced' && typeof record.ms === 'number') {
+        return { ms: record.ms, added: record.added ?? 0, unchanged: record.unchanged ?? 0 };
+      }
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return undefined;
 }
 
 /** Spawns `npm start` and times it until GET /healthz answers 200 (polled every 50 ms). */
@@ -138,26 +193,30 @@ async function timeStart(repoRoot: string, dataDir: string, label: string) {
       if (health === undefined) await sleep(POLL_MS);
     }
     const readyMs = performance.now() - t0;
-    log(`  ${label}: ready in ${readyMs.toFixed(0)} ms (${String(health.database)}, ${String(health.mode)})`);
-    return { readyMs, health };
+    const sync = findSyncLog(started.output());
+    log(
+      `  ${label}: ready in ${readyMs.toFixed(0)} ms (${String(health.database)}, ${String(health.mode)}` +
+        `${sync ? `; knowledge sync ${sync.ms} ms, ${sync.added} added, ${sync.unchanged} unchanged` : ''})`,
+    );
+    return { readyMs, health, sync };
   } finally {
     const stopped = await stopProduct(started);
     const lockLeft = existsSync(join(dataDir, 'helpdesk.lock'));
-    if (stopped.forced || lockLeft || stopped.exit.code !== 0) {
+    const npmExit = stopped.exit.signal ?? `code ${stopped.exit.code}`;
+    if (stopped.forced || lockLeft) {
       log(
-        `  ${label}: stop took ${stopped.stopMs.toFixed(0)} ms, exit code ${stopped.exit.code}, signal ${stopped.exit.signal}` +
-          `${stopped.forced ? ', forced' : ''}${lockLeft ? ', data-dir lock left behind' : ''}`,
+        `  ${label}: stop took ${stopped.stopMs.toFixed(0)} ms, npm exit ${npmExit}` +
+          `${stopped.forced ? ', SIGKILL needed' : ''}${lockLeft ? ', data-dir lock left behind' : ''}`,
       );
     }
     stopCounts.total++;
+    if (stopped.orphaned) stopCounts.orphaned++;
     if (stopped.forced) stopCounts.forced++;
     if (lockLeft) stopCounts.lockLeft++;
-    if (stopped.exit.code !== 0) stopCounts.nonZeroExit++;
+    if (!stopCounts.npmExits.includes(npmExit)) stopCounts.npmExits.push(npmExit);
     stopCounts.stopMs.push(stopped.stopMs);
   }
 }
-
-const stopCounts = { total: 0, forced: 0, lockLeft: 0, nonZeroExit: 0, stopMs: [] as number[] };
 
 /**
  * Cold start (fresh empty DATA_DIR: migrations + first knowledge sync) then warm start (same
@@ -166,20 +225,28 @@ const stopCounts = { total: 0, forced: 0, lockLeft: 0, nonZeroExit: 0, stopMs: [
 export async function benchStartup(repoRoot: string, runs = 3) {
   const cold: number[] = [];
   const warm: number[] = [];
+  const coldSync: SyncLog[] = [];
+  const warmSync: SyncLog[] = [];
   let engine: unknown;
   for (let run = 1; run <= runs; run++) {
     const dataDir = await makeTempDir('helpdesk-bench-startup-');
     try {
       const c = await timeStart(repoRoot, dataDir, `cold start ${run}/${runs}`);
       cold.push(c.readyMs);
+      if (c.sync) coldSync.push(c.sync);
       engine = c.health.database;
       const w = await timeStart(repoRoot, dataDir, `warm start ${run}/${runs}`);
       warm.push(w.readyMs);
+      if (w.sync) warmSync.push(w.sync);
     } finally {
       await removeTempDir(dataDir);
     }
   }
   const warmMs = round(median(warm), 0);
+  const syncFigures = (logs: SyncLog[]) =>
+    logs.length === 0
+      ? null
+      : { medianMs: round(median(logs.map((l) => l.ms)), 0), added: logs[0]?.added, unchanged: logs[0]?.unchanged };
   return {
     command: 'npm start',
     engine,
@@ -188,10 +255,15 @@ export async function benchStartup(repoRoot: string, runs = 3) {
     warmMs,
     coldRunsMs: cold.map((x) => round(x, 0)),
     warmRunsMs: warm.map((x) => round(x, 0)),
+    // From the product's "knowledge base synced" log line: the part of start-up spent syncing.
+    knowledgeSync: { cold: syncFigures(coldSync), warm: syncFigures(warmSync) },
     shutdown: {
+      starts: stopCounts.total,
       medianStopMs: round(median(stopCounts.stopMs), 0),
-      nonZeroExit: stopCounts.nonZeroExit,
-      forcedKills: stopCounts.forced,
+      npmExit: stopCounts.npmExits,
+      // Stops where npm exited on SIGTERM but left the server running (the bench then signalled its group).
+      serverOrphanedByNpm: stopCounts.orphaned,
+      sigkillNeeded: stopCounts.forced,
       lockLeftBehind: stopCounts.lockLeft,
     },
     target: { warmMsMax: 10_000, met: warmMs <= 10_000 },

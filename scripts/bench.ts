@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: start-up time, offline web reply latency and retrieval latency at 10,000
+ * phrasings, on PGlite and PostgreSQL. Progress goes to stderr; stdout gets exactly one JSON object.
+ *
+ * PostgreSQL parts use BENCH_DATABASE_URL (or TEST_DATABASE_URL) as an admin URL: each part runs
+ * in a fresh database `helpdesk_bench_<random>` that is dropped afterwards. Without a URL they are
+ * reported as skipped. The retrieval part needs ../shared/eval/clinc150/{kb,dev}.jsonl.
+ * `npm run bench -- --only startup,webReply,retrieval` runs a subset (the others are marked skipped).
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { installCleanupHandlers } from './bench/cleanup.js';
+import { adminDatabaseUrl, withBenchDatabase } from './bench/postgres.js';
+import { benchRetrieval, loadRetrievalSet } from './bench/retrieval.js';
+import { benchStartup } from './bench/startup.js';
+import { benchWebReply } from './bench/web-reply.js';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const KB_URL = new URL('../../shared/eval/clinc150/kb.jsonl', import.meta.url);
+const DEV_URL = new URL('../../shared/eval/clinc150/dev.jsonl', import.meta.url);
+
+// Stdout carries only the final JSON: anything else printing there goes to stderr instead.
+const writeStdout = process.stdout.write.bind(process.stdout);
+console.log = console.error;
+console.info = console.error;
+console.debug = console.error;
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+const PARTS = ['startup', 'webReply', 'retrieval'] as const;
+type Part = (typeof PARTS)[number];
+const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
+const only = args.only?.split(',').map((x) => x.trim()).filter(Boolean);
+if (only?.some((x) => !(PARTS as readonly string[]).includes(x))) {
+  console.error(`usage: npm run bench [-- --only ${PARTS.join(',')}]`);
+  process.exit(2);
+}
+const selected = (name: Part) => !only || only.includes(name);
+const NOT_SELECTED = { skipped: 'not selected (--only)' };
+const loadAvg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
+    return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** Runs one part; a failure becomes `{ error }` in its slot so the other parts still run. */
+async function part<T>(name: string, run: () => Promise<T>): Promise<T | { error: string }> {
+  log(`${name}…`);
+  const t0 = performance.now();
+  try {
+    const value = await run();
+    log(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return value;
+  } catch (error) {
+    log(`${name}: FAILED after ${((performance.now() - t0) / 1000).toFixed(1)} s: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return { error: describeError(error) };
+  }
+}
+
+async function postgresServerVersion(adminUrl: string): Promise<string | { error: string }> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string; vector: string | null }>(
+      `SELECT current_setting('server_version') AS server_version,
+              (SELECT default_version FROM pg_available_extensions WHERE name = 'vector') AS vector`,
+    );
+    const row = rows[0];
+    return row ? `PostgreSQL ${row.server_version}${row.vector ? `, pgvector ${row.vector}` : ', no pgvector'}` : 'unknown';
+  } catch (error) {
+    return { error: describeError(error) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers();
+  const benchT0 = performance.now();
+  const adminUrl = adminDatabaseUrl();
+  const noPostgres = 'no PostgreSQL: set BENCH_DATABASE_URL or TEST_DATABASE_URL to an admin URL';
+  const cpus = os.cpus();
+  const machine = {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    totalMemGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    postgres: adminUrl ? await postgresServerVersion(adminUrl) : null,
+    // 1/5/15-minute load averages: other work on the machine skews every figure.
+    loadAvgAtStart: loadAvg(),
+    loadAvgAtEnd: [] as number[],
+  };
+  log(`machine: ${JSON.stringify(machine)}`);
+
+  const startup = selected('startup')
+    ? await part('startup (npm start → /healthz 200, 3 cold + 3 warm)', () => benchStartup(REPO_ROOT, 3))
+    : NOT_SELECTED;
+
+  let webReply: Record<string, unknown> = NOT_SELECTED;
+  if (selected('webReply')) {
+    const onPglite = await part('webReply on pglite', () => benchWebReply({ repoRoot: REPO_ROOT, engine: 'pglite' }));
+    const onPostgres = adminUrl
+      ? await part('webReply on postgres', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) => benchWebReply({ repoRoot: REPO_ROOT, engine: 'postgres', databaseUrl })),
+        )
+      : null;
+    webReply = { pglite: onPglite, postgres: onPostgres, ...(adminUrl ? {} : { skipped: `postgres: ${noPostgres}` }) };
+  }
+
+  let retrieval: Record<string, unknown> = NOT_SELECTED;
+  const set = selected('retrieval') ? await part('loading CLINC150 retrieval set', () => loadRetrievalSet(KB_URL, DEV_URL)) : undefined;
+  if (set === undefined) {
+    // not selected
+  } else if ('error' in set) {
+    retrieval = { postgres: set, pglite: set };
+  } else if ('missing' in set) {
+    log(`retrieval skipped: ${set.missing}`);
+    retrieval = { postgres: null, pglite: null, skipped: set.missing };
+  } else {
+    const onPostgres = adminUrl
+      ? await part('retrieval on postgres (10,000 phrasings)', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) => benchRetrieval(set, 'postgres', databaseUrl)),
+        )
+      : null;
+    const onPglite = await part('retrieval on pglite (10,000 phrasings, memory://)', () => benchRetrieval(set, 'pglite'));
+    retrieval = { postgres: onPostgres, pglite: onPglite, ...(adminUrl ? {} : { skipped: `postgres: ${noPostgres}` }) };
+  }
+
+  const result = {
+    machine,
+    startup,
+    webReply,
+    retrieval,
+    benchMs: Math.round(performance.now() - benchT0),
+  };
+  machine.loadAvgAtEnd = loadAvg();
+  log(`all done in ${(result.benchMs / 1000).toFixed(1)} s`);
+  writeStdout(`${JSON.stringify(result)}\n`);
+  // Everything is closed by now; if some handle still keeps the loop alive, do not hang.
+  setTimeout(() => {
+    log(`something kept the process alive after the bench (${process.getActiveResourcesInfo().join(', ')}): exiting`);
+    process.exit(0);
+  }, 5000).unref();
+}
+
+await main();
