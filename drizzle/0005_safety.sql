@@ -1,2 +1,2 @@
--- Reserved for its issue; filled by hand (see drizzle/README note in the main README).
+-- Reserved for its issue; filled by hand.
 SELECT 1;

@@ -1,0 +1,2 @@
+-- Reserved for its issue; filled by hand.
+SELECT 1;
