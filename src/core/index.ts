@@ -24,3 +24,4 @@ export {
   type RetrievalFeatures,
 } from './retrieval/retrieve.js';
 export { toGreeting } from './conversation/messages.js';
+export * from './safety/index.js';
