@@ -24,4 +24,18 @@ export {
   type RetrievalFeatures,
 } from './retrieval/retrieve.js';
 export { toGreeting } from './conversation/messages.js';
+export * from './audit/index.js';
 export * from './safety/index.js';
+export {
+  createHandoffDesk,
+  isVisibleToCustomer,
+  type Agent,
+  type AgentActionResult,
+  type DeskOrigin,
+  type HandoffDesk,
+  type HandoffDeskDeps,
+} from './handoff/create-handoff-desk.js';
+export type { CustomerChannel, HandoffRecord, HandoffStore, HandoffWithConversation, MirrorProgress } from './handoff/handoff-store.js';
+export { buildHandoffSummary, type HandoffSummary } from './handoff/build-handoff-summary.js';
+export { estimateWait, parseWorkingHours, toMinuteOfWeek, type WaitEstimate, type WorkingHours } from './handoff/working-hours.js';
+export { toRating } from './handoff/handoff-messages.js';

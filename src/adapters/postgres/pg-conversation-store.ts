@@ -17,8 +17,11 @@ import type {
   TurnData,
   TurnKind,
 } from '../../core/index.js';
+import { LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
 import type { Db } from './database.js';
+import { openLogAppend, type Tx } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
+import { conversationKey, turnContent } from './schema-turn-log.js';
 
 type ConversationRow = typeof conversation.$inferSelect;
 type TurnRow = typeof turn.$inferSelect;
@@ -71,8 +74,24 @@ function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-/** Conversations and their append-only turns in PostgreSQL (or PGlite). */
-export function createPgConversationStore(db: Db): ConversationStore {
+interface PendingAppend {
+  conversationId: string;
+  turns: NewTurn[];
+  patch: ConversationPatch;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/** Appends gathered into one transaction at most; bounds the time a batch holds the log head. */
+const DEFAULT_MAX_BATCH = 256;
+
+/**
+ * Conversations and their append-only turns in PostgreSQL (or PGlite). Every turn is appended to
+ * the verifiable log in the same transaction (a turn never exists without its log entry, nor the
+ * reverse), its content sealed under the conversation's key.
+ */
+export function createPgConversationStore(db: Db, options: { maxBatch?: number } = {}): ConversationStore {
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   async function find(id: string) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const [row] = await db.select().from(conversation).where(eq(conversation.id, id));
@@ -96,6 +115,156 @@ export function createPgConversationStore(db: Db): ConversationStore {
     return { conversation: current, turns, duplicate: true };
   }
 
+  /**
+   * Group commit: while one batch transaction is in flight, new appends gather and go together in
+   * the next one. Callers are answered only after their batch committed.
+   */
+  const queue: PendingAppend[] = [];
+  let flushing = false;
+
+  function schedule() {
+    if (flushing || queue.length === 0) return;
+    flushing = true;
+    const batch = queue.splice(0, maxBatch);
+    void flush(batch).finally(() => {
+      flushing = false;
+      schedule();
+    });
+  }
+
+  async function flush(batch: PendingAppend[]): Promise<void> {
+    try {
+      const results = await db.transaction((tx) => writeBatch(tx, batch));
+      batch.forEach((item, i) => item.resolve(results[i] as AppendResult));
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      // One bad append must not fail its neighbours: retry each on its own.
+      for (const item of batch) {
+        try {
+          const [result] = await db.transaction((tx) => writeBatch(tx, [item]));
+          item.resolve(result as AppendResult);
+        } catch (single) {
+          item.reject(single);
+        }
+      }
+    }
+  }
+
+  async function writeBatch(tx: Tx, batch: PendingAppend[]): Promise<AppendResult[]> {
+    // Lock order everywhere: conversation rows by id, then the log head.
+    const ids = [...new Set(batch.map((b) => b.conversationId))].sort();
+    const locked = await tx.select().from(conversation).where(inArray(conversation.id, ids)).orderBy(asc(conversation.id)).for('update');
+    const current = new Map(locked.map((row) => [row.id, row]));
+    for (const id of ids) if (!current.has(id)) throw new Error(`conversation ${id} not found`);
+    const log = await openLogAppend(tx);
+    await log.prevLeaves(ids);
+    const keyRows = await tx.select().from(conversationKey).where(inArray(conversationKey.conversationId, ids));
+    const keys = new Map(keyRows.map((k) => [k.conversationId, k.key]));
+    const newKeys: Array<typeof conversationKey.$inferInsert> = [];
+    for (const id of ids) {
+      if (!keys.has(id)) {
+        const key = newContentKey();
+        keys.set(id, key);
+        newKeys.push({ conversationId: id, key });
+      }
+    }
+    const turnRows: Array<typeof turn.$inferInsert> = [];
+    const contentRows: Array<typeof turnContent.$inferInsert> = [];
+    const perItem: Array<{ row: ConversationRow; turnSeqs: number[] }> = [];
+    const now = new Date();
+    for (const item of batch) {
+      const before = current.get(item.conversationId) as ConversationRow;
+      const at = Date.now();
+      const seqs: number[] = [];
+      item.turns.forEach((t, i) => {
+        const seq = before.lastSeq + 1 + i;
+        const data = t.data ?? {};
+        const entry = toTurnEntry(
+          {
+            conversationId: item.conversationId,
+            seq,
+            role: t.role,
+            kind: t.kind,
+            language: t.language,
+            data,
+            answerMode: t.answerMode ?? null,
+            escalation: t.escalation ?? null,
+            text: t.text,
+            prev: log.prevOf(item.conversationId),
+            at,
+          },
+          keys.get(item.conversationId) as Buffer,
+        );
+        log.add(entry.header);
+        contentRows.push({ conversationId: item.conversationId, seq, sealed: entry.sealed });
+        turnRows.push({
+          conversationId: item.conversationId,
+          seq,
+          role: t.role,
+          kind: t.kind,
+          text: t.text,
+          language: t.language,
+          data,
+          answerMode: t.answerMode ?? null,
+          escalationReason: t.escalation?.reason ?? null,
+          escalationPriority: t.escalation?.priority ?? null,
+          escalationDetail: t.escalation?.detail ?? null,
+          externalKey: t.externalKey ?? null,
+          createdAt: new Date(at),
+        });
+        seqs.push(seq);
+      });
+      const p = item.patch;
+      const after: ConversationRow = {
+        ...before,
+        lastSeq: before.lastSeq + item.turns.length,
+        updatedAt: now,
+        ...(p.language !== undefined ? { language: p.language } : {}),
+        ...(p.languageChosen !== undefined ? { languageChosen: p.languageChosen } : {}),
+        ...(p.state !== undefined ? { state: p.state } : {}),
+        ...(p.priority !== undefined ? { priority: p.priority } : {}),
+        ...(p.escalationReason !== undefined ? { escalationReason: p.escalationReason } : {}),
+      };
+      // Closing commits to the number of turns: a later claim that a turn is missing is checkable.
+      if (after.state === 'closed' && before.state !== 'closed') {
+        log.add({ v: LOG_FORMAT_VERSION, kind: 'close', conv: item.conversationId, seq: after.lastSeq, prev: log.prevOf(item.conversationId), at });
+      }
+      current.set(item.conversationId, after);
+      perItem.push({ row: after, turnSeqs: seqs });
+    }
+    if (newKeys.length > 0) await tx.insert(conversationKey).values(newKeys);
+    const inserted = turnRows.length > 0 ? await tx.insert(turn).values(turnRows).returning() : [];
+    if (contentRows.length > 0) await tx.insert(turnContent).values(contentRows);
+    await log.finish();
+    for (const id of ids) {
+      const row = current.get(id) as ConversationRow;
+      await tx
+        .update(conversation)
+        .set({
+          lastSeq: row.lastSeq,
+          updatedAt: row.updatedAt,
+          language: row.language,
+          languageChosen: row.languageChosen,
+          state: row.state,
+          priority: row.priority,
+          escalationReason: row.escalationReason,
+        })
+        .where(eq(conversation.id, id));
+    }
+    const bySeq = new Map(inserted.map((r) => [`${r.conversationId}:${r.seq}`, r]));
+    return batch.map((item, i) => {
+      const { row, turnSeqs } = perItem[i] as { row: ConversationRow; turnSeqs: number[] };
+      return {
+        conversation: toConversation(row),
+        turns: turnSeqs.map((seq) => toTurn(bySeq.get(`${item.conversationId}:${seq}`) as TurnRow)),
+        duplicate: false,
+      };
+    });
+  }
+
   async function append(conversationId: string, newTurns: NewTurn[], patch: ConversationPatch = {}): Promise<AppendResult> {
     const keys = newTurns.flatMap((t) => (t.externalKey ? [t.externalKey] : []));
     if (keys.length > 0) {
@@ -103,50 +272,9 @@ export function createPgConversationStore(db: Db): ConversationStore {
       if (duplicate) return duplicate;
     }
     try {
-      return await db.transaction(async (tx) => {
-        const [locked] = await tx.select().from(conversation).where(eq(conversation.id, conversationId)).for('update');
-        if (!locked) throw new Error(`conversation ${conversationId} not found`);
-        const rows =
-          newTurns.length === 0
-            ? []
-            : await tx
-                .insert(turn)
-                .values(
-                  newTurns.map((t, i) => ({
-                    conversationId,
-                    seq: locked.lastSeq + 1 + i,
-                    role: t.role,
-                    kind: t.kind,
-                    text: t.text,
-                    language: t.language,
-                    data: t.data ?? {},
-                    answerMode: t.answerMode ?? null,
-                    escalationReason: t.escalation?.reason ?? null,
-                    escalationPriority: t.escalation?.priority ?? null,
-                    escalationDetail: t.escalation?.detail ?? null,
-                    externalKey: t.externalKey ?? null,
-                  })),
-                )
-                .returning();
-        const [updated] = await tx
-          .update(conversation)
-          .set({
-            lastSeq: locked.lastSeq + newTurns.length,
-            updatedAt: new Date(),
-            ...(patch.language !== undefined ? { language: patch.language } : {}),
-            ...(patch.languageChosen !== undefined ? { languageChosen: patch.languageChosen } : {}),
-            ...(patch.state !== undefined ? { state: patch.state } : {}),
-            ...(patch.priority !== undefined ? { priority: patch.priority } : {}),
-            ...(patch.escalationReason !== undefined ? { escalationReason: patch.escalationReason } : {}),
-          })
-          .where(eq(conversation.id, conversationId))
-          .returning();
-        if (!updated) throw new Error(`conversation ${conversationId} vanished`);
-        return {
-          conversation: toConversation(updated),
-          turns: rows.sort((a, b) => a.seq - b.seq).map(toTurn),
-          duplicate: false,
-        };
+      return await new Promise<AppendResult>((resolve, reject) => {
+        queue.push({ conversationId, turns: newTurns, patch, resolve, reject });
+        schedule();
       });
     } catch (error) {
       // Two deliveries of one external message raced: the loser returns what the winner stored.

@@ -1,0 +1,4 @@
+export * from './canonical-json.js';
+export * from './merkle.js';
+export * from './signed-note.js';
+export * from './log-entry.js';
