@@ -10,6 +10,8 @@ import {
   toSolvedReply,
 } from './conversation/messages.js';
 import { createKeyedQueue } from './conversation/keyed-queue.js';
+import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
+import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
 import { HelpdeskError } from './errors.js';
 import { decideEscalation } from './escalation/decide-escalation.js';
 import type { KnowledgeProblem, RawKnowledgeFile } from './knowledge/validate-entries.js';
@@ -40,6 +42,8 @@ export interface HelpdeskDeps {
   answerer: Answerer | undefined;
   logger: Logger;
   settings: { exchangeName: string; answerThreshold: number; maxMessageChars: number };
+  /** Official contacts, rate limit, security-event log, admin token (see core/safety). */
+  safety?: HelpdeskSafety;
 }
 
 export type CustomerInput = {
@@ -68,6 +72,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 export function createHelpdesk(deps: HelpdeskDeps) {
   const { conversations, knowledge, retriever, answerer, logger, settings } = deps;
   const serialize = createKeyedQueue();
+  const gate = createSafetyGate({ exchangeName: settings.exchangeName, maxMessageChars: settings.maxMessageChars, safety: deps.safety, logger });
 
   async function startConversation(input: {
     channel: Channel;
@@ -87,7 +92,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     });
     if (!created) return { conversation, token: undefined, turns: [] };
     const greeting = await conversations.append(conversation.id, [
-      { role: 'bot', kind: 'greeting', text: toGreeting(language, settings.exchangeName), language },
+      { role: 'bot', kind: 'greeting', text: [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'), language },
     ]);
     return { conversation: greeting.conversation, token, turns: greeting.turns };
   }
@@ -101,6 +106,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const stored = await conversations.tokenHash(conversationId);
     const given = Buffer.from(hashToken(token ?? ''), 'hex');
     if (!stored || !token || !timingSafeEqual(Buffer.from(stored, 'hex'), given)) {
+      await gate.record({ type: 'access_denied', channel: conversation.channel, conversationId, detail: { reason: token ? 'wrong_token' : 'missing_token' } });
       throw new HelpdeskError('forbidden', `wrong token for conversation ${conversationId}`, 'Wrong or missing conversation token.');
     }
     return conversation;
@@ -165,6 +171,13 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       });
       if (result.kind === 'no_answer') return { noAnswer: true };
       const cited = context.filter((e) => result.citedIds.includes(e.id));
+      // Model output is untrusted: one that asks for a secret or names an unlisted contact is not sent.
+      const review = gate.review(result.text);
+      if (!review.clean) {
+        const reason = review.asksForSecret ? 'asks_for_secret' : 'unlisted_contact';
+        await gate.record({ type: 'outbound_blocked', channel: 'model', detail: { reason, count: review.unlisted.length } });
+        return { text: offlineText, cited: [best], mode: 'fallback', error: `outbound guard: ${reason}` };
+      }
       return { text: result.text, cited: cited.length > 0 ? cited : [best], mode: 'model', model: answerer.id };
     } catch (error) {
       logger.warn({ err: error }, 'model answer failed; falling back to the offline answer');
@@ -206,12 +219,18 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if (!conversation) {
       throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
     }
-    const text = (input.text ?? '').trim();
+    await gate.enforceRateLimit(`${conversation.channel}:${conversation.externalId}`, conversation.id, conversation.channel, conversation.language);
+    // The secret firewall: nothing below (store, log, retrieval, model, agents) sees the raw text.
+    const screened = gate.screen(input.text ?? '');
+    const text = screened.text;
     const switched = input.language ?? (text ? detectLanguageSwitch(text) : undefined);
     const detected = text ? detectLanguage(text) : undefined;
     // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
     const language: Language = switched ?? (conversation.languageChosen ? conversation.language : detected ?? conversation.language);
     const base = { role: 'customer' as const, language, externalKey: input.externalKey };
+    const notices = gate.toNotices(screened, language);
+    const withNotices = (turns: NewTurn[]): NewTurn[] => [...turns.slice(0, 1), ...notices, ...turns.slice(1)];
+    await gate.recordScreening(screened, conversation.id, conversation.channel);
 
     if (text && switched && !input.action && detectLanguageSwitch(text)) {
       const result = await conversations.append(
@@ -242,15 +261,27 @@ export function createHelpdesk(deps: HelpdeskDeps) {
 
     // With humans: the message is recorded for the agents and the bot stays silent.
     if (conversation.state === 'escalated') {
-      const result = await conversations.append(conversation.id, [customerTurn], patch);
+      const result = await conversations.append(conversation.id, withNotices([customerTurn]), patch);
       return { outcome: result.duplicate ? 'duplicate' : 'forwarded', conversation: result.conversation, turns: result.turns };
     }
 
     if (input.action === 'solved') {
       const result = await conversations.append(
         conversation.id,
-        [customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }],
+        withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }]),
         { ...patch, state: 'bot' },
+      );
+      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+    }
+
+    // "Is @someone official?": answered by the official-channel check, not by retrieval.
+    const asked = text && !input.action ? gate.toChannelQuestion(text) : undefined;
+    const verdict = asked ? gate.checkChannel(asked, language) : undefined;
+    if (verdict) {
+      const result = await conversations.append(
+        conversation.id,
+        withNotices([customerTurn, { role: 'bot', kind: 'notice', text: verdict.reply, language }]),
+        patch,
       );
       return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
@@ -283,7 +314,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         const answer = await composeAnswer(text, language, retrieval, history);
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
-      return escalate(conversation, recorded, decision, language, extra);
+      return escalate(conversation, recorded, decision, language, [...notices, ...extra]);
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
     const answer = await composeAnswer(text, language, retrieval, history);
@@ -292,11 +323,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         reason: 'low_confidence',
         priority: 'normal',
         detail: 'the model found no answer in the retrieved entries',
-      }, language);
+      }, language, notices);
     }
     const result = await conversations.append(
       conversation.id,
-      [recorded, toAnswerTurn(answer, language, retrieval, true)],
+      withNotices([recorded, toAnswerTurn(answer, language, retrieval, true)]),
       patch,
     );
     return { outcome: result.duplicate ? 'duplicate' : 'answered', conversation: result.conversation, turns: result.turns };
@@ -315,7 +346,8 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       ...(answer.model ? { model: answer.model } : {}),
       ...(answer.error ? { error: answer.error } : {}),
     };
-    return { role: 'bot', kind: 'answer', text: answer.text, language, data, answerMode: answer.mode };
+    // Last line of defence: an unlisted contact never leaves, whatever produced the text.
+    return { role: 'bot', kind: 'answer', text: gate.review(answer.text).text, language, data, answerMode: answer.mode };
   }
 
   return {
@@ -323,13 +355,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     authorize,
     /** Handles one customer message or button press; messages of one conversation run in order. */
     handleCustomerInput(input: CustomerInput): Promise<CustomerOutcome> {
-      if (input.text !== undefined && input.text.length > settings.maxMessageChars) {
-        throw new HelpdeskError(
-          'invalid_input',
-          `message of ${input.text.length} characters`,
-          `Message too long: at most ${settings.maxMessageChars} characters.`,
-        );
-      }
+      // Overlong messages are not refused: the firewall truncates them and tells the customer.
       return serialize(input.conversationId, () => handle(input));
     },
     turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]> {
@@ -338,8 +364,59 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     listEscalated(): Promise<Conversation[]> {
       return conversations.listByState('escalated');
     },
+    /** Conversations in a state, for admins; call authorizeAdmin first. */
+    listConversations(state: Conversation['state']): Promise<Conversation[]> {
+      return conversations.listByState(state);
+    },
+    /** Admin endpoints and commands: throws `forbidden` (and records the denial) without the admin token. */
+    authorizeAdmin: gate.authorizeAdmin,
+    /** Records a denial seen by an adapter (e.g. a Slack action from another channel). */
+    recordSecurityEvent: gate.record,
+    securityEvents: gate.events,
+    /** "Is this handle / link / address / number official?" with the reply to show, in the language given. */
+    checkOfficialChannel(input: string, language: Language) {
+      return gate.checkChannel(input, language);
+    },
+    /** The line naming the official channels (for /start, the widget). Empty without an allowlist. */
+    officialChannelsLine(language: Language): string {
+      return gate.officialChannelsLine(language);
+    },
+    /** The allowlist in force (configuration plus knowledge-base links), if configured. */
+    officialAllowlist() {
+      return gate.allowlist;
+    },
+    /**
+     * Reviews an agent's (or any outgoing) message before it reaches a customer: `clean` false when
+     * it asks for a secret or names an unlisted contact; the denial is recorded.
+     */
+    async reviewOutbound(text: string, context: { channel: string; conversationId?: string }) {
+      const review = gate.review(text);
+      if (!review.clean) {
+        await gate.record({
+          type: 'outbound_blocked',
+          channel: context.channel,
+          conversationId: context.conversationId ?? null,
+          detail: { reason: review.asksForSecret ? 'asks_for_secret' : 'unlisted_contact', count: review.unlisted.length },
+        });
+      }
+      return review;
+    },
+    /** The inbound firewall for adapters that record customer text outside handleCustomerInput. */
+    screenCustomerText(text: string) {
+      return gate.screen(text);
+    },
     /** Validates the knowledge files and syncs the valid entries; problems are returned, not thrown. */
     async syncKnowledge(files: RawKnowledgeFile[]): Promise<SyncReport & { problems: KnowledgeProblem[] }> {
+      // An entry naming a contact that is not official (nor one of the knowledge base's links) is skipped.
+      const allowlist = gate.allowlist;
+      if (allowlist) {
+        const checked = rejectUnlistedContacts(files, allowlist);
+        for (const r of checked.rejected) {
+          await gate.record({ type: 'knowledge_contact_rejected', channel: 'knowledge', detail: { reason: r.source, count: r.contacts.length } });
+        }
+        files = checked.files;
+        gate.setKnowledgeLinks(toKnowledgeLinks(files));
+      }
       const report = await syncKnowledgeFiles(files, {
         index: knowledge,
         embedder: deps.embedder,
