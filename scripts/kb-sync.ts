@@ -4,7 +4,7 @@ import { createPassageSplitter } from '../src/adapters/local/passage-splitter.js
 import { openDatabase } from '../src/adapters/postgres/database.js';
 import { createPgKnowledgeIndex } from '../src/adapters/postgres/pg-knowledge-index.js';
 import { loadConfig } from '../src/config.js';
-import { syncKnowledgeFiles } from '../src/core/index.js';
+import { createOfficialAllowlist, rejectUnlistedContacts, syncKnowledgeFiles } from '../src/core/index.js';
 import { createEmbedder } from '../src/create-embedder.js';
 
 // Syncs knowledge/ into the configured database: only changed entries are re-embedded.
@@ -13,7 +13,9 @@ const embedder = createEmbedder(config);
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) });
 try {
   await database.migrate();
-  const report = await syncKnowledgeFiles(await readKnowledgeFiles(resolve(config.knowledgeDir)), {
+  // An entry naming a contact that is not on the official allowlist is reported and skipped.
+  const files = rejectUnlistedContacts(await readKnowledgeFiles(resolve(config.knowledgeDir)), createOfficialAllowlist(config.safety.official)).files;
+  const report = await syncKnowledgeFiles(files, {
     index: createPgKnowledgeIndex(database.db),
     embedder,
     splitPassages: createPassageSplitter(),

@@ -64,6 +64,13 @@ const url = (protocols: string[]) =>
     { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** A comma-separated list; blanks dropped. */
+const list = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value ?? fallback).split(',').map((v) => v.trim()).filter(Boolean));
+
 /** Every environment variable the product reads. `.env.example` documents each one. */
 const envSchema = z.object({
   PORT: integer(3000, 0, 65535),
@@ -83,6 +90,14 @@ const envSchema = z.object({
   OPENAI_EMBEDDING_MODEL: optionalText.default('text-embedding-3-small'),
   EMBEDDER: z.enum(['auto', 'local', 'openai']).default('auto'),
   MODEL_TIMEOUT_MS: integer(20_000, 100, 600_000),
+  // Safety (issue 7): the official contacts the bot may name and /verify confirms, abuse limits, admin access.
+  OFFICIAL_URLS: list('https://www.examplex.example,https://support.examplex.example,https://status.examplex.example'),
+  OFFICIAL_TELEGRAM_HANDLES: list('@ExampleXSupportBot,@ExampleXAnnouncements'),
+  OFFICIAL_EMAILS: list('support@examplex.example'),
+  OFFICIAL_PHONES: list(''),
+  RATE_LIMIT_MESSAGES: integer(20, 1, 10_000),
+  RATE_LIMIT_WINDOW_SECONDS: integer(60, 1, 86_400),
+  ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
 });
 
 export type Config = {
@@ -107,6 +122,11 @@ export type Config = {
       }
     | undefined;
   embedder: 'local' | 'openai';
+  safety: {
+    official: { urls: string[]; telegramHandles: string[]; emails: string[]; phones: string[] };
+    rateLimit: { limit: number; windowMs: number };
+    adminToken: string | undefined;
+  };
 };
 
 export class ConfigError extends Error {
@@ -123,7 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const raw = env[name];
-      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(name.includes('KEY') ? '***' : raw)})`;
+      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(name.includes('KEY') || name.includes('TOKEN') ? '***' : raw)})`;
       return `${name}: ${issue.message}${shown}`;
     });
     throw new ConfigError(problems);
@@ -157,5 +177,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
     openai,
     embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
+    safety: {
+      official: {
+        urls: e.OFFICIAL_URLS,
+        telegramHandles: e.OFFICIAL_TELEGRAM_HANDLES,
+        emails: e.OFFICIAL_EMAILS,
+        phones: e.OFFICIAL_PHONES,
+      },
+      rateLimit: { limit: e.RATE_LIMIT_MESSAGES, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
+      adminToken: e.ADMIN_TOKEN,
+    },
   };
 }

@@ -10,9 +10,10 @@ import { createOpenAIClient } from './adapters/openai/openai-client.js';
 import { openDatabase } from './adapters/postgres/database.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
+import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
 import { createWebApp } from './adapters/web/web-app.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
-import { createHelpdesk, createRetriever, DEFAULT_TUNING } from './core/index.js';
+import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING } from './core/index.js';
 import { createEmbedder } from './create-embedder.js';
 
 export interface RunningHelpdesk {
@@ -50,6 +51,12 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
       exchangeName: config.exchangeName,
       answerThreshold: config.answerThreshold,
       maxMessageChars: config.maxMessageChars,
+    },
+    safety: {
+      allowlist: createOfficialAllowlist(config.safety.official),
+      rateLimit: config.safety.rateLimit,
+      events: createPgSecurityEventLog(database.db),
+      adminToken: config.safety.adminToken,
     },
   });
 

@@ -150,13 +150,16 @@ describe.each(testEngines())('web API on %s', (engine) => {
       expect((await call('GET', `/api/conversations/${c.id}/messages?after=-1`, undefined, c.token)).status).toBe(400);
     });
 
-    it('rejects an oversized body and a message over the length limit', async () => {
+    it('rejects an oversized body and truncates a message over the length limit with a notice', async () => {
       const c = await start();
       const huge = await say(c, { text: 'x'.repeat(70_000) });
       expect(huge.status).toBe(413);
+      // Issue 7: an overlong message is kept up to the limit and the customer is told, never refused.
       const long = await say(c, { text: '提'.repeat(4001) });
-      expect(long.status).toBe(400);
-      expect(long.json.error.message).toMatch(/too long/);
+      expect(long.status).toBe(201);
+      expect(long.json.turns[0].text).toBe('提'.repeat(4000));
+      expect(long.json.turns[1]).toMatchObject({ role: 'bot', kind: 'notice' });
+      expect(long.json.turns[1].text).toMatch(/4001/);
     });
 
     it('answers unknown routes with a JSON 404', async () => {

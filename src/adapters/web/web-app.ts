@@ -5,6 +5,8 @@ import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { type Helpdesk, HelpdeskError, type Turn } from '../../core/index.js';
 
+import { RateLimitedError } from '../../core/index.js';
+
 const WIDGET_DIR = new URL('./widget/', import.meta.url);
 const MAX_PAGE = 200;
 
@@ -37,6 +39,18 @@ const messageBody = z
     message: 'send "text", "action" or "language"',
   })
   .refine((b) => b.text === undefined || b.text.trim().length > 0, { message: 'text must not be empty' });
+const verifyBody = z
+  .object({
+    input: z.string({ error: 'input must be a string' }).trim().min(1, 'input must not be empty').max(500, 'input is too long'),
+    language: language.optional(),
+  })
+  .strict();
+const stateQuery = z.enum(['bot', 'escalated', 'closed'], { error: 'state must be bot, escalated or closed' });
+const limitQuery = z.coerce.number({ error: 'limit must be a number' }).int().min(1).max(1000);
+const eventTypeQuery = z
+  .enum(['secret_removed', 'access_denied', 'rate_limited', 'message_truncated', 'outbound_blocked', 'knowledge_contact_rejected'])
+  .optional();
+const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
 
 class HttpError extends Error {
@@ -132,6 +146,67 @@ export function createWebApp(deps: {
     );
   });
 
+  // Ids are UUIDs: anything else is an unknown conversation, answered before touching the database.
+  app.use('/api/conversations/:id/*', async (c, next) => {
+    if (!CONVERSATION_ID.test(c.req.param('id') ?? '')) {
+      throw new HelpdeskError('conversation_not_found', 'malformed conversation id', 'Conversation not found.');
+    }
+    await next();
+  });
+
+  // Anti-impersonation: "is this handle / link / e-mail / phone number official?" (the widget's form).
+  app.post('/api/verify-channel', async (c) => {
+    const body = parse(verifyBody, await readJson(c));
+    const result = helpdesk.checkOfficialChannel(body.input, body.language ?? 'en');
+    if (!result) throw new HttpError(404, 'not_configured', 'No official channels are configured.');
+    const { check } = result;
+    return c.json({
+      official: check.official,
+      kind: check.kind,
+      normalized: check.normalized,
+      ...(check.matched ? { matched: check.matched } : {}),
+      ...(check.imitates ? { imitates: check.imitates } : {}),
+      message: result.reply,
+    });
+  });
+
+  app.get('/api/official-channels', (c) => {
+    const lang = c.req.query('language') === 'zh' ? 'zh' : 'en';
+    const allowlist = helpdesk.officialAllowlist();
+    return c.json({
+      channels: allowlist?.display ?? { urls: [], telegramHandles: [], emails: [], phones: [] },
+      message: helpdesk.officialChannelsLine(lang),
+    });
+  });
+
+  // Admin: only with ADMIN_TOKEN; every denial is recorded by core.
+  app.get('/api/admin/conversations', async (c) => {
+    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/conversations');
+    const state = parse(stateQuery, c.req.query('state') ?? 'escalated');
+    const list = await helpdesk.listConversations(state);
+    return c.json({
+      conversations: list.map((v) => ({
+        id: v.id,
+        channel: v.channel,
+        language: v.language,
+        state: v.state,
+        priority: v.priority,
+        escalationReason: v.escalationReason,
+        lastSeq: v.lastSeq,
+        createdAt: v.createdAt.toISOString(),
+        updatedAt: v.updatedAt.toISOString(),
+      })),
+    });
+  });
+
+  app.get('/api/admin/security-events', async (c) => {
+    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/security-events');
+    const type = parse(eventTypeQuery, c.req.query('type'));
+    const limit = parse(limitQuery, c.req.query('limit') ?? '100');
+    const events = await helpdesk.securityEvents.list({ ...(type ? { type } : {}), limit });
+    return c.json({ events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })) });
+  });
+
   app.post('/api/conversations/:id/messages', async (c) => {
     const id = c.req.param('id');
     await helpdesk.authorize(id, bearer(c));
@@ -156,6 +231,11 @@ export function createWebApp(deps: {
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
 
   app.onError((error, c) => {
+    if (error instanceof RateLimitedError) {
+      return c.json({ error: { code: 'rate_limited', message: error.userMessage } }, 429, {
+        'retry-after': String(error.retryAfterSeconds),
+      });
+    }
     if (error instanceof HttpError) {
       return c.json({ error: { code: error.code, message: error.message } }, error.status);
     }

@@ -43,7 +43,9 @@ function findPhrases(view: string): SecretFinding[] {
   const words = [...view.matchAll(/[A-Za-z]+/g)].map((m) => ({ word: m[0], start: m.index, end: m.index + m[0].length }));
   let run: typeof words = [];
   const flush = () => {
-    if (run.length >= MIN_PHRASE_WORDS) {
+    // A real phrase rarely repeats a word ("please help please help …" is not one).
+    const distinct = new Set(run.map((w) => w.word.toLowerCase())).size;
+    if (run.length >= MIN_PHRASE_WORDS && distinct >= Math.ceil(run.length * 0.8)) {
       findings.push({ type: 'recovery_phrase', start: (run[0] as (typeof words)[0]).start, end: (run.at(-1) as (typeof words)[0]).end });
     }
     run = [];

@@ -29,3 +29,4 @@ export {
   toOfficialChannelsLine,
   toOfficialChannelReply,
 } from './safety-messages.js';
+export { createSafetyGate, RateLimitedError, DEFAULT_RATE_LIMIT, type HelpdeskSafety, type SafetyGate, type ScreenedText } from './safety-gate.js';
