@@ -14,6 +14,7 @@ import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowled
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
 import { HelpdeskError } from './errors.js';
 import { decideEscalation } from './escalation/decide-escalation.js';
+import { toRating, toRatingThanks } from './handoff/handoff-messages.js';
 import type { KnowledgeProblem, RawKnowledgeFile } from './knowledge/validate-entries.js';
 import { type PassageSplitter, type SyncReport, syncKnowledgeFiles } from './knowledge/sync-knowledge.js';
 import { detectLanguage, detectLanguageSwitch } from './language.js';
@@ -258,6 +259,20 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const customerTurn: NewTurn = input.action
       ? { ...base, kind: 'action', text: toActionText(language, input.action), data: { action: input.action } }
       : { ...base, kind: 'message', text };
+
+    // After a resolved handoff, a lone 1–5 is the customer's rating of the service.
+    const rating = conversation.state === 'closed' && text && !input.action ? toRating(text) : undefined;
+    if (rating !== undefined) {
+      const result = await conversations.append(
+        conversation.id,
+        [
+          { ...base, kind: 'rating', text, data: { rating } },
+          { role: 'bot', kind: 'notice', text: toRatingThanks(language, rating), language },
+        ],
+        { ...patch, state: 'bot' },
+      );
+      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+    }
 
     // With humans: the message is recorded for the agents and the bot stays silent.
     if (conversation.state === 'escalated') {

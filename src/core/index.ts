@@ -39,3 +39,4 @@ export type { CustomerChannel, HandoffRecord, HandoffStore, HandoffWithConversat
 export { buildHandoffSummary, type HandoffSummary } from './handoff/build-handoff-summary.js';
 export { estimateWait, parseWorkingHours, toMinuteOfWeek, type WaitEstimate, type WorkingHours } from './handoff/working-hours.js';
 export { toRating } from './handoff/handoff-messages.js';
+export { notifyAppends } from './handoff/notify-appends.js';

@@ -19,7 +19,13 @@ export type TurnKind =
   | 'answer'
   | 'escalation'
   | 'language_switch'
-  | 'notice';
+  | 'notice'
+  /** A human-handoff event (claim, hand back, resolve, wait estimate, reminder); `data.handoff` says which. */
+  | 'handoff'
+  /** An agent's internal note: kept in the record, never shown to the customer (`data.internal`). */
+  | 'note'
+  /** The customer's 1–5 rating after a resolved handoff (`data.rating`). */
+  | 'rating';
 
 /** How a bot answer was produced. */
 export type AnswerMode = 'offline' | 'model' | 'fallback';
@@ -117,7 +123,18 @@ export interface TurnData {
   replyTo?: number;
   model?: string;
   error?: string;
+  /** Which handoff event a `handoff` turn records. */
+  handoff?: HandoffEvent;
+  /** Kept from the customer (internal notes, deletions seen in the agents' tool). */
+  internal?: boolean;
+  /** Who did it, by the agents' tool id (e.g. a Slack user id); `author` is the display name. */
+  agentId?: string;
+  rating?: number;
+  /** Where an agent turn came from in the agents' tool (Slack message ts, edit of which ts). */
+  desk?: { tool: string; ts?: string; editOf?: string; eventId?: string };
 }
+
+export type HandoffEvent = 'waiting' | 'claimed' | 'handed_back' | 'resolved' | 'reminder';
 
 export interface Turn {
   conversationId: string;

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { type Helpdesk, HelpdeskError, type Turn } from '../../core/index.js';
+import { type Helpdesk, HelpdeskError, isVisibleToCustomer, type Turn } from '../../core/index.js';
 
 import { RateLimitedError } from '../../core/index.js';
 
@@ -225,7 +225,8 @@ export function createWebApp(deps: {
     const conversation = await helpdesk.authorize(id, bearer(c));
     const after = parse(afterQuery, c.req.query('after') ?? '0');
     const turns = await helpdesk.turns(id, after, MAX_PAGE);
-    return c.json({ state: conversation.state, language: conversation.language, turns: turns.map(toTurnView) });
+    // Agents' internal notes are part of the record, not of the customer's view.
+    return c.json({ state: conversation.state, language: conversation.language, turns: turns.filter(isVisibleToCustomer).map(toTurnView) });
   });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));

@@ -1,0 +1,28 @@
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { conversation } from './schema.js';
+
+/** Handoff of a conversation to humans and its mirror in the agents' Slack thread (drizzle/0006_slack.sql). */
+export const handoff = pgTable('handoff', {
+  conversationId: uuid('conversation_id').primaryKey().references(() => conversation.id),
+  open: boolean('open').notNull().default(true),
+  openedSeq: integer('opened_seq').notNull(),
+  escalatedAt: timestamp('escalated_at', { withTimezone: true }).notNull().defaultNow(),
+  claimedBy: text('claimed_by'),
+  claimedName: text('claimed_name'),
+  claimedAt: timestamp('claimed_at', { withTimezone: true }),
+  remindedAt: timestamp('reminded_at', { withTimezone: true }),
+  deliveredSeq: integer('delivered_seq').notNull(),
+  deskChannel: text('desk_channel'),
+  deskThread: text('desk_thread'),
+  relayedSeq: integer('relayed_seq').notNull(),
+  rootDirty: boolean('root_dirty').notNull().default(false),
+  leaseOwner: text('lease_owner'),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('handoff_desk_thread_idx').on(t.deskChannel, t.deskThread),
+  index('handoff_open_idx').on(t.open, t.escalatedAt),
+]);

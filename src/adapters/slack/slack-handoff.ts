@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import {
+  buildHandoffSummary,
+  type Helpdesk,
+  type HandoffDesk,
+  type HandoffStore,
+  type HandoffWithConversation,
+  type Logger,
+} from '../../core/index.js';
+import { FetchReceiver } from './fetch-receiver.js';
+import { ACTION_CLAIM, ACTION_HAND_BACK, ACTION_RESOLVE, toQueueText, toRootMessage, toThreadMessage } from './slack-messages.js';
+
+export interface SlackHandoffOptions {
+  botToken: string;
+  signingSecret: string;
+  /** Channel id of the support channel where threads are posted. */
+  supportChannel: string;
+  /** Web API base URL (default Slack's). */
+  apiUrl?: string;
+  /** Socket Mode app-level token (xapp-…); without it, events come over HTTP to `handle`. */
+  appToken?: string;
+  /** User group pinged when a conversation stays unclaimed. */
+  reminderGroup?: string;
+  /** Slash command name, e.g. "/helpdesk". */
+  command: string;
+  unclaimedAfterMs: number;
+  /** How often the outbox is swept (other instances' escalations, retries after failures). */
+  pollMs: number;
+  leaseMs: number;
+  /** First retry delay after a failed Slack call without Retry-After; doubles up to `retryMaxMs`. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Workspace URL used to link threads from `/helpdesk` (e.g. https://acme.slack.com). */
+  workspaceUrl?: string;
+  ackTimeoutMs?: number;
+}
+
+const BATCH = 10;
+const TURN_PAGE = 200;
+
+function toBoltLogger(logger: Logger): BoltLogger {
+  let level = LogLevel.INFO;
+  const write = (fn: (obj: object, msg?: string) => void) => (...msg: unknown[]) => fn({ source: 'bolt' }, msg.map(String).join(' '));
+  return {
+    debug: write(logger.debug.bind(logger)),
+    info: write(logger.info.bind(logger)),
+    warn: write(logger.warn.bind(logger)),
+    error: write(logger.error.bind(logger)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+/** Retry delay for a failed Web API call: Slack's Retry-After when given, else exponential back-off. */
+function retryDelayMs(error: unknown, attempts: number, options: SlackHandoffOptions): number {
+  const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
+  if (e.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number') return Math.max(options.retryBaseMs, e.retryAfter * 1000);
+  return Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(attempts, 16));
+}
+
+/**
+ * Human handoff in Slack: a thread per conversation in the support channel, mirrored from the
+ * conversation's turns through a durable outbox (the `handoff` row's cursors), and agents' replies,
+ * notes, edits and button clicks turned into desk operations.
+ */
+export function createSlackHandoff(deps: {
+  helpdesk: Pick<Helpdesk, 'turns'>;
+  desk: HandoffDesk;
+  handoffs: HandoffStore;
+  logger: Logger;
+  options: SlackHandoffOptions;
+  now?: () => Date;
+}) {
+  const { helpdesk, desk, handoffs, logger, options } = deps;
+  const now = deps.now ?? (() => new Date());
+  const owner = `slack-${randomUUID()}`;
+  const receiver = options.appToken ? undefined : new FetchReceiver({ signingSecret: options.signingSecret, logger, ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}) });
+  const clientOptions = {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    // The outbox retries; the client must fail fast instead of sleeping through 429s for minutes.
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  };
+  const app = new App({
+    token: options.botToken,
+    ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken as string }),
+    ...(options.appToken ? { signingSecret: options.signingSecret } : {}),
+    clientOptions,
+    deferInitialization: true,
+    logger: toBoltLogger(logger),
+  });
+  const names = new Map<string, string>();
+
+  async function agentOf(userId: string): Promise<{ id: string; name: string }> {
+    const cached = names.get(userId);
+    if (cached) return { id: userId, name: cached };
+    try {
+      const info = await app.client.users.info({ user: userId });
+      const user = info.user as { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } } | undefined;
+      const name = user?.profile?.display_name || user?.profile?.real_name || user?.real_name || user?.name || userId;
+      names.set(userId, name);
+      return { id: userId, name };
+    } catch (error) {
+      logger.warn({ err: error, userId }, 'users.info failed; using the user id as name');
+      return { id: userId, name: userId };
+    }
+  }
+
+  const threadLink = (record: { deskChannel: string | null; deskThread: string | null }) =>
+    options.workspaceUrl && record.deskChannel && record.deskThread
+      ? `${options.workspaceUrl.replace(/\/$/, '')}/archives/${record.deskChannel}/p${record.deskThread.replace('.', '')}`
+      : undefined;
+
+  async function warn(channel: string, user: string, threadTs: string | undefined, text: string) {
+    await app.client.chat
+      .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })
+      .catch((error) => logger.warn({ err: error }, 'ephemeral warning failed'));
+  }
+
+  // ---- agents' messages in threads ----
+  app.event('message', async ({ event }) => {
+    const e = event as unknown as Record<string, any>;
+    if (e.channel !== options.supportChannel) return;
+    if (e.subtype === 'message_changed') {
+      const message = e.message ?? {};
+      if (message.bot_id || !message.user || !message.thread_ts || message.thread_ts === message.ts) return;
+      const record = await handoffs.findByThread(e.channel, message.thread_ts);
+      if (!record) return;
+      if (message.text === e.previous_message?.text) return; // unfurls and other non-edits
+      const internal = /^\s*note:/i.test(message.text ?? '') || /^\s*note:/i.test(e.previous_message?.text ?? '');
+      await desk.edit(record.conversationId, {
+        agent: await agentOf(message.user),
+        text: message.text ?? '',
+        internal,
+        externalKey: `slack:edit:${e.channel}:${message.ts}:${message.edited?.ts ?? e.ts}`,
+        desk: { tool: 'slack', ts: e.ts, editOf: message.ts },
+      });
+      return;
+    }
+    if (e.subtype === 'message_deleted') {
+      const previous = e.previous_message ?? {};
+      if (!previous.thread_ts || previous.bot_id) return;
+      const record = await handoffs.findByThread(e.channel, previous.thread_ts);
+      if (!record) return;
+      // Deleting in Slack removes nothing from the record; the deletion itself is noted.
+      await desk.note(record.conversationId, {
+        agent: { id: previous.user ?? 'slack', name: previous.user ?? 'Slack' },
+        text: `[message deleted in Slack; the record keeps it] ${previous.text ?? ''}`,
+        externalKey: `slack:delete:${e.channel}:${e.deleted_ts ?? previous.ts}`,
+        desk: { tool: 'slack', ts: e.ts, editOf: previous.ts },
+      });
+      return;
+    }
+    if (e.subtype && e.subtype !== 'file_share' && e.subtype !== 'thread_broadcast') return;
+    if (e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
+    const record = await handoffs.findByThread(e.channel, e.thread_ts);
+    if (!record) return;
+    const agent = await agentOf(e.user);
+    const text = String(e.text ?? '');
+    const origin = { agent, externalKey: `slack:msg:${e.channel}:${e.ts}`, desk: { tool: 'slack', ts: e.ts as string } };
+    const note = /^\s*note:\s*/i.exec(text);
+    if (note) {
+      await desk.note(record.conversationId, { ...origin, text: text.slice(note[0].length) });
+      return;
+    }
+    const result = await desk.reply(record.conversationId, { ...origin, text });
+    if (result.status === 'blocked') {
+      await warn(e.channel, e.user, e.thread_ts, ':no_entry: Not sent: your reply asks the customer for a secret (password, 2FA code, recovery phrase or private key). Support never asks for these.');
+    }
+    wake();
+  });
+
+  // ---- buttons ----
+  const button = (name: string, run: typeof desk.claim) =>
+    app.action(name, async ({ ack, body, action }) => {
+      await ack();
+      const a = action as { value?: string; action_ts?: string };
+      const b = body as { user: { id: string }; channel?: { id: string }; message?: { ts: string; thread_ts?: string } };
+      if (!a.value) return;
+      const result = await run(a.value, {
+        agent: await agentOf(b.user.id),
+        externalKey: `slack:action:${name}:${a.action_ts ?? b.message?.ts}:${b.user.id}`,
+        desk: { tool: 'slack', ...(b.message?.ts ? { ts: b.message.ts } : {}) },
+      });
+      if (result.status === 'claimed_by_other') await warn(b.channel?.id ?? options.supportChannel, b.user.id, b.message?.ts, `Already claimed by ${result.by}.`);
+      if (result.status === 'not_open') await warn(b.channel?.id ?? options.supportChannel, b.user.id, b.message?.ts, 'This conversation is no longer with humans.');
+      wake();
+    });
+  button(ACTION_CLAIM, desk.claim);
+  button(ACTION_RESOLVE, desk.resolve);
+  button(ACTION_HAND_BACK, desk.handBack);
+
+  // ---- slash command ----
+  app.command(options.command, async ({ ack }) => {
+    const open = await desk.listOpen();
+    await ack({ response_type: 'ephemeral', text: toQueueText(open, now(), threadLink) });
+  });
+
+  app.error(async (error) => {
+    logger.error({ err: error }, 'slack handler failed');
+  });
+
+  // ---- outbox: mirror turns into threads ----
+  async function mirror({ record, conversation }: HandoffWithConversation): Promise<boolean> {
+    let thread = record.deskThread;
+    const channel = record.deskChannel ?? options.supportChannel;
+    try {
+      if (!thread || record.rootDirty) {
+        const history = await helpdesk.turns(conversation.id, Math.max(0, record.openedSeq - 40), TURN_PAGE);
+        const summary = buildHandoffSummary(conversation, history.filter((t) => t.seq <= record.openedSeq));
+        const root = toRootMessage(summary, thread ? record : undefined);
+        if (!thread) {
+          const posted = await app.client.chat.postMessage({ channel, text: root.text, blocks: root.blocks as never, unfurl_links: false });
+          thread = posted.ts as string;
+          await handoffs.saveMirror(conversation.id, owner, { deskChannel: (posted.channel as string) ?? channel, deskThread: thread, rootDirty: false });
+        } else {
+          await app.client.chat.update({ channel, ts: thread, text: root.text, blocks: root.blocks as never });
+          await handoffs.saveMirror(conversation.id, owner, { rootDirty: false });
+        }
+      }
+      let after = record.relayedSeq;
+      for (;;) {
+        const turns = await helpdesk.turns(conversation.id, after, TURN_PAGE);
+        if (turns.length === 0) break;
+        for (const turn of turns) {
+          const text = toThreadMessage(turn, { reminderGroup: options.reminderGroup, unclaimedMinutes: Math.round(options.unclaimedAfterMs / 60_000) });
+          if (text) await app.client.chat.postMessage({ channel, thread_ts: thread, text, unfurl_links: false });
+          after = turn.seq;
+          await handoffs.saveMirror(conversation.id, owner, { relayedSeq: after });
+        }
+      }
+      await handoffs.releaseMirror(conversation.id, owner);
+      return true;
+    } catch (error) {
+      const delay = retryDelayMs(error, record.attempts, options);
+      logger.warn({ err: (error as Error).message, conversationId: conversation.id, retryInMs: delay }, 'slack post failed; kept in the outbox');
+      await handoffs.releaseMirror(conversation.id, owner, { retryInMs: delay, error: String((error as Error).message ?? error) });
+      return false;
+    }
+  }
+
+  let running: Promise<void> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+
+  /** One sweep: open new handoffs, remind, mirror what is behind, deliver what the customer lacks. */
+  async function sweep(): Promise<void> {
+    await desk.openEscalations();
+    await desk.remindUnclaimed();
+    for (;;) {
+      const leased = await handoffs.leaseMirror(owner, options.leaseMs, BATCH);
+      if (leased.length === 0) break;
+      let failed = false;
+      for (const item of leased) failed = !(await mirror(item)) || failed;
+      // Slack is failing: the next sweep (poll or wake) tries again once the retry is due.
+      if (failed) break;
+    }
+  }
+
+  /** Runs a sweep now (or right after the current one). */
+  function wake(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await sweep();
+        } catch (error) {
+          logger.error({ err: error }, 'slack outbox sweep failed');
+        }
+      } while (again && !stopped);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  async function init(): Promise<void> {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await app.init();
+        await app.start();
+        logger.info({ channel: options.supportChannel, transport: receiver ? 'http' : 'socket' }, 'slack handoff ready');
+        return;
+      } catch (error) {
+        const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(attempt, 16));
+        logger.warn({ err: (error as Error).message, retryInMs: delay }, 'slack not reachable at start-up; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  return {
+    app,
+    /** Handles POST /slack/events (events, interactivity and slash commands). */
+    handle(request: Request): Promise<Response> {
+      if (!receiver) return Promise.resolve(new Response('socket mode', { status: 404 }));
+      return receiver.handle(request);
+    },
+    wake,
+    /** Starts bolt (in the background until Slack answers) and the outbox sweeps. */
+    start(): { ready: Promise<void> } {
+      stopped = false;
+      timer = setInterval(() => void wake(), options.pollMs);
+      void wake();
+      return { ready: init() };
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+      await app.stop().catch(() => undefined);
+    },
+  };
+}
+
+export type SlackHandoff = ReturnType<typeof createSlackHandoff>;

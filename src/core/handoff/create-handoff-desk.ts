@@ -1,0 +1,292 @@
+import { HelpdeskError } from '../errors.js';
+import type { Conversation, Turn, TurnData } from '../model.js';
+import type { ConversationStore, Logger, NewTurn } from '../ports.js';
+import { asksForSecret } from '../safety/outbound-guard.js';
+import {
+  toClaimedNotice,
+  toHandedBackNotice,
+  toReminderNotice,
+  toResolvedNotice,
+  toWaitNotice,
+} from './handoff-messages.js';
+import type { CustomerChannel, HandoffRecord, HandoffStore, HandoffWithConversation } from './handoff-store.js';
+import { estimateWait, type WorkingHours } from './working-hours.js';
+
+/** An agent as the agents' tool knows them. */
+export interface Agent {
+  /** Stable id in the tool (a Slack user id, or "admin:<name>"). */
+  id: string;
+  /** Display name. */
+  name: string;
+}
+
+export interface HandoffDeskDeps {
+  conversations: ConversationStore;
+  handoffs: HandoffStore;
+  /** Channels other than the web (whose widget reads the turns) get desk turns through this. */
+  customerChannels: Partial<Record<Conversation['channel'], CustomerChannel>>;
+  logger: Logger;
+  settings: {
+    hours: WorkingHours;
+    minutesPerConversation: number;
+    /** After this long unclaimed, the customer gets an update and the agents a reminder. */
+    unclaimedAfterMs: number;
+    /** Shown to customers instead of agents' own names when set. */
+    genericAgentName: string | undefined;
+  };
+  now?: () => Date;
+}
+
+export type AgentActionResult =
+  | { status: 'done'; turns: Turn[]; conversation: Conversation }
+  | { status: 'duplicate' }
+  | { status: 'blocked'; reason: 'asks_for_secret' }
+  | { status: 'not_open' }
+  | { status: 'claimed_by_other'; by: string };
+
+/** What a desk turn carries: who did it, and where in the agents' tool. */
+export interface DeskOrigin {
+  agent: Agent;
+  /** Unique per event in the agents' tool, so that a retried delivery records nothing twice. */
+  externalKey: string;
+  desk?: TurnData['desk'];
+}
+
+/** Whether the customer sees a turn. */
+export const isVisibleToCustomer = (turn: Turn) => !turn.data.internal;
+
+/** Whether a turn was produced by the handoff (and so must be carried to the customer by the desk). */
+const isDeskTurn = (turn: Turn) => isVisibleToCustomer(turn) && (turn.role === 'agent' || turn.kind === 'handoff');
+
+/**
+ * The human side of a conversation: opening handoffs and telling the customer the wait, agent
+ * replies, notes, claim, hand back, resolve, reminders. Whatever the agents' tool (Slack, the
+ * admin API), every event is a turn saying who did it.
+ */
+export function createHandoffDesk(deps: HandoffDeskDeps) {
+  const { conversations, handoffs, logger, settings } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const shownName = (agent: Agent) => settings.genericAgentName ?? agent.name;
+
+  async function deliverPending(conversationId: string): Promise<void> {
+    const record = await handoffs.find(conversationId);
+    const conversation = await conversations.find(conversationId);
+    if (!record || !conversation || conversation.lastSeq <= record.deliveredSeq) return;
+    const channel = deps.customerChannels[conversation.channel];
+    const pending = (await conversations.turns(conversationId, record.deliveredSeq)).filter(isDeskTurn);
+    if (channel && pending.length > 0) await channel.deliver(conversation, pending);
+    await handoffs.advanceDelivered(conversationId, conversation.lastSeq);
+  }
+
+  async function appendAndDeliver(conversationId: string, turns: NewTurn[], patch?: Parameters<ConversationStore['append']>[2]) {
+    const result = await conversations.append(conversationId, turns, patch);
+    if (!result.duplicate) {
+      await deliverPending(conversationId).catch((error) =>
+        logger.warn({ err: error, conversationId }, 'delivery to the customer deferred'),
+      );
+    }
+    return result;
+  }
+
+  async function load(conversationId: string): Promise<{ conversation: Conversation; record: HandoffRecord | undefined }> {
+    const conversation = await conversations.find(conversationId);
+    if (!conversation) {
+      throw new HelpdeskError('conversation_not_found', `conversation ${conversationId} not found`, 'Conversation not found.');
+    }
+    return { conversation, record: await handoffs.find(conversationId) };
+  }
+
+  const agentData = (origin: DeskOrigin, extra: TurnData = {}): TurnData => ({
+    author: shownName(origin.agent),
+    agentId: origin.agent.id,
+    ...(origin.desk ? { desk: origin.desk } : {}),
+    ...extra,
+  });
+
+  function claimTurn(conversation: Conversation, origin: DeskOrigin, externalKey: string): NewTurn {
+    return {
+      role: 'agent',
+      kind: 'handoff',
+      text: toClaimedNotice(conversation.language, shownName(origin.agent)),
+      language: conversation.language,
+      data: agentData(origin, { handoff: 'claimed' }),
+      externalKey,
+    };
+  }
+
+  return {
+    deliverPending,
+
+    /** Opens handoffs for new escalations and tells each customer the estimated wait. */
+    async openEscalations(limit = 20): Promise<HandoffWithConversation[]> {
+      const opened = await handoffs.openPending(limit);
+      for (const { record, conversation } of opened) {
+        const ahead = await handoffs.countUnclaimedBefore(record.escalatedAt);
+        const wait = estimateWait({ now: now(), hours: settings.hours, queueAhead: ahead, minutesPerConversation: settings.minutesPerConversation });
+        await appendAndDeliver(conversation.id, [
+          {
+            role: 'bot',
+            kind: 'handoff',
+            text: toWaitNotice(conversation.language, wait, settings.hours),
+            language: conversation.language,
+            data: { handoff: 'waiting' },
+            externalKey: `handoff:waiting:${conversation.id}:${record.openedSeq}`,
+          },
+        ]);
+        logger.info({ conversationId: conversation.id, queueAhead: ahead, open: wait.open }, 'handoff opened');
+      }
+      return opened;
+    },
+
+    async claim(conversationId: string, origin: DeskOrigin): Promise<AgentActionResult> {
+      const { conversation, record } = await load(conversationId);
+      if (!record?.open) return { status: 'not_open' };
+      if (record.claimedBy && record.claimedBy !== origin.agent.id) return { status: 'claimed_by_other', by: record.claimedName ?? record.claimedBy };
+      if (record.claimedBy === origin.agent.id) return { status: 'duplicate' };
+      if (!(await handoffs.claim(conversationId, origin.agent))) {
+        const again = await handoffs.find(conversationId);
+        return again?.claimedBy ? { status: 'claimed_by_other', by: again.claimedName ?? again.claimedBy } : { status: 'not_open' };
+      }
+      const result = await appendAndDeliver(conversationId, [claimTurn(conversation, origin, origin.externalKey)]);
+      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    },
+
+    /** An agent's reply to the customer; a reply asking for a secret is kept internal and not sent. */
+    async reply(conversationId: string, origin: DeskOrigin & { text: string }): Promise<AgentActionResult> {
+      const { conversation, record } = await load(conversationId);
+      if (asksForSecret(origin.text)) {
+        const result = await conversations.append(conversationId, [
+          {
+            role: 'agent',
+            kind: 'note',
+            text: `[not sent: asks the customer for a secret] ${origin.text}`,
+            language: conversation.language,
+            data: agentData(origin, { internal: true }),
+            externalKey: origin.externalKey,
+          },
+        ]);
+        logger.warn({ conversationId, agentId: origin.agent.id }, 'agent reply asking for a secret blocked');
+        return result.duplicate ? { status: 'duplicate' } : { status: 'blocked', reason: 'asks_for_secret' };
+      }
+      const turns: NewTurn[] = [];
+      // Replying to an unclaimed handoff claims it: the customer sees who is helping.
+      if (record?.open && !record.claimedBy && (await handoffs.claim(conversationId, origin.agent))) {
+        turns.push(claimTurn(conversation, origin, `${origin.externalKey}:claim`));
+      }
+      turns.push({
+        role: 'agent',
+        kind: 'message',
+        text: origin.text,
+        language: conversation.language,
+        data: agentData(origin),
+        externalKey: origin.externalKey,
+      });
+      const result = await appendAndDeliver(conversationId, turns);
+      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    },
+
+    /** A new version of an agent's earlier reply: a new turn, the original stays. */
+    async edit(conversationId: string, origin: DeskOrigin & { text: string; internal: boolean }): Promise<AgentActionResult> {
+      const { conversation } = await load(conversationId);
+      const internal = origin.internal || asksForSecret(origin.text);
+      const result = await appendAndDeliver(conversationId, [
+        {
+          role: 'agent',
+          kind: 'edit',
+          text: internal ? origin.text : `(edited) ${origin.text}`,
+          language: conversation.language,
+          data: agentData(origin, internal ? { internal: true } : {}),
+          externalKey: origin.externalKey,
+        },
+      ]);
+      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    },
+
+    /** An internal note, or an internal record of something seen in the tool (a deletion). */
+    async note(conversationId: string, origin: DeskOrigin & { text: string }): Promise<AgentActionResult> {
+      const { conversation } = await load(conversationId);
+      const result = await conversations.append(conversationId, [
+        {
+          role: 'agent',
+          kind: 'note',
+          text: origin.text,
+          language: conversation.language,
+          data: agentData(origin, { internal: true }),
+          externalKey: origin.externalKey,
+        },
+      ]);
+      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    },
+
+    async handBack(conversationId: string, origin: DeskOrigin): Promise<AgentActionResult> {
+      const { conversation, record } = await load(conversationId);
+      if (!record?.open) return { status: 'not_open' };
+      if (!(await handoffs.close(conversationId))) return { status: 'not_open' };
+      const result = await appendAndDeliver(
+        conversationId,
+        [
+          {
+            role: 'agent',
+            kind: 'handoff',
+            text: toHandedBackNotice(conversation.language),
+            language: conversation.language,
+            data: agentData(origin, { handoff: 'handed_back' }),
+            externalKey: origin.externalKey,
+          },
+        ],
+        { state: 'bot' },
+      );
+      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    },
+
+    /** Closes the conversation and asks the customer for a 1–5 rating. */
+    async resolve(conversationId: string, origin: DeskOrigin): Promise<AgentActionResult> {
+      const { conversation, record } = await load(conversationId);
+      if (!record?.open) return { status: 'not_open' };
+      if (!(await handoffs.close(conversationId))) return { status: 'not_open' };
+      const result = await appendAndDeliver(
+        conversationId,
+        [
+          {
+            role: 'agent',
+            kind: 'handoff',
+            text: toResolvedNotice(conversation.language),
+            language: conversation.language,
+            data: agentData(origin, { handoff: 'resolved' }),
+            externalKey: origin.externalKey,
+          },
+        ],
+        { state: 'closed' },
+      );
+      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    },
+
+    /** Open handoffs by priority, then waiting time (longest first). */
+    listOpen(): Promise<HandoffWithConversation[]> {
+      return handoffs.listOpen();
+    },
+
+    /** Tells customers still unclaimed after the configured time that they are not forgotten. */
+    async remindUnclaimed(limit = 20): Promise<HandoffRecord[]> {
+      const due = await handoffs.markReminders(new Date(now().getTime() - settings.unclaimedAfterMs), limit);
+      for (const record of due) {
+        const conversation = await conversations.find(record.conversationId);
+        if (!conversation) continue;
+        await appendAndDeliver(conversation.id, [
+          {
+            role: 'bot',
+            kind: 'handoff',
+            text: toReminderNotice(conversation.language),
+            language: conversation.language,
+            data: { handoff: 'reminder' },
+            externalKey: `handoff:reminder:${conversation.id}:${record.openedSeq}`,
+          },
+        ]);
+      }
+      return due;
+    },
+  };
+}
+
+export type HandoffDesk = ReturnType<typeof createHandoffDesk>;

@@ -1,0 +1,73 @@
+import type { Conversation, Turn } from '../model.js';
+
+/** The handoff of one conversation to humans, and how far it is mirrored into the agents' tool. */
+export interface HandoffRecord {
+  conversationId: string;
+  /** With humans now (false after hand back or resolve). */
+  open: boolean;
+  /** `lastSeq` of the conversation when the (latest) handoff opened. */
+  openedSeq: number;
+  escalatedAt: Date;
+  claimedBy: string | null;
+  claimedName: string | null;
+  remindedAt: Date | null;
+  /** Desk turns up to this seq have been handed to the customer's channel. */
+  deliveredSeq: number;
+  /** The thread in the agents' tool (a Slack channel id and thread ts), once posted. */
+  deskChannel: string | null;
+  deskThread: string | null;
+  /** Turns up to this seq are in the thread. */
+  relayedSeq: number;
+  /** The thread root must be re-rendered (claimed, resolved, handed back, re-escalated). */
+  rootDirty: boolean;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface HandoffWithConversation {
+  record: HandoffRecord;
+  conversation: Conversation;
+}
+
+export type MirrorProgress = {
+  deskChannel?: string;
+  deskThread?: string;
+  relayedSeq?: number;
+  rootDirty?: boolean;
+};
+
+/** Durable handoff state; every transition is a conditional update, so two instances agree. */
+export interface HandoffStore {
+  /** Opens a handoff for each escalated conversation without an open one; returns only those this call opened. */
+  openPending(limit: number): Promise<HandoffWithConversation[]>;
+  find(conversationId: string): Promise<HandoffRecord | undefined>;
+  findByThread(deskChannel: string, deskThread: string): Promise<HandoffRecord | undefined>;
+  /** Open handoffs, urgent first, then longest waiting. */
+  listOpen(): Promise<HandoffWithConversation[]>;
+  /** Open, unclaimed handoffs opened before `before`. */
+  countUnclaimedBefore(before: Date): Promise<number>;
+  /** Assigns an open handoff; false when it is not open or someone else holds it. */
+  claim(conversationId: string, agent: { id: string; name: string }): Promise<boolean>;
+  /** Closes an open handoff; false when it was not open. */
+  close(conversationId: string): Promise<boolean>;
+  /** Marks the reminder sent for open unclaimed handoffs opened before `before`; returns those marked. */
+  markReminders(before: Date, limit: number): Promise<HandoffRecord[]>;
+  advanceDelivered(conversationId: string, seq: number): Promise<void>;
+  /**
+   * Leases, for `leaseMs`, handoffs whose mirror is behind (no thread yet, turns not relayed, root
+   * to re-render) and due. Only the lease holder works on a handoff's mirror.
+   */
+  leaseMirror(owner: string, leaseMs: number, limit: number): Promise<HandoffWithConversation[]>;
+  /** Records mirror progress while holding the lease. */
+  saveMirror(conversationId: string, owner: string, progress: MirrorProgress): Promise<void>;
+  /** Ends the lease; on failure the handoff is due again after `retryInMs`. */
+  releaseMirror(conversationId: string, owner: string, failure?: { retryInMs: number; error: string }): Promise<void>;
+  /** Milliseconds until the next failed mirror is due again; undefined when none waits. */
+  nextMirrorDueInMs(): Promise<number | undefined>;
+}
+
+/** Hands desk turns (agent replies, handoff notices) to the customer on their channel. */
+export interface CustomerChannel {
+  /** Must be idempotent per (conversation, seq): a turn may be handed over twice after a crash. */
+  deliver(conversation: Conversation, turns: Turn[]): Promise<void>;
+}

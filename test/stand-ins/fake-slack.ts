@@ -1,0 +1,353 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One message as the fake workspace stores it. */
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  blocks?: unknown[];
+  user: string;
+  bot_id?: string;
+  edited?: boolean;
+}
+
+export interface ApiCall {
+  method: string;
+  params: Record<string, unknown>;
+  token: string | undefined;
+  status: number;
+}
+
+type Fault = { status: 429; retryAfterS: number } | { status: 500 } | { error: string } | { network: true };
+
+export interface SendResult {
+  status: number;
+  body: string;
+  /** Time to the first byte of the final answer, in ms. */
+  ttfbMs: number;
+  /** How many times it was sent (1 + retries). */
+  attempts: number;
+}
+
+/**
+ * A Slack stand-in: the Web API (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
+ * users.info, conversations.replies) with fault injection, and a sender of signed Events API
+ * callbacks, block_actions and slash commands that re-sends like Slack when no 2xx comes in time.
+ */
+export class FakeSlack {
+  readonly token = 'xoxb-fake-token';
+  readonly signingSecret = 'fake-signing-secret';
+  readonly botUserId = 'UBOT';
+  readonly botId = 'BBOT';
+  readonly teamId = 'T0001';
+  readonly calls: ApiCall[] = [];
+  readonly messages: FakeMessage[] = [];
+  readonly ephemerals: Array<{ channel: string; user: string; text: string; thread_ts?: string }> = [];
+  readonly responses: unknown[] = [];
+  readonly users = new Map<string, { name: string; real_name: string; display_name: string }>();
+  /** Where signed requests go (the app's /slack/events); set before sending. */
+  appUrl = '';
+  /** Like Slack: re-send when the app does not answer 2xx within this time. */
+  retryAfterMs = 3000;
+  maxRetries = 3;
+  /** When set, every bot post is echoed back to the app as a message event (to test ignoreSelf). */
+  echoBotMessages = false;
+  private faults: Array<{ method: string | '*'; fault: Fault; remaining: number }> = [];
+  private server: Server | undefined;
+  private clock = 1_700_000_000;
+  private seq = 0;
+  private eventSeq = 0;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.route(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this;
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server?.closeAllConnections();
+      this.server?.close(() => resolve());
+    });
+  }
+
+  /** Makes the next `count` calls of `method` ('*' for all) fail. */
+  fail(method: string | '*', fault: Fault, count = 1): void {
+    this.faults.push({ method, fault, remaining: count });
+  }
+
+  /** Makes every call fail until `recover()`. */
+  down(fault: Fault = { status: 500 }): void {
+    this.faults.push({ method: '*', fault, remaining: Number.POSITIVE_INFINITY });
+  }
+
+  recover(): void {
+    this.faults = [];
+  }
+
+  addUser(id: string, displayName: string): void {
+    this.users.set(id, { name: displayName.toLowerCase(), real_name: displayName, display_name: displayName });
+  }
+
+  /** Root messages and thread replies of a channel, in posting order. */
+  posted(channel?: string): FakeMessage[] {
+    return this.messages.filter((m) => !channel || m.channel === channel);
+  }
+
+  thread(channel: string, threadTs: string): FakeMessage[] {
+    return this.messages.filter((m) => m.channel === channel && m.thread_ts === threadTs);
+  }
+
+  private nextTs(): string {
+    this.seq += 1;
+    return `${this.clock + this.seq}.${String(this.seq).padStart(6, '0')}`;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname.startsWith('/response/')) {
+      this.responses.push(JSON.parse(raw || '{}'));
+      return send(200, { ok: true });
+    }
+    const m = /^\/api\/([\w.]+)$/.exec(url.pathname);
+    if (!m || req.method !== 'POST') return send(404, { ok: false, error: 'unknown_method' });
+    const method = m[1] as string;
+    const type = (req.headers['content-type'] ?? '').split(';')[0];
+    const params: Record<string, unknown> = {};
+    if (type === 'application/json') Object.assign(params, JSON.parse(raw || '{}'));
+    else {
+      for (const [k, v] of new URLSearchParams(raw)) {
+        params[k] = /^[[{]/.test(v) ? (() => { try { return JSON.parse(v); } catch { return v; } })() : v;
+      }
+    }
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (params.token as string | undefined);
+    const record = (status: number) => this.calls.push({ method, params, token: auth, status });
+    const fault = this.faults.find((f) => (f.method === '*' || f.method === method) && f.remaining > 0);
+    if (fault) {
+      fault.remaining -= 1;
+      const f = fault.fault;
+      if ('network' in f) {
+        record(0);
+        req.socket.destroy();
+        return;
+      }
+      if ('status' in f && f.status === 429) {
+        record(429);
+        return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(f.retryAfterS) });
+      }
+      if ('status' in f) {
+        record(f.status);
+        return send(f.status, { ok: false, error: 'internal_error' });
+      }
+      record(200);
+      return send(200, { ok: false, error: f.error });
+    }
+    if (auth !== this.token) {
+      record(200);
+      return send(200, { ok: false, error: 'invalid_auth' });
+    }
+    record(200);
+    switch (method) {
+      case 'auth.test':
+        return send(200, { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'helpdesk', team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId });
+      case 'chat.postMessage': {
+        const channel = String(params.channel ?? '');
+        if (!channel.startsWith('C')) return send(200, { ok: false, error: 'channel_not_found' });
+        const message: FakeMessage = {
+          channel,
+          ts: this.nextTs(),
+          text: String(params.text ?? ''),
+          user: this.botUserId,
+          bot_id: this.botId,
+          ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}),
+          ...(params.blocks ? { blocks: params.blocks as unknown[] } : {}),
+        };
+        this.messages.push(message);
+        send(200, { ok: true, channel, ts: message.ts, message: { ...message, type: 'message' } });
+        if (this.echoBotMessages && this.appUrl) {
+          void this.sendEvent({ type: 'message', channel, user: this.botUserId, bot_id: this.botId, text: message.text, ts: message.ts, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}), channel_type: 'channel' }).catch(() => undefined);
+        }
+        return;
+      }
+      case 'chat.update': {
+        const message = this.messages.find((x) => x.channel === params.channel && x.ts === params.ts);
+        if (!message) return send(200, { ok: false, error: 'message_not_found' });
+        message.text = String(params.text ?? message.text);
+        if (params.blocks) message.blocks = params.blocks as unknown[];
+        message.edited = true;
+        return send(200, { ok: true, channel: message.channel, ts: message.ts, text: message.text });
+      }
+      case 'chat.postEphemeral':
+        this.ephemerals.push({ channel: String(params.channel), user: String(params.user), text: String(params.text ?? ''), ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}) });
+        return send(200, { ok: true, message_ts: this.nextTs() });
+      case 'users.info': {
+        const user = this.users.get(String(params.user));
+        if (!user) return send(200, { ok: false, error: 'user_not_found' });
+        return send(200, { ok: true, user: { id: params.user, name: user.name, real_name: user.real_name, profile: { display_name: user.display_name, real_name: user.real_name } } });
+      }
+      case 'conversations.replies': {
+        const ts = String(params.ts);
+        const root = this.messages.find((x) => x.channel === params.channel && x.ts === ts);
+        if (!root) return send(200, { ok: false, error: 'thread_not_found' });
+        return send(200, { ok: true, messages: [root, ...this.thread(String(params.channel), ts)], has_more: false });
+      }
+      default:
+        return send(200, { ok: false, error: 'unknown_method' });
+    }
+  }
+
+  // ---- the sender: signed requests to the app, retried like Slack ----
+
+  sign(body: string, timestamp = Math.floor(Date.now() / 1000), secret = this.signingSecret): Record<string, string> {
+    const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };
+  }
+
+  /** Sends a signed request; re-sends with X-Slack-Retry-Num when no 2xx arrives in time. */
+  async deliver(body: string, contentType: string, options: { secret?: string; timestamp?: number; retries?: number } = {}): Promise<SendResult> {
+    const retries = options.retries ?? this.maxRetries;
+    let last: SendResult = { status: 0, body: '', ttfbMs: 0, attempts: 0 };
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      const started = performance.now();
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.retryAfterMs);
+      try {
+        const res = await fetch(this.appUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': contentType,
+            ...this.sign(body, options.timestamp, options.secret),
+            ...(attempt > 0 ? { 'x-slack-retry-num': String(attempt), 'x-slack-retry-reason': 'http_timeout' } : {}),
+          },
+          body,
+          signal: controller.signal,
+        });
+        const text = await res.text();
+        last = { status: res.status, body: text, ttfbMs: performance.now() - started, attempts: attempt + 1 };
+        if (res.status >= 200 && res.status < 300) return last;
+        if (res.status === 401 || res.status === 400 || res.status === 415) return last;
+      } catch {
+        last = { status: 0, body: 'timeout', ttfbMs: performance.now() - started, attempts: attempt + 1 };
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return last;
+  }
+
+  /** An Events API callback; `eventId` stays the same across retries, as with Slack. */
+  sendEvent(event: Record<string, unknown>, options: { eventId?: string; secret?: string; timestamp?: number; retries?: number } = {}): Promise<SendResult> {
+    this.eventSeq += 1;
+    const body = JSON.stringify({
+      token: 'legacy',
+      team_id: this.teamId,
+      api_app_id: 'A0001',
+      type: 'event_callback',
+      event_id: options.eventId ?? `Ev${String(this.eventSeq).padStart(8, '0')}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: this.teamId, user_id: this.botUserId, is_bot: true }],
+      event: { event_ts: event.ts, ...event },
+    });
+    return this.deliver(body, 'application/json', options);
+  }
+
+  /** A human's message in a thread, as the Events API delivers it. */
+  userReplies(channel: string, threadTs: string, user: string, text: string, options: { eventId?: string } = {}): Promise<SendResult> & { ts: string } {
+    const ts = this.nextTs();
+    this.messages.push({ channel, ts, thread_ts: threadTs, text, user });
+    const sent = this.sendEvent({ type: 'message', channel, user, text, ts, thread_ts: threadTs, channel_type: 'channel' }, options);
+    return Object.assign(sent, { ts });
+  }
+
+  /** A human edits their thread message. */
+  userEdits(channel: string, ts: string, text: string): Promise<SendResult> {
+    const message = this.messages.find((x) => x.channel === channel && x.ts === ts);
+    if (!message) throw new Error(`no message ${ts}`);
+    const previous = { ...message };
+    message.text = text;
+    message.edited = true;
+    const eventTs = this.nextTs();
+    return this.sendEvent({
+      type: 'message',
+      subtype: 'message_changed',
+      channel,
+      ts: eventTs,
+      hidden: true,
+      message: { type: 'message', user: message.user, text, ts, thread_ts: message.thread_ts, edited: { user: message.user, ts: eventTs } },
+      previous_message: { type: 'message', user: previous.user, text: previous.text, ts, thread_ts: previous.thread_ts },
+    });
+  }
+
+  /** A human deletes their thread message (the fake keeps it, as the record does). */
+  userDeletes(channel: string, ts: string): Promise<SendResult> {
+    const message = this.messages.find((x) => x.channel === channel && x.ts === ts);
+    if (!message) throw new Error(`no message ${ts}`);
+    return this.sendEvent({
+      type: 'message',
+      subtype: 'message_deleted',
+      channel,
+      ts: this.nextTs(),
+      hidden: true,
+      deleted_ts: ts,
+      previous_message: { type: 'message', user: message.user, text: message.text, ts, thread_ts: message.thread_ts },
+    });
+  }
+
+  /** A click on a button of a message. */
+  click(message: FakeMessage, actionId: string, user: string, options: { secret?: string } = {}): Promise<SendResult> {
+    const button = (message.blocks ?? [])
+      .flatMap((b) => ((b as { elements?: unknown[] }).elements ?? []) as Array<{ action_id?: string; value?: string; block_id?: string }>)
+      .find((e) => e.action_id === actionId);
+    if (!button) throw new Error(`no button ${actionId} on message ${message.ts}`);
+    const payload = {
+      type: 'block_actions',
+      team: { id: this.teamId, domain: 'fake' },
+      user: { id: user, username: user.toLowerCase(), team_id: this.teamId },
+      api_app_id: 'A0001',
+      token: 'legacy',
+      trigger_id: `trigger-${this.nextTs()}`,
+      container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
+      channel: { id: message.channel, name: 'support' },
+      message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks, user: message.user, bot_id: message.bot_id },
+      response_url: `${this.url}/response/${this.nextTs()}`,
+      actions: [{ type: 'button', action_id: actionId, block_id: 'handoff_actions', value: button.value, action_ts: this.nextTs() }],
+    };
+    return this.deliver(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded', options);
+  }
+
+  /** A slash command typed by a human. */
+  command(command: string, text: string, user: string, channel: string): Promise<SendResult> {
+    const form = new URLSearchParams({
+      token: 'legacy',
+      team_id: this.teamId,
+      team_domain: 'fake',
+      channel_id: channel,
+      channel_name: 'support',
+      user_id: user,
+      user_name: user.toLowerCase(),
+      command,
+      text,
+      api_app_id: 'A0001',
+      response_url: `${this.url}/response/${this.nextTs()}`,
+      trigger_id: `trigger-${this.nextTs()}`,
+    });
+    return this.deliver(form.toString(), 'application/x-www-form-urlencoded');
+  }
+}
