@@ -86,10 +86,11 @@ export async function benchRetrieval(set: RetrievalSet, engine: 'pglite' | 'post
     log(`  retrieval ${engine}: p50 ${summary.p50Ms} ms, p95 ${summary.p95Ms} ms over ${summary.count} queries`);
 
     // Diagnostics, after the timed run: the steps of retrieve() timed one by one on the same
-    // queries (retrieve() runs embedding and the lexical search concurrently, then the vector search).
+    // queries (retrieve() runs the lexical, vector and centroid searches concurrently).
     const embedMs: number[] = [];
     const lexicalMs: number[] = [];
     const vectorMs: number[] = [];
+    const centroidMs: number[] = [];
     for (const q of set.queries) {
       let t0 = performance.now();
       const [embedding] = await embedder.embed([q.text]);
@@ -101,12 +102,15 @@ export async function benchRetrieval(set: RetrievalSet, engine: 'pglite' | 'post
       t0 = performance.now();
       if (embedding) await index.searchVector(embedding, embedder.id, DEFAULT_TUNING.candidateChunks);
       vectorMs.push(performance.now() - t0);
+      t0 = performance.now();
+      if (embedding) await index.searchCentroids(embedding, embedder.id, DEFAULT_TUNING.candidateChunks);
+      centroidMs.push(performance.now() - t0);
     }
     const brief = (xs: number[]) => {
       const s = summarize(xs);
       return { p50Ms: s.p50Ms, p95Ms: s.p95Ms };
     };
-    const steps = { embed: brief(embedMs), searchLexical: brief(lexicalMs), searchVector: brief(vectorMs) };
+    const steps = { embed: brief(embedMs), searchLexical: brief(lexicalMs), searchVector: brief(vectorMs), searchCentroids: brief(centroidMs) };
     log(`  retrieval ${engine} steps: ${JSON.stringify(steps)}`);
     return {
       ...summary,

@@ -19,10 +19,13 @@ export {
   createRetriever,
   toConfidence,
   DEFAULT_TUNING,
+  FEATURE_NAMES,
+  type Calibration,
   type Retriever,
   type RetrievalTuning,
   type RetrievalFeatures,
 } from './retrieval/retrieve.js';
+export { toCentroid } from './retrieval/centroid.js';
 export { toGreeting } from './conversation/messages.js';
 export * from './audit/index.js';
 export * from './safety/index.js';

@@ -45,6 +45,8 @@ export interface EntryUpsert {
   contentHash: string;
   embedder: string;
   chunks: ChunkInput[];
+  /** Normalized mean vector of the title and question chunks (see toCentroid); null when there is none. */
+  centroid: number[] | null;
 }
 
 export interface ChunkHit {
@@ -63,6 +65,13 @@ export interface LexicalSearch {
   maxIdf: number;
 }
 
+/** Cosine similarity of a query to an entry's centroid. */
+export interface CentroidHit {
+  entryId: string;
+  topic: string;
+  score: number;
+}
+
 /** The knowledge base as stored: entries, their chunks, vector and lexical search over them. */
 export interface KnowledgeIndex {
   entryStates(): Promise<Map<string, EntryState>>;
@@ -70,6 +79,8 @@ export interface KnowledgeIndex {
   applySync(upserts: EntryUpsert[], removals: string[]): Promise<void>;
   searchVector(embedding: number[], embedder: string, limit: number): Promise<ChunkHit[]>;
   searchLexical(terms: string[], limit: number): Promise<LexicalSearch>;
+  /** The entries whose centroids are most similar to the query vector, best first. */
+  searchCentroids(embedding: number[], embedder: string, limit: number): Promise<CentroidHit[]>;
   entriesOfTopics(topics: string[]): Promise<StoredEntry[]>;
   listEntries(): Promise<StoredEntry[]>;
 }

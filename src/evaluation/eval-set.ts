@@ -47,6 +47,14 @@ export async function readEvalSet(kbPath: string, queriesPath: string): Promise<
   return { entries, queries };
 }
 
+/** Reads a queries file whose labels must be among `labels` (e.g. the topics of a knowledge folder). */
+export async function readQueries(queriesPath: string, labels: Set<string>, kbName: string): Promise<EvalQuery[]> {
+  const queries = await readJsonl(queriesPath, querySchema);
+  const unknown = queries.find((q) => q.label !== null && !labels.has(q.label));
+  if (unknown) throw new Error(`${queriesPath}: label "${unknown.label}" is not a topic of ${kbName}`);
+  return queries;
+}
+
 /** A small seeded PRNG (mulberry32): the same seed picks the same phrasings everywhere. */
 export function createRandom(seed: number): () => number {
   let a = seed >>> 0;

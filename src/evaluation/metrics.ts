@@ -38,6 +38,8 @@ export interface EvaluationFigures {
   answeredCorrectly: number;
   escalated: number;
   harmful: number;
+  /** Share of uncovered queries that were answered instead of escalated (null when there are none). */
+  uncoveredAnswered: number | null;
 }
 
 const ratio = (n: number, d: number) => (d === 0 ? 0 : n / d);
@@ -74,5 +76,6 @@ export function toFigures(outcomes: QueryOutcome[]): EvaluationFigures {
     answeredCorrectly: ratio(answeredCorrectly, covered.length),
     escalated: ratio(outcomes.filter((o) => !o.answered).length, outcomes.length),
     harmful: ratio(harmful, outcomes.length),
+    uncoveredAnswered: uncovered.length === 0 ? null : ratio(uncovered.filter((o) => o.answered).length, uncovered.length),
   };
 }

@@ -8,6 +8,8 @@ import {
   detectLanguage,
   type Embedder,
   type KnowledgeEntry,
+  type Calibration,
+  FEATURE_NAMES,
   type RetrievalFeatures,
   type RetrievalTuning,
   syncKnowledge,
@@ -44,7 +46,8 @@ export interface EvaluationRun {
  * knowledge base built from the entries (an in-memory PGlite unless a database URL is given).
  */
 export async function evaluateHelpdesk(options: {
-  entries: EvalEntry[];
+  /** Knowledge entries; a query's label is the topic of its entry (the id for an eval set). */
+  entries: KnowledgeEntry[];
   queries: EvalQuery[];
   embedder: Embedder;
   threshold: number;
@@ -57,7 +60,7 @@ export async function evaluateHelpdesk(options: {
     const index = createPgKnowledgeIndex(database.db);
     const indexStarted = performance.now();
     // A shared database may hold another knowledge base: this replaces it for the run.
-    await syncKnowledge(options.entries.map(toKnowledgeEntry), {
+    await syncKnowledge(options.entries, {
       index,
       embedder: options.embedder,
       splitPassages: createPassageSplitter(),
@@ -88,14 +91,28 @@ export async function evaluateHelpdesk(options: {
   }
 }
 
+// MiniSearch's default tokenizer splits on spaces and punctuation only, which leaves a Chinese
+// sentence as one token; a user indexing Chinese would give it a word segmenter, so the peer gets one.
+const peerSegmenter = new Intl.Segmenter('zh', { granularity: 'word' });
+const tokenizeForPeer = (text: string) =>
+  [...peerSegmenter.segment(text)].filter((s) => s.isWordLike).map((s) => s.segment);
+
 /**
  * The peer: MiniSearch (BM25) over every phrasing, an entry ranked by its best phrasing. Its
  * threshold figures use the best threshold for it on the same queries (an oracle, in its favour).
  */
-export function evaluateMiniSearch(entries: EvalEntry[], queries: EvalQuery[]): EvaluationFigures & { threshold: number } {
-  const search = new MiniSearch<{ id: number; entry: string; text: string }>({ fields: ['text'], storeFields: ['entry'] });
+export function evaluateMiniSearch(
+  documents: Array<{ topic: string; texts: string[] }>,
+  queries: EvalQuery[],
+  options: { segmentWords?: boolean } = {},
+): EvaluationFigures & { threshold: number } {
+  const search = new MiniSearch<{ id: number; entry: string; text: string }>({
+    fields: ['text'],
+    storeFields: ['entry'],
+    ...(options.segmentWords ? { tokenize: tokenizeForPeer } : {}),
+  });
   let next = 0;
-  search.addAll(entries.flatMap((e) => e.questions.map((text) => ({ id: next++, entry: e.id, text }))));
+  search.addAll(documents.flatMap((d) => d.texts.map((text) => ({ id: next++, entry: d.topic, text }))));
   const scored = queries.map((query) => {
     const best = new Map<string, number>();
     for (const hit of search.search(query.text)) {
@@ -119,26 +136,64 @@ export function evaluateMiniSearch(entries: EvalEntry[], queries: EvalQuery[]): 
   return { ...bestFigures, threshold: bestThreshold };
 }
 
-/** Logistic regression of correctness on the retrieval features: the calibration of confidence. */
-export function fitCalibration(samples: EvaluationRun['samples'], iterations = 3000, rate = 0.5): RetrievalTuning['calibration'] {
-  let w = { bias: 0, fused: 0, margin: 0, coverage: 0 };
-  const n = samples.length;
+/**
+ * Logistic regression of correctness on the retrieval features (Newton's method, a small ridge
+ * penalty): the calibration of confidence. Each sample carries a weight, so that several sets can
+ * count equally whatever their sizes.
+ */
+export function fitCalibration(
+  samples: Array<{ features: RetrievalFeatures; correct: boolean; weight?: number }>,
+  iterations = 25,
+  ridge = 1e-4,
+): Calibration {
+  const d = FEATURE_NAMES.length + 1;
+  const toRow = (f: RetrievalFeatures) => [1, ...FEATURE_NAMES.map((name) => f[name])];
+  let w: number[] = new Array(d).fill(0);
+  const total = samples.reduce((n, s) => n + (s.weight ?? 1), 0);
   for (let it = 0; it < iterations; it++) {
-    const g = { bias: 0, fused: 0, margin: 0, coverage: 0 };
-    for (const { features: f, correct } of samples) {
-      const z = w.bias + w.fused * f.fused + w.margin * f.margin + w.coverage * f.coverage;
-      const err = 1 / (1 + Math.exp(-z)) - (correct ? 1 : 0);
-      g.bias += err;
-      g.fused += err * f.fused;
-      g.margin += err * f.margin;
-      g.coverage += err * f.coverage;
+    const gradient: number[] = new Array(d).fill(0);
+    const hessian: number[][] = Array.from({ length: d }, () => new Array(d).fill(0));
+    for (const sample of samples) {
+      const x = toRow(sample.features);
+      const z = x.reduce((acc, xi, i) => acc + xi * (w[i] ?? 0), 0);
+      const p = 1 / (1 + Math.exp(-z));
+      const weight = (sample.weight ?? 1) / total;
+      const err = (p - (sample.correct ? 1 : 0)) * weight;
+      const curvature = p * (1 - p) * weight;
+      for (let i = 0; i < d; i++) {
+        gradient[i]! += err * (x[i] ?? 0);
+        for (let j = 0; j < d; j++) hessian[i]![j]! += curvature * (x[i] ?? 0) * (x[j] ?? 0);
+      }
     }
-    w = {
-      bias: w.bias - (rate * g.bias) / n,
-      fused: w.fused - (rate * g.fused) / n,
-      margin: w.margin - (rate * g.margin) / n,
-      coverage: w.coverage - (rate * g.coverage) / n,
-    };
+    for (let i = 1; i < d; i++) {
+      gradient[i]! += ridge * (w[i] ?? 0);
+      hessian[i]![i]! += ridge;
+    }
+    const step = solveLinear(hessian, gradient);
+    w = w.map((wi, i) => wi - (step[i] ?? 0));
   }
-  return w;
+  const calibration = { bias: Number((w[0] ?? 0).toFixed(3)) } as Calibration;
+  FEATURE_NAMES.forEach((name, i) => {
+    calibration[name] = Number((w[i + 1] ?? 0).toFixed(3));
+  });
+  return calibration;
+}
+
+/** Gaussian elimination with partial pivoting, for the small Newton systems above. */
+function solveLinear(matrix: number[][], rhs: number[]): number[] {
+  const n = rhs.length;
+  const a = matrix.map((row, i) => [...row, rhs[i] ?? 0]);
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[pivot]![c]!)) pivot = r;
+    [a[c], a[pivot]] = [a[pivot]!, a[c]!];
+    const p = a[c]![c]!;
+    if (Math.abs(p) < 1e-12) continue;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const m = a[r]![c]! / p;
+      for (let j = c; j <= n; j++) a[r]![j]! -= m * a[c]![j]!;
+    }
+  }
+  return a.map((row, i) => (Math.abs(row[i]!) < 1e-12 ? 0 : row[n]! / row[i]!));
 }

@@ -95,6 +95,18 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     expect(ids).not.toContain('close-account-en');
   });
 
+  it('keeps one centroid per entry, searchable by the query vector, and drops it with its entry', async () => {
+    const index = createPgKnowledgeIndex(db.database.db);
+    const entries = await index.listEntries();
+    const [query] = await local.embed(['how do I close my account']);
+    const hits = await index.searchCentroids(query ?? [], local.id, 1000);
+    expect(hits.map((h) => h.entryId).sort()).toEqual(entries.map((e) => e.id).sort());
+    expect(hits.map((h) => h.entryId)).not.toContain('close-account-en');
+    const scores = hits.map((h) => h.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(await index.searchCentroids(query ?? [], 'another-embedder', 10)).toEqual([]);
+  });
+
   it('re-embeds everything when the embedder changes, keeping versions', async () => {
     const other: Embedder = { id: 'local-test-other', embed: (texts) => local.embed(texts) };
     const report = await sync(other);

@@ -19,5 +19,10 @@ describe('evaluation metrics', () => {
     expect(figures).toMatchObject({ queries: 4, covered: 3, uncovered: 1, top1: 1 / 3, recall5: 2 / 3, harmful: 0.5, escalated: 0.25 });
     expect(figures.mrr).toBeCloseTo((1 + 0.5 + 1 / 6) / 3);
     expect(figures.answeredCorrectly).toBeCloseTo(1 / 3);
+    expect(figures.uncoveredAnswered).toBe(1);
+  });
+
+  it('reports no uncovered-answered share when every query is covered', () => {
+    expect(toFigures([{ label: 'a', ranked: ['a'], confidence: 0.9, answered: true }]).uncoveredAnswered).toBeNull();
   });
 });

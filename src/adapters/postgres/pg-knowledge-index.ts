@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
-import type { ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, StoredEntry } from '../../core/index.js';
+import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, StoredEntry } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
 import { kbChunk, kbEntry, kbEntryVersion, kbTerm } from './schema.js';
+import { kbCentroid } from './schema-retrieval.js';
 
 const BM25_K1 = 1.2;
 const BM25_B = 0.75;
@@ -110,6 +111,10 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
               .onConflictDoNothing();
           }
           await tx.delete(kbChunk).where(eq(kbChunk.entryId, entry.id));
+          await tx.delete(kbCentroid).where(eq(kbCentroid.entryId, entry.id));
+          if (upsert.centroid) {
+            await tx.insert(kbCentroid).values({ entryId: entry.id, embedder: upsert.embedder, embedding: upsert.centroid });
+          }
           if (upsert.chunks.length === 0) continue;
           const inserted = await tx
             .insert(kbChunk)
@@ -157,43 +162,61 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     },
 
     async searchLexical(terms, limit) {
-      const [stats] = await queryRows<{ n: number; avgdl: number }>(
-        db,
-        sql`SELECT count(*)::float8 AS n, coalesce(avg(term_count), 1)::float8 AS avgdl FROM kb_chunk`,
-      );
-      const n = stats?.n ?? 0;
-      const avgdl = Math.max(1, stats?.avgdl ?? 1);
-      const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
-      const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
-      if (n === 0 || terms.length === 0) return { hits: [], idf, maxIdf };
       const termList = sql.join(
         terms.map((t) => sql`${t}`),
         sql`, `,
       );
-      const dfs = await queryRows<{ term: string; df: number }>(
+      // Corpus statistics and document frequencies in one round trip (one row even when no term is known).
+      const rows = await queryRows<{ n: number; avgdl: number; term: string | null; df: number | null }>(
         db,
-        sql`SELECT term, count(*)::float8 AS df FROM kb_term WHERE term IN (${termList}) GROUP BY term`,
+        sql`SELECT s.n, s.avgdl, d.term, d.df
+            FROM (SELECT count(*)::float8 AS n, coalesce(avg(term_count), 1)::float8 AS avgdl FROM kb_chunk) s
+            LEFT JOIN (SELECT term, count(*)::float8 AS df FROM kb_term WHERE term IN (${termList}) GROUP BY term) d ON true`,
       );
-      if (dfs.length === 0) return { hits: [], idf, maxIdf };
+      const n = rows[0]?.n ?? 0;
+      const avgdl = Math.max(1, rows[0]?.avgdl ?? 1);
+      const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
+      const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
+      const dfs = rows.flatMap((r) => (r.term !== null && r.df !== null ? [{ term: r.term, df: r.df }] : []));
+      if (n === 0 || dfs.length === 0) return { hits: [], idf, maxIdf };
       for (const { term, df } of dfs) idf.set(term, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
       const weights = sql.join(
         dfs.map(({ term }) => sql`(${term}::text, ${idf.get(term)}::float8)`),
         sql`, `,
       );
+      // Scores are summed per chunk and only the best chunks are joined to their entries.
       const hits = await queryRows<ChunkHit>(
         db,
-        sql`SELECT e.id AS "entryId", e.topic, e.version, c.kind,
-                   sum(w.idf * t.tf * ${BM25_K1 + 1}::float8
-                       / (t.tf + ${BM25_K1}::float8 * (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * c.term_count / ${avgdl}::float8)))::float8 AS score
-            FROM (VALUES ${weights}) AS w(term, idf)
-            JOIN kb_term t ON t.term = w.term
-            JOIN kb_chunk c ON c.id = t.chunk_id
+        sql`SELECT e.id AS "entryId", e.topic, e.version, c.kind, b.score
+            FROM (SELECT t.chunk_id,
+                         sum(w.idf * t.tf * ${BM25_K1 + 1}::float8
+                             / (t.tf + ${BM25_K1}::float8 * (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * c.term_count / ${avgdl}::float8)))::float8 AS score
+                  FROM (VALUES ${weights}) AS w(term, idf)
+                  JOIN kb_term t ON t.term = w.term
+                  JOIN kb_chunk c ON c.id = t.chunk_id
+                  GROUP BY t.chunk_id
+                  ORDER BY score DESC, t.chunk_id
+                  LIMIT ${limit}) b
+            JOIN kb_chunk c ON c.id = b.chunk_id
             JOIN kb_entry e ON e.id = c.entry_id
-            GROUP BY c.id, e.id
-            ORDER BY score DESC
-            LIMIT ${limit}`,
+            ORDER BY b.score DESC, b.chunk_id`,
       );
       return { hits, idf, maxIdf };
+    },
+
+    async searchCentroids(embedding, embedder, limit) {
+      const literal = `[${embedding.join(',')}]`;
+      const dims = sql.raw(String(toDimensions(embedding.length)));
+      // One row per entry of this embedder and dimension: an exact scan is fast enough.
+      return queryRows<CentroidHit>(
+        db,
+        sql`SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> ${literal}::vector(${dims})))::float8 AS score
+            FROM kb_centroid k
+            JOIN kb_entry e ON e.id = k.entry_id
+            WHERE k.embedder = ${embedder} AND vector_dims(k.embedding) = ${toDimensions(embedding.length)}
+            ORDER BY score DESC, e.id
+            LIMIT ${limit}`,
+      );
     },
 
     async entriesOfTopics(topics) {

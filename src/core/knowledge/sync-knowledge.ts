@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { KnowledgeEntry } from '../model.js';
 import type { ChunkInput, Embedder, EntryUpsert, KnowledgeIndex } from '../ports.js';
+import { toCentroid } from '../retrieval/centroid.js';
 import { toTerms } from '../retrieval/tokenize.js';
 import { type KnowledgeProblem, type RawKnowledgeFile, validateEntries } from './validate-entries.js';
 
 /** Bump when chunking or term extraction changes: every entry is then re-indexed on the next sync. */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION = 3;
 const EMBED_BATCH = 128;
 
 export type PassageSplitter = (text: string) => Promise<string[]>;
@@ -92,13 +93,17 @@ export async function syncKnowledge(
   }
   report.chunksEmbedded = vectors.length;
   let next = 0;
-  const upserts: EntryUpsert[] = pending.map((p) => ({
-    entry: p.entry,
-    topic: toTopic(p.entry),
-    contentHash: p.contentHash,
-    embedder: embedder.id,
-    chunks: p.chunks.map((c) => ({ ...c, embedding: vectors[next++] ?? [] })),
-  }));
+  const upserts: EntryUpsert[] = pending.map((p) => {
+    const chunks = p.chunks.map((c) => ({ ...c, embedding: vectors[next++] ?? [] }));
+    return {
+      entry: p.entry,
+      topic: toTopic(p.entry),
+      contentHash: p.contentHash,
+      embedder: embedder.id,
+      chunks,
+      centroid: toCentroid(chunks.filter((c) => c.kind !== 'passage').map((c) => c.embedding)),
+    };
+  });
   if (upserts.length > 0 || report.removed.length > 0) await index.applySync(upserts, report.removed);
   return report;
 }

@@ -1,62 +1,109 @@
 import type { RetrievalResult, RetrievedEntry } from '../model.js';
-import type { ChunkHit, Embedder, KnowledgeIndex } from '../ports.js';
+import type { CentroidHit, ChunkHit, Embedder, KnowledgeIndex } from '../ports.js';
 import { toTerms } from './tokenize.js';
 
 /**
- * Weights of the fusion and of the confidence calibration. The defaults were fitted by logistic
- * regression on the public dev sets (`npm run eval -- --fit`): confidence is the probability that the
- * top entry is the right one, so a threshold of 0.5 means "more likely right than wrong".
+ * What the confidence is computed from, all in [0,1] or close to it:
+ * - `fused`: the fused score of the top entry, `margin`: its lead over the runner-up;
+ * - `coverage`: the share of the query's term weight (idf) that the knowledge base knows at all;
+ * - `agreement`: 1 when the nearest phrasing, the best BM25 chunk and the fused ranking name the same entry;
+ * - `share`: the share of the 10 nearest chunks that belong to the top entry (k-NN vote);
+ * - `centroid`: similarity to the top entry's centroid, `centroidMargin`: its lead over the best other centroid.
+ */
+export interface RetrievalFeatures {
+  fused: number;
+  margin: number;
+  coverage: number;
+  agreement: number;
+  share: number;
+  centroid: number;
+  centroidMargin: number;
+}
+
+export const FEATURE_NAMES = ['fused', 'margin', 'coverage', 'agreement', 'share', 'centroid', 'centroidMargin'] as const satisfies ReadonlyArray<
+  keyof RetrievalFeatures
+>;
+
+/** A logistic model of "the top entry is right": a bias and one weight per feature. */
+export type Calibration = { bias: number } & RetrievalFeatures;
+
+/**
+ * Weights of the fusion and of the confidence calibration. The defaults were tuned on the public
+ * dev sets (`npm run eval -- --fit`): confidence is the probability that the top entry is the right
+ * one, so a threshold of 0.5 means "more likely right than wrong".
  */
 export interface RetrievalTuning {
   vectorWeight: number;
   lexicalWeight: number;
+  /** Weight of the similarity to the entry's centroid (nearest-centroid classifier). */
+  centroidWeight: number;
+  /**
+   * Weight of an entry's second-nearest phrasing against its nearest (k-NN voting): an entry that
+   * several phrasings agree on beats one lucky phrasing. An entry with one phrasing in reach counts
+   * it twice, so entries with few phrasings are not penalized.
+   */
+  secondNeighbourWeight: number;
   /** How much a match on a body passage counts against a match on a title or question. */
   passageDiscount: number;
   candidateChunks: number;
-  calibration: { bias: number; fused: number; margin: number; coverage: number };
+  calibration: Calibration;
 }
 
 export const DEFAULT_TUNING: RetrievalTuning = {
   vectorWeight: 0.6,
   lexicalWeight: 0.4,
+  centroidWeight: 0.5,
+  secondNeighbourWeight: 0.3,
   passageDiscount: 0.85,
   candidateChunks: 60,
   // Fitted jointly on banking77, clinc150 and banking77-oos dev (each set weighted equally).
-  calibration: { bias: -2.485, fused: 1.222, margin: 12.911, coverage: 1.383 },
+  calibration: { bias: -3.83, fused: -0.92, margin: 6.04, coverage: 1.31, agreement: 0.62, share: 3.01, centroid: 3.91, centroidMargin: -0.79 },
 };
-
-export interface RetrievalFeatures {
-  fused: number;
-  margin: number;
-  coverage: number;
-}
 
 export interface Retriever {
   retrieve(text: string, limit?: number): Promise<RetrievalResult & { features: RetrievalFeatures }>;
 }
 
-export function toConfidence(features: RetrievalFeatures, calibration: RetrievalTuning['calibration']): number {
-  const z =
-    calibration.bias +
-    calibration.fused * features.fused +
-    calibration.margin * features.margin +
-    calibration.coverage * features.coverage;
+export function toConfidence(features: RetrievalFeatures, calibration: Calibration): number {
+  let z = calibration.bias;
+  for (const name of FEATURE_NAMES) z += calibration[name] * features[name];
   return 1 / (1 + Math.exp(-z));
 }
 
-function bestPerTopic(hits: ChunkHit[], passageDiscount: number): Map<string, { score: number; entryId: string; version: number }> {
-  const best = new Map<string, { score: number; entryId: string; version: number }>();
+interface TopicHits {
+  /** Scores of the topic's chunks among the hits, best first (passages discounted). */
+  scores: number[];
+  /** The entry (language) and version of the best chunk. */
+  entryId: string;
+  version: number;
+  best: number;
+}
+
+function groupByTopic(hits: ChunkHit[], passageDiscount: number): Map<string, TopicHits> {
+  const topics = new Map<string, TopicHits>();
   for (const hit of hits) {
     const score = hit.kind === 'passage' ? hit.score * passageDiscount : hit.score;
-    const current = best.get(hit.topic);
-    if (!current || score > current.score) best.set(hit.topic, { score, entryId: hit.entryId, version: hit.version });
+    const current = topics.get(hit.topic);
+    if (!current) topics.set(hit.topic, { scores: [score], entryId: hit.entryId, version: hit.version, best: score });
+    else {
+      current.scores.push(score);
+      if (score > current.best) Object.assign(current, { entryId: hit.entryId, version: hit.version, best: score });
+    }
   }
+  for (const t of topics.values()) t.scores.sort((a, b) => b - a);
+  return topics;
+}
+
+function bestCentroidPerTopic(hits: CentroidHit[]): Map<string, number> {
+  const best = new Map<string, number>();
+  for (const hit of hits) best.set(hit.topic, Math.max(best.get(hit.topic) ?? -1, hit.score));
   return best;
 }
 
 /**
- * Hybrid retrieval: pgvector similarity and BM25 over Chinese-aware terms, fused per topic (an entry
- * and its translation), with a calibrated confidence for the answer-or-escalate decision.
+ * Hybrid retrieval: nearest phrasings (pgvector, k-NN voting), BM25 over Chinese-aware terms and
+ * the entries' centroids, fused per topic (an entry and its translation), with a calibrated
+ * confidence for the answer-or-escalate decision.
  */
 export function createRetriever(deps: {
   index: KnowledgeIndex;
@@ -68,14 +115,20 @@ export function createRetriever(deps: {
   return {
     async retrieve(text, limit = 5) {
       const terms = [...new Set(toTerms(text))];
-      const [[embedding], lexical] = await Promise.all([
-        embedder.embed([text]),
-        terms.length > 0 ? index.searchLexical(terms, tuning.candidateChunks) : Promise.resolve(undefined),
-      ]);
+      // The three searches run concurrently (on PostgreSQL, on separate pooled connections); the
+      // lexical one starts before the embedding, which may be a model API call.
+      const lexicalSearch = terms.length > 0 ? index.searchLexical(terms, tuning.candidateChunks) : Promise.resolve(undefined);
+      // Settled at once so that a failing embedder does not leave the lexical promise unobserved.
+      lexicalSearch.catch(() => undefined);
+      const [embedding] = await embedder.embed([text]);
       // A text with no features (only punctuation or emoji) embeds to the zero vector, whose cosine
       // distance is undefined: nothing to search for.
       const searchable = embedding !== undefined && embedding.some((x) => x !== 0);
-      const vectorHits = searchable ? await index.searchVector(embedding, embedder.id, tuning.candidateChunks) : [];
+      const [lexical, vectorHits, centroidHits] = await Promise.all([
+        lexicalSearch,
+        searchable ? index.searchVector(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
+        searchable ? index.searchCentroids(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
+      ]);
 
       // BM25 of a chunk holding every query term once, at average length, is the sum of their
       // idf; unknown terms count at the highest idf, so questions about things the knowledge base
@@ -90,34 +143,46 @@ export function createRetriever(deps: {
         }
       }
       const coverage = lexicalMax > 0 ? knownWeight / lexicalMax : 0;
-      const vectorBest = bestPerTopic(vectorHits, tuning.passageDiscount);
-      const lexicalBest = bestPerTopic(lexical?.hits ?? [], tuning.passageDiscount);
-      const topics = new Set([...vectorBest.keys(), ...lexicalBest.keys()]);
-      const candidates: RetrievedEntry[] = [];
+      const vectorTopics = groupByTopic(vectorHits, tuning.passageDiscount);
+      const lexicalTopics = groupByTopic(lexical?.hits ?? [], tuning.passageDiscount);
+      const centroids = bestCentroidPerTopic(centroidHits);
+      const topics = new Set([...vectorTopics.keys(), ...lexicalTopics.keys()]);
+      const k = tuning.secondNeighbourWeight;
+      const candidates: Array<RetrievedEntry & { centroid: number }> = [];
       for (const topic of topics) {
-        const v = vectorBest.get(topic);
-        const l = lexicalBest.get(topic);
-        const vectorSimilarity = Math.max(0, v?.score ?? 0);
-        const lexicalScore = lexicalMax > 0 ? Math.min(1, (l?.score ?? 0) / lexicalMax) : 0;
+        const v = vectorTopics.get(topic);
+        const l = lexicalTopics.get(topic);
+        const first = v?.scores[0] ?? 0;
+        const vectorSimilarity = Math.max(0, (first + k * (v?.scores[1] ?? first)) / (1 + k));
+        const lexicalScore = lexicalMax > 0 ? Math.min(1, (l?.scores[0] ?? 0) / lexicalMax) : 0;
+        const centroid = Math.max(0, centroids.get(topic) ?? 0);
         candidates.push({
           topic,
           entryId: (v ?? l)?.entryId ?? topic,
           version: (v ?? l)?.version ?? 0,
-          score: tuning.vectorWeight * vectorSimilarity + tuning.lexicalWeight * lexicalScore,
+          score: tuning.vectorWeight * vectorSimilarity + tuning.lexicalWeight * lexicalScore + tuning.centroidWeight * centroid,
           vectorSimilarity,
           lexicalScore,
+          centroid,
         });
       }
       candidates.sort((a, b) => b.score - a.score || a.topic.localeCompare(b.topic));
-      const top = candidates.slice(0, limit);
+      const best = candidates[0];
+      const nearest10 = vectorHits.slice(0, 10);
+      let otherCentroid = 0;
+      for (const [topic, score] of centroids) if (topic !== best?.topic) otherCentroid = Math.max(otherCentroid, score);
       const features: RetrievalFeatures = {
-        fused: top[0]?.score ?? 0,
-        margin: (top[0]?.score ?? 0) - (top[1]?.score ?? 0),
+        fused: best?.score ?? 0,
+        margin: (best?.score ?? 0) - (candidates[1]?.score ?? 0),
         coverage,
+        agreement: best && vectorHits[0]?.topic === best.topic && lexical?.hits[0]?.topic === best.topic ? 1 : 0,
+        share: best && nearest10.length > 0 ? nearest10.filter((h) => h.topic === best.topic).length / nearest10.length : 0,
+        centroid: best?.centroid ?? 0,
+        centroidMargin: (best?.centroid ?? 0) - otherCentroid,
       };
       return {
-        candidates: top,
-        confidence: top.length > 0 ? toConfidence(features, tuning.calibration) : 0,
+        candidates: candidates.slice(0, limit).map(({ centroid: _, ...entry }) => entry),
+        confidence: best ? toConfidence(features, tuning.calibration) : 0,
         embedder: embedder.id,
         features,
       };

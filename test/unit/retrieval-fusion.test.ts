@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { type CentroidHit, type ChunkHit, createRetriever, type Embedder, type KnowledgeIndex } from '../../src/core/index.js';
+import { fitCalibration } from '../../src/evaluation/run-evaluation.js';
+
+/** A knowledge index that answers every search with fixed hits: the fusion alone is under test. */
+function createFixedIndex(hits: { vector: ChunkHit[]; lexical: ChunkHit[]; centroids: CentroidHit[] }): KnowledgeIndex {
+  return {
+    entryStates: async () => new Map(),
+    applySync: async () => {},
+    searchVector: async () => hits.vector,
+    searchLexical: async (terms) => ({ hits: hits.lexical, idf: new Map(terms.map((t) => [t, 2])), maxIdf: 5 }),
+    searchCentroids: async () => hits.centroids,
+    entriesOfTopics: async () => [],
+    listEntries: async () => [],
+  };
+}
+const embedder: Embedder = { id: 'fixed', embed: async (texts) => texts.map(() => [1, 0]) };
+const hit = (topic: string, score: number): ChunkHit => ({ entryId: topic, topic, version: 1, kind: 'question', score });
+
+describe('retrieval fusion', () => {
+  it('ranks an entry that several close phrasings and its centroid agree on above one lucky phrasing', async () => {
+    const index = createFixedIndex({
+      vector: [hit('lucky', 0.8), hit('agreed', 0.78), hit('agreed', 0.76), hit('agreed', 0.75)],
+      lexical: [],
+      centroids: [
+        { entryId: 'agreed', topic: 'agreed', score: 0.7 },
+        { entryId: 'lucky', topic: 'lucky', score: 0.4 },
+      ],
+    });
+    const result = await createRetriever({ index, embedder }).retrieve('card payment declined');
+    expect(result.candidates.map((c) => c.topic)).toEqual(['agreed', 'lucky']);
+    expect(result.features.share).toBeCloseTo(0.75);
+    expect(result.features.centroidMargin).toBeCloseTo(0.3);
+  });
+
+  it('is more confident when every signal names the same entry than when they disagree', async () => {
+    const agreeing = createFixedIndex({
+      vector: [hit('a', 0.9), hit('a', 0.85), hit('b', 0.5)],
+      lexical: [hit('a', 6)],
+      centroids: [
+        { entryId: 'a', topic: 'a', score: 0.8 },
+        { entryId: 'b', topic: 'b', score: 0.3 },
+      ],
+    });
+    const split = createFixedIndex({
+      vector: [hit('a', 0.6), hit('b', 0.59), hit('c', 0.58)],
+      lexical: [],
+      centroids: [
+        { entryId: 'a', topic: 'a', score: 0.3 },
+        { entryId: 'b', topic: 'b', score: 0.3 },
+      ],
+    });
+    const sure = await createRetriever({ index: agreeing, embedder }).retrieve('withdrawal pending');
+    const unsure = await createRetriever({ index: split, embedder }).retrieve('withdrawal pending');
+    expect(sure.features.agreement).toBe(1);
+    expect(unsure.features.agreement).toBe(0);
+    expect(sure.confidence).toBeGreaterThan(0.5);
+    expect(unsure.confidence).toBeLessThan(0.5);
+  });
+});
+
+describe('calibration fit', () => {
+  it('learns that a larger margin means a right answer, and gives probabilities that match the rates', () => {
+    const zero = { fused: 0, coverage: 1, agreement: 0, share: 0, centroid: 0, centroidMargin: 0 };
+    const samples = [
+      ...Array.from({ length: 40 }, (_, i) => ({ features: { ...zero, margin: 0.3 }, correct: i < 36 })),
+      ...Array.from({ length: 40 }, (_, i) => ({ features: { ...zero, margin: 0.0 }, correct: i < 8 })),
+    ];
+    const calibration = fitCalibration(samples);
+    expect(calibration.margin).toBeGreaterThan(0);
+    const p = (margin: number) => 1 / (1 + Math.exp(-(calibration.bias + calibration.coverage + calibration.margin * margin)));
+    expect(p(0.3)).toBeCloseTo(0.9, 1);
+    expect(p(0)).toBeCloseTo(0.2, 1);
+  });
+});
