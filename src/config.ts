@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseWorkingHours, type WorkingHours } from './core/index.js';
 
 /** Reads "true"/"false"/"1"/"0"/"yes"/"no" (case-insensitive); anything else is an error, not false. */
 const booleanFlag = (fallback: boolean) =>
@@ -90,6 +91,23 @@ const envSchema = z.object({
   OPENAI_EMBEDDING_MODEL: optionalText.default('text-embedding-3-small'),
   EMBEDDER: z.enum(['auto', 'local', 'openai']).default('auto'),
   MODEL_TIMEOUT_MS: integer(20_000, 100, 600_000),
+  // Human handoff (issue 6): Slack is on when the three SLACK_* below are set; hours and waits always apply.
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_SUPPORT_CHANNEL: optionalText,
+  SLACK_API_URL: url(['http:', 'https:']),
+  SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), { message: 'expected an app-level token xapp-…' }),
+  SLACK_COMMAND: optionalText.default('/helpdesk').refine((v) => /^\/[\w-]+$/.test(v), { message: 'expected a slash command like /helpdesk' }),
+  SLACK_REMINDER_GROUP: optionalText,
+  SLACK_WORKSPACE_URL: url(['https:', 'http:']),
+  SLACK_OUTBOX_POLL_MS: integer(1000, 50, 600_000),
+  SLACK_RETRY_BASE_MS: integer(1000, 1, 600_000),
+  SLACK_RETRY_MAX_MS: integer(300_000, 1, 86_400_000),
+  HANDOFF_WORKING_HOURS: optionalText.default('Mon-Fri 09:00-18:00'),
+  HANDOFF_TIMEZONE: optionalText.default('UTC'),
+  HANDOFF_MINUTES_PER_CONVERSATION: integer(10, 1, 1440),
+  HANDOFF_UNCLAIMED_MINUTES: integer(15, 1, 10_080),
+  HANDOFF_AGENT_NAME: optionalText,
   // Safety (issue 7): the official contacts the bot may name and /verify confirms, abuse limits, admin access.
   OFFICIAL_URLS: list('https://www.examplex.example,https://support.examplex.example,https://status.examplex.example'),
   OFFICIAL_TELEGRAM_HANDLES: list('@ExampleXSupportBot,@ExampleXAnnouncements'),
@@ -122,6 +140,27 @@ export type Config = {
       }
     | undefined;
   embedder: 'local' | 'openai';
+  handoff: {
+    hours: WorkingHours;
+    minutesPerConversation: number;
+    unclaimedAfterMs: number;
+    genericAgentName: string | undefined;
+    slack:
+      | {
+          botToken: string;
+          signingSecret: string;
+          supportChannel: string;
+          apiUrl: string | undefined;
+          appToken: string | undefined;
+          command: string;
+          reminderGroup: string | undefined;
+          workspaceUrl: string | undefined;
+          pollMs: number;
+          retryBaseMs: number;
+          retryMaxMs: number;
+        }
+      | undefined;
+  };
   safety: {
     official: { urls: string[]; telegramHandles: string[]; emails: string[]; phones: string[] };
     rateLimit: { limit: number; windowMs: number };
@@ -153,6 +192,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.EMBEDDER === 'openai' && !e.OPENAI_API_KEY) {
     problems.push('EMBEDDER: "openai" needs OPENAI_API_KEY to be set');
   }
+  let hours: WorkingHours | undefined;
+  try {
+    hours = parseWorkingHours(e.HANDOFF_WORKING_HOURS, e.HANDOFF_TIMEZONE);
+  } catch (error) {
+    problems.push(`HANDOFF_WORKING_HOURS / HANDOFF_TIMEZONE: ${(error as Error).message}`);
+  }
+  const slackParts = [e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_SUPPORT_CHANNEL];
+  if (slackParts.some(Boolean) && !slackParts.every(Boolean)) {
+    problems.push('SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL: set all three to enable Slack, or none');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const openai = e.OPENAI_API_KEY
     ? {
@@ -177,6 +226,28 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
     openai,
     embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
+    handoff: {
+      hours: hours as WorkingHours,
+      minutesPerConversation: e.HANDOFF_MINUTES_PER_CONVERSATION,
+      unclaimedAfterMs: e.HANDOFF_UNCLAIMED_MINUTES * 60_000,
+      genericAgentName: e.HANDOFF_AGENT_NAME,
+      slack:
+        e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET && e.SLACK_SUPPORT_CHANNEL
+          ? {
+              botToken: e.SLACK_BOT_TOKEN,
+              signingSecret: e.SLACK_SIGNING_SECRET,
+              supportChannel: e.SLACK_SUPPORT_CHANNEL,
+              apiUrl: e.SLACK_API_URL,
+              appToken: e.SLACK_APP_TOKEN,
+              command: e.SLACK_COMMAND,
+              reminderGroup: e.SLACK_REMINDER_GROUP,
+              workspaceUrl: e.SLACK_WORKSPACE_URL,
+              pollMs: e.SLACK_OUTBOX_POLL_MS,
+              retryBaseMs: e.SLACK_RETRY_BASE_MS,
+              retryMaxMs: e.SLACK_RETRY_MAX_MS,
+            }
+          : undefined,
+    },
     safety: {
       official: {
         urls: e.OFFICIAL_URLS,

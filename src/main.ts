@@ -12,8 +12,11 @@ import { createPgConversationStore } from './adapters/postgres/pg-conversation-s
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
 import { createWebApp } from './adapters/web/web-app.js';
+import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
+import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
+import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
-import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING } from './core/index.js';
+import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, notifyAppends, startDeskSweeps } from './core/index.js';
 import { createEmbedder } from './create-embedder.js';
 
 export interface RunningHelpdesk {
@@ -36,8 +39,11 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
   const embedder = createEmbedder(config);
   const knowledge = createPgKnowledgeIndex(database.db);
+  // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
+  let wakeHandoff: () => void = () => undefined;
+  const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
   const helpdesk = createHelpdesk({
-    conversations: createPgConversationStore(database.db),
+    conversations,
     knowledge,
     embedder,
     retriever: createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }),
@@ -70,6 +76,42 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
     onError: (error) => logger.error({ err: error }, 'request failed'),
   });
+  // Human handoff: Slack threads when configured; otherwise the admin API (see README).
+  const handoffs = createPgHandoffStore(database.db);
+  const desk = createHandoffDesk({
+    conversations,
+    handoffs,
+    // Web customers read agent turns from the conversation; Telegram plugs in its outbox here.
+    customerChannels: {},
+    logger,
+    settings: {
+      hours: config.handoff.hours,
+      minutesPerConversation: config.handoff.minutesPerConversation,
+      unclaimedAfterMs: config.handoff.unclaimedAfterMs,
+      genericAgentName: config.handoff.genericAgentName,
+    },
+  });
+  const slackConfig = config.handoff.slack;
+  const slack = slackConfig
+    ? createSlackHandoff({
+        helpdesk,
+        desk,
+        handoffs,
+        logger,
+        options: {
+          ...slackConfig,
+          unclaimedAfterMs: config.handoff.unclaimedAfterMs,
+          leaseMs: Math.max(30_000, slackConfig.pollMs * 10),
+        },
+      })
+    : undefined;
+  const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
+  wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
+  app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
+  if (slack) {
+    app.post('/slack/events', (c) => slack.handle(c.req.raw));
+    slack.start();
+  }
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
     s.once('error', reject);
@@ -87,6 +129,8 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
       stopped ??= (async () => {
         stopWatching();
         await new Promise<void>((done) => server.close(() => done()));
+        await slack?.stop();
+        await sweeps?.stop();
         await knowledgeSync.idle();
         await database.close();
       })();

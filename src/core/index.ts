@@ -43,3 +43,4 @@ export { buildHandoffSummary, type HandoffSummary } from './handoff/build-handof
 export { estimateWait, parseWorkingHours, toMinuteOfWeek, type WaitEstimate, type WorkingHours } from './handoff/working-hours.js';
 export { toRating } from './handoff/handoff-messages.js';
 export { notifyAppends } from './handoff/notify-appends.js';
+export { startDeskSweeps } from './handoff/start-desk-sweeps.js';

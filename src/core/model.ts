@@ -20,6 +20,10 @@ export type TurnKind =
   | 'escalation'
   | 'language_switch'
   | 'notice'
+  /** A file the customer sent (a screenshot, a document), or a sticker/voice message the bot does not read. */
+  | 'attachment'
+  /** A new version of an earlier customer message; `data.editOf` names the original. */
+  | 'edit'
   /** A human-handoff event (claim, hand back, resolve, wait estimate, reminder); `data.handoff` says which. */
   | 'handoff'
   /** An agent's internal note: kept in the record, never shown to the customer (`data.internal`). */
@@ -123,6 +127,10 @@ export interface TurnData {
   replyTo?: number;
   model?: string;
   error?: string;
+  /** Files the customer sent, by the channel's file id (evidence for the agents). */
+  attachments?: TurnAttachment[];
+  /** The customer message this turn edits: its external key and the channel's message id. */
+  editOf?: { externalKey: string | null; messageId: number };
   /** Which handoff event a `handoff` turn records. */
   handoff?: HandoffEvent;
   /** Kept from the customer (internal notes, deletions seen in the agents' tool). */
@@ -135,6 +143,16 @@ export interface TurnData {
 }
 
 export type HandoffEvent = 'waiting' | 'claimed' | 'handed_back' | 'resolved' | 'reminder';
+
+export interface TurnAttachment {
+  type: 'photo' | 'document' | 'sticker' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'other';
+  fileId: string | null;
+  fileUniqueId?: string;
+  fileName?: string;
+  mimeType?: string;
+  fileSize?: number;
+  caption?: string;
+}
 
 export interface Turn {
   conversationId: string;

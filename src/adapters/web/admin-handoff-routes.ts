@@ -1,0 +1,77 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type HandoffDesk, type Helpdesk, HelpdeskError } from '../../core/index.js';
+import { toTurnView } from './web-app.js';
+
+const actionBody = z.object({ agent: z.string().trim().min(1).max(80), text: z.string().trim().min(1).max(8000).optional(), key: z.string().max(200).optional() });
+
+/**
+ * Agents without Slack: list open handoffs and act on them with the admin token. Every action is a
+ * turn naming the agent ("admin:<agent>"), exactly as from Slack. `key` makes a retried POST a no-op.
+ */
+export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: HandoffDesk }) {
+  const { helpdesk, desk } = deps;
+  const app = new Hono();
+  const bearer = (h: string | undefined) => /^Bearer\s+(\S+)$/i.exec(h ?? '')?.[1];
+
+  app.onError((error, c) => {
+    if (error instanceof HelpdeskError && (error.code === 'forbidden' || error.code === 'conversation_not_found')) {
+      return c.json({ error: { code: error.code, message: error.userMessage } }, error.code === 'forbidden' ? 403 : 404);
+    }
+    if (error instanceof z.ZodError) return c.json({ error: { code: 'invalid_request', message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } }, 400);
+    throw error;
+  });
+
+  app.get('/api/admin/handoffs', async (c) => {
+    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs');
+    const open = await desk.listOpen();
+    return c.json({
+      handoffs: open.map(({ record, conversation }) => ({
+        conversationId: conversation.id,
+        channel: conversation.channel,
+        customerHandle: conversation.customerHandle,
+        language: conversation.language,
+        priority: conversation.priority,
+        reason: conversation.escalationReason,
+        waitingSince: record.escalatedAt.toISOString(),
+        claimedBy: record.claimedName,
+      })),
+    });
+  });
+
+  app.get('/api/admin/handoffs/:id/turns', async (c) => {
+    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs/:id/turns');
+    const turns = await helpdesk.turns(c.req.param('id'), Number(c.req.query('after') ?? 0) || 0, 200);
+    return c.json({ turns: turns.map((t) => ({ ...toTurnView(t), internal: Boolean(t.data.internal) })) });
+  });
+
+  const actions = ['reply', 'note', 'claim', 'resolve', 'hand-back'] as const;
+  for (const action of actions) {
+    app.post(`/api/admin/handoffs/:id/${action}`, async (c) => {
+      await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), `POST /api/admin/handoffs/:id/${action}`);
+      const body = actionBody.parse(await c.req.json().catch(() => ({})));
+      const id = c.req.param('id');
+      const origin = {
+        agent: { id: `admin:${body.agent}`, name: body.agent },
+        externalKey: `admin:${action}:${id}:${body.key ?? crypto.randomUUID()}`,
+        desk: { tool: 'admin' },
+      };
+      if ((action === 'reply' || action === 'note') && !body.text) {
+        return c.json({ error: { code: 'invalid_request', message: 'text is required' } }, 400);
+      }
+      const result =
+        action === 'reply'
+          ? await desk.reply(id, { ...origin, text: body.text as string })
+          : action === 'note'
+            ? await desk.note(id, { ...origin, text: body.text as string })
+            : action === 'claim'
+              ? await desk.claim(id, origin)
+              : action === 'resolve'
+                ? await desk.resolve(id, origin)
+                : await desk.handBack(id, origin);
+      const status = result.status === 'done' || result.status === 'duplicate' ? 200 : 409;
+      return c.json({ status: result.status, ...('turns' in result ? { turns: result.turns.map(toTurnView) } : {}) }, status);
+    });
+  }
+  return app;
+}
