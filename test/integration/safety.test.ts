@@ -205,8 +205,8 @@ describe.each(testEngines())('safety on %s', (engine) => {
 
   it('states the official channels in the greeting', async () => {
     const c = await start('en');
-    expect(c.turns[0].text).toContain('@ExampleXSupportBot');
-    expect(c.turns[0].text).toContain('no phone support');
+    expect(c.turns[0]?.text).toContain('@ExampleXSupportBot');
+    expect(c.turns[0]?.text).toContain('no phone support');
   });
 
   it('rejects at sync a knowledge entry that names an unlisted contact, and keeps the others', async () => {

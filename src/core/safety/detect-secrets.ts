@@ -114,20 +114,30 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
   }
   flushSingles();
   const context = PHRASE_CONTEXT.test(view);
-  const accept = (chars: Char[]) =>
-    VALID_LENGTHS.includes(chars.length) && hasValidChecksum(chars.map((c) => c.word)) && (context || chars.length >= 18);
+  // Without context, a run must also not read as Chinese: random phrase characters seldom form
+  // words, while ordinary sentences are mostly multi-character words.
+  const accept = (chars: Char[], spaced = false) => {
+    if (!VALID_LENGTHS.includes(chars.length) || !hasValidChecksum(chars.map((c) => c.word))) return false;
+    if (context || spaced) return true;
+    const share = toWordShare(chars.map((c) => c.word).join(''));
+    return share <= 0.15 || (chars.length >= 18 && share <= 0.34);
+  };
   // Groups of characters ("的一是在 不了有和 …"): consecutive chunks making up a whole phrase.
   for (let i = 0; i < chunks.length; i++) {
     let joined: Char[] = [];
+    let best: { chars: Char[]; j: number } | undefined;
     for (let j = i; j < chunks.length && joined.length < MAX_PHRASE_WORDS; j++) {
       joined = [...joined, ...(chunks[j] as Char[])];
       if ((chunks[j] as Char[]).length > 1 || j > i) {
-        if (accept(joined)) {
-          add(joined[0] as Char, joined.at(-1) as Char);
-          i = j;
-          break;
-        }
+        // Only spaces may join groups: punctuation between them is ordinary writing; the longest
+        // whole phrase wins, as a shorter prefix can pass the checksum by chance.
+        if (j > i && !/^[ \t]+$/.test(gapBefore(view, chunks[j] as Char[]))) break;
+        if (accept(joined, j > i)) best = { chars: joined, j };
       }
+    }
+    if (best) {
+      add(best.chars[0] as Char, best.chars.at(-1) as Char);
+      i = best.j;
     }
   }
   // A phrase glued to "助记词" before or after it.
@@ -144,6 +154,23 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
       if (accept(head)) add(head[0] as Char, head.at(-1) as Char);
     }
   }
+}
+
+const SEGMENTER = new Intl.Segmenter('zh', { granularity: 'word' });
+
+/** Share of the characters that belong to multi-character words (dictionary segmentation). */
+function toWordShare(text: string): number {
+  let inWords = 0;
+  for (const part of SEGMENTER.segment(text)) if (part.isWordLike && part.segment.length > 1) inWords += part.segment.length;
+  return inWords / Math.max(1, text.length);
+}
+
+/** The characters between a chunk and the previous Chinese character. */
+function gapBefore(view: string, chunk: Array<{ start: number }>): string {
+  const start = (chunk[0] as { start: number }).start;
+  let i = start;
+  while (i > 0 && !/[\u3400-\u9fff]/.test(view[i - 1] as string)) i--;
+  return view.slice(i, start);
 }
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
@@ -286,10 +313,11 @@ function findCredentials(view: string): SecretFinding[] {
   }
   // 2FA setup keys (base32), which let anyone generate the codes.
   for (const m of view.matchAll(
-    /(?:2fa|authenticator|google\s+auth\w*|谷歌验证|谷歌驗證|二次验证|两步验证)[^\n]{0,30}?(?:secret|key|backup|setup|密钥|密鑰|备份|備份)[^A-Z2-7\n]{0,12}((?:[A-Z2-7]{4}\s?){4,8})/gi,
+    /(?:2fa|authenticator|google\s+auth\w*|谷歌验证|谷歌驗證|二次验证|两步验证)[^\n]{0,30}?(?:secret|key|backup|setup|密钥|密鑰|备份|備份)(?:\s*(?:key|code|is|was|:|：|=|是|为|為))*\s*((?:[A-Z2-7]{4}\s?){4,8})/gi,
   )) {
     const value = (m[1] as string).trim();
-    if (/[2-7]/.test(value) && /[A-Za-z]/.test(value)) push('two_factor_code', m, value);
+    // Setup keys are shown in capitals; ordinary words after "2FA key" are not.
+    if (/[A-Z]/.test(value) && value === value.toUpperCase()) push('two_factor_code', m, value);
   }
   return findings;
 }

@@ -53,9 +53,11 @@ const ASK_EN_TRAILING = new RegExp(
 const NEGATION_EN = /\b(?:never|not|don't|dont|do not|won't|will not|no one|nobody|no|nor|without|refuse|avoid|cannot|can't|shouldn't|should not)\b[^.!?\n]*$/i;
 // "type the code in the app" is an instruction for the app, not a request to send it here.
 const ELSEWHERE_EN = /^[^.!?\n]{0,60}\b(?:in|into|on)\s+(?:the\s+|your\s+)?(?:app|page|website|site|login|field|box|screen|form|authenticator|wallet|settings|browser|security\s+settings)\b/i;
+const IN_APP_VERBS = new Set(['enter', 'type', 'write', 'confirm', 'verify', 'paste', 'post']);
+const CHAT_TARGET = /\b(?:here|in (?:this|the) chat|below|to (?:me|us)|in your (?:reply|next message)|with me|for me)\b/i;
 const SECRET_NOUN_ZH = '(?:助记词|助記詞|记忆词|恢复短语|私钥|私鑰|密钥|密鑰|密码|密碼|验证码|驗證碼|动态码|谷歌验证码|短信验证码|2FA|二次验证码|PIN码|API\\s*密钥)';
 const ASK_ZH = new RegExp(
-  `(?:发送|發送|发给|發給|发我|發我|发过来|發過來|提供|告诉|告訴|告知|回复|回覆|私信|给我|給我|报给|報給|说出|說出|截图发|截圖發|输入到这里|在这里输入|在此输入|填写到这里|交给|交給)[^。！？!?\\n]{0,12}?${SECRET_NOUN_ZH}|${SECRET_NOUN_ZH}(?:是多少|是什么|是什麼|发给我|發給我|告诉我|告訴我|发过来|發過來|发一下|發一下)`,
+  `(?:(?:发送|發送)(?!到|至|给您|給您|给你|給你)|发给(?!您|你)|發給(?!您|你)|发我|發我|发过来|發過來|提供|告诉|告訴|告知|回复|回覆|私信|给我|給我|报给|報給|说出|說出|截图发|截圖發|输入到这里|在这里输入|在此输入|填写到这里|交给|交給)[^。！？!?\\n]{0,12}?${SECRET_NOUN_ZH}|${SECRET_NOUN_ZH}(?:是多少|是什么|是什麼|发给我|發給我|告诉我|告訴我|发过来|發過來|发一下|發一下)`,
 );
 const NEGATION_ZH = /(?:不要|切勿|绝不|絕不|从不|從不|不会|不會|请勿|請勿|别|別|永远不|永遠不|不能|不可|不应|不應|禁止|勿|不得|谨防|謹防|索要)[^。！？!?\n]*$/;
 
@@ -76,6 +78,10 @@ export function asksForSecret(text: string): boolean {
       const after = text.slice(index + m[0].length);
       if (/^\s*(?:to|with)\s+(?:anyone|anybody|someone|others|strangers|a third party)\b/i.test(after)) continue;
       if (ELSEWHERE_EN.test(after)) continue;
+      // "Enter the code we send you" is a step in the app; it asks for the secret here only when it says so.
+      const verb = (/^\s*(\w+)/.exec(m[0])?.[1] ?? '').toLowerCase();
+      const sentence = `${m[0]}${after.split(/[.!?\n]/)[0] ?? ''}`;
+      if (IN_APP_VERBS.has(verb) && !CHAT_TARGET.test(sentence)) continue;
       return true;
     }
   }

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
+import {
+  asksForSecret,
+  checkOfficialChannel,
+  createOfficialAllowlist,
+  createRateLimiter,
+  findContacts,
+  rejectUnlistedContacts,
+  reviewOutbound,
+  toKnowledgeLinks,
+  withKnowledgeLinks,
+} from '../../src/core/index.js';
+import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+import { OFFICIAL } from '../support/safety-helpdesk.js';
+
+const allowlist = createOfficialAllowlist(OFFICIAL);
+
+describe('the official-channel check', () => {
+  it.each([
+    ['@ExampleXSupportBot', 'telegram', '@ExampleXSupportBot'],
+    ['examplexsupportbot', 'telegram', '@ExampleXSupportBot'],
+    ['https://t.me/ExampleXAnnouncements', 'telegram', '@ExampleXAnnouncements'],
+    ['https://support.examplex.example/withdrawals?x=1', 'url', 'https://support.examplex.example'],
+    ['www.examplex.example', 'url', 'https://www.examplex.example'],
+    ['SUPPORT@examplex.example', 'email', 'support@examplex.example'],
+  ])('confirms %s as an official %s', (input, kind, matched) => {
+    expect(checkOfficialChannel(input, allowlist)).toMatchObject({ official: true, kind, matched });
+  });
+
+  it.each([
+    ['@ExampleX_SupportBot', '@ExampleXSupportBot'],
+    ['@ExampleXSupportB0t', '@ExampleXSupportBot'],
+    ['@ExampIeXSupportBot', '@ExampleXSupportBot'],
+    ['@ExampleXSupportBot_Official', '@ExampleXSupportBot'],
+    ['https://examplex-support.com/login', 'www.examplex.example'],
+    ['https://support.examplex.example.evil.io/', 'www.examplex.example'],
+    ['supp0rt@examplex.example', 'support@examplex.example'],
+  ])('names %s as a lookalike of %s', (input, imitates) => {
+    expect(checkOfficialChannel(input, allowlist)).toMatchObject({ official: false, imitates });
+  });
+
+  it('never treats user-info tricks, other ports or phone numbers as official', () => {
+    expect(checkOfficialChannel('https://www.examplex.example@evil.example/', allowlist).official).toBe(false);
+    expect(checkOfficialChannel('https://www.examplex.example:8443/', allowlist).official).toBe(false);
+    expect(checkOfficialChannel('+86 400-123-4567', allowlist)).toMatchObject({ official: false, kind: 'phone' });
+    expect(checkOfficialChannel('+1 555 0100', createOfficialAllowlist({ ...OFFICIAL, phones: ['+1 (555) 0100'] }))).toMatchObject({
+      official: true,
+      kind: 'phone',
+    });
+  });
+
+  it('does not make a knowledge-base link an "official channel", only mentionable', () => {
+    const withLinks = withKnowledgeLinks(allowlist, ['https://etherscan.io/tx']);
+    expect(checkOfficialChannel('https://etherscan.io/tx/0xabc', withLinks).official).toBe(false);
+    expect(reviewOutbound('See https://etherscan.io/tx/0xabc', withLinks).clean).toBe(true);
+    expect(reviewOutbound('See https://etherscan.io/address/0xabc', withLinks).clean).toBe(false);
+  });
+});
+
+describe('the outbound guard', () => {
+  it('finds URLs, bare domains, handles, e-mail addresses and phone numbers', () => {
+    const contacts = findContacts(
+      'Go to examplex-help.com or https://x.example/a, write @ScamDesk or help@scam.example, call +44 20 7946 0958 or 13812345678.',
+    );
+    expect(contacts.map((c) => [c.kind, c.value])).toEqual([
+      ['url', 'examplex-help.com'],
+      ['url', 'https://x.example/a'],
+      ['telegram', '@ScamDesk'],
+      ['email', 'help@scam.example'],
+      ['phone', '+44 20 7946 0958'],
+      ['phone', '13812345678'],
+    ]);
+  });
+
+  it('removes every unlisted contact and keeps the official ones', () => {
+    const review = reviewOutbound(
+      'Call our hotline 400-888-1234 or DM @ExampleX_Help; official help: https://support.examplex.example/2fa, @ExampleXSupportBot, support@examplex.example',
+      allowlist,
+    );
+    expect(review.clean).toBe(false);
+    expect(review.text).toBe(
+      'Call our hotline [unofficial contact removed] or DM [unofficial contact removed]; official help: https://support.examplex.example/2fa, @ExampleXSupportBot, support@examplex.example',
+    );
+  });
+
+  it.each([
+    'Please send me your seed phrase so I can verify your wallet.',
+    'To unlock the account, reply with your 12-word recovery phrase.',
+    'Kindly provide your private key and the 2FA code.',
+    'What is your current password?',
+    'We need your verification code to proceed.',
+    'Tell us the SMS code you just received.',
+    '请把助记词发给我，我帮您恢复资产。',
+    '请提供您的谷歌验证码以便核实身份',
+    '您的私钥是多少？',
+  ])('recognizes a request for a secret: %j', (text) => {
+    expect(asksForSecret(text)).toBe(true);
+  });
+
+  it.each([
+    'Never share your recovery phrase with anyone, including us.',
+    'ExampleX support will never ask for your password, 2FA codes, recovery phrase or private keys.',
+    'Enter the 6-digit code from your authenticator app on the login page.',
+    'Do not send your private key to anyone who contacts you.',
+    '客服绝不会索要您的密码、验证码、助记词或私钥。',
+    '请勿向任何人提供您的助记词。',
+    '在登录页面输入验证码即可。',
+  ])('does not mistake a warning or an in-app instruction for a request: %j', (text) => {
+    expect(asksForSecret(text)).toBe(false);
+  });
+
+  it('passes every answer of the starter knowledge base unchanged', async () => {
+    const files = await readKnowledgeFiles(KNOWLEDGE_DIR);
+    const withLinks = withKnowledgeLinks(allowlist, toKnowledgeLinks(files));
+    for (const file of files) {
+      if ('error' in file) continue;
+      const review = reviewOutbound(file.body, withLinks);
+      expect(review, file.source).toMatchObject({ clean: true, text: file.body });
+    }
+  });
+});
+
+describe('knowledge entries with contacts', () => {
+  it('rejects only the entry that names an unlisted contact, with the contact in the reason', () => {
+    const { files, rejected } = rejectUnlistedContacts(
+      [
+        { source: 'a.md', frontMatter: { id: 'a', lang: 'en', title: 'A' }, body: 'Write to @ExampleXSupportBot.' },
+        { source: 'b.md', frontMatter: { id: 'b', lang: 'en', title: 'Hotline', questions: ['call 021-5555-0000?'] }, body: 'Call +1 212 555 0100.' },
+        { source: 'c.md', error: 'bad yaml' },
+      ],
+      allowlist,
+    );
+    expect(rejected).toEqual([{ source: 'b.md', contacts: ['+1 212 555 0100'] }]);
+    expect(files[0]).toHaveProperty('body');
+    expect(files[1]).toEqual({ source: 'b.md', error: expect.stringContaining('+1 212 555 0100') });
+    expect(files[2]).toEqual({ source: 'c.md', error: 'bad yaml' });
+  });
+});
+
+describe('the rate limiter', () => {
+  it('allows the limit per window and per key, then tells when to retry, reporting the first refusal once', () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 3, windowMs: 10_000 }, () => now);
+    expect([1, 2, 3].map(() => limiter.take('a').allowed)).toEqual([true, true, true]);
+    expect(limiter.take('b').allowed).toBe(true);
+    now = 4_000;
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 6_000, firstRefusal: true });
+    expect(limiter.take('a').firstRefusal).toBe(false);
+    now = 10_001;
+    expect(limiter.take('a').allowed).toBe(true);
+  });
+});
