@@ -54,8 +54,14 @@ function rawPublicKey(key: KeyObject): Buffer {
   return spki.subarray(SPKI_ED25519_PREFIX.length);
 }
 
-export function parseSignerKey(text: string): NoteSigner {
+/** Splits `a+b+…+rest` into `count` parts: the last (base64) may itself contain "+". */
+function splitKey(text: string, count: number): string[] {
   const parts = text.trim().split('+');
+  return parts.length < count ? parts : [...parts.slice(0, count - 1), parts.slice(count - 1).join('+')];
+}
+
+export function parseSignerKey(text: string): NoteSigner {
+  const parts = splitKey(text, 5);
   if (parts.length !== 5 || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY') throw new Error('not a signer key (PRIVATE+KEY+name+id+key)');
   const name = parts[2] as string;
   checkName(name);
@@ -74,7 +80,7 @@ export function parseSignerKey(text: string): NoteSigner {
 }
 
 export function parseVerifierKey(text: string): NoteVerifier {
-  const parts = text.trim().split('+');
+  const parts = splitKey(text, 3);
   if (parts.length !== 3) throw new Error('not a verifier key (name+id+key)');
   const name = parts[0] as string;
   checkName(name);

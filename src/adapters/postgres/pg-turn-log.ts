@@ -1,0 +1,408 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import {
+  type AuditEntry,
+  type AuditReport,
+  type CheckpointSource,
+  completeSubtrees,
+  createLogVerifier,
+  foldSubtrees,
+  inclusionRanges,
+  LOG_FORMAT_VERSION,
+  type LogHeader,
+  type Logger,
+  type NoteSigner,
+  nodeHash,
+  openContent,
+  parseVerifierKey,
+  signCheckpoint,
+  signNote,
+  toReceiptBody,
+  TRANSCRIPT_FORMAT,
+  type TranscriptBundle,
+  type TranscriptEntry,
+  type TurnLog,
+  type Violation,
+  parseHeader,
+} from '../../core/index.js';
+import type { Db } from './database.js';
+import { openLogAppend, STORED_LEVEL_STEP } from './pg-log-append.js';
+import { conversation, turn } from './schema.js';
+import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, logNode, turnContent } from './schema-turn-log.js';
+
+const AUDIT_PAGE = 5000;
+
+export type ErasureResult =
+  | { status: 'erased'; entryIdx: number; turnsErased: number }
+  | { status: 'deferred'; entryIdx: number; reason: string };
+
+/** Publishes a signed checkpoint outside the database (a folder of files, a Slack channel…). */
+export type PublishCheckpoint = (note: string, checkpoint: { size: number; root: Buffer }) => Promise<void>;
+
+/**
+ * The verifiable turn log's storage side: checkpoints, proofs and transcripts, erasure, the full
+ * audit and the scheduled self-check. Appends happen in the conversation store's transaction.
+ */
+export function createPgTurnLog(deps: { db: Db; origin: string; signer: NoteSigner; publish?: PublishCheckpoint; logger?: Logger }) {
+  const { db, origin, signer } = deps;
+  const verifier = parseVerifierKey(signer.verifierKey);
+
+  async function head(): Promise<{ size: number; root: Buffer }> {
+    const [row] = await db.select({ size: logHead.size, root: logHead.root }).from(logHead).where(eq(logHead.id, 1));
+    if (!row) throw new Error('log_head row missing: run the migrations');
+    return row;
+  }
+
+  async function latestStored(): Promise<{ size: number; note: string } | undefined> {
+    const [row] = await db.select({ size: logCheckpoint.size, note: logCheckpoint.note }).from(logCheckpoint).orderBy(desc(logCheckpoint.size)).limit(1);
+    return row;
+  }
+
+  let inFlight: Promise<{ size: number; note: string } | undefined> | undefined;
+
+  /**
+   * Signs and publishes a checkpoint of the current head when the log grew since the last one.
+   * Several instances may race: Ed25519 is deterministic and the size is unique, so they agree.
+   */
+  function checkpointNow(): Promise<{ size: number; note: string } | undefined> {
+    inFlight ??= (async () => {
+      try {
+        const current = await head();
+        const last = await latestStored();
+        if (last && last.size >= current.size) return last;
+        if (current.size === 0) return undefined;
+        const note = signCheckpoint({ origin, size: current.size, root: current.root }, signer);
+        await db.insert(logCheckpoint).values({ size: current.size, root: current.root, note }).onConflictDoNothing();
+        await deps.publish?.(note, current);
+        return { size: current.size, note };
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  }
+
+  /** Hashes of the given ranges of the tree, from stored leaves and stored subtree hashes. */
+  async function rangeHashes(ranges: Array<readonly [number, number]>): Promise<Buffer[]> {
+    const plans = ranges.map(([a, b]) => completeSubtrees(a, b));
+    const leafIdx = new Set<number>();
+    const nodeKeys = new Map<number, Set<number>>();
+    for (const plan of plans) {
+      for (const { level, index } of plan) {
+        const base = Math.floor(level / STORED_LEVEL_STEP) * STORED_LEVEL_STEP;
+        const width = 2 ** (level - base);
+        for (let i = index * width; i < (index + 1) * width; i++) {
+          if (base === 0) leafIdx.add(i);
+          else {
+            const set = nodeKeys.get(base) ?? new Set<number>();
+            set.add(i);
+            nodeKeys.set(base, set);
+          }
+        }
+      }
+    }
+    const known = new Map<string, Buffer>();
+    if (leafIdx.size > 0) {
+      const rows = await db.select({ idx: logEntry.idx, leafHash: logEntry.leafHash }).from(logEntry).where(inArray(logEntry.idx, [...leafIdx]));
+      for (const r of rows) known.set(`0:${r.idx}`, r.leafHash);
+    }
+    if (nodeKeys.size > 0) {
+      const conditions = [...nodeKeys].map(([level, set]) => and(eq(logNode.level, level), inArray(logNode.idx, [...set])));
+      const rows = await db.select().from(logNode).where(or(...conditions));
+      for (const r of rows) known.set(`${r.level}:${r.idx}`, r.hash);
+    }
+    const subtree = (level: number, index: number): Buffer => {
+      const hit = known.get(`${level}:${index}`);
+      if (hit) return hit;
+      if (level % STORED_LEVEL_STEP === 0) throw new Error(`log storage lacks subtree ${level}:${index}`);
+      return nodeHash(subtree(level - 1, index * 2), subtree(level - 1, index * 2 + 1));
+    };
+    return plans.map((plan) => foldSubtrees(plan.map(({ level, index }) => subtree(level, index))));
+  }
+
+  /** Inclusion proof of entry `index` in the tree of `size` entries. */
+  async function inclusionProof(index: number, size: number): Promise<Buffer[]> {
+    return rangeHashes(inclusionRanges(index, size));
+  }
+
+  async function transcript(conversationId: string): Promise<TranscriptBundle> {
+    const checkpoint = await checkpointNow();
+    if (!checkpoint) throw new Error('the log is empty');
+    const size = checkpoint.size;
+    const rows = await db
+      .select({
+        idx: logEntry.idx,
+        header: logEntry.header,
+        leafHash: logEntry.leafHash,
+        kind: logEntry.kind,
+        seq: logEntry.seq,
+        sealed: turnContent.sealed,
+        key: conversationKey.key,
+        data: turn.data,
+      })
+      .from(logEntry)
+      .leftJoin(turnContent, and(eq(logEntry.kind, 'turn'), eq(turnContent.conversationId, logEntry.conversationId), eq(turnContent.seq, logEntry.seq)))
+      .leftJoin(turn, and(eq(logEntry.kind, 'turn'), eq(turn.conversationId, logEntry.conversationId), eq(turn.seq, logEntry.seq)))
+      .leftJoin(conversationKey, eq(conversationKey.conversationId, logEntry.conversationId))
+      .where(and(eq(logEntry.conversationId, conversationId), lt(logEntry.idx, size)))
+      .orderBy(asc(logEntry.idx));
+    const ranges = rows.map((r) => inclusionRanges(r.idx, size));
+    const hashes = await rangeHashes(ranges.flat());
+    const erasures = rows.filter((r) => r.kind === 'erasure');
+    let offset = 0;
+    const entries: TranscriptEntry[] = rows.map((r, i) => {
+      const count = (ranges[i] as unknown[]).length;
+      const proof = hashes.slice(offset, offset + count).map((h) => h.toString('base64'));
+      offset += count;
+      const entry: TranscriptEntry = {
+        idx: r.idx,
+        header: r.header.toString('base64'),
+        proof,
+        receipt: signNote(toReceiptBody(origin, r.idx, r.leafHash), signer),
+      };
+      if (r.kind !== 'turn' || r.seq === null) return entry;
+      const internal = (r.data as { internal?: boolean } | null)?.internal === true;
+      const opened = r.sealed && r.key && !internal ? openContent(r.key, conversationId, r.seq, r.sealed) : undefined;
+      if (opened) entry.content = { salt: opened.salt.toString('base64'), bytes: opened.contentBytes.toString('base64') };
+      else if (internal) entry.withheld = true;
+      else {
+        const erasure = erasures.find((e) => e.idx > r.idx && (e.seq ?? 0) >= (r.seq as number));
+        if (erasure) entry.erasedBy = erasure.idx;
+      }
+      return entry;
+    });
+    return {
+      format: TRANSCRIPT_FORMAT,
+      origin,
+      publicKey: signer.verifierKey,
+      conversationId,
+      generatedAt: new Date().toISOString(),
+      checkpoint: checkpoint.note,
+      entries,
+    };
+  }
+
+  /** Appends one non-turn entry for a locked conversation inside `run`'s transaction. */
+  async function logEvent<T>(
+    conversationId: string,
+    build: (prev: string | null, at: number, lastSeq: number, hold: { reason: string } | undefined) => LogHeader,
+    after: (tx: Parameters<Parameters<Db['transaction']>[0]>[0], idx: number, header: LogHeader) => Promise<T>,
+  ): Promise<T> {
+    return db.transaction(async (tx) => {
+      const [locked] = await tx.select().from(conversation).where(eq(conversation.id, conversationId)).for('update');
+      if (!locked) throw new Error(`conversation ${conversationId} not found`);
+      const [hold] = await tx.select().from(legalHold).where(eq(legalHold.conversationId, conversationId));
+      const log = await openLogAppend(tx);
+      await log.prevLeaves([conversationId]);
+      const entry = log.add(build(log.prevOf(conversationId), Date.now(), locked.lastSeq, hold));
+      await log.finish();
+      return after(tx, entry.idx, entry.header);
+    });
+  }
+
+  /**
+   * Crypto-shreds one customer's content: logs the erasure with its scope, deletes the key and the
+   * ciphertext, redacts the turn rows. Under a legal hold it logs the deferral instead.
+   */
+  async function erase(conversationId: string, reason = 'customer_request'): Promise<ErasureResult> {
+    return logEvent<ErasureResult>(
+      conversationId,
+      (prev, at, lastSeq, hold) =>
+        hold
+          ? { v: LOG_FORMAT_VERSION, kind: 'erasure_deferred', conv: conversationId, reason: 'legal_hold', prev, at }
+          : { v: LOG_FORMAT_VERSION, kind: 'erasure', conv: conversationId, through: lastSeq, reason, prev, at },
+      async (tx, idx, header) => {
+        if (header.kind !== 'erasure') return { status: 'deferred', entryIdx: idx, reason: 'legal_hold' };
+        await tx.execute(sql`SELECT set_config('helpdesk.erasure', ${String(idx)}, true)`);
+        const redacted = await tx
+          .update(turn)
+          .set({ text: '', data: { erasedBy: idx }, escalationDetail: null })
+          .where(and(eq(turn.conversationId, conversationId), lte(turn.seq, header.through), sql`NOT jsonb_exists(${turn.data}, 'erasedBy')`))
+          .returning({ seq: turn.seq });
+        await tx.execute(sql`SELECT set_config('helpdesk.erasure', '', true)`);
+        await tx.delete(turnContent).where(and(eq(turnContent.conversationId, conversationId), lte(turnContent.seq, header.through)));
+        await tx.delete(conversationKey).where(eq(conversationKey.conversationId, conversationId));
+        await tx.update(conversation).set({ customerHandle: null }).where(eq(conversation.id, conversationId));
+        return { status: 'erased', entryIdx: idx, turnsErased: redacted.length };
+      },
+    );
+  }
+
+  /** Places (or replaces) a legal hold: erasure requests are deferred and the deferral logged. */
+  async function placeLegalHold(conversationId: string, reason: string): Promise<number> {
+    return logEvent(
+      conversationId,
+      (prev, at) => ({ v: LOG_FORMAT_VERSION, kind: 'legal_hold', conv: conversationId, on: true, prev, at }),
+      async (tx, idx) => {
+        await tx.insert(legalHold).values({ conversationId, reason }).onConflictDoUpdate({ target: legalHold.conversationId, set: { reason } });
+        return idx;
+      },
+    );
+  }
+
+  async function releaseLegalHold(conversationId: string): Promise<number> {
+    return logEvent(
+      conversationId,
+      (prev, at) => ({ v: LOG_FORMAT_VERSION, kind: 'legal_hold', conv: conversationId, on: false, prev, at }),
+      async (tx, idx) => {
+        await tx.delete(legalHold).where(eq(legalHold.conversationId, conversationId));
+        return idx;
+      },
+    );
+  }
+
+  /** Stored entries from `afterIdx` (exclusive) with what the audit needs about each turn. */
+  async function auditPage(afterIdx: number, limit: number): Promise<AuditEntry[]> {
+    const rows = await db
+      .select({
+        idx: logEntry.idx,
+        leafHash: logEntry.leafHash,
+        header: logEntry.header,
+        kind: logEntry.kind,
+        conversationId: logEntry.conversationId,
+        seq: logEntry.seq,
+        sealed: turnContent.sealed,
+        key: conversationKey.key,
+        turnId: turn.id,
+        text: turn.text,
+        data: turn.data,
+        escalationDetail: turn.escalationDetail,
+      })
+      .from(logEntry)
+      .leftJoin(turnContent, and(eq(logEntry.kind, 'turn'), eq(turnContent.conversationId, logEntry.conversationId), eq(turnContent.seq, logEntry.seq)))
+      .leftJoin(turn, and(eq(logEntry.kind, 'turn'), eq(turn.conversationId, logEntry.conversationId), eq(turn.seq, logEntry.seq)))
+      .leftJoin(conversationKey, and(eq(logEntry.kind, 'turn'), eq(conversationKey.conversationId, logEntry.conversationId)))
+      .where(gt(logEntry.idx, afterIdx))
+      .orderBy(asc(logEntry.idx))
+      .limit(limit);
+    return rows.map((r) => ({
+      idx: r.idx,
+      leafHash: r.leafHash,
+      header: r.header,
+      kind: r.kind,
+      conversationId: r.conversationId,
+      seq: r.seq,
+      sealed: r.sealed,
+      key: r.key,
+      turnRow: r.turnId === null ? null : { text: r.text ?? '', data: r.data, escalationDetail: r.escalationDetail },
+    }));
+  }
+
+  async function turnsWithoutEntry(): Promise<Array<{ conversationId: string; seq: number }>> {
+    return db
+      .select({ conversationId: turn.conversationId, seq: turn.seq })
+      .from(turn)
+      .leftJoin(logEntry, and(eq(logEntry.kind, 'turn'), eq(logEntry.conversationId, turn.conversationId), eq(logEntry.seq, turn.seq)))
+      .where(isNull(logEntry.idx))
+      .limit(100);
+  }
+
+  async function storedCheckpoints(): Promise<CheckpointSource[]> {
+    const rows = await db.select({ note: logCheckpoint.note }).from(logCheckpoint).orderBy(asc(logCheckpoint.size));
+    return rows.map((r) => ({ source: 'database', note: r.note }));
+  }
+
+  /**
+   * Full audit: streams every entry and checks it, the stored checkpoints and the published ones
+   * (`published`, read from outside the database by the caller).
+   */
+  async function verify(options: { published?: CheckpointSource[]; verifierKey?: string } = {}): Promise<AuditReport> {
+    const auditVerifier = options.verifierKey ? parseVerifierKey(options.verifierKey) : verifier;
+    const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints()), ...(options.published ?? [])] });
+    const h = await head();
+    let after = -1;
+    for (;;) {
+      const page = await auditPage(after, AUDIT_PAGE);
+      for (const entry of page) v.feed(entry);
+      if (page.length < AUDIT_PAGE) break;
+      after = (page[page.length - 1] as AuditEntry).idx;
+    }
+    return v.finish(h, await turnsWithoutEntry());
+  }
+
+  /**
+   * Scheduled self-check: verifies the entries appended since the last run against the head and
+   * the stored checkpoints, and calls `alert` with new violations.
+   */
+  function startSelfCheck(intervalMs: number, alert: (violations: Violation[]) => void): () => void {
+    const v = createLogVerifier({ origin, verifier });
+    let seenCheckpoint = -1;
+    let reported = 0;
+    let running = false;
+    const run = async () => {
+      if (running) return;
+      running = true;
+      try {
+        const notes = await db.select({ size: logCheckpoint.size, note: logCheckpoint.note }).from(logCheckpoint).where(gt(logCheckpoint.size, seenCheckpoint)).orderBy(asc(logCheckpoint.size));
+        for (;;) {
+          const page = await auditPage(v.size - 1, AUDIT_PAGE);
+          for (const entry of page) v.feed(entry);
+          if (page.length < AUDIT_PAGE) break;
+        }
+        const fresh = notes.filter((n) => n.size <= v.size);
+        if (fresh.length > 0) {
+          v.addCheckpoints(fresh.map((n) => ({ source: 'database', note: n.note })));
+          seenCheckpoint = (fresh[fresh.length - 1] as { size: number }).size;
+        }
+        const all = v.violations();
+        if (all.length > reported) {
+          alert(all.slice(reported));
+          reported = all.length;
+        }
+      } catch (error) {
+        deps.logger?.error({ err: error }, 'turn log self-check failed to run');
+      } finally {
+        running = false;
+      }
+    };
+    const timer = setInterval(() => void run(), intervalMs);
+    timer.unref();
+    void run();
+    return () => clearInterval(timer);
+  }
+
+  /** Signs a checkpoint about every `intervalMs` when the log grew. */
+  function startCheckpointing(intervalMs: number): { stop(): Promise<void> } {
+    const timer = setInterval(() => {
+      checkpointNow().catch((error) => deps.logger?.error({ err: error }, 'checkpoint failed'));
+    }, intervalMs);
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+        await inFlight?.catch(() => undefined);
+      },
+    };
+  }
+
+  const turnLog: TurnLog = {
+    origin,
+    publicKey: signer.verifierKey,
+    async latestCheckpoint() {
+      return (await latestStored())?.note;
+    },
+    transcript,
+  };
+
+  return {
+    ...turnLog,
+    head,
+    checkpointNow,
+    inclusionProof,
+    transcript,
+    erase,
+    placeLegalHold,
+    releaseLegalHold,
+    verify,
+    startSelfCheck,
+    startCheckpointing,
+    /** Header of one entry, parsed (for tools and tests). */
+    async entry(idx: number) {
+      const [row] = await db.select().from(logEntry).where(eq(logEntry.idx, idx));
+      if (!row) return undefined;
+      const parsed = parseHeader(row.header);
+      return { ...row, parsed: parsed.ok ? parsed.header : undefined };
+    },
+  };
+}
+
+export type PgTurnLog = ReturnType<typeof createPgTurnLog>;
