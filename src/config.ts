@@ -91,6 +91,13 @@ const envSchema = z.object({
   OPENAI_EMBEDDING_MODEL: optionalText.default('text-embedding-3-small'),
   EMBEDDER: z.enum(['auto', 'local', 'openai']).default('auto'),
   MODEL_TIMEOUT_MS: integer(20_000, 100, 600_000),
+  // Turn log (issue 4): checkpoint origin, signing key (never in the database), publication folder.
+  LOG_ORIGIN: optionalText.default('helpdesk.example/turn-log').refine((v) => !/[\s+]/.test(v), { message: 'expected no spaces or "+"' }),
+  LOG_SIGNING_KEY: optionalText.refine((v) => v === undefined || v.startsWith('PRIVATE+KEY+'), { message: 'expected a signer key PRIVATE+KEY+name+id+key' }),
+  LOG_SIGNING_KEY_FILE: optionalText,
+  LOG_CHECKPOINT_DIR: optionalText,
+  LOG_CHECKPOINT_INTERVAL_MS: integer(1000, 100, 3_600_000),
+  LOG_SELF_CHECK_INTERVAL_MS: integer(60_000, 1000, 86_400_000),
   // Human handoff (issue 6): Slack is on when the three SLACK_* below are set; hours and waits always apply.
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
@@ -140,6 +147,15 @@ export type Config = {
       }
     | undefined;
   embedder: 'local' | 'openai';
+  turnLog: {
+    origin: string;
+    /** Signer key text; when absent, read from (or created in) `signingKeyFile`. */
+    signingKey: string | undefined;
+    signingKeyFile: string;
+    checkpointDir: string;
+    checkpointIntervalMs: number;
+    selfCheckIntervalMs: number;
+  };
   handoff: {
     hours: WorkingHours;
     minutesPerConversation: number;
@@ -226,6 +242,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
     openai,
     embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
+    turnLog: {
+      origin: e.LOG_ORIGIN,
+      signingKey: e.LOG_SIGNING_KEY,
+      signingKeyFile: e.LOG_SIGNING_KEY_FILE ?? `${e.DATA_DIR}/log-signing-key`,
+      checkpointDir: e.LOG_CHECKPOINT_DIR ?? `${e.DATA_DIR}/checkpoints`,
+      checkpointIntervalMs: e.LOG_CHECKPOINT_INTERVAL_MS,
+      selfCheckIntervalMs: e.LOG_SELF_CHECK_INTERVAL_MS,
+    },
     handoff: {
       hours: hours as WorkingHours,
       minutesPerConversation: e.HANDOFF_MINUTES_PER_CONVERSATION,

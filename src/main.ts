@@ -9,6 +9,8 @@ import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
 import { openDatabase } from './adapters/postgres/database.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
+import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
+import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
 import { createWebApp } from './adapters/web/web-app.js';
@@ -39,10 +41,32 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
   const embedder = createEmbedder(config);
   const knowledge = createPgKnowledgeIndex(database.db);
+  // The checkpoint key lives outside the database: configured, or a file (created on first start).
+  const signing = loadSigningKey({
+    key: config.turnLog.signingKey,
+    file: resolve(config.turnLog.signingKeyFile),
+    name: config.turnLog.origin,
+    createIfMissing: true,
+  });
+  if (signing.created) {
+    logger.warn(
+      { file: resolve(config.turnLog.signingKeyFile), publicKey: signing.signer.verifierKey },
+      database.engine === 'postgres'
+        ? 'created a turn-log signing key: every instance sharing this database must use the same key (LOG_SIGNING_KEY)'
+        : 'created a turn-log signing key; back it up and publish its public key',
+    );
+  }
+  const checkpointFolder = createCheckpointFolder(resolve(config.turnLog.checkpointDir));
+  const turnLog = createPgTurnLog({ db: database.db, origin: config.turnLog.origin, signer: signing.signer, publish: checkpointFolder.publish, logger });
+  const checkpointing = turnLog.startCheckpointing(config.turnLog.checkpointIntervalMs);
+  const stopSelfCheck = turnLog.startSelfCheck(config.turnLog.selfCheckIntervalMs, (violations) =>
+    logger.error({ violations: violations.slice(0, 20), count: violations.length }, 'TURN LOG INTEGRITY ALERT: run npm run audit:verify'),
+  );
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
   const helpdesk = createHelpdesk({
+    turnLog,
     conversations,
     knowledge,
     embedder,
@@ -128,10 +152,14 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     stop() {
       stopped ??= (async () => {
         stopWatching();
+        stopSelfCheck();
         await new Promise<void>((done) => server.close(() => done()));
         await slack?.stop();
         await sweeps?.stop();
         await knowledgeSync.idle();
+        await checkpointing.stop();
+        // A last checkpoint covers the final appends before the process goes.
+        await turnLog.checkpointNow().catch((error) => logger.error({ err: error }, 'final checkpoint failed'));
         await database.close();
       })();
       return stopped;

@@ -30,7 +30,8 @@ import type {
   Turn,
   TurnData,
 } from './model.js';
-import type { Answerer, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn } from './ports.js';
+import type { Answerer, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
+import { renderTranscript, type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
 import type { Retriever } from './retrieval/retrieve.js';
 
 export interface HelpdeskDeps {
@@ -41,6 +42,8 @@ export interface HelpdeskDeps {
   splitPassages: PassageSplitter;
   /** Model answerer; absent in offline mode. */
   answerer: Answerer | undefined;
+  /** The verifiable turn log's read side (transcripts, checkpoints); absent: transcripts unavailable. */
+  turnLog?: TurnLog;
   logger: Logger;
   settings: { exchangeName: string; answerThreshold: number; maxMessageChars: number };
   /** Official contacts, rate limit, security-event log, admin token (see core/safety). */
@@ -376,6 +379,23 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]> {
       return conversations.turns(conversationId, afterSeq, limit);
     },
+    /**
+     * The customer's verifiable transcript (JSON bundle) and its readable zh/en rendering. Channels
+     * check who asks (the web token, the Telegram chat) before calling this.
+     */
+    async transcript(conversationId: string): Promise<{ bundle: TranscriptBundle; readable: string }> {
+      if (!deps.turnLog) {
+        throw new HelpdeskError('storage_failure', 'no turn log configured', 'Transcripts are not available here.');
+      }
+      const bundle = await deps.turnLog.transcript(conversationId);
+      const check = verifyTranscript(bundle, deps.turnLog.publicKey);
+      // A bundle that fails its own check means the log is damaged: hand it out anyway (it is the
+      // customer's evidence) and raise the alarm.
+      if (!check.ok) logger.error({ conversationId, problems: check.problems }, 'transcript failed verification');
+      return { bundle, readable: renderTranscript(bundle, check) };
+    },
+    /** The turn log's latest signed checkpoint and public key, for publication. */
+    turnLog: deps.turnLog ? { origin: deps.turnLog.origin, publicKey: deps.turnLog.publicKey, latestCheckpoint: () => (deps.turnLog as TurnLog).latestCheckpoint() } : undefined,
     listEscalated(): Promise<Conversation[]> {
       return conversations.listByState('escalated');
     },

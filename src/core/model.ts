@@ -138,6 +138,8 @@ export interface TurnData {
   /** Who did it, by the agents' tool id (e.g. a Slack user id); `author` is the display name. */
   agentId?: string;
   rating?: number;
+  /** Set on a turn whose content was erased (crypto-shredded): index of the erasure's log entry. */
+  erasedBy?: number;
   /** Where an agent turn came from in the agents' tool (Slack message ts, edit of which ts). */
   desk?: { tool: string; ts?: string; editOf?: string; eventId?: string };
 }

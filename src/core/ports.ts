@@ -14,6 +14,7 @@ import type {
   TurnData,
   TurnKind,
 } from './model.js';
+import type { TranscriptBundle } from './audit/transcript.js';
 
 /** Turns text into vectors. Implementations: the local offline embedder and the OpenAI one. */
 export interface Embedder {
@@ -150,6 +151,18 @@ export type ModelAnswer =
 export interface Answerer {
   readonly id: string;
   answer(request: AnswerRequest): Promise<ModelAnswer>;
+}
+
+/** The verifiable turn log as the helpdesk serves it: checkpoints and customers' transcripts. */
+export interface TurnLog {
+  /** C2SP origin line of every checkpoint. */
+  readonly origin: string;
+  /** Verifier key (`name+id+base64key`) customers check checkpoints and transcripts with. */
+  readonly publicKey: string;
+  /** The latest signed checkpoint (C2SP signed note), if any was issued. */
+  latestCheckpoint(): Promise<string | undefined>;
+  /** A verifiable transcript of one conversation, under a checkpoint that covers all of it. */
+  transcript(conversationId: string): Promise<TranscriptBundle>;
 }
 
 /** Structured log sink passed in by the composition root (pino in production). */

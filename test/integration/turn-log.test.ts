@@ -300,7 +300,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       try {
         const [row] = await s.rows<{ header: Uint8Array }>('SELECT header FROM log_entry WHERE idx = 11');
         const forged = Buffer.from(Buffer.from(row?.header as Uint8Array).toString('utf8').replace('"lang":"en"', '"lang":"zh"'), 'utf8');
-        const leaves = (await s.rows<{ leaf_hash: Uint8Array }>('SELECT leaf_hash FROM log_entry WHERE idx < 11 ORDER BY idx')).map((l) => Buffer.from(l.leaf_hash));
+        const leaves: Buffer[] = (await s.rows<{ leaf_hash: Uint8Array }>('SELECT leaf_hash FROM log_entry WHERE idx < 11 ORDER BY idx')).map((l) => Buffer.from(l.leaf_hash));
         leaves.push(leafHash(forged));
         const frontier = emptyFrontier();
         for (const l of leaves) appendLeaf(frontier, l);

@@ -113,6 +113,10 @@ export function createWebApp(deps: {
     js: readFileSync(new URL('widget.js', WIDGET_DIR), 'utf8'),
     css: readFileSync(new URL('widget.css', WIDGET_DIR), 'utf8'),
   };
+  const transcriptPage = {
+    html: readFileSync(new URL('./transcript-page/index.html', import.meta.url), 'utf8'),
+    js: readFileSync(new URL('./transcript-page/verify.js', import.meta.url), 'utf8'),
+  };
   const app = new Hono();
 
   app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST'] }));
@@ -229,7 +233,35 @@ export function createWebApp(deps: {
     return c.json({ state: conversation.state, language: conversation.language, turns: turns.filter(isVisibleToCustomer).map(toTurnView) });
   });
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
+  // The verifiable turn log: what anyone needs to check a transcript, and the customer's own.
+  app.get('/log/public-key', (c) => {
+    if (!helpdesk.turnLog) return c.json({ error: { code: 'not_available', message: 'No turn log here.' } }, 501);
+    return c.text(`${helpdesk.turnLog.publicKey}\n`);
+  });
+  app.get('/log/checkpoint', async (c) => {
+    const note = await helpdesk.turnLog?.latestCheckpoint();
+    if (!note) return c.json({ error: { code: 'not_found', message: 'No checkpoint has been issued yet.' } }, 404);
+    return c.text(note, 200, { 'cache-control': 'no-store' });
+  });
+  app.get('/verify', (c) => c.html(transcriptPage.html));
+  app.get('/verify.js', (c) => c.body(transcriptPage.js, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  app.get('/api/conversations/:id/transcript', async (c) => {
+    const id = c.req.param('id');
+    await helpdesk.authorize(id, bearer(c));
+    if (!helpdesk.turnLog) return c.json({ error: { code: 'not_available', message: 'Transcripts are not available here.' } }, 501);
+    const { bundle, readable } = await helpdesk.transcript(id);
+    const name = `transcript-${id}`;
+    if (c.req.query('format') === 'text') {
+      return c.body(readable, 200, { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="${name}.txt"` });
+    }
+    return c.body(`${JSON.stringify({ ...bundle, readable }, null, 2)}\n`, 200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}.json"`,
+    });
+  });
+
+  app.notFound((c) =>
+ c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
 
   app.onError((error, c) => {
     if (error instanceof RateLimitedError) {
