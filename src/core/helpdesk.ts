@@ -440,6 +440,37 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     screenCustomerText(text: string) {
       return gate.screen(text);
     },
+    /**
+     * Records a customer turn the bot does not answer from the knowledge base (a screenshot, an
+     * edited message, a channel command) and, when given, the bot's fixed reply to it. The
+     * conversation's state is unchanged: with humans, agents see it like any message.
+     */
+    recordCustomerTurn(input: {
+      conversationId: string;
+      kind: 'message' | 'attachment' | 'edit';
+      text: string;
+      data?: TurnData;
+      language?: Language;
+      reply?: string;
+      externalKey?: string;
+    }): Promise<CustomerOutcome> {
+      return serialize(input.conversationId, async () => {
+        const conversation = await conversations.find(input.conversationId);
+        if (!conversation) {
+          throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
+        }
+        const language = input.language ?? conversation.language;
+        // The secret firewall applies to captions and edits too (safety, issue 7).
+        const screened = gate.screen(input.text);
+        await gate.recordScreening(screened, conversation.id, conversation.channel);
+        const result = await conversations.append(conversation.id, [
+          { role: 'customer', kind: input.kind, text: screened.text, language, data: input.data ?? {}, externalKey: input.externalKey },
+          ...gate.toNotices(screened, language),
+          ...(input.reply ? [{ role: 'bot' as const, kind: 'notice' as const, text: input.reply, language }] : []),
+        ]);
+        return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+      });
+    },
     /** Validates the knowledge files and syncs the valid entries; problems are returned, not thrown. */
     async syncKnowledge(files: RawKnowledgeFile[]): Promise<SyncReport & { problems: KnowledgeProblem[] }> {
       // An entry naming a contact that is not official (nor one of the knowledge base's links) is skipped.

@@ -172,3 +172,61 @@ export interface Logger {
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
 }
+
+/** An update received from a messaging channel (a Telegram update), kept until it has been handled. */
+export interface InboundUpdate {
+  /** Who sent it, e.g. "telegram:<bot id>": update ids are unique per bot only. */
+  source: string;
+  updateId: number;
+  chatId: string;
+  messageId: number | null;
+  payload: unknown;
+  /** Failed handling attempts so far. */
+  attempts: number;
+}
+
+/** Durable inbox of channel updates: a redelivery is recognised, and unfinished work survives a restart. */
+export interface UpdateInbox {
+  /** Stores the update; false when it was stored before (a redelivery, to be ignored). */
+  record(update: Omit<InboundUpdate, 'attempts'>): Promise<boolean>;
+  /** Updates stored but not handled yet, oldest first. */
+  pending(source: string, limit: number): Promise<InboundUpdate[]>;
+  /** Marks an update handled ('done'), given up ('failed'), or counts one failed attempt ('retry'). */
+  settle(source: string, updateId: number, status: 'done' | 'failed' | 'retry', error?: string): Promise<void>;
+  /** The update that carried a chat message (to reference the original of an edited message). */
+  findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined>;
+}
+
+/** A message waiting to be sent to a customer on a channel. */
+export interface OutboundMessage {
+  channel: string;
+  chatId: string;
+  /** Unique per message: enqueueing the same key again stores nothing. */
+  dedupeKey: string;
+  /** Channel API method, e.g. "sendMessage". */
+  method: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ClaimedMessage extends OutboundMessage {
+  id: number;
+  /** Failed send attempts so far. */
+  attempts: number;
+}
+
+/**
+ * Durable outbox: a reply is stored before it is sent; messages of one chat go out one at a time
+ * in the order they were stored, while other chats proceed.
+ */
+export interface ChannelOutbox {
+  enqueue(messages: OutboundMessage[]): Promise<void>;
+  /** Leases, for `leaseMs`, the oldest pending message of each chat when it is due and not leased. */
+  claim(channel: string, limit: number, leaseMs: number): Promise<ClaimedMessage[]>;
+  markSent(id: number, result: unknown): Promise<void>;
+  /** Releases the lease and makes the message due again after `delayMs`. */
+  retryLater(id: number, delayMs: number, error: string): Promise<void>;
+  /** Gives up on a message (the channel refused it for good); later messages of the chat go on. */
+  markFailed(id: number, error: string): Promise<void>;
+  /** Milliseconds until the next pending message of the channel is due; undefined when none is pending. */
+  nextDueInMs(channel: string): Promise<number | undefined>;
+}

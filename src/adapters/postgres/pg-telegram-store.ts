@@ -1,0 +1,157 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { ChannelOutbox, ClaimedMessage, InboundUpdate, UpdateInbox } from '../../core/index.js';
+import { type Db, queryRows } from './database.js';
+import { channelOutbox, channelUpdate } from './schema-telegram.js';
+
+/** The durable inbox of channel updates in PostgreSQL (or PGlite). */
+export function createPgUpdateInbox(db: Db): UpdateInbox {
+  return {
+    async record(update) {
+      const inserted = await db
+        .insert(channelUpdate)
+        .values({
+          source: update.source,
+          updateId: update.updateId,
+          chatId: update.chatId,
+          messageId: update.messageId,
+          payload: update.payload,
+        })
+        .onConflictDoNothing()
+        .returning({ updateId: channelUpdate.updateId });
+      return inserted.length > 0;
+    },
+    async pending(source, limit) {
+      const rows = await db
+        .select()
+        .from(channelUpdate)
+        .where(and(eq(channelUpdate.source, source), eq(channelUpdate.status, 'pending')))
+        .orderBy(asc(channelUpdate.updateId))
+        .limit(limit);
+      return rows.map(
+        (r): InboundUpdate => ({
+          source: r.source,
+          updateId: Number(r.updateId),
+          chatId: r.chatId,
+          messageId: r.messageId === null ? null : Number(r.messageId),
+          payload: r.payload,
+          attempts: r.attempts,
+        }),
+      );
+    },
+    async settle(source, updateId, status, error) {
+      const where = and(eq(channelUpdate.source, source), eq(channelUpdate.updateId, updateId));
+      if (status === 'retry') {
+        await db
+          .update(channelUpdate)
+          .set({ attempts: sql`${channelUpdate.attempts} + 1`, lastError: error ?? null })
+          .where(where);
+        return;
+      }
+      await db
+        .update(channelUpdate)
+        .set({
+          status,
+          settledAt: new Date(),
+          ...(error !== undefined ? { lastError: error, attempts: sql`${channelUpdate.attempts} + 1` } : {}),
+        })
+        .where(where);
+    },
+    async findByMessage(source, chatId, messageId) {
+      const [row] = await db
+        .select({ updateId: channelUpdate.updateId })
+        .from(channelUpdate)
+        .where(and(eq(channelUpdate.source, source), eq(channelUpdate.chatId, chatId), eq(channelUpdate.messageId, messageId)))
+        .orderBy(asc(channelUpdate.updateId))
+        .limit(1);
+      return row ? Number(row.updateId) : undefined;
+    },
+  };
+}
+
+interface ClaimedRow {
+  id: string | number;
+  channel: string;
+  chat_id: string;
+  dedupe_key: string;
+  method: string;
+  payload: Record<string, unknown> | string;
+  attempts: number;
+}
+
+/** The durable outbox in PostgreSQL (or PGlite). */
+export function createPgChannelOutbox(db: Db): ChannelOutbox {
+  return {
+    async enqueue(messages) {
+      if (messages.length === 0) return;
+      await db
+        .insert(channelOutbox)
+        .values(messages.map((m) => ({ channel: m.channel, chatId: m.chatId, dedupeKey: m.dedupeKey, method: m.method, payload: m.payload })))
+        .onConflictDoNothing({ target: channelOutbox.dedupeKey });
+    },
+    async claim(channel, limit, leaseMs) {
+      // Only the head of each chat's queue is a candidate: a later message never overtakes an
+      // earlier one that is waiting for a retry. Under concurrency the UPDATE re-checks the lease
+      // of a row another instance just claimed, so a message is leased to one sender at a time.
+      const rows = await queryRows<ClaimedRow>(
+        db,
+        sql`UPDATE channel_outbox SET locked_until = now() + ${leaseMs} * interval '1 millisecond'
+            WHERE id IN (
+              SELECT h.id FROM (
+                SELECT DISTINCT ON (chat_id) id, next_attempt_at, locked_until
+                FROM channel_outbox WHERE channel = ${channel} AND status = 'pending'
+                ORDER BY chat_id, id
+              ) h
+              WHERE h.next_attempt_at <= now() AND (h.locked_until IS NULL OR h.locked_until < now())
+              ORDER BY h.id LIMIT ${limit}
+            )
+            AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
+            RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts`,
+      );
+      return rows
+        .map(
+          (r): ClaimedMessage => ({
+            id: Number(r.id),
+            channel: r.channel,
+            chatId: r.chat_id,
+            dedupeKey: r.dedupe_key,
+            method: r.method,
+            payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
+            attempts: r.attempts,
+          }),
+        )
+        .sort((a, b) => a.id - b.id);
+    },
+    async markSent(id, result) {
+      await db
+        .update(channelOutbox)
+        .set({ status: 'sent', sentAt: new Date(), lockedUntil: null, result: result ?? null })
+        .where(eq(channelOutbox.id, id));
+    },
+    async retryLater(id, delayMs, error) {
+      await db
+        .update(channelOutbox)
+        .set({
+          attempts: sql`${channelOutbox.attempts} + 1`,
+          lastError: error,
+          lockedUntil: null,
+          nextAttemptAt: sql`now() + ${Math.max(0, Math.round(delayMs))} * interval '1 millisecond'`,
+        })
+        .where(eq(channelOutbox.id, id));
+    },
+    async markFailed(id, error) {
+      await db
+        .update(channelOutbox)
+        .set({ status: 'failed', attempts: sql`${channelOutbox.attempts} + 1`, lastError: error, lockedUntil: null })
+        .where(eq(channelOutbox.id, id));
+    },
+    async nextDueInMs(channel) {
+      const [row] = await queryRows<{ ms: string | number | null }>(
+        db,
+        sql`SELECT EXTRACT(EPOCH FROM (min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) - now())) * 1000 AS ms
+            FROM channel_outbox WHERE channel = ${channel} AND status = 'pending'`,
+      );
+      if (!row || row.ms === null) return undefined;
+      return Math.max(0, Number(row.ms));
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import type { ChannelOutbox, ClaimedMessage, Logger } from '../../core/index.js';
+
+export interface SendTuning {
+  /** First retry delay after a 5xx or network error; doubles per attempt. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Longest `retry_after` honoured as given (Telegram sometimes asks for hours); longer waits are capped. */
+  maxRetryAfterMs: number;
+  /** Time limit of one API call; past it the call counts as a network error. */
+  sendTimeoutMs: number;
+  /** How long a claimed message stays leased to this sender (must exceed sendTimeoutMs). */
+  leaseMs: number;
+  /** How often the outbox is checked for due messages (other instances, retries, restarts). */
+  pollIntervalMs: number;
+  /** Messages claimed at once (one per chat). */
+  batchSize: number;
+}
+
+export const DEFAULT_SEND_TUNING: SendTuning = {
+  retryBaseMs: 500,
+  retryMaxMs: 60_000,
+  maxRetryAfterMs: 3_600_000,
+  sendTimeoutMs: 20_000,
+  leaseMs: 60_000,
+  pollIntervalMs: 1_000,
+  batchSize: 64,
+};
+
+/** A failed API call as the sender sees it: an HTTP error code with Telegram's parameters, or a network failure. */
+export interface CallFailure {
+  code?: number;
+  description?: string;
+  retryAfterSeconds?: number;
+}
+
+export type Decision = { retry: true; delayMs: number } | { retry: false };
+
+/**
+ * What to do after a failed send: honour 429's `retry_after`; back off exponentially on 5xx,
+ * network errors and timeouts; give up on other 4xx (blocked by the user, chat not found), which
+ * no retry can fix.
+ */
+export function decideRetry(failure: CallFailure, attempts: number, tuning: SendTuning): Decision {
+  if (failure.code === 429) {
+    const seconds = failure.retryAfterSeconds ?? 1;
+    return { retry: true, delayMs: Math.min(seconds * 1000, tuning.maxRetryAfterMs) };
+  }
+  const backoff = Math.min(tuning.retryBaseMs * 2 ** Math.min(attempts, 20), tuning.retryMaxMs);
+  if (failure.code === undefined || failure.code >= 500 || failure.code === 401) return { retry: true, delayMs: backoff };
+  return { retry: false };
+}
+
+/**
+ * Sends what the outbox holds: one message at a time per chat, in order, chats in parallel;
+ * failures go back to the outbox with their retry time, so a restart resumes where this stopped.
+ */
+export function createOutboxSender(options: {
+  outbox: ChannelOutbox;
+  channel: string;
+  call(method: string, payload: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  toFailure(error: unknown): CallFailure;
+  logger: Logger;
+  tuning: SendTuning;
+}) {
+  const { outbox, channel, logger, tuning } = options;
+  const inFlight = new Set<Promise<void>>();
+  let draining: Promise<void> | undefined;
+  let again = false;
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function send(message: ClaimedMessage): Promise<void> {
+    try {
+      const result = (await options.call(message.method, message.payload, AbortSignal.timeout(tuning.sendTimeoutMs))) as
+        | { message_id?: number }
+        | undefined;
+      await outbox.markSent(message.id, result?.message_id !== undefined ? { message_id: result.message_id } : null);
+    } catch (error) {
+      const failure = options.toFailure(error);
+      const decision = decideRetry(failure, message.attempts, tuning);
+      const reason = `${failure.code ?? 'network'}: ${failure.description ?? String(error)}`.slice(0, 500);
+      if (decision.retry) {
+        logger.warn({ outboxId: message.id, chatId: message.chatId, attempts: message.attempts + 1, delayMs: decision.delayMs, reason }, 'telegram send failed; will retry');
+        await outbox.retryLater(message.id, decision.delayMs, reason);
+        wakeIn(decision.delayMs);
+      } else {
+        logger.error({ outboxId: message.id, chatId: message.chatId, reason }, 'telegram refused a message; giving up on it');
+        await outbox.markFailed(message.id, reason);
+      }
+    }
+  }
+
+  function wakeIn(ms: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(kick, Math.max(0, Math.min(ms, tuning.pollIntervalMs)));
+  }
+
+  async function drain(): Promise<void> {
+    do {
+      again = false;
+      const claimed = await outbox.claim(channel, tuning.batchSize, tuning.leaseMs);
+      for (const message of claimed) {
+        const sending: Promise<void> = send(message)
+          .catch((error: unknown) => logger.error({ err: error, outboxId: message.id }, 'outbox bookkeeping failed'))
+          .finally(() => {
+            inFlight.delete(sending);
+            kick();
+          });
+        inFlight.add(sending);
+      }
+      if (claimed.length === tuning.batchSize) again = true;
+    } while (again && !stopped);
+    const due = await outbox.nextDueInMs(channel);
+    wakeIn(due ?? tuning.pollIntervalMs);
+  }
+
+  /** Looks for due messages now (after an enqueue, a send, or a timer). */
+  function kick(): void {
+    if (stopped) return;
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = drain()
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'outbox drain failed');
+        wakeIn(tuning.pollIntervalMs);
+      })
+      .finally(() => {
+        draining = undefined;
+        if (again) kick();
+      });
+  }
+
+  return {
+    kick,
+    start() {
+      stopped = false;
+      kick();
+    },
+    /** Stops claiming; waits for the sends under way, so none is left leased. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await draining;
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

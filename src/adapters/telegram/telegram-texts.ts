@@ -1,0 +1,66 @@
+import type { Language } from '../../core/index.js';
+
+/** What the Telegram bot says about itself and its commands, in both languages. */
+export const telegramTexts = {
+  officialChannels(language: Language, botUsername: string | undefined): string {
+    const bot = botUsername ? `@${botUsername}` : undefined;
+    return language === 'zh'
+      ? `官方客服渠道：${bot ? `本机器人 ${bot}、` : ''}官网上的在线客服。其他自称客服的账号都不是我们。可用 /help 查看所有命令。`
+      : `Official support channels: ${bot ? `this bot, ${bot}, and ` : ''}the chat on our website. Anyone else claiming to be support is not us. Send /help to see all commands.`;
+  },
+  help(language: Language): string {
+    return language === 'zh'
+      ? [
+          '直接用文字描述您的问题，我会从帮助中心为您解答。',
+          '/human 转人工客服',
+          '/lang zh 或 /lang en 切换语言',
+          '/transcript 获取聊天记录',
+          '/start 介绍与官方渠道',
+          '截图和文件会保存在您的工单中，并在转人工时交给客服。',
+          '客服绝不会索要您的密码、验证码、助记词或私钥。',
+        ].join('\n')
+      : [
+          'Describe your question in words and I will answer from our help center.',
+          '/human talk to a human agent',
+          '/lang en or /lang zh switch language',
+          '/transcript get your conversation record',
+          '/start what this bot does and the official channels',
+          'Screenshots and files are kept with your conversation and handed to the agent.',
+          'Support will never ask for your password, 2FA codes, recovery phrase or private keys.',
+        ].join('\n');
+  },
+  langUsage(language: Language): string {
+    return language === 'zh' ? '用法：/lang zh（中文）或 /lang en（English）' : 'Usage: /lang en (English) or /lang zh (中文)';
+  },
+  transcriptUnavailable(language: Language): string {
+    return language === 'zh'
+      ? '可验证的聊天记录下载即将上线。您的每条消息都已完整保存，届时可通过 /transcript 获取。'
+      : 'Downloadable, verifiable transcripts are coming soon. Every message of this conversation is already kept in full; /transcript will send it once available.';
+  },
+  attachmentReceived(language: Language): string {
+    return language === 'zh'
+      ? '已收到并保存您的文件，转人工时会一并交给客服。如有问题，请再用文字简单描述。'
+      : "Got it: your file is saved with this conversation and will be handed to the agent. Please also describe your question in words.";
+  },
+  unsupported(language: Language): string {
+    return language === 'zh'
+      ? '抱歉，我暂时无法读取贴纸、语音或视频。请用文字描述您的问题，也可以发送截图，或输入 /human 联系人工客服。'
+      : "Sorry, I can't read stickers, voice or video messages. Please write your question in words, send a screenshot, or type /human to reach a person.";
+  },
+  alreadyWithHuman(language: Language): string {
+    return language === 'zh'
+      ? '您的对话已在人工客服处理中，客服会在这里回复您。'
+      : 'Your conversation is already with our support team; an agent will reply here.';
+  },
+  unknownCommand(language: Language): string {
+    return language === 'zh' ? '没有这个命令。可用 /help 查看所有命令。' : "I don't know that command. Send /help to see what I can do.";
+  },
+  failed(language: Language): string {
+    return language === 'zh'
+      ? '抱歉，系统出现了问题，您的消息已保存。请稍后再试，或输入 /human 联系人工客服。'
+      : 'Sorry, something went wrong on our side. Your message is saved; please try again shortly or type /human to reach a person.';
+  },
+  source(language: Language): string {
+    return language === 'zh' ? '来源：' : 'Source:';
+  },
+};

@@ -1,0 +1,63 @@
+import type { Turn } from '../../core/index.js';
+import { escapeHtml } from './format-html.js';
+import { TELEGRAM_MAX_MESSAGE_CHARS, splitMessage } from './split-message.js';
+import { telegramTexts } from './telegram-texts.js';
+import { CALLBACK_PREFIX } from './to-inbound-event.js';
+
+/** Bot API `sendMessage` parameters. */
+export interface SendMessageParams {
+  chat_id: string;
+  text: string;
+  parse_mode: 'HTML';
+  link_preview_options: { is_disabled: true };
+  reply_markup?: { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> };
+  reply_parameters?: { message_id: number; allow_sending_without_reply: true };
+}
+
+/**
+ * Renders one bot, system or agent turn as Telegram messages: escaped HTML, split at paragraph or
+ * sentence boundaries into messages of at most 4096 characters, the cited entries named at the end
+ * and the turn's buttons ("this solved it / talk to a human") on the last message.
+ */
+export function toTelegramMessages(
+  turn: Turn,
+  options: { chatId: string; replyToMessageId?: number | null; limit?: number },
+): SendMessageParams[] {
+  const limit = options.limit ?? TELEGRAM_MAX_MESSAGE_CHARS;
+  const pieces = splitMessage(turn.text, limit).map((text) => ({ plain: text, html: escapeHtml(text) }));
+  const titles = (turn.data.citations ?? []).map((c) => c.title).join(' · ');
+  if (titles) {
+    const label = telegramTexts.source(turn.language);
+    const footer = { plain: `${label} ${titles}`, html: `<b>${escapeHtml(label)}</b> ${escapeHtml(titles)}` };
+    const last = pieces[pieces.length - 1];
+    if (last && last.plain.length + 2 + footer.plain.length <= limit) {
+      last.plain += `\n\n${footer.plain}`;
+      last.html += `\n\n${footer.html}`;
+    } else if (footer.plain.length <= limit) {
+      pieces.push(footer);
+    }
+  }
+  const actions = turn.data.actions ?? [];
+  return pieces.map((piece, i) => ({
+    chat_id: options.chatId,
+    text: piece.html,
+    parse_mode: 'HTML' as const,
+    link_preview_options: { is_disabled: true as const },
+    ...(i === pieces.length - 1 && actions.length > 0
+      ? { reply_markup: { inline_keyboard: [actions.map((a) => ({ text: a.label, callback_data: `${CALLBACK_PREFIX}${a.id}` }))] } }
+      : {}),
+    ...(i === 0 && options.replyToMessageId
+      ? { reply_parameters: { message_id: options.replyToMessageId, allow_sending_without_reply: true as const } }
+      : {}),
+  }));
+}
+
+/** A fixed text (not a turn) as one or more messages. */
+export function toPlainMessages(text: string, chatId: string): SendMessageParams[] {
+  return splitMessage(text).map((piece) => ({
+    chat_id: chatId,
+    text: escapeHtml(piece),
+    parse_mode: 'HTML' as const,
+    link_preview_options: { is_disabled: true as const },
+  }));
+}

@@ -1,0 +1,359 @@
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/adapters/postgres/database.js';
+import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/pg-telegram-store.js';
+import { createTelegramChannel, type TelegramChannel, type TelegramHelpdesk } from '../../src/adapters/telegram/telegram-channel.js';
+import type { Answerer, Turn } from '../../src/core/index.js';
+import { sql } from 'drizzle-orm';
+import { type FakeTelegram, type SentMessage, startFakeTelegram } from '../stand-ins/fake-telegram.js';
+import { testEngines } from '../support/databases.js';
+import { createTestHelpdesk, silentLogger } from '../support/helpdesk.js';
+
+const FAST = { retryBaseMs: 20, retryMaxMs: 200, pollIntervalMs: 50, handleRetryMs: 20, leaseMs: 5_000, sendTimeoutMs: 3_000 };
+const SECRET = 'test-webhook-secret_123';
+let nextChat = 5000;
+const newChat = () => nextChat++;
+
+/** An answerer standing in for the model: returns whatever the test scripted for the next question. */
+function createScriptedAnswerer() {
+  const script: string[] = [];
+  const answerer: Answerer = {
+    id: 'scripted',
+    async answer(request) {
+      const text = script.shift();
+      const first = request.entries[0];
+      if (!first) return { kind: 'no_answer' };
+      return { kind: 'answer', text: text ?? first.body, citedIds: [first.id] };
+    },
+  };
+  return { answerer, script };
+}
+
+/** Polls an asynchronous condition (database state written just after a reply was sent). */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(testEngines())('Telegram channel through telegraf on %s', (engine) => {
+  let t: Awaited<ReturnType<typeof createTestHelpdesk>>;
+  const scripted = createScriptedAnswerer();
+  let fake: FakeTelegram;
+  const running: TelegramChannel[] = [];
+  const servers: Array<ReturnType<typeof serve>> = [];
+
+  beforeAll(async () => {
+    t = await createTestHelpdesk(engine, { answerer: scripted.answerer });
+  });
+  afterAll(() => t.drop());
+  afterEach(async () => {
+    for (const channel of running.splice(0)) await channel.stop();
+    for (const server of servers.splice(0)) await new Promise((r) => server.close(r));
+    await fake?.close();
+    scripted.script.length = 0;
+  });
+
+  function startChannel(options: { helpdesk?: TelegramHelpdesk; webhookUrl?: string } = {}) {
+    const channel = createTelegramChannel({
+      token: fake.token,
+      apiRoot: fake.apiRoot,
+      ...(options.webhookUrl ? { webhook: { url: options.webhookUrl, secretToken: SECRET } } : {}),
+      helpdesk: options.helpdesk ?? t.helpdesk,
+      inbox: createPgUpdateInbox(t.database.db),
+      outbox: createPgChannelOutbox(t.database.db),
+      logger: process.env.TG_DEBUG ? { ...console, debug() {} } : silentLogger,
+      exchangeName: 'ExampleX',
+      tuning: FAST,
+    });
+    running.push(channel);
+    return channel;
+  }
+
+  async function polling(options: { helpdesk?: TelegramHelpdesk; maxHoldMs?: number } = {}) {
+    fake = await startFakeTelegram({ maxHoldMs: options.maxHoldMs ?? 300 });
+    const channel = startChannel(options);
+    await channel.start();
+    return channel;
+  }
+
+  async function webhook() {
+    fake = await startFakeTelegram();
+    const app = new Hono();
+    let channel: TelegramChannel | undefined;
+    app.post('/telegram/webhook', (c) => (channel ? channel.handleWebhook(c.req.raw) : c.text('not ready', 503)));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    servers.push(server);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/telegram/webhook`;
+    channel = startChannel({ webhookUrl: url });
+    await channel.start();
+    await fake.waitFor(() => fake.webhookInfo() !== undefined, 10_000, 'setWebhook');
+    return { channel, url };
+  }
+
+  const answersTo = (chatId: number) => fake.sentTo(chatId).filter((m) => m.text.includes('Source:') || m.text.includes('来源：'));
+  const waitSent = (chatId: number, count: number, what = `${count} messages to ${chatId}`) =>
+    fake.waitFor(() => fake.sentTo(chatId).length >= count, 15_000, what);
+  async function turnsOf(externalId: string): Promise<Turn[]> {
+    const { conversation } = await t.conversations.open({ channel: 'telegram', externalId, language: 'en', tokenHash: null });
+    return t.helpdesk.turns(conversation.id, 0);
+  }
+  async function outboxRows(chatId: number) {
+    return queryRows<{ status: string; attempts: number }>(
+      t.database.db,
+      sql`SELECT status, attempts FROM channel_outbox WHERE chat_id = ${String(chatId)} ORDER BY id`,
+    );
+  }
+
+  it('answers a Chinese question in Chinese, naming the entry it used, with the two buttons', async () => {
+    await polling();
+    const chat = newChat();
+    fake.userSends(chat, '我的提现一直没到账', { from: { language_code: 'zh-hans' } });
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'a Chinese answer');
+    const answer = answersTo(chat)[0] as SentMessage;
+    expect(answer.text).toMatch(/来源：.*\p{Script=Han}/u);
+    expect(answer.parseMode).toBe('HTML');
+    expect(answer.replyMarkup?.inline_keyboard?.[0]?.map((b) => b.text)).toEqual(['已解决', '转人工']);
+    // The greeting came first, in Chinese, with the scam warning.
+    expect(fake.sentTo(chat)[0]?.text).toContain('私钥');
+    const turns = await turnsOf(String(chat));
+    expect(turns.find((x) => x.kind === 'answer')?.data.citations?.length).toBeGreaterThan(0);
+  });
+
+  it('answers an English question in English with its citation', async () => {
+    await polling();
+    const chat = newChat();
+    fake.userSends(chat, 'How do I reset my password?', { from: { language_code: 'en' } });
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'an English answer');
+    const answer = answersTo(chat)[0] as SentMessage;
+    expect(answer.text).toMatch(/Source: .*password/i);
+    expect(answer.replyMarkup?.inline_keyboard?.[0]?.map((b) => b.text)).toEqual(['This solved it', 'Talk to a human']);
+  });
+
+  it('answers a redelivered update once, in polling and in webhook mode', async () => {
+    await polling();
+    const chat = newChat();
+    const { update } = fake.userSends(chat, 'How do I reset my password?');
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'the answer');
+    fake.redeliver(update);
+    await fake.waitFor(() => fake.pending().length === 0, 10_000, 'the redelivery confirmed');
+    const { update: next } = fake.userSends(chat, '/help');
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text.includes('/human')), 10_000, 'help after redelivery');
+    expect(answersTo(chat)).toHaveLength(1);
+    expect((await turnsOf(String(chat))).filter((x) => x.kind === 'answer')).toHaveLength(1);
+    expect(next.update_id).toBeGreaterThan(update.update_id);
+    await running.pop()?.stop();
+    await fake.close();
+
+    await webhook();
+    const chat2 = newChat();
+    const second = fake.userSends(chat2, 'How do I reset my password?');
+    await fake.waitFor(() => answersTo(chat2).length === 1, 15_000, 'the webhook answer');
+    fake.redeliver(second.update);
+    fake.redeliver(second.update);
+    await fake.waitFor(() => fake.webhookDeliveries.filter((d) => d.updateId === second.update.update_id).length === 3, 10_000, 'redeliveries');
+    fake.userSends(chat2, '/help');
+    await fake.waitFor(() => fake.sentTo(chat2).some((m) => m.text.includes('/human')), 10_000, 'help after redelivery');
+    expect(answersTo(chat2)).toHaveLength(1);
+    expect(fake.webhookDeliveries.every((d) => d.status === 200)).toBe(true);
+  });
+
+  it('delivers a reply refused with 429 after retry_after', async () => {
+    await polling();
+    const chat = newChat();
+    fake.userSends(chat, '/start');
+    await waitSent(chat, 2, 'greeting and official channels');
+    fake.failNext('sendMessage', { status: 429, retryAfter: 1 });
+    fake.userSends(chat, 'How do I reset my password?');
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'the answer after 429');
+    await fake.waitFor(() => fake.calls.filter((c) => c.method === 'sendMessage' && c.status === 200).length >= 3, 5_000, 'recorded');
+    const sends = fake.calls.filter((c) => c.method === 'sendMessage');
+    const refused = sends.findIndex((c) => c.status === 429);
+    expect(refused).toBeGreaterThan(-1);
+    const retried = sends[refused + 1];
+    expect(retried?.status).toBe(200);
+    expect((retried?.at ?? 0) - (sends[refused]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(answersTo(chat)).toHaveLength(1);
+  });
+
+  it('delivers everything, in order, once the API is back after an outage', async () => {
+    await polling();
+    const chat = newChat();
+    fake.userSends(chat, '/start');
+    await waitSent(chat, 2);
+    fake.outage(['sendMessage']);
+    fake.userSends(chat, 'How do I reset my password?');
+    fake.userSends(chat, '/help');
+    fake.userSends(chat, '/lang zh');
+    await fake.waitFor(() => fake.calls.filter((c) => c.method === 'sendMessage' && c.status === 502).length >= 4, 15_000, 'failed sends');
+    expect(fake.sentTo(chat)).toHaveLength(2);
+    fake.recover();
+    await waitSent(chat, 5, 'all replies after recovery');
+    const texts = fake.sentTo(chat).slice(2).map((m) => m.text);
+    expect(texts[0]).toMatch(/Source:/);
+    expect(texts[1]).toContain('/human');
+    expect(texts[2]).toContain('中文');
+    await eventually(async () => (await outboxRows(chat)).every((r) => r.status === 'sent'), 'all outbox rows sent');
+  });
+
+  it('rejects a webhook call with a wrong or missing secret with 403 and stores nothing', async () => {
+    const { url } = await webhook();
+    const body = JSON.stringify({ update_id: 99_999_999, message: { message_id: 1, date: 0, chat: { id: 42, type: 'private' }, from: { id: 42, is_bot: false, first_name: 'X' }, text: 'hi' } });
+    const post = (headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    expect((await post({ 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(403);
+    expect((await post({})).status).toBe(403);
+    const stored = await queryRows(t.database.db, sql`SELECT 1 FROM channel_update WHERE update_id = 99999999`);
+    expect(stored).toHaveLength(0);
+    expect(fake.webhookDeliveries.every((d) => d.secretHeader === SECRET)).toBe(true);
+  });
+
+  it('splits a 6,000-character answer at paragraph boundaries into valid HTML messages', async () => {
+    await polling();
+    const chat = newChat();
+    const paragraph = (i: number) => `Step ${i}: check <b>memo</b> & tag_*[x]* values. ${'Details follow here. '.repeat(20)}`.trim();
+    const long = Array.from({ length: 14 }, (_, i) => paragraph(i)).join('\n\n');
+    expect(long.length).toBeGreaterThan(6000);
+    scripted.script.push(long);
+    fake.userSends(chat, 'How do I reset my password?');
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text.includes('Source:')), 15_000, 'the split answer');
+    const parts = fake.sentTo(chat).slice(1);
+    if (process.env.TG_DEBUG) console.log(fake.sentTo(chat).map((m) => m.text.slice(0, 60)), scripted.script.length);
+    expect(parts.length).toBe(2);
+    for (const part of parts) expect(part.text.length).toBeLessThanOrEqual(4096);
+    expect(parts[0]?.text.endsWith('Details follow here.')).toBe(true);
+    expect(parts.map((p) => p.text).join('\n\n')).toContain(long);
+    expect(parts[0]?.text).toContain('<b>memo</b> & tag_*[x]*');
+    expect(parts[1]?.replyMarkup?.inline_keyboard).toBeDefined();
+    expect(parts[0]?.replyMarkup).toBeUndefined();
+  });
+
+  it('keeps polling when handling an update throws, and tells that customer', async () => {
+    const throwing: TelegramHelpdesk = {
+      ...t.helpdesk,
+      recordCustomerTurn: t.helpdesk.recordCustomerTurn,
+      startConversation: t.helpdesk.startConversation,
+      async handleCustomerInput(input) {
+        if (input.text?.includes('boom')) throw new Error('handler exploded');
+        return t.helpdesk.handleCustomerInput(input);
+      },
+    };
+    await polling({ helpdesk: throwing });
+    const chat = newChat();
+    fake.userSends(chat, 'boom');
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text.includes('went wrong')), 15_000, 'the apology');
+    fake.userSends(chat, 'How do I reset my password?');
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'an answer after the failure');
+    const failed = await queryRows<{ status: string; attempts: number }>(
+      t.database.db,
+      sql`SELECT status, attempts FROM channel_update WHERE chat_id = ${String(chat)} ORDER BY update_id LIMIT 1`,
+    );
+    expect(failed[0]).toMatchObject({ status: 'failed', attempts: 3 });
+  });
+
+  it('sends replies still pending at shutdown after the restart, each once', async () => {
+    const channel = await polling();
+    const chat = newChat();
+    fake.outage(['sendMessage']);
+    fake.userSends(chat, 'How do I reset my password?');
+    fake.userSends(chat, '/help');
+    await fake.waitFor(() => fake.calls.filter((c) => c.method === 'sendMessage' && c.status === 502).length >= 2, 15_000, 'failed sends');
+    await channel.idle();
+    await channel.stop();
+    running.splice(running.indexOf(channel), 1);
+    expect((await outboxRows(chat)).filter((r) => r.status === 'pending').length).toBe(3);
+    fake.recover();
+    const restarted = startChannel();
+    await restarted.start();
+    await waitSent(chat, 3, 'pending replies after restart');
+    fake.userSends(chat, '/transcript');
+    await waitSent(chat, 4, 'the transcript reply');
+    const texts = fake.sentTo(chat).map((m) => m.text);
+    expect(texts).toHaveLength(4);
+    expect(texts[1]).toMatch(/Source:/);
+    expect(texts[2]).toContain('/human');
+    expect(texts[3]).toMatch(/coming soon/);
+  });
+
+  it('records a photo with its file id and caption and acknowledges it', async () => {
+    await polling();
+    const chat = newChat();
+    fake.userSendsPhoto(chat, 'withdrawal failed screenshot');
+    await waitSent(chat, 2);
+    expect(fake.sentTo(chat)[1]?.text).toContain('file is saved');
+    const turn = (await turnsOf(String(chat))).find((x) => x.kind === 'attachment');
+    expect(turn?.data.attachments?.[0]).toMatchObject({ type: 'photo', caption: 'withdrawal failed screenshot' });
+    expect(turn?.data.attachments?.[0]?.fileId).toMatch(/^photo-large-/);
+    fake.userSendsDocument(chat, 'statement.pdf');
+    fake.userSendsSticker(chat);
+    await waitSent(chat, 4);
+    expect(fake.sentTo(chat)[3]?.text).toMatch(/can't read stickers/);
+    const turns = await turnsOf(String(chat));
+    expect(turns.filter((x) => x.kind === 'attachment').map((x) => x.data.attachments?.[0]?.type)).toEqual(['photo', 'document', 'sticker']);
+  });
+
+  it('escalates /human with reason customer_requested_human; the button does the same and is answered at once', async () => {
+    await polling();
+    const chat = newChat();
+    fake.userSends(chat, '/human');
+    await waitSent(chat, 2);
+    const turns = await turnsOf(String(chat));
+    expect(turns.find((x) => x.kind === 'escalation')?.escalation?.reason).toBe('customer_requested_human');
+    expect(fake.sentTo(chat)[1]?.text).toContain('human agent');
+
+    const chat2 = newChat();
+    fake.userSends(chat2, 'How do I reset my password?');
+    await fake.waitFor(() => answersTo(chat2).length === 1, 15_000, 'answer');
+    const { callbackQueryId } = fake.userClicks(answersTo(chat2)[0] as SentMessage, 'act:human');
+    await fake.waitFor(() => fake.callbackAnswered(callbackQueryId), 10_000, 'callback answered');
+    await waitSent(chat2, 3);
+    expect((await turnsOf(String(chat2))).find((x) => x.kind === 'escalation')?.escalation?.reason).toBe('customer_requested_human');
+  });
+
+  it('records an edited message as a new turn that references the original', async () => {
+    await polling();
+    const chat = newChat();
+    const { message, update } = fake.userSends(chat, 'How do I reset my pasword?');
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'answer');
+    fake.userEdits(message, 'How do I reset my password?');
+    fake.userSends(chat, '/help');
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text.includes('/human')), 10_000, 'help');
+    const edit = (await turnsOf(String(chat))).find((x) => x.kind === 'edit');
+    expect(edit?.text).toBe('How do I reset my password?');
+    expect(edit?.data.editOf).toEqual({ externalKey: `tg:${fake.botUser.id}:${update.update_id}`, messageId: message.message_id });
+  });
+
+  it('in a group answers only when mentioned or replied to, replying to that message', async () => {
+    await polling();
+    const group = { id: -(newChat()), type: 'supergroup' as const, title: 'Traders' };
+    fake.userSends(group, 'How do I reset my password?', { from: { id: 9001 } });
+    const mentioned = fake.userSends(group, '@examplex_support_bot How do I reset my password?', { from: { id: 9001 } });
+    await fake.waitFor(() => answersTo(group.id).length === 1, 15_000, 'the group answer');
+    const answer = answersTo(group.id)[0] as SentMessage;
+    expect(answer.replyTo).toBe(mentioned.message.message_id);
+    fake.userSends(group, 'and what about 2FA?', { from: { id: 9001 }, replyTo: answer });
+    fake.userSends(group, '/help@examplex_support_bot', { from: { id: 9002 } });
+    await fake.waitFor(() => fake.sentTo(group.id).some((m) => m.text.includes('/human')), 10_000, 'group help');
+    const turns = await turnsOf(`${group.id}:9001`);
+    expect(turns.filter((x) => x.role === 'customer').map((x) => x.text)).toEqual(['How do I reset my password?', 'and what about 2FA?']);
+  });
+
+  it('switches language with /lang and answers /start with the official channels', async () => {
+    await polling();
+    const chat = newChat();
+    fake.userSends(chat, '/start');
+    await waitSent(chat, 2);
+    expect(fake.sentTo(chat)[1]?.text).toContain('@examplex_support_bot');
+    fake.userSends(chat, '/lang zh');
+    await waitSent(chat, 3);
+    expect(fake.sentTo(chat)[2]?.text).toContain('中文');
+    fake.userSends(chat, '/help');
+    await waitSent(chat, 4);
+    expect(fake.sentTo(chat)[3]?.text).toContain('转人工');
+  });
+});
