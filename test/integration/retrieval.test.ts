@@ -21,10 +21,18 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
     ['I sent XRP without the tag', 'deposit-missing-memo'],
     ['what are your trading fees', 'trading-fees'],
     ['提現記錄在哪裡看', 'transaction-history'],
+    ['身份认证审核没通过是什么原因？', 'kyc-rejected-or-pending'],
+    ['My BTC deposit has not arrived after 2 hours', 'deposit-not-credited'],
   ])('finds the right entry for "%s" with confidence above the threshold', async (question, slug) => {
     const result = await retriever.retrieve(question);
     expect(result.candidates[0]?.topic.replace(/-(en|zh)$/, '')).toBe(slug);
     expect(result.confidence).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('ranks the deposit entry, not the withdrawal one, first for a Chinese deposit that has not arrived', async () => {
+    const result = await retriever.retrieve('我的充值两个小时了还没到账怎么办？');
+    expect(result.candidates[0]?.topic).toBe('deposit-not-credited-en');
+    expect(result.candidates[1]?.topic).toBe('withdrawal-pending-en');
   });
 
   it('gives questions the knowledge base does not cover a low confidence', async () => {
