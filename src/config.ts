@@ -115,6 +115,11 @@ const envSchema = z.object({
   HANDOFF_MINUTES_PER_CONVERSATION: integer(10, 1, 1440),
   HANDOFF_UNCLAIMED_MINUTES: integer(15, 1, 10_080),
   HANDOFF_AGENT_NAME: optionalText,
+  // Telegram (issue 5): on when the bot token is set; long polling unless a webhook URL is given.
+  TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[\w-]+$/.test(v), { message: 'expected a BotFather token like 123456:ABC-…' }),
+  TELEGRAM_API_ROOT: url(['http:', 'https:']),
+  TELEGRAM_WEBHOOK_URL: url(['https:', 'http:']),
+  TELEGRAM_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v), { message: 'expected 1-256 characters A-Z a-z 0-9 _ -' }),
   // Safety (issue 7): the official contacts the bot may name and /verify confirms, abuse limits, admin access.
   OFFICIAL_URLS: list('https://www.examplex.example,https://support.examplex.example,https://status.examplex.example'),
   OFFICIAL_TELEGRAM_HANDLES: list('@ExampleXSupportBot,@ExampleXAnnouncements'),
@@ -147,6 +152,8 @@ export type Config = {
       }
     | undefined;
   embedder: 'local' | 'openai';
+  /** Telegram channel; undefined when TELEGRAM_BOT_TOKEN is not set. */
+  telegram: { token: string; apiRoot: string | undefined; webhookUrl: string | undefined; webhookSecret: string | undefined } | undefined;
   turnLog: {
     origin: string;
     /** Signer key text; when absent, read from (or created in) `signingKeyFile`. */
@@ -242,6 +249,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
     openai,
     embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
+    telegram: e.TELEGRAM_BOT_TOKEN
+      ? { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET }
+      : undefined,
     turnLog: {
       origin: e.LOG_ORIGIN,
       signingKey: e.LOG_SIGNING_KEY,

@@ -17,6 +17,8 @@ import { createWebApp } from './adapters/web/web-app.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
+import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
+import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, notifyAppends, startDeskSweeps } from './core/index.js';
 import { createEmbedder } from './create-embedder.js';
@@ -136,10 +138,28 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();
   }
+  // Telegram: webhook on this same HTTP server when TELEGRAM_WEBHOOK_URL is set, long polling otherwise.
+  const telegramConfig = config.telegram;
+  const telegram = telegramConfig
+    ? createTelegramChannel({
+        token: telegramConfig.token,
+        apiRoot: telegramConfig.apiRoot,
+        webhook: telegramConfig.webhookUrl
+          ? { url: telegramConfig.webhookUrl, secretToken: telegramConfig.webhookSecret ?? deriveWebhookSecret(telegramConfig.token) }
+          : undefined,
+        helpdesk,
+        inbox: createPgUpdateInbox(database.db),
+        outbox: createPgChannelOutbox(database.db),
+        logger,
+        exchangeName: config.exchangeName,
+      })
+    : undefined;
+  if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
     s.once('error', reject);
   });
+  await telegram?.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -154,6 +174,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         stopWatching();
         stopSelfCheck();
         await new Promise<void>((done) => server.close(() => done()));
+        await telegram?.stop();
         await slack?.stop();
         await sweeps?.stop();
         await knowledgeSync.idle();

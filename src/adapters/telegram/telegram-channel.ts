@@ -34,7 +34,8 @@ export interface TelegramTuning extends SendTuning {
 
 export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = { ...DEFAULT_SEND_TUNING, maxHandleAttempts: 3, handleRetryMs: 1_000 };
 
-export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'>;
+export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'> &
+  Partial<Pick<Helpdesk, 'transcript'>>;
 
 export interface TelegramChannelOptions {
   token: string;
@@ -315,9 +316,21 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
                 : await record(event.text, telegramTexts.langUsage(language));
             break;
           }
-          case 'transcript':
-            outcome = await record(event.text, telegramTexts.transcriptUnavailable(language));
-            break;
+          case 'transcript': {
+            outcome = await record(event.text, undefined);
+            let readable: string | undefined;
+            try {
+              readable = helpdesk.transcript ? (await helpdesk.transcript(conversationId)).readable : undefined;
+            } catch (error) {
+              logger.warn({ err: error, conversationId }, 'transcript unavailable');
+            }
+            // The transcript itself is not a turn (it would change what it certifies): keyed by update.
+            const text = readable ?? telegramTexts.transcriptUnavailable(language);
+            return [
+              ...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null),
+              ...keyed(update.update_id, toPlainMessages(text, origin.chatId)),
+            ];
+          }
           default:
             outcome = await record(event.text, telegramTexts.unknownCommand(language));
         }
