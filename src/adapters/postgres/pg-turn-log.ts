@@ -42,9 +42,23 @@ export type PublishCheckpoint = (note: string, checkpoint: { size: number; root:
  * The verifiable turn log's storage side: checkpoints, proofs and transcripts, erasure, the full
  * audit and the scheduled self-check. Appends happen in the conversation store's transaction.
  */
-export function createPgTurnLog(deps: { db: Db; origin: string; signer: NoteSigner; publish?: PublishCheckpoint; logger?: Logger }) {
-  const { db, origin, signer } = deps;
-  const verifier = parseVerifierKey(signer.verifierKey);
+export function createPgTurnLog(deps: {
+  db: Db;
+  origin: string;
+  /** Needed to issue checkpoints and transcripts; audits and erasure work with the public key alone. */
+  signer?: NoteSigner;
+  verifierKey?: string;
+  publish?: PublishCheckpoint;
+  logger?: Logger;
+}) {
+  const { db, origin } = deps;
+  // Without any key the log can still append, erase and place holds; checks then report the lack.
+  const verifierKey: string = deps.verifierKey ?? deps.signer?.verifierKey ?? '';
+  const verifier = verifierKey ? parseVerifierKey(verifierKey) : undefined;
+  const signerOrThrow = (): NoteSigner => {
+    if (!deps.signer) throw new Error('no signing key: this instance cannot issue checkpoints');
+    return deps.signer;
+  };
 
   async function head(): Promise<{ size: number; root: Buffer }> {
     const [row] = await db.select({ size: logHead.size, root: logHead.root }).from(logHead).where(eq(logHead.id, 1));
@@ -70,7 +84,7 @@ export function createPgTurnLog(deps: { db: Db; origin: string; signer: NoteSign
         const last = await latestStored();
         if (last && last.size >= current.size) return last;
         if (current.size === 0) return undefined;
-        const note = signCheckpoint({ origin, size: current.size, root: current.root }, signer);
+        const note = signCheckpoint({ origin, size: current.size, root: current.root }, signerOrThrow());
         await db.insert(logCheckpoint).values({ size: current.size, root: current.root, note }).onConflictDoNothing();
         await deps.publish?.(note, current);
         return { size: current.size, note };
@@ -157,7 +171,7 @@ export function createPgTurnLog(deps: { db: Db; origin: string; signer: NoteSign
         idx: r.idx,
         header: r.header.toString('base64'),
         proof,
-        receipt: signNote(toReceiptBody(origin, r.idx, r.leafHash), signer),
+        receipt: signNote(toReceiptBody(origin, r.idx, r.leafHash), signerOrThrow()),
       };
       if (r.kind !== 'turn' || r.seq === null) return entry;
       const internal = (r.data as { internal?: boolean } | null)?.internal === true;
@@ -173,7 +187,7 @@ export function createPgTurnLog(deps: { db: Db; origin: string; signer: NoteSign
     return {
       format: TRANSCRIPT_FORMAT,
       origin,
-      publicKey: signer.verifierKey,
+      publicKey: verifierKey,
       conversationId,
       generatedAt: new Date().toISOString(),
       checkpoint: checkpoint.note,
@@ -376,7 +390,7 @@ export function createPgTurnLog(deps: { db: Db; origin: string; signer: NoteSign
 
   const turnLog: TurnLog = {
     origin,
-    publicKey: signer.verifierKey,
+    publicKey: verifierKey,
     async latestCheckpoint() {
       return (await latestStored())?.note;
     },
