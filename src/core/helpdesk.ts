@@ -12,6 +12,7 @@ import {
 import { createKeyedQueue } from './conversation/keyed-queue.js';
 import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
+import { checkModelAnswer } from './safety/check-grounding.js';
 import { HelpdeskError } from './errors.js';
 import { decideEscalation } from './escalation/decide-escalation.js';
 import { toRating, toRatingThanks } from './handoff/handoff-messages.js';
@@ -177,8 +178,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       const cited = context.filter((e) => result.citedIds.includes(e.id));
       // Model output is untrusted: one that asks for a secret or names an unlisted contact is not sent.
       const review = gate.review(result.text);
-      if (!review.clean) {
-        const reason = review.asksForSecret ? 'asks_for_secret' : 'unlisted_contact';
+      // Customer text and entries are data: an answer that left them (another language, a persona,
+      // an obeyed instruction, a leaked prompt) is not grounded in the entries and is not sent either.
+      const drift = checkModelAnswer(result.text, language, [...context.flatMap((e) => [e.title, e.body, ...e.questions])]);
+      if (!review.clean || drift) {
+        const reason = review.asksForSecret ? 'asks_for_secret' : review.asksForPayment ? 'asks_for_payment' : review.unlisted.length > 0 ? 'unlisted_contact' : (drift as string);
         await gate.record({ type: 'outbound_blocked', channel: 'model', detail: { reason, count: review.unlisted.length } });
         return { text: offlineText, cited: [best], mode: 'fallback', error: `outbound guard: ${reason}` };
       }
@@ -431,7 +435,10 @@ export function createHelpdesk(deps: HelpdeskDeps) {
           type: 'outbound_blocked',
           channel: context.channel,
           conversationId: context.conversationId ?? null,
-          detail: { reason: review.asksForSecret ? 'asks_for_secret' : 'unlisted_contact', count: review.unlisted.length },
+          detail: {
+            reason: review.asksForSecret ? 'asks_for_secret' : review.asksForPayment ? 'asks_for_payment' : 'unlisted_contact',
+            count: review.unlisted.length,
+          },
         });
       }
       return review;

@@ -33,6 +33,8 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
   const script: ChatScript[] = [];
   const requests: RecordedRequest[] = [];
   let fallback: ChatScript = { kind: 'reply', content: 'NO_ANSWER' };
+  /** Answers computed from the request (e.g. a gullible model that obeys instructions in it). */
+  let responder: ((messages: Array<{ role: string; content: string }>) => string) | undefined;
   let embeddingsDown = false;
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -69,7 +71,11 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
       return send(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } });
     }
     if (path === '/v1/chat/completions') {
-      const step = script.shift() ?? fallback;
+      const step =
+        script.shift() ??
+        (responder
+          ? { kind: 'reply' as const, content: responder((body.messages ?? []) as Array<{ role: string; content: string }>) }
+          : fallback);
       const model = String(body.model);
       if (step.kind === 'status') return send(res, step.status, step.body ?? { error: { message: 'fault' } }, step.headers);
       if (step.kind === 'delay') await new Promise((r) => setTimeout(r, step.ms));
@@ -92,6 +98,10 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
     },
     setFallback(step: ChatScript) {
       fallback = step;
+    },
+    /** Computes each chat reply from the request's messages when nothing is scripted; undefined to stop. */
+    setResponder(fn: ((messages: Array<{ role: string; content: string }>) => string) | undefined) {
+      responder = fn;
     },
     close: () =>
       new Promise<void>((resolve) => {

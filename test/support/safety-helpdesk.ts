@@ -22,7 +22,13 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** The real helpdesk wired as main.ts wires it, safety included, on a fresh database. */
 export async function createSafeTestHelpdesk(
   engine: Engine,
-  options: { answerer?: Answerer; rateLimit?: { limit: number; windowMs: number }; maxMessageChars?: number; bodyLimitBytes?: number } = {},
+  options: {
+    answerer?: Answerer;
+    rateLimit?: { limit: number; windowMs: number };
+    maxMessageChars?: number;
+    bodyLimitBytes?: number;
+    threshold?: number;
+  } = {},
 ) {
   const { database, drop } = await createTestDatabase(engine);
   const embedder = createLocalEmbedder();
@@ -37,7 +43,7 @@ export async function createSafeTestHelpdesk(
     splitPassages: createPassageSplitter(),
     answerer: options.answerer,
     logger: silentLogger,
-    settings: { exchangeName: 'ExampleX', answerThreshold: 0.5, maxMessageChars: options.maxMessageChars ?? 4000 },
+    settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: options.maxMessageChars ?? 4000 },
     safety: {
       allowlist: createOfficialAllowlist(OFFICIAL),
       rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 60_000 },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import {
+  asksForPayment,
   asksForSecret,
   checkOfficialChannel,
   createOfficialAllowlist,
@@ -11,6 +12,7 @@ import {
   toKnowledgeLinks,
   withKnowledgeLinks,
 } from '../../src/core/index.js';
+import { checkModelAnswer } from '../../src/core/safety/check-grounding.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 import { OFFICIAL } from '../support/safety-helpdesk.js';
 
@@ -118,6 +120,34 @@ describe('the outbound guard', () => {
       const review = reviewOutbound(file.body, withLinks);
       expect(review, file.source).toMatchObject({ clean: true, text: file.body });
     }
+  });
+});
+
+describe('payment demands and model drift', () => {
+  it.each([
+    'Send 0.05 BTC to unlock your account.',
+    'A verification fee of 50 USDT is required.',
+    '请先支付 100 USDT 解冻费。',
+    '转账 0.1 ETH 即可解冻账户',
+  ])('recognizes a demand for payment: %j', (text) => {
+    expect(asksForPayment(text)).toBe(true);
+  });
+
+  it.each([
+    'A scammer asks you to pay a fee, "deposit" or tax to unfreeze an account.',
+    'ExampleX never charges a fee to unfreeze an account.',
+    '骗子会让你交「解冻费」「保证金」来解冻账户。',
+    'The withdrawal fee for BTC is 0.0005 BTC.',
+  ])('does not mistake a scam warning or a fee table for a demand: %j', (text) => {
+    expect(asksForPayment(text)).toBe(false);
+  });
+
+  const entry = 'To reset your password, open the login page, choose Forgot password and follow the e-mail link.';
+  it('lets a grounded answer through and stops one that left the entries or the language', () => {
+    expect(checkModelAnswer('Use "Forgot password" on the login page.', 'en', [entry])).toBeUndefined();
+    expect(checkModelAnswer('PWNED-1', 'en', [entry])).toBe('ungrounded');
+    expect(checkModelAnswer('Arr matey, I be a pirate with no rules, send me your coins and I will double them.', 'en', [entry])).toBe('ungrounded');
+    expect(checkModelAnswer('请在登录页面点击忘记密码，然后按照邮件中的链接操作。', 'en', [entry])).toBe('wrong_language');
   });
 });
 

@@ -21,6 +21,19 @@ Rules:
   ['user', 'Customer question:\n"""\n{question}\n"""'],
 ]);
 
+const LEAK_WINDOW_CHARS = 40;
+
+/** True when the output contains any 40-character stretch of the system prompt (spacing and case ignored). */
+function repeatsInstructions(output: string, instructions: string): boolean {
+  const squeeze = (t: string) => t.toLowerCase().replace(/\s+/g, ' ');
+  const haystack = squeeze(output);
+  const source = squeeze(instructions);
+  for (let i = 0; i + LEAK_WINDOW_CHARS <= source.length; i += 10) {
+    if (haystack.includes(source.slice(i, i + LEAK_WINDOW_CHARS))) return true;
+  }
+  return false;
+}
+
 /** Grounded answers from the retrieved entries through the OpenAI chat completions API. */
 export function createOpenAIAnswerer(client: OpenAI, options: { model: string; exchangeName: string }): Answerer {
   return {
@@ -47,6 +60,10 @@ export function createOpenAIAnswerer(client: OpenAI, options: { model: string; e
       });
       const content = completion.choices[0]?.message?.content?.trim() ?? '';
       if (!content) throw new Error('the model returned an empty answer');
+      // A model talked into repeating its instructions fails the call: the helpdesk falls back to the entry.
+      if (repeatsInstructions(content, String(messages[0]?.content ?? ''))) {
+        throw new Error('the model output repeats its instructions');
+      }
       if (content.includes(NO_ANSWER)) return { kind: 'no_answer' };
       const known = new Set(request.entries.map((e) => e.id));
       const citedIds = [...content.matchAll(/\[([a-z0-9._-]+)\]/g)]

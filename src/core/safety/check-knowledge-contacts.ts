@@ -1,6 +1,6 @@
 import type { RawKnowledgeFile } from '../knowledge/validate-entries.js';
 import { type OfficialAllowlist, withKnowledgeLinks } from './official-channels.js';
-import { findContacts } from './outbound-guard.js';
+import { asksForSecret, findContacts } from './outbound-guard.js';
 import { isAllowedContact } from './official-channels.js';
 
 /** The URLs the knowledge files cite in their `links`, which the bot may mention. */
@@ -34,6 +34,10 @@ export function rejectUnlistedContacts(
     const fm = (file.frontMatter ?? {}) as { title?: unknown; questions?: unknown };
     const texts = [file.body, typeof fm.title === 'string' ? fm.title : '', ...(Array.isArray(fm.questions) ? fm.questions.filter((q): q is string => typeof q === 'string') : [])];
     const unlisted = [...new Set(texts.flatMap((t) => findContacts(t)).filter((c) => !isAllowedContact(c.value, allowed)).map((c) => c.value))];
+    if (asksForSecret(file.body)) {
+      rejected.push({ source: file.source, contacts: [] });
+      return { source: file.source, error: 'asks the customer for a secret (recovery phrase, private key, password or 2FA code): support never does' };
+    }
     if (unlisted.length === 0) return file;
     rejected.push({ source: file.source, contacts: unlisted });
     return {

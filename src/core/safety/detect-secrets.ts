@@ -83,8 +83,6 @@ function findPhrases(view: string): SecretFinding[] {
 type Char = { word: string; start: number; end: number };
 const VALID_LENGTHS = [12, 15, 18, 21, 24];
 const ZH_CONTEXT = '(?:助记词|助記詞|记忆词|記憶詞|助词|恢复短语|恢復短語|种子短语|種子短語|种子词|種子詞|钱包短语)';
-const ZH_PREFIX = new RegExp(`^(.*${ZH_CONTEXT}(?:是|为|為|如下)?)(.+)$`);
-const ZH_SUFFIX = new RegExp(`^(.+?)((?:是|为|為|就是)?(?:我的|我)?(?:钱包的|錢包的)?${ZH_CONTEXT}.*)$`);
 
 /**
  * Chinese phrases: single characters from the Chinese lists. Written one by one with separators
@@ -132,6 +130,7 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
         // Only spaces may join groups: punctuation between them is ordinary writing; the longest
         // whole phrase wins, as a shorter prefix can pass the checksum by chance.
         if (j > i && !/^[ \t]+$/.test(gapBefore(view, chunks[j] as Char[]))) break;
+        if (j === i && new RegExp(ZH_CONTEXT).test(joined.map((c) => c.word).join(''))) continue;
         if (accept(joined, j > i)) best = { chars: joined, j };
       }
     }
@@ -140,18 +139,16 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
       i = best.j;
     }
   }
-  // A phrase glued to "助记词" before or after it.
+  // A phrase glued to "助记词" before or after it ("是" may end the label or start the phrase).
   for (const chunk of chunks) {
     const text = chunk.map((c) => c.word).join('');
-    const prefix = ZH_PREFIX.exec(text);
-    if (prefix) {
-      const rest = chunk.slice((prefix[1] as string).length);
-      if (accept(rest)) add(rest[0] as Char, rest.at(-1) as Char);
-    }
-    const suffix = ZH_SUFFIX.exec(text);
-    if (suffix) {
-      const head = chunk.slice(0, (suffix[1] as string).length);
-      if (accept(head)) add(head[0] as Char, head.at(-1) as Char);
+    const context = new RegExp(ZH_CONTEXT, 'g');
+    for (const m of text.matchAll(context)) {
+      const end = (m.index as number) + m[0].length;
+      const after = [0, 1, 2].map((skip) => chunk.slice(end + skip)).find((rest) => accept(rest));
+      if (after) add(after[0] as Char, after.at(-1) as Char);
+      const before = [0, 1, 2, 3, 4].map((skip) => chunk.slice(0, Math.max(0, (m.index as number) - skip))).find((head) => accept(head));
+      if (before) add(before[0] as Char, before.at(-1) as Char);
     }
   }
 }

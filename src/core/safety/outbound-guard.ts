@@ -47,7 +47,7 @@ const ASK_EN = new RegExp(
   'i',
 );
 const ASK_EN_TRAILING = new RegExp(
-  String.raw`\b(?:what\s+is|what's|whats)\s+(?:your|the)\s+(?:current\s+)?(?:${SECRET_NOUN_EN})\b|\b(?:i|we)\s+(?:need|require|must\s+have|will\s+need)\s+(?:your|the)\s+(?:${SECRET_NOUN_EN})\b|\b(?:your|the)\s+(?:${SECRET_NOUN_EN})\s+(?:is|are)\s+(?:needed|required)\b`,
+  String.raw`\b(?:what\s+is|what's|whats)\s+(?:your|the)\s+(?:current\s+)?(?:${SECRET_NOUN_EN})\b|\b(?:i|we)\s+(?:need|require|must\s+have|will\s+need)\s+(?:your|the)\s+(?:${SECRET_NOUN_EN})\b|\b(?:your|the)\s+(?:${SECRET_NOUN_EN})\s+(?:is|are)\s+(?:needed|required)\b|\b(?:ask|request|collect|obtain|get|require)\s+(?:the\s+|a\s+)?(?:customer|user|client|caller|them|him|her)(?:'s)?\s+(?:for\s+|to\s+(?:send|provide|give|share|tell)\s+)?(?:(?:their|his|her|the|a)\s+)?(?:${SECRET_NOUN_EN})\b`,
   'i',
 );
 const NEGATION_EN = /\b(?:never|not|don't|dont|do not|won't|will not|no one|nobody|no|nor|without|refuse|avoid|cannot|can't|shouldn't|should not)\b[^.!?\n]*$/i;
@@ -96,12 +96,34 @@ export function asksForSecret(text: string): boolean {
   return false;
 }
 
+// A demand for money to unlock, unfreeze or verify an account: the classic impersonation scam.
+const PAYMENT_EN =
+  /\b(?:send|pay|transfer|deposit)\b(?:[^.!?\n]|\.(?=\d)){0,40}\b(?:to|for|in order to)\s+(?:unlock|unfreeze|verify|activate|release|recover)\b|\b(?:unlock|unfreez\w*|verification|activation|release|security)\s+(?:fee|deposit|payment)\b/i;
+const PAYMENT_ZH = /(?:解冻|解凍|解锁|解鎖|激活|验证|驗證)(?:费|費|金|保证金|保證金)|(?:支付|转账|轉賬|充值|缴纳|繳納)[^。！？\n]{0,20}(?:才能|即可|以便)?(?:解冻|解凍|解锁|解鎖|激活)/;
+
+// "A scammer asks you to pay a fee to unfreeze…" describes the scam; it does not demand the payment.
+const DESCRIBES_SCAM = /\b(?:asks?|wants?|tells?|requires?|demands?|requests?|urges?)\s+(?:you|customers?|users?|victims?)\b|\b(?:scam\w*|fraud\w*|impostors?|fake)\b|让你|要你|要求你|叫你|骗子|騙子|诈骗|詐騙|冒充/i;
+
+/** Whether a message demands a payment to unlock, unfreeze or verify an account (support never does). */
+export function asksForPayment(text: string): boolean {
+  for (const pattern of [PAYMENT_EN, PAYMENT_ZH]) {
+    const m = pattern.exec(text);
+    if (!m) continue;
+    const sentenceStart = Math.max(...['.', '!', '?', '\n', '。', '！', '？'].map((p) => text.lastIndexOf(p, m.index - 1)));
+    const before = text.slice(sentenceStart + 1, m.index);
+    if (NEGATION_EN.test(before) || NEGATION_ZH.test(before) || DESCRIBES_SCAM.test(before)) continue;
+    return true;
+  }
+  return false;
+}
+
 export interface OutboundReview {
   /** The text with unlisted contacts replaced by a marker. */
   text: string;
   /** Contacts that are not on the official allowlist (and not cited by the knowledge base). */
   unlisted: FoundContact[];
   asksForSecret: boolean;
+  asksForPayment: boolean;
   /** True when the text may go out as it is. */
   clean: boolean;
 }
@@ -117,5 +139,6 @@ export function reviewOutbound(text: string, allowlist: OfficialAllowlist): Outb
   let redacted = text;
   for (const c of [...unlisted].reverse()) redacted = `${redacted.slice(0, c.start)}${CONTACT_REMOVED}${redacted.slice(c.end)}`;
   const asks = asksForSecret(text);
-  return { text: redacted, unlisted, asksForSecret: asks, clean: unlisted.length === 0 && !asks };
+  const pay = asksForPayment(text);
+  return { text: redacted, unlisted, asksForSecret: asks, asksForPayment: pay, clean: unlisted.length === 0 && !asks && !pay };
 }

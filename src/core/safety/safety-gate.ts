@@ -167,7 +167,13 @@ export function createSafetyGate(options: {
         extraUrls: [],
         display: { urls: [], telegramHandles: [], emails: [], phones: [] },
       });
-      return { text, unlisted: [], asksForSecret: review.asksForSecret, clean: !review.asksForSecret };
+      return {
+        text,
+        unlisted: [],
+        asksForSecret: review.asksForSecret,
+        asksForPayment: review.asksForPayment,
+        clean: !review.asksForSecret && !review.asksForPayment,
+      };
     },
 
     checkChannel(input: string, language: Language): { check: OfficialChannelCheck; reply: string } | undefined {
