@@ -20,7 +20,7 @@ import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
-import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, notifyAppends, startDeskSweeps } from './core/index.js';
+import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
 import { createEmbedder } from './create-embedder.js';
 
 export interface RunningHelpdesk {
@@ -104,11 +104,12 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
   const handoffs = createPgHandoffStore(database.db);
+  const customerChannels: HandoffDeskDeps['customerChannels'] = {};
   const desk = createHandoffDesk({
     conversations,
     handoffs,
-    // Web customers read agent turns from the conversation; Telegram plugs in its outbox here.
-    customerChannels: {},
+    // Web customers read agent turns from the conversation; Telegram plugs in its outbox here (below).
+    customerChannels,
     logger,
     settings: {
       hours: config.handoff.hours,
@@ -154,6 +155,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         exchangeName: config.exchangeName,
       })
     : undefined;
+  if (telegram) customerChannels.telegram = telegram.customerChannel;
   if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));

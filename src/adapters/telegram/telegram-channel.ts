@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Telegraf, TelegramError } from 'telegraf';
 import {
   type ChannelOutbox,
+  type Conversation,
+  type CustomerChannel,
   type CustomerOutcome,
   detectLanguage,
   type Helpdesk,
@@ -35,7 +37,7 @@ export interface TelegramTuning extends SendTuning {
 export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = { ...DEFAULT_SEND_TUNING, maxHandleAttempts: 3, handleRetryMs: 1_000 };
 
 export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'> &
-  Partial<Pick<Helpdesk, 'transcript'>>;
+  Partial<Pick<Helpdesk, 'transcript' | 'checkOfficialChannel'>>;
 
 export interface TelegramChannelOptions {
   token: string;
@@ -316,6 +318,15 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
                 : await record(event.text, telegramTexts.langUsage(language));
             break;
           }
+          case 'verify': {
+            // "Is this handle / link / phone number really the exchange's?" against the configured allowlist.
+            const checked = event.args ? helpdesk.checkOfficialChannel?.(event.args, language) : undefined;
+            const reply = !event.args
+              ? telegramTexts.verifyUsage(language)
+              : (checked?.reply ?? telegramTexts.verifyUnavailable(language));
+            outcome = await record(event.text, reply);
+            break;
+          }
           case 'transcript': {
             outcome = await record(event.text, undefined);
             let readable: string | undefined;
@@ -371,8 +382,30 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
 
   const secret = options.webhook ? Buffer.from(options.webhook.secretToken) : undefined;
 
+  /**
+   * Desk turns (agent replies, handoff notices) for a Telegram conversation, through the same
+   * outbox as the bot's replies: keyed by conversation and turn seq, so handing a turn over twice
+   * (a Slack retry, a crash before the desk recorded the delivery) sends it once; in order per chat.
+   */
+  const customerChannel: CustomerChannel = {
+    async deliver(conversation: Conversation, turns: Turn[]): Promise<void> {
+      const chatId = conversation.externalId?.split(':')[0];
+      if (conversation.channel !== TELEGRAM_CHANNEL || !chatId) {
+        logger.warn({ conversationId: conversation.id }, 'not a Telegram conversation; desk turns not sent');
+        return;
+      }
+      const visible = [...turns].filter((t) => !t.data.internal).sort((a, b) => a.seq - b.seq);
+      const messages = fromTurns(visible, chatId, null);
+      if (messages.length === 0) return;
+      await outbox.enqueue(messages);
+      sender.kick();
+    },
+  };
+
   return {
     mode: options.webhook ? ('webhook' as const) : ('polling' as const),
+    /** The handoff desk's port to this channel: agent replies and handoff notices reach the customer here. */
+    customerChannel,
     /** Path to mount the webhook on (from TELEGRAM_WEBHOOK_URL); undefined in polling mode. */
     webhookPath: options.webhook ? new URL(options.webhook.url).pathname : undefined,
     /**

@@ -15,6 +15,7 @@ export const telegramTexts = {
           '/human 转人工客服',
           '/lang zh 或 /lang en 切换语言',
           '/transcript 获取聊天记录',
+          '/verify <账号、链接或电话> 核实是否为官方渠道',
           '/start 介绍与官方渠道',
           '截图和文件会保存在您的工单中，并在转人工时交给客服。',
           '客服绝不会索要您的密码、验证码、助记词或私钥。',
@@ -24,6 +25,7 @@ export const telegramTexts = {
           '/human talk to a human agent',
           '/lang en or /lang zh switch language',
           '/transcript get your conversation record',
+          '/verify <handle, link or phone> check whether a contact is really ours',
           '/start what this bot does and the official channels',
           'Screenshots and files are kept with your conversation and handed to the agent.',
           'Support will never ask for your password, 2FA codes, recovery phrase or private keys.',
@@ -31,6 +33,16 @@ export const telegramTexts = {
   },
   langUsage(language: Language): string {
     return language === 'zh' ? '用法：/lang zh（中文）或 /lang en（English）' : 'Usage: /lang en (English) or /lang zh (中文)';
+  },
+  verifyUsage(language: Language): string {
+    return language === 'zh'
+      ? '用法：/verify 后接要核实的 Telegram 账号、网址或电话号码，例如 /verify @examplex_support'
+      : 'Usage: /verify followed by the Telegram handle, link or phone number to check, e.g. /verify @examplex_support';
+  },
+  verifyUnavailable(language: Language): string {
+    return language === 'zh'
+      ? '暂时无法核实渠道：官方渠道列表尚未配置。请只通过官网和本机器人联系我们。'
+      : 'I cannot check contacts right now: no list of official channels is configured. Please only contact us through our website and this bot.';
   },
   transcriptUnavailable(language: Language): string {
     return language === 'zh'

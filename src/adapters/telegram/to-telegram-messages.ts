@@ -23,8 +23,17 @@ export function toTelegramMessages(
   turn: Turn,
   options: { chatId: string; replyToMessageId?: number | null; limit?: number },
 ): SendMessageParams[] {
-  const limit = options.limit ?? TELEGRAM_MAX_MESSAGE_CHARS;
+  const full = options.limit ?? TELEGRAM_MAX_MESSAGE_CHARS;
+  // An agent's reply is signed with the name the desk shows (the agent's or the configured generic one).
+  const author = turn.role === 'agent' && turn.kind !== 'handoff' && turn.data.author ? turn.data.author : undefined;
+  const signature = author ? { plain: `${author}:\n`, html: `<b>${escapeHtml(author)}</b>:\n` } : undefined;
+  const limit = Math.max(1, full - (signature?.plain.length ?? 0));
   const pieces = splitMessage(turn.text, limit).map((text) => ({ plain: text, html: escapeHtml(text) }));
+  const first = pieces[0];
+  if (signature && first) {
+    first.plain = `${signature.plain}${first.plain}`;
+    first.html = `${signature.html}${first.html}`;
+  }
   const titles = (turn.data.citations ?? []).map((c) => c.title).join(' · ');
   if (titles) {
     const label = telegramTexts.source(turn.language);

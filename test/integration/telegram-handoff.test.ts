@@ -1,0 +1,175 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ACTION_CLAIM, ACTION_RESOLVE } from '../../src/adapters/slack/slack-messages.js';
+import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
+import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
+import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';
+import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
+import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+
+const CHANNEL = 'CSUPPORT';
+const WAIT = { timeout: 20_000, interval: 25 };
+
+/** A port nobody listens on now: the webhook URL must be known before the product starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * The whole product as `npm start` composes it (src/main.ts), with Telegram in webhook mode against
+ * the Telegram stand-in and Slack handoff against the Slack stand-in.
+ */
+describe.each(testEngines())('Telegram customers and Slack agents through the composition root on %s', (engine) => {
+  let telegram: FakeTelegram;
+  let slack: FakeSlack;
+  let running: RunningHelpdesk;
+  let dir: string;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let nextChat = engine === 'pglite' ? 71_000 : 72_000;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `helpdesk-tg-handoff-${engine}-`));
+    telegram = await startFakeTelegram();
+    slack = await new FakeSlack().start();
+    slack.addUser('UALICE', 'Alice');
+    let databaseUrl: string | undefined;
+    if (engine === 'postgres') {
+      const empty = await createEmptyPostgresDatabase();
+      databaseUrl = empty.url;
+      dropDatabase = empty.drop;
+    }
+    const port = await freePort();
+    running = await startHelpdesk({
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dir,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+        KNOWLEDGE_DIR,
+        KB_WATCH: 'false',
+        LOG_LEVEL: 'silent',
+        HANDOFF_WORKING_HOURS: '24/7',
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
+        TELEGRAM_WEBHOOK_SECRET: 'handoff-test-secret',
+        SLACK_BOT_TOKEN: slack.token,
+        SLACK_SIGNING_SECRET: slack.signingSecret,
+        SLACK_SUPPORT_CHANNEL: CHANNEL,
+        SLACK_API_URL: slack.apiUrl,
+        SLACK_OUTBOX_POLL_MS: '100',
+        SLACK_RETRY_BASE_MS: '10',
+      },
+    });
+    slack.appUrl = `${running.url}/slack/events`;
+    await telegram.waitFor(() => telegram.webhookInfo() !== undefined, 15_000, 'setWebhook');
+  }, 120_000);
+  afterAll(async () => {
+    await running?.stop();
+    await telegram?.close();
+    await slack?.stop();
+    await dropDatabase?.();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const textsTo = (chat: number) => telegram.sentTo(chat).map((m) => m.text);
+  const rootFor = (handle: string): FakeMessage | undefined =>
+    slack.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(handle));
+
+  it('relays a Slack agent reply to the Telegram customer once, with the agent name and escaped HTML, and the customer back into the thread until the rating', async () => {
+    const chat = nextChat++;
+    const from = { id: chat, username: `trader_${chat}`, language_code: 'en' };
+    telegram.userSends(chat, '/human', { from });
+
+    const root = await vi.waitFor(() => {
+      const r = rootFor(`@trader_${chat}`);
+      if (!r) throw new Error('no thread root yet');
+      return r;
+    }, WAIT);
+    expect(JSON.stringify(root.blocks)).toContain('telegram');
+    // The wait notice comes from the desk (not from the update's handling): it proves the port is wired.
+    await vi.waitFor(() => expect(textsTo(chat).some((t) => /about \d+ minutes?/.test(t))).toBe(true), WAIT);
+
+    await slack.click(root, ACTION_CLAIM, 'UALICE');
+    const agentText = 'Hi <b>there</b> & welcome: is it "deposit" or withdrawal?';
+    const reply = slack.userReplies(CHANNEL, root.ts, 'UALICE', agentText, { eventId: 'EvTgReply1' });
+    expect((await reply).status).toBe(200);
+    // Slack delivers the same event again (its acknowledgement was lost).
+    const retry = await slack.sendEvent(
+      { type: 'message', channel: CHANNEL, user: 'UALICE', text: agentText, ts: reply.ts, thread_ts: root.ts, channel_type: 'channel' },
+      { eventId: 'EvTgReply1' },
+    );
+    expect(retry.status).toBe(200);
+
+    const delivered = await vi.waitFor(() => {
+      const m = telegram.sentTo(chat).find((x) => x.text.includes(agentText));
+      if (!m) throw new Error('agent reply not delivered yet');
+      return m;
+    }, WAIT);
+    expect(delivered.text).toBe(`Alice:\n${agentText}`);
+    expect(delivered.parseMode).toBe('HTML');
+    expect(delivered.raw).toContain('<b>Alice</b>');
+    expect(delivered.raw).toContain('&lt;b&gt;there&lt;/b&gt; &amp; welcome');
+
+    telegram.userSends(chat, 'It is a withdrawal, txid 0xabc', { from });
+    await vi.waitFor(
+      () => expect(slack.thread(CHANNEL, root.ts).map((m) => m.text)).toContain('*Customer:* It is a withdrawal, txid 0xabc'),
+      WAIT,
+    );
+
+    await slack.click(root, ACTION_RESOLVE, 'UALICE');
+    await vi.waitFor(() => expect(textsTo(chat).some((t) => /number from 1 to 5/.test(t))).toBe(true), WAIT);
+    telegram.userSends(chat, '5', { from });
+    await vi.waitFor(() => expect(textsTo(chat)).toContain('Thank you for your rating (5/5)!'), WAIT);
+    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).map((m) => m.text).join('\n')).toContain('Customer rated 5/5'), WAIT);
+
+    // By now the retried event has long been handled: the reply was sent once, after the claim, before the rating request.
+    const texts = textsTo(chat);
+    expect(texts.filter((t) => t.includes(agentText))).toHaveLength(1);
+    const claimed = texts.findIndex((t) => t.includes('Alice from our support team'));
+    const replied = texts.findIndex((t) => t.includes(agentText));
+    const rating = texts.findIndex((t) => /number from 1 to 5/.test(t));
+    expect(claimed).toBeGreaterThanOrEqual(0);
+    expect(claimed).toBeLessThan(replied);
+    expect(replied).toBeLessThan(rating);
+  }, 60_000);
+
+  it('keeps an internal note in Slack and never sends it to the Telegram customer', async () => {
+    const chat = nextChat++;
+    const from = { id: chat, username: `trader_${chat}`, language_code: 'zh-hans' };
+    telegram.userSends(chat, '/human', { from });
+    const root = await vi.waitFor(() => {
+      const r = rootFor(`@trader_${chat}`);
+      if (!r) throw new Error('no thread root yet');
+      return r;
+    }, WAIT);
+    await slack.userReplies(CHANNEL, root.ts, 'UALICE', 'note: looks like a phishing victim');
+    await slack.userReplies(CHANNEL, root.ts, 'UALICE', '您好，我来帮您处理。');
+    await vi.waitFor(() => expect(textsTo(chat)).toContain('Alice:\n您好，我来帮您处理。'), WAIT);
+    expect(textsTo(chat).join('\n')).not.toContain('phishing');
+  }, 60_000);
+
+  it('answers /verify against the configured official channels, in the customer language', async () => {
+    const en = nextChat++;
+    telegram.userSends(en, '/verify @ExampleXSupportBot', { from: { id: en, language_code: 'en' } });
+    await vi.waitFor(() => expect(textsTo(en).some((t) => /^✅ @ExampleXSupportBot is an official .+ Telegram/.test(t))).toBe(true), WAIT);
+    telegram.userSends(en, '/verify https://examplex-support.example/login', { from: { id: en, language_code: 'en' } });
+    await vi.waitFor(() => expect(textsTo(en).some((t) => t.startsWith('❌ https://examplex-support.example/login is NOT an official'))).toBe(true), WAIT);
+    telegram.userSends(en, '/verify', { from: { id: en, language_code: 'en' } });
+    await vi.waitFor(() => expect(textsTo(en).some((t) => t.startsWith('Usage: /verify'))).toBe(true), WAIT);
+
+    const zh = nextChat++;
+    telegram.userSends(zh, '/verify @ExampleXSupp0rtBot', { from: { id: zh, language_code: 'zh-hans' } });
+    await vi.waitFor(() => {
+      const answer = textsTo(zh).find((t) => t.startsWith('❌ @ExampleXSupp0rtBot'));
+      expect(answer).toMatch(/不是.*模仿官方的 @examplexsupportbot/is);
+    }, WAIT);
+  }, 60_000);
+});
