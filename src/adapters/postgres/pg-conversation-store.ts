@@ -19,7 +19,7 @@ import type {
 } from '../../core/index.js';
 import { LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
 import type { Db } from './database.js';
-import { openLogAppend, type Tx } from './pg-log-append.js';
+import { appendToLog, loadChains, type Tx } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, turnContent } from './schema-turn-log.js';
 
@@ -159,8 +159,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number }
     const locked = await tx.select().from(conversation).where(inArray(conversation.id, ids)).orderBy(asc(conversation.id)).for('update');
     const current = new Map(locked.map((row) => [row.id, row]));
     for (const id of ids) if (!current.has(id)) throw new Error(`conversation ${id} not found`);
-    const log = await openLogAppend(tx);
-    await log.prevLeaves(ids);
+    const log = await loadChains(tx, ids);
     const keyRows = await tx.select().from(conversationKey).where(inArray(conversationKey.conversationId, ids));
     const keys = new Map(keyRows.map((k) => [k.conversationId, k.key]));
     const newKeys: Array<typeof conversationKey.$inferInsert> = [];
@@ -198,7 +197,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number }
           },
           keys.get(item.conversationId) as Buffer,
         );
-        log.add(entry.header);
+        log.prepare(entry.header);
         contentRows.push({ conversationId: item.conversationId, seq, sealed: entry.sealed });
         turnRows.push({
           conversationId: item.conversationId,
@@ -230,7 +229,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number }
       };
       // Closing commits to the number of turns: a later claim that a turn is missing is checkable.
       if (after.state === 'closed' && before.state !== 'closed') {
-        log.add({ v: LOG_FORMAT_VERSION, kind: 'close', conv: item.conversationId, seq: after.lastSeq, prev: log.prevOf(item.conversationId), at });
+        log.prepare({ v: LOG_FORMAT_VERSION, kind: 'close', conv: item.conversationId, seq: after.lastSeq, prev: log.prevOf(item.conversationId), at });
       }
       current.set(item.conversationId, after);
       perItem.push({ row: after, turnSeqs: seqs });
@@ -238,22 +237,17 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number }
     if (newKeys.length > 0) await tx.insert(conversationKey).values(newKeys);
     const inserted = turnRows.length > 0 ? await tx.insert(turn).values(turnRows).returning() : [];
     if (contentRows.length > 0) await tx.insert(turnContent).values(contentRows);
-    await log.finish();
-    for (const id of ids) {
+    const values = ids.map((id) => {
       const row = current.get(id) as ConversationRow;
-      await tx
-        .update(conversation)
-        .set({
-          lastSeq: row.lastSeq,
-          updatedAt: row.updatedAt,
-          language: row.language,
-          languageChosen: row.languageChosen,
-          state: row.state,
-          priority: row.priority,
-          escalationReason: row.escalationReason,
-        })
-        .where(eq(conversation.id, id));
-    }
+      return sql`(${id}::uuid, ${row.lastSeq}::integer, ${row.updatedAt.toISOString()}::timestamptz, ${row.language}::text, ${row.languageChosen}::boolean, ${row.state}::text, ${row.priority}::text, ${row.escalationReason}::text)`;
+    });
+    await tx.execute(sql`
+      UPDATE conversation AS c SET last_seq = v.last_seq, updated_at = v.updated_at, language = v.language,
+        language_chosen = v.language_chosen, state = v.state, priority = v.priority, escalation_reason = v.escalation_reason
+      FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, last_seq, updated_at, language, language_chosen, state, priority, escalation_reason)
+      WHERE c.id = v.id`);
+    // Last, and short: the log head lock serializes every append of every process until commit.
+    await appendToLog(tx, log.drafts);
     const bySeq = new Map(inserted.map((r) => [`${r.conversationId}:${r.seq}`, r]));
     return batch.map((item, i) => {
       const { row, turnSeqs } = perItem[i] as { row: ConversationRow; turnSeqs: number[] };

@@ -25,10 +25,59 @@ export interface AppendedEntry {
 }
 
 /**
- * Appends entries to the Merkle log inside the caller's transaction. `open` locks the head row
- * (the serialization point across processes): call it after locking any conversation rows, so
- * that every transaction takes locks in the same order.
+ * The per-conversation chain: leaf hash (hex) of each conversation's latest entry. Read it while
+ * holding the conversations' row locks (every append to a conversation holds its lock), so it
+ * stays right until commit without holding the log head.
  */
+export async function loadChains(tx: Tx, conversationIds: string[]) {
+  const lastLeaf = new Map<string, string | null>();
+  const ids = [...new Set(conversationIds)];
+  for (const id of ids) lastLeaf.set(id, null);
+  if (ids.length > 0) {
+    const rows = await tx
+      .selectDistinctOn([logEntry.conversationId], { conversationId: logEntry.conversationId, leafHash: logEntry.leafHash })
+      .from(logEntry)
+      .where(inArray(logEntry.conversationId, ids))
+      .orderBy(logEntry.conversationId, desc(logEntry.idx));
+    for (const row of rows) lastLeaf.set(row.conversationId, row.leafHash.toString('hex'));
+  }
+  const drafts: PreparedEntry[] = [];
+  return {
+    prevOf(conversationId: string): string | null {
+      const prev = lastLeaf.get(conversationId);
+      if (prev === undefined) throw new Error(`chain not loaded for ${conversationId}`);
+      return prev;
+    },
+    /** Hashes an entry now (outside the head lock) and links the conversation's chain to it. */
+    prepare(header: LogHeader): PreparedEntry {
+      const bytes = toHeaderBytes(header);
+      const entry = { header, bytes, leaf: leafHash(bytes) };
+      lastLeaf.set(header.conv, entry.leaf.toString('hex'));
+      drafts.push(entry);
+      return entry;
+    },
+    drafts,
+  };
+}
+
+export interface PreparedEntry {
+  header: LogHeader;
+  bytes: Buffer;
+  leaf: Buffer;
+}
+
+/**
+ * Appends prepared entries to the Merkle log inside the caller's transaction. Locks the head row,
+ * the serialization point across processes: take it last (after any conversation rows) and keep
+ * the work under it short, since it is held until commit.
+ */
+export async function appendToLog(tx: Tx, prepared: PreparedEntry[]): Promise<AppendedEntry[]> {
+  const log = await openLogAppend(tx);
+  const out = prepared.map((p) => log.add(p.header, p));
+  await log.finish();
+  return out;
+}
+
 export async function openLogAppend(tx: Tx) {
   const [head] = await tx.select().from(logHead).where(eq(logHead.id, 1)).for('update');
   if (!head) throw new Error('log_head row missing: run the migrations');
@@ -36,36 +85,17 @@ export async function openLogAppend(tx: Tx) {
   const startSize = head.size;
   const entries: Array<typeof logEntry.$inferInsert> = [];
   const nodes: Array<typeof logNode.$inferInsert> = [];
-  const lastLeaf = new Map<string, string | null>();
 
   return {
-    /** Leaf hash (hex) of the latest entry of each conversation, entries appended here included. */
-    async prevLeaves(conversationIds: string[]): Promise<void> {
-      const missing = [...new Set(conversationIds)].filter((id) => !lastLeaf.has(id));
-      if (missing.length === 0) return;
-      const rows = await tx
-        .selectDistinctOn([logEntry.conversationId], { conversationId: logEntry.conversationId, leafHash: logEntry.leafHash })
-        .from(logEntry)
-        .where(inArray(logEntry.conversationId, missing))
-        .orderBy(logEntry.conversationId, desc(logEntry.idx));
-      for (const id of missing) lastLeaf.set(id, null);
-      for (const row of rows) lastLeaf.set(row.conversationId, row.leafHash.toString('hex'));
-    },
-    prevOf(conversationId: string): string | null {
-      const prev = lastLeaf.get(conversationId);
-      if (prev === undefined) throw new Error(`prevLeaves was not loaded for ${conversationId}`);
-      return prev;
-    },
-    add(header: LogHeader): AppendedEntry {
-      const bytes = toHeaderBytes(header);
-      const leaf = leafHash(bytes);
+    add(header: LogHeader, prepared?: { bytes: Buffer; leaf: Buffer }): AppendedEntry {
+      const bytes = prepared?.bytes ?? toHeaderBytes(header);
+      const leaf = prepared?.leaf ?? leafHash(bytes);
       const idx = frontier.size;
       appendLeaf(frontier, leaf, (level, index, hash) => {
         if (level % STORED_LEVEL_STEP === 0) nodes.push({ level, idx: index, hash });
       });
       const seq = header.kind === 'turn' || header.kind === 'close' ? header.seq : header.kind === 'erasure' ? header.through : null;
       entries.push({ idx, leafHash: leaf, header: bytes, kind: header.kind, conversationId: header.conv, seq });
-      lastLeaf.set(header.conv, leaf.toString('hex'));
       return { idx, leaf, header };
     },
     /** Writes the entries, the closed subtrees and the new head. */

@@ -25,7 +25,7 @@ import {
   parseHeader,
 } from '../../core/index.js';
 import type { Db } from './database.js';
-import { openLogAppend, STORED_LEVEL_STEP } from './pg-log-append.js';
+import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, logNode, turnContent } from './schema-turn-log.js';
 
@@ -205,10 +205,10 @@ export function createPgTurnLog(deps: {
       const [locked] = await tx.select().from(conversation).where(eq(conversation.id, conversationId)).for('update');
       if (!locked) throw new Error(`conversation ${conversationId} not found`);
       const [hold] = await tx.select().from(legalHold).where(eq(legalHold.conversationId, conversationId));
-      const log = await openLogAppend(tx);
-      await log.prevLeaves([conversationId]);
-      const entry = log.add(build(log.prevOf(conversationId), Date.now(), locked.lastSeq, hold));
-      await log.finish();
+      const chains = await loadChains(tx, [conversationId]);
+      const prepared = chains.prepare(build(chains.prevOf(conversationId), Date.now(), locked.lastSeq, hold));
+      const [entry] = await appendToLog(tx, [prepared]);
+      if (!entry) throw new Error('log append returned nothing');
       return after(tx, entry.idx, entry.header);
     });
   }
