@@ -23,7 +23,8 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function runWorker(url: string, count: number, concurrency: number): Promise<void> {
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
-  const store = createPgConversationStore(database.db);
+  const flushes = process.env.TURN_LOG_FLUSHES ? Number(process.env.TURN_LOG_FLUSHES) : undefined;
+  const store = createPgConversationStore(database.db, flushes ? { maxFlushes: flushes } : {});
   const conversations = [];
   for (let i = 0; i < concurrency; i++) {
     const { conversation } = await store.open({ channel: 'web', externalId: `bench-${process.pid}-${i}`, language: 'en', tokenHash: null });

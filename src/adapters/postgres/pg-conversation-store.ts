@@ -84,14 +84,17 @@ interface PendingAppend {
 
 /** Appends gathered into one transaction at most; bounds the time a batch holds the log head. */
 const DEFAULT_MAX_BATCH = 256;
+/** Batch transactions in flight per process; a few keep the head busy while others prepare. */
+const DEFAULT_MAX_FLUSHES = 3;
 
 /**
  * Conversations and their append-only turns in PostgreSQL (or PGlite). Every turn is appended to
  * the verifiable log in the same transaction (a turn never exists without its log entry, nor the
  * reverse), its content sealed under the conversation's key.
  */
-export function createPgConversationStore(db: Db, options: { maxBatch?: number } = {}): ConversationStore {
+export function createPgConversationStore(db: Db, options: { maxBatch?: number; maxFlushes?: number } = {}): ConversationStore {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const maxFlushes = options.maxFlushes ?? DEFAULT_MAX_FLUSHES;
   async function find(id: string) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const [row] = await db.select().from(conversation).where(eq(conversation.id, id));
@@ -116,20 +119,22 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number }
   }
 
   /**
-   * Group commit: while one batch transaction is in flight, new appends gather and go together in
-   * the next one. Callers are answered only after their batch committed.
+   * Group commit: up to `maxFlushes` batch transactions run at once (their work before the log
+   * head overlaps); while all are busy, new appends gather and go together in the next batch.
+   * Callers are answered only after their batch committed.
    */
   const queue: PendingAppend[] = [];
-  let flushing = false;
+  let flushing = 0;
 
   function schedule() {
-    if (flushing || queue.length === 0) return;
-    flushing = true;
-    const batch = queue.splice(0, maxBatch);
-    void flush(batch).finally(() => {
-      flushing = false;
-      schedule();
-    });
+    while (flushing < maxFlushes && queue.length > 0) {
+      flushing += 1;
+      const batch = queue.splice(0, maxBatch);
+      void flush(batch).finally(() => {
+        flushing -= 1;
+        schedule();
+      });
+    }
   }
 
   async function flush(batch: PendingAppend[]): Promise<void> {

@@ -322,6 +322,8 @@ export function createPgTurnLog(deps: {
   async function verify(options: { published?: CheckpointSource[]; verifierKey?: string } = {}): Promise<AuditReport> {
     const auditVerifier = options.verifierKey ? parseVerifierKey(options.verifierKey) : verifier;
     const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints()), ...(options.published ?? [])] });
+    // Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk).
+    await db.execute(sql`ANALYZE log_entry, turn, turn_content, conversation_key`).catch(() => undefined);
     const h = await head();
     let after = -1;
     for (;;) {

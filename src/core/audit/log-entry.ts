@@ -89,16 +89,19 @@ export function toHeaderBytes(header: LogHeader): Buffer {
 export type HeaderParse = { ok: true; header: LogHeader } | { ok: false; reason: string };
 
 /** Parses stored header bytes; they must be exactly the canonical encoding of what they say. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseHeader(bytes: Uint8Array): HeaderParse {
   let value: unknown;
-  const text = Buffer.from(bytes).toString('utf8');
+  let text: string;
   try {
+    text = strictUtf8.decode(bytes);
     value = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'header is not JSON' };
+    return { ok: false, reason: 'header is not UTF-8 JSON' };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'header is not an object' };
-  if (toCanonicalJson(value) !== text || !Buffer.from(text, 'utf8').equals(Buffer.from(bytes))) {
+  if (toCanonicalJson(value) !== text) {
     return { ok: false, reason: 'header bytes are not canonical' };
   }
   const h = value as Partial<LogHeader> & Record<string, unknown>;
