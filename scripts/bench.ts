@@ -5,7 +5,8 @@
  * PostgreSQL parts use BENCH_DATABASE_URL (or TEST_DATABASE_URL) as an admin URL: each part runs
  * in a fresh database `helpdesk_bench_<random>` that is dropped afterwards. Without a URL they are
  * reported as skipped. The retrieval part needs ../shared/eval/clinc150/{kb,dev}.jsonl.
- * `npm run bench -- --only startup,webReply,retrieval` runs a subset (the others are marked skipped).
+ * Telegram webhook throughput and Slack handoff latency run against the stand-ins in test/stand-ins.
+ * `npm run bench -- --only startup,webReply,retrieval,telegram,slack` runs a subset (the others are marked skipped).
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,9 @@ import pg from 'pg';
 import { installCleanupHandlers } from './bench/cleanup.js';
 import { adminDatabaseUrl, withBenchDatabase } from './bench/postgres.js';
 import { benchRetrieval, loadRetrievalSet } from './bench/retrieval.js';
+import { benchSlack } from './bench/slack.js';
 import { benchStartup } from './bench/startup.js';
+import { benchTelegram } from './bench/telegram.js';
 import { benchWebReply } from './bench/web-reply.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -29,7 +32,7 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack'] as const;
 type Part = (typeof PARTS)[number];
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const only = args.only?.split(',').map((x) => x.trim()).filter(Boolean);
@@ -133,11 +136,29 @@ async function main(): Promise<void> {
     retrieval = { postgres: onPostgres, pglite: onPglite, ...(adminUrl ? {} : { skipped: `postgres: ${noPostgres}` }) };
   }
 
+  // Telegram webhook throughput and Slack handoff latency, against the stand-ins, on PostgreSQL.
+  const telegram = !selected('telegram')
+    ? NOT_SELECTED
+    : adminUrl
+      ? await part('telegram webhook throughput on postgres', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) => benchTelegram({ repoRoot: REPO_ROOT, databaseUrl })),
+        )
+      : { skipped: noPostgres };
+  const slack = !selected('slack')
+    ? NOT_SELECTED
+    : adminUrl
+      ? await part('slack handoff latency on postgres', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) => benchSlack({ repoRoot: REPO_ROOT, databaseUrl })),
+        )
+      : { skipped: noPostgres };
+
   const result = {
     machine,
     startup,
     webReply,
     retrieval,
+    telegram,
+    slack,
     benchMs: Math.round(performance.now() - benchT0),
   };
   machine.loadAvgAtEnd = loadAvg();

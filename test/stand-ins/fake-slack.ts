@@ -12,6 +12,8 @@ export interface FakeMessage {
   user: string;
   bot_id?: string;
   edited?: boolean;
+  /** When the fake stored it (ms since epoch). */
+  receivedAt?: number;
 }
 
 export interface ApiCall {
@@ -178,6 +180,7 @@ export class FakeSlack {
           bot_id: this.botId,
           ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}),
           ...(params.blocks ? { blocks: params.blocks as unknown[] } : {}),
+          receivedAt: Date.now(),
         };
         this.messages.push(message);
         send(200, { ok: true, channel, ts: message.ts, message: { ...message, type: 'message' } });

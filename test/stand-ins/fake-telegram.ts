@@ -156,7 +156,8 @@ export async function startFakeTelegram(options: {
   const waiters = new Set<() => void>();
   let webhook: { url: string; secret: string | undefined; lastError: string | undefined } | undefined;
   let pollingHeld: ServerResponse | undefined;
-  const webhookDeliveries: Array<{ updateId: number; status: number; secretHeader: string | undefined; ms: number }> = [];
+  /** Each webhook call: `startedAt` is when the fake began delivering (ms since epoch), `ms` how long the call took. */
+  const webhookDeliveries: Array<{ updateId: number; status: number; secretHeader: string | undefined; ms: number; startedAt: number }> = [];
   const inFlightChats = new Set<string>();
   let inFlight = 0;
 
@@ -394,6 +395,7 @@ export async function startFakeTelegram(options: {
     const target = webhook;
     if (!target) return;
     const t0 = performance.now();
+    const startedAt = Date.now();
     let status = 0;
     try {
       const response = await fetch(target.url, {
@@ -407,7 +409,7 @@ export async function startFakeTelegram(options: {
     } catch (e) {
       target.lastError = `Connection failed: ${String(e)}`;
     }
-    webhookDeliveries.push({ updateId: update.update_id, status, secretHeader: target.secret, ms: performance.now() - t0 });
+    webhookDeliveries.push({ updateId: update.update_id, status, secretHeader: target.secret, ms: performance.now() - t0, startedAt });
     if (status >= 200 && status < 300) {
       const at = queue.indexOf(update);
       if (at !== -1) queue.splice(at, 1);

@@ -122,6 +122,19 @@ export function createSlackHandoff(deps: {
   }
 
   // ---- agents' messages in threads ----
+  /**
+   * The handoff of a thread. A root is visible in Slack a moment before its ts is saved (this or
+   * another instance is between chat.postMessage and saveMirror): a reply that quick would be lost,
+   * so an unknown thread is looked up again a few times before the message is taken as unrelated.
+   */
+  async function findThread(channel: string, threadTs: string) {
+    for (let attempt = 0; ; attempt++) {
+      const record = await handoffs.findByThread(channel, threadTs);
+      if (record || attempt >= 5) return record;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    }
+  }
+
   app.event('message', async ({ event }) => {
     const e = event as unknown as Record<string, any>;
     if (e.channel !== options.supportChannel) return;
@@ -157,7 +170,7 @@ export function createSlackHandoff(deps: {
     }
     if (e.subtype && e.subtype !== 'file_share' && e.subtype !== 'thread_broadcast') return;
     if (e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
-    const record = await handoffs.findByThread(e.channel, e.thread_ts);
+    const record = await findThread(e.channel, e.thread_ts);
     if (!record) return;
     const agent = await agentOf(e.user);
     const text = String(e.text ?? '');

@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { startHelpdesk } from '../../src/main.js';
+import { startFakeTelegram } from '../../test/stand-ins/fake-telegram.js';
+import { makeTempDir, removeTempDir } from './cleanup.js';
+import { BENCH_QUESTIONS } from './questions.js';
+import { round, summarize } from './stats.js';
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A port nobody listens on now: the webhook URL must be known before the product starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Telegram throughput through the webhook, offline mode, on PostgreSQL: the product started
+ * in-process by src/main.ts with TELEGRAM_WEBHOOK_URL pointing at itself and TELEGRAM_API_ROOT at
+ * the Telegram stand-in (same process: the stand-in's work counts against the product's CPU).
+ * Updates are offered at a fixed rate (open loop), each from a new private chat (so the chat's
+ * replies all belong to that update); latency runs from the moment the stand-in starts delivering
+ * the update to the webhook to the moment it receives sendMessage: the first reply (the update
+ * handled) and the cited answer.
+ */
+export async function benchTelegram(options: {
+  repoRoot: string;
+  databaseUrl: string;
+  ratePerSecond?: number;
+  durationS?: number;
+  warmup?: number;
+}) {
+  const rate = options.ratePerSecond ?? 250;
+  const durationS = options.durationS ?? 8;
+  const warmup = options.warmup ?? 100;
+  const measured = Math.round(rate * durationS);
+  const dataDir = await makeTempDir('helpdesk-bench-telegram-');
+  const fake = await startFakeTelegram({ webhookMaxConnections: 100 });
+  try {
+    const port = await freePort();
+    const running = await startHelpdesk({
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        DATABASE_URL: options.databaseUrl,
+        KNOWLEDGE_DIR: join(options.repoRoot, 'knowledge'),
+        KB_WATCH: 'false',
+        LOG_LEVEL: 'silent',
+        HANDOFF_WORKING_HOURS: '24/7',
+        TELEGRAM_BOT_TOKEN: fake.token,
+        TELEGRAM_API_ROOT: fake.apiRoot,
+        TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
+      },
+    });
+    try {
+      await fake.waitFor(() => fake.webhookInfo() !== undefined, 30_000, 'setWebhook');
+      let nextChat = 9_000_000;
+      const offer = async (count: number, perSecond: number) => {
+        const chats: Array<{ chat: number; updateId: number }> = [];
+        const t0 = performance.now();
+        for (let i = 0; i < count; i++) {
+          const due = t0 + (i * 1000) / perSecond;
+          const wait = due - performance.now();
+          if (wait > 1) await sleep(wait);
+          const chat = nextChat++;
+          const { update } = fake.userSends(chat, BENCH_QUESTIONS[i % BENCH_QUESTIONS.length] as string, { from: { id: chat, language_code: 'en' } });
+          chats.push({ chat, updateId: update.update_id });
+        }
+        return { chats, offerMs: performance.now() - t0 };
+      };
+      // Every new chat gets the greeting and the reply: at least two messages each.
+      const settled = (chats: Array<{ chat: number }>, timeoutMs: number) =>
+        fake.waitFor(() => chats.every((c) => fake.sentTo(c.chat).length >= 2), timeoutMs, `replies to ${chats.length} chats`);
+
+      log(`  telegram: warm-up, ${warmup} updates`);
+      const warm = await offer(warmup, 50);
+      await settled(warm.chats, 60_000);
+
+      log(`  telegram: offering ${measured} updates at ${rate}/s over ${durationS} s, one new chat each`);
+      const firstUpdate = fake.webhookDeliveries.length;
+      const run = await offer(measured, rate);
+      await settled(run.chats, 120_000);
+      await sleep(300);
+
+      const started = new Map<number, number>();
+      for (const d of fake.webhookDeliveries.slice(firstUpdate)) if (!started.has(d.updateId)) started.set(d.updateId, d.startedAt);
+      const toFirst: number[] = [];
+      const toAnswer: number[] = [];
+      let firstStart = Number.POSITIVE_INFINITY;
+      let lastReply = 0;
+      let answered = 0;
+      for (const { chat, updateId } of run.chats) {
+        const begin = started.get(updateId);
+        const sent = fake.sentTo(chat);
+        if (begin === undefined || sent.length === 0) continue;
+        firstStart = Math.min(firstStart, begin);
+        const first = Math.min(...sent.map((m) => m.receivedAt));
+        toFirst.push(first - begin);
+        const answer = sent.find((m) => m.text.includes('Source:'));
+        if (answer) {
+          answered++;
+          toAnswer.push(answer.receivedAt - begin);
+        }
+        lastReply = Math.max(lastReply, ...sent.map((m) => m.receivedAt));
+      }
+      const spanS = (lastReply - firstStart) / 1000;
+      const updatesPerSecond = round(toFirst.length / spanS, 1);
+      const first = summarize(toFirst);
+      const answer = summarize(toAnswer);
+      const redeliveries = fake.webhookDeliveries.slice(firstUpdate).length - started.size;
+      log(`  telegram: ${updatesPerSecond} updates/s sustained; update → first sendMessage p50 ${first.p50Ms} ms, p95 ${first.p95Ms} ms; → cited answer p95 ${answer.p95Ms} ms`);
+      return {
+        offeredPerSecond: rate,
+        offeredUpdates: measured,
+        offerMs: Math.round(run.offerMs),
+        updatesPerSecond,
+        updateToFirstSendMessage: first,
+        updateToCitedAnswer: answer,
+        answeredWithCitation: answered,
+        webhookRedeliveries: redeliveries,
+        webhookCallMsP95: summarize(fake.webhookDeliveries.slice(firstUpdate).map((d) => d.ms)).p95Ms,
+        sendMessageCalls: fake.calls.filter((c) => c.method === 'sendMessage').length,
+        target: {
+          updatesPerSecondMin: 200,
+          p95MsMax: 150,
+          met: updatesPerSecond >= 200 && first.p95Ms <= 150,
+        },
+      };
+    } finally {
+      await running.stop();
+    }
+  } finally {
+    await fake.close();
+    await removeTempDir(dataDir);
+  }
+}
