@@ -19,6 +19,7 @@ import { benchSlack } from './bench/slack.js';
 import { benchStartup } from './bench/startup.js';
 import { benchTelegram } from './bench/telegram.js';
 import { benchWebReply } from './bench/web-reply.js';
+import { benchTurnLog } from './bench/turn-log.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KB_URL = new URL('../../shared/eval/clinc150/kb.jsonl', import.meta.url);
@@ -32,7 +33,7 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog'] as const;
 type Part = (typeof PARTS)[number];
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const only = args.only?.split(',').map((x) => x.trim()).filter(Boolean);
@@ -152,7 +153,19 @@ async function main(): Promise<void> {
         )
       : { skipped: noPostgres };
 
+  // Turn log: appends/s from 2 processes, checkpoint lag, audit time per 1M entries, proofs at 1M.
+  const turnLog = !selected('turnLog')
+    ? NOT_SELECTED
+    : adminUrl
+      ? await part('turn log on postgres (2 processes, 200k-entry audit, proofs at 1M)', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) =>
+            benchTurnLog(databaseUrl, { appendsPerProcess: 5000, concurrency: 32, verifyEntries: 200_000, proofEntries: 1_000_000, log }),
+          ),
+        )
+      : { skipped: noPostgres };
+
   const result = {
+    turnLog,
     machine,
     startup,
     webReply,

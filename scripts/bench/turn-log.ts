@@ -15,7 +15,9 @@ import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
-import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
+import { randomUUID } from 'node:crypto';
+import { generateSignerKey, leafHash, LOG_FORMAT_VERSION, parseSignerKey, toHeaderBytes } from '../../src/core/index.js';
+import { appendToLog } from '../../src/adapters/postgres/pg-log-append.js';
 import { percentile, round } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -117,7 +119,27 @@ async function fill(url: string, total: number, log: (m: string) => void): Promi
   await database.close();
 }
 
-export async function benchTurnLog(url: string, options: { appendsPerProcess: number; concurrency: number; verifyEntries: number; log: (m: string) => void }) {
+/** Pads the log with legal-hold events (one per random conversation id) in transactions of 20k. */
+async function extendWithEvents(database: Awaited<ReturnType<typeof openDatabase>>, count: number, log: (m: string) => void): Promise<void> {
+  const CHUNK = 20_000;
+  for (let done = 0; done < count; done += CHUNK) {
+    const n = Math.min(CHUNK, count - done);
+    await database.db.transaction(async (tx) => {
+      const prepared = Array.from({ length: n }, () => {
+        const header = { v: LOG_FORMAT_VERSION, kind: 'legal_hold' as const, conv: randomUUID(), on: true, prev: null, at: Date.now() };
+        const bytes = toHeaderBytes(header);
+        return { header, bytes, leaf: leafHash(bytes) };
+      });
+      for (let i = 0; i < prepared.length; i += 2000) await appendToLog(tx, prepared.slice(i, i + 2000));
+    });
+    if ((done / CHUNK) % 10 === 0) log(`padded ${done + n}/${count}`);
+  }
+}
+
+export async function benchTurnLog(
+  url: string,
+  options: { appendsPerProcess: number; concurrency: number; verifyEntries: number; proofEntries: number; log: (m: string) => void },
+) {
   const { log } = options;
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
   await database.migrate();
@@ -183,7 +205,9 @@ export async function benchTurnLog(url: string, options: { appendsPerProcess: nu
     const verification = { entries: report.entries, seconds: round(verifySeconds), secondsPer1M: round((verifySeconds * 1_000_000) / report.entries, 1) };
     log(`verification: ${JSON.stringify(verification)}`);
 
-    // 3. Inclusion proofs from storage at the current size.
+    // 3. Inclusion proofs from storage, at `proofEntries` (padded with small event entries).
+    const before = (await turnLog.head()).size;
+    if (options.proofEntries > before) await extendWithEvents(database, options.proofEntries - before, log);
     const size = (await turnLog.head()).size;
     const proofMs: number[] = [];
     for (let i = 0; i < 500; i++) {
