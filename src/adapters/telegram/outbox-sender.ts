@@ -97,9 +97,11 @@ export function createOutboxSender(options: {
   }
 
   async function drain(): Promise<void> {
+    let claimedAny = false;
     do {
       again = false;
       const claimed = await outbox.claim(channel, tuning.batchSize, tuning.leaseMs);
+      if (claimed.length > 0) claimedAny = true;
       for (const message of claimed) {
         const sending: Promise<void> = send(message)
           .catch((error: unknown) => logger.error({ err: error, outboxId: message.id }, 'outbox bookkeeping failed'))
@@ -111,6 +113,12 @@ export function createOutboxSender(options: {
       }
       if (claimed.length === tuning.batchSize) again = true;
     } while (again && !stopped);
+    // Sends under way kick again when they finish; only an idle sender asks when to look next
+    // (one query less per message under load). The poll timer still covers other instances.
+    if (claimedAny) {
+      wakeIn(tuning.pollIntervalMs);
+      return;
+    }
     const due = await outbox.nextDueInMs(channel);
     wakeIn(due ?? tuning.pollIntervalMs);
   }
