@@ -25,7 +25,8 @@ export async function freePort(): Promise<number> {
  * Updates are offered at a fixed rate (open loop), each from a new private chat (so the chat's
  * replies all belong to that update); latency runs from the moment the stand-in starts delivering
  * the update to the webhook to the moment it receives sendMessage: the first reply (the update
- * handled) and the cited answer.
+ * handled) and the cited answer. Two phases: at the target rate (what is sustained when saturated),
+ * then at 80% of what was sustained (the latency while keeping up).
  */
 export async function benchTelegram(options: {
   repoRoot: string;
@@ -35,7 +36,7 @@ export async function benchTelegram(options: {
   warmup?: number;
 }) {
   const rate = options.ratePerSecond ?? 250;
-  const durationS = options.durationS ?? 8;
+  const durationS = options.durationS ?? 5;
   const warmup = options.warmup ?? 100;
   const measured = Math.round(rate * durationS);
   const dataDir = await makeTempDir('helpdesk-bench-telegram-');
@@ -81,54 +82,61 @@ export async function benchTelegram(options: {
       const warm = await offer(warmup, 50);
       await settled(warm.chats, 60_000);
 
-      log(`  telegram: offering ${measured} updates at ${rate}/s over ${durationS} s, one new chat each`);
-      const firstUpdate = fake.webhookDeliveries.length;
-      const run = await offer(measured, rate);
-      await settled(run.chats, 120_000);
-      await sleep(300);
-
-      const started = new Map<number, number>();
-      for (const d of fake.webhookDeliveries.slice(firstUpdate)) if (!started.has(d.updateId)) started.set(d.updateId, d.startedAt);
-      const toFirst: number[] = [];
-      const toAnswer: number[] = [];
-      let firstStart = Number.POSITIVE_INFINITY;
-      let lastReply = 0;
-      let answered = 0;
-      for (const { chat, updateId } of run.chats) {
-        const begin = started.get(updateId);
-        const sent = fake.sentTo(chat);
-        if (begin === undefined || sent.length === 0) continue;
-        firstStart = Math.min(firstStart, begin);
-        const first = Math.min(...sent.map((m) => m.receivedAt));
-        toFirst.push(first - begin);
-        const answer = sent.find((m) => m.text.includes('Source:'));
-        if (answer) {
-          answered++;
-          toAnswer.push(answer.receivedAt - begin);
+      /** Offers `count` updates at `perSecond`, waits for every reply, and measures. */
+      const phase = async (count: number, perSecond: number) => {
+        log(`  telegram: offering ${count} updates at ${perSecond}/s, one new chat each`);
+        const firstUpdate = fake.webhookDeliveries.length;
+        const firstCall = fake.calls.length;
+        const run = await offer(count, perSecond);
+        await settled(run.chats, 180_000);
+        await sleep(300);
+        const deliveries = fake.webhookDeliveries.slice(firstUpdate);
+        const started = new Map<number, number>();
+        for (const d of deliveries) if (!started.has(d.updateId)) started.set(d.updateId, d.startedAt);
+        const toFirst: number[] = [];
+        const toAnswer: number[] = [];
+        let firstStart = Number.POSITIVE_INFINITY;
+        let lastReply = 0;
+        for (const { chat, updateId } of run.chats) {
+          const begin = started.get(updateId);
+          const sent = fake.sentTo(chat);
+          if (begin === undefined || sent.length === 0) continue;
+          firstStart = Math.min(firstStart, begin);
+          toFirst.push(Math.min(...sent.map((m) => m.receivedAt)) - begin);
+          const answer = sent.find((m) => m.text.includes('Source:'));
+          if (answer) toAnswer.push(answer.receivedAt - begin);
+          lastReply = Math.max(lastReply, ...sent.map((m) => m.receivedAt));
         }
-        lastReply = Math.max(lastReply, ...sent.map((m) => m.receivedAt));
-      }
-      const spanS = (lastReply - firstStart) / 1000;
-      const updatesPerSecond = round(toFirst.length / spanS, 1);
-      const first = summarize(toFirst);
-      const answer = summarize(toAnswer);
-      const redeliveries = fake.webhookDeliveries.slice(firstUpdate).length - started.size;
-      log(`  telegram: ${updatesPerSecond} updates/s sustained; update → first sendMessage p50 ${first.p50Ms} ms, p95 ${first.p95Ms} ms; → cited answer p95 ${answer.p95Ms} ms`);
+        const updatesPerSecond = round(toFirst.length / ((lastReply - firstStart) / 1000), 1);
+        const first = summarize(toFirst);
+        const answer = summarize(toAnswer);
+        log(`  telegram: ${updatesPerSecond} updates/s; update → first sendMessage p50 ${first.p50Ms} ms, p95 ${first.p95Ms} ms; → cited answer p95 ${answer.p95Ms} ms`);
+        return {
+          offeredPerSecond: perSecond,
+          offeredUpdates: count,
+          offerMs: Math.round(run.offerMs),
+          updatesPerSecond,
+          updateToFirstSendMessage: first,
+          updateToCitedAnswer: answer,
+          answeredWithCitation: toAnswer.length,
+          webhookRedeliveries: deliveries.length - started.size,
+          webhookCallMsP95: summarize(deliveries.map((d) => d.ms)).p95Ms,
+          sendMessageCalls: fake.calls.slice(firstCall).filter((c) => c.method === 'sendMessage').length,
+        };
+      };
+
+      // 1. At the target rate: what the product sustains (replies per second while saturated).
+      const atTarget = await phase(measured, rate);
+      // 2. At 80% of what it sustained: the latency when it keeps up.
+      const sustainable = Math.max(5, Math.floor(atTarget.updatesPerSecond * 0.8));
+      const atSustainable = await phase(Math.round(sustainable * durationS), sustainable);
       return {
-        offeredPerSecond: rate,
-        offeredUpdates: measured,
-        offerMs: Math.round(run.offerMs),
-        updatesPerSecond,
-        updateToFirstSendMessage: first,
-        updateToCitedAnswer: answer,
-        answeredWithCitation: answered,
-        webhookRedeliveries: redeliveries,
-        webhookCallMsP95: summarize(fake.webhookDeliveries.slice(firstUpdate).map((d) => d.ms)).p95Ms,
-        sendMessageCalls: fake.calls.filter((c) => c.method === 'sendMessage').length,
+        atTargetRate: atTarget,
+        atSustainableRate: atSustainable,
         target: {
           updatesPerSecondMin: 200,
           p95MsMax: 150,
-          met: updatesPerSecond >= 200 && first.p95Ms <= 150,
+          met: atTarget.updatesPerSecond >= 200 && atTarget.updateToFirstSendMessage.p95Ms <= 150,
         },
       };
     } finally {
