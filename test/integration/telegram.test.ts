@@ -361,4 +361,35 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     await waitSent(chat, 4);
     expect(fake.sentTo(chat)[3]?.text).toContain('转人工');
   });
+
+  it('sends desk turns handed to its customer channel once each, in seq order, signed by the agent, internal ones never', async () => {
+    const channel = await polling();
+    const chat = newChat();
+    fake.userSends(chat, '/help'); // Telegram only delivers to chats that wrote to the bot
+    await waitSent(chat, 2); // greeting and help
+    await channel.idle();
+    const before = fake.sentTo(chat).length;
+    const { conversation } = await t.helpdesk.startConversation({ channel: 'telegram', externalId: String(chat), language: 'en' });
+    const agent = (text: string, key: string, extra: Record<string, unknown> = {}) => ({
+      role: 'agent' as const,
+      kind: 'message' as const,
+      text,
+      language: 'en' as const,
+      data: { author: 'Dana', agentId: 'UDANA', ...extra },
+      externalKey: key,
+    });
+    const first = await t.conversations.append(conversation.id, [agent('First <reply>', `k1-${chat}`), agent('secret note', `k2-${chat}`, { internal: true }), agent('Second & last', `k3-${chat}`)]);
+    // Handed over twice (a crash before the desk recorded the delivery), once concurrently, and out of order.
+    await Promise.all([
+      channel.customerChannel.deliver(first.conversation, [...first.turns].reverse()),
+      channel.customerChannel.deliver(first.conversation, first.turns),
+    ]);
+    await channel.customerChannel.deliver(first.conversation, first.turns);
+    const later = await t.conversations.append(conversation.id, [agent('Third', `k4-${chat}`)]);
+    await channel.customerChannel.deliver(later.conversation, later.turns);
+    await waitSent(chat, before + 3, 'the three visible desk turns');
+    // Messages of a chat go out in order: anything sent twice would have come before "Third".
+    expect(fake.sentTo(chat).slice(before).map((m) => m.text)).toEqual(['Dana:\nFirst <reply>', 'Dana:\nSecond & last', 'Dana:\nThird']);
+    expect(fake.sentTo(chat)[before]?.raw).toBe('<b>Dana</b>:\nFirst &lt;reply&gt;');
+  });
 });
