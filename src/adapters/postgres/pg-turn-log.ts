@@ -24,7 +24,7 @@ import {
   type Violation,
   parseHeader,
 } from '../../core/index.js';
-import type { Db } from './database.js';
+import { type Db, queryRows } from './database.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, logNode, turnContent } from './schema-turn-log.js';
@@ -264,40 +264,44 @@ export function createPgTurnLog(deps: {
     );
   }
 
-  /** Stored entries from `afterIdx` (exclusive) with what the audit needs about each turn. */
+  /**
+   * Stored entries from `afterIdx` (exclusive) with what the audit needs about each turn. Raw SQL:
+   * the audit reads every row, and the query builder's per-row mapping costs more than the checks.
+   */
   async function auditPage(afterIdx: number, limit: number): Promise<AuditEntry[]> {
-    const rows = await db
-      .select({
-        idx: logEntry.idx,
-        leafHash: logEntry.leafHash,
-        header: logEntry.header,
-        kind: logEntry.kind,
-        conversationId: logEntry.conversationId,
-        seq: logEntry.seq,
-        sealed: turnContent.sealed,
-        key: conversationKey.key,
-        turnId: turn.id,
-        text: turn.text,
-        data: turn.data,
-        escalationDetail: turn.escalationDetail,
-      })
-      .from(logEntry)
-      .leftJoin(turnContent, and(eq(logEntry.kind, 'turn'), eq(turnContent.conversationId, logEntry.conversationId), eq(turnContent.seq, logEntry.seq)))
-      .leftJoin(turn, and(eq(logEntry.kind, 'turn'), eq(turn.conversationId, logEntry.conversationId), eq(turn.seq, logEntry.seq)))
-      .leftJoin(conversationKey, and(eq(logEntry.kind, 'turn'), eq(conversationKey.conversationId, logEntry.conversationId)))
-      .where(gt(logEntry.idx, afterIdx))
-      .orderBy(asc(logEntry.idx))
-      .limit(limit);
+    const rows = await queryRows<{
+      idx: string | number;
+      leaf_hash: Uint8Array;
+      header: Uint8Array;
+      kind: string;
+      conversation_id: string;
+      seq: number | null;
+      sealed: Uint8Array | null;
+      key: Uint8Array | null;
+      turn_id: string | number | null;
+      text: string | null;
+      data: unknown;
+      escalation_detail: string | null;
+    }>(
+      db,
+      sql`SELECT e.idx, e.leaf_hash, e.header, e.kind, e.conversation_id, e.seq, c.sealed, k.key,
+                 t.id AS turn_id, t.text, t.data, t.escalation_detail
+          FROM log_entry e
+          LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
+          LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq
+          LEFT JOIN conversation_key k ON e.kind = 'turn' AND k.conversation_id = e.conversation_id
+          WHERE e.idx > ${afterIdx} ORDER BY e.idx LIMIT ${limit}`,
+    );
     return rows.map((r) => ({
-      idx: r.idx,
-      leafHash: r.leafHash,
+      idx: Number(r.idx),
+      leafHash: r.leaf_hash,
       header: r.header,
       kind: r.kind,
-      conversationId: r.conversationId,
+      conversationId: r.conversation_id,
       seq: r.seq,
       sealed: r.sealed,
       key: r.key,
-      turnRow: r.turnId === null ? null : { text: r.text ?? '', data: r.data, escalationDetail: r.escalationDetail },
+      turnRow: r.turn_id === null ? null : { text: r.text ?? '', data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail },
     }));
   }
 
@@ -325,12 +329,14 @@ export function createPgTurnLog(deps: {
     // Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk).
     await db.execute(sql`ANALYZE log_entry, turn, turn_content, conversation_key`).catch(() => undefined);
     const h = await head();
-    let after = -1;
+    // Keyset pages, the next one fetched while this one is checked: the database and the CPU overlap.
+    let page = await auditPage(-1, AUDIT_PAGE);
     for (;;) {
-      const page = await auditPage(after, AUDIT_PAGE);
+      const last = page[page.length - 1];
+      const next = page.length === AUDIT_PAGE && last ? auditPage(last.idx, AUDIT_PAGE) : undefined;
       for (const entry of page) v.feed(entry);
-      if (page.length < AUDIT_PAGE) break;
-      after = (page[page.length - 1] as AuditEntry).idx;
+      if (!next) break;
+      page = await next;
     }
     return v.finish(h, await turnsWithoutEntry());
   }

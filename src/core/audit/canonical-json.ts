@@ -30,3 +30,24 @@ export function toCanonicalJson(value: unknown): string {
 export function toCanonicalBytes(value: unknown): Buffer {
   return Buffer.from(toCanonicalJson(value), 'utf8');
 }
+
+function keysSorted(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(keysSorted);
+  let previous: string | undefined;
+  for (const key of Object.keys(value)) {
+    if (previous !== undefined && !(previous < key)) return false;
+    if (!keysSorted((value as Record<string, unknown>)[key])) return false;
+    previous = key;
+  }
+  return true;
+}
+
+/**
+ * Is `text` exactly the canonical JSON of `value` (= JSON.parse(text))? JSON.parse keeps key
+ * order, so native JSON.stringify reproduces the text iff it has no whitespace and canonical
+ * escapes and numbers; the keys must then also be sorted. Much faster than re-encoding.
+ */
+export function isCanonicalJsonText(value: unknown, text: string): boolean {
+  return JSON.stringify(value) === text && keysSorted(value);
+}

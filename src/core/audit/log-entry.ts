@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { AnswerMode, EscalationDecision, Role, TurnData, TurnKind } from '../model.js';
-import { toCanonicalBytes, toCanonicalJson } from './canonical-json.js';
+import { isCanonicalJsonText, toCanonicalBytes } from './canonical-json.js';
 
 /**
  * What each log entry's header says. Headers are hashed and published in proofs, so they carry no
@@ -101,7 +101,7 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
     return { ok: false, reason: 'header is not UTF-8 JSON' };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'header is not an object' };
-  if (toCanonicalJson(value) !== text) {
+  if (!isCanonicalJsonText(value, text)) {
     return { ok: false, reason: 'header bytes are not canonical' };
   }
   const h = value as Partial<LogHeader> & Record<string, unknown>;
