@@ -1,6 +1,6 @@
 export { detectSecrets, maskSecrets, SECRET_MARKERS, type SecretFinding, type SecretType, type MaskedText } from './detect-secrets.js';
 export { hasValidChecksum, BIP39_WORDLISTS } from './bip39.js';
-export { normalizeInput, type NormalizedInput } from './normalize-input.js';
+export { normalizeInput, toStorableJson, type NormalizedInput } from './normalize-input.js';
 export {
   checkOfficialChannel,
   createOfficialAllowlist,

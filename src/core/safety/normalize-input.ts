@@ -30,3 +30,17 @@ export function normalizeInput(raw: string, maxChars: number): NormalizedInput {
   if (chars.length <= maxChars) return { text: cleaned, truncated: false, originalLength: chars.length };
   return { text: chars.slice(0, maxChars).join(''), truncated: true, originalLength: chars.length };
 }
+
+/**
+ * A JSON value whose strings PostgreSQL's jsonb can store: U+0000 and lone surrogates (which jsonb
+ * rejects, making a raw channel payload unstorable forever) become U+FFFD. For adapters that keep
+ * raw payloads (e.g. a webhook inbox).
+ */
+export function toStorableJson<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(/\u0000/g, '\ufffd').replace(LONE_SURROGATE, '\ufffd') as T;
+  if (Array.isArray(value)) return value.map((v) => toStorableJson(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [toStorableJson(k), toStorableJson(v)])) as T;
+  }
+  return value;
+}

@@ -82,6 +82,10 @@
       subtitleEscalated: 'Waiting for a human agent…',
       subtitleClosed: 'Conversation ended',
       safety: 'Support never asks for your password, 2FA codes, recovery phrase or private keys.',
+      verify: 'Verify a channel',
+      verifyLabel: 'Is this handle, link, e-mail or phone number official?',
+      verifyPlaceholder: '@handle, https://…, e-mail or phone',
+      verifyCheck: 'Check',
       inputLabel: 'Your message',
       placeholder: 'Type your question…',
       send: 'Send',
@@ -127,6 +131,10 @@
       subtitleEscalated: '正在等待人工客服…',
       subtitleClosed: '对话已结束',
       safety: '客服绝不会索要您的密码、验证码、助记词或私钥。',
+      verify: '核实官方渠道',
+      verifyLabel: '这个账号、链接、邮箱或电话是官方的吗？',
+      verifyPlaceholder: '@账号、https://…、邮箱或电话',
+      verifyCheck: '核实',
       inputLabel: '您的消息',
       placeholder: '请输入您的问题…',
       send: '发送',
@@ -567,6 +575,34 @@
     ui.safety = h('p', { class: 'exh-safety-text', 'data-testid': 'safety-notice' });
     var safety = h('div', { class: 'exh-safety' }, [icon(ICONS.shield, 16), ui.safety]);
 
+    // Anti-impersonation: the official channels and an "is this official?" check (POST /api/verify-channel).
+    ui.official = h('p', { class: 'exh-official', 'data-testid': 'official-channels' });
+    ui.verifyLabel = h('label', { class: 'exh-verify-label', for: 'exh-verify-input' });
+    ui.verifyInput = h('input', {
+      id: 'exh-verify-input',
+      class: 'exh-verify-input',
+      'data-testid': 'verify-input',
+      type: 'text',
+      maxlength: '500',
+      autocomplete: 'off',
+    });
+    ui.verifyBtn = h('button', { type: 'submit', class: 'exh-btn exh-btn-secondary', 'data-testid': 'verify-check' });
+    ui.verifyResult = h('p', { class: 'exh-verify-result', 'data-testid': 'verify-result', role: 'status', hidden: true });
+    ui.verifyForm = h(
+      'form',
+      {
+        class: 'exh-verify',
+        'data-testid': 'verify-form',
+        novalidate: true,
+        hidden: true,
+        onsubmit: function (e) {
+          e.preventDefault();
+          verifyChannel();
+        },
+      },
+      [ui.official, ui.verifyLabel, h('div', { class: 'exh-verify-row' }, [ui.verifyInput, ui.verifyBtn]), ui.verifyResult]
+    );
+
     // Messages ----------------------------------------------------------------
     ui.list = h('ol', {
       class: 'exh-messages',
@@ -670,6 +706,20 @@
       },
       [icon(ICONS.doc, 16), ui.transcriptText]
     );
+    ui.verifyToolText = h('span');
+    ui.verifyToolBtn = h(
+      'button',
+      {
+        type: 'button',
+        class: 'exh-tool',
+        'data-testid': 'verify',
+        'aria-expanded': 'false',
+        onclick: function () {
+          toggleVerify();
+        },
+      },
+      [icon(ICONS.shield, 16), ui.verifyToolText]
+    );
     ui.counter = h('span', { class: 'exh-counter', id: 'exh-counter', 'data-testid': 'counter', 'aria-live': 'polite' });
     ui.form = h(
       'form',
@@ -684,7 +734,7 @@
       [
         ui.inputLabel,
         h('div', { class: 'exh-input-row' }, [ui.input, ui.sendBtn]),
-        h('div', { class: 'exh-tools' }, [ui.humanBtn, ui.transcriptBtn, h('span', { class: 'exh-spacer' }), ui.counter]),
+        h('div', { class: 'exh-tools' }, [ui.humanBtn, ui.transcriptBtn, ui.verifyToolBtn, h('span', { class: 'exh-spacer' }), ui.counter]),
       ]
     );
 
@@ -709,7 +759,7 @@
         role: MODE === 'embed' ? 'dialog' : 'region',
         'aria-labelledby': 'exh-title',
       },
-      [header, safety, ui.scroller, ui.error, ui.form]
+      [header, safety, ui.verifyForm, ui.scroller, ui.error, ui.form]
     );
     root.appendChild(ui.panel);
 
@@ -745,6 +795,48 @@
     return root;
   }
 
+  function toggleVerify() {
+    var show = ui.verifyForm.hidden;
+    ui.verifyForm.hidden = !show;
+    ui.verifyToolBtn.setAttribute('aria-expanded', show ? 'true' : 'false');
+    if (show) {
+      loadOfficialChannels();
+      ui.verifyInput.focus();
+    }
+  }
+
+  function loadOfficialChannels() {
+    api('GET', '/api/official-channels?language=' + state.lang).then(
+      function (data) {
+        ui.official.textContent = typeof data.message === 'string' ? data.message : '';
+      },
+      function () {
+        ui.official.textContent = '';
+      }
+    );
+  }
+
+  function verifyChannel() {
+    var input = ui.verifyInput.value.trim();
+    if (!input) return;
+    ui.verifyBtn.disabled = true;
+    api('POST', '/api/verify-channel', { input: input, language: state.lang })
+      .then(
+        function (data) {
+          ui.verifyResult.textContent = data.message || '';
+          ui.verifyResult.setAttribute('data-official', data.official ? 'true' : 'false');
+        },
+        function (err) {
+          ui.verifyResult.textContent = errorText(err);
+          ui.verifyResult.removeAttribute('data-official');
+        }
+      )
+      .finally(function () {
+        ui.verifyResult.hidden = false;
+        ui.verifyBtn.disabled = false;
+      });
+  }
+
   function applyStrings() {
     var root = ui.root;
     root.setAttribute('lang', state.lang === 'zh' ? 'zh-CN' : 'en');
@@ -769,6 +861,11 @@
     ui.sendBtn.setAttribute('aria-label', t('send'));
     ui.humanText.textContent = t('human');
     ui.transcriptText.textContent = t('transcript');
+    ui.verifyToolText.textContent = t('verify');
+    ui.verifyLabel.textContent = t('verifyLabel');
+    ui.verifyInput.setAttribute('placeholder', t('verifyPlaceholder'));
+    ui.verifyBtn.textContent = t('verifyCheck');
+    if (!ui.verifyForm.hidden) loadOfficialChannels();
     ui.langToggle.setAttribute('aria-label', t('switchLang'));
     ui.langToggle.setAttribute('title', t('switchLang'));
     ui.langToggle.setAttribute('data-lang', state.lang);
