@@ -4,7 +4,7 @@ import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified
 import { wordlist as traditionalChinese } from '@scure/bip39/wordlists/traditional-chinese.js';
 import { describe, expect, it } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
-import { detectSecrets, hasValidChecksum, maskSecrets, normalizeInput } from '../../src/core/index.js';
+import { detectSecrets, hasValidChecksum, maskSecrets, normalizeInput, toStorableJson } from '../../src/core/index.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 
 const types = (text: string) => maskSecrets(text).types;
@@ -137,6 +137,14 @@ describe('input normalization', () => {
     const result = normalizeInput('😀'.repeat(10), 4);
     expect(result).toEqual({ text: '😀'.repeat(4), truncated: true, originalLength: 10 });
     expect(normalizeInput('short', 10)).toEqual({ text: 'short', truncated: false, originalLength: 5 });
+  });
+
+  it('makes a raw payload storable as jsonb: U+0000 and lone surrogates become U+FFFD, everywhere', () => {
+    expect(toStorableJson({ a: 'x\u0000y', b: ['\ud800', 1, null], 'k\u0000': { c: 'ok 👍' } })).toEqual({
+      a: 'x\ufffdy',
+      b: ['\ufffd', 1, null],
+      'k\ufffd': { c: 'ok 👍' },
+    });
   });
 
   it('sees through invisible characters inserted to evade the firewall', () => {
