@@ -96,6 +96,22 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     }
   });
 
+  it('keeps one chain per conversation when two stores (two processes) append to it at once', async () => {
+    const s = await setup(engine);
+    try {
+      const other = createPgConversationStore(s.db, { maxFlushes: 2 });
+      const c = s.conversations[0] as { id: string };
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? s.store : other).append(c.id, [{ role: 'customer', kind: 'message', text: `race ${i}`, language: 'en' }])),
+      );
+      expect((await s.store.turns(c.id, 0)).map((t) => t.seq)).toEqual(Array.from({ length: 44 }, (_, i) => i + 1));
+      const report = await s.audit();
+      expect(report.violations).toEqual([]);
+    } finally {
+      await s.test.drop();
+    }
+  });
+
   it('keeps personal data out of headers: content is only a salted commitment', async () => {
     const s = await setup(engine);
     try {
@@ -203,9 +219,12 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const s = await setup(engine);
       try {
         await s.exec(asOwner(['turn'], "UPDATE turn SET text = 'I never asked for that' WHERE seq = 2 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 0)"));
+        const [target] = await s.rows<{ idx: number }>(
+          "SELECT idx::int FROM log_entry WHERE kind = 'turn' AND seq = 2 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 0)",
+        );
         const report = await s.audit();
         expect(report.ok).toBe(false);
-        expect(report.firstFailingIndex).toBe(3);
+        expect(report.firstFailingIndex).toBe(target?.idx);
         expect(reasons(report)).toMatch(/turn row differs from the logged content/);
       } finally {
         await s.test.drop();

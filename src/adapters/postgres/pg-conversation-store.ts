@@ -164,9 +164,20 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     const locked = await tx.select().from(conversation).where(inArray(conversation.id, ids)).orderBy(asc(conversation.id)).for('update');
     const current = new Map(locked.map((row) => [row.id, row]));
     for (const id of ids) if (!current.has(id)) throw new Error(`conversation ${id} not found`);
-    const log = await loadChains(tx, ids);
-    const keyRows = await tx.select().from(conversationKey).where(inArray(conversationKey.conversationId, ids));
-    const keys = new Map(keyRows.map((k) => [k.conversationId, k.key]));
+    // After the lock, in a new statement (a fresh snapshot under READ COMMITTED): each conversation's
+    // content key and the leaf its chain ends in, as the previous holder of the lock left them.
+    const state = await tx
+      .select({
+        id: conversation.id,
+        key: conversationKey.key,
+        lastLeaf: sql<Uint8Array | null>`(SELECT e.leaf_hash FROM log_entry e WHERE e.conversation_id = ${conversation.id} ORDER BY e.idx DESC LIMIT 1)`,
+      })
+      .from(conversation)
+      .leftJoin(conversationKey, eq(conversationKey.conversationId, conversation.id))
+      .where(inArray(conversation.id, ids));
+    const log = await loadChains(tx, ids, new Map(state.map((r) => [r.id, r.lastLeaf ? Buffer.from(r.lastLeaf).toString('hex') : null])));
+    const keys = new Map<string, Buffer>();
+    for (const r of state) if (r.key) keys.set(r.id, r.key);
     const newKeys: Array<typeof conversationKey.$inferInsert> = [];
     for (const id of ids) {
       if (!keys.has(id)) {

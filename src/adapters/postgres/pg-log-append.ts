@@ -29,11 +29,11 @@ export interface AppendedEntry {
  * holding the conversations' row locks (every append to a conversation holds its lock), so it
  * stays right until commit without holding the log head.
  */
-export async function loadChains(tx: Tx, conversationIds: string[]) {
+export async function loadChains(tx: Tx, conversationIds: string[], known?: Map<string, string | null>) {
   const lastLeaf = new Map<string, string | null>();
   const ids = [...new Set(conversationIds)];
-  for (const id of ids) lastLeaf.set(id, null);
-  if (ids.length > 0) {
+  for (const id of ids) lastLeaf.set(id, known?.get(id) ?? null);
+  if (ids.length > 0 && !known) {
     const rows = await tx
       .selectDistinctOn([logEntry.conversationId], { conversationId: logEntry.conversationId, leafHash: logEntry.leafHash })
       .from(logEntry)
