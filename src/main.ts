@@ -61,7 +61,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   const checkpointFolder = createCheckpointFolder(resolve(config.turnLog.checkpointDir));
   const turnLog = createPgTurnLog({ db: database.db, origin: config.turnLog.origin, signer: signing.signer, publish: checkpointFolder.publish, logger });
   const checkpointing = turnLog.startCheckpointing(config.turnLog.checkpointIntervalMs);
-  const stopSelfCheck = turnLog.startSelfCheck(config.turnLog.selfCheckIntervalMs, (violations) =>
+  const selfCheck = turnLog.startSelfCheck(config.turnLog.selfCheckIntervalMs, (violations) =>
     logger.error({ violations: violations.slice(0, 20), count: violations.length }, 'TURN LOG INTEGRITY ALERT: run npm run audit:verify'),
   );
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
@@ -174,7 +174,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     stop() {
       stopped ??= (async () => {
         stopWatching();
-        stopSelfCheck();
+        selfCheck.stop();
         await new Promise<void>((done) => server.close(() => done()));
         await telegram?.stop();
         await slack?.stop();

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCheckpointFolder, readPublishedCheckpoints } from '../../src/adapters/postgres/log-checkpoint-files.js';
@@ -24,7 +26,9 @@ import {
 import { createTestDatabase, type Engine, testEngines } from '../support/databases.js';
 
 const ORIGIN = 'test.example/turn-log';
-const SIGNER = parseSignerKey(generateSignerKey(ORIGIN));
+const SIGNING_KEY = generateSignerKey(ORIGIN);
+const SIGNER = parseSignerKey(SIGNING_KEY);
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -209,6 +213,49 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       expect(published).toHaveLength(2);
       const opened = openCheckpoint(published[1]?.note ?? '', parseVerifierKey(SIGNER.verifierKey), ORIGIN);
       expect(opened.ok && opened.checkpoint.root.equals((await s.log.head()).root)).toBe(true);
+    } finally {
+      await s.test.drop();
+    }
+  });
+
+  it('alerts from the scheduled self-check when a newly appended turn is altered', async () => {
+    const s = await setup(engine);
+    const alerts: string[] = [];
+    const selfCheck = s.log.startSelfCheck(3_600_000, (violations) => alerts.push(...violations.map((v) => v.reason)));
+    try {
+      await selfCheck.check();
+      expect(alerts).toEqual([]);
+      const c = s.conversations[2] as { id: string };
+      const appended = await s.store.append(c.id, [{ role: 'agent', kind: 'message', text: 'Your deposit will be credited', language: 'en' }]);
+      await s.log.checkpointNow();
+      await s.exec(asOwner(['turn'], `UPDATE turn SET text = 'We never received a deposit' WHERE conversation_id = '${c.id}' AND seq = ${appended.turns[0]?.seq}`));
+      await selfCheck.check();
+      expect(alerts.join('\n')).toMatch(/turn row differs from the logged content/);
+    } finally {
+      selfCheck.stop();
+      await s.test.drop();
+    }
+  });
+
+  // The command opens DATABASE_URL: an in-memory PGlite is not reachable from another process.
+  it.skipIf(engine !== 'postgres')('reports INTACT and exit 0 from npm run audit:verify, and the first failing index with exit 1 after tampering', async () => {
+    const s = await setup(engine);
+    try {
+      const run = () =>
+        spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts'], {
+          cwd: REPO,
+          encoding: 'utf8',
+          env: { ...process.env, DATABASE_URL: s.test.url, LOG_ORIGIN: ORIGIN, LOG_SIGNING_KEY: SIGNING_KEY, LOG_CHECKPOINT_DIR: s.dir, LOG_LEVEL: 'silent' },
+        });
+      const ok = run();
+      expect(ok.stdout).toMatch(/INTACT/);
+      expect(ok.stdout).toMatch(/checkpoints checked 2 \(1 published/);
+      expect(ok.status).toBe(0);
+      await s.exec(asOwner(['log_entry'], 'DELETE FROM log_entry WHERE idx = 7'));
+      const failed = run();
+      expect(failed.stdout).toMatch(/✘ #7: entries 7\.\.7 missing/);
+      expect(failed.stdout).toMatch(/first failing index 7/);
+      expect(failed.status).toBe(1);
     } finally {
       await s.test.drop();
     }

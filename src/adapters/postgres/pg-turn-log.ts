@@ -342,44 +342,59 @@ export function createPgTurnLog(deps: {
   }
 
   /**
-   * Scheduled self-check: verifies the entries appended since the last run against the head and
-   * the stored checkpoints, and calls `alert` with new violations.
+   * Scheduled self-check: verifies the entries appended since the last run, every stored
+   * checkpoint as the stream reaches its size, and the head against the recomputed root; calls
+   * `alert` with new violations. `check()` runs once now (also used by tests).
    */
-  function startSelfCheck(intervalMs: number, alert: (violations: Violation[]) => void): () => void {
+  function startSelfCheck(intervalMs: number, alert: (violations: Violation[]) => void): { stop(): void; check(): Promise<void> } {
     const v = createLogVerifier({ origin, verifier });
     let seenCheckpoint = -1;
     let reported = 0;
-    let running = false;
+    let running: Promise<void> | undefined;
+    const extra: Violation[] = [];
     const run = async () => {
-      if (running) return;
-      running = true;
       try {
-        const notes = await db.select({ size: logCheckpoint.size, note: logCheckpoint.note }).from(logCheckpoint).where(gt(logCheckpoint.size, seenCheckpoint)).orderBy(asc(logCheckpoint.size));
-        for (;;) {
-          const page = await auditPage(v.size - 1, AUDIT_PAGE);
-          for (const entry of page) v.feed(entry);
-          if (page.length < AUDIT_PAGE) break;
-        }
-        const fresh = notes.filter((n) => n.size <= v.size);
+        // Checkpoints first, so each is compared when the stream reaches its size.
+        const notes = await db
+          .select({ size: logCheckpoint.size, note: logCheckpoint.note })
+          .from(logCheckpoint)
+          .where(gt(logCheckpoint.size, seenCheckpoint))
+          .orderBy(asc(logCheckpoint.size));
+        const fresh = notes.filter((n) => n.size > v.size);
         if (fresh.length > 0) {
           v.addCheckpoints(fresh.map((n) => ({ source: 'database', note: n.note })));
           seenCheckpoint = (fresh[fresh.length - 1] as { size: number }).size;
         }
-        const all = v.violations();
+        const h = await head();
+        for (;;) {
+          const page = await auditPage(v.size - 1, AUDIT_PAGE);
+          for (const entry of page.filter((e) => e.idx < h.size)) v.feed(entry);
+          if (page.length < AUDIT_PAGE || v.size >= h.size) break;
+        }
+        if (h.size < v.size) extra.push({ idx: h.size, reason: `log head went back from ${v.size} to ${h.size} entries` });
+        else if (h.size === v.size && !v.root().equals(h.root)) extra.push({ idx: null, reason: 'log head root does not match the stored entries' });
+        const all = [...v.violations(), ...extra];
         if (all.length > reported) {
           alert(all.slice(reported));
           reported = all.length;
         }
       } catch (error) {
         deps.logger?.error({ err: error }, 'turn log self-check failed to run');
-      } finally {
-        running = false;
       }
     };
-    const timer = setInterval(() => void run(), intervalMs);
+    const check = () => {
+      running ??= run().finally(() => {
+        running = undefined;
+      });
+      return running;
+    };
+    const timer = setInterval(() => void check(), intervalMs);
     timer.unref();
-    void run();
-    return () => clearInterval(timer);
+    void check();
+    return {
+      stop: () => clearInterval(timer),
+      check,
+    };
   }
 
   /** Signs a checkpoint about every `intervalMs` when the log grew. */
