@@ -3,8 +3,10 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type Database, openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
 import { type Ack, startAppendWorker, type Worker } from '../../scripts/bench/turn-log.js';
@@ -77,6 +79,51 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
     } finally {
       await database.close();
       await empty.drop();
+    }
+  });
+
+  it('runs the app under a role that may append but cannot change, delete or unguard the log', async () => {
+    const empty = await createEmptyPostgresDatabase();
+    const owner = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused' });
+    const role = `helpdesk_app_${Math.random().toString(36).slice(2, 10)}`;
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    let app: Database | undefined;
+    try {
+      await owner.migrate();
+      await admin.query(`CREATE ROLE ${role} LOGIN`);
+      // The grants the README recommends for the application's role.
+      await owner.db.execute(sql.raw(`
+        GRANT USAGE ON SCHEMA public TO ${role};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role};
+        GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role};
+        REVOKE UPDATE, DELETE, TRUNCATE ON log_entry, log_node, log_checkpoint, turn FROM ${role};
+        REVOKE DELETE, TRUNCATE ON log_head FROM ${role};`));
+      const url = new URL(empty.url);
+      url.username = role;
+      app = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' });
+      const store = createPgConversationStore(app.db);
+      const { conversation } = await store.open({ channel: 'web', externalId: 'restricted', language: 'en', tokenHash: null });
+      await store.append(conversation.id, [{ role: 'customer', kind: 'message', text: 'appends work', language: 'en' }]);
+      const refused = async (statement: string) => {
+        const error = await app?.db.execute(sql.raw(statement)).then(() => undefined, (e: unknown) => e);
+        return [error, (error as { cause?: unknown })?.cause].map((e) => String((e as Error | undefined)?.message)).join(' ');
+      };
+      expect(await refused('UPDATE log_entry SET kind = kind')).toMatch(/permission denied/);
+      expect(await refused('DELETE FROM log_entry')).toMatch(/permission denied/);
+      expect(await refused('TRUNCATE log_entry')).toMatch(/permission denied/);
+      expect(await refused('DELETE FROM log_head')).toMatch(/permission denied/);
+      expect(await refused('ALTER TABLE log_entry DISABLE TRIGGER USER')).toMatch(/must be owner/);
+      expect(await refused('SET session_replication_role = replica')).toMatch(/permission denied/);
+      expect(await refused("UPDATE turn SET text = 'x'")).toMatch(/permission denied/);
+      const report = await createPgTurnLog({ db: app.db, origin: 'test.example/processes', signer: SIGNER }).verify();
+      expect(report).toMatchObject({ ok: true, size: 1 });
+    } finally {
+      await app?.close();
+      await owner.close();
+      await empty.drop();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
     }
   });
 
