@@ -178,10 +178,10 @@ describe.each(testEngines())('transcripts on %s', (engine) => {
   });
 
   it('serves the static verify page and its script', async () => {
-    const page = await request('/verify');
+    const page = await request('/verify-transcript');
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Verify a transcript');
-    const script = await request('/verify.js');
+    const script = await request('/verify-transcript.js');
     expect(await script.text()).toContain("crypto.subtle.importKey('raw'");
   });
 });

@@ -243,8 +243,8 @@ export function createWebApp(deps: {
     if (!note) return c.json({ error: { code: 'not_found', message: 'No checkpoint has been issued yet.' } }, 404);
     return c.text(note, 200, { 'cache-control': 'no-store' });
   });
-  app.get('/verify', (c) => c.html(transcriptPage.html));
-  app.get('/verify.js', (c) => c.body(transcriptPage.js, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  app.get('/verify-transcript', (c) => c.html(transcriptPage.html));
+  app.get('/verify-transcript.js', (c) => c.body(transcriptPage.js, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/api/conversations/:id/transcript', async (c) => {
     const id = c.req.param('id');
     await helpdesk.authorize(id, bearer(c));

@@ -176,7 +176,7 @@ export function renderTranscript(bundle: TranscriptBundle, check: TranscriptChec
     '如何验证 / How to verify',
     '------------------------',
     '下载 JSON 文件后运行 / With the JSON file: npm run transcript:verify FILE -- --key "<public key>"',
-    '或在浏览器打开 /verify 页面 / or open the /verify page of the helpdesk.',
+    '或在浏览器打开 /verify-transcript 页面 / or open the /verify-transcript page of the helpdesk.',
     `公钥 / Public key (compare with GET /log/public-key): ${bundle.publicKey}`,
   );
   return `${lines.join('\n')}\n`;
