@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { ChannelOutbox, ClaimedMessage, InboundUpdate, UpdateInbox } from '../../core/index.js';
+import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, toStorableJson, type UpdateInbox } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
 import { channelOutbox, channelUpdate } from './schema-telegram.js';
 
@@ -14,7 +14,9 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
           updateId: update.updateId,
           chatId: update.chatId,
           messageId: update.messageId,
-          payload: update.payload,
+          // jsonb refuses U+0000 and lone surrogates: a stranger's update must still be stored once
+          // (else the webhook answers 500 and Telegram redelivers it forever).
+          payload: toStorableJson(update.payload),
         })
         .onConflictDoNothing()
         .returning({ updateId: channelUpdate.updateId });

@@ -66,6 +66,10 @@ export class FetchReceiver implements Receiver {
     } catch {
       return new Response('invalid body', { status: 400 });
     }
+    // Signed but not an object (JSON null, a number, an array): nothing Slack sends.
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      return new Response('invalid body', { status: 400 });
+    }
     if (body.type === 'url_verification') {
       return Response.json({ challenge: body.challenge });
     }
