@@ -274,6 +274,16 @@ describe.each(testEngines())('fuzzing the public endpoints on %s', (engine) => {
     expect(res.status).toBe(200);
   });
 
+  it('records refused Telegram webhook calls and Slack requests as access denials', async () => {
+    const res = await fetch(`${running.url}/api/admin/security-events?type=access_denied&limit=1000`, {
+      headers: { authorization: 'Bearer fuzz-admin-token-0123456789' },
+    });
+    expect(res.status).toBe(200);
+    const body = JSON.stringify(await res.json());
+    expect(body).toContain('webhook_secret');
+    expect(body).toContain('slack_signature');
+  });
+
   it('is still healthy after the fuzzing and served every valid customer', async () => {
     const health = await fetch(`${running.url}/healthz`);
     expect(health.status).toBe(200);

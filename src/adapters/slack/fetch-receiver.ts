@@ -20,6 +20,8 @@ export class FetchReceiver implements Receiver {
       signingSecret: string;
       logger: Logger;
       ackTimeoutMs?: number;
+      /** Called for every refused request (bad signature or stale timestamp), to record the denial. */
+      onDenied?: (reason: string) => void;
       /** For tests of stale timestamps only. */
       now?: () => number;
     },
@@ -54,6 +56,7 @@ export class FetchReceiver implements Receiver {
       });
     } catch (error) {
       this.options.logger.warn({ err: (error as Error).message }, 'slack request rejected: bad signature or stale timestamp');
+      this.options.onDenied?.('slack_signature');
       return new Response('invalid signature', { status: 401 });
     }
     let body: Record<string, unknown>;

@@ -68,7 +68,7 @@ function retryDelayMs(error: unknown, attempts: number, options: SlackHandoffOpt
  * notes, edits and button clicks turned into desk operations.
  */
 export function createSlackHandoff(deps: {
-  helpdesk: Pick<Helpdesk, 'turns'>;
+  helpdesk: Pick<Helpdesk, 'turns' | 'recordSecurityEvent'>;
   desk: HandoffDesk;
   handoffs: HandoffStore;
   logger: Logger;
@@ -78,7 +78,13 @@ export function createSlackHandoff(deps: {
   const { helpdesk, desk, handoffs, logger, options } = deps;
   const now = deps.now ?? (() => new Date());
   const owner = `slack-${randomUUID()}`;
-  const receiver = options.appToken ? undefined : new FetchReceiver({ signingSecret: options.signingSecret, logger, ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}) });
+  const receiver = options.appToken ? undefined : new FetchReceiver({
+        signingSecret: options.signingSecret,
+        logger,
+        onDenied: (reason: string) => {
+          void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason } });
+        },
+        ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}) });
   const clientOptions = {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
     // The outbox retries; the client must fail fast instead of sleeping through 429s for minutes.

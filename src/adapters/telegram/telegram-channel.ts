@@ -37,7 +37,7 @@ export interface TelegramTuning extends SendTuning {
 export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = { ...DEFAULT_SEND_TUNING, maxHandleAttempts: 3, handleRetryMs: 1_000 };
 
 export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'> &
-  Partial<Pick<Helpdesk, 'transcript' | 'checkOfficialChannel'>>;
+  Partial<Pick<Helpdesk, 'transcript' | 'checkOfficialChannel' | 'recordSecurityEvent'>>;
 
 export interface TelegramChannelOptions {
   token: string;
@@ -434,6 +434,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     async handleWebhook(request: Request): Promise<Response> {
       const given = Buffer.from(request.headers.get('x-telegram-bot-api-secret-token') ?? '');
       if (!secret || given.length !== secret.length || !timingSafeEqual(given, secret)) {
+        void helpdesk.recordSecurityEvent?.({ type: 'access_denied', channel: 'telegram', detail: { reason: 'webhook_secret' } });
         return new Response('Forbidden', { status: 403 });
       }
       if (Number(request.headers.get('content-length') ?? 0) > MAX_WEBHOOK_BODY_BYTES) return new Response('Too large', { status: 413 });
