@@ -300,6 +300,24 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     expect(JSON.stringify((await customer.seen()).turns)).not.toContain('seed phrase so I can');
   });
 
+  it('refuses handoff buttons and /helpdesk outside the support channel and records the denials', async () => {
+    const customer = await webCustomer();
+    await customer.say({ action: 'human' });
+    const root = await waitForRoot(customer.id);
+    const copied = { ...root, channel: 'COTHER' };
+    expect((await fake.click(copied, ACTION_CLAIM, 'UMALLORY')).status).toBe(200);
+    const listing = await fake.command('/helpdesk', '', 'UMALLORY', 'COTHER');
+    expect(JSON.parse(listing.body).text).toMatch(/support channel/);
+    await vi.waitFor(async () => {
+      const denials = await app.helpdesk.securityEvents.list({ type: 'access_denied' });
+      const reasons = denials.map((d) => d.detail.reason);
+      expect(reasons).toContain('slack_action_outside_support_channel');
+      expect(reasons).toContain('slack_command_outside_support_channel');
+    });
+    expect(JSON.stringify(rootOf(customer.id)?.blocks)).not.toContain('UMALLORY');
+    expect((await app.handoffs.find(customer.id))?.claimedBy ?? null).toBeNull();
+  });
+
   it('lists open conversations by priority and waiting time with /helpdesk', async () => {
     const res = await fake.command('/helpdesk', '', 'UBOB', CHANNEL);
     expect(res.status).toBe(200);

@@ -200,6 +200,11 @@ export function createSlackHandoff(deps: {
       const a = action as { value?: string; action_ts?: string };
       const b = body as { user: { id: string }; channel?: { id: string }; message?: { ts: string; thread_ts?: string } };
       if (!a.value) return;
+      // Handoff buttons act only from the support channel; anything else is refused and recorded.
+      if (b.channel?.id !== options.supportChannel) {
+        void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason: 'slack_action_outside_support_channel', route: name } });
+        return;
+      }
       const result = await run(a.value, {
         agent: await agentOf(b.user.id),
         externalKey: `slack:action:${name}:${a.action_ts ?? b.message?.ts}:${b.user.id}`,
@@ -214,7 +219,13 @@ export function createSlackHandoff(deps: {
   button(ACTION_HAND_BACK, desk.handBack);
 
   // ---- slash command ----
-  app.command(options.command, async ({ ack }) => {
+  app.command(options.command, async ({ ack, command }) => {
+    // The queue names customers: it is shown only in the support channel.
+    if (command.channel_id !== options.supportChannel) {
+      void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason: 'slack_command_outside_support_channel' } });
+      await ack({ response_type: 'ephemeral', text: `Use ${options.command} in the support channel.` });
+      return;
+    }
     const open = await desk.listOpen();
     await ack({ response_type: 'ephemeral', text: toQueueText(open, now(), threadLink) });
   });
