@@ -300,6 +300,27 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     expect(JSON.stringify((await customer.seen()).turns)).not.toContain('seed phrase so I can');
   });
 
+  it('tells a customer left unclaimed that they are not forgotten and pings the thread again', async () => {
+    const customer = await webCustomer();
+    await customer.say({ action: 'human' });
+    const root = await waitForRoot(customer.id);
+    // A second desk on the same store whose unclaimed time has already passed: the sweep's view.
+    const impatient = createHandoffDesk({
+      conversations: createPgConversationStore(db.database.db),
+      handoffs: app.handoffs,
+      customerChannels: {},
+      logger: silentLogger,
+      settings: { hours: parseWorkingHours('24/7', 'UTC'), minutesPerConversation: 5, unclaimedAfterMs: 0, genericAgentName: undefined },
+    });
+    const reminded = await impatient.remindUnclaimed(100);
+    expect(reminded.map((r) => r.conversationId)).toContain(customer.id);
+    expect((await impatient.remindUnclaimed(100)).map((r) => r.conversationId)).not.toContain(customer.id);
+    app.slack.wake();
+    await vi.waitFor(() => expect(threadTexts(root).some((t) => t.includes('<!here>') && /unclaimed/.test(t))).toBe(true));
+    const seen = (await customer.seen()).turns as Array<{ role: string; text: string }>;
+    expect(seen.filter((t) => t.text.includes("haven't forgotten you"))).toHaveLength(1);
+  });
+
   it('refuses handoff buttons and /helpdesk outside the support channel and records the denials', async () => {
     const customer = await webCustomer();
     await customer.say({ action: 'human' });
