@@ -1,5 +1,5 @@
 import { HelpdeskError } from '../errors.js';
-import type { Conversation, Turn, TurnData } from '../model.js';
+import type { Conversation, Language, Turn, TurnData } from '../model.js';
 import type { ConversationStore, Logger, NewTurn } from '../ports.js';
 import { asksForSecret } from '../safety/outbound-guard.js';
 import {
@@ -115,6 +115,34 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
     };
   }
 
+  /** Ends the human part of a conversation: the handoff closes, the customer is told, the state moves. */
+  async function closeHandoff(
+    conversationId: string,
+    origin: DeskOrigin,
+    handoff: 'handed_back' | 'resolved',
+    toNotice: (language: Language) => string,
+    state: 'bot' | 'closed',
+  ): Promise<AgentActionResult> {
+    const { conversation, record } = await load(conversationId);
+    if (!record?.open) return { status: 'not_open' };
+    if (!(await handoffs.close(conversationId))) return { status: 'not_open' };
+    const result = await appendAndDeliver(
+      conversationId,
+      [
+        {
+          role: 'agent',
+          kind: 'handoff',
+          text: toNotice(conversation.language),
+          language: conversation.language,
+          data: agentData(origin, { handoff }),
+          externalKey: origin.externalKey,
+        },
+      ],
+      { state },
+    );
+    return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+  }
+
   return {
     deliverPending,
 
@@ -219,47 +247,14 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
       return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
     },
 
-    async handBack(conversationId: string, origin: DeskOrigin): Promise<AgentActionResult> {
-      const { conversation, record } = await load(conversationId);
-      if (!record?.open) return { status: 'not_open' };
-      if (!(await handoffs.close(conversationId))) return { status: 'not_open' };
-      const result = await appendAndDeliver(
-        conversationId,
-        [
-          {
-            role: 'agent',
-            kind: 'handoff',
-            text: toHandedBackNotice(conversation.language),
-            language: conversation.language,
-            data: agentData(origin, { handoff: 'handed_back' }),
-            externalKey: origin.externalKey,
-          },
-        ],
-        { state: 'bot' },
-      );
-      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    /** Gives the conversation back to the bot. */
+    handBack(conversationId: string, origin: DeskOrigin): Promise<AgentActionResult> {
+      return closeHandoff(conversationId, origin, 'handed_back', toHandedBackNotice, 'bot');
     },
 
     /** Closes the conversation and asks the customer for a 1–5 rating. */
-    async resolve(conversationId: string, origin: DeskOrigin): Promise<AgentActionResult> {
-      const { conversation, record } = await load(conversationId);
-      if (!record?.open) return { status: 'not_open' };
-      if (!(await handoffs.close(conversationId))) return { status: 'not_open' };
-      const result = await appendAndDeliver(
-        conversationId,
-        [
-          {
-            role: 'agent',
-            kind: 'handoff',
-            text: toResolvedNotice(conversation.language),
-            language: conversation.language,
-            data: agentData(origin, { handoff: 'resolved' }),
-            externalKey: origin.externalKey,
-          },
-        ],
-        { state: 'closed' },
-      );
-      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+    resolve(conversationId: string, origin: DeskOrigin): Promise<AgentActionResult> {
+      return closeHandoff(conversationId, origin, 'resolved', toResolvedNotice, 'closed');
     },
 
     /** Open handoffs by priority, then waiting time (longest first). */
