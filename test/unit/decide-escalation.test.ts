@@ -23,7 +23,7 @@ describe('decideEscalation', () => {
     });
   });
 
-  it.each(['I want to talk to a human', '转人工', 'agent', '我要找真人客服'])('escalates "%s" as a request for a human', (text) => {
+  it.each(['I want to talk to a human', '转人工', 'agent', '我要找真人客服', 'human please', 'pls a human', 'live agent now'])('escalates "%s" as a request for a human', (text) => {
     expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
   });
 

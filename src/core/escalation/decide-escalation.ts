@@ -1,7 +1,7 @@
 import type { CustomerAction, EscalationDecision } from '../model.js';
 
 const ASKS_FOR_HUMAN = [
-  /^\s*\/?(?:human|agent|person|operator|representative|support)\s*[.!?]*\s*$/i,
+  /^\s*\/?(?:(?:please|pls|plz)\s+)?(?:an?\s+)?(?:human|agent|person|operator|representative|support|real person|live agent)(?:\s+(?:please|pls|plz|now|agent))?\s*[.!?]*\s*$/i,
   /\b(?:talk|speak|chat|connect|transfer|put)\b.{0,30}\b(?:human|person|agent|representative|someone|somebody|staff|operator|real support)\b/i,
   /\b(?:real|live|actual)\s+(?:human|person|agent|support)\b/i,
   /\b(?:want|need|get me|give me)\s+(?:a|an|to talk to a)?\s*(?:human|agent|person|representative)\b/i,
