@@ -2,10 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
+import type { Database } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
-import { type Answerer, createHelpdesk, createRetriever, type Embedder } from '../../src/core/index.js';
+import { type Answerer, createHelpdesk, createRetriever, type Embedder, type HelpdeskSafety } from '../../src/core/index.js';
 import { createTestDatabase, type Engine } from './databases.js';
 
 export const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge', import.meta.url));
@@ -15,7 +16,15 @@ export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 /** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app. */
 export async function createTestHelpdesk(
   engine: Engine,
-  options: { answerer?: Answerer; embedder?: Embedder; threshold?: number } = {},
+  options: {
+    answerer?: Answerer;
+    embedder?: Embedder;
+    threshold?: number;
+    maxMessageChars?: number;
+    bodyLimitBytes?: number;
+    /** Safety settings built on the test database (main.ts wires them from configuration). */
+    safety?: (database: Database) => HelpdeskSafety;
+  } = {},
 ) {
   const { database, drop } = await createTestDatabase(engine);
   const embedder = options.embedder ?? createLocalEmbedder();
@@ -29,12 +38,13 @@ export async function createTestHelpdesk(
     splitPassages: createPassageSplitter(),
     answerer: options.answerer,
     logger: silentLogger,
-    settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: 4000 },
+    settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: options.maxMessageChars ?? 4000 },
+    ...(options.safety ? { safety: options.safety(database) } : {}),
   });
   const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
   const app = createWebApp({
     helpdesk,
-    bodyLimitBytes: 65_536,
+    bodyLimitBytes: options.bodyLimitBytes ?? 65_536,
     health: async () => ({ database: database.engine }),
     onError: () => undefined,
   });

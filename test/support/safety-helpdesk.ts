@@ -1,13 +1,7 @@
-import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
-import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
-import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createPgSecurityEventLog } from '../../src/adapters/postgres/pg-security-events.js';
-import { createWebApp } from '../../src/adapters/web/web-app.js';
-import { type Answerer, createHelpdesk, createOfficialAllowlist, createRetriever } from '../../src/core/index.js';
-import { createTestDatabase, type Engine } from './databases.js';
-import { KNOWLEDGE_DIR, silentLogger } from './helpdesk.js';
+import { type Answerer, createOfficialAllowlist, type SecurityEventLog } from '../../src/core/index.js';
+import type { Engine } from './databases.js';
+import { createTestHelpdesk } from './helpdesk.js';
 
 /** The official contacts of the starter knowledge base, as .env.example configures them. */
 export const OFFICIAL = {
@@ -30,33 +24,18 @@ export async function createSafeTestHelpdesk(
     threshold?: number;
   } = {},
 ) {
-  const { database, drop } = await createTestDatabase(engine);
-  const embedder = createLocalEmbedder();
-  const knowledge = createPgKnowledgeIndex(database.db);
-  const conversations = createPgConversationStore(database.db);
-  const events = createPgSecurityEventLog(database.db);
-  const helpdesk = createHelpdesk({
-    conversations,
-    knowledge,
-    embedder,
-    retriever: createRetriever({ index: knowledge, embedder }),
-    splitPassages: createPassageSplitter(),
-    answerer: options.answerer,
-    logger: silentLogger,
-    settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: options.maxMessageChars ?? 4000 },
-    safety: {
-      allowlist: createOfficialAllowlist(OFFICIAL),
-      rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 60_000 },
-      events,
-      adminToken: ADMIN_TOKEN,
+  let events: SecurityEventLog | undefined;
+  const t = await createTestHelpdesk(engine, {
+    ...options,
+    safety: (database) => {
+      events = createPgSecurityEventLog(database.db);
+      return {
+        allowlist: createOfficialAllowlist(OFFICIAL),
+        rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 60_000 },
+        events,
+        adminToken: ADMIN_TOKEN,
+      };
     },
   });
-  const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
-  const app = createWebApp({
-    helpdesk,
-    bodyLimitBytes: options.bodyLimitBytes ?? 65_536,
-    health: async () => ({ database: database.engine }),
-    onError: () => undefined,
-  });
-  return { database, helpdesk, conversations, events, app, report, drop };
+  return { ...t, events: events as SecurityEventLog };
 }
