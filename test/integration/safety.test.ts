@@ -1,4 +1,3 @@
-import { generateMnemonic } from '@scure/bip39';
 import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified-chinese.js';
 import { sql } from 'drizzle-orm';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/adapters/postgres/database.js';
 import type { RawKnowledgeFile } from '../../src/core/index.js';
 import { testEngines } from '../support/databases.js';
+import { seededMnemonic } from '../support/mnemonics.js';
 import { ADMIN_TOKEN, createSafeTestHelpdesk } from '../support/safety-helpdesk.js';
 
 type Json = Record<string, any>;
@@ -51,7 +51,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
 
   it('removes a recovery phrase before storing, warns the customer in English at once and records the event by type only', async () => {
     const c = await start('en');
-    const phrase = generateMnemonic(english);
+    const phrase = seededMnemonic('safety-en', english);
     const numbered = phrase
       .split(' ')
       .map((w, i) => `${i + 1}. ${w}`)
@@ -69,12 +69,12 @@ describe.each(testEngines())('safety on %s', (engine) => {
     const events = await t.events.list({ type: 'secret_removed', conversationId: c.id });
     expect(events).toHaveLength(1);
     expect(events[0]?.detail).toEqual({ secretTypes: ['recovery_phrase'], count: 1 });
-    expect(JSON.stringify(events)).not.toContain(phrase.split(' ')[5] as string);
+    for (const word of phrase.split(' ')) expect(JSON.stringify(events)).not.toMatch(new RegExp(`\\b${word}\\b`));
   });
 
   it('removes a Chinese phrase and a password and warns in Chinese', async () => {
     const c = await start('zh');
-    const phrase = generateMnemonic(simplifiedChinese, 256);
+    const phrase = seededMnemonic('safety-zh', simplifiedChinese, 256);
     const res = await say(c, { text: `我的助记词是 ${phrase}，登录密码是 Abc12345!，帮我找回资产` });
     const [customer, warning] = res.json.turns;
     expect(customer.text).toContain('[recovery phrase removed]');

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -132,7 +133,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
     const dir = mkdtempSync(join(tmpdir(), 'turn-log-pg-'));
     const asPostgres = process.getuid?.() === 0;
     if (asPostgres) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()), 0);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const pg = (args: string) => {
       const command = `${PG_BIN}/${args}`;
       return asPostgres ? execFileSync('su', ['postgres', '-c', command], { encoding: 'utf8' }) : execFileSync('sh', ['-c', command], { encoding: 'utf8' });
@@ -167,3 +168,15 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
     }
   });
 });
+
+/** A TCP port nothing listens on right now (the system picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

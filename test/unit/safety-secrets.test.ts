@@ -1,4 +1,4 @@
-import { entropyToMnemonic, generateMnemonic } from '@scure/bip39';
+import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified-chinese.js';
 import { wordlist as traditionalChinese } from '@scure/bip39/wordlists/traditional-chinese.js';
@@ -6,12 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { detectSecrets, hasValidChecksum, maskSecrets, normalizeInput, toStorableJson } from '../../src/core/index.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+import { seededMnemonic } from '../support/mnemonics.js';
 
 const types = (text: string) => maskSecrets(text).types;
 
 describe('recovery phrases', () => {
-  const phrase = generateMnemonic(english);
-  const long = generateMnemonic(english, 256);
+  const phrase = seededMnemonic('unit-en', english);
+  const long = seededMnemonic('unit-en-long', english, 256);
 
   it.each([
     ['spaces', phrase],
@@ -28,12 +29,30 @@ describe('recovery phrases', () => {
   });
 
   it('removes Chinese phrases from both Chinese wordlists, spaced, numbered or glued to 助记词', () => {
-    const hans = generateMnemonic(simplifiedChinese);
-    const hant = generateMnemonic(traditionalChinese, 256);
+    const hans = seededMnemonic('unit-hans', simplifiedChinese);
+    const hant = seededMnemonic('unit-hant', traditionalChinese, 256);
     expect(maskSecrets(hans).text).toBe('[recovery phrase removed]');
     expect(maskSecrets(hant.split(' ').map((w, i) => `${i + 1}.${w}`).join('\n')).text).toBe('1.[recovery phrase removed]');
     expect(maskSecrets(`我的助记词是${hans.replace(/ /g, '')}，怎么办`).text).toBe('我的助记词是[recovery phrase removed]，怎么办');
     expect(maskSecrets(`助記詞：${hant.replace(/ /g, '')}`).text).toBe('助記詞：[recovery phrase removed]');
+  });
+
+  it('removes all of 300 seeded phrases per wordlist when spaced or labelled, and at least 99% when bare and unspaced', () => {
+    const missed: string[] = [];
+    const bareMissed: string[] = [];
+    let bare = 0;
+    for (const [name, list] of [['en', english], ['hans', simplifiedChinese], ['hant', traditionalChinese]] as const) {
+      for (let i = 0; i < 300; i++) {
+        const phrase = seededMnemonic(`${name}-${i}`, list, i % 2 ? 256 : 128);
+        const found = (text: string) => maskSecrets(text).types.includes('recovery_phrase');
+        for (const v of [phrase, name === 'en' ? `my seed: ${phrase}` : `助记词${phrase.replace(/ /g, '')}`]) if (!found(v)) missed.push(v);
+        if (name === 'en') continue;
+        bare++;
+        if (!found(phrase.replace(/ /g, ''))) bareMissed.push(phrase);
+      }
+    }
+    expect(missed).toEqual([]);
+    expect(bareMissed.length / bare).toBeLessThanOrEqual(0.01);
   });
 
   it('validates BIP-39 checksums', () => {
@@ -148,7 +167,7 @@ describe('input normalization', () => {
   });
 
   it('sees through invisible characters inserted to evade the firewall', () => {
-    const phrase = generateMnemonic(english).split(' ').join('\u200b \u200b');
+    const phrase = seededMnemonic('unit-invisible', english).split(' ').join('\u200b \u200b');
     expect(maskSecrets(normalizeInput(phrase, 10_000).text).types).toEqual(['recovery_phrase']);
   });
 });

@@ -117,8 +117,9 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
   const accept = (chars: Char[], spaced = false) => {
     if (!VALID_LENGTHS.includes(chars.length) || !hasValidChecksum(chars.map((c) => c.word))) return false;
     if (context || spaced) return true;
+    // At most one two-character word in a short phrase (random phrases: about 99%); a third at 18+.
     const share = toWordShare(chars.map((c) => c.word).join(''));
-    return share <= 0.15 || (chars.length >= 18 && share <= 0.34);
+    return share * chars.length <= 2 || (chars.length >= 18 && share <= 0.34);
   };
   // Groups of characters ("的一是在 不了有和 …"): consecutive chunks making up a whole phrase.
   for (let i = 0; i < chunks.length; i++) {
