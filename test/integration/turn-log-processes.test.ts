@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -10,6 +9,7 @@ import { type Database, openDatabase, queryRows } from '../../src/adapters/postg
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
+import { freePort } from '../../scripts/bench/telegram.js';
 import { type Ack, startAppendWorker, type Worker } from '../../scripts/bench/turn-log.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 
@@ -169,14 +169,3 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
   });
 });
 
-/** A TCP port nothing listens on right now (the system picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
