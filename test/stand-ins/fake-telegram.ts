@@ -148,6 +148,8 @@ export async function startFakeTelegram(options: {
   let nextMessageId = 1;
   const queue: Update[] = [];
   const sent: SentMessage[] = [];
+  /** The same messages by chat, so that a check on many chats stays cheap under load. */
+  const sentByChat = new Map<number, SentMessage[]>();
   const calls: RecordedCall[] = [];
   const callbackQueries = new Map<string, { answered: boolean; at: number }>();
   const faults = new Map<string, Fault[]>();
@@ -299,6 +301,9 @@ export async function startFakeTelegram(options: {
           receivedAt: Date.now(),
         };
         sent.push(message);
+        const ofChat = sentByChat.get(chat.id);
+        if (ofChat) ofChat.push(message);
+        else sentByChat.set(chat.id, [message]);
         notify();
         const { raw: _raw, parseMode: _p, replyMarkup, replyTo: _r, receivedAt: _at, ...result } = message;
         return ok(res, { ...result, ...(replyMarkup ? { reply_markup: replyMarkup } : {}) });
@@ -457,7 +462,9 @@ export async function startFakeTelegram(options: {
     /** Updates not yet confirmed (polling) or delivered (webhook). */
     pending: () => [...queue],
     webhookInfo: () => webhook,
-    sentTo: (chatId: number) => sent.filter((m) => m.chat.id === chatId),
+    sentTo: (chatId: number) => [...(sentByChat.get(chatId) ?? [])],
+    /** How many messages the bot sent to a chat (no copy). */
+    sentCount: (chatId: number) => sentByChat.get(chatId)?.length ?? 0,
     /** The customer writes a message; entities for a leading /command and @mentions are added like Telegram does. */
     userSends(chat: number | FakeChat, text: string, options: { from?: Partial<FakeUser>; replyTo?: SentMessage | { message_id: number; from?: FakeUser } } = {}) {
       const c = toChat(chat);
