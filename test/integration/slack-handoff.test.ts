@@ -413,3 +413,57 @@ describe.each(testEngines())('two app instances on one %s database', (engine) =>
     }
   }, 60_000);
 });
+
+describe.each(testEngines())('Slack posts across a crash on %s', (engine) => {
+  it('posts a root and each thread reply once when Slack took them but the app never heard back, also after a restart', async () => {
+    const fake = await new FakeSlack().start();
+    const db = await createTestDatabase(engine);
+    let a: Instance | undefined = await startInstance(db.database, fake);
+    let b: Instance | undefined;
+    try {
+      // The root reaches Slack; its answer is lost (as if the process died right after posting).
+      fake.fail('chat.postMessage', { lostResponse: true });
+      const customer = (await call(a.url, 'POST', '/api/conversations', { language: 'en' })).json as { id: string; token: string };
+      await call(a.url, 'POST', `/api/conversations/${customer.id}/messages`, { text: 'My withdrawal is stuck' }, customer.token);
+      await call(a.url, 'POST', `/api/conversations/${customer.id}/messages`, { action: 'human' }, customer.token);
+      await vi.waitFor(async () => {
+        await a?.slack.wake();
+        const record = await a?.handoffs.find(customer.id);
+        expect(record?.mirrorInflight).toMatch(/^root:/);
+        expect(record?.attempts).toBeGreaterThan(0);
+      });
+      const roots = () => fake.posted(CHANNEL).filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(customer.id));
+      expect(roots()).toHaveLength(1);
+      expect((await a.handoffs.find(customer.id))?.deskThread).toBeNull();
+      await a.stop();
+      a = undefined;
+
+      // A new instance takes over; its first thread reply also reaches Slack without an answer.
+      fake.fail('chat.postMessage', { lostResponse: true });
+      b = await startInstance(db.database, fake, { sync: false });
+      await call(b.url, 'POST', `/api/conversations/${customer.id}/messages`, { text: 'Order 1234, still nothing' }, customer.token);
+      await vi.waitFor(async () => {
+        await b?.slack.wake();
+        const record = await b?.handoffs.find(customer.id);
+        const turns = (await b?.helpdesk.turns(customer.id, 0)) ?? [];
+        expect(record?.mirrorInflight).toBeNull();
+        expect(record?.relayedSeq).toBe(turns.at(-1)?.seq);
+      });
+      expect(roots()).toHaveLength(1);
+      const root = roots()[0] as FakeMessage;
+      expect((await b.handoffs.find(customer.id))?.deskThread).toBe(root.ts);
+      const texts = fake.thread(CHANNEL, root.ts).map((m) => m.text);
+      expect(texts.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(texts).size).toBe(texts.length);
+      expect(texts.filter((t) => t.includes('Order 1234, still nothing'))).toHaveLength(1);
+      // No post was repeated: each chat.postMessage made one message, and the lost ones were looked up instead.
+      expect(fake.calls.filter((c) => c.method === 'chat.postMessage').length).toBe(fake.posted(CHANNEL).length);
+      expect(fake.calls.filter((c) => c.method === 'conversations.history' || c.method === 'conversations.replies').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await a?.stop();
+      await b?.stop();
+      await db.drop();
+      await fake.stop();
+    }
+  }, 60_000);
+});

@@ -14,6 +14,8 @@ export interface FakeMessage {
   edited?: boolean;
   /** When the fake stored it (ms since epoch). */
   receivedAt?: number;
+  /** Message metadata given to chat.postMessage (returned with include_all_metadata). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface ApiCall {
@@ -23,7 +25,8 @@ export interface ApiCall {
   status: number;
 }
 
-type Fault = { status: 429; retryAfterS: number } | { status: 500 } | { error: string } | { network: true };
+/** `lostResponse`: the call takes effect in Slack, but the connection drops before its answer (as in a crash or a network cut). */
+type Fault = { status: 429; retryAfterS: number } | { status: 500 } | { error: string } | { network: true } | { lostResponse: true };
 
 export interface SendResult {
   status: number;
@@ -36,7 +39,7 @@ export interface SendResult {
 
 /**
  * A Slack stand-in: the Web API (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
- * users.info, conversations.replies) with fault injection, and a sender of signed Events API
+ * users.info, conversations.replies, conversations.history) with fault injection, and a sender of signed Events API
  * callbacks, block_actions and slash commands that re-sends like Slack when no 2xx comes in time.
  */
 export class FakeSlack {
@@ -59,7 +62,6 @@ export class FakeSlack {
   echoBotMessages = false;
   private faults: Array<{ method: string | '*'; fault: Fault; remaining: number }> = [];
   private server: Server | undefined;
-  private clock = 1_700_000_000;
   private seq = 0;
   private eventSeq = 0;
   url = '';
@@ -112,7 +114,8 @@ export class FakeSlack {
 
   private nextTs(): string {
     this.seq += 1;
-    return `${this.clock + this.seq}.${String(this.seq).padStart(6, '0')}`;
+    // Like Slack: the posting time in seconds, made unique by the fraction.
+    return `${Math.floor(Date.now() / 1000)}.${String(this.seq % 1_000_000).padStart(6, '0')}`;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -120,7 +123,12 @@ export class FakeSlack {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
+    let loseResponse = false;
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      if (loseResponse) {
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
@@ -145,21 +153,23 @@ export class FakeSlack {
     if (fault) {
       fault.remaining -= 1;
       const f = fault.fault;
-      if ('network' in f) {
+      if ('lostResponse' in f) loseResponse = true;
+      else if ('network' in f) {
         record(0);
         req.socket.destroy();
         return;
       }
-      if ('status' in f && f.status === 429) {
+      else if ('status' in f && f.status === 429) {
         record(429);
         return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(f.retryAfterS) });
       }
-      if ('status' in f) {
+      else if ('status' in f) {
         record(f.status);
         return send(f.status, { ok: false, error: 'internal_error' });
+      } else if ('error' in f) {
+        record(200);
+        return send(200, { ok: false, error: f.error });
       }
-      record(200);
-      return send(200, { ok: false, error: f.error });
     }
     if (auth !== this.token) {
       record(200);
@@ -180,6 +190,7 @@ export class FakeSlack {
           bot_id: this.botId,
           ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}),
           ...(params.blocks ? { blocks: params.blocks as unknown[] } : {}),
+          ...(params.metadata ? { metadata: params.metadata as FakeMessage['metadata'] } : {}),
           receivedAt: Date.now(),
         };
         this.messages.push(message);
@@ -209,7 +220,20 @@ export class FakeSlack {
         const ts = String(params.ts);
         const root = this.messages.find((x) => x.channel === params.channel && x.ts === ts);
         if (!root) return send(200, { ok: false, error: 'thread_not_found' });
-        return send(200, { ok: true, messages: [root, ...this.thread(String(params.channel), ts)], has_more: false });
+        const withMetadata = String(params.include_all_metadata) === 'true';
+        const shown = (m: FakeMessage) => (withMetadata ? m : { ...m, metadata: undefined });
+        return send(200, { ok: true, messages: [root, ...this.thread(String(params.channel), ts)].map(shown), has_more: false });
+      }
+      case 'conversations.history': {
+        // Top-level messages, newest first, from `oldest` on; a page of `limit` with a cursor.
+        const withMetadata = String(params.include_all_metadata) === 'true';
+        const oldest = Number(params.oldest ?? 0);
+        const limit = Math.min(999, Math.max(1, Number(params.limit ?? 100)));
+        const start = Number(params.cursor ?? 0);
+        const all = this.messages.filter((m) => m.channel === params.channel && (!m.thread_ts || m.thread_ts === m.ts) && Number(m.ts) >= oldest).reverse();
+        const page = all.slice(start, start + limit).map((m) => (withMetadata ? m : { ...m, metadata: undefined }));
+        const more = start + limit < all.length;
+        return send(200, { ok: true, messages: page, has_more: more, ...(more ? { response_metadata: { next_cursor: String(start + limit) } } : {}) });
       }
       default:
         return send(200, { ok: false, error: 'unknown_method' });

@@ -20,6 +20,7 @@ function toRecord(r: Row): HandoffRecord {
     deskThread: (r.desk_thread as string | null) ?? null,
     relayedSeq: Number(r.relayed_seq),
     rootDirty: Boolean(r.root_dirty),
+    mirrorInflight: (r.mirror_inflight as string | null) ?? null,
     attempts: Number(r.attempts),
     lastError: (r.last_error as string | null) ?? null,
   };
@@ -150,6 +151,7 @@ export function createPgHandoffStore(db: Db): HandoffStore {
           desk_thread = COALESCE(${progress.deskThread ?? null}::text, desk_thread),
           relayed_seq = GREATEST(relayed_seq, COALESCE(${progress.relayedSeq ?? null}::int, relayed_seq)),
           root_dirty = COALESCE(${progress.rootDirty ?? null}::boolean, root_dirty),
+          mirror_inflight = CASE WHEN ${progress.mirrorInflight === undefined} THEN mirror_inflight ELSE ${progress.mirrorInflight ?? null}::text END,
           attempts = 0, last_error = NULL, updated_at = now()
         WHERE conversation_id = ${conversationId}::uuid AND lease_owner = ${owner}
         RETURNING conversation_id`);

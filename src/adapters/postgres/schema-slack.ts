@@ -1,7 +1,7 @@
 import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { conversation } from './schema.js';
 
-/** Handoff of a conversation to humans and its mirror in the agents' Slack thread (drizzle/0006_slack.sql). */
+/** Handoff of a conversation to humans and its mirror in the agents' Slack thread (drizzle/0006_slack.sql, 0008_slack_inflight.sql). */
 export const handoff = pgTable('handoff', {
   conversationId: uuid('conversation_id').primaryKey().references(() => conversation.id),
   open: boolean('open').notNull().default(true),
@@ -16,6 +16,7 @@ export const handoff = pgTable('handoff', {
   deskThread: text('desk_thread'),
   relayedSeq: integer('relayed_seq').notNull(),
   rootDirty: boolean('root_dirty').notNull().default(false),
+  mirrorInflight: text('mirror_inflight'),
   leaseOwner: text('lease_owner'),
   leaseUntil: timestamp('lease_until', { withTimezone: true }),
   nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),

@@ -235,18 +235,77 @@ export function createSlackHandoff(deps: {
   });
 
   // ---- outbox: mirror turns into threads ----
+  /**
+   * Exactly once across crashes: a post is marked in flight before it is made and carries message
+   * metadata naming the conversation (and turn); a post still marked in flight when the mirror
+   * resumes (this instance after a lost answer, or another one after a crash) may already be in
+   * Slack, so it is looked up there first and only posted when it is not.
+   */
+  const ROOT_EVENT = 'helpdesk_handoff';
+  const TURN_EVENT = 'helpdesk_turn';
+
+  type Posted = { ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } };
+  async function findPosted(pages: (cursor: string | undefined) => Promise<{ messages?: Posted[]; response_metadata?: { next_cursor?: string } }>, matches: (m: Posted) => boolean) {
+    let cursor: string | undefined;
+    for (let page = 0; page < 50; page++) {
+      const result = await pages(cursor);
+      const found = result.messages?.find(matches);
+      if (found?.ts) return found.ts;
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The root of a conversation's thread if an earlier attempt posted it (searched from shortly before the escalation). */
+  const findPostedRoot = (channel: string, record: HandoffWithConversation['record']) =>
+    findPosted(
+      (cursor) =>
+        app.client.conversations.history({
+          channel,
+          oldest: String(Math.floor(record.escalatedAt.getTime() / 1000) - 600),
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        }) as never,
+      (m) => m.metadata?.event_type === ROOT_EVENT && m.metadata.event_payload?.conversation_id === record.conversationId,
+    );
+
+  /** A turn's thread reply if an earlier attempt posted it. */
+  const findPostedTurn = (channel: string, thread: string, conversationId: string, seq: number) =>
+    findPosted(
+      (cursor) => app.client.conversations.replies({ channel, ts: thread, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) }) as never,
+      (m) => m.metadata?.event_type === TURN_EVENT && m.metadata.event_payload?.conversation_id === conversationId && Number(m.metadata.event_payload?.seq) === seq,
+    );
+
   async function mirror({ record, conversation }: HandoffWithConversation): Promise<boolean> {
     let thread = record.deskThread;
     const channel = record.deskChannel ?? options.supportChannel;
+    const inflight = record.mirrorInflight;
     try {
+      if (!thread && inflight?.startsWith('root:')) {
+        const found = await findPostedRoot(channel, record);
+        if (found) {
+          thread = found;
+          logger.info({ conversationId: conversation.id }, 'slack thread root found after an interrupted post; not posted again');
+          await handoffs.saveMirror(conversation.id, owner, { deskChannel: channel, deskThread: thread, mirrorInflight: null });
+        }
+      }
       if (!thread || record.rootDirty) {
         const history = await helpdesk.turns(conversation.id, Math.max(0, record.openedSeq - 40), TURN_PAGE);
         const summary = buildHandoffSummary(conversation, history.filter((t) => t.seq <= record.openedSeq));
         const root = toRootMessage(summary, thread ? record : undefined);
         if (!thread) {
-          const posted = await app.client.chat.postMessage({ channel, text: root.text, blocks: root.blocks as never, unfurl_links: false });
+          await handoffs.saveMirror(conversation.id, owner, { mirrorInflight: `root:${record.openedSeq}` });
+          const posted = await app.client.chat.postMessage({
+            channel,
+            text: root.text,
+            blocks: root.blocks as never,
+            unfurl_links: false,
+            metadata: { event_type: ROOT_EVENT, event_payload: { conversation_id: conversation.id } },
+          });
           thread = posted.ts as string;
-          await handoffs.saveMirror(conversation.id, owner, { deskChannel: (posted.channel as string) ?? channel, deskThread: thread, rootDirty: false });
+          await handoffs.saveMirror(conversation.id, owner, { deskChannel: (posted.channel as string) ?? channel, deskThread: thread, rootDirty: false, mirrorInflight: null });
         } else {
           await app.client.chat.update({ channel, ts: thread, text: root.text, blocks: root.blocks as never });
           await handoffs.saveMirror(conversation.id, owner, { rootDirty: false });
@@ -258,9 +317,22 @@ export function createSlackHandoff(deps: {
         if (turns.length === 0) break;
         for (const turn of turns) {
           const text = toThreadMessage(turn, { reminderGroup: options.reminderGroup, unclaimedMinutes: Math.round(options.unclaimedAfterMs / 60_000) });
-          if (text) await app.client.chat.postMessage({ channel, thread_ts: thread, text, unfurl_links: false });
+          const marker = `turn:${turn.seq}`;
+          const already = text && inflight === marker ? await findPostedTurn(channel, thread, conversation.id, turn.seq) : undefined;
+          if (text && !already) {
+            await handoffs.saveMirror(conversation.id, owner, { mirrorInflight: marker });
+            await app.client.chat.postMessage({
+              channel,
+              thread_ts: thread,
+              text,
+              unfurl_links: false,
+              metadata: { event_type: TURN_EVENT, event_payload: { conversation_id: conversation.id, seq: turn.seq } },
+            });
+          } else if (already) {
+            logger.info({ conversationId: conversation.id, seq: turn.seq }, 'slack thread reply found after an interrupted post; not posted again');
+          }
           after = turn.seq;
-          await handoffs.saveMirror(conversation.id, owner, { relayedSeq: after });
+          await handoffs.saveMirror(conversation.id, owner, { relayedSeq: after, ...(text ? { mirrorInflight: null } : {}) });
         }
       }
       await handoffs.releaseMirror(conversation.id, owner);

@@ -20,6 +20,11 @@ export interface HandoffRecord {
   relayedSeq: number;
   /** The thread root must be re-rendered (claimed, resolved, handed back, re-escalated). */
   rootDirty: boolean;
+  /**
+   * A post that may be in Slack although its answer never came back (a crash or a lost response):
+   * `root:<openedSeq>` or `turn:<seq>`. It is looked up before being posted again.
+   */
+  mirrorInflight: string | null;
   attempts: number;
   lastError: string | null;
 }
@@ -34,6 +39,8 @@ export type MirrorProgress = {
   deskThread?: string;
   relayedSeq?: number;
   rootDirty?: boolean;
+  /** A post about to be made (a string), or none any more (null). */
+  mirrorInflight?: string | null;
 };
 
 /** Durable handoff state; every transition is a conditional update, so two instances agree. */
