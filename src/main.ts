@@ -125,6 +125,8 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         desk,
         handoffs,
         logger,
+        // Telegram joins this map below; files are fetched when a thread is mirrored, by then it is there.
+        customerChannels,
         options: {
           ...slackConfig,
           unclaimedAfterMs: config.handoff.unclaimedAfterMs,

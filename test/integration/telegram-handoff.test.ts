@@ -156,6 +156,41 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     expect(textsTo(chat).join('\n')).not.toContain('phishing');
   }, 60_000);
 
+  it('uploads the photos and documents a Telegram customer sends into the thread, byte for byte, and names a file Telegram no longer has', async () => {
+    const chat = nextChat++;
+    const from = { id: chat, username: `trader_${chat}`, language_code: 'en' };
+    telegram.userSends(chat, '/human', { from });
+    const root = await vi.waitFor(() => {
+      const r = rootFor(`@trader_${chat}`);
+      if (!r) throw new Error('no thread root yet');
+      return r;
+    }, WAIT);
+    // The first upload takes effect in Slack but its answer is lost: it is found by its title, not uploaded again.
+    slack.fail('files.completeUploadExternal', { lostResponse: true });
+    const photo = telegram.userSendsPhoto(chat, 'the error screen', { from }).message as { photo: Array<{ file_id: string }> };
+    const document = telegram.userSendsDocument(chat, 'statement.pdf', 'my bank statement').message as unknown as { document: { file_id: string } };
+    const gone = telegram.userSendsDocument(chat, 'old.pdf').message as unknown as { document: { file_id: string } };
+    telegram.forgetFile(gone.document.file_id);
+
+    const withFiles = () => slack.thread(CHANNEL, root.ts).filter((m) => m.files?.length);
+    await vi.waitFor(() => expect(withFiles()).toHaveLength(2), WAIT);
+    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).some((m) => m.text.includes('could not be fetched'))).toBe(true), WAIT);
+    expect(withFiles()).toHaveLength(2);
+    expect(slack.calls.filter((c) => c.method === 'files.completeUploadExternal')).toHaveLength(2);
+    const [photoMessage, documentMessage] = withFiles();
+    const uploaded = (m: FakeMessage | undefined) => slack.uploads.get(m?.files?.[0]?.id as string)?.data;
+    expect(uploaded(photoMessage)).toEqual(telegram.fileBytes(photo.photo.at(-1)?.file_id as string));
+    expect(uploaded(documentMessage)).toEqual(telegram.fileBytes(document.document.file_id));
+    expect(documentMessage?.files?.[0]?.name).toBe('statement.pdf');
+    // Each file follows its own message in the thread, in the order the customer sent them.
+    const texts = slack.thread(CHANNEL, root.ts).map((m) => m.text || `[file ${m.files?.[0]?.name}]`);
+    const at = (needle: string) => texts.findIndex((t) => t.includes(needle));
+    expect(at('the error screen')).toBeLessThan(at('[file file_'));
+    expect(at('[file file_')).toBeLessThan(at('my bank statement'));
+    expect(at('my bank statement')).toBeLessThan(at('[file statement.pdf]'));
+    expect(at('[file statement.pdf]')).toBeLessThan(at('could not be fetched'));
+  }, 60_000);
+
   it('answers /verify against the configured official channels, in the customer language', async () => {
     const en = nextChat++;
     telegram.userSends(en, '/verify @ExampleXSupportBot', { from: { id: en, language_code: 'en' } });

@@ -16,6 +16,18 @@ export interface FakeMessage {
   receivedAt?: number;
   /** Message metadata given to chat.postMessage (returned with include_all_metadata). */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: Array<{ id: string; title: string; name: string; size: number }>;
+}
+
+/** A file uploaded through files.getUploadURLExternal and its upload URL. */
+export interface FakeUpload {
+  id: string;
+  filename: string;
+  length: number;
+  data?: Buffer;
+  title?: string;
+  completed: boolean;
 }
 
 export interface ApiCall {
@@ -52,6 +64,7 @@ export class FakeSlack {
   readonly messages: FakeMessage[] = [];
   readonly ephemerals: Array<{ channel: string; user: string; text: string; thread_ts?: string }> = [];
   readonly responses: unknown[] = [];
+  readonly uploads = new Map<string, FakeUpload>();
   readonly users = new Map<string, { name: string; real_name: string; display_name: string }>();
   /** Where signed requests go (the app's /slack/events); set before sending. */
   appUrl = '';
@@ -123,6 +136,23 @@ export class FakeSlack {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
+    if (url.pathname.startsWith('/upload/')) {
+      // files.uploadV2 step 2: the bytes, as multipart form data (field "body") or raw.
+      const upload = this.uploads.get(url.pathname.slice('/upload/'.length));
+      if (!upload || req.method !== 'POST') {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      const contentType = req.headers['content-type'] ?? '';
+      const body = Buffer.concat(chunks);
+      if (contentType.startsWith('multipart/form-data')) {
+        const form = await new Request('http://upload/', { method: 'POST', headers: { 'content-type': contentType }, body }).formData();
+        const part = form.get('body') ?? form.get('file');
+        upload.data = part && typeof part !== 'string' ? Buffer.from(await part.arrayBuffer()) : Buffer.alloc(0);
+      } else upload.data = body;
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${upload.data.length}`);
+      return;
+    }
     let loseResponse = false;
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       if (loseResponse) {
@@ -223,6 +253,38 @@ export class FakeSlack {
         const withMetadata = String(params.include_all_metadata) === 'true';
         const shown = (m: FakeMessage) => (withMetadata ? m : { ...m, metadata: undefined });
         return send(200, { ok: true, messages: [root, ...this.thread(String(params.channel), ts)].map(shown), has_more: false });
+      }
+      case 'files.getUploadURLExternal': {
+        const length = Number(params.length);
+        if (!params.filename || !Number.isInteger(length) || length <= 0) return send(200, { ok: false, error: 'invalid_arguments' });
+        const id = `F${this.nextTs().replace('.', '')}`;
+        this.uploads.set(id, { id, filename: String(params.filename), length, completed: false });
+        return send(200, { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id });
+      }
+      case 'files.completeUploadExternal': {
+        const files = (Array.isArray(params.files) ? params.files : []) as Array<{ id: string; title?: string }>;
+        const uploads = files.map((f) => this.uploads.get(f.id));
+        if (files.length === 0 || uploads.some((u) => !u?.data || u.completed)) return send(200, { ok: false, error: 'invalid_arguments' });
+        const channel = String(params.channel_id ?? '');
+        const shared = uploads.map((u, i) => {
+          const upload = u as FakeUpload;
+          upload.completed = true;
+          upload.title = files[i]?.title ?? upload.filename;
+          return { id: upload.id, title: upload.title, name: upload.filename, size: upload.data?.length ?? 0 };
+        });
+        if (channel) {
+          this.messages.push({
+            channel,
+            ts: this.nextTs(),
+            text: String(params.initial_comment ?? ''),
+            user: this.botUserId,
+            bot_id: this.botId,
+            ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}),
+            files: shared,
+            receivedAt: Date.now(),
+          });
+        }
+        return send(200, { ok: true, files: shared.map((f) => ({ id: f.id, title: f.title })) });
       }
       case 'conversations.history': {
         // Top-level messages, newest first, from `oldest` on; a page of `limit` with a cursor.

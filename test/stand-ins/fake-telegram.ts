@@ -148,6 +148,9 @@ export async function startFakeTelegram(options: {
   let nextMessageId = 1;
   const queue: Update[] = [];
   const sent: SentMessage[] = [];
+  /** Files customers sent, by file_id: getFile gives their path, /file/bot<token>/<path> their bytes. */
+  const files = new Map<string, { path: string; data: Buffer }>();
+  const addFile = (fileId: string, path: string, data: Buffer) => files.set(fileId, { path, data });
   /** The same messages by chat, so that a check on many chats stays cheap under load. */
   const sentByChat = new Map<number, SentMessage[]>();
   const calls: RecordedCall[] = [];
@@ -334,6 +337,13 @@ export async function startFakeTelegram(options: {
         if (method === 'editMessageReplyMarkup') target.replyMarkup = params.reply_markup as SentMessage['replyMarkup'];
         return ok(res, method === 'editMessageText' ? target : true);
       }
+      case 'getFile': {
+        const file = files.get(String(params.file_id ?? ''));
+        if (!file) throw new ApiError(400, 'Bad Request: invalid file_id');
+        // Like the official server: bots may download files up to 20 MB.
+        if (file.data.length > 20 * 1024 * 1024) throw new ApiError(400, 'Bad Request: file is too big');
+        return ok(res, { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.data.length, file_path: file.path });
+      }
       default:
         throw new ApiError(404, 'Not Found: method not found');
     }
@@ -341,6 +351,15 @@ export async function startFakeTelegram(options: {
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (download) {
+      const file = download[1] === token ? [...files.values()].find((f) => f.path === decodeURIComponent(download[2] as string)) : undefined;
+      calls.push({ method: 'file', params: { path: download[2] }, status: file ? 200 : 404, at: Date.now() });
+      if (!file) return respond(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(file.data.length) });
+      res.end(file.data);
+      return;
+    }
     const match = /^\/bot([^/]+)\/(?:test\/)?([A-Za-z]+)$/.exec(url.pathname);
     if (!match) return respond(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     const method = match[2] as string;
@@ -462,6 +481,10 @@ export async function startFakeTelegram(options: {
     /** Updates not yet confirmed (polling) or delivered (webhook). */
     pending: () => [...queue],
     webhookInfo: () => webhook,
+    /** The bytes of a file a customer sent (what getFile + download give). */
+    fileBytes: (fileId: string) => files.get(fileId)?.data,
+    /** Makes a file unavailable, as when Telegram no longer keeps it. */
+    forgetFile: (fileId: string) => files.delete(fileId),
     sentTo: (chatId: number) => [...(sentByChat.get(chatId) ?? [])],
     /** How many messages the bot sent to a chat (no copy). */
     sentCount: (chatId: number) => sentByChat.get(chatId)?.length ?? 0,
@@ -483,6 +506,8 @@ export async function startFakeTelegram(options: {
         { file_id: `photo-small-${n}`, file_unique_id: `ps${n}`, width: 90, height: 90, file_size: 1000 },
         { file_id: `photo-large-${n}`, file_unique_id: `pl${n}`, width: 1280, height: 960, file_size: 90_000 },
       ];
+      addFile(`photo-small-${n}`, `photos/file_${n}_s.jpg`, Buffer.from(`small jpeg ${n}`));
+      addFile(`photo-large-${n}`, `photos/file_${n}.jpg`, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(`large jpeg ${n}`)]));
       const message = newMessage(c, userOf(c.id, options.from), { photo, ...(caption ? { caption } : {}) });
       return { update: push({ update_id: nextUpdateId++, message }), message };
     },
@@ -490,6 +515,7 @@ export async function startFakeTelegram(options: {
       const c = toChat(chat);
       const n = nextMessageId;
       const document = { file_id: `doc-${n}`, file_unique_id: `d${n}`, file_name: fileName, mime_type: 'application/pdf', file_size: 12_345 };
+      addFile(document.file_id, `documents/file_${n}.pdf`, Buffer.from(`%PDF-1.4 document ${n}`));
       const message = newMessage(c, userOf(c.id), { document, ...(caption ? { caption } : {}) });
       return { update: push({ update_id: nextUpdateId++, message }), message };
     },

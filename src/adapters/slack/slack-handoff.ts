@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import {
   buildHandoffSummary,
+  type Conversation,
+  type CustomerChannel,
   type Helpdesk,
   type HandoffDesk,
   type HandoffStore,
   type HandoffWithConversation,
   type Logger,
+  type Turn,
 } from '../../core/index.js';
 import { FetchReceiver } from './fetch-receiver.js';
 import { ACTION_CLAIM, ACTION_HAND_BACK, ACTION_RESOLVE, toQueueText, toRootMessage, toThreadMessage } from './slack-messages.js';
@@ -73,6 +76,8 @@ export function createSlackHandoff(deps: {
   handoffs: HandoffStore;
   logger: Logger;
   options: SlackHandoffOptions;
+  /** Where customers' files (screenshots) are fetched from, to upload them into the thread. */
+  customerChannels?: Partial<Record<Conversation['channel'], CustomerChannel>>;
   now?: () => Date;
 }) {
   const { helpdesk, desk, handoffs, logger, options } = deps;
@@ -278,6 +283,48 @@ export function createSlackHandoff(deps: {
       (m) => m.metadata?.event_type === TURN_EVENT && m.metadata.event_payload?.conversation_id === conversationId && Number(m.metadata.event_payload?.seq) === seq,
     );
 
+  /** Files worth showing agents (not stickers), with the title that also finds them again in the thread. */
+  const filesOf = (turn: Turn) =>
+    turn.role === 'customer' && !turn.data.internal
+      ? (turn.data.attachments ?? []).filter((a) => a.fileId && a.type !== 'sticker' && a.type !== 'other')
+      : [];
+  const fileTitle = (seq: number, index: number, name: string) => `Customer file ${seq}.${index + 1} · ${name}`;
+
+  /**
+   * Uploads the customer's files of a turn into the thread (files.uploadV2), each once: marked in
+   * flight first, and looked up by its title when the mark is found after an interruption. A file
+   * the channel will never give (too big, expired) is named in the thread instead.
+   */
+  async function uploadFiles(conversation: Conversation, turn: Turn, channel: string, thread: string, resumeAt: number | undefined) {
+    const files = filesOf(turn);
+    const source = deps.customerChannels?.[conversation.channel];
+    if (files.length === 0 || !source?.fetchFile) return;
+    for (const [index, attachment] of files.entries()) {
+      if (resumeAt !== undefined && index < resumeAt) continue;
+      const prefix = fileTitle(turn.seq, index, '');
+      if (resumeAt === index) {
+        const found = await findPosted(
+          (cursor) => app.client.conversations.replies({ channel, ts: thread, limit: 200, ...(cursor ? { cursor } : {}) }) as never,
+          (m) => ((m as { files?: Array<{ title?: string }> }).files ?? []).some((f) => f.title?.startsWith(prefix)),
+        );
+        if (found) continue;
+      }
+      await handoffs.saveMirror(conversation.id, owner, { mirrorInflight: `file:${turn.seq}:${index}` });
+      const file = await source.fetchFile(attachment);
+      if ('unavailable' in file) {
+        await app.client.chat.postMessage({ channel, thread_ts: thread, text: `:warning: ${prefix}could not be fetched from ${conversation.channel}: ${file.unavailable}`, unfurl_links: false });
+        continue;
+      }
+      await app.client.filesUploadV2({
+        channel_id: channel,
+        thread_ts: thread,
+        file: Buffer.from(file.data),
+        filename: file.fileName,
+        title: fileTitle(turn.seq, index, file.fileName),
+      });
+    }
+  }
+
   async function mirror({ record, conversation }: HandoffWithConversation): Promise<boolean> {
     let thread = record.deskThread;
     const channel = record.deskChannel ?? options.supportChannel;
@@ -318,7 +365,9 @@ export function createSlackHandoff(deps: {
         for (const turn of turns) {
           const text = toThreadMessage(turn, { reminderGroup: options.reminderGroup, unclaimedMinutes: Math.round(options.unclaimedAfterMs / 60_000) });
           const marker = `turn:${turn.seq}`;
-          const already = text && inflight === marker ? await findPostedTurn(channel, thread, conversation.id, turn.seq) : undefined;
+          // `file:<seq>:<i>` in flight: the text of this turn and its files before i are in Slack.
+          const fileInflight = inflight?.startsWith(`file:${turn.seq}:`) ? Number(inflight.split(':')[2]) : undefined;
+          const already = fileInflight !== undefined || (text && inflight === marker ? await findPostedTurn(channel, thread, conversation.id, turn.seq) : undefined);
           if (text && !already) {
             await handoffs.saveMirror(conversation.id, owner, { mirrorInflight: marker });
             await app.client.chat.postMessage({
@@ -328,11 +377,12 @@ export function createSlackHandoff(deps: {
               unfurl_links: false,
               metadata: { event_type: TURN_EVENT, event_payload: { conversation_id: conversation.id, seq: turn.seq } },
             });
-          } else if (already) {
+          } else if (already && fileInflight === undefined) {
             logger.info({ conversationId: conversation.id, seq: turn.seq }, 'slack thread reply found after an interrupted post; not posted again');
           }
+          await uploadFiles(conversation, turn, channel, thread, fileInflight);
           after = turn.seq;
-          await handoffs.saveMirror(conversation.id, owner, { relayedSeq: after, ...(text ? { mirrorInflight: null } : {}) });
+          await handoffs.saveMirror(conversation.id, owner, { relayedSeq: after, mirrorInflight: null });
         }
       }
       await handoffs.releaseMirror(conversation.id, owner);

@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Telegraf, TelegramError } from 'telegraf';
 import {
   type ChannelOutbox,
@@ -13,6 +15,7 @@ import {
   type Logger,
   type OutboundMessage,
   type Turn,
+  type TurnAttachment,
   toGreeting,
   type UpdateInbox,
 } from '../../core/index.js';
@@ -399,6 +402,34 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       if (messages.length === 0) return;
       await outbox.enqueue(messages);
       sender.kick();
+    },
+    /** A customer's photo or document, for the agents (getFile, then the file URL; Bot API: up to 20 MB). */
+    async fetchFile(attachment: TurnAttachment) {
+      if (!attachment.fileId) return { unavailable: 'no file id' };
+      let link: URL;
+      try {
+        link = await bot.telegram.getFileLink(attachment.fileId);
+      } catch (error) {
+        // 400 (file too big, wrong id) will not change; anything else may.
+        if (error instanceof TelegramError && error.code === 400) return { unavailable: error.description };
+        throw error;
+      }
+      let data: Uint8Array;
+      if (link.protocol === 'file:') {
+        // A self-hosted Bot API server in --local mode gives a path on its own disk.
+        data = new Uint8Array(await readFile(fileURLToPath(link)));
+      } else {
+        const res = await fetch(link, { signal: AbortSignal.timeout(60_000) });
+        if (res.status === 404) return { unavailable: 'file no longer on Telegram' };
+        if (!res.ok) throw new Error(`Telegram file download: HTTP ${res.status}`);
+        data = new Uint8Array(await res.arrayBuffer());
+      }
+      const fromPath = decodeURIComponent(link.pathname.split('/').pop() ?? '');
+      return {
+        data,
+        fileName: attachment.fileName ?? (fromPath || `${attachment.type}`),
+        ...(attachment.mimeType ? { mimeType: attachment.mimeType } : {}),
+      };
     },
   };
 

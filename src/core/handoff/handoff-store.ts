@@ -1,4 +1,4 @@
-import type { Conversation, Turn } from '../model.js';
+import type { Conversation, Turn, TurnAttachment } from '../model.js';
 
 /** The handoff of one conversation to humans, and how far it is mirrored into the agents' tool. */
 export interface HandoffRecord {
@@ -77,4 +77,17 @@ export interface HandoffStore {
 export interface CustomerChannel {
   /** Must be idempotent per (conversation, seq): a turn may be handed over twice after a crash. */
   deliver(conversation: Conversation, turns: Turn[]): Promise<void>;
+  /**
+   * The bytes of a file the customer sent (a screenshot is evidence), for the agents. Resolves
+   * `{ unavailable }` when the channel will never have it (too big, expired); rejects when it may
+   * work later (the channel is unreachable).
+   */
+  fetchFile?(attachment: TurnAttachment): Promise<CustomerFile | { unavailable: string }>;
+}
+
+/** A customer's file as fetched from their channel. */
+export interface CustomerFile {
+  data: Uint8Array;
+  fileName: string;
+  mimeType?: string;
 }
