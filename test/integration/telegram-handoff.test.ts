@@ -167,7 +167,7 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     }, WAIT);
     // The first upload takes effect in Slack but its answer is lost: it is found by its title, not uploaded again.
     slack.fail('files.completeUploadExternal', { lostResponse: true });
-    const photo = telegram.userSendsPhoto(chat, 'the error screen', { from }).message as { photo: Array<{ file_id: string }> };
+    const photo = telegram.userSendsPhoto(chat, 'the error screen', { from }).message as unknown as { photo: Array<{ file_id: string }> };
     const document = telegram.userSendsDocument(chat, 'statement.pdf', 'my bank statement').message as unknown as { document: { file_id: string } };
     const gone = telegram.userSendsDocument(chat, 'old.pdf').message as unknown as { document: { file_id: string } };
     telegram.forgetFile(gone.document.file_id);
