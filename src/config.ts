@@ -98,6 +98,9 @@ const envSchema = z.object({
   LOG_CHECKPOINT_DIR: optionalText,
   LOG_CHECKPOINT_INTERVAL_MS: integer(1000, 100, 3_600_000),
   LOG_SELF_CHECK_INTERVAL_MS: integer(60_000, 1000, 86_400_000),
+  // Turn log in Slack (needs Slack below): checkpoints to this channel; integrity alerts go here too (else to the support channel).
+  SLACK_LOG_CHANNEL: optionalText.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,}$/.test(v), { message: 'expected a channel id like C0123456789' }),
+  SLACK_LOG_INTERVAL_S: integer(600, 1, 86_400),
   // Human handoff (issue 6): Slack is on when the three SLACK_* below are set; hours and waits always apply.
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
@@ -162,6 +165,10 @@ export type Config = {
     checkpointDir: string;
     checkpointIntervalMs: number;
     selfCheckIntervalMs: number;
+    /** Slack channel id for signed checkpoints (needs Slack); alerts go there too, else to the support channel. */
+    slackChannel: string | undefined;
+    /** At most one checkpoint post to Slack per this many ms. */
+    slackIntervalMs: number;
   };
   handoff: {
     hours: WorkingHours;
@@ -225,6 +232,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (slackParts.some(Boolean) && !slackParts.every(Boolean)) {
     problems.push('SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL: set all three to enable Slack, or none');
   }
+  if (e.SLACK_LOG_CHANNEL && !slackParts.every(Boolean)) {
+    problems.push('SLACK_LOG_CHANNEL: needs Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const openai = e.OPENAI_API_KEY
     ? {
@@ -259,6 +269,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       checkpointDir: e.LOG_CHECKPOINT_DIR ?? `${e.DATA_DIR}/checkpoints`,
       checkpointIntervalMs: e.LOG_CHECKPOINT_INTERVAL_MS,
       selfCheckIntervalMs: e.LOG_SELF_CHECK_INTERVAL_MS,
+      slackChannel: e.SLACK_LOG_CHANNEL,
+      slackIntervalMs: e.SLACK_LOG_INTERVAL_S * 1000,
     },
     handoff: {
       hours: hours as WorkingHours,

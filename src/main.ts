@@ -17,6 +17,8 @@ import { createWebApp } from './adapters/web/web-app.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
+import { createSlackLogPublisher, type SlackLogPublisher } from './adapters/slack/slack-log-publisher.js';
+import { createLogProofRoutes } from './adapters/web/log-proof-routes.js';
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
@@ -59,11 +61,43 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     );
   }
   const checkpointFolder = createCheckpointFolder(resolve(config.turnLog.checkpointDir));
-  const turnLog = createPgTurnLog({ db: database.db, origin: config.turnLog.origin, signer: signing.signer, publish: checkpointFolder.publish, logger });
+  // With Slack: signed checkpoints to SLACK_LOG_CHANNEL (at most once per interval), integrity alerts there or to the support channel.
+  let slackLog: SlackLogPublisher | undefined;
+  const turnLog = createPgTurnLog({
+    db: database.db,
+    origin: config.turnLog.origin,
+    signer: signing.signer,
+    publish: async (note) => {
+      await checkpointFolder.publish(note);
+      slackLog?.notify();
+    },
+    logger,
+  });
+  const slackForLog = config.handoff.slack;
+  slackLog = slackForLog
+    ? createSlackLogPublisher({
+        options: {
+          botToken: slackForLog.botToken,
+          apiUrl: slackForLog.apiUrl,
+          checkpointChannel: config.turnLog.slackChannel,
+          alertChannel: config.turnLog.slackChannel ?? slackForLog.supportChannel,
+          intervalMs: config.turnLog.slackIntervalMs,
+          retryBaseMs: slackForLog.retryBaseMs,
+          retryMaxMs: slackForLog.retryMaxMs,
+          origin: config.turnLog.origin,
+          publicKey: signing.signer.verifierKey,
+          stateFile: resolve(config.turnLog.checkpointDir, 'slack-posted.json'),
+        },
+        latestCheckpoint: () => turnLog.latestCheckpoint(),
+        logger,
+      })
+    : undefined;
+  slackLog?.start();
   const checkpointing = turnLog.startCheckpointing(config.turnLog.checkpointIntervalMs);
-  const selfCheck = turnLog.startSelfCheck(config.turnLog.selfCheckIntervalMs, (violations) =>
-    logger.error({ violations: violations.slice(0, 20), count: violations.length }, 'TURN LOG INTEGRITY ALERT: run npm run audit:verify'),
-  );
+  const selfCheck = turnLog.startSelfCheck(config.turnLog.selfCheckIntervalMs, (violations) => {
+    logger.error({ violations: violations.slice(0, 20), count: violations.length }, 'TURN LOG INTEGRITY ALERT: run npm run audit:verify');
+    slackLog?.alert(violations);
+  });
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
@@ -137,6 +171,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
   wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
+  app.route('/', createLogProofRoutes({ log: turnLog }));
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();
@@ -180,6 +215,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         await new Promise<void>((done) => server.close(() => done()));
         await telegram?.stop();
         await slack?.stop();
+        await slackLog?.stop();
         await sweeps?.stop();
         await knowledgeSync.idle();
         await checkpointing.stop();

@@ -24,6 +24,7 @@ import {
   verifyInclusion,
 } from '../../src/core/index.js';
 import { createTestDatabase, type Engine, testEngines } from '../support/databases.js';
+import { asOwner, rawExec } from '../support/log-tampering.js';
 
 const ORIGIN = 'test.example/turn-log';
 const SIGNING_KEY = generateSignerKey(ORIGIN);
@@ -53,27 +54,10 @@ async function setup(engine: Engine) {
     );
   }
   await log.checkpointNow();
-  // Several statements at once, as a DBA's psql session would: PGlite's exec or node-postgres' simple query.
-  const client = (db as unknown as { $client: { exec?: (q: string) => Promise<unknown>; query: (q: string) => Promise<unknown> } }).$client;
-  const exec = (query: string) => (client.exec ? client.exec(query) : client.query(query));
+  const exec = rawExec(db);
   const rows = <T>(query: string) => queryRows<T>(db, sql.raw(query));
   const audit = (): Promise<AuditReport> => log.verify({ published: readPublishedCheckpoints(dir) });
   return { test, db, dir, store, log, conversations, exec, rows, audit };
-}
-
-const TRIGGERS: Record<string, string[]> = {
-  turn: ['turn_no_update_delete', 'turn_no_truncate'],
-  log_entry: ['log_entry_no_change', 'log_entry_no_truncate'],
-  log_head: ['log_head_guard', 'log_head_no_truncate'],
-  log_checkpoint: ['log_checkpoint_no_change', 'log_checkpoint_no_truncate'],
-  log_node: ['log_node_no_change', 'log_node_no_truncate'],
-};
-
-/** What a database owner can do: switch the guard triggers off, rewrite, switch them back on. */
-function asOwner(tables: string[], body: string): string {
-  const off = tables.map((t) => `ALTER TABLE ${t} DISABLE TRIGGER USER;`).join(' ');
-  const on = tables.flatMap((t) => (TRIGGERS[t] ?? []).map((name) => `ALTER TABLE ${t} ENABLE ALWAYS TRIGGER ${name};`)).join(' ');
-  return `${off} ${body}; ${on}`;
 }
 
 const reasons = (report: AuditReport) => report.violations.map((v) => v.reason).join('\n');

@@ -6,7 +6,7 @@ import type { Database } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
-import { type Answerer, createHelpdesk, createRetriever, type Embedder, type HelpdeskSafety } from '../../src/core/index.js';
+import { type Answerer, createHelpdesk, createRetriever, type Embedder, type HelpdeskSafety, type TurnLog } from '../../src/core/index.js';
 import { createTestDatabase, type Engine } from './databases.js';
 
 export const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge', import.meta.url));
@@ -24,6 +24,8 @@ export async function createTestHelpdesk(
     bodyLimitBytes?: number;
     /** Safety settings built on the test database (main.ts wires them from configuration). */
     safety?: (database: Database) => HelpdeskSafety;
+    /** The turn log built on the test database (main.ts wires the PostgreSQL one). */
+    turnLog?: (database: Database) => TurnLog;
   } = {},
 ) {
   const { database, drop } = await createTestDatabase(engine);
@@ -40,6 +42,7 @@ export async function createTestHelpdesk(
     logger: silentLogger,
     settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: options.maxMessageChars ?? 4000 },
     ...(options.safety ? { safety: options.safety(database) } : {}),
+    ...(options.turnLog ? { turnLog: options.turnLog(database) } : {}),
   });
   const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
   const app = createWebApp({

@@ -4,6 +4,7 @@ import {
   type AuditReport,
   type CheckpointSource,
   completeSubtrees,
+  consistencyRanges,
   createLogVerifier,
   foldSubtrees,
   inclusionRanges,
@@ -136,6 +137,11 @@ export function createPgTurnLog(deps: {
   /** Inclusion proof of entry `index` in the tree of `size` entries. */
   async function inclusionProof(index: number, size: number): Promise<Buffer[]> {
     return rangeHashes(inclusionRanges(index, size));
+  }
+
+  /** RFC 9162 consistency proof between the trees of `first` and `second` entries (first <= second). */
+  async function consistencyProof(first: number, second: number): Promise<Buffer[]> {
+    return rangeHashes(consistencyRanges(first, second));
   }
 
   async function transcript(conversationId: string): Promise<TranscriptBundle> {
@@ -425,6 +431,7 @@ export function createPgTurnLog(deps: {
     head,
     checkpointNow,
     inclusionProof,
+    consistencyProof,
     transcript,
     erase,
     placeLegalHold,
