@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeSlackSocket, type SocketSendResult } from './fake-slack-socket.js';
 
 /** One message as the fake workspace stores it. */
 export interface FakeMessage {
@@ -78,9 +79,14 @@ export class FakeSlack {
   private seq = 0;
   private eventSeq = 0;
   url = '';
+  /** Socket Mode: apps.connections.open and the WebSocket (fake-slack-socket.ts). */
+  readonly socket = new FakeSlackSocket(() => this.url);
+  /** True only while an *OverSocket method runs: deliver() then sends its body over the socket. */
+  private overSocket = false;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.route(req, res));
+    this.socket.attach(this.server);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}`;
@@ -92,6 +98,7 @@ export class FakeSlack {
   }
 
   async stop(): Promise<void> {
+    await this.socket.close();
     await new Promise<void>((resolve) => {
       this.server?.closeAllConnections();
       this.server?.close(() => resolve());
@@ -200,6 +207,12 @@ export class FakeSlack {
         record(200);
         return send(200, { ok: false, error: f.error });
       }
+    }
+    if (method === 'apps.connections.open') {
+      // Only the app-level token opens Socket Mode connections; a bot token is the wrong type, as in Slack.
+      record(200);
+      if (auth === this.socket.appToken) return send(200, this.socket.openConnection());
+      return send(200, { ok: false, error: auth === this.token ? 'not_allowed_token_type' : 'invalid_auth' });
     }
     if (auth !== this.token) {
       record(200);
@@ -311,6 +324,7 @@ export class FakeSlack {
 
   /** Sends a signed request; re-sends with X-Slack-Retry-Num when no 2xx arrives in time. */
   async deliver(body: string, contentType: string, options: { secret?: string; timestamp?: number; retries?: number } = {}): Promise<SendResult> {
+    if (this.overSocket) return this.socket.deliverBody(body, contentType);
     const retries = options.retries ?? this.maxRetries;
     let last: SendResult = { status: 0, body: '', ttfbMs: 0, attempts: 0 };
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -438,5 +452,37 @@ export class FakeSlack {
       trigger_id: `trigger-${this.nextTs()}`,
     });
     return this.deliver(form.toString(), 'application/x-www-form-urlencoded');
+  }
+
+  // ---- the same payloads over Socket Mode (for an app started with SLACK_APP_TOKEN = socket.appToken) ----
+
+  /** Runs one of the senders above with its body going over the socket; resolves with the ack. */
+  private viaSocket<T>(send: () => T): T {
+    this.overSocket = true;
+    try {
+      return send();
+    } finally {
+      this.overSocket = false;
+    }
+  }
+
+  /** An Events API callback as an `events_api` envelope, redelivered like Slack until acked. */
+  sendSocketEvent(event: Record<string, unknown>, options: { eventId?: string } = {}): Promise<SocketSendResult> {
+    return this.viaSocket(() => this.sendEvent(event, options)) as Promise<SocketSendResult>;
+  }
+
+  /** A human's thread reply, delivered over the socket. */
+  userRepliesOverSocket(channel: string, threadTs: string, user: string, text: string, options: { eventId?: string } = {}): Promise<SocketSendResult> & { ts: string } {
+    return this.viaSocket(() => this.userReplies(channel, threadTs, user, text, options)) as Promise<SocketSendResult> & { ts: string };
+  }
+
+  /** A button click as an `interactive` envelope. */
+  clickButtonOverSocket(message: FakeMessage, actionId: string, user: string): Promise<SocketSendResult> {
+    return this.viaSocket(() => this.click(message, actionId, user)) as Promise<SocketSendResult>;
+  }
+
+  /** A slash command as a `slash_commands` envelope; the answer is the ack's payload. */
+  slashCommandOverSocket(command: string, text: string, user: string, channel: string): Promise<SocketSendResult> {
+    return this.viaSocket(() => this.command(command, text, user, channel)) as Promise<SocketSendResult>;
   }
 }

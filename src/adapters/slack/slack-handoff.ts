@@ -101,6 +101,20 @@ export function createSlackHandoff(deps: {
     ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken as string }),
     ...(options.appToken ? { signingSecret: options.signingSecret } : {}),
     clientOptions,
+    // Socket Mode opens its connection, again after each of Slack's disconnects, with
+    // apps.connections.open through a client of its own. Unlike the outbox's, that call must be
+    // retried: when it fails during a reconnect, @slack/socket-mode gives up for good (an unhandled
+    // rejection), and the helpdesk would hear nothing more from Slack.
+    ...(options.appToken
+      ? {
+          installerOptions: {
+            clientOptions: {
+              ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+              retryConfig: { retries: 1000, factor: 2, minTimeout: Math.min(options.retryBaseMs, options.retryMaxMs), maxTimeout: options.retryMaxMs },
+            },
+          },
+        }
+      : {}),
     deferInitialization: true,
     logger: toBoltLogger(logger),
   });
