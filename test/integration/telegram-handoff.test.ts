@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTION_CLAIM, ACTION_RESOLVE } from '../../src/adapters/slack/slack-messages.js';
+import { verifyTranscript } from '../../src/core/index.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';
@@ -98,6 +99,8 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     await vi.waitFor(() => expect(textsTo(chat).some((t) => /about \d+ minutes?/.test(t))).toBe(true), WAIT);
 
     await slack.click(root, ACTION_CLAIM, 'UALICE');
+    // Bolt acknowledges the click before the claim is recorded; an agent types after seeing it.
+    await vi.waitFor(() => expect(textsTo(chat).some((t) => t.includes('Alice from our support team'))).toBe(true), WAIT);
     const agentText = 'Hi <b>there</b> & welcome: is it "deposit" or withdrawal?';
     const reply = slack.userReplies(CHANNEL, root.ts, 'UALICE', agentText, { eventId: 'EvTgReply1' });
     expect((await reply).status).toBe(200);
@@ -189,6 +192,35 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     expect(at('[file file_')).toBeLessThan(at('my bank statement'));
     expect(at('my bank statement')).toBeLessThan(at('[file statement.pdf]'));
     expect(at('[file statement.pdf]')).toBeLessThan(at('could not be fetched'));
+  }, 60_000);
+
+  it('answers /transcript with the readable transcript and the JSON bundle as a file that verifies with the published key', async () => {
+    const chat = nextChat++;
+    const from = { id: chat, username: `trader_${chat}`, language_code: 'zh-hans' };
+    telegram.userSends(chat, '我的提现一直没到账', { from });
+    await vi.waitFor(() => expect(textsTo(chat).length).toBeGreaterThanOrEqual(1), WAIT);
+    telegram.userSends(chat, '/transcript', { from });
+    const [file] = await vi.waitFor(() => {
+      const documents = telegram.documentsTo(chat);
+      if (documents.length === 0) throw new Error('no transcript file yet');
+      return documents;
+    }, WAIT);
+    expect(file?.filename).toMatch(/^transcript-[0-9a-f-]{36}\.json$/);
+    expect(file?.caption).toContain('可验证的聊天记录');
+    expect(textsTo(chat).some((t) => t.includes('对话记录 / Conversation transcript'))).toBe(true);
+    const bundle = JSON.parse(file?.data.toString('utf8') as string);
+    const publicKey = (await (await fetch(`${running.url}/log/public-key`)).text()).trim();
+    const check = verifyTranscript(bundle, publicKey);
+    expect(check.problems).toEqual([]);
+    expect(check.turns.find((x) => x.role === 'customer')?.text).toBe('我的提现一直没到账');
+    // Altered after download (the customer's words in the committed content), the same file no longer verifies.
+    const altered = JSON.parse(JSON.stringify(bundle));
+    const entry = altered.entries.find((e: { content?: { bytes: string } }) => e.content && Buffer.from(e.content.bytes, 'base64').toString('utf8').includes('我的提现一直没到账'));
+    entry.content.bytes = Buffer.from(Buffer.from(entry.content.bytes, 'base64').toString('utf8').replace('我的提现一直没到账', '我的提现已经到账')).toString('base64');
+    expect(verifyTranscript(altered, publicKey).problems.join('\n')).toMatch(/content altered/);
+    // Sent once, even though the outbox may retry: one file per /transcript.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(telegram.documentsTo(chat)).toHaveLength(1);
   }, 60_000);
 
   it('answers /verify against the configured official channels, in the customer language', async () => {

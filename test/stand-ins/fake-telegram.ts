@@ -148,6 +148,8 @@ export async function startFakeTelegram(options: {
   let nextMessageId = 1;
   const queue: Update[] = [];
   const sent: SentMessage[] = [];
+  /** Documents the bot sent (sendDocument uploads). */
+  const documents: Array<{ message_id: number; chat: FakeChat; filename: string; data: Buffer; caption: string | undefined; receivedAt: number }> = [];
   /** Files customers sent, by file_id: getFile gives their path, /file/bot<token>/<path> their bytes. */
   const files = new Map<string, { path: string; data: Buffer }>();
   const addFile = (fileId: string, path: string, data: Buffer) => files.set(fileId, { path, data });
@@ -181,10 +183,26 @@ export async function startFakeTelegram(options: {
 
   async function readParams(req: IncomingMessage, url: URL): Promise<Record<string, unknown>> {
     const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const raw = body.toString('utf8');
     const type = req.headers['content-type'] ?? '';
     if (!raw) return params;
+    if (type.includes('multipart/form-data')) {
+      // Uploads (sendDocument with a file): fields as in a form, files as { filename, data }.
+      const form = await new Request('http://upload/', { method: 'POST', headers: { 'content-type': type }, body }).formData();
+      for (const [k, v] of form as unknown as Iterable<[string, string | File]>) {
+        if (typeof v === 'string') {
+          try {
+            params[k] = JSON.parse(v);
+          } catch {
+            params[k] = v;
+          }
+        } else params[k] = { filename: v.name, data: Buffer.from(await v.arrayBuffer()) };
+      }
+      return params;
+    }
     if (type.includes('application/json')) return { ...params, ...(JSON.parse(raw) as Record<string, unknown>) };
     if (type.includes('application/x-www-form-urlencoded')) {
       for (const [k, v] of new URLSearchParams(raw)) {
@@ -196,7 +214,7 @@ export async function startFakeTelegram(options: {
       }
       return params;
     }
-    throw new ApiError(400, 'Bad Request: unsupported content type (multipart media is not emulated)');
+    throw new ApiError(400, 'Bad Request: unsupported content type');
   }
 
   function takeUpdates(offset: number | undefined, limit: number, allowed: unknown): Update[] {
@@ -310,6 +328,19 @@ export async function startFakeTelegram(options: {
         notify();
         const { raw: _raw, parseMode: _p, replyMarkup, replyTo: _r, receivedAt: _at, ...result } = message;
         return ok(res, { ...result, ...(replyMarkup ? { reply_markup: replyMarkup } : {}) });
+      }
+      case 'sendDocument': {
+        const chat = chatOf(params);
+        const file = params.document as { filename?: string; data?: Buffer } | string | undefined;
+        if (!file || typeof file === 'string' || !file.data) throw new ApiError(400, 'Bad Request: there is no document in the request');
+        if (file.data.length === 0) throw new ApiError(400, 'Bad Request: file must be non-empty');
+        if (file.data.length > 50 * 1024 * 1024) throw new ApiError(413, 'Request Entity Too Large');
+        const caption = params.caption === undefined ? undefined : String(params.caption);
+        if (caption !== undefined && caption.length > 1024) throw new ApiError(400, 'Bad Request: message caption is too long');
+        const document = { message_id: nextMessageId++, chat, filename: file.filename ?? 'file', data: file.data, caption, receivedAt: Date.now() };
+        documents.push(document);
+        notify();
+        return ok(res, { message_id: document.message_id, date: Math.floor(Date.now() / 1000), chat, from: botUser, document: { file_id: `sent-doc-${document.message_id}`, file_unique_id: `sd${document.message_id}`, file_name: document.filename, file_size: file.data.length }, ...(caption ? { caption } : {}) });
       }
       case 'answerCallbackQuery': {
         const id = String(params.callback_query_id ?? '');
@@ -481,6 +512,8 @@ export async function startFakeTelegram(options: {
     /** Updates not yet confirmed (polling) or delivered (webhook). */
     pending: () => [...queue],
     webhookInfo: () => webhook,
+    /** Documents the bot uploaded to a chat (sendDocument). */
+    documentsTo: (chatId: number) => documents.filter((d) => d.chat.id === chatId),
     /** The bytes of a file a customer sent (what getFile + download give). */
     fileBytes: (fileId: string) => files.get(fileId)?.data,
     /** Makes a file unavailable, as when Telegram no longer keeps it. */

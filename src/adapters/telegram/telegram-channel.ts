@@ -96,6 +96,13 @@ function createKeyedRunner() {
  * no-op and the webhook answers at once; they are then handled in order per chat, chats in
  * parallel. Replies go through the durable outbox and are sent with retries.
  */
+/** A document stored in the outbox as `{ filename, text }` becomes a multipart upload (telegraf's InputFile). */
+function toUpload(payload: Record<string, unknown>): Record<string, unknown> {
+  const document = payload.document as { filename?: unknown; text?: unknown } | undefined;
+  if (!document || typeof document.text !== 'string') return payload;
+  return { ...payload, document: { source: Buffer.from(document.text, 'utf8'), filename: String(document.filename ?? 'file.txt') } };
+}
+
 export function createTelegramChannel(options: TelegramChannelOptions) {
   const { helpdesk, inbox, outbox, logger, exchangeName } = options;
   const tuning: TelegramTuning = { ...DEFAULT_TELEGRAM_TUNING, ...options.tuning };
@@ -110,7 +117,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   const sender = createOutboxSender({
     outbox,
     channel: TELEGRAM_CHANNEL,
-    call: (method, payload, signal) => bot.telegram.callApi(method as 'sendMessage', payload as never, { signal: signal as never }),
+    call: (method, payload, signal) => bot.telegram.callApi(method as 'sendMessage', toUpload(payload) as never, { signal: signal as never }),
     toFailure,
     logger,
     tuning,
@@ -332,17 +339,38 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
           }
           case 'transcript': {
             outcome = await record(event.text, undefined);
-            let readable: string | undefined;
+            let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
             try {
-              readable = helpdesk.transcript ? (await helpdesk.transcript(conversationId)).readable : undefined;
+              transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId) : undefined;
             } catch (error) {
               logger.warn({ err: error, conversationId }, 'transcript unavailable');
             }
             // The transcript itself is not a turn (it would change what it certifies): keyed by update.
-            const text = readable ?? telegramTexts.transcriptUnavailable(language);
+            // The readable text, then the JSON bundle as a file (what npm run transcript:verify and /verify-transcript check).
+            const text = transcript?.readable ?? telegramTexts.transcriptUnavailable(language);
+            const bundle: OutboundMessage[] = transcript
+              ? [
+                  {
+                    channel: TELEGRAM_CHANNEL,
+                    chatId: origin.chatId,
+                    dedupeKey: `tg:${botId}:u${update.update_id}:bundle`,
+                    method: 'sendDocument',
+                    payload: {
+                      chat_id: origin.chatId,
+                      caption: telegramTexts.transcriptFileCaption(language),
+                      // Stored as text in the outbox; turned into an upload when sent (see `call`).
+                      document: {
+                        filename: `transcript-${conversationId}.json`,
+                        text: `${JSON.stringify({ ...transcript.bundle, readable: transcript.readable }, null, 2)}\n`,
+                      },
+                    },
+                  },
+                ]
+              : [];
             return [
               ...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null),
               ...keyed(update.update_id, toPlainMessages(text, origin.chatId)),
+              ...bundle,
             ];
           }
           default:

@@ -46,8 +46,13 @@ export const telegramTexts = {
   },
   transcriptUnavailable(language: Language): string {
     return language === 'zh'
-      ? '可验证的聊天记录下载即将上线。您的每条消息都已完整保存，届时可通过 /transcript 获取。'
-      : 'Downloadable, verifiable transcripts are coming soon. Every message of this conversation is already kept in full; /transcript will send it once available.';
+      ? '暂时无法生成聊天记录，请稍后再发送 /transcript。您的每条消息都已完整保存。'
+      : 'Your transcript cannot be produced right now; please send /transcript again later. Every message of this conversation is kept in full.';
+  },
+  transcriptFileCaption(language: Language): string {
+    return language === 'zh'
+      ? '可验证的聊天记录（JSON）：任何人都可以用我们公开的密钥离线验证，未被删改。'
+      : 'Your verifiable transcript (JSON): anyone can check with our public key, offline, that nothing in it was removed or changed.';
   },
   attachmentReceived(language: Language): string {
     return language === 'zh'
