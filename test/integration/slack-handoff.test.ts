@@ -426,15 +426,9 @@ describe.each(testEngines())('Slack posts across a crash on %s', (engine) => {
       const customer = (await call(a.url, 'POST', '/api/conversations', { language: 'en' })).json as { id: string; token: string };
       await call(a.url, 'POST', `/api/conversations/${customer.id}/messages`, { text: 'My withdrawal is stuck' }, customer.token);
       await call(a.url, 'POST', `/api/conversations/${customer.id}/messages`, { action: 'human' }, customer.token);
-      await vi.waitFor(async () => {
-        await a?.slack.wake();
-        const record = await a?.handoffs.find(customer.id);
-        expect(record?.mirrorInflight).toMatch(/^root:/);
-        expect(record?.attempts).toBeGreaterThan(0);
-      });
       const roots = () => fake.posted(CHANNEL).filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(customer.id));
-      expect(roots()).toHaveLength(1);
-      expect((await a.handoffs.find(customer.id))?.deskThread).toBeNull();
+      // The root is in Slack; the app learnt nothing from that call (it may already be looking it up).
+      await vi.waitFor(() => expect(roots()).toHaveLength(1));
       await a.stop();
       a = undefined;
 
@@ -456,9 +450,11 @@ describe.each(testEngines())('Slack posts across a crash on %s', (engine) => {
       expect(texts.length).toBeGreaterThanOrEqual(2);
       expect(new Set(texts).size).toBe(texts.length);
       expect(texts.filter((t) => t.includes('Order 1234, still nothing'))).toHaveLength(1);
-      // No post was repeated: each chat.postMessage made one message, and the lost ones were looked up instead.
+      // No post was repeated: each chat.postMessage made one message; the thread's ts could only come
+      // from looking the root up, and the lost reply was looked up in the thread.
       expect(fake.calls.filter((c) => c.method === 'chat.postMessage').length).toBe(fake.posted(CHANNEL).length);
-      expect(fake.calls.filter((c) => c.method === 'conversations.history' || c.method === 'conversations.replies').length).toBeGreaterThanOrEqual(2);
+      expect(fake.calls.filter((c) => c.method === 'conversations.history' && c.status === 200).length).toBeGreaterThanOrEqual(1);
+      expect(fake.calls.filter((c) => c.method === 'conversations.replies' && c.params.include_all_metadata).length).toBeGreaterThanOrEqual(1);
     } finally {
       await a?.stop();
       await b?.stop();
