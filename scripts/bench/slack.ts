@@ -4,7 +4,7 @@ import { type FakeMessage, FakeSlack } from '../../test/stand-ins/fake-slack.js'
 import { startFakeTelegram } from '../../test/stand-ins/fake-telegram.js';
 import { makeTempDir, removeTempDir } from './cleanup.js';
 import { summarize } from './stats.js';
-import { freePort } from './telegram.js';
+import { freePort } from './free-port.js';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const CHANNEL = 'CBENCH';

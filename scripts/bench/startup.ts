@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir, trackChild, untrackChild } from './cleanup.js';
 import { median, round } from './stats.js';
@@ -17,20 +17,6 @@ const stopCounts = { total: 0, orphaned: 0, forced: 0, lockLeft: 0, stopMs: [] a
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
-/** A TCP port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolvePort(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 function groupAlive(pid: number): boolean {
   try {

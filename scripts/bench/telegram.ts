@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { startHelpdesk } from '../../src/main.js';
 import { startFakeTelegram } from '../../test/stand-ins/fake-telegram.js';
 import { makeTempDir, removeTempDir } from './cleanup.js';
@@ -8,15 +8,6 @@ import { round, summarize } from './stats.js';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A port nobody listens on now: the webhook URL must be known before the product starts. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * Telegram throughput through the webhook, offline mode, on PostgreSQL: the product started

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../scripts/bench/free-port.js';
 import { ACTION_CLAIM, ACTION_RESOLVE } from '../../src/adapters/slack/slack-messages.js';
 import { verifyTranscript } from '../../src/core/index.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
@@ -13,15 +13,6 @@ import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 
 const CHANNEL = 'CSUPPORT';
 const WAIT = { timeout: 20_000, interval: 25 };
-
-/** A port nobody listens on now: the webhook URL must be known before the product starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The whole product as `npm start` composes it (src/main.ts), with Telegram in webhook mode against
