@@ -100,7 +100,7 @@ export function startAppendWorker(url: string, count: number, concurrency: numbe
 }
 
 /** Appends `total` turns in large appends (the same code path, 1000 turns per transaction). */
-async function fill(url: string, total: number, log: (m: string) => void): Promise<void> {
+export async function fill(url: string, total: number, log: (m: string) => void): Promise<void> {
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
   const store = createPgConversationStore(database.db);
   const PER_APPEND = 1000;

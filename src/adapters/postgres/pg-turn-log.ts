@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import {
   type AuditEntry,
   type AuditReport,
@@ -28,7 +28,7 @@ import {
 import { type Db, queryRows } from './database.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
-import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, logNode, turnContent } from './schema-turn-log.js';
+import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, turnContent } from './schema-turn-log.js';
 
 const AUDIT_PAGE = 5000;
 
@@ -115,15 +115,16 @@ export function createPgTurnLog(deps: {
         }
       }
     }
+    // Stored leaves and stored subtree hashes in one round trip.
     const known = new Map<string, Buffer>();
-    if (leafIdx.size > 0) {
-      const rows = await db.select({ idx: logEntry.idx, leafHash: logEntry.leafHash }).from(logEntry).where(inArray(logEntry.idx, [...leafIdx]));
-      for (const r of rows) known.set(`0:${r.idx}`, r.leafHash);
-    }
-    if (nodeKeys.size > 0) {
-      const conditions = [...nodeKeys].map(([level, set]) => and(eq(logNode.level, level), inArray(logNode.idx, [...set])));
-      const rows = await db.select().from(logNode).where(or(...conditions));
-      for (const r of rows) known.set(`${r.level}:${r.idx}`, r.hash);
+    const list = (values: Iterable<number>) => sql.join([...values].map((v) => sql`${v}`), sql`, `);
+    const parts = [
+      ...(leafIdx.size > 0 ? [sql`SELECT 0 AS level, idx, leaf_hash AS hash FROM log_entry WHERE idx IN (${list(leafIdx)})`] : []),
+      ...[...nodeKeys].map(([level, set]) => sql`SELECT level, idx, hash FROM log_node WHERE level = ${level} AND idx IN (${list(set)})`),
+    ];
+    if (parts.length > 0) {
+      const rows = await queryRows<{ level: number | string; idx: number | string; hash: Uint8Array }>(db, sql.join(parts, sql` UNION ALL `));
+      for (const r of rows) known.set(`${Number(r.level)}:${Number(r.idx)}`, Buffer.from(r.hash));
     }
     const subtree = (level: number, index: number): Buffer => {
       const hit = known.get(`${level}:${index}`);
