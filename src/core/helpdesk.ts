@@ -31,7 +31,7 @@ import type {
   Turn,
   TurnData,
 } from './model.js';
-import type { Answerer, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
+import type { Answerer, AppendOptions, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
 import { renderTranscript, type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
 import type { Retriever } from './retrieval/retrieve.js';
 
@@ -59,6 +59,11 @@ export type CustomerInput = {
   language?: Language;
   /** Unique id of the external message, so that a redelivery is a no-op. */
   externalKey?: string;
+  /**
+   * The conversation and its turns as the caller has just created it (startConversation's result),
+   * so that they are not read again: only for a conversation created in the same task.
+   */
+  created?: { conversation: Conversation; turns: Turn[] };
 };
 
 /** What happened to a customer input: answered, escalated, forwarded to humans, or a duplicate. */
@@ -133,8 +138,8 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     };
   }
 
-  async function recentAnswerTopics(conversation: Conversation): Promise<{ topics: string[]; history: Turn[] }> {
-    const history = await conversations.turns(conversation.id, Math.max(0, conversation.lastSeq - RECENT_TURNS));
+  async function recentAnswerTopics(conversation: Conversation, known?: Turn[]): Promise<{ topics: string[]; history: Turn[] }> {
+    const history = known ?? (await conversations.turns(conversation.id, Math.max(0, conversation.lastSeq - RECENT_TURNS)));
     const topics: string[] = [];
     for (const turn of [...history].reverse()) {
       if (turn.role === 'customer' && turn.data.action === 'solved') break;
@@ -199,6 +204,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     decision: EscalationDecision,
     language: Language,
     extra: NewTurn[] = [],
+    appendOptions?: AppendOptions,
   ): Promise<CustomerOutcome> {
     const result = await conversations.append(
       conversation.id,
@@ -214,6 +220,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         },
       ],
       { state: 'escalated', priority: decision.priority, escalationReason: decision.reason, language },
+      appendOptions,
     );
     logger.info(
       { conversationId: conversation.id, reason: decision.reason, priority: decision.priority },
@@ -222,11 +229,30 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     return { outcome: result.duplicate ? 'duplicate' : 'escalated', conversation: result.conversation, turns: result.turns };
   }
 
+  /**
+   * The conversation, its recent turns and whether the input was stored before: what the caller
+   * just created, else one read where the store offers it, else the reads apart.
+   */
+  async function readContext(input: CustomerInput): Promise<{ conversation: Conversation | undefined; recent?: Turn[]; keysChecked: boolean }> {
+    if (input.created && input.created.conversation.id === input.conversationId) {
+      const { conversation, turns } = input.created;
+      // A conversation created in this task holds no turn of this input yet.
+      return { conversation, recent: turns.filter((t) => t.seq > Math.max(0, conversation.lastSeq - RECENT_TURNS)), keysChecked: true };
+    }
+    if (conversations.context) {
+      const context = await conversations.context(input.conversationId, RECENT_TURNS, input.externalKey ? [input.externalKey] : []);
+      return { conversation: context?.conversation, recent: context?.recentTurns, keysChecked: context !== undefined && !context.keysSeen };
+    }
+    return { conversation: await conversations.find(input.conversationId), keysChecked: false };
+  }
+
   async function handle(input: CustomerInput): Promise<CustomerOutcome> {
-    const conversation = await conversations.find(input.conversationId);
+    const context = await readContext(input);
+    const conversation = context.conversation;
     if (!conversation) {
       throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
     }
+    const appendOptions: AppendOptions | undefined = context.keysChecked ? { keysChecked: true } : undefined;
     await gate.enforceRateLimit(`${conversation.channel}:${conversation.externalId}`, conversation.id, conversation.channel, conversation.language);
     // The secret firewall: nothing below (store, log, retrieval, model, agents) sees the raw text.
     const screened = gate.screen(input.text ?? '');
@@ -248,6 +274,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
           { role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched },
         ],
         { language: switched, languageChosen: true },
+        appendOptions,
       );
       return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
@@ -258,6 +285,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
           conversation.id,
           [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched }],
           patch,
+          appendOptions,
         );
         return { outcome: 'acknowledged', conversation: result.conversation, turns: result.turns };
       }
@@ -277,13 +305,14 @@ export function createHelpdesk(deps: HelpdeskDeps) {
           { role: 'bot', kind: 'notice', text: toRatingThanks(language, rating), language },
         ],
         { ...patch, state: 'bot' },
+        appendOptions,
       );
       return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
 
     // With humans: the message is recorded for the agents and the bot stays silent.
     if (conversation.state === 'escalated') {
-      const result = await conversations.append(conversation.id, withNotices([customerTurn]), patch);
+      const result = await conversations.append(conversation.id, withNotices([customerTurn]), patch, appendOptions);
       return { outcome: result.duplicate ? 'duplicate' : 'forwarded', conversation: result.conversation, turns: result.turns };
     }
 
@@ -292,6 +321,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         conversation.id,
         withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }]),
         { ...patch, state: 'bot' },
+        appendOptions,
       );
       return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
@@ -304,6 +334,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         conversation.id,
         withNotices([customerTurn, { role: 'bot', kind: 'notice', text: verdict.reply, language }]),
         patch,
+        appendOptions,
       );
       return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
@@ -318,7 +349,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');
       }
     }
-    const { topics, history } = await recentAnswerTopics(conversation);
+    const { topics, history } = await recentAnswerTopics(conversation, context.recent);
     const decision = decideEscalation({
       text,
       action: input.action,
@@ -336,7 +367,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         const answer = await composeAnswer(text, language, retrieval, history);
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
-      return escalate(conversation, recorded, decision, language, [...notices, ...extra]);
+      return escalate(conversation, recorded, decision, language, [...notices, ...extra], appendOptions);
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
     const answer = await composeAnswer(text, language, retrieval, history);
@@ -345,12 +376,13 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         reason: 'low_confidence',
         priority: 'normal',
         detail: 'the model found no answer in the retrieved entries',
-      }, language, notices);
+      }, language, notices, appendOptions);
     }
     const result = await conversations.append(
       conversation.id,
       withNotices([recorded, toAnswerTurn(answer, language, retrieval, true)]),
       patch,
+      appendOptions,
     );
     return { outcome: result.duplicate ? 'duplicate' : 'answered', conversation: result.conversation, turns: result.turns };
   }

@@ -82,6 +82,16 @@ export interface KnowledgeIndex {
   searchLexical(terms: string[], limit: number): Promise<LexicalSearch>;
   /** The entries whose centroids are most similar to the query vector, best first. */
   searchCentroids(embedding: number[], embedder: string, limit: number): Promise<CentroidHit[]>;
+  /**
+   * The three searches with fewer round trips, same results: BM25 over `terms` (none: no lexical
+   * search), and with an embedding the nearest chunks and centroids. Optional; the retriever falls
+   * back to the three methods above.
+   */
+  searchAll?(input: { terms: string[]; embedding: number[] | undefined; embedder: string; limit: number }): Promise<{
+    lexical: LexicalSearch | undefined;
+    vector: ChunkHit[];
+    centroids: CentroidHit[];
+  }>;
   entriesOfTopics(topics: string[]): Promise<StoredEntry[]>;
   listEntries(): Promise<StoredEntry[]>;
 }
@@ -122,6 +132,22 @@ export interface AppendResult {
 }
 
 /** Conversations and their append-only turns. */
+export interface ConversationContext {
+  conversation: Conversation;
+  /** Turns with seq > lastSeq - recent, in order. */
+  recentTurns: Turn[];
+  /** A turn carrying one of the external keys asked about is stored (the input is a repeat). */
+  keysSeen: boolean;
+}
+
+export interface AppendOptions {
+  /**
+   * The caller read, moments ago, that no turn carries these turns' external keys: the store skips
+   * its own look-up (a repeat that raced in is still caught by the unique key and answered as one).
+   */
+  keysChecked?: boolean;
+}
+
 export interface ConversationStore {
   /** Creates the conversation, or returns the existing one for (channel, externalId). */
   open(input: NewConversation): Promise<{ conversation: Conversation; created: boolean }>;
@@ -131,8 +157,13 @@ export interface ConversationStore {
    * Appends turns with consecutive sequence numbers and applies the patch to the conversation,
    * atomically. Turns are never updated or deleted.
    */
-  append(conversationId: string, turns: NewTurn[], patch?: ConversationPatch): Promise<AppendResult>;
+  append(conversationId: string, turns: NewTurn[], patch?: ConversationPatch, options?: AppendOptions): Promise<AppendResult>;
   turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]>;
+  /**
+   * In one read: the conversation, its latest `recent` turns, and whether a turn with one of
+   * `externalKeys` is stored. Optional (find, turns and append's own check otherwise).
+   */
+  context?(id: string, recent: number, externalKeys: string[]): Promise<ConversationContext | undefined>;
   listByState(state: ConversationState): Promise<Conversation[]>;
 }
 

@@ -28,17 +28,34 @@ export interface Database {
 }
 
 /**
+ * The connection string with the session settings sent in the startup packet (`options`), so that
+ * every pooled connection has them from its first query: no extra round trip, and no query issued
+ * on a client the pool is already handing out (node-pg's "already executing a query" warning).
+ * A custom setting is kept as a placeholder until pgvector loads, which then adopts it.
+ */
+export function withSessionOptions(databaseUrl: string): { connectionString: string; options?: string } {
+  const setting = `-c hnsw.ef_search=${HNSW_EF_SEARCH}`;
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    // Not a URL (a bare socket path): node-postgres takes the option beside it.
+    return { connectionString: databaseUrl, options: setting };
+  }
+  const existing = url.searchParams.get('options');
+  url.searchParams.set('options', existing ? `${existing} ${setting}` : setting);
+  return { connectionString: url.toString() };
+}
+
+/**
  * Opens PostgreSQL through node-postgres when a URL is given, else the embedded PGlite with pgvector
  * in `dataDir` ("memory://" for a throwaway in-memory database).
  */
 export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const pool = new pg.Pool({ ...withSessionOptions(options.databaseUrl), max: 10 });
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => undefined);
-    pool.on('connect', (client) => {
-      client.query(`SET hnsw.ef_search = ${HNSW_EF_SEARCH}`).catch(() => undefined);
-    });
     const db = drizzleNodePg(pool, { schema }) as unknown as Db;
     return {
       db,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type {
   AnswerMode,
+  AppendOptions,
   AppendResult,
   Channel,
   Conversation,
@@ -65,6 +66,40 @@ function toTurn(row: TurnRow): Turn {
       : null,
     createdAt: row.createdAt,
   };
+}
+
+/** A turn as json_agg writes it (column names, timestamps as text). */
+interface RawTurn {
+  seq: number;
+  role: string;
+  kind: string;
+  text: string;
+  language: string;
+  data: TurnData;
+  answer_mode: string | null;
+  escalation_reason: string | null;
+  escalation_priority: string | null;
+  escalation_detail: string | null;
+  created_at: string;
+}
+
+function fromRawTurn(conversationId: string, t: RawTurn): Turn {
+  return toTurn({
+    id: 0,
+    conversationId,
+    seq: t.seq,
+    role: t.role,
+    kind: t.kind,
+    text: t.text,
+    language: t.language,
+    data: t.data,
+    answerMode: t.answer_mode,
+    escalationReason: t.escalation_reason,
+    escalationPriority: t.escalation_priority,
+    escalationDetail: t.escalation_detail,
+    externalKey: null,
+    createdAt: new Date(t.created_at),
+  });
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -275,9 +310,9 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     });
   }
 
-  async function append(conversationId: string, newTurns: NewTurn[], patch: ConversationPatch = {}): Promise<AppendResult> {
+  async function append(conversationId: string, newTurns: NewTurn[], patch: ConversationPatch = {}, options: AppendOptions = {}): Promise<AppendResult> {
     const keys = newTurns.flatMap((t) => (t.externalKey ? [t.externalKey] : []));
-    if (keys.length > 0) {
+    if (keys.length > 0 && !options.keysChecked) {
       const duplicate = await findDuplicate(keys);
       if (duplicate) return duplicate;
     }
@@ -319,6 +354,28 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       return { conversation: toConversation(existing), created: false };
     },
     find,
+    async context(id, recent, externalKeys) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const keyList = externalKeys.length > 0 ? sql.join(externalKeys.map((k) => sql`${k}`), sql`, `) : undefined;
+      const [found] = await db
+        .select({
+          row: conversation,
+          recent: sql<RawTurn[] | string>`(SELECT coalesce(json_agg(t ORDER BY t.seq), '[]'::json) FROM (
+              SELECT seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at
+              FROM turn WHERE conversation_id = "conversation"."id" AND seq > greatest(0, "conversation"."last_seq" - ${recent}::integer)
+              ORDER BY seq LIMIT ${DEFAULT_PAGE}) t)`,
+          keysSeen: keyList ? sql<boolean>`EXISTS (SELECT 1 FROM turn WHERE external_key IN (${keyList}))` : sql<boolean>`false`,
+        })
+        .from(conversation)
+        .where(eq(conversation.id, id));
+      if (!found) return undefined;
+      const raw = typeof found.recent === 'string' ? (JSON.parse(found.recent) as RawTurn[]) : found.recent;
+      return {
+        conversation: toConversation(found.row),
+        recentTurns: raw.map((t) => fromRawTurn(found.row.id, t)),
+        keysSeen: found.keysSeen === true,
+      };
+    },
     async tokenHash(id) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const [row] = await db.select({ tokenHash: conversation.tokenHash }).from(conversation).where(eq(conversation.id, id));

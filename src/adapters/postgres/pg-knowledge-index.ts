@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { eq, inArray, sql } from 'drizzle-orm';
-import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, StoredEntry } from '../../core/index.js';
+import { eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, StoredEntry } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
 import { kbChunk, kbEntry, kbEntryVersion, kbTerm } from './schema.js';
 import { kbCentroid } from './schema-retrieval.js';
@@ -51,6 +51,29 @@ function toStoredEntry(row: EntryRow): StoredEntry {
   };
 }
 
+interface EntryCache {
+  generation: string;
+  byTopic: Map<string, StoredEntry[]>;
+}
+
+interface CombinedRow {
+  part: number;
+  ord: number;
+  entry_id: string | null;
+  topic: string | null;
+  version: number | null;
+  kind: string | null;
+  score: number | null;
+  /** The generation (part 5). */
+  term: string | null;
+}
+
+/**
+ * Changes whenever an entry is added, changed (version + 1, updated_at) or removed: count, sum of
+ * versions and latest update of kb_entry, a scan of one row per entry.
+ */
+const KB_GENERATION = sql`(SELECT count(*)::text || ':' || coalesce(sum(version), 0)::text || ':' || coalesce((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0)::text FROM kb_entry)`;
+
 function countTerms(terms: string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
@@ -59,6 +82,56 @@ function countTerms(terms: string[]): Map<string, number> {
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
+  /** The knowledge base generation the latest search saw, and the entries as of one generation. */
+  let seenGeneration: string | undefined;
+  let cache: EntryCache | undefined;
+  /** BM25 over the chunks holding the known terms, from the corpus figures; idf per term. */
+  async function rankLexical(terms: string[], n: number, avgdlRaw: number, dfs: Array<{ term: string; df: number }>, limit: number): Promise<LexicalSearch> {
+    const avgdl = Math.max(1, avgdlRaw);
+    const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
+    const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
+    if (n === 0 || dfs.length === 0) return { hits: [], idf, maxIdf };
+    for (const { term, df } of dfs) idf.set(term, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
+    const weights = sql.join(
+      dfs.map(({ term }) => sql`(${term}::text, ${idf.get(term)}::float8)`),
+      sql`, `,
+    );
+    // Scores are summed per chunk and only the best chunks are joined to their entries.
+    const hits = await queryRows<ChunkHit>(
+      db,
+      sql`SELECT e.id AS "entryId", e.topic, e.version, c.kind, b.score
+          FROM (SELECT t.chunk_id,
+                       sum(w.idf * t.tf * ${BM25_K1 + 1}::float8
+                           / (t.tf + ${BM25_K1}::float8 * (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * c.term_count / ${avgdl}::float8)))::float8 AS score
+                FROM (VALUES ${weights}) AS w(term, idf)
+                JOIN kb_term t ON t.term = w.term
+                JOIN kb_chunk c ON c.id = t.chunk_id
+                GROUP BY t.chunk_id
+                ORDER BY score DESC, t.chunk_id
+                LIMIT ${limit}) b
+          JOIN kb_chunk c ON c.id = b.chunk_id
+          JOIN kb_entry e ON e.id = c.entry_id
+          ORDER BY b.score DESC, b.chunk_id`,
+    );
+    return { hits, idf, maxIdf };
+  }
+
+  async function searchLexical(terms: string[], limit: number): Promise<LexicalSearch> {
+    const termList = sql.join(
+      terms.map((t) => sql`${t}`),
+      sql`, `,
+    );
+    // Corpus statistics and document frequencies in one round trip (one row even when no term is known).
+    const rows = await queryRows<{ n: number; avgdl: number; term: string | null; df: number | null }>(
+      db,
+      sql`SELECT s.n, s.avgdl, d.term, d.df
+          FROM (SELECT count(*)::float8 AS n, coalesce(avg(term_count), 1)::float8 AS avgdl FROM kb_chunk) s
+          LEFT JOIN (SELECT term, count(*)::float8 AS df FROM kb_term WHERE term IN (${termList}) GROUP BY term) d ON true`,
+    );
+    const dfs = rows.flatMap((r) => (r.term !== null && r.df !== null ? [{ term: r.term, df: r.df }] : []));
+    return rankLexical(terms, rows[0]?.n ?? 0, rows[0]?.avgdl ?? 1, dfs, limit);
+  }
+
   return {
     async entryStates() {
       const rows = await db
@@ -74,6 +147,8 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     },
 
     async applySync(upserts: EntryUpsert[], removals: string[]) {
+      cache = undefined;
+      seenGeneration = undefined;
       await db.transaction(async (tx) => {
         // Two instances syncing at once would interleave chunk rows; one sync at a time.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(${SYNC_LOCK_KEY})`);
@@ -164,48 +239,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       );
     },
 
-    async searchLexical(terms, limit) {
-      const termList = sql.join(
-        terms.map((t) => sql`${t}`),
-        sql`, `,
-      );
-      // Corpus statistics and document frequencies in one round trip (one row even when no term is known).
-      const rows = await queryRows<{ n: number; avgdl: number; term: string | null; df: number | null }>(
-        db,
-        sql`SELECT s.n, s.avgdl, d.term, d.df
-            FROM (SELECT count(*)::float8 AS n, coalesce(avg(term_count), 1)::float8 AS avgdl FROM kb_chunk) s
-            LEFT JOIN (SELECT term, count(*)::float8 AS df FROM kb_term WHERE term IN (${termList}) GROUP BY term) d ON true`,
-      );
-      const n = rows[0]?.n ?? 0;
-      const avgdl = Math.max(1, rows[0]?.avgdl ?? 1);
-      const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
-      const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
-      const dfs = rows.flatMap((r) => (r.term !== null && r.df !== null ? [{ term: r.term, df: r.df }] : []));
-      if (n === 0 || dfs.length === 0) return { hits: [], idf, maxIdf };
-      for (const { term, df } of dfs) idf.set(term, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
-      const weights = sql.join(
-        dfs.map(({ term }) => sql`(${term}::text, ${idf.get(term)}::float8)`),
-        sql`, `,
-      );
-      // Scores are summed per chunk and only the best chunks are joined to their entries.
-      const hits = await queryRows<ChunkHit>(
-        db,
-        sql`SELECT e.id AS "entryId", e.topic, e.version, c.kind, b.score
-            FROM (SELECT t.chunk_id,
-                         sum(w.idf * t.tf * ${BM25_K1 + 1}::float8
-                             / (t.tf + ${BM25_K1}::float8 * (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * c.term_count / ${avgdl}::float8)))::float8 AS score
-                  FROM (VALUES ${weights}) AS w(term, idf)
-                  JOIN kb_term t ON t.term = w.term
-                  JOIN kb_chunk c ON c.id = t.chunk_id
-                  GROUP BY t.chunk_id
-                  ORDER BY score DESC, t.chunk_id
-                  LIMIT ${limit}) b
-            JOIN kb_chunk c ON c.id = b.chunk_id
-            JOIN kb_entry e ON e.id = c.entry_id
-            ORDER BY b.score DESC, b.chunk_id`,
-      );
-      return { hits, idf, maxIdf };
-    },
+    searchLexical,
 
     async searchCentroids(embedding, embedder, limit) {
       const literal = `[${embedding.join(',')}]`;
@@ -222,8 +256,82 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       );
     },
 
+    async searchAll({ terms, embedding, embedder, limit }) {
+      // Two chains on two pooled connections, as fast as the three searches apart with one round
+      // trip less: BM25 (statistics, then the ranking) beside the vector searches in one statement.
+      const lexicalSearch = terms.length > 0 ? searchLexical(terms, limit) : Promise.resolve(undefined);
+      lexicalSearch.catch(() => undefined);
+      const vector: ChunkHit[] = [];
+      const centroids: CentroidHit[] = [];
+      if (embedding === undefined || !embedding.some((x) => x !== 0)) {
+        // Nothing read the entries' generation: entriesOfTopics reads the entries themselves.
+        seenGeneration = undefined;
+        return { lexical: await lexicalSearch, vector, centroids };
+      }
+      const literal = `[${embedding.join(',')}]`;
+      const dims = sql.raw(String(toDimensions(embedding.length)));
+      const ofEmbedder = sql.raw(toEmbedderLiteral(embedder));
+      const parts: SQL[] = [
+        // searchVector's statement (part 3) and searchCentroids' (4), numbered in their order.
+        sql`SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score, NULL::text AS term
+            FROM (SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
+                  FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> ${literal}::vector(${dims}) AS distance
+                        FROM kb_chunk c
+                        WHERE c.embedder = ${ofEmbedder}
+                        ORDER BY c.embedding::vector(${dims}) <=> ${literal}::vector(${dims})
+                        LIMIT ${limit}) n
+                  JOIN kb_entry e ON e.id = n.entry_id
+                  ORDER BY n.distance) v`,
+        sql`SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score, NULL::text
+            FROM (SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> ${literal}::vector(${dims})))::float8 AS score
+                  FROM kb_centroid k
+                  JOIN kb_entry e ON e.id = k.entry_id
+                  WHERE k.embedder = ${embedder} AND vector_dims(k.embedding) = ${toDimensions(embedding.length)}
+                  ORDER BY score DESC, e.id
+                  LIMIT ${limit}) k`,
+        // What the entries are now (5): entriesOfTopics serves them from memory while it is unchanged.
+        sql`SELECT 5, 0, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::float8, ${KB_GENERATION}`,
+      ];
+      const statement = sql`${sql.join(
+        parts.map((p) => sql`(${p})`),
+        sql` UNION ALL `,
+      )} ORDER BY 1, 2`;
+      const [rows, lexical] = await Promise.all([queryRows<CombinedRow>(db, statement), lexicalSearch]);
+      for (const r of rows) {
+        if (r.part === 3) vector.push({ entryId: r.entry_id as string, topic: r.topic as string, version: r.version as number, kind: r.kind as ChunkHit['kind'], score: r.score as number });
+        else if (r.part === 4) centroids.push({ entryId: r.entry_id as string, topic: r.topic as string, score: r.score as number });
+        else if (r.part === 5) seenGeneration = r.term as string;
+      }
+      return { lexical, vector, centroids };
+    },
+
     async entriesOfTopics(topics) {
       if (topics.length === 0) return [];
+      // Served from memory while the knowledge base is as the latest search saw it (a sync here or in
+      // another instance changes the generation; a local sync also drops the copy).
+      if (seenGeneration !== undefined) {
+        if (!cache || cache.generation !== seenGeneration) {
+          const rows = await db.select({ entry: kbEntry, generation: sql<string>`${KB_GENERATION}` }).from(kbEntry);
+          const byTopic = new Map<string, StoredEntry[]>();
+          for (const row of rows) {
+            // Shared by every caller: frozen, so that none can change another's copy.
+            const entry = toStoredEntry(row.entry);
+            Object.freeze(entry.questions);
+            Object.freeze(entry.tags);
+            for (const link of entry.links) Object.freeze(link);
+            Object.freeze(entry.links);
+            Object.freeze(entry);
+            const list = byTopic.get(entry.topic);
+            if (list) list.push(entry);
+            else byTopic.set(entry.topic, [entry]);
+          }
+          cache = { generation: rows[0]?.generation ?? '', byTopic };
+        }
+        if (cache.generation === seenGeneration) {
+          const wanted = new Set(topics);
+          return [...wanted].flatMap((t) => (cache as EntryCache).byTopic.get(t) ?? []);
+        }
+      }
       const rows = await db.select().from(kbEntry).where(inArray(kbEntry.topic, topics));
       return rows.map(toStoredEntry);
     },

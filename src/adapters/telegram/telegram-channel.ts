@@ -278,16 +278,18 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     const conversationId = conversation.id;
     // Bot texts follow an explicit /lang choice, then Telegram's language, then the conversation.
     const language: Language = conversation.languageChosen ? conversation.language : origin.languageCode ?? conversation.language;
+    // A conversation created just now is handed over as it is: the helpdesk need not read it again.
+    const created = started.turns.length > 0 ? { created: { conversation, turns: started.turns } } : {};
     const record = (text: string, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', data = {}) =>
       helpdesk.recordCustomerTurn({ conversationId, kind, text, data, language, externalKey, ...(reply ? { reply } : {}) });
 
     let outcome: CustomerOutcome;
     switch (event.kind) {
       case 'text':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, text: event.text, externalKey });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, text: event.text, externalKey, ...created });
         break;
       case 'action':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created });
         break;
       case 'attachment':
         outcome = await record(event.text, telegramTexts.attachmentReceived(language), 'attachment', { attachments: [event.attachment] });
@@ -318,13 +320,13 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
             outcome =
               conversation.state === 'escalated'
                 ? await record(event.text, telegramTexts.alreadyWithHuman(language))
-                : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey });
+                : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey, ...created });
             break;
           case 'lang': {
             const choice = event.args.toLowerCase();
             outcome =
               choice === 'zh' || choice === 'en'
-                ? await helpdesk.handleCustomerInput({ conversationId, text: `/lang ${choice}`, externalKey })
+                ? await helpdesk.handleCustomerInput({ conversationId, text: `/lang ${choice}`, externalKey, ...created })
                 : await record(event.text, telegramTexts.langUsage(language));
             break;
           }

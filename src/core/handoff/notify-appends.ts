@@ -7,8 +7,8 @@ import type { ConversationStore } from '../ports.js';
 export function notifyAppends(store: ConversationStore, listener: (conversationId: string) => void): ConversationStore {
   return {
     ...store,
-    async append(conversationId, turns, patch) {
-      const result = await store.append(conversationId, turns, patch);
+    async append(conversationId, turns, patch, options) {
+      const result = await store.append(conversationId, turns, patch, options);
       if (!result.duplicate && result.turns.length > 0) listener(conversationId);
       return result;
     },

@@ -1,5 +1,5 @@
 import type { RetrievalResult, RetrievedEntry } from '../model.js';
-import type { CentroidHit, ChunkHit, Embedder, KnowledgeIndex } from '../ports.js';
+import type { CentroidHit, ChunkHit, Embedder, KnowledgeIndex, LexicalSearch } from '../ports.js';
 import { toTerms } from './tokenize.js';
 
 /**
@@ -115,77 +115,96 @@ export function createRetriever(deps: {
   return {
     async retrieve(text, limit = 5) {
       const terms = [...new Set(toTerms(text))];
-      // The three searches run concurrently (on PostgreSQL, on separate pooled connections); the
-      // lexical one starts before the embedding, which may be a model API call.
-      const lexicalSearch = terms.length > 0 ? index.searchLexical(terms, tuning.candidateChunks) : Promise.resolve(undefined);
-      // Settled at once so that a failing embedder does not leave the lexical promise unobserved.
-      lexicalSearch.catch(() => undefined);
-      const [embedding] = await embedder.embed([text]);
-      // A text with no features (only punctuation or emoji) embeds to the zero vector, whose cosine
-      // distance is undefined: nothing to search for.
-      const searchable = embedding !== undefined && embedding.some((x) => x !== 0);
-      const [lexical, vectorHits, centroidHits] = await Promise.all([
-        lexicalSearch,
-        searchable ? index.searchVector(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
-        searchable ? index.searchCentroids(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
-      ]);
-
-      // BM25 of a chunk holding every query term once, at average length, is the sum of their
-      // idf; unknown terms count at the highest idf, so questions about things the knowledge base
-      // never mentions score low.
-      let lexicalMax = 0;
-      let knownWeight = 0;
-      if (lexical) {
-        for (const term of terms) {
-          const idf = lexical.idf.get(term) ?? null;
-          lexicalMax += idf ?? lexical.maxIdf;
-          knownWeight += idf ?? 0;
-        }
-      }
-      const coverage = lexicalMax > 0 ? knownWeight / lexicalMax : 0;
-      const vectorTopics = groupByTopic(vectorHits, tuning.passageDiscount);
-      const lexicalTopics = groupByTopic(lexical?.hits ?? [], tuning.passageDiscount);
-      const centroids = bestCentroidPerTopic(centroidHits);
-      const topics = new Set([...vectorTopics.keys(), ...lexicalTopics.keys()]);
-      const k = tuning.secondNeighbourWeight;
-      const candidates: Array<RetrievedEntry & { centroid: number }> = [];
-      for (const topic of topics) {
-        const v = vectorTopics.get(topic);
-        const l = lexicalTopics.get(topic);
-        const first = v?.scores[0] ?? 0;
-        const vectorSimilarity = Math.max(0, (first + k * (v?.scores[1] ?? first)) / (1 + k));
-        const lexicalScore = lexicalMax > 0 ? Math.min(1, (l?.scores[0] ?? 0) / lexicalMax) : 0;
-        const centroid = Math.max(0, centroids.get(topic) ?? 0);
-        candidates.push({
-          topic,
-          entryId: (v ?? l)?.entryId ?? topic,
-          version: (v ?? l)?.version ?? 0,
-          score: tuning.vectorWeight * vectorSimilarity + tuning.lexicalWeight * lexicalScore + tuning.centroidWeight * centroid,
-          vectorSimilarity,
-          lexicalScore,
-          centroid,
-        });
-      }
-      candidates.sort((a, b) => b.score - a.score || a.topic.localeCompare(b.topic));
-      const best = candidates[0];
-      const nearest10 = vectorHits.slice(0, 10);
-      let otherCentroid = 0;
-      for (const [topic, score] of centroids) if (topic !== best?.topic) otherCentroid = Math.max(otherCentroid, score);
-      const features: RetrievalFeatures = {
-        fused: best?.score ?? 0,
-        margin: (best?.score ?? 0) - (candidates[1]?.score ?? 0),
-        coverage,
-        agreement: best && vectorHits[0]?.topic === best.topic && lexical?.hits[0]?.topic === best.topic ? 1 : 0,
-        share: best && nearest10.length > 0 ? nearest10.filter((h) => h.topic === best.topic).length / nearest10.length : 0,
-        centroid: best?.centroid ?? 0,
-        centroidMargin: (best?.centroid ?? 0) - otherCentroid,
-      };
-      return {
-        candidates: candidates.slice(0, limit).map(({ centroid: _, ...entry }) => entry),
-        confidence: best ? toConfidence(features, tuning.calibration) : 0,
-        embedder: embedder.id,
-        features,
-      };
+      const searched = index.searchAll ? await searchAtOnce(index.searchAll, terms, text) : await searchApart(terms, text);
+      return fuse(terms, searched, limit);
     },
   };
+
+  /** One round trip: the embedding first, then the three searches in one statement. */
+  async function searchAtOnce(searchAll: NonNullable<KnowledgeIndex['searchAll']>, terms: string[], text: string) {
+    const [embedding] = await embedder.embed([text]);
+    return searchAll({ terms, embedding, embedder: embedder.id, limit: tuning.candidateChunks });
+  }
+
+  async function searchApart(terms: string[], text: string) {
+    // The three searches run concurrently (on PostgreSQL, on separate pooled connections); the
+    // lexical one starts before the embedding, which may be a model API call.
+    const lexicalSearch = terms.length > 0 ? index.searchLexical(terms, tuning.candidateChunks) : Promise.resolve(undefined);
+    // Settled at once so that a failing embedder does not leave the lexical promise unobserved.
+    lexicalSearch.catch(() => undefined);
+    const [embedding] = await embedder.embed([text]);
+    // A text with no features (only punctuation or emoji) embeds to the zero vector, whose cosine
+    // distance is undefined: nothing to search for.
+    const searchable = embedding !== undefined && embedding.some((x) => x !== 0);
+    const [lexical, vector, centroids] = await Promise.all([
+      lexicalSearch,
+      searchable ? index.searchVector(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
+      searchable ? index.searchCentroids(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
+    ]);
+    return { lexical, vector, centroids };
+  }
+
+  function fuse(
+    terms: string[],
+    { lexical, vector: vectorHits, centroids: centroidHits }: { lexical: LexicalSearch | undefined; vector: ChunkHit[]; centroids: CentroidHit[] },
+    limit: number,
+  ): RetrievalResult & { features: RetrievalFeatures } {
+
+    // BM25 of a chunk holding every query term once, at average length, is the sum of their
+    // idf; unknown terms count at the highest idf, so questions about things the knowledge base
+    // never mentions score low.
+    let lexicalMax = 0;
+    let knownWeight = 0;
+    if (lexical) {
+      for (const term of terms) {
+        const idf = lexical.idf.get(term) ?? null;
+        lexicalMax += idf ?? lexical.maxIdf;
+        knownWeight += idf ?? 0;
+      }
+    }
+    const coverage = lexicalMax > 0 ? knownWeight / lexicalMax : 0;
+    const vectorTopics = groupByTopic(vectorHits, tuning.passageDiscount);
+    const lexicalTopics = groupByTopic(lexical?.hits ?? [], tuning.passageDiscount);
+    const centroids = bestCentroidPerTopic(centroidHits);
+    const topics = new Set([...vectorTopics.keys(), ...lexicalTopics.keys()]);
+    const k = tuning.secondNeighbourWeight;
+    const candidates: Array<RetrievedEntry & { centroid: number }> = [];
+    for (const topic of topics) {
+      const v = vectorTopics.get(topic);
+      const l = lexicalTopics.get(topic);
+      const first = v?.scores[0] ?? 0;
+      const vectorSimilarity = Math.max(0, (first + k * (v?.scores[1] ?? first)) / (1 + k));
+      const lexicalScore = lexicalMax > 0 ? Math.min(1, (l?.scores[0] ?? 0) / lexicalMax) : 0;
+      const centroid = Math.max(0, centroids.get(topic) ?? 0);
+      candidates.push({
+        topic,
+        entryId: (v ?? l)?.entryId ?? topic,
+        version: (v ?? l)?.version ?? 0,
+        score: tuning.vectorWeight * vectorSimilarity + tuning.lexicalWeight * lexicalScore + tuning.centroidWeight * centroid,
+        vectorSimilarity,
+        lexicalScore,
+        centroid,
+      });
+    }
+    candidates.sort((a, b) => b.score - a.score || a.topic.localeCompare(b.topic));
+    const best = candidates[0];
+    const nearest10 = vectorHits.slice(0, 10);
+    let otherCentroid = 0;
+    for (const [topic, score] of centroids) if (topic !== best?.topic) otherCentroid = Math.max(otherCentroid, score);
+    const features: RetrievalFeatures = {
+      fused: best?.score ?? 0,
+      margin: (best?.score ?? 0) - (candidates[1]?.score ?? 0),
+      coverage,
+      agreement: best && vectorHits[0]?.topic === best.topic && lexical?.hits[0]?.topic === best.topic ? 1 : 0,
+      share: best && nearest10.length > 0 ? nearest10.filter((h) => h.topic === best.topic).length / nearest10.length : 0,
+      centroid: best?.centroid ?? 0,
+      centroidMargin: (best?.centroid ?? 0) - otherCentroid,
+    };
+    return {
+      candidates: candidates.slice(0, limit).map(({ centroid: _, ...entry }) => entry),
+      confidence: best ? toConfidence(features, tuning.calibration) : 0,
+      embedder: embedder.id,
+      features,
+    };
+  }
 }
