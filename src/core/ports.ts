@@ -226,6 +226,11 @@ export interface UpdateInbox {
   settle(source: string, updateId: number, status: 'done' | 'failed' | 'retry', error?: string): Promise<void>;
   /** The update that carried a chat message (to reference the original of an edited message). */
   findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined>;
+  /**
+   * Stores the update's replies in the outbox (as ChannelOutbox.enqueue) and marks the update
+   * 'done', atomically and in one round trip. Optional (enqueue, then settle, otherwise).
+   */
+  settleWithReplies?(source: string, updateId: number, replies: OutboundMessage[], error?: string): Promise<void>;
 }
 
 /** A message waiting to be sent to a customer on a channel. */

@@ -58,6 +58,27 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
         })
         .where(where);
     },
+    async settleWithReplies(source, updateId, replies, error) {
+      const settled = sql`UPDATE channel_update
+          SET status = 'done', settled_at = ${new Date().toISOString()}::timestamptz${
+            error !== undefined ? sql`, last_error = ${error}, attempts = attempts + 1` : sql``
+          }
+          WHERE source = ${source} AND update_id = ${updateId}`;
+      if (replies.length === 0) {
+        await db.execute(settled);
+        return;
+      }
+      // One statement: the replies are stored (in order, ids ascending) exactly when the update is
+      // marked handled, so a crash leaves either both or neither.
+      const rows = sql.join(
+        replies.map((m) => sql`(${m.channel}, ${m.chatId}, ${m.dedupeKey}, ${m.method}, ${JSON.stringify(m.payload)}::jsonb)`),
+        sql`, `,
+      );
+      await db.execute(sql`WITH stored AS (
+          INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload) VALUES ${rows}
+          ON CONFLICT (dedupe_key) DO NOTHING)
+        ${settled}`);
+    },
     async findByMessage(source, chatId, messageId) {
       const [row] = await db
         .select({ updateId: channelUpdate.updateId })

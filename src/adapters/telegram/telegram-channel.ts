@@ -198,17 +198,13 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     for (let attempt = stored.attempts; ; attempt++) {
       try {
         const replies = await toReplies(update);
-        await outbox.enqueue(replies);
-        sender.kick();
-        await inbox.settle(source, update.update_id, 'done');
+        await settleWith(update.update_id, replies);
         return;
       } catch (error) {
         const chatId = chatIdOf(update);
         if (error instanceof HelpdeskError && error.code === 'invalid_input' && chatId) {
           // The customer's input is the problem (too long...): tell them, do not retry.
-          await outbox.enqueue(keyed(update.update_id, toPlainMessages(error.userMessage, chatId)));
-          sender.kick();
-          await inbox.settle(source, update.update_id, 'done', error.message);
+          await settleWith(update.update_id, keyed(update.update_id, toPlainMessages(error.userMessage, chatId)), error.message);
           return;
         }
         const last = attempt + 1 >= tuning.maxHandleAttempts || stopping;
@@ -229,6 +225,18 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         return;
       }
     }
+  }
+
+  /** Stores the replies and marks the update handled (one statement where the inbox offers it). */
+  async function settleWith(updateId: number, replies: OutboundMessage[], error?: string): Promise<void> {
+    if (inbox.settleWithReplies) {
+      await inbox.settleWithReplies(source, updateId, replies, error);
+      if (replies.length > 0) sender.kick();
+      return;
+    }
+    await outbox.enqueue(replies);
+    sender.kick();
+    await inbox.settle(source, updateId, 'done', error);
   }
 
   /** Replies that are not turns, keyed by the update that caused them. */
