@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import type {
   AnswerMode,
   AppendOptions,
@@ -19,7 +19,7 @@ import type {
   TurnKind,
 } from '../../core/index.js';
 import { LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
-import type { Db } from './database.js';
+import { type Db, queryRows } from './database.js';
 import { appendToLog, loadChains, type Tx } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, turnContent } from './schema-turn-log.js';
@@ -100,6 +100,24 @@ function fromRawTurn(conversationId: string, t: RawTurn): Turn {
     externalKey: null,
     createdAt: new Date(t.created_at),
   });
+}
+
+/** A turn row from a raw query (column names), without data and created_at. */
+function toTurnRowParts(r: Omit<RawTurn, 'data' | 'created_at'> & { conversation_id: string }): Omit<TurnRow, 'data' | 'createdAt'> {
+  return {
+    id: 0,
+    conversationId: r.conversation_id,
+    seq: r.seq,
+    role: r.role,
+    kind: r.kind,
+    text: r.text,
+    language: r.language,
+    answerMode: r.answer_mode,
+    escalationReason: r.escalation_reason,
+    escalationPriority: r.escalation_priority,
+    escalationDetail: r.escalation_detail,
+    externalKey: null,
+  };
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -285,18 +303,49 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       current.set(item.conversationId, after);
       perItem.push({ row: after, turnSeqs: seqs });
     }
-    if (newKeys.length > 0) await tx.insert(conversationKey).values(newKeys);
-    const inserted = turnRows.length > 0 ? await tx.insert(turn).values(turnRows).returning() : [];
-    if (contentRows.length > 0) await tx.insert(turnContent).values(contentRows);
+    // One statement for the rows of the batch: new content keys, the turns, their sealed content and
+    // the conversations' new state (the turns as stored come back).
     const values = ids.map((id) => {
       const row = current.get(id) as ConversationRow;
       return sql`(${id}::uuid, ${row.lastSeq}::integer, ${row.updatedAt.toISOString()}::timestamptz, ${row.language}::text, ${row.languageChosen}::boolean, ${row.state}::text, ${row.priority}::text, ${row.escalationReason}::text)`;
     });
-    await tx.execute(sql`
-      UPDATE conversation AS c SET last_seq = v.last_seq, updated_at = v.updated_at, language = v.language,
+    const ctes: SQL[] = [
+      sql`updated AS (UPDATE conversation AS c SET last_seq = v.last_seq, updated_at = v.updated_at, language = v.language,
         language_chosen = v.language_chosen, state = v.state, priority = v.priority, escalation_reason = v.escalation_reason
-      FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, last_seq, updated_at, language, language_chosen, state, priority, escalation_reason)
-      WHERE c.id = v.id`);
+        FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, last_seq, updated_at, language, language_chosen, state, priority, escalation_reason)
+        WHERE c.id = v.id)`,
+    ];
+    if (newKeys.length > 0) {
+      const rows = newKeys.map((k) => sql`(${k.conversationId}::uuid, ${k.key}::bytea)`);
+      ctes.push(sql`keys AS (INSERT INTO conversation_key (conversation_id, key) VALUES ${sql.join(rows, sql`, `)})`);
+    }
+    if (contentRows.length > 0) {
+      const rows = contentRows.map((c) => sql`(${c.conversationId}::uuid, ${c.seq}::integer, ${c.sealed}::bytea)`);
+      ctes.push(sql`content AS (INSERT INTO turn_content (conversation_id, seq, sealed) VALUES ${sql.join(rows, sql`, `)})`);
+    }
+    let inserted: TurnRow[] = [];
+    if (turnRows.length > 0) {
+      const rows = turnRows.map(
+        (t) => sql`(${t.conversationId}::uuid, ${t.seq}::integer, ${t.role}::text, ${t.kind}::text, ${t.text}::text, ${t.language}::text,
+          ${JSON.stringify(t.data ?? {})}::jsonb, ${t.answerMode ?? null}::text, ${t.escalationReason ?? null}::text, ${t.escalationPriority ?? null}::text,
+          ${t.escalationDetail ?? null}::text, ${t.externalKey ?? null}::text, ${(t.createdAt as Date).toISOString()}::timestamptz)`,
+      );
+      ctes.push(sql`inserted AS (INSERT INTO turn (conversation_id, seq, role, kind, text, language, data, answer_mode,
+          escalation_reason, escalation_priority, escalation_detail, external_key, created_at)
+        VALUES ${sql.join(rows, sql`, `)}
+        RETURNING conversation_id, seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at)`);
+      const raw = await queryRows<Omit<RawTurn, 'data' | 'created_at'> & { conversation_id: string; data: TurnData | string; created_at: Date | string }>(
+        tx,
+        sql`WITH ${sql.join(ctes, sql`, `)} SELECT * FROM inserted`,
+      );
+      inserted = raw.map((r) => ({
+        ...toTurnRowParts(r),
+        data: typeof r.data === 'string' ? (JSON.parse(r.data) as TurnData) : r.data,
+        createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+      }));
+    } else {
+      await tx.execute(sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1`);
+    }
     // Last, and short: the log head lock serializes every append of every process until commit.
     await appendToLog(tx, log.drafts);
     const bySeq = new Map(inserted.map((r) => [`${r.conversationId}:${r.seq}`, r]));

@@ -1,4 +1,4 @@
-import { desc, eq, inArray } from 'drizzle-orm';
+import { desc, eq, inArray, sql } from 'drizzle-orm';
 import {
   appendLeaf,
   decodeFrontier,
@@ -101,13 +101,26 @@ export async function openLogAppend(tx: Tx) {
     /** Writes the entries, the closed subtrees and the new head. */
     async finish(): Promise<{ size: number; root: Buffer }> {
       if (entries.length === 0) return { size: frontier.size, root: frontierRoot(frontier) };
-      await tx.insert(logEntry).values(entries);
-      if (nodes.length > 0) await tx.insert(logNode).values(nodes);
       const root = frontierRoot(frontier);
-      await tx
-        .update(logHead)
-        .set({ size: frontier.size, root, frontier: encodeFrontier(frontier), updatedAt: new Date() })
-        .where(eq(logHead.id, 1));
+      // One statement, one round trip while the head is locked: the entries, the closed subtrees
+      // and the new head.
+      const entryRows = sql.join(
+        entries.map(
+          (e) => sql`(${e.idx}::bigint, ${e.leafHash}::bytea, ${e.header}::bytea, ${e.kind}::text, ${e.conversationId}::uuid, ${e.seq ?? null}::integer)`,
+        ),
+        sql`, `,
+      );
+      const nodeRows = sql.join(
+        nodes.map((n) => sql`(${n.level}::smallint, ${n.idx}::bigint, ${n.hash}::bytea)`),
+        sql`, `,
+      );
+      await tx.execute(sql`WITH entries AS (
+          INSERT INTO log_entry (idx, leaf_hash, header, kind, conversation_id, seq) VALUES ${entryRows})${
+            nodes.length > 0 ? sql`, nodes AS (INSERT INTO log_node (level, idx, hash) VALUES ${nodeRows})` : sql``
+          }
+        UPDATE log_head SET size = ${frontier.size}::bigint, root = ${root}::bytea, frontier = ${encodeFrontier(frontier)}::bytea,
+          updated_at = ${new Date().toISOString()}::timestamptz
+        WHERE id = 1`);
       return { size: frontier.size, root };
     },
     get startSize() {
