@@ -22,7 +22,7 @@ import {
 } from '../../src/core/index.js';
 import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
-import { KNOWLEDGE_DIR, silentLogger } from '../support/helpdesk.js';
+import { call, KNOWLEDGE_DIR, silentLogger } from '../support/helpdesk.js';
 
 const CHANNEL = 'CSUPPORT';
 type Json = Record<string, any>;
@@ -99,14 +99,6 @@ async function startInstance(database: Database, fake: FakeSlack, options: { syn
 
 type Instance = Awaited<ReturnType<typeof startInstance>>;
 
-async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
 
 describe.each(testEngines())('Slack handoff on %s', (engine) => {
   let fake: FakeSlack;

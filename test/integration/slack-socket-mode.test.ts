@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
-import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+import { call, KNOWLEDGE_DIR } from '../support/helpdesk.js';
 
 // The real bolt App and @slack/socket-mode client, wired by the composition root (startHelpdesk)
 // with SLACK_APP_TOKEN set, against the stand-in's Web API and Socket Mode WebSocket.
@@ -35,14 +35,6 @@ function socketModeEnv(fake: FakeSlack, dataDir: string, databaseUrl?: string): 
   };
 }
 
-async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
 
 describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
   let fake: FakeSlack;

@@ -74,17 +74,20 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
   const textsTo = (chat: number) => telegram.sentTo(chat).map((m) => m.text);
   const rootFor = (handle: string): FakeMessage | undefined =>
     slack.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(handle));
+  /** The thread root of a chat's escalation (its customer is @trader_<chat>). */
+  const waitForRoot = (chat: number) =>
+    vi.waitFor(() => {
+      const r = rootFor(`@trader_${chat}`);
+      if (!r) throw new Error('no thread root yet');
+      return r;
+    }, WAIT);
 
   it('relays a Slack agent reply to the Telegram customer once, with the agent name and escaped HTML, and the customer back into the thread until the rating', async () => {
     const chat = nextChat++;
     const from = { id: chat, username: `trader_${chat}`, language_code: 'en' };
     telegram.userSends(chat, '/human', { from });
 
-    const root = await vi.waitFor(() => {
-      const r = rootFor(`@trader_${chat}`);
-      if (!r) throw new Error('no thread root yet');
-      return r;
-    }, WAIT);
+    const root = await waitForRoot(chat);
     expect(JSON.stringify(root.blocks)).toContain('telegram');
     // The wait notice comes from the desk (not from the update's handling): it proves the port is wired.
     await vi.waitFor(() => expect(textsTo(chat).some((t) => /about \d+ minutes?/.test(t))).toBe(true), WAIT);
@@ -139,11 +142,7 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     const chat = nextChat++;
     const from = { id: chat, username: `trader_${chat}`, language_code: 'zh-hans' };
     telegram.userSends(chat, '/human', { from });
-    const root = await vi.waitFor(() => {
-      const r = rootFor(`@trader_${chat}`);
-      if (!r) throw new Error('no thread root yet');
-      return r;
-    }, WAIT);
+    const root = await waitForRoot(chat);
     await slack.userReplies(CHANNEL, root.ts, 'UALICE', 'note: looks like a phishing victim');
     await slack.userReplies(CHANNEL, root.ts, 'UALICE', '您好，我来帮您处理。');
     await vi.waitFor(() => expect(textsTo(chat)).toContain('Alice:\n您好，我来帮您处理。'), WAIT);
@@ -154,11 +153,7 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     const chat = nextChat++;
     const from = { id: chat, username: `trader_${chat}`, language_code: 'en' };
     telegram.userSends(chat, '/human', { from });
-    const root = await vi.waitFor(() => {
-      const r = rootFor(`@trader_${chat}`);
-      if (!r) throw new Error('no thread root yet');
-      return r;
-    }, WAIT);
+    const root = await waitForRoot(chat);
     // The first upload takes effect in Slack but its answer is lost: it is found by its title, not uploaded again.
     slack.fail('files.completeUploadExternal', { lostResponse: true });
     const photo = telegram.userSendsPhoto(chat, 'the error screen', { from }).message as unknown as { photo: Array<{ file_id: string }> };

@@ -53,3 +53,13 @@ export async function createTestHelpdesk(
   });
   return { database, helpdesk, knowledge, conversations, app, report, drop };
 }
+
+/** A JSON call to the product's HTTP API (optionally with a bearer token); the status and the parsed body. */
+export async function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: Record<string, any> }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+}
