@@ -11,6 +11,7 @@ import type {
   ConversationStore,
   EscalationReason,
   Language,
+  NewConversation,
   NewTurn,
   Priority,
   Role,
@@ -20,6 +21,7 @@ import type {
 } from '../../core/index.js';
 import { LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
+import { createGroupCommit } from './group-commit.js';
 import { appendToLog, loadChains, type Tx } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, turnContent } from './schema-turn-log.js';
@@ -148,6 +150,35 @@ const DEFAULT_MAX_FLUSHES = 3;
 export function createPgConversationStore(db: Db, options: { maxBatch?: number; maxFlushes?: number } = {}): ConversationStore {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxFlushes = options.maxFlushes ?? DEFAULT_MAX_FLUSHES;
+  /**
+   * Conversations opened together (new chats under load) are inserted by one statement; each caller
+   * gets its row when it created it, else undefined (it existed, or an earlier caller in the same
+   * statement created it).
+   */
+  const createAll = createGroupCommit(async (inputs: NewConversation[]): Promise<Array<ConversationRow | undefined>> => {
+    const rows = await db
+      .insert(conversation)
+      .values(
+        inputs.map((input) => ({
+          id: randomUUID(),
+          channel: input.channel,
+          externalId: input.externalId,
+          tokenHash: input.tokenHash,
+          language: input.language,
+          customerHandle: input.customerHandle ?? null,
+        })),
+      )
+      .onConflictDoNothing({ target: [conversation.channel, conversation.externalId] })
+      .returning();
+    const byKey = new Map(rows.map((r) => [`${r.channel}\u0000${r.externalId}`, r]));
+    return inputs.map((input) => {
+      const key = `${input.channel}\u0000${input.externalId}`;
+      const row = byKey.get(key);
+      byKey.delete(key);
+      return row;
+    });
+  });
+
   async function find(id: string) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const [row] = await db.select().from(conversation).where(eq(conversation.id, id));
@@ -382,18 +413,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
 
   return {
     async open(input) {
-      const [created] = await db
-        .insert(conversation)
-        .values({
-          id: randomUUID(),
-          channel: input.channel,
-          externalId: input.externalId,
-          tokenHash: input.tokenHash,
-          language: input.language,
-          customerHandle: input.customerHandle ?? null,
-        })
-        .onConflictDoNothing({ target: [conversation.channel, conversation.externalId] })
-        .returning();
+      const created = await createAll(input);
       if (created) return { conversation: toConversation(created), created: true };
       const [existing] = await db
         .select()

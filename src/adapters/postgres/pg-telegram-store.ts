@@ -1,27 +1,31 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, toStorableJson, type UpdateInbox } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
+import { createGroupCommit } from './group-commit.js';
 import { channelOutbox, channelUpdate } from './schema-telegram.js';
 
 /** The durable inbox of channel updates in PostgreSQL (or PGlite). */
 export function createPgUpdateInbox(db: Db): UpdateInbox {
+  // Updates arriving together (the webhook under load) are stored by one INSERT: each caller is
+  // answered after the statement holding its update committed.
+  const recordAll = createGroupCommit(async (updates: Array<Omit<InboundUpdate, 'attempts'>>): Promise<boolean[]> => {
+    const rows = updates.map(
+      (u) =>
+        // jsonb refuses U+0000 and lone surrogates: a stranger's update must still be stored once
+        // (else the webhook answers 500 and Telegram redelivers it forever).
+        sql`(${u.source}::text, ${u.updateId}::bigint, ${u.chatId}::text, ${u.messageId}::bigint, ${JSON.stringify(toStorableJson(u.payload))}::jsonb)`,
+    );
+    const inserted = await queryRows<{ source: string; update_id: string | number }>(
+      db,
+      sql`INSERT INTO channel_update (source, update_id, chat_id, message_id, payload) VALUES ${sql.join(rows, sql`, `)}
+          ON CONFLICT DO NOTHING RETURNING source, update_id`,
+    );
+    const stored = new Set(inserted.map((r) => `${r.source}\u0000${Number(r.update_id)}`));
+    // The same update twice in one statement is stored once: only its first caller stored it.
+    return updates.map((u) => stored.delete(`${u.source}\u0000${u.updateId}`));
+  });
   return {
-    async record(update) {
-      const inserted = await db
-        .insert(channelUpdate)
-        .values({
-          source: update.source,
-          updateId: update.updateId,
-          chatId: update.chatId,
-          messageId: update.messageId,
-          // jsonb refuses U+0000 and lone surrogates: a stranger's update must still be stored once
-          // (else the webhook answers 500 and Telegram redelivers it forever).
-          payload: toStorableJson(update.payload),
-        })
-        .onConflictDoNothing()
-        .returning({ updateId: channelUpdate.updateId });
-      return inserted.length > 0;
-    },
+    record: (update) => recordAll(update),
     async pending(source, limit) {
       const rows = await db
         .select()
@@ -103,6 +107,14 @@ interface ClaimedRow {
 
 /** The durable outbox in PostgreSQL (or PGlite). */
 export function createPgChannelOutbox(db: Db): ChannelOutbox {
+  // Sends finishing together are marked sent by one UPDATE (each caller answered after it).
+  const markSentAll = createGroupCommit(async (sent: Array<{ id: number; result: unknown; at: Date }>): Promise<void[]> => {
+    const rows = sent.map((m) => sql`(${m.id}::bigint, ${m.at.toISOString()}::timestamptz, ${m.result === null ? null : JSON.stringify(m.result)}::jsonb)`);
+    await db.execute(sql`UPDATE channel_outbox AS o SET status = 'sent', sent_at = v.sent_at, locked_until = NULL, result = v.result
+        FROM (VALUES ${sql.join(rows, sql`, `)}) AS v(id, sent_at, result)
+        WHERE o.id = v.id`);
+    return sent.map(() => undefined);
+  });
   return {
     async enqueue(messages) {
       if (messages.length === 0) return;
@@ -144,12 +156,7 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         )
         .sort((a, b) => a.id - b.id);
     },
-    async markSent(id, result) {
-      await db
-        .update(channelOutbox)
-        .set({ status: 'sent', sentAt: new Date(), lockedUntil: null, result: result ?? null })
-        .where(eq(channelOutbox.id, id));
-    },
+    markSent: (id, result) => markSentAll({ id, result: result ?? null, at: new Date() }),
     async retryLater(id, delayMs, error) {
       await db
         .update(channelOutbox)
