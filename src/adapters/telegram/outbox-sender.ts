@@ -99,6 +99,8 @@ export function createOutboxSender(options: {
   async function drain(): Promise<void> {
     let claimedAny = false;
     do {
+      // Let the sends and enqueues that are finishing now land first: one claim then takes them all.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       again = false;
       const claimed = await outbox.claim(channel, tuning.batchSize, tuning.leaseMs);
       if (claimed.length > 0) claimedAny = true;
