@@ -83,15 +83,10 @@ export interface KnowledgeIndex {
   /** The entries whose centroids are most similar to the query vector, best first. */
   searchCentroids(embedding: number[], embedder: string, limit: number): Promise<CentroidHit[]>;
   /**
-   * The three searches with fewer round trips, same results: BM25 over `terms` (none: no lexical
-   * search), and with an embedding the nearest chunks and centroids. Optional; the retriever falls
-   * back to the three methods above.
+   * searchVector and searchCentroids in one round trip, same results. Optional; the retriever
+   * falls back to the two methods.
    */
-  searchAll?(input: { terms: string[]; embedding: number[] | undefined; embedder: string; limit: number }): Promise<{
-    lexical: LexicalSearch | undefined;
-    vector: ChunkHit[];
-    centroids: CentroidHit[];
-  }>;
+  searchNearest?(embedding: number[], embedder: string, limit: number): Promise<{ vector: ChunkHit[]; centroids: CentroidHit[] }>;
   entriesOfTopics(topics: string[]): Promise<StoredEntry[]>;
   listEntries(): Promise<StoredEntry[]>;
 }

@@ -256,18 +256,9 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       );
     },
 
-    async searchAll({ terms, embedding, embedder, limit }) {
-      // Two chains on two pooled connections, as fast as the three searches apart with one round
-      // trip less: BM25 (statistics, then the ranking) beside the vector searches in one statement.
-      const lexicalSearch = terms.length > 0 ? searchLexical(terms, limit) : Promise.resolve(undefined);
-      lexicalSearch.catch(() => undefined);
+    async searchNearest(embedding, embedder, limit) {
       const vector: ChunkHit[] = [];
       const centroids: CentroidHit[] = [];
-      if (embedding === undefined || !embedding.some((x) => x !== 0)) {
-        // Nothing read the entries' generation: entriesOfTopics reads the entries themselves.
-        seenGeneration = undefined;
-        return { lexical: await lexicalSearch, vector, centroids };
-      }
       const literal = `[${embedding.join(',')}]`;
       const dims = sql.raw(String(toDimensions(embedding.length)));
       const ofEmbedder = sql.raw(toEmbedderLiteral(embedder));
@@ -296,13 +287,13 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
         parts.map((p) => sql`(${p})`),
         sql` UNION ALL `,
       )} ORDER BY 1, 2`;
-      const [rows, lexical] = await Promise.all([queryRows<CombinedRow>(db, statement), lexicalSearch]);
+      const rows = await queryRows<CombinedRow>(db, statement);
       for (const r of rows) {
         if (r.part === 3) vector.push({ entryId: r.entry_id as string, topic: r.topic as string, version: r.version as number, kind: r.kind as ChunkHit['kind'], score: r.score as number });
         else if (r.part === 4) centroids.push({ entryId: r.entry_id as string, topic: r.topic as string, score: r.score as number });
         else if (r.part === 5) seenGeneration = r.term as string;
       }
-      return { lexical, vector, centroids };
+      return { vector, centroids };
     },
 
     async entriesOfTopics(topics) {

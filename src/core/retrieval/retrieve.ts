@@ -115,20 +115,13 @@ export function createRetriever(deps: {
   return {
     async retrieve(text, limit = 5) {
       const terms = [...new Set(toTerms(text))];
-      const searched = index.searchAll ? await searchAtOnce(index.searchAll, terms, text) : await searchApart(terms, text);
-      return fuse(terms, searched, limit);
+      return fuse(terms, await search(terms, text), limit);
     },
   };
 
-  /** One round trip: the embedding first, then the three searches in one statement. */
-  async function searchAtOnce(searchAll: NonNullable<KnowledgeIndex['searchAll']>, terms: string[], text: string) {
-    const [embedding] = await embedder.embed([text]);
-    return searchAll({ terms, embedding, embedder: embedder.id, limit: tuning.candidateChunks });
-  }
-
-  async function searchApart(terms: string[], text: string) {
-    // The three searches run concurrently (on PostgreSQL, on separate pooled connections); the
-    // lexical one starts before the embedding, which may be a model API call.
+  async function search(terms: string[], text: string) {
+    // The searches run concurrently (on PostgreSQL, on separate pooled connections); the lexical
+    // one starts before the embedding, which may be a model API call.
     const lexicalSearch = terms.length > 0 ? index.searchLexical(terms, tuning.candidateChunks) : Promise.resolve(undefined);
     // Settled at once so that a failing embedder does not leave the lexical promise unobserved.
     lexicalSearch.catch(() => undefined);
@@ -136,11 +129,15 @@ export function createRetriever(deps: {
     // A text with no features (only punctuation or emoji) embeds to the zero vector, whose cosine
     // distance is undefined: nothing to search for.
     const searchable = embedding !== undefined && embedding.some((x) => x !== 0);
-    const [lexical, vector, centroids] = await Promise.all([
-      lexicalSearch,
-      searchable ? index.searchVector(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
-      searchable ? index.searchCentroids(embedding, embedder.id, tuning.candidateChunks) : Promise.resolve([]),
-    ]);
+    const nearest = !searchable
+      ? Promise.resolve({ vector: [], centroids: [] })
+      : index.searchNearest
+        ? index.searchNearest(embedding, embedder.id, tuning.candidateChunks)
+        : Promise.all([
+            index.searchVector(embedding, embedder.id, tuning.candidateChunks),
+            index.searchCentroids(embedding, embedder.id, tuning.candidateChunks),
+          ]).then(([vector, centroids]) => ({ vector, centroids }));
+    const [lexical, { vector, centroids }] = await Promise.all([lexicalSearch, nearest]);
     return { lexical, vector, centroids };
   }
 
@@ -149,7 +146,6 @@ export function createRetriever(deps: {
     { lexical, vector: vectorHits, centroids: centroidHits }: { lexical: LexicalSearch | undefined; vector: ChunkHit[]; centroids: CentroidHit[] },
     limit: number,
   ): RetrievalResult & { features: RetrievalFeatures } {
-
     // BM25 of a chunk holding every query term once, at average length, is the sum of their
     // idf; unknown terms count at the highest idf, so questions about things the knowledge base
     // never mentions score low.
