@@ -31,8 +31,6 @@ import { conversation, turn } from './schema.js';
 import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, turnContent } from './schema-turn-log.js';
 
 const AUDIT_PAGE = 5000;
-/** Pages fetched ahead during a full audit. */
-const AUDIT_AHEAD = 3;
 
 export type ErasureResult =
   | { status: 'erased'; entryIdx: number; turnsErased: number }
@@ -277,16 +275,7 @@ export function createPgTurnLog(deps: {
    * Stored entries from `afterIdx` (exclusive) with what the audit needs about each turn. Raw SQL:
    * the audit reads every row, and the query builder's per-row mapping costs more than the checks.
    */
-  /** Entries with `from <= idx < to`, joined with what the audit checks them against. */
-  function auditRange(from: number, to: number): Promise<AuditEntry[]> {
-    return auditRows(sql`e.idx >= ${from} AND e.idx < ${to}`, to - from);
-  }
-
-  function auditPage(afterIdx: number, limit: number): Promise<AuditEntry[]> {
-    return auditRows(sql`e.idx > ${afterIdx}`, limit);
-  }
-
-  async function auditRows(where: ReturnType<typeof sql>, limit: number): Promise<AuditEntry[]> {
+  async function auditPage(afterIdx: number, limit: number): Promise<AuditEntry[]> {
     const rows = await queryRows<{
       idx: string | number;
       leaf_hash: Uint8Array;
@@ -308,7 +297,7 @@ export function createPgTurnLog(deps: {
           LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
           LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq
           LEFT JOIN conversation_key k ON e.kind = 'turn' AND k.conversation_id = e.conversation_id
-          WHERE ${where} ORDER BY e.idx LIMIT ${limit}`,
+          WHERE e.idx > ${afterIdx} ORDER BY e.idx LIMIT ${limit}`,
     );
     return rows.map((r) => ({
       idx: Number(r.idx),
@@ -347,23 +336,14 @@ export function createPgTurnLog(deps: {
     // Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk).
     await db.execute(sql`ANALYZE log_entry, turn, turn_content, conversation_key`).catch(() => undefined);
     const h = await head();
-    // Pages by index range (indexes are dense; a gap is reported by the verifier), several fetched
-    // ahead on their own connections while this one is checked: the database and the CPU overlap.
-    const [bounds] = await queryRows<{ max: number | string | null }>(db, sql`SELECT max(idx) AS max FROM log_entry`);
-    const end = bounds?.max === null || bounds?.max === undefined ? 0 : Number(bounds.max) + 1;
-    const pages: Array<Promise<AuditEntry[]>> = [];
-    let from = 0;
-    const ahead = () => {
-      while (pages.length < AUDIT_AHEAD && from < end) {
-        pages.push(auditRange(from, Math.min(end, from + AUDIT_PAGE)));
-        from += AUDIT_PAGE;
-      }
-    };
-    ahead();
-    while (pages.length > 0) {
-      const page = await (pages.shift() as Promise<AuditEntry[]>);
-      ahead();
+    // Keyset pages, the next one fetched while this one is checked: the database and the CPU overlap.
+    let page = await auditPage(-1, AUDIT_PAGE);
+    for (;;) {
+      const last = page[page.length - 1];
+      const next = page.length === AUDIT_PAGE && last ? auditPage(last.idx, AUDIT_PAGE) : undefined;
       for (const entry of page) v.feed(entry);
+      if (!next) break;
+      page = await next;
     }
     return v.finish(h, await turnsWithoutEntry());
   }
