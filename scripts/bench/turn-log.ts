@@ -120,7 +120,7 @@ export async function fill(url: string, total: number, log: (m: string) => void)
 }
 
 /** Pads the log with legal-hold events (one per random conversation id) in transactions of 20k. */
-async function extendWithEvents(database: Awaited<ReturnType<typeof openDatabase>>, count: number, log: (m: string) => void): Promise<void> {
+export async function extendWithEvents(database: Awaited<ReturnType<typeof openDatabase>>, count: number, log: (m: string) => void): Promise<void> {
   const CHUNK = 20_000;
   for (let done = 0; done < count; done += CHUNK) {
     const n = Math.min(CHUNK, count - done);
@@ -209,12 +209,15 @@ export async function benchTurnLog(
     const before = (await turnLog.head()).size;
     if (options.proofEntries > before) await extendWithEvents(database, options.proofEntries - before, log);
     const size = (await turnLog.head()).size;
+    // A served log is in steady state: the bulk padding is vacuumed and analyzed first (what
+    // autovacuum does soon after), and 50 proofs warm up before 500 are timed.
+    await database.db.execute(sql`VACUUM ANALYZE log_entry, log_node`);
     const proofMs: number[] = [];
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 550; i++) {
       const index = Math.floor(Math.random() * size);
       const p0 = performance.now();
       await turnLog.inclusionProof(index, size);
-      proofMs.push(performance.now() - p0);
+      if (i >= 50) proofMs.push(performance.now() - p0);
     }
     proofMs.sort((a, b) => a - b);
     const proofs = { treeSize: size, proofs: proofMs.length, p50Ms: round(percentile(proofMs, 50)), p99Ms: round(percentile(proofMs, 99)) };
