@@ -44,3 +44,4 @@ export { estimateWait, parseWorkingHours, toMinuteOfWeek, type WaitEstimate, typ
 export { toRating } from './handoff/handoff-messages.js';
 export { notifyAppends } from './handoff/notify-appends.js';
 export { startDeskSweeps } from './handoff/start-desk-sweeps.js';
+export { createKeyedRunner, type KeyedRunner } from './keyed-runner.js';

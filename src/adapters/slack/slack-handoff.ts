@@ -3,6 +3,7 @@ import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import {
   buildHandoffSummary,
   type Conversation,
+  createKeyedRunner,
   type CustomerChannel,
   type Helpdesk,
   type HandoffDesk,
@@ -119,6 +120,9 @@ export function createSlackHandoff(deps: {
     logger: toBoltLogger(logger),
   });
   const names = new Map<string, string>();
+  // Slack events of one conversation are handled in the order they arrived (a click on Claim, then
+  // a reply typed right after it), whatever their own look-ups take.
+  const inOrder = createKeyedRunner();
 
   async function agentOf(userId: string): Promise<{ id: string; name: string }> {
     const cached = names.get(userId);
@@ -197,20 +201,25 @@ export function createSlackHandoff(deps: {
     if (e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
     const record = await findThread(e.channel, e.thread_ts);
     if (!record) return;
+    await inOrder.run(record.conversationId, () => relayAgentMessage(e, record.conversationId));
+    wake();
+  });
+
+  /** An agent's message in a thread: a note ("note: …") or a reply to the customer. */
+  async function relayAgentMessage(e: Record<string, any>, conversationId: string): Promise<void> {
     const agent = await agentOf(e.user);
     const text = String(e.text ?? '');
     const origin = { agent, externalKey: `slack:msg:${e.channel}:${e.ts}`, desk: { tool: 'slack', ts: e.ts as string } };
     const note = /^\s*note:\s*/i.exec(text);
     if (note) {
-      await desk.note(record.conversationId, { ...origin, text: text.slice(note[0].length) });
+      await desk.note(conversationId, { ...origin, text: text.slice(note[0].length) });
       return;
     }
-    const result = await desk.reply(record.conversationId, { ...origin, text });
+    const result = await desk.reply(conversationId, { ...origin, text });
     if (result.status === 'blocked') {
       await warn(e.channel, e.user, e.thread_ts, ':no_entry: Not sent: your reply asks the customer for a secret (password, 2FA code, recovery phrase or private key). Support never asks for these.');
     }
-    wake();
-  });
+  }
 
   // ---- buttons ----
   const button = (name: string, run: typeof desk.claim) =>
@@ -224,11 +233,14 @@ export function createSlackHandoff(deps: {
         void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason: 'slack_action_outside_support_channel', route: name } });
         return;
       }
-      const result = await run(a.value, {
-        agent: await agentOf(b.user.id),
-        externalKey: `slack:action:${name}:${a.action_ts ?? b.message?.ts}:${b.user.id}`,
-        desk: { tool: 'slack', ...(b.message?.ts ? { ts: b.message.ts } : {}) },
-      });
+      const conversationId = a.value;
+      const result = await inOrder.run(conversationId, async () =>
+        run(conversationId, {
+          agent: await agentOf(b.user.id),
+          externalKey: `slack:action:${name}:${a.action_ts ?? b.message?.ts}:${b.user.id}`,
+          desk: { tool: 'slack', ...(b.message?.ts ? { ts: b.message.ts } : {}) },
+        }),
+      );
       if (result.status === 'claimed_by_other') await warn(b.channel?.id ?? options.supportChannel, b.user.id, b.message?.ts, `Already claimed by ${result.by}.`);
       if (result.status === 'not_open') await warn(b.channel?.id ?? options.supportChannel, b.user.id, b.message?.ts, 'This conversation is no longer with humans.');
       wake();

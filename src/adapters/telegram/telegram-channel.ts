@@ -7,6 +7,7 @@ import {
   type Conversation,
   type CustomerChannel,
   type CustomerOutcome,
+  createKeyedRunner,
   detectLanguage,
   type Helpdesk,
   HelpdeskError,
@@ -74,20 +75,11 @@ function toFailure(error: unknown): CallFailure {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs tasks one at a time per key and concurrently across keys. */
-function createKeyedRunner() {
-  const tails = new Map<string, Promise<void>>();
-  return {
-    run(key: string, task: () => Promise<void>): Promise<void> {
-      const next = (tails.get(key) ?? Promise.resolve()).then(task, task);
-      tails.set(key, next);
-      void next.then(() => {
-        if (tails.get(key) === next) tails.delete(key);
-      });
-      return next;
-    },
-    idle: () => Promise.all([...tails.values()]).then(() => undefined),
-  };
+/** A document stored in the outbox as `{ filename, text }` becomes a multipart upload (telegraf's InputFile). */
+function toUpload(payload: Record<string, unknown>): Record<string, unknown> {
+  const document = payload.document as { filename?: unknown; text?: unknown } | undefined;
+  if (!document || typeof document.text !== 'string') return payload;
+  return { ...payload, document: { source: Buffer.from(document.text, 'utf8'), filename: String(document.filename ?? 'file.txt') } };
 }
 
 /**
@@ -96,13 +88,6 @@ function createKeyedRunner() {
  * no-op and the webhook answers at once; they are then handled in order per chat, chats in
  * parallel. Replies go through the durable outbox and are sent with retries.
  */
-/** A document stored in the outbox as `{ filename, text }` becomes a multipart upload (telegraf's InputFile). */
-function toUpload(payload: Record<string, unknown>): Record<string, unknown> {
-  const document = payload.document as { filename?: unknown; text?: unknown } | undefined;
-  if (!document || typeof document.text !== 'string') return payload;
-  return { ...payload, document: { source: Buffer.from(document.text, 'utf8'), filename: String(document.filename ?? 'file.txt') } };
-}
-
 export function createTelegramChannel(options: TelegramChannelOptions) {
   const { helpdesk, inbox, outbox, logger, exchangeName } = options;
   const tuning: TelegramTuning = { ...DEFAULT_TELEGRAM_TUNING, ...options.tuning };

@@ -1,6 +1,7 @@
 import { HelpdeskError } from '../errors.js';
 import type { Conversation, Language, Turn, TurnData } from '../model.js';
 import type { ConversationStore, Logger, NewTurn } from '../ports.js';
+import { createKeyedRunner } from '../keyed-runner.js';
 import { asksForSecret } from '../safety/outbound-guard.js';
 import {
   toClaimedNotice,
@@ -143,7 +144,7 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
     return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
   }
 
-  return {
+  const desk = {
     deliverPending,
 
     /** Opens handoffs for new escalations and tells each customer the estimated wait. */
@@ -281,6 +282,24 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
       }
       return due;
     },
+  };
+
+  // Agents' actions on one conversation run one at a time, in the order they came in: a reply
+  // right after a click on Claim (bolt acknowledges the click before the claim is recorded) must
+  // not reach the customer before the claim notice.
+  const serial = createKeyedRunner();
+  const inTurn =
+    <A extends unknown[]>(action: (conversationId: string, ...rest: A) => Promise<AgentActionResult>) =>
+    (conversationId: string, ...rest: A) =>
+      serial.run(conversationId, () => action(conversationId, ...rest));
+  return {
+    ...desk,
+    claim: inTurn(desk.claim),
+    reply: inTurn(desk.reply),
+    edit: inTurn(desk.edit),
+    note: inTurn(desk.note),
+    handBack: inTurn(desk.handBack),
+    resolve: inTurn(desk.resolve),
   };
 }
 
