@@ -80,6 +80,18 @@ function countTerms(terms: string[]): Map<string, number> {
   return counts;
 }
 
+/** The `limit` chunks of one embedder nearest to an embedding (HNSW), with their entries, nearest first. */
+function nearestChunks(literal: string, dims: SQL, ofEmbedder: SQL, limit: number): SQL {
+  return sql`SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
+      FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> ${literal}::vector(${dims}) AS distance
+            FROM kb_chunk c
+            WHERE c.embedder = ${ofEmbedder}
+            ORDER BY c.embedding::vector(${dims}) <=> ${literal}::vector(${dims})
+            LIMIT ${limit}) n
+      JOIN kb_entry e ON e.id = n.entry_id
+      ORDER BY n.distance`;
+}
+
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
   /** The knowledge base generation the latest search saw, and the entries as of one generation. */
@@ -226,17 +238,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       // partial HNSW index of that embedder.
       const dims = sql.raw(String(toDimensions(embedding.length)));
       const ofEmbedder = sql.raw(toEmbedderLiteral(embedder));
-      return queryRows<ChunkHit>(
-        db,
-        sql`SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
-            FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> ${literal}::vector(${dims}) AS distance
-                  FROM kb_chunk c
-                  WHERE c.embedder = ${ofEmbedder}
-                  ORDER BY c.embedding::vector(${dims}) <=> ${literal}::vector(${dims})
-                  LIMIT ${limit}) n
-            JOIN kb_entry e ON e.id = n.entry_id
-            ORDER BY n.distance`,
-      );
+      return queryRows<ChunkHit>(db, nearestChunks(literal, dims, ofEmbedder, limit));
     },
 
     searchLexical,
@@ -265,14 +267,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       const parts: SQL[] = [
         // searchVector's statement (part 3) and searchCentroids' (4), numbered in their order.
         sql`SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score, NULL::text AS term
-            FROM (SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
-                  FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> ${literal}::vector(${dims}) AS distance
-                        FROM kb_chunk c
-                        WHERE c.embedder = ${ofEmbedder}
-                        ORDER BY c.embedding::vector(${dims}) <=> ${literal}::vector(${dims})
-                        LIMIT ${limit}) n
-                  JOIN kb_entry e ON e.id = n.entry_id
-                  ORDER BY n.distance) v`,
+            FROM (${nearestChunks(literal, dims, ofEmbedder, limit)}) v`,
         sql`SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score, NULL::text
             FROM (SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> ${literal}::vector(${dims})))::float8 AS score
                   FROM kb_centroid k
