@@ -1,10 +1,12 @@
 import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
+import { queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { type Embedder, syncKnowledgeFiles } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
@@ -115,5 +117,31 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     expect(entries.find((e) => e.id === 'trading-fees-en')?.version).toBe(2);
     const hits = await createPgKnowledgeIndex(db.database.db).searchVector((await other.embed(['password']))[0] ?? [], other.id, 5);
     expect(hits.length).toBe(5);
+  });
+
+  const storage = async () =>
+    (
+      await queryRows<{ storage: string }>(
+        db.database.db,
+        sql`SELECT attstorage AS storage FROM pg_attribute WHERE attrelid = 'kb_chunk'::regclass AND attname = 'embedding'`,
+      )
+    )[0]?.storage;
+
+  it('keeps embeddings in the row, and still syncs and searches embeddings too large for a row or an HNSW index (3,072 dimensions)', async () => {
+    // PLAIN: a k-NN scan reads each embedding from the row, not from TOAST.
+    expect(await storage()).toBe('p');
+    // A large model (text-embedding-3-large has 3,072 dimensions): the column goes back to TOAST first.
+    const wide: Embedder = {
+      id: 'test-wide-3072',
+      async embed(texts) {
+        const narrow = await local.embed(texts);
+        return narrow.map((v) => Array.from({ length: 3072 }, (_, i) => (v[i % v.length] ?? 0) / 6));
+      },
+    };
+    const report = await sync(wide);
+    expect(report.updated.length).toBeGreaterThan(60);
+    expect(await storage()).toBe('x');
+    const hits = await createPgKnowledgeIndex(db.database.db).searchVector((await wide.embed(['reset my password']))[0] ?? [], wide.id, 3);
+    expect(hits[0]?.topic).toMatch(/^password-reset/);
   });
 });

@@ -12,6 +12,11 @@ const SYNC_LOCK_KEY = 7_262_002;
 
 type EntryRow = typeof kbEntry.$inferSelect;
 
+/** Larger embeddings do not fit in an 8 KB row with the chunk's text: they are stored out of line. */
+const MAX_INLINE_DIMENSIONS = 1900;
+/** pgvector's limit for HNSW indexes on `vector`. */
+const MAX_HNSW_DIMENSIONS = 2000;
+
 /** Embedder ids are ours (never customer input) but go into DDL, so they are checked anyway. */
 function toEmbedderLiteral(embedder: string): string {
   if (!/^[A-Za-z0-9:._/-]{1,100}$/.test(embedder)) throw new Error(`unexpected embedder id ${embedder}`);
@@ -164,6 +169,11 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       await db.transaction(async (tx) => {
         // Two instances syncing at once would interleave chunk rows; one sync at a time.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(${SYNC_LOCK_KEY})`);
+        // Embeddings are stored in the row (drizzle/0009); one too large for a row needs TOAST again.
+        if (upserts.some((u) => (u.chunks[0]?.embedding.length ?? 0) > MAX_INLINE_DIMENSIONS)) {
+          await tx.execute(sql`ALTER TABLE kb_chunk ALTER COLUMN embedding SET STORAGE EXTENDED`);
+          await tx.execute(sql`ALTER TABLE kb_centroid ALTER COLUMN embedding SET STORAGE EXTENDED`);
+        }
         if (removals.length > 0) await tx.delete(kbEntry).where(inArray(kbEntry.id, removals));
         for (const upsert of upserts) {
           const { entry } = upsert;
@@ -225,7 +235,10 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
         }
         // Built after the rows of a first sync are in: a bulk build is much faster than inserts.
         const embedders = new Map(upserts.flatMap((u) => (u.chunks[0] ? [[u.embedder, u.chunks[0].embedding.length]] : [])));
-        for (const [embedder, dimensions] of embedders) await tx.execute(toHnswIndexSql(embedder, dimensions));
+        // pgvector's HNSW indexes take at most 2,000 dimensions; larger embeddings are searched exactly.
+        for (const [embedder, dimensions] of embedders) {
+          if (dimensions <= MAX_HNSW_DIMENSIONS) await tx.execute(toHnswIndexSql(embedder, dimensions));
+        }
         // Fresh statistics after a bulk change: without them the planner scans the whole term table
         // instead of looking the query's terms up in its index (several times slower at 10k phrasings).
         if (upserts.length > 0 || removals.length > 0) await tx.execute(sql`ANALYZE kb_term, kb_chunk, kb_entry, kb_centroid`);
