@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { startHelpdesk } from '../../src/main.js';
 import { type FakeMessage, FakeSlack } from '../../test/stand-ins/fake-slack.js';
 import { startFakeTelegram } from '../../test/stand-ins/fake-telegram.js';
 import { makeTempDir, removeTempDir } from './cleanup.js';
 import { summarize } from './stats.js';
-import { freePort } from './free-port.js';
+import { benchEnv, freePort } from './in-process.js';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const CHANNEL = 'CBENCH';
@@ -48,13 +47,7 @@ export async function benchSlack(options: { repoRoot: string; databaseUrl: strin
     const port = await freePort();
     const running = await startHelpdesk({
       env: {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        DATABASE_URL: options.databaseUrl,
-        KNOWLEDGE_DIR: join(options.repoRoot, 'knowledge'),
-        KB_WATCH: 'false',
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+        ...benchEnv({ port, dataDir, repoRoot: options.repoRoot, databaseUrl: options.databaseUrl }),
         HANDOFF_WORKING_HOURS: '24/7',
         SLACK_BOT_TOKEN: slack.token,
         SLACK_SIGNING_SECRET: slack.signingSecret,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { freePort } from './free-port.js';
+import { freePort } from './in-process.js';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir, trackChild, untrackChild } from './cleanup.js';
 import { median, round } from './stats.js';

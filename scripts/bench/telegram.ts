@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { benchEnv, freePort } from './in-process.js';
 import { startHelpdesk } from '../../src/main.js';
 import { startFakeTelegram } from '../../test/stand-ins/fake-telegram.js';
 import { makeTempDir, removeTempDir } from './cleanup.js';
@@ -36,13 +35,7 @@ export async function benchTelegram(options: {
     const port = await freePort();
     const running = await startHelpdesk({
       env: {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        DATABASE_URL: options.databaseUrl,
-        KNOWLEDGE_DIR: join(options.repoRoot, 'knowledge'),
-        KB_WATCH: 'false',
-        LOG_LEVEL: 'silent',
+        ...benchEnv({ port, dataDir, repoRoot: options.repoRoot, databaseUrl: options.databaseUrl }),
         HANDOFF_WORKING_HOURS: '24/7',
         TELEGRAM_BOT_TOKEN: fake.token,
         TELEGRAM_API_ROOT: fake.apiRoot,

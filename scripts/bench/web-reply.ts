@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { benchEnv } from './in-process.js';
 import { startHelpdesk } from '../../src/main.js';
 import { makeTempDir, removeTempDir } from './cleanup.js';
 import { BENCH_QUESTIONS } from './questions.js';
@@ -39,15 +39,7 @@ export async function benchWebReply(options: {
   try {
     const startT0 = performance.now();
     const running = await startHelpdesk({
-      env: {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        KNOWLEDGE_DIR: join(options.repoRoot, 'knowledge'),
-        KB_WATCH: 'false',
-        LOG_LEVEL: 'silent',
-        ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
-      },
+      env: benchEnv({ port: 0, dataDir, repoRoot: options.repoRoot, databaseUrl: options.databaseUrl }),
     });
     const startMs = performance.now() - startT0;
     try {

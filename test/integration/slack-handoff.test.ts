@@ -2,47 +2,30 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
-import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
-import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
 import { type Database, openDatabase } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
-import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createSlackHandoff, type SlackHandoff } from '../../src/adapters/slack/slack-handoff.js';
 import { ACTION_CLAIM, ACTION_HAND_BACK, ACTION_RESOLVE } from '../../src/adapters/slack/slack-messages.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import {
   type Conversation,
   createHandoffDesk,
-  createHelpdesk,
-  createRetriever,
   notifyAppends,
   parseWorkingHours,
   type Turn,
 } from '../../src/core/index.js';
 import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
-import { call, KNOWLEDGE_DIR, silentLogger } from '../support/helpdesk.js';
+import { call, KNOWLEDGE_DIR, silentLogger, wireHelpdesk } from '../support/helpdesk.js';
 
 const CHANNEL = 'CSUPPORT';
 type Json = Record<string, any>;
 
 /** One app instance: the real helpdesk, desk, bolt over HTTP on its own port, on a given database. */
 async function startInstance(database: Database, fake: FakeSlack, options: { sync?: boolean; telegramDeliveries?: Array<{ conversation: Conversation; turns: Turn[] }> } = {}) {
-  const embedder = createLocalEmbedder();
-  const knowledge = createPgKnowledgeIndex(database.db);
   let slack: SlackHandoff | undefined;
-  const conversations = notifyAppends(createPgConversationStore(database.db), () => void slack?.wake());
-  const helpdesk = createHelpdesk({
-    conversations,
-    knowledge,
-    embedder,
-    retriever: createRetriever({ index: knowledge, embedder }),
-    splitPassages: createPassageSplitter(),
-    answerer: undefined,
-    logger: silentLogger,
-    settings: { exchangeName: 'ExampleX', answerThreshold: 0.5, maxMessageChars: 4000 },
-  });
+  const { helpdesk, conversations } = wireHelpdesk(database, { wrapConversations: (store) => notifyAppends(store, () => void slack?.wake()) });
   if (options.sync !== false) await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
   const handoffs = createPgHandoffStore(database.db);
   const desk = createHandoffDesk({

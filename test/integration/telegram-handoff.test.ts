@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '../../scripts/bench/free-port.js';
+import { freePort } from '../../scripts/bench/in-process.js';
 import { ACTION_CLAIM, ACTION_RESOLVE } from '../../src/adapters/slack/slack-messages.js';
 import { verifyTranscript } from '../../src/core/index.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';

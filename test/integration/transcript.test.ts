@@ -4,15 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
-import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import {
-  createHelpdesk,
-  createRetriever,
   generateSignerKey,
   openCheckpoint,
   parseSignerKey,
@@ -21,7 +15,7 @@ import {
   verifyTranscript,
 } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
-import { silentLogger } from '../support/helpdesk.js';
+import { wireHelpdesk } from '../support/helpdesk.js';
 
 const ORIGIN = 'exchange.example/turn-log';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,19 +26,7 @@ async function createLoggedHelpdesk(engine: 'pglite' | 'postgres') {
   const db = test.database.db;
   const signer = parseSignerKey(generateSignerKey(ORIGIN));
   const turnLog = createPgTurnLog({ db, origin: ORIGIN, signer });
-  const embedder = createLocalEmbedder();
-  const knowledge = createPgKnowledgeIndex(db);
-  const helpdesk = createHelpdesk({
-    conversations: createPgConversationStore(db),
-    knowledge,
-    embedder,
-    retriever: createRetriever({ index: knowledge, embedder }),
-    splitPassages: createPassageSplitter(),
-    answerer: undefined,
-    turnLog,
-    logger: silentLogger,
-    settings: { exchangeName: 'ExampleX', answerThreshold: 0.5, maxMessageChars: 4000 },
-  });
+  const { helpdesk } = wireHelpdesk(test.database, { turnLog: () => turnLog });
   const app = createWebApp({ helpdesk, bodyLimitBytes: 65_536, health: async () => ({}), onError: () => undefined });
   return { test, app, turnLog, signer };
 }

@@ -9,7 +9,7 @@ import { type Database, openDatabase, queryRows } from '../../src/adapters/postg
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
-import { freePort } from '../../scripts/bench/free-port.js';
+import { freePort } from '../../scripts/bench/in-process.js';
 import { type Ack, startAppendWorker, type Worker } from '../../scripts/bench/turn-log.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 

@@ -6,32 +6,40 @@ import type { Database } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
-import { type Answerer, createHelpdesk, createRetriever, type Embedder, type HelpdeskSafety, type TurnLog } from '../../src/core/index.js';
+import {
+  type Answerer,
+  type ConversationStore,
+  createHelpdesk,
+  createRetriever,
+  type Embedder,
+  type HelpdeskSafety,
+  type TurnLog,
+} from '../../src/core/index.js';
 import { createTestDatabase, type Engine } from './databases.js';
 
 export const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge', import.meta.url));
 
 export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
-/** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app. */
-export async function createTestHelpdesk(
-  engine: Engine,
-  options: {
-    answerer?: Answerer;
-    embedder?: Embedder;
-    threshold?: number;
-    maxMessageChars?: number;
-    bodyLimitBytes?: number;
-    /** Safety settings built on the test database (main.ts wires them from configuration). */
-    safety?: (database: Database) => HelpdeskSafety;
-    /** The turn log built on the test database (main.ts wires the PostgreSQL one). */
-    turnLog?: (database: Database) => TurnLog;
-  } = {},
-) {
-  const { database, drop } = await createTestDatabase(engine);
+type HelpdeskOptions = {
+  answerer?: Answerer;
+  embedder?: Embedder;
+  threshold?: number;
+  maxMessageChars?: number;
+  /** Safety settings built on the test database (main.ts wires them from configuration). */
+  safety?: (database: Database) => HelpdeskSafety;
+  /** The turn log built on the test database (main.ts wires the PostgreSQL one). */
+  turnLog?: (database: Database) => TurnLog;
+  /** Wraps the conversation store (e.g. to wake the handoff desk on appends, as main.ts does). */
+  wrapConversations?: (store: ConversationStore) => ConversationStore;
+};
+
+/** The real helpdesk on a given database, wired as main.ts wires it (offline embedder by default); nothing synced yet. */
+export function wireHelpdesk(database: Database, options: HelpdeskOptions = {}) {
   const embedder = options.embedder ?? createLocalEmbedder();
   const knowledge = createPgKnowledgeIndex(database.db);
-  const conversations = createPgConversationStore(database.db);
+  const store = createPgConversationStore(database.db);
+  const conversations = options.wrapConversations ? options.wrapConversations(store) : store;
   const helpdesk = createHelpdesk({
     conversations,
     knowledge,
@@ -44,6 +52,13 @@ export async function createTestHelpdesk(
     ...(options.safety ? { safety: options.safety(database) } : {}),
     ...(options.turnLog ? { turnLog: options.turnLog(database) } : {}),
   });
+  return { helpdesk, knowledge, conversations };
+}
+
+/** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app. */
+export async function createTestHelpdesk(engine: Engine, options: HelpdeskOptions & { bodyLimitBytes?: number } = {}) {
+  const { database, drop } = await createTestDatabase(engine);
+  const { helpdesk, knowledge, conversations } = wireHelpdesk(database, options);
   const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
   const app = createWebApp({
     helpdesk,
