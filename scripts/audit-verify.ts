@@ -1,7 +1,8 @@
 /**
  * `npm run audit:verify [-- --checkpoints DIR] [--key VERIFIER_KEY] [--json]`
  *
- * Streams the whole turn log of the configured database (PGlite in DATA_DIR or DATABASE_URL) and
+ * Streams the whole turn log of the configured database (PGlite in DATA_DIR or DATABASE_URL; on
+ * PostgreSQL a large log is checked by one worker thread per core, in one snapshot) and
  * checks every entry, every conversation's chain, every turn's content (present, or erased by a
  * logged erasure), the stored checkpoints and the checkpoints published to LOG_CHECKPOINT_DIR (or
  * --checkpoints). Prints each violation with its first failing index; exits 0 only when intact.
@@ -33,7 +34,7 @@ const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: 
 let ok = false;
 try {
   await database.migrate();
-  const log = createPgTurnLog({ db: database.db, origin: config.turnLog.origin, verifierKey });
+  const log = createPgTurnLog({ db: database.db, origin: config.turnLog.origin, verifierKey, audit: { databaseUrl: config.databaseUrl } });
   const started = performance.now();
   const report = await log.verify({ published });
   const seconds = (performance.now() - started) / 1000;

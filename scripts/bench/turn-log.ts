@@ -148,6 +148,7 @@ export async function benchTurnLog(
     db: database.db,
     origin: 'bench.example/turn-log',
     signer: parseSignerKey(generateSignerKey('bench.example/turn-log')),
+    audit: { databaseUrl: url },
     publish: async (_note, cp) => {
       checkpoints.push({ at: Date.now(), size: cp.size });
     },

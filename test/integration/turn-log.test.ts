@@ -56,7 +56,16 @@ async function setup(engine: Engine) {
   await log.checkpointNow();
   const exec = rawExec(db);
   const rows = <T>(query: string) => queryRows<T>(db, sql.raw(query));
-  const audit = (): Promise<AuditReport> => log.verify({ published: readPublishedCheckpoints(dir) });
+  // On PostgreSQL every audit also runs in worker threads (pages of 5 entries over 2 workers, in
+  // one exported snapshot), which must report exactly what the in-thread audit reports.
+  const inWorkers = test.url
+    ? createPgTurnLog({ db, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: test.url, workers: 2, parallelFrom: 0, pageSize: 5 } })
+    : undefined;
+  const audit = async (): Promise<AuditReport> => {
+    const report = await log.verify({ published: readPublishedCheckpoints(dir) });
+    if (inWorkers) expect(await inWorkers.verify({ published: readPublishedCheckpoints(dir) })).toEqual(report);
+    return report;
+  };
   return { test, db, dir, store, log, conversations, exec, rows, audit };
 }
 
@@ -79,6 +88,32 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       expect(report.violations).toEqual([]);
       expect(report).toMatchObject({ ok: true, size: 42, turns: 42, conversations: 3 });
       expect((await s.log.head()).size).toBe(42);
+    } finally {
+      await s.test.drop();
+    }
+  });
+
+  it('audits one snapshot: turns appended while an audit runs neither disturb it nor get half-counted', async () => {
+    const s = await setup(engine);
+    try {
+      const c = s.conversations[0] as { id: string };
+      for (let i = 0; i < 10; i++) {
+        await s.store.append(c.id, Array.from({ length: 30 }, (_, j) => ({ role: 'customer' as const, kind: 'message' as const, text: `bulk ${i}.${j}`, language: 'en' as const })));
+      }
+      const before = (await s.log.head()).size;
+      // Small pages make the audit long enough for the appends to land in the middle of it.
+      const slow = createPgTurnLog({ db: s.db, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: s.test.url, workers: 2, parallelFrom: 0, pageSize: 2 } });
+      const auditing = slow.verify({ published: readPublishedCheckpoints(s.dir) });
+      const appending = (async () => {
+        for (let i = 0; i < 20; i++) await s.store.append(c.id, [{ role: 'customer', kind: 'message', text: `meanwhile ${i}`, language: 'en' }]);
+      })();
+      const [report] = await Promise.all([auditing, appending]);
+      expect(report.violations).toEqual([]);
+      expect(report.ok).toBe(true);
+      // Whatever was appended before its snapshot, and nothing after: no torn tail.
+      expect(report.entries).toBeGreaterThanOrEqual(before);
+      expect(report.entries).toBeLessThanOrEqual(before + 20);
+      expect((await s.audit()).entries).toBe(before + 20);
     } finally {
       await s.test.drop();
     }

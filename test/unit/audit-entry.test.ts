@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   generateSignerKey,
   isCanonicalJsonText,
+  jsonEqual,
   newContentKey,
   openCheckpoint,
   openContent,
@@ -39,6 +40,20 @@ describe('canonical log entries', () => {
     expect(isCanonicalJsonText(JSON.parse('{"a": 1}'), '{"a": 1}')).toBe(false);
     expect(isCanonicalJsonText(JSON.parse('{"a":"\\u00e9"}'), '{"a":"\\u00e9"}')).toBe(false);
     expect(() => toCanonicalJson({ a: Number.NaN })).toThrow();
+  });
+
+  it('compares JSON values exactly when their canonical encodings are equal', () => {
+    const values: unknown[] = [
+      null, 0, -0, 1, 1.5, '1', '', 'é', true, false, [], {}, [1, 2], [2, 1], [null], [[]], { a: 1 }, { a: 1, b: 2 }, { b: 2, a: 1 },
+      { a: [1, { c: 'x' }] }, { a: [1, { c: 'y' }] }, { a: null }, { b: null }, { a: {} }, { a: [] }, { citations: [{ id: 'faq', version: 2 }] },
+    ];
+    for (const a of values) {
+      for (const b of values) {
+        const x = JSON.parse(JSON.stringify(a));
+        const y = JSON.parse(JSON.stringify(b));
+        expect(jsonEqual(x, y), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(toCanonicalJson(x) === toCanonicalJson(y));
+      }
+    }
   });
 
   it('commits to the content with a salt and keeps personal data out of the header', () => {

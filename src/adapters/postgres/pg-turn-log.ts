@@ -6,6 +6,7 @@ import {
   completeSubtrees,
   consistencyRanges,
   createLogVerifier,
+  type LogVerifier,
   foldSubtrees,
   inclusionRanges,
   LOG_FORMAT_VERSION,
@@ -26,11 +27,15 @@ import {
   parseHeader,
 } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
+import { type AuditKeyCache, auditRows } from './audit-rows.js';
+import { defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, turnContent } from './schema-turn-log.js';
 
 const AUDIT_PAGE = 5000;
+/** Below this many entries the audit runs in this thread: starting workers costs more. */
+const PARALLEL_AUDIT_FROM = 20_000;
 
 export type ErasureResult =
   | { status: 'erased'; entryIdx: number; turnsErased: number }
@@ -51,8 +56,15 @@ export function createPgTurnLog(deps: {
   verifierKey?: string;
   publish?: PublishCheckpoint;
   logger?: Logger;
+  /**
+   * The full audit on PostgreSQL: with `databaseUrl`, large logs are checked by `workers` threads
+   * (default: one per core, at most 4) on their own connections. `parallelFrom` (entries) and
+   * `pageSize` are for tests.
+   */
+  audit?: { databaseUrl?: string | undefined; workers?: number; parallelFrom?: number; pageSize?: number };
 }) {
   const { db, origin } = deps;
+  const pageSize = deps.audit?.pageSize ?? AUDIT_PAGE;
   // Without any key the log can still append, erase and place holds; checks then report the lack.
   const verifierKey: string = deps.verifierKey ?? deps.signer?.verifierKey ?? '';
   const verifier = verifierKey ? parseVerifierKey(verifierKey) : undefined;
@@ -61,8 +73,8 @@ export function createPgTurnLog(deps: {
     return deps.signer;
   };
 
-  async function head(): Promise<{ size: number; root: Buffer }> {
-    const [row] = await db.select({ size: logHead.size, root: logHead.root }).from(logHead).where(eq(logHead.id, 1));
+  async function head(q: Db = db): Promise<{ size: number; root: Buffer }> {
+    const [row] = await q.select({ size: logHead.size, root: logHead.root }).from(logHead).where(eq(logHead.id, 1));
     if (!row) throw new Error('log_head row missing: run the migrations');
     return row;
   }
@@ -271,49 +283,10 @@ export function createPgTurnLog(deps: {
     );
   }
 
-  /**
-   * Stored entries from `afterIdx` (exclusive) with what the audit needs about each turn. Raw SQL:
-   * the audit reads every row, and the query builder's per-row mapping costs more than the checks.
-   */
-  async function auditPage(afterIdx: number, limit: number): Promise<AuditEntry[]> {
-    const rows = await queryRows<{
-      idx: string | number;
-      leaf_hash: Uint8Array;
-      header: Uint8Array;
-      kind: string;
-      conversation_id: string;
-      seq: number | null;
-      sealed: Uint8Array | null;
-      key: Uint8Array | null;
-      turn_id: string | number | null;
-      text: string | null;
-      data: unknown;
-      escalation_detail: string | null;
-    }>(
-      db,
-      sql`SELECT e.idx, e.leaf_hash, e.header, e.kind, e.conversation_id, e.seq, c.sealed, k.key,
-                 t.id AS turn_id, t.text, t.data, t.escalation_detail
-          FROM log_entry e
-          LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
-          LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq
-          LEFT JOIN conversation_key k ON e.kind = 'turn' AND k.conversation_id = e.conversation_id
-          WHERE e.idx > ${afterIdx} ORDER BY e.idx LIMIT ${limit}`,
-    );
-    return rows.map((r) => ({
-      idx: Number(r.idx),
-      leafHash: r.leaf_hash,
-      header: r.header,
-      kind: r.kind,
-      conversationId: r.conversation_id,
-      seq: r.seq,
-      sealed: r.sealed,
-      key: r.key,
-      turnRow: r.turn_id === null ? null : { text: r.text ?? '', data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail },
-    }));
-  }
+  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) => auditRows(q, { afterIdx, limit }, keys);
 
-  async function turnsWithoutEntry(): Promise<Array<{ conversationId: string; seq: number }>> {
-    return db
+  async function turnsWithoutEntry(q: Db = db): Promise<Array<{ conversationId: string; seq: number }>> {
+    return q
       .select({ conversationId: turn.conversationId, seq: turn.seq })
       .from(turn)
       .leftJoin(logEntry, and(eq(logEntry.kind, 'turn'), eq(logEntry.conversationId, turn.conversationId), eq(logEntry.seq, turn.seq)))
@@ -321,31 +294,73 @@ export function createPgTurnLog(deps: {
       .limit(100);
   }
 
-  async function storedCheckpoints(): Promise<CheckpointSource[]> {
-    const rows = await db.select({ note: logCheckpoint.note }).from(logCheckpoint).orderBy(asc(logCheckpoint.size));
+  async function storedCheckpoints(q: Db = db): Promise<CheckpointSource[]> {
+    const rows = await q.select({ note: logCheckpoint.note }).from(logCheckpoint).orderBy(asc(logCheckpoint.size));
     return rows.map((r) => ({ source: 'database', note: r.note }));
   }
 
   /**
    * Full audit: streams every entry and checks it, the stored checkpoints and the published ones
-   * (`published`, read from outside the database by the caller).
+   * (`published`, read from outside the database by the caller). It reads one REPEATABLE READ
+   * snapshot, so appends going on meanwhile do not disturb it.
    */
   async function verify(options: { published?: CheckpointSource[]; verifierKey?: string } = {}): Promise<AuditReport> {
     const auditVerifier = options.verifierKey ? parseVerifierKey(options.verifierKey) : verifier;
-    const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints()), ...(options.published ?? [])] });
     // Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk).
     await db.execute(sql`ANALYZE log_entry, turn, turn_content, conversation_key`).catch(() => undefined);
-    const h = await head();
-    // Keyset pages, the next one fetched while this one is checked: the database and the CPU overlap.
-    let page = await auditPage(-1, AUDIT_PAGE);
+    return db.transaction(
+      async (tx) => {
+        const q = tx as unknown as Db;
+        const h = await head(q);
+        const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints(q)), ...(options.published ?? [])] });
+        const databaseUrl = deps.audit?.databaseUrl;
+        if (databaseUrl && h.size >= (deps.audit?.parallelFrom ?? PARALLEL_AUDIT_FROM)) await feedFromWorkers(q, databaseUrl, h.size, v);
+        else await feedInThread(q, v);
+        return v.finish(h, await turnsWithoutEntry(q));
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
+  }
+
+  /** Keyset pages, the next one fetched while this one is checked: the database and the CPU overlap. */
+  async function feedInThread(q: Db, v: LogVerifier): Promise<void> {
+    const keys: AuditKeyCache = new Map();
+    let page = await auditPage(-1, pageSize, keys, q);
     for (;;) {
       const last = page[page.length - 1];
-      const next = page.length === AUDIT_PAGE && last ? auditPage(last.idx, AUDIT_PAGE) : undefined;
+      const next = page.length === pageSize && last ? auditPage(last.idx, pageSize, keys, q) : undefined;
       for (const entry of page) v.feed(entry);
       if (!next) break;
       page = await next;
     }
-    return v.finish(h, await turnsWithoutEntry());
+  }
+
+  /**
+   * The audit's bulk on PostgreSQL in worker threads: the snapshot of the audit's transaction `q`
+   * is exported to them; they read index ranges on their own connections and check each entry on
+   * its own (leaf hash, header, decryption and content); this thread checks the order-dependent
+   * rest (tree, chains, erasures, checkpoints).
+   */
+  async function feedFromWorkers(q: Db, databaseUrl: string, headSize: number, v: LogVerifier): Promise<void> {
+    const [exported] = await queryRows<{ snapshot: string }>(q, sql`SELECT pg_export_snapshot() AS snapshot`);
+    const workers = startAuditWorkers({ databaseUrl, snapshot: (exported as { snapshot: string }).snapshot, count: deps.audit?.workers ?? defaultAuditWorkers() });
+    try {
+      const [bounds] = await queryRows<{ first: string | number | null; last: string | number | null }>(q, sql`SELECT min(idx) AS first, max(idx) AS last FROM log_entry`);
+      // Pages of the indices the head covers; rows a tampering left outside them (negative, or
+      // beyond the head) come in one page each side, so a forged index cannot make pages explode.
+      const ranges: Array<{ from: number; to: number }> = [];
+      if (bounds?.first !== null && bounds?.first !== undefined) {
+        const first = Number(bounds.first);
+        const last = Number(bounds.last);
+        const end = Math.min(headSize, last + 1);
+        if (first < 0) ranges.push({ from: Number.MIN_SAFE_INTEGER, to: 0 });
+        for (let from = 0; from < end; from += pageSize) ranges.push({ from, to: Math.min(from + pageSize, end) });
+        if (last >= end) ranges.push({ from: Math.max(end, 0), to: Number.MAX_SAFE_INTEGER });
+      }
+      await workers.pages(ranges, v.feedChecked);
+    } finally {
+      await workers.close();
+    }
   }
 
   /**
@@ -373,10 +388,12 @@ export function createPgTurnLog(deps: {
           seenCheckpoint = (fresh[fresh.length - 1] as { size: number }).size;
         }
         const h = await head();
+        // Keys are kept for this run only: an erased conversation's key must not live on in memory.
+        const keys: AuditKeyCache = new Map();
         for (;;) {
-          const page = await auditPage(v.size - 1, AUDIT_PAGE);
+          const page = await auditPage(v.size - 1, pageSize, keys);
           for (const entry of page.filter((e) => e.idx < h.size)) v.feed(entry);
-          if (page.length < AUDIT_PAGE || v.size >= h.size) break;
+          if (page.length < pageSize || v.size >= h.size) break;
         }
         if (h.size < v.size) extra.push({ idx: h.size, reason: `log head went back from ${v.size} to ${h.size} entries` });
         else if (h.size === v.size && !v.root().equals(h.root)) extra.push({ idx: null, reason: 'log head root does not match the stored entries' });

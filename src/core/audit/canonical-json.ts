@@ -51,3 +51,28 @@ function keysSorted(value: unknown): boolean {
 export function isCanonicalJsonText(value: unknown, text: string): boolean {
   return JSON.stringify(value) === text && keysSorted(value);
 }
+
+/**
+ * Equality of two JSON values (as JSON.parse produces them): equal exactly when their canonical
+ * encodings are equal, without encoding them.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let count = 0;
+  for (const key in x) {
+    if (x[key] === undefined) continue;
+    if (!Object.hasOwn(y, key) || !jsonEqual(x[key], y[key])) return false;
+    count += 1;
+  }
+  for (const key in y) if (y[key] !== undefined) count -= 1;
+  return count === 0;
+}

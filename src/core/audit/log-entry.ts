@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import type { AnswerMode, EscalationDecision, Role, TurnData, TurnKind } from '../model.js';
 import { isCanonicalJsonText, toCanonicalBytes } from './canonical-json.js';
 
@@ -79,7 +79,7 @@ export function toContentBytes(content: TurnContent): Buffer {
 }
 
 export function toContentCommitment(salt: Uint8Array, contentBytes: Uint8Array): string {
-  return createHash('sha256').update(CONTENT_DOMAIN).update(salt).update(contentBytes).digest('hex');
+  return hash('sha256', Buffer.concat([CONTENT_DOMAIN, salt, contentBytes]), 'hex');
 }
 
 export function toHeaderBytes(header: LogHeader): Buffer {
@@ -208,7 +208,8 @@ export function openContent(
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
     decipher.setAAD(aad(conversationId, seq));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    const plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+    const plain = decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES));
+    decipher.final(); // GCM: checks the tag, yields no more bytes
     return { salt: plain.subarray(0, SALT_BYTES), contentBytes: plain.subarray(SALT_BYTES) };
   } catch {
     return undefined;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * RFC 6962 / RFC 9162 Merkle tree hashing and proofs. Leaves hash as SHA-256(0x00 || data), inner
@@ -10,12 +10,24 @@ const NODE_PREFIX = Buffer.from([1]);
 
 export const EMPTY_ROOT = createHash('sha256').digest();
 
+// Hashing is one-shot over a reused buffer: a Hash object per call costs little time by itself, but
+// millions of them (the audit) keep the garbage collector busy with their native handles.
+let scratch = Buffer.allocUnsafe(4096);
+function prefixedSha256(prefix: Uint8Array, a: Uint8Array, b?: Uint8Array): Buffer {
+  const length = prefix.length + a.length + (b?.length ?? 0);
+  if (length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(length, 2 * scratch.length));
+  scratch.set(prefix, 0);
+  scratch.set(a, prefix.length);
+  if (b) scratch.set(b, prefix.length + a.length);
+  return hash('sha256', scratch.subarray(0, length), 'buffer');
+}
+
 export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  return prefixedSha256(LEAF_PREFIX, data);
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return prefixedSha256(NODE_PREFIX, left, right);
 }
 
 /** Largest power of two strictly below n (n >= 2). */

@@ -1,5 +1,6 @@
 import { appendLeaf, emptyFrontier, type Frontier, frontierRoot, leafHash } from './merkle.js';
-import { type LogHeader, openContent, parseHeader, toContentBytes, toContentCommitment } from './log-entry.js';
+import { type LogHeader, openContent, parseHeader, toContentCommitment } from './log-entry.js';
+import { jsonEqual } from './canonical-json.js';
 import { type Checkpoint, type NoteVerifier, openCheckpoint } from './signed-note.js';
 import type { TurnData } from '../model.js';
 
@@ -46,6 +47,91 @@ interface ChainState {
 export interface CheckpointSource {
   source: string;
   note: string;
+}
+
+/**
+ * What the audit learns from one entry on its own (no other entry needed), so that this part can
+ * run on many entries at once in worker threads; `feedChecked` then does the checks that need the
+ * log's order (indices, tree, chains, erasures, checkpoints).
+ */
+export interface CheckedEntry {
+  idx: number;
+  leaf: Buffer;
+  /** null when the header did not parse (then conv, prev and seq mean nothing). */
+  kind: LogHeader['kind'] | null;
+  conv: string;
+  prev: string | null;
+  /** `seq` of a turn or close entry, `through` of an erasure. */
+  seq: number | null;
+  /** A turn whose content key or ciphertext is gone: it must be covered by a later erasure. */
+  contentGone: boolean;
+  /** Problems of the entry itself, reported before the chain checks… */
+  violations?: Violation[];
+  /** …and the problem of its turn content, reported after them. */
+  contentViolation?: Violation;
+}
+
+/** The checks of one entry that need no other entry: leaf hash, header, indexed columns, content. */
+export function checkEntry(entry: AuditEntry): CheckedEntry {
+  const leaf = leafHash(entry.header);
+  const facts: CheckedEntry = { idx: entry.idx, leaf, kind: null, conv: '', prev: null, seq: null, contentGone: false };
+  const fail = (reason: string) => (facts.violations ??= []).push({ idx: entry.idx, reason });
+  if (!leaf.equals(entry.leafHash)) fail('stored leaf hash does not match the header bytes');
+  const parsed = parseHeader(entry.header);
+  if (!parsed.ok) {
+    fail(parsed.reason);
+    return facts;
+  }
+  const h = parsed.header;
+  const seq = h.kind === 'turn' || h.kind === 'close' ? h.seq : h.kind === 'erasure' ? h.through : null;
+  if (h.kind !== entry.kind || h.conv !== entry.conversationId || seq !== entry.seq) {
+    fail('indexed columns (kind, conversation, seq) disagree with the header');
+  }
+  facts.kind = h.kind;
+  facts.conv = h.conv;
+  facts.prev = h.prev;
+  facts.seq = seq;
+  if (h.kind === 'turn') {
+    const problem = checkTurnContent(entry, h);
+    if (problem === 'gone') facts.contentGone = true;
+    else if (problem) facts.contentViolation = { idx: entry.idx, reason: `turn ${h.conv}#${h.seq}: ${problem}` };
+  }
+  return facts;
+}
+
+/** Checks a turn's sealed content against its commitment and its turn row. */
+function checkTurnContent(entry: AuditEntry, header: Extract<LogHeader, { kind: 'turn' }>): string | 'gone' | undefined {
+  if (!entry.sealed || !entry.key) {
+    return entry.turnRow && entry.turnRow.text !== '' ? 'content key or ciphertext deleted while the turn text remains' : 'gone';
+  }
+  const content = openContent(entry.key, header.conv, header.seq, entry.sealed);
+  if (!content) return 'stored content does not decrypt (altered)';
+  if (toContentCommitment(content.salt, content.contentBytes) !== header.commit) return 'content does not match its logged commitment (altered)';
+  if (!entry.turnRow) return 'turn row missing (deleted)';
+  if (!sameContent(content.contentBytes, entry.turnRow)) return 'turn row differs from the logged content (modified)';
+  return undefined;
+}
+
+/**
+ * Does the turn row say what the committed content bytes say? Compared as JSON values (the bytes
+ * are canonical JSON, equal values have equal canonical bytes), which is much cheaper than
+ * re-encoding the row.
+ */
+function sameContent(contentBytes: Buffer, row: NonNullable<AuditEntry['turnRow']>): boolean {
+  let content: unknown;
+  try {
+    content = JSON.parse(contentBytes.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) return false;
+  const c = content as Record<string, unknown>;
+  return (
+    Object.keys(c).length === 3 &&
+    c.text === row.text &&
+    c.escalationDetail === row.escalationDetail &&
+    jsonEqual(c.data, (row.data ?? {}) as TurnData)
+  );
 }
 
 /**
@@ -106,81 +192,42 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
     bySize.delete(size);
   }
 
-  function checkTurn(entry: AuditEntry, header: Extract<LogHeader, { kind: 'turn' }>): void {
-    turns += 1;
-    const content = entry.sealed && entry.key ? openContent(entry.key, header.conv, header.seq, entry.sealed) : undefined;
-    if (entry.sealed && entry.key && !content) {
-      fail(entry.idx, `turn ${header.conv}#${header.seq}: stored content does not decrypt (altered)`);
-      return;
+  /** The order-dependent checks of one entry already checked on its own (see `checkEntry`). */
+  function feedChecked(facts: CheckedEntry): void {
+    if (facts.idx !== expected) {
+      fail(expected, facts.idx > expected ? `entries ${expected}..${facts.idx - 1} missing` : `entry ${facts.idx} out of order or repeated`);
     }
-    if (!content) {
-      const list = pending.get(header.conv) ?? [];
-      list.push({ seq: header.seq, idx: entry.idx });
-      pending.set(header.conv, list);
-      if (entry.turnRow && entry.turnRow.text !== '') {
-        fail(entry.idx, `turn ${header.conv}#${header.seq}: content key or ciphertext deleted while the turn text remains`);
+    expected = facts.idx + 1;
+    if (facts.violations) for (const v of facts.violations) violations.push(v);
+    appendLeaf(frontier, facts.leaf);
+    if (facts.kind !== null) {
+      const chain = chains.get(facts.conv) ?? { lastLeaf: null, lastSeq: 0 };
+      if (facts.prev !== chain.lastLeaf) {
+        fail(facts.idx, `conversation ${facts.conv}: link to the previous entry is broken (an entry was removed, inserted or reordered)`);
       }
-      return;
-    }
-    if (toContentCommitment(content.salt, content.contentBytes) !== header.commit) {
-      fail(entry.idx, `turn ${header.conv}#${header.seq}: content does not match its logged commitment (altered)`);
-      return;
-    }
-    if (!entry.turnRow) {
-      fail(entry.idx, `turn ${header.conv}#${header.seq}: turn row missing (deleted)`);
-      return;
-    }
-    let rowBytes: Buffer;
-    try {
-      rowBytes = toContentBytes({
-        text: entry.turnRow.text,
-        data: (entry.turnRow.data ?? {}) as TurnData,
-        escalationDetail: entry.turnRow.escalationDetail,
-      });
-    } catch {
-      rowBytes = Buffer.alloc(0);
-    }
-    if (!rowBytes.equals(content.contentBytes)) {
-      fail(entry.idx, `turn ${header.conv}#${header.seq}: turn row differs from the logged content (modified)`);
-    }
-  }
-
-  function feed(entry: AuditEntry): void {
-    if (entry.idx !== expected) {
-      fail(expected, entry.idx > expected ? `entries ${expected}..${entry.idx - 1} missing` : `entry ${entry.idx} out of order or repeated`);
-    }
-    expected = entry.idx + 1;
-    const leaf = leafHash(entry.header);
-    if (!leaf.equals(Buffer.from(entry.leafHash))) fail(entry.idx, 'stored leaf hash does not match the header bytes');
-    appendLeaf(frontier, leaf);
-    const parsed = parseHeader(entry.header);
-    if (!parsed.ok) {
-      fail(entry.idx, parsed.reason);
-    } else {
-      const h = parsed.header;
-      const seq = h.kind === 'turn' || h.kind === 'close' ? h.seq : h.kind === 'erasure' ? h.through : null;
-      if (h.kind !== entry.kind || h.conv !== entry.conversationId || seq !== entry.seq) {
-        fail(entry.idx, 'indexed columns (kind, conversation, seq) disagree with the header');
-      }
-      const chain = chains.get(h.conv) ?? { lastLeaf: null, lastSeq: 0 };
-      if (h.prev !== chain.lastLeaf) {
-        fail(entry.idx, `conversation ${h.conv}: link to the previous entry is broken (an entry was removed, inserted or reordered)`);
-      }
-      if (h.kind === 'turn') {
-        if (h.seq !== chain.lastSeq + 1) fail(entry.idx, `conversation ${h.conv}: turn ${h.seq} follows turn ${chain.lastSeq} (turn missing)`);
-        chain.lastSeq = h.seq;
-        checkTurn(entry, h);
-      } else if (h.kind === 'close') {
-        if (h.seq !== chain.lastSeq) fail(entry.idx, `conversation ${h.conv}: closed at ${h.seq} turns but ${chain.lastSeq} are logged`);
-      } else if (h.kind === 'erasure') {
-        const list = pending.get(h.conv) ?? [];
-        const remaining = list.filter((p) => p.seq > h.through);
+      if (facts.kind === 'turn') {
+        const seq = facts.seq as number;
+        if (seq !== chain.lastSeq + 1) fail(facts.idx, `conversation ${facts.conv}: turn ${seq} follows turn ${chain.lastSeq} (turn missing)`);
+        chain.lastSeq = seq;
+        turns += 1;
+        if (facts.contentViolation) violations.push(facts.contentViolation);
+        if (facts.contentGone) {
+          const list = pending.get(facts.conv) ?? [];
+          list.push({ seq, idx: facts.idx });
+          pending.set(facts.conv, list);
+        }
+      } else if (facts.kind === 'close') {
+        if (facts.seq !== chain.lastSeq) fail(facts.idx, `conversation ${facts.conv}: closed at ${facts.seq} turns but ${chain.lastSeq} are logged`);
+      } else if (facts.kind === 'erasure') {
+        const through = facts.seq as number;
+        const list = pending.get(facts.conv) ?? [];
+        const remaining = list.filter((p) => p.seq > through);
         erasedTurns += list.length - remaining.length;
-        if (remaining.length > 0) pending.set(h.conv, remaining);
-        else pending.delete(h.conv);
+        if (remaining.length > 0) pending.set(facts.conv, remaining);
+        else pending.delete(facts.conv);
       }
-      chain.lastLeaf = leaf.toString('hex');
-      chains.set(h.conv, chain);
+      chain.lastLeaf = facts.leaf.toString('hex');
+      chains.set(facts.conv, chain);
     }
     checkRootAt(frontier.size);
   }
@@ -190,7 +237,10 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
   if (options.checkpoints) addCheckpoints(options.checkpoints);
 
   return {
-    feed,
+    /** Checks the next entry in index order. */
+    feed: (entry: AuditEntry) => feedChecked(checkEntry(entry)),
+    /** The same for an entry whose own checks ran elsewhere (a worker thread). */
+    feedChecked,
     addCheckpoints,
     get size() {
       return frontier.size;

@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import type { AuditEntry } from '../../core/index.js';
+import { type Db, queryRows } from './database.js';
+
+/** Conversation keys already read by one audit (null: none stored), bounded in size. */
+export type AuditKeyCache = Map<string, Uint8Array | null>;
+const KEY_CACHE_LIMIT = 100_000;
+
+/**
+ * Stored log entries with what the audit needs about each turn (its sealed content, the
+ * conversation's key, the turn row): the entries after `afterIdx` (at most `limit`), or those with
+ * `from <= idx < to`. Raw SQL: the audit reads every row, and the query builder's per-row mapping
+ * costs more than the checks. Keys are read once per conversation (`keys` keeps them between
+ * pages) rather than joined to every turn.
+ */
+export async function auditRows(
+  db: Db,
+  range: { afterIdx: number; limit: number } | { from: number; to: number },
+  keys: AuditKeyCache = new Map(),
+): Promise<AuditEntry[]> {
+  const where = 'afterIdx' in range ? sql`e.idx > ${range.afterIdx}` : sql`e.idx >= ${range.from} AND e.idx < ${range.to}`;
+  const limit = 'afterIdx' in range ? sql`LIMIT ${range.limit}` : sql``;
+  const rows = await queryRows<{
+    idx: string | number;
+    leaf_hash: Uint8Array;
+    header: Uint8Array;
+    kind: string;
+    conversation_id: string;
+    seq: number | null;
+    sealed: Uint8Array | null;
+    text: string | null;
+    data: unknown;
+    escalation_detail: string | null;
+  }>(
+    db,
+    sql`SELECT e.idx, e.leaf_hash, e.header, e.kind, e.conversation_id, e.seq, c.sealed,
+               t.text, t.data, t.escalation_detail
+        FROM log_entry e
+        LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
+        LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq
+        WHERE ${where} ORDER BY e.idx ${limit}`,
+  );
+  const unknown = new Set<string>();
+  for (const r of rows) if (r.sealed && !keys.has(r.conversation_id)) unknown.add(r.conversation_id);
+  if (unknown.size > 0) {
+    if (keys.size + unknown.size > KEY_CACHE_LIMIT) keys.clear();
+    const found = await queryRows<{ conversation_id: string; key: Uint8Array }>(
+      db,
+      sql`SELECT conversation_id, key FROM conversation_key WHERE conversation_id = ANY(string_to_array(${[...unknown].join(',')}, ',')::uuid[])`,
+    );
+    for (const id of unknown) keys.set(id, null);
+    for (const k of found) keys.set(k.conversation_id, k.key);
+  }
+  // turn.text is NOT NULL: a null text means no turn row.
+  return rows.map((r) => ({
+    idx: Number(r.idx),
+    leafHash: r.leaf_hash,
+    header: r.header,
+    kind: r.kind,
+    conversationId: r.conversation_id,
+    seq: r.seq,
+    sealed: r.sealed,
+    key: r.sealed ? (keys.get(r.conversation_id) ?? null) : null,
+    turnRow: r.text === null ? null : { text: r.text, data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail },
+  }));
+}

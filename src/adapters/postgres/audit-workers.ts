@@ -1,0 +1,123 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { CheckedEntry, LogHeader, Violation } from '../../core/index.js';
+
+/** Entry kinds as the workers encode them (code = index + 1; 0 = header did not parse). */
+export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold'];
+
+export interface AuditPageRequest {
+  id: number;
+  from: number;
+  to: number;
+}
+
+/** One checked page, in columns (the typed arrays are transferred, not copied). */
+export interface AuditPageReply {
+  id: number;
+  idx: Float64Array<ArrayBuffer>;
+  leaves: Uint8Array<ArrayBuffer>;
+  /** NaN for none. */
+  seq: Float64Array<ArrayBuffer>;
+  /** Kind code in the low bits, 0x80 when the turn's content is gone. */
+  flags: Uint8Array<ArrayBuffer>;
+  conv: string[];
+  prev: Array<string | null>;
+  problems: Array<{ i: number; violations?: Violation[]; contentViolation?: Violation }>;
+}
+
+export const defaultAuditWorkers = (): number => Math.max(1, Math.min(4, availableParallelism()));
+
+const WORKER_URL = new URL('./audit-worker.ts', import.meta.url).href;
+
+/**
+ * Starts `count` worker threads that check pages of the log inside the snapshot `snapshot`
+ * (exported by the caller's open REPEATABLE READ transaction, which must stay open until `close`),
+ * each on its own connection to `databaseUrl`. `pages(ranges, feed)` checks the ranges, spread
+ * over the workers, and hands each entry to `feed` in order.
+ */
+export function startAuditWorkers(options: { databaseUrl: string; snapshot: string; count: number }) {
+  // The product runs TypeScript through tsx; a worker needs its loader registered before its entry.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+  const pending = new Map<number, { resolve(reply: AuditPageReply): void; reject(error: Error): void }>();
+  let failure: Error | undefined;
+  const failAll = (error: Error) => {
+    failure ??= error;
+    for (const p of pending.values()) p.reject(failure);
+    pending.clear();
+  };
+  const workers = Array.from({ length: options.count }, () => {
+    const worker = new Worker(bootstrap, { eval: true, execArgv: [], workerData: { databaseUrl: options.databaseUrl, snapshot: options.snapshot } });
+    worker.on('message', (reply: AuditPageReply | { id: number; error: string }) => {
+      const waiter = pending.get(reply.id);
+      pending.delete(reply.id);
+      if ('error' in reply) waiter?.reject(new Error(`audit worker: ${reply.error}`));
+      else waiter?.resolve(reply);
+    });
+    worker.on('error', (error) => failAll(error));
+    worker.on('exit', (code) => {
+      if (code !== 0) failAll(new Error(`audit worker exited with code ${code}`));
+    });
+    return worker;
+  });
+  let nextId = 0;
+  const request = (worker: Worker, from: number, to: number): Promise<AuditPageReply> =>
+    new Promise((resolve, reject) => {
+      if (failure) return reject(failure);
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, from, to } satisfies AuditPageRequest);
+    });
+
+  return {
+    async pages(ranges: Array<{ from: number; to: number }>, feed: (entry: CheckedEntry) => void): Promise<void> {
+      // Two pages in flight per worker: one being read by PostgreSQL while the other is checked.
+      const ahead = 2 * workers.length;
+      const replies = new Map<number, Promise<AuditPageReply>>();
+      const ask = (p: number) => {
+        const range = ranges[p];
+        if (!range) return;
+        const reply = request(workers[p % workers.length] as Worker, range.from, range.to);
+        reply.catch(() => undefined); // awaited in order below
+        replies.set(p, reply);
+      };
+      for (let p = 0; p < ahead; p++) ask(p);
+      for (let p = 0; p < ranges.length; p++) {
+        const reply = await (replies.get(p) as Promise<AuditPageReply>);
+        replies.delete(p);
+        ask(p + ahead);
+        const problems = new Map(reply.problems.map((x) => [x.i, x]));
+        const leaves = Buffer.from(reply.leaves.buffer, reply.leaves.byteOffset, reply.leaves.byteLength);
+        for (let i = 0; i < reply.idx.length; i++) {
+          const code = (reply.flags[i] as number) & 0x7f;
+          const seq = reply.seq[i] as number;
+          const problem = problems.get(i);
+          const entry: CheckedEntry = {
+            idx: reply.idx[i] as number,
+            leaf: leaves.subarray(32 * i, 32 * i + 32),
+            kind: code === 0 ? null : (KIND_CODES[code - 1] as LogHeader['kind']),
+            conv: reply.conv[i] as string,
+            prev: reply.prev[i] ?? null,
+            seq: Number.isNaN(seq) ? null : seq,
+            contentGone: ((reply.flags[i] as number) & 0x80) !== 0,
+          };
+          if (problem?.violations) entry.violations = problem.violations;
+          if (problem?.contentViolation) entry.contentViolation = problem.contentViolation;
+          feed(entry);
+        }
+      }
+    },
+    async close(): Promise<void> {
+      await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise<void>((done) => {
+              worker.once('exit', () => done());
+              worker.postMessage('close');
+              setTimeout(() => void worker.terminate(), 5000).unref();
+            }),
+        ),
+      );
+    },
+  };
+}
