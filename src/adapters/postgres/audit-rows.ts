@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
-import type { AuditEntry } from '../../core/index.js';
-import { type Db, queryRows } from './database.js';
+import { type SQL, sql } from 'drizzle-orm';
+import type { AuditEntry } from '../../core/audit/verify-log.js';
+import type { Db } from './database.js';
 
 /** Conversation keys already read by one audit (null: none stored), bounded in size. */
 export type AuditKeyCache = Map<string, Uint8Array | null>;
@@ -20,7 +20,7 @@ export async function auditRows(
 ): Promise<AuditEntry[]> {
   const where = 'afterIdx' in range ? sql`e.idx > ${range.afterIdx}` : sql`e.idx >= ${range.from} AND e.idx < ${range.to}`;
   const limit = 'afterIdx' in range ? sql`LIMIT ${range.limit}` : sql``;
-  const rows = await queryRows<{
+  const rows = await select<{
     idx: string | number;
     leaf_hash: Uint8Array;
     header: Uint8Array;
@@ -44,7 +44,7 @@ export async function auditRows(
   for (const r of rows) if (r.sealed && !keys.has(r.conversation_id)) unknown.add(r.conversation_id);
   if (unknown.size > 0) {
     if (keys.size + unknown.size > KEY_CACHE_LIMIT) keys.clear();
-    const found = await queryRows<{ conversation_id: string; key: Uint8Array }>(
+    const found = await select<{ conversation_id: string; key: Uint8Array }>(
       db,
       sql`SELECT conversation_id, key FROM conversation_key WHERE conversation_id = ANY(string_to_array(${[...unknown].join(',')}, ',')::uuid[])`,
     );
@@ -63,4 +63,9 @@ export async function auditRows(
     key: r.sealed ? (keys.get(r.conversation_id) ?? null) : null,
     turnRow: r.text === null ? null : { text: r.text, data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail },
   }));
+}
+
+// Not database.ts' queryRows: worker threads import this module, and that one would load PGlite.
+async function select<T>(db: Db, query: SQL): Promise<T[]> {
+  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 }

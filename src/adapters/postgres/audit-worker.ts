@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { checkEntry, type Violation } from '../../core/index.js';
+import { checkEntry, type Violation } from '../../core/audit/verify-log.js';
 import { type AuditKeyCache, auditRows } from './audit-rows.js';
 import type { Db } from './database.js';
 import { type AuditPageReply, type AuditPageRequest, KIND_CODES } from './audit-workers.js';

@@ -127,19 +127,21 @@ export function createPgTurnLog(deps: {
         }
       }
     }
-    // Stored leaves and stored subtree hashes in one round trip.
-    const known = new Map<string, Buffer>();
-    const list = (values: Iterable<number>) => sql.join([...values].map((v) => sql`${v}`), sql`, `);
+    // Stored leaves and stored subtree hashes in one round trip; each list is one array parameter
+    // (a proof needs up to ~150 hashes: one parameter each made the statement costly to build).
+    // Keyed by (level, index) packed in one number: level < 64, index < 2^47.
+    const known = new Map<number, Buffer>();
+    const ids = (values: Iterable<number>) => `{${[...values].join(',')}}`;
     const parts = [
-      ...(leafIdx.size > 0 ? [sql`SELECT 0 AS level, idx, leaf_hash AS hash FROM log_entry WHERE idx IN (${list(leafIdx)})`] : []),
-      ...[...nodeKeys].map(([level, set]) => sql`SELECT level, idx, hash FROM log_node WHERE level = ${level} AND idx IN (${list(set)})`),
+      ...(leafIdx.size > 0 ? [sql`SELECT 0 AS level, idx, leaf_hash AS hash FROM log_entry WHERE idx = ANY(${ids(leafIdx)}::bigint[])`] : []),
+      ...[...nodeKeys].map(([level, set]) => sql`SELECT level, idx, hash FROM log_node WHERE level = ${level} AND idx = ANY(${ids(set)}::bigint[])`),
     ];
     if (parts.length > 0) {
       const rows = await queryRows<{ level: number | string; idx: number | string; hash: Uint8Array }>(db, sql.join(parts, sql` UNION ALL `));
-      for (const r of rows) known.set(`${Number(r.level)}:${Number(r.idx)}`, Buffer.from(r.hash));
+      for (const r of rows) known.set(Number(r.level) * 2 ** 47 + Number(r.idx), Buffer.from(r.hash.buffer, r.hash.byteOffset, r.hash.byteLength));
     }
     const subtree = (level: number, index: number): Buffer => {
-      const hit = known.get(`${level}:${index}`);
+      const hit = known.get(level * 2 ** 47 + index);
       if (hit) return hit;
       if (level % STORED_LEVEL_STEP === 0) throw new Error(`log storage lacks subtree ${level}:${index}`);
       return nodeHash(subtree(level - 1, index * 2), subtree(level - 1, index * 2 + 1));
