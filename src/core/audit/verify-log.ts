@@ -75,17 +75,16 @@ export interface CheckedEntry {
 export function checkEntry(entry: AuditEntry): CheckedEntry {
   const leaf = leafHash(entry.header);
   const facts: CheckedEntry = { idx: entry.idx, leaf, kind: null, conv: '', prev: null, seq: null, contentGone: false };
-  const fail = (reason: string) => (facts.violations ??= []).push({ idx: entry.idx, reason });
-  if (!leaf.equals(entry.leafHash)) fail('stored leaf hash does not match the header bytes');
+  if (!leaf.equals(entry.leafHash)) entryProblem(facts, 'stored leaf hash does not match the header bytes');
   const parsed = parseHeader(entry.header);
   if (!parsed.ok) {
-    fail(parsed.reason);
+    entryProblem(facts, parsed.reason);
     return facts;
   }
   const h = parsed.header;
   const seq = h.kind === 'turn' || h.kind === 'close' ? h.seq : h.kind === 'erasure' ? h.through : null;
   if (h.kind !== entry.kind || h.conv !== entry.conversationId || seq !== entry.seq) {
-    fail('indexed columns (kind, conversation, seq) disagree with the header');
+    entryProblem(facts, 'indexed columns (kind, conversation, seq) disagree with the header');
   }
   facts.kind = h.kind;
   facts.conv = h.conv;
@@ -97,6 +96,10 @@ export function checkEntry(entry: AuditEntry): CheckedEntry {
     else if (problem) facts.contentViolation = { idx: entry.idx, reason: `turn ${h.conv}#${h.seq}: ${problem}` };
   }
   return facts;
+}
+
+function entryProblem(facts: CheckedEntry, reason: string): void {
+  (facts.violations ??= []).push({ idx: facts.idx, reason });
 }
 
 /** Checks a turn's sealed content against its commitment and its turn row. */
