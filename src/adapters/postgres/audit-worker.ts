@@ -4,29 +4,35 @@
  * the checks that need no other entry (leaf hash, header, turn content), replying in columns.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { checkEntry, type Violation } from '../../core/audit/verify-log.js';
-import { type AuditKeyCache, auditRows } from './audit-rows.js';
-import type { Db } from './database.js';
-import { type AuditPageReply, type AuditPageRequest, KIND_CODES } from './audit-workers.js';
+import { type AuditKeyCache, auditRows, type RunQuery } from './audit-rows.js';
+import { type AuditBegin, type AuditPageReply, type AuditPageRequest, KIND_CODES } from './audit-workers.js';
 
 const port = parentPort;
 if (!port) throw new Error('audit-worker.ts runs as a worker thread');
-const { databaseUrl, snapshot } = workerData as { databaseUrl: string; snapshot: string };
+const { databaseUrl } = workerData as { databaseUrl: string };
 
+// Connects at once; pages wait for the snapshot to be imported (`begin`).
 const client = new pg.Client({ connectionString: databaseUrl });
+const connected = client.connect();
+let markBegun: (snapshot: string) => void = () => undefined;
+const begun = new Promise<string>((resolve) => {
+  markBegun = resolve;
+});
 const ready = (async () => {
-  await client.connect();
+  await connected;
+  const snapshot = await begun;
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await client.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
 })();
-const db = drizzle(client) as unknown as Db;
+ready.catch(() => undefined); // reported by the first page that waits for it
+const run: RunQuery = async <T>(text: string, params: unknown[]) => (await client.query(text, params)).rows as T[];
 const keys: AuditKeyCache = new Map();
 
 async function page(request: AuditPageRequest): Promise<AuditPageReply> {
   await ready;
-  const entries = await auditRows(db, { from: request.from, to: request.to }, keys);
+  const entries = await auditRows(run, { from: request.from, to: request.to }, keys);
   const n = entries.length;
   const reply: AuditPageReply = {
     id: request.id,
@@ -56,9 +62,13 @@ async function page(request: AuditPageRequest): Promise<AuditPageReply> {
   return reply;
 }
 
-port.on('message', (message: AuditPageRequest | 'close') => {
+port.on('message', (message: AuditBegin | AuditPageRequest | 'close') => {
   if (message === 'close') {
     void client.end().finally(() => port.close());
+    return;
+  }
+  if ('snapshot' in message) {
+    markBegun(message.snapshot);
     return;
   }
   page(message).then(

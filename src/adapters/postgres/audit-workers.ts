@@ -6,6 +6,10 @@ import type { CheckedEntry, Violation } from '../../core/audit/verify-log.js';
 /** Entry kinds as the workers encode them (code = index + 1; 0 = header did not parse). */
 export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold'];
 
+export interface AuditBegin {
+  snapshot: string;
+}
+
 export interface AuditPageRequest {
   id: number;
   from: number;
@@ -31,12 +35,12 @@ export const defaultAuditWorkers = (): number => Math.max(1, Math.min(4, availab
 const WORKER_URL = new URL('./audit-worker.ts', import.meta.url).href;
 
 /**
- * Starts `count` worker threads that check pages of the log inside the snapshot `snapshot`
- * (exported by the caller's open REPEATABLE READ transaction, which must stay open until `close`),
- * each on its own connection to `databaseUrl`. `pages(ranges, feed)` checks the ranges, spread
- * over the workers, and hands each entry to `feed` in order.
+ * Starts `count` worker threads, each connecting to `databaseUrl`. `begin(snapshot)` has them read
+ * in that snapshot (exported by the caller's open REPEATABLE READ transaction, which must stay open
+ * until `close`); `pages(ranges, feed)` then checks the index ranges, spread over the workers, and
+ * hands each entry to `feed` in index order.
  */
-export function startAuditWorkers(options: { databaseUrl: string; snapshot: string; count: number }) {
+export function startAuditWorkers(options: { databaseUrl: string; count: number }) {
   // The product runs TypeScript through tsx; a worker needs its loader registered before its entry.
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
@@ -48,7 +52,7 @@ export function startAuditWorkers(options: { databaseUrl: string; snapshot: stri
     pending.clear();
   };
   const workers = Array.from({ length: options.count }, () => {
-    const worker = new Worker(bootstrap, { eval: true, execArgv: [], workerData: { databaseUrl: options.databaseUrl, snapshot: options.snapshot } });
+    const worker = new Worker(bootstrap, { eval: true, execArgv: [], workerData: { databaseUrl: options.databaseUrl } });
     worker.on('message', (reply: AuditPageReply | { id: number; error: string }) => {
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
@@ -71,6 +75,9 @@ export function startAuditWorkers(options: { databaseUrl: string; snapshot: stri
     });
 
   return {
+    begin(snapshot: string): void {
+      for (const worker of workers) worker.postMessage({ snapshot } satisfies AuditBegin);
+    },
     async pages(ranges: Array<{ from: number; to: number }>, feed: (entry: CheckedEntry) => void): Promise<void> {
       // Two pages in flight per worker: one being read by PostgreSQL while the other is checked.
       const ahead = 2 * workers.length;
@@ -122,3 +129,5 @@ export function startAuditWorkers(options: { databaseUrl: string; snapshot: stri
     },
   };
 }
+
+export type AuditWorkers = ReturnType<typeof startAuditWorkers>;

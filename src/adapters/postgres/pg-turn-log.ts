@@ -27,13 +27,20 @@ import {
   parseHeader,
 } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
-import { type AuditKeyCache, auditRows } from './audit-rows.js';
-import { defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
+import { type AuditKeyCache, auditRows, type RunQuery } from './audit-rows.js';
+import { type AuditWorkers, defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, turnContent } from './schema-turn-log.js';
 
 const AUDIT_PAGE = 5000;
+
+/** Plain SQL text with $n placeholders, run through drizzle on `q` (a database or a transaction). */
+const runOn =
+  (q: Db): RunQuery =>
+  <T>(text: string, params: unknown[]) =>
+    queryRows<T>(q, sql.join(text.split(/\$(\d+)/).map((part, i) => (i % 2 ? sql.param(params[Number(part) - 1]) : sql.raw(part)))));
+
 /** Below this many entries the audit runs in this thread: starting workers costs more. */
 const PARALLEL_AUDIT_FROM = 20_000;
 
@@ -285,7 +292,7 @@ export function createPgTurnLog(deps: {
     );
   }
 
-  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) => auditRows(q, { afterIdx, limit }, keys);
+  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) => auditRows(runOn(q), { afterIdx, limit }, keys);
 
   async function turnsWithoutEntry(q: Db = db): Promise<Array<{ conversationId: string; seq: number }>> {
     return q
@@ -308,20 +315,29 @@ export function createPgTurnLog(deps: {
    */
   async function verify(options: { published?: CheckpointSource[]; verifierKey?: string } = {}): Promise<AuditReport> {
     const auditVerifier = options.verifierKey ? parseVerifierKey(options.verifierKey) : verifier;
-    // Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk).
-    await db.execute(sql`ANALYZE log_entry, turn, turn_content, conversation_key`).catch(() => undefined);
-    return db.transaction(
-      async (tx) => {
-        const q = tx as unknown as Db;
-        const h = await head(q);
-        const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints(q)), ...(options.published ?? [])] });
-        const databaseUrl = deps.audit?.databaseUrl;
-        if (databaseUrl && h.size >= (deps.audit?.parallelFrom ?? PARALLEL_AUDIT_FROM)) await feedFromWorkers(q, databaseUrl, h.size, v);
-        else await feedInThread(q, v);
-        return v.finish(h, await turnsWithoutEntry(q));
-      },
-      { isolationLevel: 'repeatable read', accessMode: 'read only' },
-    );
+    const databaseUrl = deps.audit?.databaseUrl;
+    // Worker threads take about half a second to start: they start now, alongside ANALYZE.
+    const workers =
+      databaseUrl && (await head()).size >= (deps.audit?.parallelFrom ?? PARALLEL_AUDIT_FROM)
+        ? startAuditWorkers({ databaseUrl, count: deps.audit?.workers ?? defaultAuditWorkers() })
+        : undefined;
+    try {
+      // Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk).
+      await db.execute(sql`ANALYZE log_entry, turn, turn_content, conversation_key`).catch(() => undefined);
+      return await db.transaction(
+        async (tx) => {
+          const q = tx as unknown as Db;
+          const h = await head(q);
+          const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints(q)), ...(options.published ?? [])] });
+          if (workers) await feedFromWorkers(q, workers, h.size, v);
+          else await feedInThread(q, v);
+          return v.finish(h, await turnsWithoutEntry(q));
+        },
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      );
+    } finally {
+      await workers?.close();
+    }
   }
 
   /** Keyset pages, the next one fetched while this one is checked: the database and the CPU overlap. */
@@ -343,26 +359,22 @@ export function createPgTurnLog(deps: {
    * its own (leaf hash, header, decryption and content); this thread checks the order-dependent
    * rest (tree, chains, erasures, checkpoints).
    */
-  async function feedFromWorkers(q: Db, databaseUrl: string, headSize: number, v: LogVerifier): Promise<void> {
+  async function feedFromWorkers(q: Db, workers: AuditWorkers, headSize: number, v: LogVerifier): Promise<void> {
     const [exported] = await queryRows<{ snapshot: string }>(q, sql`SELECT pg_export_snapshot() AS snapshot`);
-    const workers = startAuditWorkers({ databaseUrl, snapshot: (exported as { snapshot: string }).snapshot, count: deps.audit?.workers ?? defaultAuditWorkers() });
-    try {
-      const [bounds] = await queryRows<{ first: string | number | null; last: string | number | null }>(q, sql`SELECT min(idx) AS first, max(idx) AS last FROM log_entry`);
-      // Pages of the indices the head covers; rows a tampering left outside them (negative, or
-      // beyond the head) come in one page each side, so a forged index cannot make pages explode.
-      const ranges: Array<{ from: number; to: number }> = [];
-      if (bounds?.first !== null && bounds?.first !== undefined) {
-        const first = Number(bounds.first);
-        const last = Number(bounds.last);
-        const end = Math.min(headSize, last + 1);
-        if (first < 0) ranges.push({ from: Number.MIN_SAFE_INTEGER, to: 0 });
-        for (let from = 0; from < end; from += pageSize) ranges.push({ from, to: Math.min(from + pageSize, end) });
-        if (last >= end) ranges.push({ from: Math.max(end, 0), to: Number.MAX_SAFE_INTEGER });
-      }
-      await workers.pages(ranges, v.feedChecked);
-    } finally {
-      await workers.close();
+    workers.begin((exported as { snapshot: string }).snapshot);
+    const [bounds] = await queryRows<{ first: string | number | null; last: string | number | null }>(q, sql`SELECT min(idx) AS first, max(idx) AS last FROM log_entry`);
+    // Pages of the indices the head covers; rows a tampering left outside them (negative, or
+    // beyond the head) come in one page each side, so a forged index cannot make pages explode.
+    const ranges: Array<{ from: number; to: number }> = [];
+    if (bounds?.first !== null && bounds?.first !== undefined) {
+      const first = Number(bounds.first);
+      const last = Number(bounds.last);
+      const end = Math.min(headSize, last + 1);
+      if (first < 0) ranges.push({ from: Number.MIN_SAFE_INTEGER, to: 0 });
+      for (let from = 0; from < end; from += pageSize) ranges.push({ from, to: Math.min(from + pageSize, end) });
+      if (last >= end) ranges.push({ from: Math.max(end, 0), to: Number.MAX_SAFE_INTEGER });
     }
+    await workers.pages(ranges, v.feedChecked);
   }
 
   /**
