@@ -179,6 +179,22 @@ describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
     await vi.waitFor(async () => expect(await agentTexts(customer)).toContain('Back after a failed reconnect'));
   }, 90_000);
 
+  it('keeps running when Slack refuses the app-level token during a reconnect (invalid_auth), and reconnects once it is accepted again', async () => {
+    const { customer, root } = await escalated();
+    const hellos = fake.socket.hellos;
+    const refusedBefore = fake.calls.filter((c) => c.method === 'apps.connections.open' && c.status === 200).length;
+    // invalid_auth is final for @slack/socket-mode: unhandled, it would end Socket Mode (and the
+    // test run would report the unhandled rejection).
+    fake.fail('apps.connections.open', { error: 'invalid_auth' }, 3);
+    fake.socket.disconnect('refresh_requested');
+    await vi.waitFor(() => expect(fake.socket.hellos).toBeGreaterThan(hellos), { timeout: 60_000 });
+    expect(fake.calls.filter((c) => c.method === 'apps.connections.open' && c.status === 200).length - refusedBefore).toBeGreaterThanOrEqual(4);
+    expect(fake.socket.connections).toBe(1);
+    expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+    await fake.userRepliesOverSocket(CHANNEL, root.ts, 'UALICE', 'Back after the token was accepted again');
+    await vi.waitFor(async () => expect(await agentTexts(customer)).toContain('Back after the token was accepted again'));
+  }, 90_000);
+
   it('answers POST /slack/events with 404: events come over the socket only', async () => {
     fake.appUrl = `${running.url}/slack/events`;
     const res = await fake.sendEvent({ type: 'message', channel: CHANNEL, user: 'UBOB', text: 'over HTTP', ts: '1800000009.000001', channel_type: 'channel' }, { retries: 0 });

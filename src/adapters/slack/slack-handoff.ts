@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel, type Logger as BoltLogger, SocketModeReceiver } from '@slack/bolt';
 import {
   buildHandoffSummary,
   type Conversation,
@@ -60,6 +60,29 @@ function toBoltLogger(logger: Logger): BoltLogger {
 }
 
 /** Retry delay for a failed Web API call: Slack's Retry-After when given, else exponential back-off. */
+/**
+ * Errors Slack gives as final (invalid_auth, a revoked or wrong app-level token, a 4xx) end a
+ * Socket Mode client for good, and when that happens during a reconnect nobody hears of it: the
+ * client's reconnect timer drops the rejection. Its `start` is wrapped so that such a failure is
+ * logged as an error and retried every `retryMs`, until the token works again or the helpdesk stops.
+ */
+function keepReconnecting(client: SocketModeReceiver['client'], stopped: () => boolean, retryMs: number, logger: Logger): void {
+  const start = client.start.bind(client);
+  const keepTrying = async (): Promise<Awaited<ReturnType<typeof start>> | undefined> => {
+    for (;;) {
+      try {
+        return await start();
+      } catch (error) {
+        if (stopped()) return undefined;
+        logger.error({ err: (error as Error).message, retryInMs: retryMs }, 'Slack refused the Socket Mode connection (is SLACK_APP_TOKEN still valid?); retrying');
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        if (stopped()) return undefined;
+      }
+    }
+  };
+  client.start = keepTrying as typeof client.start;
+}
+
 function retryDelayMs(error: unknown, attempts: number, options: SlackHandoffOptions): number {
   const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
   if (e.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number') return Math.max(options.retryBaseMs, e.retryAfter * 1000);
@@ -97,25 +120,28 @@ export function createSlackHandoff(deps: {
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   };
+  // Socket Mode opens its connection, again after each of Slack's disconnects, with
+  // apps.connections.open through a client of its own. Unlike the outbox's, that call must be
+  // retried: when it fails during a reconnect, @slack/socket-mode gives up for good (an unhandled
+  // rejection), and the helpdesk would hear nothing more from Slack.
+  const socketReceiver = options.appToken
+    ? new SocketModeReceiver({
+        appToken: options.appToken,
+        logger: toBoltLogger(logger),
+        installerOptions: {
+          clientOptions: {
+            ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+            retryConfig: { retries: 1000, factor: 2, minTimeout: Math.min(options.retryBaseMs, options.retryMaxMs), maxTimeout: options.retryMaxMs },
+          },
+        },
+      })
+    : undefined;
+  if (socketReceiver) keepReconnecting(socketReceiver.client, () => stopped, options.retryMaxMs, logger);
   const app = new App({
     token: options.botToken,
-    ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken as string }),
+    receiver: receiver ?? (socketReceiver as SocketModeReceiver),
     ...(options.appToken ? { signingSecret: options.signingSecret } : {}),
     clientOptions,
-    // Socket Mode opens its connection, again after each of Slack's disconnects, with
-    // apps.connections.open through a client of its own. Unlike the outbox's, that call must be
-    // retried: when it fails during a reconnect, @slack/socket-mode gives up for good (an unhandled
-    // rejection), and the helpdesk would hear nothing more from Slack.
-    ...(options.appToken
-      ? {
-          installerOptions: {
-            clientOptions: {
-              ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-              retryConfig: { retries: 1000, factor: 2, minTimeout: Math.min(options.retryBaseMs, options.retryMaxMs), maxTimeout: options.retryMaxMs },
-            },
-          },
-        }
-      : {}),
     deferInitialization: true,
     logger: toBoltLogger(logger),
   });
