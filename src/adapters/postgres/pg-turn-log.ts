@@ -322,8 +322,7 @@ export function createPgTurnLog(deps: {
         ? startAuditWorkers({ databaseUrl, count: deps.audit?.workers ?? defaultAuditWorkers() })
         : undefined;
     try {
-      // Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk).
-      await db.execute(sql`ANALYZE log_entry, turn, turn_content, conversation_key`).catch(() => undefined);
+      await analyzeIfStale();
       return await db.transaction(
         async (tx) => {
           const q = tx as unknown as Db;
@@ -337,6 +336,26 @@ export function createPgTurnLog(deps: {
       );
     } finally {
       await workers?.close();
+    }
+  }
+
+  /**
+   * Fresh planner statistics keep the paged join index-ordered (no sort spilling to disk): the
+   * audit's tables are analyzed first when autovacuum has not done so since a tenth of them changed.
+   */
+  async function analyzeIfStale(): Promise<void> {
+    const tables = ['log_entry', 'turn', 'turn_content', 'conversation_key'];
+    try {
+      const stale = await queryRows<{ relname: string }>(
+        db,
+        sql`SELECT relname FROM pg_stat_user_tables
+            WHERE relname IN ('log_entry', 'turn', 'turn_content', 'conversation_key')
+              AND (coalesce(last_analyze, last_autoanalyze) IS NULL OR n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000))`,
+      );
+      const names = tables.filter((t) => stale.some((r) => r.relname === t));
+      if (names.length > 0) await db.execute(sql.raw(`ANALYZE ${names.join(', ')}`));
+    } catch {
+      // Statistics are an optimization: the audit runs without them.
     }
   }
 
