@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -103,4 +104,43 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
 export async function queryRows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };
   return result.rows;
+}
+
+/** A statement whose text never changes (values only as parameters): see `runStatement`. */
+export interface Statement {
+  /** Empty: not prepared (PostgreSQL plans it for its values on every call). */
+  name: string;
+  text: string;
+}
+
+/**
+ * A statement with a fixed text. On PostgreSQL it is prepared once per connection under a name
+ * derived from its text: later calls skip parsing and, once PostgreSQL settles on a generic plan,
+ * planning; and no drizzle query is built on the way. Variable row counts go in as arrays (unnest).
+ */
+export function statement(text: string): Statement {
+  return { name: `s_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text };
+}
+
+interface NodePgLike {
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+interface PgliteLike {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs a fixed-text statement on the database or inside a transaction (drizzle's `db` or `tx`),
+ * straight on the driver's client: node-postgres (a named prepared statement) or PGlite. Rows come
+ * back as the driver parses them: node-postgres gives bigint as string and bytea as Buffer, PGlite
+ * bigint as number and bytea as Uint8Array; both give jsonb parsed and timestamptz as Date.
+ */
+export async function runStatement<T>(db: Db | { execute: Db['execute'] }, st: Statement, values: unknown[]): Promise<T[]> {
+  const client = (db as unknown as { session?: { client?: unknown } }).session?.client;
+  if (!client) throw new Error('runStatement: no driver client on this database handle');
+  if (client instanceof pg.Pool || client instanceof pg.Client) {
+    const config = st.name ? { name: st.name, text: st.text, values } : { text: st.text, values };
+    return (await (client as unknown as NodePgLike).query(config)).rows as T[];
+  }
+  return (await (client as PgliteLike).query(st.text, values)).rows as T[];
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type {
   AnswerMode,
   AppendOptions,
@@ -20,7 +20,7 @@ import type {
   TurnKind,
 } from '../../core/index.js';
 import { LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
-import { type Db, queryRows } from './database.js';
+import { type Db, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
 import { appendToLog, loadChains, type Tx } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
@@ -129,6 +129,89 @@ function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
+const CONVERSATION_COLUMNS = `id, channel, external_id, token_hash, language, language_chosen, state, priority, escalation_reason,
+  customer_handle, last_seq, created_at, updated_at`;
+
+/** A conversation row as a raw statement returns it (column names; timestamps as Date or text). */
+interface RawConversation {
+  id: string;
+  channel: string;
+  external_id: string;
+  token_hash: string | null;
+  language: string;
+  language_chosen: boolean;
+  state: string;
+  priority: string;
+  escalation_reason: string | null;
+  customer_handle: string | null;
+  last_seq: number;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+function fromRawConversation(r: RawConversation): ConversationRow {
+  return {
+    id: r.id,
+    channel: r.channel,
+    externalId: r.external_id,
+    tokenHash: r.token_hash,
+    language: r.language,
+    languageChosen: r.language_chosen,
+    state: r.state,
+    priority: r.priority,
+    escalationReason: r.escalation_reason,
+    customerHandle: r.customer_handle,
+    lastSeq: r.last_seq,
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+    updatedAt: r.updated_at instanceof Date ? r.updated_at : new Date(r.updated_at),
+  };
+}
+
+/** Conversations opened together, one statement; the rows this statement created come back. */
+const CREATE_CONVERSATIONS = statement(`INSERT INTO conversation (id, channel, external_id, token_hash, language, customer_handle)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+  ON CONFLICT (channel, external_id) DO NOTHING
+  RETURNING ${CONVERSATION_COLUMNS}`);
+
+const FIND_BY_EXTERNAL = statement(`SELECT ${CONVERSATION_COLUMNS} FROM conversation WHERE channel = $1::text AND external_id = $2::text`);
+
+/** The batch's conversations, locked in id order (the lock order everywhere: conversations, then the log head). */
+const LOCK_CONVERSATIONS = statement(`SELECT ${CONVERSATION_COLUMNS} FROM conversation WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
+
+/**
+ * After the lock, in a new statement (a fresh snapshot under READ COMMITTED): each conversation's
+ * content key and the leaf its chain ends in, as the previous holder of the lock left them.
+ */
+const CHAIN_STATE = statement(`SELECT c.id, k.key,
+    (SELECT e.leaf_hash FROM log_entry e WHERE e.conversation_id = c.id ORDER BY e.idx DESC LIMIT 1) AS last_leaf
+  FROM conversation c LEFT JOIN conversation_key k ON k.conversation_id = c.id
+  WHERE c.id = ANY($1::uuid[])`);
+
+/**
+ * One statement for the rows of a batch: the conversations' new state, new content keys, the turns'
+ * sealed content and the turns (in order; the turns as stored come back).
+ */
+const WRITE_BATCH = statement(`WITH updated AS (
+    UPDATE conversation AS c SET last_seq = v.last_seq, updated_at = v.updated_at, language = v.language,
+      language_chosen = v.language_chosen, state = v.state, priority = v.priority, escalation_reason = v.escalation_reason
+    FROM unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[])
+      AS v(id, last_seq, updated_at, language, language_chosen, state, priority, escalation_reason)
+    WHERE c.id = v.id),
+  keys AS (INSERT INTO conversation_key (conversation_id, key) SELECT * FROM unnest($9::uuid[], $10::bytea[])),
+  content AS (INSERT INTO turn_content (conversation_id, seq, sealed) SELECT * FROM unnest($11::uuid[], $12::integer[], $13::bytea[])),
+  inserted AS (
+    INSERT INTO turn (conversation_id, seq, role, kind, text, language, data, answer_mode,
+      escalation_reason, escalation_priority, escalation_detail, external_key, created_at)
+    SELECT t.conversation_id, t.seq, t.role, t.kind, t.text, t.language, t.data, t.answer_mode,
+      t.escalation_reason, t.escalation_priority, t.escalation_detail, t.external_key, t.created_at
+    FROM unnest($11::uuid[], $12::integer[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[], $19::text[],
+      $20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz[]) WITH ORDINALITY
+      AS t(conversation_id, seq, role, kind, text, language, data, answer_mode,
+        escalation_reason, escalation_priority, escalation_detail, external_key, created_at, ord)
+    ORDER BY t.ord
+    RETURNING conversation_id, seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at)
+  SELECT * FROM inserted`);
+
 interface PendingAppend {
   conversationId: string;
   turns: NewTurn[];
@@ -156,21 +239,15 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
    * statement created it).
    */
   const createAll = createGroupCommit(async (inputs: NewConversation[]): Promise<Array<ConversationRow | undefined>> => {
-    const rows = await db
-      .insert(conversation)
-      .values(
-        inputs.map((input) => ({
-          id: randomUUID(),
-          channel: input.channel,
-          externalId: input.externalId,
-          tokenHash: input.tokenHash,
-          language: input.language,
-          customerHandle: input.customerHandle ?? null,
-        })),
-      )
-      .onConflictDoNothing({ target: [conversation.channel, conversation.externalId] })
-      .returning();
-    const byKey = new Map(rows.map((r) => [`${r.channel}\u0000${r.externalId}`, r]));
+    const raw = await runStatement<RawConversation>(db, CREATE_CONVERSATIONS, [
+      inputs.map(() => randomUUID()),
+      inputs.map((i) => i.channel),
+      inputs.map((i) => i.externalId),
+      inputs.map((i) => i.tokenHash),
+      inputs.map((i) => i.language),
+      inputs.map((i) => i.customerHandle ?? null),
+    ]);
+    const byKey = new Map(raw.map((r) => [`${r.channel}\u0000${r.external_id}`, fromRawConversation(r)]));
     return inputs.map((input) => {
       const key = `${input.channel}\u0000${input.externalId}`;
       const row = byKey.get(key);
@@ -245,20 +322,14 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   async function writeBatch(tx: Tx, batch: PendingAppend[]): Promise<AppendResult[]> {
     // Lock order everywhere: conversation rows by id, then the log head.
     const ids = [...new Set(batch.map((b) => b.conversationId))].sort();
-    const locked = await tx.select().from(conversation).where(inArray(conversation.id, ids)).orderBy(asc(conversation.id)).for('update');
+    const locked = (await runStatement<RawConversation>(tx, LOCK_CONVERSATIONS, [ids])).map(fromRawConversation);
     const current = new Map(locked.map((row) => [row.id, row]));
     for (const id of ids) if (!current.has(id)) throw new Error(`conversation ${id} not found`);
-    // After the lock, in a new statement (a fresh snapshot under READ COMMITTED): each conversation's
-    // content key and the leaf its chain ends in, as the previous holder of the lock left them.
-    const state = await tx
-      .select({
-        id: conversation.id,
-        key: conversationKey.key,
-        lastLeaf: sql<Uint8Array | null>`(SELECT e.leaf_hash FROM log_entry e WHERE e.conversation_id = ${conversation.id} ORDER BY e.idx DESC LIMIT 1)`,
-      })
-      .from(conversation)
-      .leftJoin(conversationKey, eq(conversationKey.conversationId, conversation.id))
-      .where(inArray(conversation.id, ids));
+    const state = (await runStatement<{ id: string; key: Uint8Array | null; last_leaf: Uint8Array | null }>(tx, CHAIN_STATE, [ids])).map((r) => ({
+      id: r.id,
+      key: r.key ? Buffer.from(r.key) : null,
+      lastLeaf: r.last_leaf,
+    }));
     const log = await loadChains(tx, ids, new Map(state.map((r) => [r.id, r.lastLeaf ? Buffer.from(r.lastLeaf).toString('hex') : null])));
     const keys = new Map<string, Buffer>();
     for (const r of state) if (r.key) keys.set(r.id, r.key);
@@ -334,49 +405,42 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       current.set(item.conversationId, after);
       perItem.push({ row: after, turnSeqs: seqs });
     }
-    // One statement for the rows of the batch: new content keys, the turns, their sealed content and
-    // the conversations' new state (the turns as stored come back).
-    const values = ids.map((id) => {
-      const row = current.get(id) as ConversationRow;
-      return sql`(${id}::uuid, ${row.lastSeq}::integer, ${row.updatedAt.toISOString()}::timestamptz, ${row.language}::text, ${row.languageChosen}::boolean, ${row.state}::text, ${row.priority}::text, ${row.escalationReason}::text)`;
-    });
-    const ctes: SQL[] = [
-      sql`updated AS (UPDATE conversation AS c SET last_seq = v.last_seq, updated_at = v.updated_at, language = v.language,
-        language_chosen = v.language_chosen, state = v.state, priority = v.priority, escalation_reason = v.escalation_reason
-        FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, last_seq, updated_at, language, language_chosen, state, priority, escalation_reason)
-        WHERE c.id = v.id)`,
-    ];
-    if (newKeys.length > 0) {
-      const rows = newKeys.map((k) => sql`(${k.conversationId}::uuid, ${k.key}::bytea)`);
-      ctes.push(sql`keys AS (INSERT INTO conversation_key (conversation_id, key) VALUES ${sql.join(rows, sql`, `)})`);
-    }
-    if (contentRows.length > 0) {
-      const rows = contentRows.map((c) => sql`(${c.conversationId}::uuid, ${c.seq}::integer, ${c.sealed}::bytea)`);
-      ctes.push(sql`content AS (INSERT INTO turn_content (conversation_id, seq, sealed) VALUES ${sql.join(rows, sql`, `)})`);
-    }
-    let inserted: TurnRow[] = [];
-    if (turnRows.length > 0) {
-      const rows = turnRows.map(
-        (t) => sql`(${t.conversationId}::uuid, ${t.seq}::integer, ${t.role}::text, ${t.kind}::text, ${t.text}::text, ${t.language}::text,
-          ${JSON.stringify(t.data ?? {})}::jsonb, ${t.answerMode ?? null}::text, ${t.escalationReason ?? null}::text, ${t.escalationPriority ?? null}::text,
-          ${t.escalationDetail ?? null}::text, ${t.externalKey ?? null}::text, ${(t.createdAt as Date).toISOString()}::timestamptz)`,
-      );
-      ctes.push(sql`inserted AS (INSERT INTO turn (conversation_id, seq, role, kind, text, language, data, answer_mode,
-          escalation_reason, escalation_priority, escalation_detail, external_key, created_at)
-        VALUES ${sql.join(rows, sql`, `)}
-        RETURNING conversation_id, seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at)`);
-      const raw = await queryRows<Omit<RawTurn, 'data' | 'created_at'> & { conversation_id: string; data: TurnData | string; created_at: Date | string }>(
-        tx,
-        sql`WITH ${sql.join(ctes, sql`, `)} SELECT * FROM inserted`,
-      );
-      inserted = raw.map((r) => ({
-        ...toTurnRowParts(r),
-        data: typeof r.data === 'string' ? (JSON.parse(r.data) as TurnData) : r.data,
-        createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
-      }));
-    } else {
-      await tx.execute(sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1`);
-    }
+    const rows = ids.map((id) => current.get(id) as ConversationRow);
+    const raw = await runStatement<Omit<RawTurn, 'data' | 'created_at'> & { conversation_id: string; data: TurnData | string; created_at: Date | string }>(
+      tx,
+      WRITE_BATCH,
+      [
+        ids,
+        rows.map((r) => r.lastSeq),
+        rows.map((r) => r.updatedAt),
+        rows.map((r) => r.language),
+        rows.map((r) => r.languageChosen),
+        rows.map((r) => r.state),
+        rows.map((r) => r.priority),
+        rows.map((r) => r.escalationReason),
+        newKeys.map((k) => k.conversationId),
+        newKeys.map((k) => k.key),
+        turnRows.map((t) => t.conversationId),
+        turnRows.map((t) => t.seq),
+        contentRows.map((c) => c.sealed),
+        turnRows.map((t) => t.role),
+        turnRows.map((t) => t.kind),
+        turnRows.map((t) => t.text),
+        turnRows.map((t) => t.language),
+        turnRows.map((t) => JSON.stringify(t.data ?? {})),
+        turnRows.map((t) => t.answerMode ?? null),
+        turnRows.map((t) => t.escalationReason ?? null),
+        turnRows.map((t) => t.escalationPriority ?? null),
+        turnRows.map((t) => t.escalationDetail ?? null),
+        turnRows.map((t) => t.externalKey ?? null),
+        turnRows.map((t) => t.createdAt as Date),
+      ],
+    );
+    const inserted: TurnRow[] = raw.map((r) => ({
+      ...toTurnRowParts(r),
+      data: typeof r.data === 'string' ? (JSON.parse(r.data) as TurnData) : r.data,
+      createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+    }));
     // Last, and short: the log head lock serializes every append of every process until commit.
     await appendToLog(tx, log.drafts);
     const bySeq = new Map(inserted.map((r) => [`${r.conversationId}:${r.seq}`, r]));
@@ -415,12 +479,9 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     async open(input) {
       const created = await createAll(input);
       if (created) return { conversation: toConversation(created), created: true };
-      const [existing] = await db
-        .select()
-        .from(conversation)
-        .where(and(eq(conversation.channel, input.channel), eq(conversation.externalId, input.externalId)));
+      const [existing] = await runStatement<RawConversation>(db, FIND_BY_EXTERNAL, [input.channel, input.externalId]);
       if (!existing) throw new Error('conversation neither created nor found');
-      return { conversation: toConversation(existing), created: false };
+      return { conversation: toConversation(fromRawConversation(existing)), created: false };
     },
     find,
     async context(id, recent, externalKeys) {

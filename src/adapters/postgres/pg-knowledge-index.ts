@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, StoredEntry } from '../../core/index.js';
-import { type Db, queryRows } from './database.js';
+import { type Db, queryRows, runStatement, type Statement, statement } from './database.js';
+import { createGroupCommit } from './group-commit.js';
 import { kbChunk, kbEntry, kbEntryVersion, kbTerm } from './schema.js';
 import { kbCentroid } from './schema-retrieval.js';
 
@@ -61,6 +62,13 @@ interface EntryCache {
   byTopic: Map<string, StoredEntry[]>;
 }
 
+interface FigureRow {
+  n: number;
+  avgdl: number;
+  term: string | null;
+  df: number | null;
+}
+
 interface CombinedRow {
   part: number;
   ord: number;
@@ -77,7 +85,8 @@ interface CombinedRow {
  * Changes whenever an entry is added, changed (version + 1, updated_at) or removed: count, sum of
  * versions and latest update of kb_entry, a scan of one row per entry.
  */
-const KB_GENERATION = sql`(SELECT count(*)::text || ':' || coalesce(sum(version), 0)::text || ':' || coalesce((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0)::text FROM kb_entry)`;
+const KB_GENERATION_TEXT = `(SELECT count(*)::text || ':' || coalesce(sum(version), 0)::text || ':' || coalesce((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0)::text FROM kb_entry)`;
+const KB_GENERATION = sql.raw(KB_GENERATION_TEXT);
 
 function countTerms(terms: string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -97,56 +106,111 @@ function nearestChunks(literal: string, dims: SQL, ofEmbedder: SQL, limit: numbe
       ORDER BY n.distance`;
 }
 
+/**
+ * searchVector's statement (part 3), searchCentroids' (4), numbered in their order, and what the
+ * entries are now (5: entriesOfTopics serves them from memory while it is unchanged). One fixed text
+ * per embedder and dimension (written into it, so that the planner matches the embedder's partial
+ * HNSW index), prepared once per connection; $1 is the query embedding, $2 the limit.
+ */
+const nearestStatements = new Map<string, Statement>();
+function nearestStatement(embedder: string, dimensions: number): Statement {
+  const key = `${embedder}\u0000${dimensions}`;
+  let found = nearestStatements.get(key);
+  if (!found) {
+    const dims = toDimensions(dimensions);
+    const ofEmbedder = toEmbedderLiteral(embedder);
+    found = statement(`(SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score, NULL::text AS term
+      FROM (SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
+            FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> $1::vector(${dims}) AS distance
+                  FROM kb_chunk c
+                  WHERE c.embedder = ${ofEmbedder}
+                  ORDER BY c.embedding::vector(${dims}) <=> $1::vector(${dims})
+                  LIMIT $2::integer) n
+            JOIN kb_entry e ON e.id = n.entry_id
+            ORDER BY n.distance) v)
+    UNION ALL (SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score, NULL::text
+      FROM (SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
+            FROM kb_centroid k
+            JOIN kb_entry e ON e.id = k.entry_id
+            WHERE k.embedder = ${ofEmbedder} AND vector_dims(k.embedding) = ${dims}
+            ORDER BY score DESC, e.id
+            LIMIT $2::integer) k)
+    UNION ALL (SELECT 5, 0, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::float8, ${KB_GENERATION_TEXT})
+    ORDER BY 1, 2`);
+    nearestStatements.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * BM25's corpus figures (kept by triggers in kb_stats, drizzle/0010: no scan of kb_chunk) and the
+ * document frequency of each known term of $1, one row even when no term is known; terms in order.
+ * Searches running together share it (their terms together): a term's frequency does not depend on
+ * what else is asked. avgdl is sum / count in numeric, exactly as avg(term_count) computed it.
+ */
+const CORPUS_FIGURES = statement(`SELECT s.n, s.avgdl, d.term, d.df
+  FROM (SELECT chunks::float8 AS n, coalesce((terms::numeric / nullif(chunks, 0)::numeric)::float8, 1) AS avgdl FROM kb_stats WHERE id = 1) s
+  LEFT JOIN (SELECT q.term, (SELECT count(*) FROM kb_term k WHERE k.term = q.term)::float8 AS df
+             FROM (SELECT DISTINCT term FROM unnest($1::text[]) AS u(term)) q) d ON d.df > 0
+  ORDER BY d.term`);
+
+/**
+ * The best chunks by BM25 over the chunks holding the known terms ($1 terms, $2 their idf), with
+ * their entries. Not named: the best plan depends on the terms (an unnamed statement is planned for
+ * its values on every call).
+ */
+const RANK_LEXICAL: Statement = {
+  name: '',
+  text: `SELECT e.id AS "entryId", e.topic, e.version, c.kind, b.score
+    FROM (SELECT t.chunk_id,
+                 sum(w.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / $6::float8)))::float8 AS score
+          FROM unnest($1::text[], $2::float8[]) AS w(term, idf)
+          JOIN kb_term t ON t.term = w.term
+          JOIN kb_chunk c ON c.id = t.chunk_id
+          GROUP BY t.chunk_id
+          ORDER BY score DESC, t.chunk_id
+          LIMIT $7::integer) b
+    JOIN kb_chunk c ON c.id = b.chunk_id
+    JOIN kb_entry e ON e.id = c.entry_id
+    ORDER BY b.score DESC, b.chunk_id`,
+};
+
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
+  /** Corpus figures for the searches running together: one statement for the union of their terms. */
+  const figuresAll = createGroupCommit(async (queries: string[][]): Promise<FigureRow[][]> => {
+    const rows = await runStatement<FigureRow>(db, CORPUS_FIGURES, [[...new Set(queries.flat())]]);
+    return queries.map((terms) => {
+      const wanted = new Set(terms);
+      // Every row carries the corpus figures: a query none of whose terms is known keeps one row.
+      const own = rows.filter((r) => r.term !== null && wanted.has(r.term));
+      return own.length > 0 ? own : [{ ...(rows[0] as FigureRow), term: null, df: null }];
+    });
+  });
   /** The knowledge base generation the latest search saw, and the entries as of one generation. */
   let seenGeneration: string | undefined;
   let cache: EntryCache | undefined;
   /** BM25 over the chunks holding the known terms, from the corpus figures; idf per term. */
-  async function rankLexical(terms: string[], n: number, avgdlRaw: number, dfs: Array<{ term: string; df: number }>, limit: number): Promise<LexicalSearch> {
-    const avgdl = Math.max(1, avgdlRaw);
+  async function searchLexical(terms: string[], limit: number): Promise<LexicalSearch> {
+    const rows = await figuresAll(terms);
+    const n = rows[0]?.n ?? 0;
+    const avgdl = Math.max(1, rows[0]?.avgdl ?? 1);
     const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
     const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
+    const dfs = rows.flatMap((r) => (r.term !== null && r.df !== null ? [{ term: r.term, df: r.df }] : []));
     if (n === 0 || dfs.length === 0) return { hits: [], idf, maxIdf };
     for (const { term, df } of dfs) idf.set(term, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
-    const weights = sql.join(
-      dfs.map(({ term }) => sql`(${term}::text, ${idf.get(term)}::float8)`),
-      sql`, `,
-    );
     // Scores are summed per chunk and only the best chunks are joined to their entries.
-    const hits = await queryRows<ChunkHit>(
-      db,
-      sql`SELECT e.id AS "entryId", e.topic, e.version, c.kind, b.score
-          FROM (SELECT t.chunk_id,
-                       sum(w.idf * t.tf * ${BM25_K1 + 1}::float8
-                           / (t.tf + ${BM25_K1}::float8 * (1 - ${BM25_B}::float8 + ${BM25_B}::float8 * c.term_count / ${avgdl}::float8)))::float8 AS score
-                FROM (VALUES ${weights}) AS w(term, idf)
-                JOIN kb_term t ON t.term = w.term
-                JOIN kb_chunk c ON c.id = t.chunk_id
-                GROUP BY t.chunk_id
-                ORDER BY score DESC, t.chunk_id
-                LIMIT ${limit}) b
-          JOIN kb_chunk c ON c.id = b.chunk_id
-          JOIN kb_entry e ON e.id = c.entry_id
-          ORDER BY b.score DESC, b.chunk_id`,
-    );
+    const hits = await runStatement<ChunkHit>(db, RANK_LEXICAL, [
+      dfs.map((d) => d.term),
+      dfs.map((d) => idf.get(d.term)),
+      BM25_K1 + 1,
+      BM25_K1,
+      BM25_B,
+      avgdl,
+      limit,
+    ]);
     return { hits, idf, maxIdf };
-  }
-
-  async function searchLexical(terms: string[], limit: number): Promise<LexicalSearch> {
-    const termList = sql.join(
-      terms.map((t) => sql`${t}`),
-      sql`, `,
-    );
-    // Corpus statistics and document frequencies in one round trip (one row even when no term is known).
-    const rows = await queryRows<{ n: number; avgdl: number; term: string | null; df: number | null }>(
-      db,
-      sql`SELECT s.n, s.avgdl, d.term, d.df
-          FROM (SELECT count(*)::float8 AS n, coalesce(avg(term_count), 1)::float8 AS avgdl FROM kb_chunk) s
-          LEFT JOIN (SELECT term, count(*)::float8 AS df FROM kb_term WHERE term IN (${termList}) GROUP BY term) d ON true`,
-    );
-    const dfs = rows.flatMap((r) => (r.term !== null && r.df !== null ? [{ term: r.term, df: r.df }] : []));
-    return rankLexical(terms, rows[0]?.n ?? 0, rows[0]?.avgdl ?? 1, dfs, limit);
   }
 
   return {
@@ -274,28 +338,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     async searchNearest(embedding, embedder, limit) {
       const vector: ChunkHit[] = [];
       const centroids: CentroidHit[] = [];
-      const literal = `[${embedding.join(',')}]`;
-      const dims = sql.raw(String(toDimensions(embedding.length)));
-      const ofEmbedder = sql.raw(toEmbedderLiteral(embedder));
-      const parts: SQL[] = [
-        // searchVector's statement (part 3) and searchCentroids' (4), numbered in their order.
-        sql`SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score, NULL::text AS term
-            FROM (${nearestChunks(literal, dims, ofEmbedder, limit)}) v`,
-        sql`SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score, NULL::text
-            FROM (SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> ${literal}::vector(${dims})))::float8 AS score
-                  FROM kb_centroid k
-                  JOIN kb_entry e ON e.id = k.entry_id
-                  WHERE k.embedder = ${embedder} AND vector_dims(k.embedding) = ${toDimensions(embedding.length)}
-                  ORDER BY score DESC, e.id
-                  LIMIT ${limit}) k`,
-        // What the entries are now (5): entriesOfTopics serves them from memory while it is unchanged.
-        sql`SELECT 5, 0, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::float8, ${KB_GENERATION}`,
-      ];
-      const statement = sql`${sql.join(
-        parts.map((p) => sql`(${p})`),
-        sql` UNION ALL `,
-      )} ORDER BY 1, 2`;
-      const rows = await queryRows<CombinedRow>(db, statement);
+      const rows = await runStatement<CombinedRow>(db, nearestStatement(embedder, embedding.length), [`[${embedding.join(',')}]`, limit]);
       for (const r of rows) {
         if (r.part === 3) vector.push({ entryId: r.entry_id as string, topic: r.topic as string, version: r.version as number, kind: r.kind as ChunkHit['kind'], score: r.score as number });
         else if (r.part === 4) centroids.push({ entryId: r.entry_id as string, topic: r.topic as string, score: r.score as number });

@@ -1,28 +1,91 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, toStorableJson, type UpdateInbox } from '../../core/index.js';
-import { type Db, queryRows } from './database.js';
+import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, toStorableJson, type UpdateInbox } from '../../core/index.js';
+import { type Db, queryRows, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
 import { channelOutbox, channelUpdate } from './schema-telegram.js';
+
+const RECORD_UPDATES = statement(`INSERT INTO channel_update (source, update_id, chat_id, message_id, payload)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::jsonb[])
+  ON CONFLICT DO NOTHING RETURNING source, update_id`);
+
+/**
+ * Updates marked handled and their replies stored, in one statement. Replies keep their order (ids
+ * ascending: unnest WITH ORDINALITY, inserted in that order); a reply stored before (handled again
+ * after a crash) is not stored twice.
+ */
+const SETTLE_WITH_REPLIES = statement(`WITH stored AS (
+    INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload)
+    SELECT r.channel, r.chat_id, r.dedupe_key, r.method, r.payload
+    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[]) WITH ORDINALITY AS r(channel, chat_id, dedupe_key, method, payload, ord)
+    ORDER BY r.ord
+    ON CONFLICT (dedupe_key) DO NOTHING)
+  UPDATE channel_update AS u SET status = 'done', settled_at = $4::timestamptz,
+    last_error = coalesce(v.error, u.last_error), attempts = u.attempts + (v.error IS NOT NULL)::integer
+  FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(source, update_id, error)
+  WHERE u.source = v.source AND u.update_id = v.update_id`);
+
+/**
+ * Leases the head of each chat's queue. Only the head of each chat is a candidate: a later message
+ * never overtakes an earlier one that is waiting for a retry. Under concurrency the UPDATE re-checks
+ * the lease of a row another instance just claimed, so a message is leased to one sender at a time.
+ */
+const CLAIM = statement(`UPDATE channel_outbox SET locked_until = now() + $2::float8 * interval '1 millisecond'
+  WHERE id IN (
+    SELECT h.id FROM (
+      SELECT DISTINCT ON (chat_id) id, next_attempt_at, locked_until
+      FROM channel_outbox WHERE channel = $1::text AND status = 'pending'
+      ORDER BY chat_id, id
+    ) h
+    WHERE h.next_attempt_at <= now() AND (h.locked_until IS NULL OR h.locked_until < now())
+    ORDER BY h.id LIMIT $3::integer
+  )
+  AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
+  RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts`);
+
+const MARK_SENT = statement(`UPDATE channel_outbox AS o SET status = 'sent', sent_at = v.sent_at, locked_until = NULL, result = v.result
+  FROM unnest($1::bigint[], $2::timestamptz[], $3::jsonb[]) AS v(id, sent_at, result)
+  WHERE o.id = v.id`);
+
+interface Settlement {
+  source: string;
+  updateId: number;
+  replies: OutboundMessage[];
+  error: string | undefined;
+}
 
 /** The durable inbox of channel updates in PostgreSQL (or PGlite). */
 export function createPgUpdateInbox(db: Db): UpdateInbox {
   // Updates arriving together (the webhook under load) are stored by one INSERT: each caller is
   // answered after the statement holding its update committed.
   const recordAll = createGroupCommit(async (updates: Array<Omit<InboundUpdate, 'attempts'>>): Promise<boolean[]> => {
-    const rows = updates.map(
-      (u) =>
-        // jsonb refuses U+0000 and lone surrogates: a stranger's update must still be stored once
-        // (else the webhook answers 500 and Telegram redelivers it forever).
-        sql`(${u.source}::text, ${u.updateId}::bigint, ${u.chatId}::text, ${u.messageId}::bigint, ${JSON.stringify(toStorableJson(u.payload))}::jsonb)`,
-    );
-    const inserted = await queryRows<{ source: string; update_id: string | number }>(
-      db,
-      sql`INSERT INTO channel_update (source, update_id, chat_id, message_id, payload) VALUES ${sql.join(rows, sql`, `)}
-          ON CONFLICT DO NOTHING RETURNING source, update_id`,
-    );
+    const inserted = await runStatement<{ source: string; update_id: string | number }>(db, RECORD_UPDATES, [
+      updates.map((u) => u.source),
+      updates.map((u) => u.updateId),
+      updates.map((u) => u.chatId),
+      updates.map((u) => u.messageId),
+      // jsonb refuses U+0000 and lone surrogates: a stranger's update must still be stored once
+      // (else the webhook answers 500 and Telegram redelivers it forever).
+      updates.map((u) => JSON.stringify(toStorableJson(u.payload))),
+    ]);
     const stored = new Set(inserted.map((r) => `${r.source}\u0000${Number(r.update_id)}`));
     // The same update twice in one statement is stored once: only its first caller stored it.
     return updates.map((u) => stored.delete(`${u.source}\u0000${u.updateId}`));
+  });
+  // Updates handled together (chats in parallel) are settled, with their replies, by one statement.
+  const settleAll = createGroupCommit(async (items: Settlement[]): Promise<void[]> => {
+    const replies = items.flatMap((item) => item.replies);
+    await runStatement(db, SETTLE_WITH_REPLIES, [
+      items.map((i) => i.source),
+      items.map((i) => i.updateId),
+      items.map((i) => i.error ?? null),
+      new Date(),
+      replies.map((m) => m.channel),
+      replies.map((m) => m.chatId),
+      replies.map((m) => m.dedupeKey),
+      replies.map((m) => m.method),
+      replies.map((m) => JSON.stringify(m.payload)),
+    ]);
+    return items.map(() => undefined);
   });
   return {
     record: (update) => recordAll(update),
@@ -62,27 +125,11 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
         })
         .where(where);
     },
-    async settleWithReplies(source, updateId, replies, error) {
-      const settled = sql`UPDATE channel_update
-          SET status = 'done', settled_at = ${new Date().toISOString()}::timestamptz${
-            error !== undefined ? sql`, last_error = ${error}, attempts = attempts + 1` : sql``
-          }
-          WHERE source = ${source} AND update_id = ${updateId}`;
-      if (replies.length === 0) {
-        await db.execute(settled);
-        return;
-      }
-      // One statement: the replies are stored (in order, ids ascending) exactly when the update is
-      // marked handled, so a crash leaves either both or neither.
-      const rows = sql.join(
-        replies.map((m) => sql`(${m.channel}, ${m.chatId}, ${m.dedupeKey}, ${m.method}, ${JSON.stringify(m.payload)}::jsonb)`),
-        sql`, `,
-      );
-      await db.execute(sql`WITH stored AS (
-          INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload) VALUES ${rows}
-          ON CONFLICT (dedupe_key) DO NOTHING)
-        ${settled}`);
-    },
+    /**
+     * One statement: the replies are stored (in order, ids ascending) exactly when the update is
+     * marked handled, so a crash leaves either both or neither.
+     */
+    settleWithReplies: (source, updateId, replies, error) => settleAll({ source, updateId, replies, error }),
     async findByMessage(source, chatId, messageId) {
       const [row] = await db
         .select({ updateId: channelUpdate.updateId })
@@ -109,10 +156,11 @@ interface ClaimedRow {
 export function createPgChannelOutbox(db: Db): ChannelOutbox {
   // Sends finishing together are marked sent by one UPDATE (each caller answered after it).
   const markSentAll = createGroupCommit(async (sent: Array<{ id: number; result: unknown; at: Date }>): Promise<void[]> => {
-    const rows = sent.map((m) => sql`(${m.id}::bigint, ${m.at.toISOString()}::timestamptz, ${m.result === null ? null : JSON.stringify(m.result)}::jsonb)`);
-    await db.execute(sql`UPDATE channel_outbox AS o SET status = 'sent', sent_at = v.sent_at, locked_until = NULL, result = v.result
-        FROM (VALUES ${sql.join(rows, sql`, `)}) AS v(id, sent_at, result)
-        WHERE o.id = v.id`);
+    await runStatement(db, MARK_SENT, [
+      sent.map((m) => m.id),
+      sent.map((m) => m.at),
+      sent.map((m) => (m.result === null ? null : JSON.stringify(m.result))),
+    ]);
     return sent.map(() => undefined);
   });
   return {
@@ -127,21 +175,7 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
       // Only the head of each chat's queue is a candidate: a later message never overtakes an
       // earlier one that is waiting for a retry. Under concurrency the UPDATE re-checks the lease
       // of a row another instance just claimed, so a message is leased to one sender at a time.
-      const rows = await queryRows<ClaimedRow>(
-        db,
-        sql`UPDATE channel_outbox SET locked_until = now() + ${leaseMs} * interval '1 millisecond'
-            WHERE id IN (
-              SELECT h.id FROM (
-                SELECT DISTINCT ON (chat_id) id, next_attempt_at, locked_until
-                FROM channel_outbox WHERE channel = ${channel} AND status = 'pending'
-                ORDER BY chat_id, id
-              ) h
-              WHERE h.next_attempt_at <= now() AND (h.locked_until IS NULL OR h.locked_until < now())
-              ORDER BY h.id LIMIT ${limit}
-            )
-            AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
-            RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts`,
-      );
+      const rows = await runStatement<ClaimedRow>(db, CLAIM, [channel, leaseMs, limit]);
       return rows
         .map(
           (r): ClaimedMessage => ({
