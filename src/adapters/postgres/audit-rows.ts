@@ -7,19 +7,21 @@ export type RunQuery = <T>(text: string, params: unknown[]) => Promise<T[]>;
 export type AuditKeyCache = Map<string, Uint8Array | null>;
 const KEY_CACHE_LIMIT = 100_000;
 
-const SELECT_ENTRIES = `SELECT e.idx, e.leaf_hash, e.header, e.kind, e.conversation_id, e.seq, c.sealed, t.text, t.data, t.escalation_detail
+// Byte columns travel as base64: node-postgres decodes bytea from hex, which costs more per row.
+const SELECT_ENTRIES = `SELECT e.idx, encode(e.leaf_hash, 'base64') AS leaf_hash, encode(e.header, 'base64') AS header, e.kind,
+    e.conversation_id, e.seq, encode(c.sealed, 'base64') AS sealed, t.text, t.data, t.escalation_detail
   FROM log_entry e
   LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
   LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq`;
 
 interface AuditRow {
   idx: string | number;
-  leaf_hash: Uint8Array;
-  header: Uint8Array;
+  leaf_hash: string;
+  header: string;
   kind: string;
   conversation_id: string;
   seq: number | null;
-  sealed: Uint8Array | null;
+  sealed: string | null;
   text: string | null;
   data: unknown;
   escalation_detail: string | null;
@@ -55,12 +57,12 @@ export async function auditRows(
   // turn.text is NOT NULL: a null text means no turn row.
   return rows.map((r) => ({
     idx: Number(r.idx),
-    leafHash: r.leaf_hash,
-    header: r.header,
+    leafHash: Buffer.from(r.leaf_hash, 'base64'),
+    header: Buffer.from(r.header, 'base64'),
     kind: r.kind,
     conversationId: r.conversation_id,
     seq: r.seq,
-    sealed: r.sealed,
+    sealed: r.sealed === null ? null : Buffer.from(r.sealed, 'base64'),
     key: r.sealed ? (keys.get(r.conversation_id) ?? null) : null,
     turnRow: r.text === null ? null : { text: r.text, data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail },
   }));
