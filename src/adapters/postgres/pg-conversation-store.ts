@@ -167,11 +167,35 @@ function fromRawConversation(r: RawConversation): ConversationRow {
   };
 }
 
-/** Conversations opened together, one statement; the rows this statement created come back. */
-const CREATE_CONVERSATIONS = statement(`INSERT INTO conversation (id, channel, external_id, token_hash, language, customer_handle)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-  ON CONFLICT (channel, external_id) DO NOTHING
-  RETURNING ${CONVERSATION_COLUMNS}`);
+/**
+ * Conversations opened together, one statement: each input's row, created by this statement
+ * (created true) or there before it (false). A row another transaction created meanwhile, or the
+ * same conversation twice in one statement, is in neither part: the caller looks it up.
+ */
+const OPEN_CONVERSATIONS = statement(`WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+      AS i(id, channel, external_id, token_hash, language, customer_handle)),
+  ins AS (
+    INSERT INTO conversation (id, channel, external_id, token_hash, language, customer_handle)
+    SELECT * FROM input
+    ON CONFLICT (channel, external_id) DO NOTHING
+    RETURNING ${CONVERSATION_COLUMNS})
+  SELECT ${CONVERSATION_COLUMNS}, true AS created FROM ins
+  UNION ALL
+  SELECT ${CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')}, false
+  FROM conversation c WHERE (c.channel, c.external_id) IN (SELECT channel, external_id FROM input)`);
+
+/**
+ * A conversation with its recent turns (json_agg: timestamps as text) and whether any of the
+ * external keys ($4) was stored before, in one statement.
+ */
+const CONTEXT = statement(`SELECT ${CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')},
+    (SELECT coalesce(json_agg(t ORDER BY t.seq), '[]'::json) FROM (
+      SELECT seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at
+      FROM turn WHERE conversation_id = c.id AND seq > greatest(0, c.last_seq - $2::integer)
+      ORDER BY seq LIMIT $3::integer) t) AS recent,
+    EXISTS (SELECT 1 FROM turn WHERE external_key = ANY($4::text[])) AS keys_seen
+  FROM conversation c WHERE c.id = $1::uuid`);
 
 const FIND_BY_EXTERNAL = statement(`SELECT ${CONVERSATION_COLUMNS} FROM conversation WHERE channel = $1::text AND external_id = $2::text`);
 
@@ -238,23 +262,32 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
    * gets its row when it created it, else undefined (it existed, or an earlier caller in the same
    * statement created it).
    */
-  const createAll = createGroupCommit(async (inputs: NewConversation[]): Promise<Array<ConversationRow | undefined>> => {
-    const raw = await runStatement<RawConversation>(db, CREATE_CONVERSATIONS, [
-      inputs.map(() => randomUUID()),
-      inputs.map((i) => i.channel),
-      inputs.map((i) => i.externalId),
-      inputs.map((i) => i.tokenHash),
-      inputs.map((i) => i.language),
-      inputs.map((i) => i.customerHandle ?? null),
-    ]);
-    const byKey = new Map(raw.map((r) => [`${r.channel}\u0000${r.external_id}`, fromRawConversation(r)]));
-    return inputs.map((input) => {
-      const key = `${input.channel}\u0000${input.externalId}`;
-      const row = byKey.get(key);
-      byKey.delete(key);
-      return row;
-    });
-  });
+  const openAll = createGroupCommit(
+    async (inputs: NewConversation[]): Promise<Array<{ row: ConversationRow; created: boolean } | undefined>> => {
+      const raw = await runStatement<RawConversation & { created: boolean }>(db, OPEN_CONVERSATIONS, [
+        inputs.map(() => randomUUID()),
+        inputs.map((i) => i.channel),
+        inputs.map((i) => i.externalId),
+        inputs.map((i) => i.tokenHash),
+        inputs.map((i) => i.language),
+        inputs.map((i) => i.customerHandle ?? null),
+      ]);
+      const created = new Map<string, ConversationRow>();
+      const existing = new Map<string, ConversationRow>();
+      for (const r of raw) (r.created ? created : existing).set(`${r.channel}\u0000${r.external_id}`, fromRawConversation(r));
+      return inputs.map((input) => {
+        const key = `${input.channel}\u0000${input.externalId}`;
+        const row = created.get(key);
+        if (row) {
+          // Only the first caller with this key created it.
+          created.delete(key);
+          return { row, created: true };
+        }
+        const found = existing.get(key);
+        return found ? { row: found, created: false } : undefined;
+      });
+    },
+  );
 
   async function find(id: string) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
@@ -477,8 +510,8 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
 
   return {
     async open(input) {
-      const created = await createAll(input);
-      if (created) return { conversation: toConversation(created), created: true };
+      const opened = await openAll(input);
+      if (opened) return { conversation: toConversation(opened.row), created: opened.created };
       const [existing] = await runStatement<RawConversation>(db, FIND_BY_EXTERNAL, [input.channel, input.externalId]);
       if (!existing) throw new Error('conversation neither created nor found');
       return { conversation: toConversation(fromRawConversation(existing)), created: false };
@@ -486,24 +519,18 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     find,
     async context(id, recent, externalKeys) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-      const keyList = externalKeys.length > 0 ? sql.join(externalKeys.map((k) => sql`${k}`), sql`, `) : undefined;
-      const [found] = await db
-        .select({
-          row: conversation,
-          recent: sql<RawTurn[] | string>`(SELECT coalesce(json_agg(t ORDER BY t.seq), '[]'::json) FROM (
-              SELECT seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at
-              FROM turn WHERE conversation_id = "conversation"."id" AND seq > greatest(0, "conversation"."last_seq" - ${recent}::integer)
-              ORDER BY seq LIMIT ${DEFAULT_PAGE}) t)`,
-          keysSeen: keyList ? sql<boolean>`EXISTS (SELECT 1 FROM turn WHERE external_key IN (${keyList}))` : sql<boolean>`false`,
-        })
-        .from(conversation)
-        .where(eq(conversation.id, id));
+      const [found] = await runStatement<RawConversation & { recent: RawTurn[] | string; keys_seen: boolean }>(db, CONTEXT, [
+        id,
+        recent,
+        DEFAULT_PAGE,
+        externalKeys,
+      ]);
       if (!found) return undefined;
       const raw = typeof found.recent === 'string' ? (JSON.parse(found.recent) as RawTurn[]) : found.recent;
       return {
-        conversation: toConversation(found.row),
-        recentTurns: raw.map((t) => fromRawTurn(found.row.id, t)),
-        keysSeen: found.keysSeen === true,
+        conversation: toConversation(fromRawConversation(found)),
+        recentTurns: raw.map((t) => fromRawTurn(found.id, t)),
+        keysSeen: found.keys_seen === true,
       };
     },
     async tokenHash(id) {
