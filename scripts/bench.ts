@@ -157,9 +157,9 @@ async function main(): Promise<void> {
   const turnLog = !selected('turnLog')
     ? NOT_SELECTED
     : adminUrl
-      ? await part('turn log on postgres (2 processes, 200k-entry audit, proofs at 1M)', () =>
+      ? await part('turn log on postgres (2 processes, audit and proofs at 1M entries)', () =>
           withBenchDatabase(adminUrl, (databaseUrl) =>
-            benchTurnLog(databaseUrl, { appendsPerProcess: 5000, concurrency: 32, verifyEntries: 1_000_000, proofEntries: 1_000_000, log }),
+            benchTurnLog(databaseUrl, { appendsPerProcess: 5000, concurrency: 24, verifyEntries: 1_000_000, proofEntries: 1_000_000, log }),
           ),
         )
       : { skipped: noPostgres };
