@@ -240,8 +240,6 @@ interface PendingAppend {
   conversationId: string;
   turns: NewTurn[];
   patch: ConversationPatch;
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
 }
 
 /** Appends gathered into one transaction at most; bounds the time a batch holds the log head. */
@@ -318,44 +316,12 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   }
 
   /**
-   * Group commit: up to `maxFlushes` batch transactions run at once (their work before the log
-   * head overlaps); while all are busy, new appends gather and go together in the next batch.
-   * Callers are answered only after their batch committed.
+   * Group commit: up to `maxFlushes` batch transactions run at once; while all are busy, new
+   * appends gather and go together in the next batch. Callers are answered only after their batch
+   * committed; when a batch fails, its appends are retried each in a transaction of its own, so
+   * that one bad append fails only its own caller.
    */
-  const queue: PendingAppend[] = [];
-  let flushing = 0;
-
-  function schedule() {
-    while (flushing < maxFlushes && queue.length > 0) {
-      flushing += 1;
-      const batch = queue.splice(0, maxBatch);
-      void flush(batch).finally(() => {
-        flushing -= 1;
-        schedule();
-      });
-    }
-  }
-
-  async function flush(batch: PendingAppend[]): Promise<void> {
-    try {
-      const results = await db.transaction((tx) => writeBatch(tx, batch));
-      batch.forEach((item, i) => item.resolve(results[i] as AppendResult));
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
-        return;
-      }
-      // One bad append must not fail its neighbours: retry each on its own.
-      for (const item of batch) {
-        try {
-          const [result] = await db.transaction((tx) => writeBatch(tx, [item]));
-          item.resolve(result as AppendResult);
-        } catch (single) {
-          item.reject(single);
-        }
-      }
-    }
-  }
+  const enqueue = createGroupCommit((batch: PendingAppend[]) => db.transaction((tx) => writeBatch(tx, batch)), { maxInFlight: maxFlushes, maxBatch });
 
   async function writeBatch(tx: Tx, batch: PendingAppend[]): Promise<AppendResult[]> {
     // Lock order everywhere: conversation rows by id, then the log head.
@@ -499,10 +465,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       if (duplicate) return duplicate;
     }
     try {
-      return await new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ conversationId, turns: newTurns, patch, resolve, reject });
-        schedule();
-      });
+      return await enqueue({ conversationId, turns: newTurns, patch });
     } catch (error) {
       // Two deliveries of one external message raced: the loser returns what the winner stored.
       if (keys.length > 0 && isUniqueViolation(error)) {

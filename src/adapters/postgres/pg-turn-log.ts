@@ -26,7 +26,7 @@ import {
   type Violation,
   parseHeader,
 } from '../../core/index.js';
-import { type Db, queryRows } from './database.js';
+import { type Db, queryRows, runStatement, statement } from './database.js';
 import { type AuditKeyCache, auditRows, type RunQuery } from './audit-rows.js';
 import { type AuditWorkers, defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
@@ -35,11 +35,11 @@ import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, turnConte
 
 const AUDIT_PAGE = 5000;
 
-/** Plain SQL text with $n placeholders, run through drizzle on `q` (a database or a transaction). */
+/** The audit's SQL texts ($n placeholders) on `q` (a database or a transaction), straight on the driver. */
 const runOn =
   (q: Db): RunQuery =>
   <T>(text: string, params: unknown[]) =>
-    queryRows<T>(q, sql.join(text.split(/\$(\d+)/).map((part, i) => (i % 2 ? sql.param(params[Number(part) - 1]) : sql.raw(part)))));
+    runStatement<T>(q, statement(text), params);
 
 /** Below this many entries the audit runs in this thread: starting workers costs more. */
 const PARALLEL_AUDIT_FROM = 20_000;
