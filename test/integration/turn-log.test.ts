@@ -119,6 +119,20 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     }
   });
 
+  it.runIf(engine === 'postgres')('fails the audit with a clear error, without hanging, when its worker threads cannot reach the database', async () => {
+    const s = await setup(engine);
+    try {
+      const unreachable = new URL(s.test.url as string);
+      unreachable.port = '9';
+      const log = createPgTurnLog({ db: s.db, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: unreachable.toString(), workers: 2, parallelFrom: 0, pageSize: 5 } });
+      await expect(log.verify()).rejects.toThrow(/audit worker: .*(ECONNREFUSED|connect)/);
+      // The database itself is fine: the in-thread audit still passes.
+      expect((await s.log.verify()).ok).toBe(true);
+    } finally {
+      await s.test.drop();
+    }
+  });
+
   it('keeps one chain per conversation when two stores (two processes) append to it at once', async () => {
     const s = await setup(engine);
     try {
