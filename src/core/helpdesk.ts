@@ -9,7 +9,7 @@ import {
   toOtherLanguageNote,
   toSolvedReply,
 } from './conversation/messages.js';
-import { createKeyedQueue } from './conversation/keyed-queue.js';
+import { createKeyedRunner } from './keyed-runner.js';
 import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
 import { checkModelAnswer } from './safety/check-grounding.js';
@@ -81,7 +81,8 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 /** The one object adapters talk to. Channel-agnostic: no SDK, no SQL, no environment. */
 export function createHelpdesk(deps: HelpdeskDeps) {
   const { conversations, knowledge, retriever, answerer, logger, settings } = deps;
-  const serialize = createKeyedQueue();
+  // One customer input at a time per conversation, in arrival order.
+  const perConversation = createKeyedRunner();
   const gate = createSafetyGate({ exchangeName: settings.exchangeName, maxMessageChars: settings.maxMessageChars, safety: deps.safety, logger });
 
   async function startConversation(input: {
@@ -410,7 +411,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     /** Handles one customer message or button press; messages of one conversation run in order. */
     handleCustomerInput(input: CustomerInput): Promise<CustomerOutcome> {
       // Overlong messages are not refused: the firewall truncates them and tells the customer.
-      return serialize(input.conversationId, () => handle(input));
+      return perConversation.run(input.conversationId, () => handle(input));
     },
     turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]> {
       return conversations.turns(conversationId, afterSeq, limit);
@@ -493,7 +494,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       reply?: string;
       externalKey?: string;
     }): Promise<CustomerOutcome> {
-      return serialize(input.conversationId, async () => {
+      return perConversation.run(input.conversationId, async () => {
         const conversation = await conversations.find(input.conversationId);
         if (!conversation) {
           throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');

@@ -1,20 +1,15 @@
-import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
+import { describe, expect, it } from 'vitest';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
-import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
 import { queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
-import { type Embedder, syncKnowledgeFiles } from '../../src/core/index.js';
-import { createTestDatabase, testEngines } from '../support/databases.js';
-import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+import type { Embedder } from '../../src/core/index.js';
+import { testEngines } from '../support/databases.js';
+import { useKnowledgeCopy } from '../support/knowledge.js';
 
 describe.each(testEngines())('knowledge sync on %s', (engine) => {
-  let dir: string;
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let embedCalls: number;
   const local = createLocalEmbedder();
   const counting: Embedder = {
@@ -24,28 +19,14 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
       return local.embed(texts);
     },
   };
-  const sync = async (embedder: Embedder = counting) =>
-    syncKnowledgeFiles(await readKnowledgeFiles(dir), {
-      index: createPgKnowledgeIndex(db.database.db),
-      embedder,
-      splitPassages: createPassageSplitter(),
-    });
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kb-'));
-    await cp(KNOWLEDGE_DIR, dir, { recursive: true });
-    db = await createTestDatabase(engine);
-  });
-  afterAll(async () => {
-    await db.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const kb = useKnowledgeCopy(engine, counting);
+  const sync = kb.sync;
 
   it('ingests the whole starter knowledge base, at least 30 entries in each language', async () => {
     embedCalls = 0;
     const report = await sync();
     expect(report.problems).toEqual([]);
-    const entries = await createPgKnowledgeIndex(db.database.db).listEntries();
+    const entries = await createPgKnowledgeIndex(kb.db).listEntries();
     expect(entries.filter((e) => e.lang === 'zh').length).toBeGreaterThanOrEqual(30);
     expect(entries.filter((e) => e.lang === 'en').length).toBeGreaterThanOrEqual(30);
     expect(report.added.length).toBe(entries.length);
@@ -61,44 +42,44 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
   });
 
   it('re-embeds only a changed entry and bumps its version', async () => {
-    const path = join(dir, 'en', 'trading-fees.md');
+    const path = join(kb.dir, 'en', 'trading-fees.md');
     await writeFile(path, `${await readFile(path, 'utf8')}\nFees are shown before you confirm an order.\n`);
     embedCalls = 0;
     const report = await sync();
     expect(report.updated).toEqual(['trading-fees-en']);
     expect(embedCalls).toBeGreaterThan(0);
     expect(embedCalls).toBeLessThan(20);
-    const entry = (await createPgKnowledgeIndex(db.database.db).listEntries()).find((e) => e.id === 'trading-fees-en');
+    const entry = (await createPgKnowledgeIndex(kb.db).listEntries()).find((e) => e.id === 'trading-fees-en');
     expect(entry?.version).toBe(2);
   });
 
   it('skips a malformed file with its reason, keeps its last good version, and loads the others', async () => {
-    const path = join(dir, 'en', 'api-keys.md');
+    const path = join(kb.dir, 'en', 'api-keys.md');
     const original = await readFile(path, 'utf8');
     await writeFile(path, original.replace(/^lang: en$/m, 'lang: fr'));
-    await writeFile(join(dir, 'en', 'new-broken.md'), '---\nid: [unclosed\n---\nbody');
+    await writeFile(join(kb.dir, 'en', 'new-broken.md'), '---\nid: [unclosed\n---\nbody');
     const report = await sync();
     const reasons = Object.fromEntries(report.problems.map((p) => [p.source, p.reason]));
     expect(reasons['en/api-keys.md']).toMatch(/lang/);
     expect(reasons['en/new-broken.md']).toMatch(/front matter/);
     expect(report.removed).toEqual([]);
-    const ids = (await createPgKnowledgeIndex(db.database.db).listEntries()).map((e) => e.id);
+    const ids = (await createPgKnowledgeIndex(kb.db).listEntries()).map((e) => e.id);
     expect(ids).toContain('api-keys-en');
     await writeFile(path, original);
-    await unlink(join(dir, 'en', 'new-broken.md'));
+    await unlink(join(kb.dir, 'en', 'new-broken.md'));
   });
 
   it('removes an entry whose file was deleted', async () => {
-    await unlink(join(dir, 'zh', 'close-account.md'));
-    await unlink(join(dir, 'en', 'close-account.md'));
+    await unlink(join(kb.dir, 'zh', 'close-account.md'));
+    await unlink(join(kb.dir, 'en', 'close-account.md'));
     const report = await sync();
     expect(report.removed.sort()).toEqual(['close-account-en', 'close-account-zh']);
-    const ids = (await createPgKnowledgeIndex(db.database.db).listEntries()).map((e) => e.id);
+    const ids = (await createPgKnowledgeIndex(kb.db).listEntries()).map((e) => e.id);
     expect(ids).not.toContain('close-account-en');
   });
 
   it('keeps one centroid per entry, searchable by the query vector, and drops it with its entry', async () => {
-    const index = createPgKnowledgeIndex(db.database.db);
+    const index = createPgKnowledgeIndex(kb.db);
     const entries = await index.listEntries();
     const [query] = await local.embed(['how do I close my account']);
     const hits = await index.searchCentroids(query ?? [], local.id, 1000);
@@ -112,17 +93,17 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
   it('re-embeds everything when the embedder changes, keeping versions', async () => {
     const other: Embedder = { id: 'local-test-other', embed: (texts) => local.embed(texts) };
     const report = await sync(other);
-    const entries = await createPgKnowledgeIndex(db.database.db).listEntries();
+    const entries = await createPgKnowledgeIndex(kb.db).listEntries();
     expect(report.updated.length).toBe(entries.length);
     expect(entries.find((e) => e.id === 'trading-fees-en')?.version).toBe(2);
-    const hits = await createPgKnowledgeIndex(db.database.db).searchVector((await other.embed(['password']))[0] ?? [], other.id, 5);
+    const hits = await createPgKnowledgeIndex(kb.db).searchVector((await other.embed(['password']))[0] ?? [], other.id, 5);
     expect(hits.length).toBe(5);
   });
 
   const storage = async () =>
     (
       await queryRows<{ storage: string }>(
-        db.database.db,
+        kb.db,
         sql`SELECT attstorage AS storage FROM pg_attribute WHERE attrelid = 'kb_chunk'::regclass AND attname = 'embedding'`,
       )
     )[0]?.storage;
@@ -141,7 +122,7 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     const report = await sync(wide);
     expect(report.updated.length).toBeGreaterThan(60);
     expect(await storage()).toBe('x');
-    const hits = await createPgKnowledgeIndex(db.database.db).searchVector((await wide.embed(['reset my password']))[0] ?? [], wide.id, 3);
+    const hits = await createPgKnowledgeIndex(kb.db).searchVector((await wide.embed(['reset my password']))[0] ?? [], wide.id, 3);
     expect(hits[0]?.topic).toMatch(/^password-reset/);
   });
 });

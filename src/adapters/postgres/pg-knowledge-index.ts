@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, StoredEntry } from '../../core/index.js';
-import { type Db, queryRows, runStatement, type Statement, statement } from './database.js';
+import { type Db, runStatement, type Statement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
 import { kbChunk, kbEntry, kbEntryVersion, kbTerm } from './schema.js';
 import { kbCentroid } from './schema-retrieval.js';
@@ -94,50 +94,60 @@ function countTerms(terms: string[]): Map<string, number> {
   return counts;
 }
 
-/** The `limit` chunks of one embedder nearest to an embedding (HNSW), with their entries, nearest first. */
-function nearestChunks(literal: string, dims: SQL, ofEmbedder: SQL, limit: number): SQL {
-  return sql`SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
-      FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> ${literal}::vector(${dims}) AS distance
+// The search statements' texts: $1 is the query embedding, $2 the limit. The embedder and the
+// dimension are written into the text, so that the planner matches the embedder's partial HNSW index.
+
+/** The $2 chunks of one embedder nearest to $1 (HNSW), with their entries, nearest first. */
+function nearestChunksText(dims: number, ofEmbedder: string): string {
+  return `SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
+      FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> $1::vector(${dims}) AS distance
             FROM kb_chunk c
             WHERE c.embedder = ${ofEmbedder}
-            ORDER BY c.embedding::vector(${dims}) <=> ${literal}::vector(${dims})
-            LIMIT ${limit}) n
+            ORDER BY c.embedding::vector(${dims}) <=> $1::vector(${dims})
+            LIMIT $2::integer) n
       JOIN kb_entry e ON e.id = n.entry_id
       ORDER BY n.distance`;
 }
 
+/** The $2 entries whose centroid (one row per entry of this embedder and dimension: an exact scan) is nearest to $1. */
+function nearestCentroidsText(dims: number, ofEmbedder: string): string {
+  return `SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
+      FROM kb_centroid k
+      JOIN kb_entry e ON e.id = k.entry_id
+      WHERE k.embedder = ${ofEmbedder} AND vector_dims(k.embedding) = ${dims}
+      ORDER BY score DESC, e.id
+      LIMIT $2::integer`;
+}
+
+type SearchKind = 'chunks' | 'centroids' | 'both';
+
 /**
- * searchVector's statement (part 3), searchCentroids' (4), numbered in their order, and what the
- * entries are now (5: entriesOfTopics serves them from memory while it is unchanged). One fixed text
- * per embedder and dimension (written into it, so that the planner matches the embedder's partial
- * HNSW index), prepared once per connection; $1 is the query embedding, $2 the limit.
+ * One fixed text per search, embedder and dimension, prepared once per connection. `both` is
+ * searchNearest's: the chunks (part 3), the centroids (4), each numbered in its order, and what
+ * the entries are now (5: entriesOfTopics serves them from memory while it is unchanged).
  */
-const nearestStatements = new Map<string, Statement>();
-function nearestStatement(embedder: string, dimensions: number): Statement {
-  const key = `${embedder}\u0000${dimensions}`;
-  let found = nearestStatements.get(key);
+const searchStatements = new Map<string, Statement>();
+function searchStatement(kind: SearchKind, embedder: string, dimensions: number): Statement {
+  const key = `${kind}\u0000${embedder}\u0000${dimensions}`;
+  let found = searchStatements.get(key);
   if (!found) {
     const dims = toDimensions(dimensions);
     const ofEmbedder = toEmbedderLiteral(embedder);
-    found = statement(`(SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score, NULL::text AS term
-      FROM (SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
-            FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> $1::vector(${dims}) AS distance
-                  FROM kb_chunk c
-                  WHERE c.embedder = ${ofEmbedder}
-                  ORDER BY c.embedding::vector(${dims}) <=> $1::vector(${dims})
-                  LIMIT $2::integer) n
-            JOIN kb_entry e ON e.id = n.entry_id
-            ORDER BY n.distance) v)
+    const chunks = nearestChunksText(dims, ofEmbedder);
+    const centroids = nearestCentroidsText(dims, ofEmbedder);
+    found = statement(
+      kind === 'chunks'
+        ? chunks
+        : kind === 'centroids'
+          ? centroids
+          : `(SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score, NULL::text AS term
+      FROM (${chunks}) v)
     UNION ALL (SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score, NULL::text
-      FROM (SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
-            FROM kb_centroid k
-            JOIN kb_entry e ON e.id = k.entry_id
-            WHERE k.embedder = ${ofEmbedder} AND vector_dims(k.embedding) = ${dims}
-            ORDER BY score DESC, e.id
-            LIMIT $2::integer) k)
+      FROM (${centroids}) k)
     UNION ALL (SELECT 5, 0, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::float8, ${KB_GENERATION_TEXT})
-    ORDER BY 1, 2`);
-    nearestStatements.set(key, found);
+    ORDER BY 1, 2`,
+    );
+    searchStatements.set(key, found);
   }
   return found;
 }
@@ -309,36 +319,18 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       });
     },
 
-    async searchVector(embedding, embedder, limit) {
-      const literal = `[${embedding.join(',')}]`;
-      // The embedder and dimension are written into the statement so that the planner can match the
-      // partial HNSW index of that embedder.
-      const dims = sql.raw(String(toDimensions(embedding.length)));
-      const ofEmbedder = sql.raw(toEmbedderLiteral(embedder));
-      return queryRows<ChunkHit>(db, nearestChunks(literal, dims, ofEmbedder, limit));
-    },
+    searchVector: (embedding, embedder, limit) =>
+      runStatement<ChunkHit>(db, searchStatement('chunks', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]),
 
     searchLexical,
 
-    async searchCentroids(embedding, embedder, limit) {
-      const literal = `[${embedding.join(',')}]`;
-      const dims = sql.raw(String(toDimensions(embedding.length)));
-      // One row per entry of this embedder and dimension: an exact scan is fast enough.
-      return queryRows<CentroidHit>(
-        db,
-        sql`SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> ${literal}::vector(${dims})))::float8 AS score
-            FROM kb_centroid k
-            JOIN kb_entry e ON e.id = k.entry_id
-            WHERE k.embedder = ${embedder} AND vector_dims(k.embedding) = ${toDimensions(embedding.length)}
-            ORDER BY score DESC, e.id
-            LIMIT ${limit}`,
-      );
-    },
+    searchCentroids: (embedding, embedder, limit) =>
+      runStatement<CentroidHit>(db, searchStatement('centroids', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]),
 
     async searchNearest(embedding, embedder, limit) {
       const vector: ChunkHit[] = [];
       const centroids: CentroidHit[] = [];
-      const rows = await runStatement<CombinedRow>(db, nearestStatement(embedder, embedding.length), [`[${embedding.join(',')}]`, limit]);
+      const rows = await runStatement<CombinedRow>(db, searchStatement('both', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]);
       for (const r of rows) {
         if (r.part === 3) vector.push({ entryId: r.entry_id as string, topic: r.topic as string, version: r.version as number, kind: r.kind as ChunkHit['kind'], score: r.score as number });
         else if (r.part === 4) centroids.push({ entryId: r.entry_id as string, topic: r.topic as string, score: r.score as number });

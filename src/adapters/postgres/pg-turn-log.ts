@@ -349,7 +349,10 @@ export function createPgTurnLog(deps: {
       const stale = await queryRows<{ relname: string }>(
         db,
         sql`SELECT relname FROM pg_stat_user_tables
-            WHERE relname IN ('log_entry', 'turn', 'turn_content', 'conversation_key')
+            WHERE relname IN (${sql.join(
+              tables.map((t) => sql`${t}`),
+              sql`, `,
+            )})
               AND (coalesce(last_analyze, last_autoanalyze) IS NULL OR n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000))`,
       );
       const names = tables.filter((t) => stale.some((r) => r.relname === t));
