@@ -97,25 +97,21 @@ function countTerms(terms: string[]): Map<string, number> {
 // The search statements' texts: $1 is the query embedding, $2 the limit. The embedder and the
 // dimension are written into the text, so that the planner matches the embedder's partial HNSW index.
 
-/** The $2 chunks of one embedder nearest to $1 (HNSW), with their entries, nearest first. */
+/** The $2 chunks of one embedder nearest to $1 (HNSW), nearest first (each carries its entry's topic and version). */
 function nearestChunksText(dims: number, ofEmbedder: string): string {
-  return `SELECT e.id AS "entryId", e.topic, e.version, n.kind, (1 - n.distance)::float8 AS score
-      FROM (SELECT c.entry_id, c.kind, c.embedding::vector(${dims}) <=> $1::vector(${dims}) AS distance
-            FROM kb_chunk c
-            WHERE c.embedder = ${ofEmbedder}
-            ORDER BY c.embedding::vector(${dims}) <=> $1::vector(${dims})
-            LIMIT $2::integer) n
-      JOIN kb_entry e ON e.id = n.entry_id
-      ORDER BY n.distance`;
+  return `SELECT c.entry_id AS "entryId", c.topic, c.version, c.kind, (1 - (c.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
+      FROM kb_chunk c
+      WHERE c.embedder = ${ofEmbedder}
+      ORDER BY c.embedding::vector(${dims}) <=> $1::vector(${dims})
+      LIMIT $2::integer`;
 }
 
 /** The $2 entries whose centroid (one row per entry of this embedder and dimension: an exact scan) is nearest to $1. */
 function nearestCentroidsText(dims: number, ofEmbedder: string): string {
-  return `SELECT e.id AS "entryId", e.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
+  return `SELECT k.entry_id AS "entryId", k.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
       FROM kb_centroid k
-      JOIN kb_entry e ON e.id = k.entry_id
       WHERE k.embedder = ${ofEmbedder} AND vector_dims(k.embedding) = ${dims}
-      ORDER BY score DESC, e.id
+      ORDER BY score DESC, k.entry_id
       LIMIT $2::integer`;
 }
 
@@ -165,25 +161,19 @@ const CORPUS_FIGURES = statement(`SELECT s.n, s.avgdl, d.term, d.df
   ORDER BY d.term`);
 
 /**
- * The best chunks by BM25 over the chunks holding the known terms ($1 terms, $2 their idf), with
- * their entries. Not named: the best plan depends on the terms (an unnamed statement is planned for
- * its values on every call).
+ * The best chunks by BM25 over the chunks holding the known terms ($1 terms, $2 their idf), each
+ * with its entry, topic and version. Named: PostgreSQL plans it once per connection unless custom
+ * plans for the given terms come out cheaper (plan_cache_mode auto); planning it on every call cost
+ * more than running it.
  */
-const RANK_LEXICAL: Statement = {
-  name: '',
-  text: `SELECT e.id AS "entryId", e.topic, e.version, c.kind, b.score
-    FROM (SELECT t.chunk_id,
-                 sum(w.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / $6::float8)))::float8 AS score
-          FROM unnest($1::text[], $2::float8[]) AS w(term, idf)
-          JOIN kb_term t ON t.term = w.term
-          JOIN kb_chunk c ON c.id = t.chunk_id
-          GROUP BY t.chunk_id
-          ORDER BY score DESC, t.chunk_id
-          LIMIT $7::integer) b
-    JOIN kb_chunk c ON c.id = b.chunk_id
-    JOIN kb_entry e ON e.id = c.entry_id
-    ORDER BY b.score DESC, b.chunk_id`,
-};
+const RANK_LEXICAL = statement(`SELECT c.entry_id AS "entryId", c.topic, c.version, c.kind,
+         sum(w.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / $6::float8)))::float8 AS score
+    FROM unnest($1::text[], $2::float8[]) AS w(term, idf)
+    JOIN kb_term t ON t.term = w.term
+    JOIN kb_chunk c ON c.id = t.chunk_id
+    GROUP BY c.id
+    ORDER BY score DESC, c.id
+    LIMIT $7::integer`);
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
@@ -284,7 +274,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
           await tx.delete(kbChunk).where(eq(kbChunk.entryId, entry.id));
           await tx.delete(kbCentroid).where(eq(kbCentroid.entryId, entry.id));
           if (upsert.centroid) {
-            await tx.insert(kbCentroid).values({ entryId: entry.id, embedder: upsert.embedder, embedding: upsert.centroid });
+            await tx.insert(kbCentroid).values({ entryId: entry.id, topic: upsert.topic, embedder: upsert.embedder, embedding: upsert.centroid });
           }
           if (upsert.chunks.length === 0) continue;
           const inserted = await tx
@@ -292,6 +282,8 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
             .values(
               upsert.chunks.map((c) => ({
                 entryId: entry.id,
+                topic: upsert.topic,
+                version,
                 kind: c.kind,
                 text: c.text,
                 termCount: c.terms.length,

@@ -15,6 +15,8 @@ const vector = customType<{ data: number[]; driverData: string }>({
  */
 export const kbCentroid = pgTable('kb_centroid', {
   entryId: text('entry_id').primaryKey().references(() => kbEntry.id, { onDelete: 'cascade' }),
+  /** The entry's topic, written with the centroid: searches need no join. */
+  topic: text('topic').notNull(),
   embedder: text('embedder').notNull(),
   embedding: vector('embedding').notNull(),
 });

@@ -55,6 +55,9 @@ export const kbEntryVersion = pgTable('kb_entry_version', {
 export const kbChunk = pgTable('kb_chunk', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   entryId: text('entry_id').notNull().references(() => kbEntry.id, { onDelete: 'cascade' }),
+  /** The entry's topic and version, written with the chunk (a sync rewrites an entry's chunks): searches need no join. */
+  topic: text('topic').notNull(),
+  version: integer('version').notNull(),
   kind: text('kind').notNull(),
   text: text('text').notNull(),
   termCount: integer('term_count').notNull(),
