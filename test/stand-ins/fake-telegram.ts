@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -434,8 +434,9 @@ export async function startFakeTelegram(options: {
   async function deliverWebhooks(): Promise<void> {
     if (!webhook) return;
     for (const update of [...queue]) {
+      if (inFlight >= maxConnections) break;
       const key = chatKey(update);
-      if (inFlightChats.has(key) || inFlight >= maxConnections) continue;
+      if (inFlightChats.has(key)) continue;
       inFlightChats.add(key);
       inFlight++;
       void deliverOne(update).finally(() => {
@@ -453,14 +454,7 @@ export async function startFakeTelegram(options: {
     const startedAt = Date.now();
     let status = 0;
     try {
-      const response = await fetch(target.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(target.secret ? { 'x-telegram-bot-api-secret-token': target.secret } : {}) },
-        body: JSON.stringify(update),
-        signal: AbortSignal.timeout(10_000),
-      });
-      status = response.status;
-      await response.arrayBuffer();
+      status = await post(target.url, JSON.stringify(update), target.secret);
     } catch (e) {
       target.lastError = `Connection failed: ${String(e)}`;
     }
@@ -473,6 +467,31 @@ export async function startFakeTelegram(options: {
       await new Promise((r) => setTimeout(r, webhookRetryDelayMs));
     }
     notify();
+  }
+
+  /** Kept-alive connections to the webhook, at most `maxConnections` (Telegram's max_connections). */
+  const agent = new Agent({ keepAlive: true, maxSockets: maxConnections });
+  /** POSTs a webhook call; resolves with the status once the response is read (10 s limit). */
+  function post(url: string, body: string, secret: string | undefined): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+          timeout: 10_000,
+        },
+        (res) => {
+          res.on('error', reject);
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.resume();
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('webhook call timed out after 10 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   function push(update: Update): Update {
@@ -618,6 +637,7 @@ export async function startFakeTelegram(options: {
     async close() {
       pollingHeld && respond(pollingHeld, 200, { ok: true, result: [] });
       webhook = undefined;
+      agent.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
