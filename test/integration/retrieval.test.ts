@@ -52,4 +52,13 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
     const scores = result.candidates.map((c) => c.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   });
+
+  it('gives searches that run together (one shared statement) exactly what each gets alone', async () => {
+    const questions = ['我的提现一直没到账', 'How do I reset my password?', 'what are your trading fees', '充错链了怎么办', 'withdrawal pending for hours', '推荐一家好吃的火锅店', '!!!'];
+    const alone = [];
+    for (const question of questions) alone.push(await retriever.retrieve(question));
+    const together = await Promise.all(questions.map((question) => retriever.retrieve(question)));
+    expect(together).toEqual(alone);
+    expect(together.map((r) => r.candidates.length).filter((n) => n > 0).length).toBeGreaterThanOrEqual(5);
+  });
 });

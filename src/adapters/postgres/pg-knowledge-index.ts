@@ -94,32 +94,35 @@ function countTerms(terms: string[]): Map<string, number> {
   return counts;
 }
 
-// The search statements' texts: $1 is the query embedding, $2 the limit. The embedder and the
-// dimension are written into the text, so that the planner matches the embedder's partial HNSW index.
+// The search statements' texts: `query` is the query embedding ($1, or a batch's q.v), $2 the limit.
+// The embedder and the dimension are written into the text, so that the planner matches the
+// embedder's partial HNSW index (also for a batch's q.v: a parameterized index scan per query).
 
 /** The $2 chunks of one embedder nearest to $1 (HNSW), nearest first (each carries its entry's topic and version). */
-function nearestChunksText(dims: number, ofEmbedder: string): string {
-  return `SELECT c.entry_id AS "entryId", c.topic, c.version, c.kind, (1 - (c.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
-      FROM kb_chunk c
-      WHERE c.embedder = ${ofEmbedder}
-      ORDER BY c.embedding::vector(${dims}) <=> $1::vector(${dims})
-      LIMIT $2::integer`;
+function nearestChunksText(dims: number, ofEmbedder: string, query = '$1'): string {
+  return `SELECT n."entryId", n.topic, n.version, n.kind, (1 - n.distance)::float8 AS score
+      FROM (SELECT c.entry_id AS "entryId", c.topic, c.version, c.kind, c.embedding::vector(${dims}) <=> ${query}::vector(${dims}) AS distance
+            FROM kb_chunk c
+            WHERE c.embedder = ${ofEmbedder}
+            ORDER BY c.embedding::vector(${dims}) <=> ${query}::vector(${dims})
+            LIMIT $2::integer) n`;
 }
 
 /** The $2 entries whose centroid (one row per entry of this embedder and dimension: an exact scan) is nearest to $1. */
-function nearestCentroidsText(dims: number, ofEmbedder: string): string {
-  return `SELECT k.entry_id AS "entryId", k.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
+function nearestCentroidsText(dims: number, ofEmbedder: string, query = '$1'): string {
+  return `SELECT k.entry_id AS "entryId", k.topic, (1 - (k.embedding::vector(${dims}) <=> ${query}::vector(${dims})))::float8 AS score
       FROM kb_centroid k
       WHERE k.embedder = ${ofEmbedder} AND vector_dims(k.embedding) = ${dims}
       ORDER BY score DESC, k.entry_id
       LIMIT $2::integer`;
 }
 
-type SearchKind = 'chunks' | 'centroids' | 'both';
+type SearchKind = 'chunks' | 'centroids' | 'nearest';
 
 /**
- * One fixed text per search, embedder and dimension, prepared once per connection. `both` is
- * searchNearest's: the chunks (part 3), the centroids (4), each numbered in its order, and what
+ * One fixed text per search, embedder and dimension, prepared once per connection. `nearest` is
+ * searchNearest's, for a batch of query embeddings ($1, vector[]): for each (query, numbered from
+ * 1) the chunks (part 3) and the centroids (4), each numbered in its order; and once (query 0) what
  * the entries are now (5: entriesOfTopics serves them from memory while it is unchanged).
  */
 const searchStatements = new Map<string, Statement>();
@@ -129,19 +132,20 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
   if (!found) {
     const dims = toDimensions(dimensions);
     const ofEmbedder = toEmbedderLiteral(embedder);
-    const chunks = nearestChunksText(dims, ofEmbedder);
-    const centroids = nearestCentroidsText(dims, ofEmbedder);
     found = statement(
       kind === 'chunks'
-        ? chunks
+        ? nearestChunksText(dims, ofEmbedder)
         : kind === 'centroids'
-          ? centroids
-          : `(SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score, NULL::text AS term
-      FROM (${chunks}) v)
-    UNION ALL (SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score, NULL::text
-      FROM (${centroids}) k)
-    UNION ALL (SELECT 5, 0, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::float8, ${KB_GENERATION_TEXT})
-    ORDER BY 1, 2`,
+          ? nearestCentroidsText(dims, ofEmbedder)
+          : `SELECT q.n::integer AS query, r.part, r.ord, r.entry_id, r.topic, r.version, r.kind, r.score, NULL::text AS term
+    FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, n)
+    CROSS JOIN LATERAL (
+      (SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score
+        FROM (${nearestChunksText(dims, ofEmbedder, 'q.v')}) v)
+      UNION ALL (SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score
+        FROM (${nearestCentroidsText(dims, ofEmbedder, 'q.v')}) k)) r
+  UNION ALL SELECT 0, 5, 0, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::float8, ${KB_GENERATION_TEXT}
+  ORDER BY 1, 2, 3`,
     );
     searchStatements.set(key, found);
   }
@@ -161,19 +165,33 @@ const CORPUS_FIGURES = statement(`SELECT s.n, s.avgdl, d.term, d.df
   ORDER BY d.term`);
 
 /**
- * The best chunks by BM25 over the chunks holding the known terms ($1 terms, $2 their idf), each
- * with its entry, topic and version. Named: PostgreSQL plans it once per connection unless custom
- * plans for the given terms come out cheaper (plan_cache_mode auto); planning it on every call cost
- * more than running it.
+ * For each query of a batch ($1 its number, $2 its avgdl), the best chunks by BM25 over the chunks
+ * holding its known terms ($3 query number, $4 term, $5 idf), each with its entry, topic and
+ * version. Named: PostgreSQL plans it once per connection unless custom plans for the given terms
+ * come out cheaper (plan_cache_mode auto); planning it on every call cost more than running it.
  */
-const RANK_LEXICAL = statement(`SELECT c.entry_id AS "entryId", c.topic, c.version, c.kind,
-         sum(w.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / $6::float8)))::float8 AS score
-    FROM unnest($1::text[], $2::float8[]) AS w(term, idf)
-    JOIN kb_term t ON t.term = w.term
-    JOIN kb_chunk c ON c.id = t.chunk_id
-    GROUP BY c.id
-    ORDER BY score DESC, c.id
-    LIMIT $7::integer`);
+const RANK_LEXICAL = statement(`SELECT q.n AS query, r."entryId", r.topic, r.version, r.kind, r.score
+  FROM unnest($1::integer[], $2::float8[]) AS q(n, avgdl)
+  CROSS JOIN LATERAL (
+    SELECT c.id, c.entry_id AS "entryId", c.topic, c.version, c.kind,
+           sum(w.idf * t.tf * $6::float8 / (t.tf + $7::float8 * (1 - $8::float8 + $8::float8 * c.term_count / q.avgdl)))::float8 AS score
+      FROM unnest($3::integer[], $4::text[], $5::float8[]) AS w(n, term, idf)
+      JOIN kb_term t ON t.term = w.term
+      JOIN kb_chunk c ON c.id = t.chunk_id
+      WHERE w.n = q.n
+      GROUP BY c.id
+      ORDER BY score DESC, c.id
+      LIMIT $9::integer) r
+  ORDER BY q.n, r.score DESC, r.id`);
+
+interface LexicalQuery {
+  terms: string[];
+  idf: number[];
+  avgdl: number;
+  limit: number;
+}
+
+type NearestRow = CombinedRow & { query: number };
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
@@ -187,6 +205,57 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       return own.length > 0 ? own : [{ ...(rows[0] as FigureRow), term: null, df: null }];
     });
   });
+  /**
+   * BM25 rankings of the searches running together (same limit): one statement, each query ranked
+   * on its own, exactly as alone.
+   */
+  const rankBatches = new Map<number, (query: LexicalQuery) => Promise<ChunkHit[]>>();
+  function rankAll(query: LexicalQuery): Promise<ChunkHit[]> {
+    let run = rankBatches.get(query.limit);
+    if (!run) {
+      run = createGroupCommit(async (queries: LexicalQuery[]): Promise<ChunkHit[][]> => {
+        const rows = await runStatement<ChunkHit & { query: number }>(db, RANK_LEXICAL, [
+          queries.map((_, i) => i + 1),
+          queries.map((q) => q.avgdl),
+          queries.flatMap((q, i) => q.terms.map(() => i + 1)),
+          queries.flatMap((q) => q.terms),
+          queries.flatMap((q) => q.idf),
+          BM25_K1 + 1,
+          BM25_K1,
+          BM25_B,
+          query.limit,
+        ]);
+        const hits: ChunkHit[][] = queries.map(() => []);
+        for (const { query: n, ...hit } of rows) hits[n - 1]?.push(hit);
+        return hits;
+      });
+      rankBatches.set(query.limit, run);
+    }
+    return run(query);
+  }
+  /** Nearest chunks and centroids of the searches running together (same embedder, size, limit). */
+  const nearestBatches = new Map<string, (embedding: number[]) => Promise<{ vector: ChunkHit[]; centroids: CentroidHit[] }>>();
+  function nearestAll(embedding: number[], embedder: string, limit: number) {
+    const key = `${embedder}\u0000${embedding.length}\u0000${limit}`;
+    let run = nearestBatches.get(key);
+    if (!run) {
+      const st = searchStatement('nearest', embedder, embedding.length);
+      run = createGroupCommit(async (embeddings: number[][]) => {
+        // As an array literal: PGlite serializes no vector[] parameter from a JS array.
+        const rows = await runStatement<NearestRow>(db, st, [`{${embeddings.map((e) => `"[${e.join(',')}]"`).join(',')}}`, limit]);
+        const out = embeddings.map(() => ({ vector: [] as ChunkHit[], centroids: [] as CentroidHit[] }));
+        for (const r of rows) {
+          const mine = out[r.query - 1];
+          if (r.part === 5) seenGeneration = r.term as string;
+          else if (r.part === 3) mine?.vector.push({ entryId: r.entry_id as string, topic: r.topic as string, version: r.version as number, kind: r.kind as ChunkHit['kind'], score: r.score as number });
+          else if (r.part === 4) mine?.centroids.push({ entryId: r.entry_id as string, topic: r.topic as string, score: r.score as number });
+        }
+        return out;
+      });
+      nearestBatches.set(key, run);
+    }
+    return run(embedding);
+  }
   /** The knowledge base generation the latest search saw, and the entries as of one generation. */
   let seenGeneration: string | undefined;
   let cache: EntryCache | undefined;
@@ -200,16 +269,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     const dfs = rows.flatMap((r) => (r.term !== null && r.df !== null ? [{ term: r.term, df: r.df }] : []));
     if (n === 0 || dfs.length === 0) return { hits: [], idf, maxIdf };
     for (const { term, df } of dfs) idf.set(term, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
-    // Scores are summed per chunk and only the best chunks are joined to their entries.
-    const hits = await runStatement<ChunkHit>(db, RANK_LEXICAL, [
-      dfs.map((d) => d.term),
-      dfs.map((d) => idf.get(d.term)),
-      BM25_K1 + 1,
-      BM25_K1,
-      BM25_B,
-      avgdl,
-      limit,
-    ]);
+    const hits = await rankAll({ terms: dfs.map((d) => d.term), idf: dfs.map((d) => idf.get(d.term) as number), avgdl, limit });
     return { hits, idf, maxIdf };
   }
 
@@ -319,17 +379,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     searchCentroids: (embedding, embedder, limit) =>
       runStatement<CentroidHit>(db, searchStatement('centroids', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]),
 
-    async searchNearest(embedding, embedder, limit) {
-      const vector: ChunkHit[] = [];
-      const centroids: CentroidHit[] = [];
-      const rows = await runStatement<CombinedRow>(db, searchStatement('both', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]);
-      for (const r of rows) {
-        if (r.part === 3) vector.push({ entryId: r.entry_id as string, topic: r.topic as string, version: r.version as number, kind: r.kind as ChunkHit['kind'], score: r.score as number });
-        else if (r.part === 4) centroids.push({ entryId: r.entry_id as string, topic: r.topic as string, score: r.score as number });
-        else if (r.part === 5) seenGeneration = r.term as string;
-      }
-      return { vector, centroids };
-    },
+    searchNearest: (embedding, embedder, limit) => nearestAll(embedding, embedder, limit),
 
     async entriesOfTopics(topics) {
       if (topics.length === 0) return [];
