@@ -39,11 +39,11 @@ interface LoadPlan {
 
 type LoadMessage = { type: 'ready'; token: string; apiRoot: string } | { type: 'result'; result: unknown } | { type: 'error'; message: string };
 
-export async function benchTelegram(options: { repoRoot: string; databaseUrl: string; durationS?: number; warmup?: number; saturationRate?: number }) {
+export async function benchTelegram(options: { repoRoot: string; databaseUrl: string; durationS?: number; warmup?: number; aimRate?: number; saturationRate?: number }) {
   const plan: LoadPlan = {
     durationS: options.durationS ?? 8,
-    warmup: options.warmup ?? 100,
-    aimRate: AIM.updatesPerSecond,
+    warmup: options.warmup ?? 600,
+    aimRate: options.aimRate ?? AIM.updatesPerSecond,
     saturationRate: options.saturationRate ?? 300,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, 'load'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -148,7 +148,7 @@ async function measure(fake: Awaited<ReturnType<typeof startFakeTelegram>>, plan
   };
 
   log(`  telegram: warm-up, ${plan.warmup} updates`);
-  const warm = await offer(plan.warmup, 50);
+  const warm = await offer(plan.warmup, 100);
   await settled(warm.chats, 60_000);
 
   /** Offers `count` updates at `perSecond`, waits for every reply, and measures. */
@@ -206,7 +206,7 @@ async function measure(fake: Awaited<ReturnType<typeof startFakeTelegram>>, plan
       updatesPerSecondMin: AIM.updatesPerSecond,
       p95MsMax: AIM.p95MsMax,
       // Kept up with the aim (every update answered, at the offered rate) within the latency aim.
-      met: atAim.answeredUpdates === atAim.offeredUpdates && atAim.updatesPerSecond >= AIM.updatesPerSecond * 0.97 && atAim.updateToFirstSendMessage.p95Ms <= AIM.p95MsMax,
+      met: plan.aimRate >= AIM.updatesPerSecond && atAim.answeredUpdates === atAim.offeredUpdates && atAim.updatesPerSecond >= AIM.updatesPerSecond * 0.97 && atAim.updateToFirstSendMessage.p95Ms <= AIM.p95MsMax,
     },
   };
 }

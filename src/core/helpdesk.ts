@@ -31,7 +31,7 @@ import type {
   Turn,
   TurnData,
 } from './model.js';
-import type { Answerer, AppendOptions, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
+import type { Answerer, AppendOptions, ConversationPatch, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
 import { renderTranscript, type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
 import type { Retriever } from './retrieval/retrieve.js';
 
@@ -85,13 +85,35 @@ export function createHelpdesk(deps: HelpdeskDeps) {
   const perConversation = createKeyedRunner();
   const gate = createSafetyGate({ exchangeName: settings.exchangeName, maxMessageChars: settings.maxMessageChars, safety: deps.safety, logger });
 
+  /**
+   * Greetings of conversations opened with `greetWithFirstTurn`, not stored yet: the conversation's
+   * first append stores its greeting before its turns, in the same transaction (one batch for the
+   * greeting, the customer's first message and the reply).
+   */
+  const pendingGreetings = new Map<string, NewTurn>();
+
+  /** conversations.append, with the conversation's pending greeting first. */
+  function append(conversationId: string, turns: NewTurn[], patch?: ConversationPatch, options?: AppendOptions) {
+    const greeting = pendingGreetings.get(conversationId);
+    if (!greeting) return conversations.append(conversationId, turns, patch, options);
+    // Taken whatever the outcome: a conversation left without turns is greeted again by startConversation.
+    pendingGreetings.delete(conversationId);
+    return conversations.append(conversationId, [greeting, ...turns], patch, options);
+  }
+
+  /**
+   * Opens the conversation of a channel's customer (or finds it) and greets a new one. `isNew`: it
+   * has not been greeted yet. With `greetWithFirstTurn` the greeting is stored with the first turn
+   * that follows (the caller goes on with that customer's input) instead of on its own.
+   */
   async function startConversation(input: {
     channel: Channel;
     externalId?: string;
     language?: Language;
     customerHandle?: string | null;
     withToken?: boolean;
-  }): Promise<{ conversation: Conversation; token: string | undefined; turns: Turn[] }> {
+    greetWithFirstTurn?: boolean;
+  }): Promise<{ conversation: Conversation; token: string | undefined; turns: Turn[]; isNew: boolean }> {
     const token = input.withToken ? randomBytes(32).toString('base64url') : undefined;
     const language = input.language ?? 'en';
     const { conversation, created } = await conversations.open({
@@ -101,11 +123,21 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       tokenHash: token ? hashToken(token) : null,
       customerHandle: input.customerHandle ?? null,
     });
-    if (!created) return { conversation, token: undefined, turns: [] };
-    const greeting = await conversations.append(conversation.id, [
-      { role: 'bot', kind: 'greeting', text: [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'), language },
-    ]);
-    return { conversation: greeting.conversation, token, turns: greeting.turns };
+    const greeting: NewTurn = {
+      role: 'bot',
+      kind: 'greeting',
+      text: [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'),
+      language,
+    };
+    if (input.greetWithFirstTurn) {
+      // Also a conversation whose first append failed (opened, never greeted): greeted now.
+      if (!created && conversation.lastSeq > 0) return { conversation, token: undefined, turns: [], isNew: false };
+      pendingGreetings.set(conversation.id, greeting);
+      return { conversation, token: created ? token : undefined, turns: [], isNew: true };
+    }
+    if (!created) return { conversation, token: undefined, turns: [], isNew: false };
+    const greeted = await conversations.append(conversation.id, [greeting]);
+    return { conversation: greeted.conversation, token, turns: greeted.turns, isNew: true };
   }
 
   /** Checks a conversation's secret token in constant time; throws on a wrong or missing token. */
@@ -207,7 +239,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     extra: NewTurn[] = [],
     appendOptions?: AppendOptions,
   ): Promise<CustomerOutcome> {
-    const result = await conversations.append(
+    const result = await append(
       conversation.id,
       [
         customerTurn,
@@ -268,7 +300,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     await gate.recordScreening(screened, conversation.id, conversation.channel);
 
     if (text && switched && !input.action && detectLanguageSwitch(text)) {
-      const result = await conversations.append(
+      const result = await append(
         conversation.id,
         [
           { ...base, kind: 'language_switch', text },
@@ -282,7 +314,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const patch = switched ? { language, languageChosen: true } : { language };
     if (!text && !input.action) {
       if (switched) {
-        const result = await conversations.append(
+        const result = await append(
           conversation.id,
           [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched }],
           patch,
@@ -299,7 +331,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     // After a resolved handoff, a lone 1–5 is the customer's rating of the service.
     const rating = conversation.state === 'closed' && text && !input.action ? toRating(text) : undefined;
     if (rating !== undefined) {
-      const result = await conversations.append(
+      const result = await append(
         conversation.id,
         [
           { ...base, kind: 'rating', text, data: { rating } },
@@ -313,12 +345,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
 
     // With humans: the message is recorded for the agents and the bot stays silent.
     if (conversation.state === 'escalated') {
-      const result = await conversations.append(conversation.id, withNotices([customerTurn]), patch, appendOptions);
+      const result = await append(conversation.id, withNotices([customerTurn]), patch, appendOptions);
       return { outcome: result.duplicate ? 'duplicate' : 'forwarded', conversation: result.conversation, turns: result.turns };
     }
 
     if (input.action === 'solved') {
-      const result = await conversations.append(
+      const result = await append(
         conversation.id,
         withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }]),
         { ...patch, state: 'bot' },
@@ -331,7 +363,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const asked = text && !input.action ? gate.toChannelQuestion(text) : undefined;
     const verdict = asked ? gate.checkChannel(asked, language) : undefined;
     if (verdict) {
-      const result = await conversations.append(
+      const result = await append(
         conversation.id,
         withNotices([customerTurn, { role: 'bot', kind: 'notice', text: verdict.reply, language }]),
         patch,
@@ -379,7 +411,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         detail: 'the model found no answer in the retrieved entries',
       }, language, notices, appendOptions);
     }
-    const result = await conversations.append(
+    const result = await append(
       conversation.id,
       withNotices([recorded, toAnswerTurn(answer, language, retrieval, true)]),
       patch,
@@ -503,7 +535,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         // The secret firewall applies to captions and edits too (safety, issue 7).
         const screened = gate.screen(input.text);
         await gate.recordScreening(screened, conversation.id, conversation.channel);
-        const result = await conversations.append(conversation.id, [
+        const result = await append(conversation.id, [
           { role: 'customer', kind: input.kind, text: screened.text, language, data: input.data ?? {}, externalKey: input.externalKey },
           ...gate.toNotices(screened, language),
           ...(input.reply ? [{ role: 'bot' as const, kind: 'notice' as const, text: input.reply, language }] : []),

@@ -266,13 +266,15 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       externalId: origin.externalId,
       language: origin.languageCode ?? detectLanguage(firstText) ?? 'en',
       customerHandle: origin.customerHandle,
+      // Greeted in the same append as the customer's first message and its reply.
+      greetWithFirstTurn: true,
     });
     const conversation = started.conversation;
     const conversationId = conversation.id;
     // Bot texts follow an explicit /lang choice, then Telegram's language, then the conversation.
     const language: Language = conversation.languageChosen ? conversation.language : origin.languageCode ?? conversation.language;
     // A conversation created just now is handed over as it is: the helpdesk need not read it again.
-    const created = started.turns.length > 0 ? { created: { conversation, turns: started.turns } } : {};
+    const created = started.isNew ? { created: { conversation, turns: started.turns } } : {};
     const record = (text: string, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', data = {}) =>
       helpdesk.recordCustomerTurn({ conversationId, kind, text, data, language, externalKey, ...(reply ? { reply } : {}) });
 
@@ -301,8 +303,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         switch (event.command) {
           case 'start': {
             const channels = telegramTexts.officialChannels(language, me.username);
-            // A new conversation has just been greeted; an existing one gets the greeting again.
-            const reply = started.turns.length > 0 ? channels : `${toGreeting(language, exchangeName)}\n\n${channels}`;
+            // A new conversation is greeted with this turn; an existing one gets the greeting again.
+            const reply = started.isNew ? channels : `${toGreeting(language, exchangeName)}\n\n${channels}`;
             outcome = await record(event.text, reply);
             break;
           }
