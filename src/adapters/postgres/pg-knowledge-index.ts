@@ -69,16 +69,15 @@ interface FigureRow {
   df: number | null;
 }
 
-interface CombinedRow {
-  part: number;
-  ord: number;
-  entry_id: string | null;
-  topic: string | null;
-  version: number | null;
-  kind: string | null;
-  score: number | null;
-  /** The generation (part 5). */
-  term: string | null;
+/**
+ * searchNearest's row per query (numbered from 1): its chunks and centroids as JSON arrays, nearest
+ * first (one JSON value parses much faster than a row per hit); and a row 0 with the generation.
+ */
+interface NearestRow {
+  query: number;
+  chunks: Array<[string, string, number, ChunkHit['kind'], number]> | null;
+  centroids: Array<[string, string, number]> | null;
+  generation: string | null;
 }
 
 /**
@@ -121,9 +120,8 @@ type SearchKind = 'chunks' | 'centroids' | 'nearest';
 
 /**
  * One fixed text per search, embedder and dimension, prepared once per connection. `nearest` is
- * searchNearest's, for a batch of query embeddings ($1, vector[]): for each (query, numbered from
- * 1) the chunks (part 3) and the centroids (4), each numbered in its order; and once (query 0) what
- * the entries are now (5: entriesOfTopics serves them from memory while it is unchanged).
+ * searchNearest's, for a batch of query embeddings ($1, vector[]): a NearestRow per query, and what
+ * the entries are now (entriesOfTopics serves them from memory while it is unchanged).
  */
 const searchStatements = new Map<string, Statement>();
 function searchStatement(kind: SearchKind, embedder: string, dimensions: number): Statement {
@@ -137,15 +135,15 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
         ? nearestChunksText(dims, ofEmbedder)
         : kind === 'centroids'
           ? nearestCentroidsText(dims, ofEmbedder)
-          : `SELECT q.n::integer AS query, r.part, r.ord, r.entry_id, r.topic, r.version, r.kind, r.score, NULL::text AS term
+          : `SELECT q.n::integer AS query,
+      (SELECT coalesce(json_agg(json_build_array(v."entryId", v.topic, v.version, v.kind, v.score) ORDER BY v.ord), '[]')
+        FROM (SELECT x.*, row_number() OVER () AS ord FROM (${nearestChunksText(dims, ofEmbedder, 'q.v')}) x) v) AS chunks,
+      (SELECT coalesce(json_agg(json_build_array(k."entryId", k.topic, k.score) ORDER BY k.ord), '[]')
+        FROM (SELECT x.*, row_number() OVER () AS ord FROM (${nearestCentroidsText(dims, ofEmbedder, 'q.v')}) x) k) AS centroids,
+      NULL::text AS generation
     FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, n)
-    CROSS JOIN LATERAL (
-      (SELECT 3 AS part, (row_number() OVER ())::integer AS ord, v."entryId" AS entry_id, v.topic, v.version, v.kind, v.score
-        FROM (${nearestChunksText(dims, ofEmbedder, 'q.v')}) v)
-      UNION ALL (SELECT 4, (row_number() OVER ())::integer, k."entryId", k.topic, NULL::integer, NULL::text, k.score
-        FROM (${nearestCentroidsText(dims, ofEmbedder, 'q.v')}) k)) r
-  UNION ALL SELECT 0, 5, 0, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::float8, ${KB_GENERATION_TEXT}
-  ORDER BY 1, 2, 3`,
+  UNION ALL SELECT 0, NULL, NULL, ${KB_GENERATION_TEXT}
+  ORDER BY 1`,
     );
     searchStatements.set(key, found);
   }
@@ -190,8 +188,6 @@ interface LexicalQuery {
   avgdl: number;
   limit: number;
 }
-
-type NearestRow = CombinedRow & { query: number };
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
@@ -245,10 +241,14 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
         const rows = await runStatement<NearestRow>(db, st, [`{${embeddings.map((e) => `"[${e.join(',')}]"`).join(',')}}`, limit]);
         const out = embeddings.map(() => ({ vector: [] as ChunkHit[], centroids: [] as CentroidHit[] }));
         for (const r of rows) {
+          if (r.query === 0) {
+            seenGeneration = r.generation ?? undefined;
+            continue;
+          }
           const mine = out[r.query - 1];
-          if (r.part === 5) seenGeneration = r.term as string;
-          else if (r.part === 3) mine?.vector.push({ entryId: r.entry_id as string, topic: r.topic as string, version: r.version as number, kind: r.kind as ChunkHit['kind'], score: r.score as number });
-          else if (r.part === 4) mine?.centroids.push({ entryId: r.entry_id as string, topic: r.topic as string, score: r.score as number });
+          if (!mine) continue;
+          for (const [entryId, topic, version, kind, score] of r.chunks ?? []) mine.vector.push({ entryId, topic, version, kind, score });
+          for (const [entryId, topic, score] of r.centroids ?? []) mine.centroids.push({ entryId, topic, score });
         }
         return out;
       });
