@@ -1,4 +1,4 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { desc, inArray } from 'drizzle-orm';
 import {
   appendLeaf,
   decodeFrontier,
@@ -9,8 +9,8 @@ import {
   type LogHeader,
   toHeaderBytes,
 } from '../../core/index.js';
-import type { Db } from './database.js';
-import { logEntry, logHead, logNode } from './schema-turn-log.js';
+import { type Db, runStatement, statement } from './database.js';
+import { logEntry, type logNode } from './schema-turn-log.js';
 
 /** A transaction handle (drizzle passes one to `db.transaction`). */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -78,11 +78,24 @@ export async function appendToLog(tx: Tx, prepared: PreparedEntry[]): Promise<Ap
   return out;
 }
 
+/** The head, locked until commit: the serialization point of appends across processes. */
+const LOCK_HEAD = statement(`SELECT size, frontier FROM log_head WHERE id = 1 FOR UPDATE`);
+
+/** The entries, the closed subtrees and the new head, in one round trip while the head is locked. */
+const WRITE_ENTRIES = statement(`WITH entries AS (
+    INSERT INTO log_entry (idx, leaf_hash, header, kind, conversation_id, seq)
+    SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::uuid[], $6::integer[])),
+  nodes AS (
+    INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]))
+  UPDATE log_head SET size = $10::bigint, root = $11::bytea, frontier = $12::bytea, updated_at = $13::timestamptz
+  WHERE id = 1`);
+
 export async function openLogAppend(tx: Tx) {
-  const [head] = await tx.select().from(logHead).where(eq(logHead.id, 1)).for('update');
+  const [head] = await runStatement<{ size: string | number; frontier: Uint8Array }>(tx, LOCK_HEAD, []);
   if (!head) throw new Error('log_head row missing: run the migrations');
-  const frontier: Frontier = decodeFrontier(head.size, head.frontier);
-  const startSize = head.size;
+  // node-postgres gives bigint as text, PGlite as a number.
+  const startSize = Number(head.size);
+  const frontier: Frontier = decodeFrontier(startSize, head.frontier);
   const entries: Array<typeof logEntry.$inferInsert> = [];
   const nodes: Array<typeof logNode.$inferInsert> = [];
 
@@ -102,25 +115,21 @@ export async function openLogAppend(tx: Tx) {
     async finish(): Promise<{ size: number; root: Buffer }> {
       if (entries.length === 0) return { size: frontier.size, root: frontierRoot(frontier) };
       const root = frontierRoot(frontier);
-      // One statement, one round trip while the head is locked: the entries, the closed subtrees
-      // and the new head.
-      const entryRows = sql.join(
-        entries.map(
-          (e) => sql`(${e.idx}::bigint, ${e.leafHash}::bytea, ${e.header}::bytea, ${e.kind}::text, ${e.conversationId}::uuid, ${e.seq ?? null}::integer)`,
-        ),
-        sql`, `,
-      );
-      const nodeRows = sql.join(
-        nodes.map((n) => sql`(${n.level}::smallint, ${n.idx}::bigint, ${n.hash}::bytea)`),
-        sql`, `,
-      );
-      await tx.execute(sql`WITH entries AS (
-          INSERT INTO log_entry (idx, leaf_hash, header, kind, conversation_id, seq) VALUES ${entryRows})${
-            nodes.length > 0 ? sql`, nodes AS (INSERT INTO log_node (level, idx, hash) VALUES ${nodeRows})` : sql``
-          }
-        UPDATE log_head SET size = ${frontier.size}::bigint, root = ${root}::bytea, frontier = ${encodeFrontier(frontier)}::bytea,
-          updated_at = ${new Date().toISOString()}::timestamptz
-        WHERE id = 1`);
+      await runStatement(tx, WRITE_ENTRIES, [
+        entries.map((e) => e.idx),
+        entries.map((e) => e.leafHash),
+        entries.map((e) => e.header),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.conversationId ?? null),
+        entries.map((e) => e.seq ?? null),
+        nodes.map((n) => n.level),
+        nodes.map((n) => n.idx),
+        nodes.map((n) => n.hash),
+        frontier.size,
+        root,
+        encodeFrontier(frontier),
+        new Date().toISOString(),
+      ]);
       return { size: frontier.size, root };
     },
     get startSize() {
