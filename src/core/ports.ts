@@ -249,10 +249,20 @@ export interface ClaimedMessage extends OutboundMessage {
  * Durable outbox: a reply is stored before it is sent; messages of one chat go out one at a time
  * in the order they were stored, while other chats proceed.
  */
+/** A message the channel accepted: its outbox id, what the channel answered, and when. */
+export interface SentMessage {
+  id: number;
+  result: unknown;
+  at: Date;
+}
+
 export interface ChannelOutbox {
   enqueue(messages: OutboundMessage[]): Promise<void>;
-  /** Leases, for `leaseMs`, the oldest pending message of each chat when it is due and not leased. */
-  claim(channel: string, limit: number, leaseMs: number): Promise<ClaimedMessage[]>;
+  /**
+   * Leases, for `leaseMs`, the oldest pending message of each chat when it is due and not leased;
+   * first marks `sent` as sent, in the same statement (their chats' next messages are candidates).
+   */
+  claim(channel: string, limit: number, leaseMs: number, sent?: SentMessage[]): Promise<ClaimedMessage[]>;
   markSent(id: number, result: unknown): Promise<void>;
   /** Releases the lease and makes the message due again after `delayMs`. */
   retryLater(id: number, delayMs: number, error: string): Promise<void>;

@@ -28,12 +28,18 @@ const SETTLE_WITH_REPLIES = statement(`WITH stored AS (
  * Leases the head of each chat's queue. Only the head of each chat is a candidate: a later message
  * never overtakes an earlier one that is waiting for a retry. Under concurrency the UPDATE re-checks
  * the lease of a row another instance just claimed, so a message is leased to one sender at a time.
+ * First marks the messages just sent ($4 ids, $5 times, $6 results): they are no chat's head any
+ * more, so the next message of their chats is claimed in the same statement.
  */
-const CLAIM = statement(`UPDATE channel_outbox SET locked_until = now() + $2::float8 * interval '1 millisecond'
+const CLAIM = statement(`WITH sent AS (
+    UPDATE channel_outbox AS o SET status = 'sent', sent_at = v.sent_at, locked_until = NULL, result = v.result
+    FROM unnest($4::bigint[], $5::timestamptz[], $6::jsonb[]) AS v(id, sent_at, result)
+    WHERE o.id = v.id)
+  UPDATE channel_outbox SET locked_until = now() + $2::float8 * interval '1 millisecond'
   WHERE id IN (
     SELECT h.id FROM (
       SELECT DISTINCT ON (chat_id) id, next_attempt_at, locked_until
-      FROM channel_outbox WHERE channel = $1::text AND status = 'pending'
+      FROM channel_outbox WHERE channel = $1::text AND status = 'pending' AND id <> ALL($4::bigint[])
       ORDER BY chat_id, id
     ) h
     WHERE h.next_attempt_at <= now() AND (h.locked_until IS NULL OR h.locked_until < now())
@@ -171,11 +177,15 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         .values(messages.map((m) => ({ channel: m.channel, chatId: m.chatId, dedupeKey: m.dedupeKey, method: m.method, payload: m.payload })))
         .onConflictDoNothing({ target: channelOutbox.dedupeKey });
     },
-    async claim(channel, limit, leaseMs) {
-      // Only the head of each chat's queue is a candidate: a later message never overtakes an
-      // earlier one that is waiting for a retry. Under concurrency the UPDATE re-checks the lease
-      // of a row another instance just claimed, so a message is leased to one sender at a time.
-      const rows = await runStatement<ClaimedRow>(db, CLAIM, [channel, leaseMs, limit]);
+    async claim(channel, limit, leaseMs, sent = []) {
+      const rows = await runStatement<ClaimedRow>(db, CLAIM, [
+        channel,
+        leaseMs,
+        limit,
+        sent.map((m) => m.id),
+        sent.map((m) => m.at),
+        sent.map((m) => (m.result === null || m.result === undefined ? null : JSON.stringify(m.result))),
+      ]);
       return rows
         .map(
           (r): ClaimedMessage => ({

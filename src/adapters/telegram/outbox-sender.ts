@@ -1,4 +1,4 @@
-import type { ChannelOutbox, ClaimedMessage, Logger } from '../../core/index.js';
+import type { ChannelOutbox, ClaimedMessage, Logger, SentMessage } from '../../core/index.js';
 
 export interface SendTuning {
   /** First retry delay after a 5xx or network error; doubles per attempt. */
@@ -64,6 +64,8 @@ export function createOutboxSender(options: {
 }) {
   const { outbox, channel, logger, tuning } = options;
   const inFlight = new Set<Promise<void>>();
+  /** Messages the channel accepted, not yet marked sent: the next claim marks them (one statement). */
+  let accepted: SentMessage[] = [];
   let draining: Promise<void> | undefined;
   let again = false;
   let stopped = true;
@@ -74,7 +76,7 @@ export function createOutboxSender(options: {
       const result = (await options.call(message.method, message.payload, AbortSignal.timeout(tuning.sendTimeoutMs))) as
         | { message_id?: number }
         | undefined;
-      await outbox.markSent(message.id, result?.message_id !== undefined ? { message_id: result.message_id } : null);
+      accepted.push({ id: message.id, result: result?.message_id !== undefined ? { message_id: result.message_id } : null, at: new Date() });
     } catch (error) {
       const failure = options.toFailure(error);
       const decision = decideRetry(failure, message.attempts, tuning);
@@ -102,7 +104,16 @@ export function createOutboxSender(options: {
       // Let the sends and enqueues that are finishing now land first: one claim then takes them all.
       await new Promise<void>((resolve) => setImmediate(resolve));
       again = false;
-      const claimed = await outbox.claim(channel, tuning.batchSize, tuning.leaseMs);
+      const marks = accepted;
+      accepted = [];
+      let claimed: ClaimedMessage[];
+      try {
+        claimed = await outbox.claim(channel, stopped ? 0 : tuning.batchSize, tuning.leaseMs, marks);
+      } catch (error) {
+        // Marked by a later claim (their leases keep them from being sent again meanwhile).
+        accepted = [...marks, ...accepted];
+        throw error;
+      }
       if (claimed.length > 0) claimedAny = true;
       for (const message of claimed) {
         const sending: Promise<void> = send(message)
@@ -115,6 +126,7 @@ export function createOutboxSender(options: {
       }
       if (claimed.length === tuning.batchSize) again = true;
     } while (again && !stopped);
+    if (stopped) return;
     // Sends under way kick again when they finish; only an idle sender asks when to look next
     // (one query less per message under load). The poll timer still covers other instances.
     if (claimedAny) {
@@ -149,12 +161,19 @@ export function createOutboxSender(options: {
       stopped = false;
       kick();
     },
-    /** Stops claiming; waits for the sends under way, so none is left leased. */
+    /** Stops claiming; waits for the sends under way and marks the accepted ones sent, so none is left leased. */
     async stop() {
       stopped = true;
       clearTimeout(timer);
       await draining;
       await Promise.allSettled([...inFlight]);
+      if (accepted.length > 0) {
+        const marks = accepted;
+        accepted = [];
+        await outbox.claim(channel, 0, tuning.leaseMs, marks).catch((error: unknown) => {
+          logger.error({ err: error, count: marks.length }, 'could not mark sent messages at shutdown; they may be sent again');
+        });
+      }
     },
   };
 }

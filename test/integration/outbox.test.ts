@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgChannelOutbox } from '../../src/adapters/postgres/pg-telegram-store.js';
+import { queryRows } from '../../src/adapters/postgres/database.js';
+import type { ChannelOutbox } from '../../src/core/index.js';
+import { sql } from 'drizzle-orm';
+import { createTestDatabase, testEngines } from '../support/databases.js';
+
+describe.each(testEngines())('channel outbox on %s', (engine) => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let outbox: ChannelOutbox;
+  beforeAll(async () => {
+    db = await createTestDatabase(engine);
+    outbox = createPgChannelOutbox(db.database.db);
+  });
+  afterAll(() => db.drop());
+
+  const message = (chatId: string, n: number) => ({ channel: 'telegram', chatId, dedupeKey: `${chatId}:${n}`, method: 'sendMessage', payload: { chat_id: chatId, text: `message ${n}` } });
+
+  it('claims one message per chat, oldest first, and the next one only once the previous was marked sent', async () => {
+    await outbox.enqueue([message('a', 1), message('a', 2), message('b', 1)]);
+    const first = await outbox.claim('telegram', 10, 60_000);
+    expect(first.map((m) => m.dedupeKey)).toEqual(['a:1', 'b:1']);
+    // Leased and not marked: nothing new for chat a.
+    expect(await outbox.claim('telegram', 10, 60_000)).toEqual([]);
+
+    // Marking a:1 sent and claiming happen in one statement: a:2 is claimed at once.
+    const sentA = first.find((m) => m.dedupeKey === 'a:1');
+    const next = await outbox.claim('telegram', 10, 60_000, [{ id: sentA!.id, result: { message_id: 41 }, at: new Date() }]);
+    expect(next.map((m) => m.dedupeKey)).toEqual(['a:2']);
+    const rows = await queryRows<{ dedupe_key: string; status: string; result: unknown }>(
+      db.database.db,
+      sql`SELECT dedupe_key, status, result FROM channel_outbox ORDER BY id`,
+    );
+    expect(rows.map((r) => [r.dedupe_key, r.status])).toEqual([
+      ['a:1', 'sent'],
+      ['a:2', 'pending'],
+      ['b:1', 'pending'],
+    ]);
+    expect(rows[0]?.result).toEqual({ message_id: 41 });
+
+    // A claim of none only marks (what the sender does when it stops).
+    const sentB = first.find((m) => m.dedupeKey === 'b:1');
+    expect(await outbox.claim('telegram', 0, 60_000, [{ id: sentB!.id, result: null, at: new Date() }])).toEqual([]);
+    const b = await queryRows<{ status: string }>(db.database.db, sql`SELECT status FROM channel_outbox WHERE dedupe_key = 'b:1'`);
+    expect(b[0]?.status).toBe('sent');
+  });
+});
