@@ -62,11 +62,12 @@ interface EntryCache {
   byTopic: Map<string, StoredEntry[]>;
 }
 
-interface FigureRow {
+/** searchLexical's row per query: the corpus size, each known term with its df and idf, the hits. */
+interface LexicalRow {
+  query: number;
   n: number;
-  avgdl: number;
-  term: string | null;
-  df: number | null;
+  terms: Array<[string, number, number]> | null;
+  hits: Array<[string, string, number, ChunkHit['kind'], number]> | null;
 }
 
 /**
@@ -151,81 +152,63 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
 }
 
 /**
- * BM25's corpus figures (kept by triggers in kb_stats, drizzle/0010: no scan of kb_chunk) and the
- * document frequency of each known term of $1, one row even when no term is known; terms in order.
- * Searches running together share it (their terms together): a term's frequency does not depend on
- * what else is asked. avgdl is sum / count in numeric, exactly as avg(term_count) computed it.
+ * BM25 for a batch of queries ($1 query number, $2 term): from the corpus figures (kept by triggers
+ * in kb_stats, drizzle/0010: no scan of kb_chunk; avgdl is sum / count in numeric, exactly as
+ * avg(term_count) computed it) and the document frequency of each known term, its idf; then the
+ * best $6 chunks over the chunks holding the query's known terms, each with its entry, topic and
+ * version. One row per query: the corpus size, its known terms [term, df, idf] and its hits as
+ * JSON. Named: PostgreSQL plans it once per connection unless custom plans for the given terms come
+ * out cheaper (plan_cache_mode auto); planning it on every call cost more than running it.
  */
-const CORPUS_FIGURES = statement(`SELECT s.n, s.avgdl, d.term, d.df
-  FROM (SELECT chunks::float8 AS n, coalesce((terms::numeric / nullif(chunks, 0)::numeric)::float8, 1) AS avgdl FROM kb_stats WHERE id = 1) s
-  LEFT JOIN (SELECT q.term, (SELECT count(*) FROM kb_term k WHERE k.term = q.term)::float8 AS df
-             FROM (SELECT DISTINCT term FROM unnest($1::text[]) AS u(term)) q) d ON d.df > 0
-  ORDER BY d.term`);
-
-/**
- * For each query of a batch ($1 its number, $2 its avgdl), the best chunks by BM25 over the chunks
- * holding its known terms ($3 query number, $4 term, $5 idf), each with its entry, topic and
- * version. Named: PostgreSQL plans it once per connection unless custom plans for the given terms
- * come out cheaper (plan_cache_mode auto); planning it on every call cost more than running it.
- */
-const RANK_LEXICAL = statement(`SELECT q.n AS query, r."entryId", r.topic, r.version, r.kind, r.score
-  FROM unnest($1::integer[], $2::float8[]) AS q(n, avgdl)
-  CROSS JOIN LATERAL (
-    SELECT c.id, c.entry_id AS "entryId", c.topic, c.version, c.kind,
-           sum(w.idf * t.tf * $6::float8 / (t.tf + $7::float8 * (1 - $8::float8 + $8::float8 * c.term_count / q.avgdl)))::float8 AS score
-      FROM unnest($3::integer[], $4::text[], $5::float8[]) AS w(n, term, idf)
-      JOIN kb_term t ON t.term = w.term
-      JOIN kb_chunk c ON c.id = t.chunk_id
-      WHERE w.n = q.n
-      GROUP BY c.id
-      ORDER BY score DESC, c.id
-      LIMIT $9::integer) r
-  ORDER BY q.n, r.score DESC, r.id`);
+const LEXICAL_SEARCH = statement(`WITH s AS (
+    SELECT chunks::float8 AS n, greatest(1, coalesce((terms::numeric / nullif(chunks, 0)::numeric)::float8, 1)) AS avgdl
+    FROM kb_stats WHERE id = 1),
+  asked AS (SELECT DISTINCT u.n, u.term FROM unnest($1::integer[], $2::text[]) AS u(n, term)),
+  known AS MATERIALIZED (
+    SELECT a.n, a.term, d.df, ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) AS idf
+    FROM asked a
+    CROSS JOIN LATERAL (SELECT count(*)::float8 AS df FROM kb_term k WHERE k.term = a.term) d
+    CROSS JOIN s
+    WHERE d.df > 0)
+  SELECT q.n AS query, s.n,
+    (SELECT json_agg(json_build_array(k.term, k.df, k.idf) ORDER BY k.term) FROM known k WHERE k.n = q.n) AS terms,
+    (SELECT json_agg(json_build_array(r."entryId", r.topic, r.version, r.kind, r.score) ORDER BY r.score DESC, r.id)
+      FROM (SELECT c.id, c.entry_id AS "entryId", c.topic, c.version, c.kind,
+                   sum(k.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / s.avgdl)))::float8 AS score
+            FROM known k
+            JOIN kb_term t ON t.term = k.term
+            JOIN kb_chunk c ON c.id = t.chunk_id
+            WHERE k.n = q.n
+            GROUP BY c.id
+            ORDER BY score DESC, c.id
+            LIMIT $6::integer) r) AS hits
+  FROM (SELECT DISTINCT n FROM asked) q CROSS JOIN s`);
 
 interface LexicalQuery {
   terms: string[];
-  idf: number[];
-  avgdl: number;
   limit: number;
 }
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
-  /** Corpus figures for the searches running together: one statement for the union of their terms. */
-  const figuresAll = createGroupCommit(async (queries: string[][]): Promise<FigureRow[][]> => {
-    const rows = await runStatement<FigureRow>(db, CORPUS_FIGURES, [[...new Set(queries.flat())]]);
-    return queries.map((terms) => {
-      const wanted = new Set(terms);
-      // Every row carries the corpus figures: a query none of whose terms is known keeps one row.
-      const own = rows.filter((r) => r.term !== null && wanted.has(r.term));
-      return own.length > 0 ? own : [{ ...(rows[0] as FigureRow), term: null, df: null }];
-    });
-  });
-  /**
-   * BM25 rankings of the searches running together (same limit): one statement, each query ranked
-   * on its own, exactly as alone.
-   */
-  const rankBatches = new Map<number, (query: LexicalQuery) => Promise<ChunkHit[]>>();
-  function rankAll(query: LexicalQuery): Promise<ChunkHit[]> {
-    let run = rankBatches.get(query.limit);
+  /** The lexical searches running together (same limit): one statement, each query ranked on its own, exactly as alone. */
+  const lexicalBatches = new Map<number, (query: LexicalQuery) => Promise<LexicalRow | undefined>>();
+  function lexicalAll(query: LexicalQuery): Promise<LexicalRow | undefined> {
+    let run = lexicalBatches.get(query.limit);
     if (!run) {
-      run = createGroupCommit(async (queries: LexicalQuery[]): Promise<ChunkHit[][]> => {
-        const rows = await runStatement<ChunkHit & { query: number }>(db, RANK_LEXICAL, [
-          queries.map((_, i) => i + 1),
-          queries.map((q) => q.avgdl),
+      run = createGroupCommit(async (queries: LexicalQuery[]): Promise<Array<LexicalRow | undefined>> => {
+        const rows = await runStatement<LexicalRow>(db, LEXICAL_SEARCH, [
           queries.flatMap((q, i) => q.terms.map(() => i + 1)),
           queries.flatMap((q) => q.terms),
-          queries.flatMap((q) => q.idf),
           BM25_K1 + 1,
           BM25_K1,
           BM25_B,
           query.limit,
         ]);
-        const hits: ChunkHit[][] = queries.map(() => []);
-        for (const { query: n, ...hit } of rows) hits[n - 1]?.push(hit);
-        return hits;
+        const byQuery = new Map(rows.map((r) => [r.query, r]));
+        return queries.map((_, i) => byQuery.get(i + 1));
       });
-      rankBatches.set(query.limit, run);
+      lexicalBatches.set(query.limit, run);
     }
     return run(query);
   }
@@ -261,15 +244,13 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
   let cache: EntryCache | undefined;
   /** BM25 over the chunks holding the known terms, from the corpus figures; idf per term. */
   async function searchLexical(terms: string[], limit: number): Promise<LexicalSearch> {
-    const rows = await figuresAll(terms);
-    const n = rows[0]?.n ?? 0;
-    const avgdl = Math.max(1, rows[0]?.avgdl ?? 1);
+    const row = await lexicalAll({ terms, limit });
+    const n = Number(row?.n ?? 0);
     const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
     const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
-    const dfs = rows.flatMap((r) => (r.term !== null && r.df !== null ? [{ term: r.term, df: r.df }] : []));
-    if (n === 0 || dfs.length === 0) return { hits: [], idf, maxIdf };
-    for (const { term, df } of dfs) idf.set(term, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
-    const hits = await rankAll({ terms: dfs.map((d) => d.term), idf: dfs.map((d) => idf.get(d.term) as number), avgdl, limit });
+    if (!row || n === 0 || !row.terms) return { hits: [], idf, maxIdf };
+    for (const [term, , value] of row.terms) idf.set(term, value);
+    const hits = (row.hits ?? []).map(([entryId, topic, version, kind, score]): ChunkHit => ({ entryId, topic, version, kind, score }));
     return { hits, idf, maxIdf };
   }
 
