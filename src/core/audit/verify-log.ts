@@ -39,7 +39,7 @@ export interface AuditReport {
 }
 
 interface ChainState {
-  lastLeaf: string | null;
+  lastLeaf: Buffer | null;
   lastSeq: number;
 }
 
@@ -60,7 +60,11 @@ export interface CheckedEntry {
   /** null when the header did not parse (then conv, prev and seq mean nothing). */
   kind: LogHeader['kind'] | null;
   conv: string;
-  prev: string | null;
+  /**
+   * The header's `prev`: the leaf hash it names, decoded when it is the lowercase hex of 32 bytes (as
+   * every leaf's is), or else the string itself (which names no leaf); null for none.
+   */
+  prev: Buffer | string | null;
   /** `seq` of a turn or close entry, `through` of an erasure. */
   seq: number | null;
   /** A turn whose content key or ciphertext is gone: it must be covered by a later erasure. */
@@ -69,6 +73,14 @@ export interface CheckedEntry {
   violations?: Violation[];
   /** …and the problem of its turn content, reported after them. */
   contentViolation?: Violation;
+}
+
+const LEAF_HEX = /^[0-9a-f]{64}$/;
+
+/** Does an entry's `prev` name this leaf (null: the entry is its conversation's first)? */
+function links(prev: Buffer | string | null, lastLeaf: Buffer | null): boolean {
+  if (prev === null || lastLeaf === null) return prev === lastLeaf;
+  return typeof prev !== 'string' && lastLeaf.equals(prev);
 }
 
 /** The checks of one entry that need no other entry: leaf hash, header, indexed columns, content. */
@@ -88,7 +100,7 @@ export function checkEntry(entry: AuditEntry): CheckedEntry {
   }
   facts.kind = h.kind;
   facts.conv = h.conv;
-  facts.prev = h.prev;
+  facts.prev = h.prev !== null && LEAF_HEX.test(h.prev) ? Buffer.from(h.prev, 'hex') : h.prev;
   facts.seq = seq;
   if (h.kind === 'turn') {
     const problem = checkTurnContent(entry, h);
@@ -205,7 +217,7 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
     appendLeaf(frontier, facts.leaf);
     if (facts.kind !== null) {
       const chain = chains.get(facts.conv) ?? { lastLeaf: null, lastSeq: 0 };
-      if (facts.prev !== chain.lastLeaf) {
+      if (!links(facts.prev, chain.lastLeaf)) {
         fail(facts.idx, `conversation ${facts.conv}: link to the previous entry is broken (an entry was removed, inserted or reordered)`);
       }
       if (facts.kind === 'turn') {
@@ -229,7 +241,7 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
         if (remaining.length > 0) pending.set(facts.conv, remaining);
         else pending.delete(facts.conv);
       }
-      chain.lastLeaf = facts.leaf.toString('hex');
+      chain.lastLeaf = facts.leaf;
       chains.set(facts.conv, chain);
     }
     checkRootAt(frontier.size);
