@@ -17,7 +17,6 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEnv, freePort } from './in-process.js';
-import { startHelpdesk } from '../../src/main.js';
 import { startFakeTelegram } from '../../test/stand-ins/fake-telegram.js';
 import { makeTempDir, removeTempDir } from './cleanup.js';
 import { BENCH_QUESTIONS } from './questions.js';
@@ -70,6 +69,8 @@ export async function benchTelegram(options: { repoRoot: string; databaseUrl: st
   const dataDir = await makeTempDir('helpdesk-bench-telegram-');
   try {
     const stand = await next('ready');
+    // Imported here: the load process needs none of the product.
+    const { startHelpdesk } = await import('../../src/main.js');
     const port = await freePort();
     const running = await startHelpdesk({
       env: {
