@@ -88,7 +88,8 @@ export function createHelpdesk(deps: HelpdeskDeps) {
   /**
    * Greetings of conversations opened with `greetWithFirstTurn`, not stored yet: the conversation's
    * first append stores its greeting before its turns, in the same transaction (one batch for the
-   * greeting, the customer's first message and the reply).
+   * greeting, the customer's first message and the reply). Dropped when that input's task ends: a
+   * conversation still without turns is greeted again by the next startConversation.
    */
   const pendingGreetings = new Map<string, NewTurn>();
 
@@ -443,7 +444,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     /** Handles one customer message or button press; messages of one conversation run in order. */
     handleCustomerInput(input: CustomerInput): Promise<CustomerOutcome> {
       // Overlong messages are not refused: the firewall truncates them and tells the customer.
-      return perConversation.run(input.conversationId, () => handle(input));
+      return perConversation.run(input.conversationId, () => handle(input).finally(() => pendingGreetings.delete(input.conversationId)));
     },
     turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]> {
       return conversations.turns(conversationId, afterSeq, limit);
@@ -526,7 +527,8 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       reply?: string;
       externalKey?: string;
     }): Promise<CustomerOutcome> {
-      return perConversation.run(input.conversationId, async () => {
+      return perConversation.run(input.conversationId, () => recordTurn().finally(() => pendingGreetings.delete(input.conversationId)));
+      async function recordTurn(): Promise<CustomerOutcome> {
         const conversation = await conversations.find(input.conversationId);
         if (!conversation) {
           throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
@@ -541,7 +543,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
           ...(input.reply ? [{ role: 'bot' as const, kind: 'notice' as const, text: input.reply, language }] : []),
         ]);
         return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
-      });
+      }
     },
     /** Validates the knowledge files and syncs the valid entries; problems are returned, not thrown. */
     async syncKnowledge(files: RawKnowledgeFile[]): Promise<SyncReport & { problems: KnowledgeProblem[] }> {

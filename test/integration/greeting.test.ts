@@ -48,4 +48,15 @@ describe.each(testEngines())('greeting a channel customer with their first messa
     expect(outcome.turns[0]?.kind).toBe('greeting');
     expect((await restarted.turns(started.conversation.id, 0)).filter((turn) => turn.kind === 'greeting')).toHaveLength(1);
   });
+
+  it('greets on its next update a conversation whose first input failed, in the same process', async () => {
+    const first = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'greet-3', language: 'en', greetWithFirstTurn: true });
+    await expect(t.helpdesk.handleCustomerInput({ conversationId: first.conversation.id, text: '', created: { conversation: first.conversation, turns: [] } })).rejects.toMatchObject({
+      code: 'invalid_input',
+    });
+    const second = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'greet-3', language: 'en', greetWithFirstTurn: true });
+    expect(second.isNew).toBe(true);
+    const outcome = await t.helpdesk.recordCustomerTurn({ conversationId: second.conversation.id, kind: 'attachment', text: 'screenshot', reply: 'Got it.' });
+    expect(outcome.turns.map((turn) => turn.kind)).toEqual(['greeting', 'attachment', 'notice']);
+  });
 });
