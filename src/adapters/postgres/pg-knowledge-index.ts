@@ -157,7 +157,8 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
  * avg(term_count) computed it) and the document frequency of each known term, its idf; then the
  * best $6 chunks over the chunks holding the query's known terms, each with its entry, topic and
  * version. One row per query: the corpus size, its known terms [term, df, idf] and its hits as
- * JSON. Named: PostgreSQL plans it once per connection unless custom plans for the given terms come
+ * JSON. Each score is summed in term order, so that it does not depend on the plan (which depends
+ * on how many searches share the statement). Named: PostgreSQL plans it once per connection unless custom plans for the given terms come
  * out cheaper (plan_cache_mode auto); planning it on every call cost more than running it.
  */
 const LEXICAL_SEARCH = statement(`WITH s AS (
@@ -174,7 +175,7 @@ const LEXICAL_SEARCH = statement(`WITH s AS (
     (SELECT json_agg(json_build_array(k.term, k.df, k.idf) ORDER BY k.term) FROM known k WHERE k.n = q.n) AS terms,
     (SELECT json_agg(json_build_array(r."entryId", r.topic, r.version, r.kind, r.score) ORDER BY r.score DESC, r.id)
       FROM (SELECT c.id, c.entry_id AS "entryId", c.topic, c.version, c.kind,
-                   sum(k.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / s.avgdl)))::float8 AS score
+                   sum(k.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / s.avgdl)) ORDER BY k.term)::float8 AS score
             FROM known k
             JOIN kb_term t ON t.term = k.term
             JOIN kb_chunk c ON c.id = t.chunk_id
