@@ -263,7 +263,6 @@ export interface ChannelOutbox {
    * first marks `sent` as sent, in the same statement (their chats' next messages are candidates).
    */
   claim(channel: string, limit: number, leaseMs: number, sent?: SentMessage[]): Promise<ClaimedMessage[]>;
-  markSent(id: number, result: unknown): Promise<void>;
   /** Releases the lease and makes the message due again after `delayMs`. */
   retryLater(id: number, delayMs: number, error: string): Promise<void>;
   /** Gives up on a message (the channel refused it for good); later messages of the chat go on. */

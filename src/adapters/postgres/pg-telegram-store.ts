@@ -48,10 +48,6 @@ const CLAIM = statement(`WITH sent AS (
   AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
   RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts`);
 
-const MARK_SENT = statement(`UPDATE channel_outbox AS o SET status = 'sent', sent_at = v.sent_at, locked_until = NULL, result = v.result
-  FROM unnest($1::bigint[], $2::timestamptz[], $3::jsonb[]) AS v(id, sent_at, result)
-  WHERE o.id = v.id`);
-
 interface Settlement {
   source: string;
   updateId: number;
@@ -160,15 +156,6 @@ interface ClaimedRow {
 
 /** The durable outbox in PostgreSQL (or PGlite). */
 export function createPgChannelOutbox(db: Db): ChannelOutbox {
-  // Sends finishing together are marked sent by one UPDATE (each caller answered after it).
-  const markSentAll = createGroupCommit(async (sent: Array<{ id: number; result: unknown; at: Date }>): Promise<void[]> => {
-    await runStatement(db, MARK_SENT, [
-      sent.map((m) => m.id),
-      sent.map((m) => m.at),
-      sent.map((m) => (m.result === null ? null : JSON.stringify(m.result))),
-    ]);
-    return sent.map(() => undefined);
-  });
   return {
     async enqueue(messages) {
       if (messages.length === 0) return;
@@ -200,7 +187,6 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         )
         .sort((a, b) => a.id - b.id);
     },
-    markSent: (id, result) => markSentAll({ id, result: result ?? null, at: new Date() }),
     async retryLater(id, delayMs, error) {
       await db
         .update(channelOutbox)
