@@ -23,7 +23,6 @@ import { BENCH_QUESTIONS } from './questions.js';
 import { round, summarize } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AIM = { updatesPerSecond: 200, p95MsMax: 150 };
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -45,7 +44,7 @@ export async function benchTelegram(options: { repoRoot: string; databaseUrl: st
     aimRate: options.aimRate ?? AIM.updatesPerSecond,
     saturationRate: options.saturationRate ?? 300,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, 'load'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, 'load'], { cwd: options.repoRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   const messages: LoadMessage[] = [];
   let wake: () => void = () => undefined;

@@ -124,20 +124,20 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       tokenHash: token ? hashToken(token) : null,
       customerHandle: input.customerHandle ?? null,
     });
-    const greeting: NewTurn = {
+    const greeting = (): NewTurn => ({
       role: 'bot',
       kind: 'greeting',
       text: [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'),
       language,
-    };
+    });
     if (input.greetWithFirstTurn) {
       // Also a conversation whose first append failed (opened, never greeted): greeted now.
       if (!created && conversation.lastSeq > 0) return { conversation, token: undefined, turns: [], isNew: false };
-      pendingGreetings.set(conversation.id, greeting);
+      pendingGreetings.set(conversation.id, greeting());
       return { conversation, token: created ? token : undefined, turns: [], isNew: true };
     }
     if (!created) return { conversation, token: undefined, turns: [], isNew: false };
-    const greeted = await conversations.append(conversation.id, [greeting]);
+    const greeted = await conversations.append(conversation.id, [greeting()]);
     return { conversation: greeted.conversation, token, turns: greeted.turns, isNew: true };
   }
 

@@ -158,8 +158,9 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
  * best $6 chunks over the chunks holding the query's known terms, each with its entry, topic and
  * version. One row per query: the corpus size, its known terms [term, df, idf] and its hits as
  * JSON. Each score is summed in term order, so that it does not depend on the plan (which depends
- * on how many searches share the statement). Named: PostgreSQL plans it once per connection unless custom plans for the given terms come
- * out cheaper (plan_cache_mode auto); planning it on every call cost more than running it.
+ * on how many searches share the statement). Named: PostgreSQL plans it once per connection unless
+ * custom plans for the given terms come out cheaper (plan_cache_mode auto); planning it on every
+ * call cost more than running it.
  */
 const LEXICAL_SEARCH = statement(`WITH s AS (
     SELECT chunks::float8 AS n, greatest(1, coalesce((terms::numeric / nullif(chunks, 0)::numeric)::float8, 1)) AS avgdl
@@ -192,35 +193,37 @@ interface LexicalQuery {
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
 export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
-  /** The lexical searches running together (same limit): one statement, each query ranked on its own, exactly as alone. */
-  const lexicalBatches = new Map<number, (query: LexicalQuery) => Promise<LexicalRow | undefined>>();
-  function lexicalAll(query: LexicalQuery): Promise<LexicalRow | undefined> {
-    let run = lexicalBatches.get(query.limit);
+  /** One group commit per key, made on first use: searches share a statement only when their key is the same. */
+  function batcher<T, R>(batches: Map<string, (item: T) => Promise<R>>, key: string, write: () => (items: T[]) => Promise<R[]>) {
+    let run = batches.get(key);
     if (!run) {
-      run = createGroupCommit(async (queries: LexicalQuery[]): Promise<Array<LexicalRow | undefined>> => {
-        const rows = await runStatement<LexicalRow>(db, LEXICAL_SEARCH, [
-          queries.flatMap((q, i) => q.terms.map(() => i + 1)),
-          queries.flatMap((q) => q.terms),
-          BM25_K1 + 1,
-          BM25_K1,
-          BM25_B,
-          query.limit,
-        ]);
-        const byQuery = new Map(rows.map((r) => [r.query, r]));
-        return queries.map((_, i) => byQuery.get(i + 1));
-      });
-      lexicalBatches.set(query.limit, run);
+      run = createGroupCommit(write());
+      batches.set(key, run);
     }
-    return run(query);
+    return run;
+  }
+  /** The lexical searches running together (same limit): one statement, each query ranked on its own, exactly as alone. */
+  const lexicalBatches = new Map<string, (query: LexicalQuery) => Promise<LexicalRow | undefined>>();
+  function lexicalAll(query: LexicalQuery): Promise<LexicalRow | undefined> {
+    return batcher(lexicalBatches, String(query.limit), () => async (queries: LexicalQuery[]) => {
+      const rows = await runStatement<LexicalRow>(db, LEXICAL_SEARCH, [
+        queries.flatMap((q, i) => q.terms.map(() => i + 1)),
+        queries.flatMap((q) => q.terms),
+        BM25_K1 + 1,
+        BM25_K1,
+        BM25_B,
+        query.limit,
+      ]);
+      const byQuery = new Map(rows.map((r) => [r.query, r]));
+      return queries.map((_, i) => byQuery.get(i + 1));
+    })(query);
   }
   /** Nearest chunks and centroids of the searches running together (same embedder, size, limit). */
   const nearestBatches = new Map<string, (embedding: number[]) => Promise<{ vector: ChunkHit[]; centroids: CentroidHit[] }>>();
   function nearestAll(embedding: number[], embedder: string, limit: number) {
-    const key = `${embedder}\u0000${embedding.length}\u0000${limit}`;
-    let run = nearestBatches.get(key);
-    if (!run) {
+    return batcher(nearestBatches, `${embedder}\u0000${embedding.length}\u0000${limit}`, () => {
       const st = searchStatement('nearest', embedder, embedding.length);
-      run = createGroupCommit(async (embeddings: number[][]) => {
+      return async (embeddings: number[][]) => {
         // As an array literal: PGlite serializes no vector[] parameter from a JS array.
         const rows = await runStatement<NearestRow>(db, st, [`{${embeddings.map((e) => `"[${e.join(',')}]"`).join(',')}}`, limit]);
         const out = embeddings.map(() => ({ vector: [] as ChunkHit[], centroids: [] as CentroidHit[] }));
@@ -235,10 +238,8 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
           for (const [entryId, topic, score] of r.centroids ?? []) mine.centroids.push({ entryId, topic, score });
         }
         return out;
-      });
-      nearestBatches.set(key, run);
-    }
-    return run(embedding);
+      };
+    })(embedding);
   }
   /** The knowledge base generation the latest search saw, and the entries as of one generation. */
   let seenGeneration: string | undefined;

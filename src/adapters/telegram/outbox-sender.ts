@@ -92,6 +92,19 @@ export function createOutboxSender(options: {
     }
   }
 
+  /** Claims up to `limit` messages, marking the accepted ones sent in the same statement; kept for the next claim if it fails. */
+  async function claimMarkingSent(limit: number): Promise<ClaimedMessage[]> {
+    const marks = accepted;
+    accepted = [];
+    try {
+      return await outbox.claim(channel, limit, tuning.leaseMs, marks);
+    } catch (error) {
+      // Their leases keep them from being sent again meanwhile.
+      accepted = [...marks, ...accepted];
+      throw error;
+    }
+  }
+
   function wakeIn(ms: number) {
     if (stopped) return;
     clearTimeout(timer);
@@ -104,16 +117,7 @@ export function createOutboxSender(options: {
       // Let the sends and enqueues that are finishing now land first: one claim then takes them all.
       await new Promise<void>((resolve) => setImmediate(resolve));
       again = false;
-      const marks = accepted;
-      accepted = [];
-      let claimed: ClaimedMessage[];
-      try {
-        claimed = await outbox.claim(channel, stopped ? 0 : tuning.batchSize, tuning.leaseMs, marks);
-      } catch (error) {
-        // Marked by a later claim (their leases keep them from being sent again meanwhile).
-        accepted = [...marks, ...accepted];
-        throw error;
-      }
+      const claimed = await claimMarkingSent(stopped ? 0 : tuning.batchSize);
       if (claimed.length > 0) claimedAny = true;
       for (const message of claimed) {
         const sending: Promise<void> = send(message)
@@ -168,10 +172,8 @@ export function createOutboxSender(options: {
       await draining;
       await Promise.allSettled([...inFlight]);
       if (accepted.length > 0) {
-        const marks = accepted;
-        accepted = [];
-        await outbox.claim(channel, 0, tuning.leaseMs, marks).catch((error: unknown) => {
-          logger.error({ err: error, count: marks.length }, 'could not mark sent messages at shutdown; they may be sent again');
+        await claimMarkingSent(0).catch((error: unknown) => {
+          logger.error({ err: error, count: accepted.length }, 'could not mark sent messages at shutdown; they may be sent again');
         });
       }
     },
