@@ -149,8 +149,9 @@ export interface ConversationStore {
   find(id: string): Promise<Conversation | undefined>;
   tokenHash(id: string): Promise<string | null | undefined>;
   /**
-   * Appends turns with consecutive sequence numbers and applies the patch to the conversation,
-   * atomically. Turns are never updated or deleted.
+   * Appends turns (at least one: every change to a conversation is logged) with consecutive
+   * sequence numbers and applies the patch to the conversation, atomically. Turns are never updated
+   * or deleted.
    */
   append(conversationId: string, turns: NewTurn[], patch?: ConversationPatch, options?: AppendOptions): Promise<AppendResult>;
   turns(conversationId: string, afterSeq: number, limit?: number): Promise<Turn[]>;

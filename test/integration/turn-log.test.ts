@@ -149,6 +149,70 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     }
   });
 
+  it("continues a conversation from what other writers stored since this store's last append: their turns, state, erasure", async () => {
+    const s = await setup(engine);
+    try {
+      const other = createPgConversationStore(s.db);
+      const c = s.conversations[0] as { id: string };
+      const say = (text: string) => [{ role: 'customer' as const, kind: 'message' as const, text, language: 'en' as const }];
+      await s.store.append(c.id, say('mine'));
+      const theirs = await other.append(c.id, say('theirs'), { state: 'escalated', priority: 'urgent', escalationReason: 'account_compromise' });
+      expect(theirs.turns.map((t) => t.seq)).toEqual([6]);
+      // This store last wrote seq 5 with state "bot": it must neither reuse seq 6 nor undo the escalation.
+      const next = await s.store.append(c.id, say('mine again'));
+      expect(next.turns.map((t) => t.seq)).toEqual([7]);
+      expect(next.conversation).toMatchObject({ state: 'escalated', priority: 'urgent', escalationReason: 'account_compromise' });
+      await s.store.append(c.id, say('alone again'));
+      // An erasure deletes the content key and extends the chain: later turns get a new key and link to it.
+      await s.log.erase(c.id);
+      const afterErasure = await s.store.append(c.id, say('after erasure'));
+      expect(afterErasure.turns.map((t) => t.seq)).toEqual([9]);
+      await other.append(c.id, say('theirs again'));
+      expect((await s.store.append(c.id, say('last'))).turns.map((t) => t.seq)).toEqual([11]);
+      const report = await s.audit();
+      expect(reasons(report)).toBe('');
+      expect(report.ok).toBe(true);
+    } finally {
+      await s.test.drop();
+    }
+  });
+
+  it('writes a lone writer\'s batch in one statement; takes the locks while another writer appends, and stops once it is quiet', async () => {
+    const s = await setup(engine);
+    try {
+      // Statements sent outside transactions (the locked path runs in a transaction, on another handle).
+      const client = (s.db as unknown as { session: { client: { query: (...args: unknown[]) => Promise<unknown> } } }).session.client;
+      const query = client.query.bind(client);
+      let sent = 0;
+      client.query = (...args: unknown[]) => {
+        sent += 1;
+        return query(...args);
+      };
+      const statementsFor = async (run: () => Promise<unknown>) => {
+        const before = sent;
+        await run();
+        return sent - before;
+      };
+      const other = createPgConversationStore(s.db);
+      const c = s.conversations[0] as { id: string };
+      const say = [{ role: 'customer' as const, kind: 'message' as const, text: 'hi', language: 'en' as const }];
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
+      const fresh = (await s.store.open({ channel: 'web', externalId: 'new', language: 'en', tokenHash: null })).conversation;
+      expect(await statementsFor(() => s.store.append(fresh.id, say))).toBe(1);
+      await other.append(c.id, say);
+      // The one statement finds the head moved and writes nothing; the batch is written under the locks.
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
+      // Locks again: the other writer appended before the last batch, so it may still be appending.
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(0);
+      // Nobody else appended since: one statement again.
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
+      expect((await s.store.turns(c.id, 0)).map((t) => t.seq)).toEqual(Array.from({ length: 9 }, (_, i) => i + 1));
+      expect((await s.audit()).violations).toEqual([]);
+    } finally {
+      await s.test.drop();
+    }
+  });
+
   it('keeps personal data out of headers: content is only a salted commitment', async () => {
     const s = await setup(engine);
     try {

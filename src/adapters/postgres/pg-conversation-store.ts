@@ -19,10 +19,10 @@ import type {
   TurnData,
   TurnKind,
 } from '../../core/index.js';
-import { LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
+import { type Frontier, LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
 import { type Db, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
-import { appendToLog, loadChains, type Tx } from './pg-log-append.js';
+import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type PreparedEntry, type Tx } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, turnContent } from './schema-turn-log.js';
 
@@ -212,17 +212,21 @@ const CHAIN_STATE = statement(`SELECT c.id, k.key,
   WHERE c.id = ANY($1::uuid[])`);
 
 /**
- * One statement for the rows of a batch: the conversations' new state, new content keys, the turns'
- * sealed content and the turns (in order; the turns as stored come back).
+ * The rows of a batch as CTEs: the conversations' new state ($1-$8), new content keys ($9-$10),
+ * the turns' sealed content and the turns ($11-$24; `inserted` returns them as stored, in order).
+ * `guard` (a condition, or empty) is asked of every row.
  */
-const WRITE_BATCH = statement(`WITH updated AS (
+function batchWrites(guard = ''): string {
+  const and = guard ? ` AND ${guard}` : '';
+  const where = guard ? ` WHERE ${guard}` : '';
+  return `updated AS (
     UPDATE conversation AS c SET last_seq = v.last_seq, updated_at = v.updated_at, language = v.language,
       language_chosen = v.language_chosen, state = v.state, priority = v.priority, escalation_reason = v.escalation_reason
     FROM unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[])
       AS v(id, last_seq, updated_at, language, language_chosen, state, priority, escalation_reason)
-    WHERE c.id = v.id),
-  keys AS (INSERT INTO conversation_key (conversation_id, key) SELECT * FROM unnest($9::uuid[], $10::bytea[])),
-  content AS (INSERT INTO turn_content (conversation_id, seq, sealed) SELECT * FROM unnest($11::uuid[], $12::integer[], $13::bytea[])),
+    WHERE c.id = v.id${and}),
+  keys AS (INSERT INTO conversation_key (conversation_id, key) SELECT * FROM unnest($9::uuid[], $10::bytea[])${where}),
+  content AS (INSERT INTO turn_content (conversation_id, seq, sealed) SELECT * FROM unnest($11::uuid[], $12::integer[], $13::bytea[])${where}),
   inserted AS (
     INSERT INTO turn (conversation_id, seq, role, kind, text, language, data, answer_mode,
       escalation_reason, escalation_priority, escalation_detail, external_key, created_at)
@@ -231,10 +235,48 @@ const WRITE_BATCH = statement(`WITH updated AS (
     FROM unnest($11::uuid[], $12::integer[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[], $19::text[],
       $20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz[]) WITH ORDINALITY
       AS t(conversation_id, seq, role, kind, text, language, data, answer_mode,
-        escalation_reason, escalation_priority, escalation_detail, external_key, created_at, ord)
+        escalation_reason, escalation_priority, escalation_detail, external_key, created_at, ord)${where}
     ORDER BY t.ord
-    RETURNING conversation_id, seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at)
-  SELECT * FROM inserted`);
+    RETURNING conversation_id, seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at)`;
+}
+
+/** One statement for the rows of a batch, under the conversations' locks (the turns as stored come back). */
+const WRITE_BATCH = statement(`WITH ${batchWrites()} SELECT * FROM inserted`);
+
+/**
+ * A whole batch in one statement, without a transaction around it: written only if the log head
+ * is still at the size this process left it ($38, after locking the $39 conversations in the lock
+ * order), else nothing (ok 0). The rows ($1-$24), the log entries ($25-$33) and the head ($34-$37)
+ * were computed from the state this process wrote last.
+ */
+const WRITE_BATCH_IF_HEAD = statement(`WITH locked AS (SELECT id FROM conversation WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE),
+  head AS (
+    UPDATE log_head SET ${headSet(34)}
+    WHERE id = 1 AND size = $38::bigint AND (SELECT count(*) FROM locked) = $39::integer
+    RETURNING 1),
+  ${batchWrites('EXISTS (SELECT 1 FROM head)')},
+  ${logWrites(25, 'EXISTS (SELECT 1 FROM head)')}
+  SELECT h.ok, i.* FROM (SELECT count(*)::integer AS ok FROM head) h LEFT JOIN inserted i ON true`);
+
+/** Conversations this process has no state of: their rows, keys, chain ends, and the log's size, in one snapshot. */
+const CONVERSATION_STATE = statement(`SELECT ${CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')}, k.key,
+    (SELECT e.leaf_hash FROM log_entry e WHERE e.conversation_id = c.id ORDER BY e.idx DESC LIMIT 1) AS last_leaf,
+    (SELECT size FROM log_head WHERE id = 1) AS head_size
+  FROM conversation c LEFT JOIN conversation_key k ON k.conversation_id = c.id
+  WHERE c.id = ANY($1::uuid[])`);
+
+/** A conversation as its latest append left it: row, content key, and the leaf its chain ends in (hex). */
+interface ChainState {
+  row: ConversationRow;
+  key: Buffer | null;
+  lastLeaf: string | null;
+}
+
+/** Conversations whose state this process keeps (the most recently written): beyond, state is read again. */
+const KNOWN_CONVERSATIONS = 10_000;
+
+/** A turn as WRITE_BATCH returns it. */
+type RawInserted = Omit<RawTurn, 'data' | 'created_at'> & { conversation_id: string; data: TurnData | string; created_at: Date | string };
 
 interface PendingAppend {
   conversationId: string;
@@ -316,35 +358,126 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   }
 
   /**
-   * Group commit: up to `maxFlushes` batch transactions run at once; while all are busy, new
-   * appends gather and go together in the next batch. Callers are answered only after their batch
-   * committed; when a batch fails, its appends are retried each in a transaction of its own, so
-   * that one bad append fails only its own caller.
+   * What this process knows of the log and of the conversations it wrote, as its last committed
+   * batch left them. While no other writer has moved the log head since, a batch is one statement
+   * (WRITE_BATCH_IF_HEAD) computed from this; the head's size is the check: every log append, of
+   * any process, moves it. Otherwise (another instance appends too, an erasure, a first batch) the
+   * batch takes the locks and reads the state in a transaction, and the cache starts again.
    */
-  const enqueue = createGroupCommit((batch: PendingAppend[]) => db.transaction((tx) => writeBatch(tx, batch)), { maxInFlight: maxFlushes, maxBatch });
+  let head: Frontier | undefined;
+  let headOnly = maxFlushes === 1;
+  const known = new Map<string, ChainState>();
+  const remember = (id: string, state: ChainState) => {
+    known.delete(id);
+    known.set(id, state);
+    if (known.size > KNOWN_CONVERSATIONS) known.delete(known.keys().next().value as string);
+  };
 
-  async function writeBatch(tx: Tx, batch: PendingAppend[]): Promise<AppendResult[]> {
-    // Lock order everywhere: conversation rows by id, then the log head.
+  /**
+   * Group commit: up to `maxFlushes` batches are written at once; while all are busy, new appends
+   * gather and go together in the next batch. Callers are answered only after their batch
+   * committed; when a batch fails, its appends are retried each on its own, so that one bad append
+   * fails only its own caller.
+   */
+  const enqueue = createGroupCommit((batch: PendingAppend[]) => writeBatch(batch), { maxInFlight: maxFlushes, maxBatch });
+
+  async function writeBatch(batch: PendingAppend[]): Promise<AppendResult[]> {
     const ids = [...new Set(batch.map((b) => b.conversationId))].sort();
+    if (headOnly && head) {
+      // A failed statement wrote nothing: the locked path below reports any error that persists.
+      const written = await writeIfHead(batch, ids, head).catch(() => undefined);
+      if (written) return written;
+      // Someone else appended (or the statement failed): locks from here on, until it is quiet again.
+      headOnly = false;
+      known.clear();
+    }
+    const lastOwn = head;
+    const written = await db.transaction((tx) => writeLocked(tx, batch, ids));
+    // Quiet: nobody appended between this process's last batch and this one.
+    const quiet = lastOwn === undefined || written.startSize === lastOwn.size;
+    if (!quiet) known.clear();
+    if (maxFlushes === 1) {
+      head = written.frontier;
+      headOnly = quiet;
+      for (const [id, state] of written.after) remember(id, state);
+    }
+    return written.results;
+  }
+
+  /** The batch under the conversations' row locks and the log head, from the state as stored. */
+  async function writeLocked(tx: Tx, batch: PendingAppend[], ids: string[]) {
+    // Lock order everywhere: conversation rows by id, then the log head.
     const locked = (await runStatement<RawConversation>(tx, LOCK_CONVERSATIONS, [ids])).map(fromRawConversation);
-    const current = new Map(locked.map((row) => [row.id, row]));
-    for (const id of ids) if (!current.has(id)) throw new Error(`conversation ${id} not found`);
-    const state = (await runStatement<{ id: string; key: Uint8Array | null; last_leaf: Uint8Array | null }>(tx, CHAIN_STATE, [ids])).map((r) => ({
-      id: r.id,
-      key: r.key ? Buffer.from(r.key) : null,
-      lastLeaf: r.last_leaf,
-    }));
-    const log = await loadChains(tx, ids, new Map(state.map((r) => [r.id, r.lastLeaf ? Buffer.from(r.lastLeaf).toString('hex') : null])));
+    for (const id of ids) if (!locked.some((row) => row.id === id)) throw new Error(`conversation ${id} not found`);
+    const chain = await runStatement<{ id: string; key: Uint8Array | null; last_leaf: Uint8Array | null }>(tx, CHAIN_STATE, [ids]);
+    const states = new Map<string, ChainState>();
+    for (const row of locked) {
+      const r = chain.find((c) => c.id === row.id);
+      states.set(row.id, { row, key: r?.key ? Buffer.from(r.key) : null, lastLeaf: r?.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null });
+    }
+    const plan = planBatch(batch, ids, states);
+    const raw = await runStatement<RawInserted>(tx, WRITE_BATCH, plan.values);
+    // Last, and short: the log head lock serializes every append of every process until commit.
+    const log = await openLogAppend(tx);
+    for (const entry of plan.drafts) log.add(entry.header, entry);
+    await log.finish();
+    return { results: toResults(batch, plan.perItem, raw), after: plan.after, startSize: log.startSize, frontier: log.frontier };
+  }
+
+  /**
+   * The batch in one statement from what this process knows (conversations it does not know are
+   * read first, with the log's size); undefined when the log head has moved: nothing was written.
+   */
+  async function writeIfHead(batch: PendingAppend[], ids: string[], last: Frontier): Promise<AppendResult[] | undefined> {
+    const missing = ids.filter((id) => !known.has(id));
+    if (missing.length > 0) {
+      const read = await runStatement<RawConversation & { key: Uint8Array | null; last_leaf: Uint8Array | null; head_size: string | number }>(
+        db,
+        CONVERSATION_STATE,
+        [missing],
+      );
+      if (read.length !== missing.length || read.some((r) => Number(r.head_size) !== last.size)) return undefined;
+      for (const r of read) {
+        remember(r.id, { row: fromRawConversation(r), key: r.key ? Buffer.from(r.key) : null, lastLeaf: r.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null });
+      }
+    }
+    const states = new Map(ids.map((id) => [id, known.get(id) as ChainState]));
+    if (ids.some((id) => !states.get(id))) return undefined;
+    const plan = planBatch(batch, ids, states);
+    const log = logAppender({ size: last.size, hashes: [...last.hashes] });
+    for (const entry of plan.drafts) log.add(entry.header, entry);
+    const raw = await runStatement<RawInserted & { ok: number }>(db, WRITE_BATCH_IF_HEAD, [
+      ...plan.values,
+      ...log.values(),
+      ...log.headValues(),
+      last.size,
+      ids.length,
+    ]);
+    if (raw[0]?.ok !== 1) return undefined;
+    head = log.frontier;
+    for (const [id, state] of plan.after) remember(id, state);
+    return toResults(batch, plan.perItem, raw.filter((r) => r.seq !== null));
+  }
+
+  /**
+   * What a batch writes, from the state its conversations are in: the statement values of
+   * `batchWrites`, the log entries (hashed, chained), and each conversation's state after it.
+   */
+  function planBatch(batch: PendingAppend[], ids: string[], states: Map<string, ChainState>) {
+    const current = new Map<string, ConversationRow>();
     const keys = new Map<string, Buffer>();
-    for (const r of state) if (r.key) keys.set(r.id, r.key);
     const newKeys: Array<typeof conversationKey.$inferInsert> = [];
     for (const id of ids) {
-      if (!keys.has(id)) {
+      const state = states.get(id) as ChainState;
+      current.set(id, state.row);
+      if (state.key) keys.set(id, state.key);
+      else {
         const key = newContentKey();
         keys.set(id, key);
         newKeys.push({ conversationId: id, key });
       }
     }
+    const log = chainsFrom(new Map(ids.map((id) => [id, (states.get(id) as ChainState).lastLeaf])));
     const turnRows: Array<typeof turn.$inferInsert> = [];
     const contentRows: Array<typeof turnContent.$inferInsert> = [];
     const perItem: Array<{ row: ConversationRow; turnSeqs: number[] }> = [];
@@ -410,44 +543,48 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       perItem.push({ row: after, turnSeqs: seqs });
     }
     const rows = ids.map((id) => current.get(id) as ConversationRow);
-    const raw = await runStatement<Omit<RawTurn, 'data' | 'created_at'> & { conversation_id: string; data: TurnData | string; created_at: Date | string }>(
-      tx,
-      WRITE_BATCH,
-      [
-        ids,
-        rows.map((r) => r.lastSeq),
-        rows.map((r) => r.updatedAt),
-        rows.map((r) => r.language),
-        rows.map((r) => r.languageChosen),
-        rows.map((r) => r.state),
-        rows.map((r) => r.priority),
-        rows.map((r) => r.escalationReason),
-        newKeys.map((k) => k.conversationId),
-        newKeys.map((k) => k.key),
-        turnRows.map((t) => t.conversationId),
-        turnRows.map((t) => t.seq),
-        contentRows.map((c) => c.sealed),
-        turnRows.map((t) => t.role),
-        turnRows.map((t) => t.kind),
-        turnRows.map((t) => t.text),
-        turnRows.map((t) => t.language),
-        turnRows.map((t) => JSON.stringify(t.data ?? {})),
-        turnRows.map((t) => t.answerMode ?? null),
-        turnRows.map((t) => t.escalationReason ?? null),
-        turnRows.map((t) => t.escalationPriority ?? null),
-        turnRows.map((t) => t.escalationDetail ?? null),
-        turnRows.map((t) => t.externalKey ?? null),
-        turnRows.map((t) => t.createdAt as Date),
-      ],
+    const values = [
+      ids,
+      rows.map((r) => r.lastSeq),
+      rows.map((r) => r.updatedAt),
+      rows.map((r) => r.language),
+      rows.map((r) => r.languageChosen),
+      rows.map((r) => r.state),
+      rows.map((r) => r.priority),
+      rows.map((r) => r.escalationReason),
+      newKeys.map((k) => k.conversationId),
+      newKeys.map((k) => k.key),
+      turnRows.map((t) => t.conversationId),
+      turnRows.map((t) => t.seq),
+      contentRows.map((c) => c.sealed),
+      turnRows.map((t) => t.role),
+      turnRows.map((t) => t.kind),
+      turnRows.map((t) => t.text),
+      turnRows.map((t) => t.language),
+      turnRows.map((t) => JSON.stringify(t.data ?? {})),
+      turnRows.map((t) => t.answerMode ?? null),
+      turnRows.map((t) => t.escalationReason ?? null),
+      turnRows.map((t) => t.escalationPriority ?? null),
+      turnRows.map((t) => t.escalationDetail ?? null),
+      turnRows.map((t) => t.externalKey ?? null),
+      turnRows.map((t) => t.createdAt as Date),
+    ];
+    const after = new Map<string, ChainState>(
+      ids.map((id) => [id, { row: current.get(id) as ConversationRow, key: keys.get(id) as Buffer, lastLeaf: log.prevOf(id) }]),
     );
-    const inserted: TurnRow[] = raw.map((r) => ({
-      ...toTurnRowParts(r),
-      data: typeof r.data === 'string' ? (JSON.parse(r.data) as TurnData) : r.data,
-      createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
-    }));
-    // Last, and short: the log head lock serializes every append of every process until commit.
-    await appendToLog(tx, log.drafts);
-    const bySeq = new Map(inserted.map((r) => [`${r.conversationId}:${r.seq}`, r]));
+    return { values, drafts: log.drafts as PreparedEntry[], perItem, after };
+  }
+
+  /** Each append's result: its conversation as the batch left it, and its turns as stored. */
+  function toResults(batch: PendingAppend[], perItem: Array<{ row: ConversationRow; turnSeqs: number[] }>, raw: RawInserted[]): AppendResult[] {
+    const bySeq = new Map<string, TurnRow>();
+    for (const r of raw) {
+      bySeq.set(`${r.conversation_id}:${r.seq}`, {
+        ...toTurnRowParts(r),
+        data: typeof r.data === 'string' ? (JSON.parse(r.data) as TurnData) : r.data,
+        createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+      });
+    }
     return batch.map((item, i) => {
       const { row, turnSeqs } = perItem[i] as { row: ConversationRow; turnSeqs: number[] };
       return {
@@ -459,6 +596,9 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   }
 
   async function append(conversationId: string, newTurns: NewTurn[], patch: ConversationPatch = {}, options: AppendOptions = {}): Promise<AppendResult> {
+    // A change without a turn would leave no log entry, and the log head is what tells this process
+    // that another one changed a conversation.
+    if (newTurns.length === 0) throw new Error('append needs at least one turn: every change to a conversation is logged');
     const keys = newTurns.flatMap((t) => (t.externalKey ? [t.externalKey] : []));
     if (keys.length > 0 && !options.keysChecked) {
       const duplicate = await findDuplicate(keys);
@@ -479,7 +619,11 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   return {
     async open(input) {
       const opened = await openAll(input);
-      if (opened) return { conversation: toConversation(opened.row), created: opened.created };
+      if (opened) {
+        // A conversation just created has no turns, key or log entries: its first batch need not read it.
+        if (opened.created && maxFlushes === 1) remember(opened.row.id, { row: opened.row, key: null, lastLeaf: null });
+        return { conversation: toConversation(opened.row), created: opened.created };
+      }
       const [existing] = await runStatement<RawConversation>(db, FIND_BY_EXTERNAL, [input.channel, input.externalId]);
       if (!existing) throw new Error('conversation neither created nor found');
       return { conversation: toConversation(fromRawConversation(existing)), created: false };

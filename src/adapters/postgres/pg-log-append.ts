@@ -29,11 +29,11 @@ export interface AppendedEntry {
  * holding the conversations' row locks (every append to a conversation holds its lock), so it
  * stays right until commit without holding the log head.
  */
-export async function loadChains(tx: Tx, conversationIds: string[], known?: Map<string, string | null>) {
+export async function loadChains(tx: Tx, conversationIds: string[]) {
   const lastLeaf = new Map<string, string | null>();
   const ids = [...new Set(conversationIds)];
-  for (const id of ids) lastLeaf.set(id, known?.get(id) ?? null);
-  if (ids.length > 0 && !known) {
+  for (const id of ids) lastLeaf.set(id, null);
+  if (ids.length > 0) {
     const rows = await tx
       .selectDistinctOn([logEntry.conversationId], { conversationId: logEntry.conversationId, leafHash: logEntry.leafHash })
       .from(logEntry)
@@ -41,6 +41,11 @@ export async function loadChains(tx: Tx, conversationIds: string[], known?: Map<
       .orderBy(logEntry.conversationId, desc(logEntry.idx));
     for (const row of rows) lastLeaf.set(row.conversationId, row.leafHash.toString('hex'));
   }
+  return chainsFrom(lastLeaf);
+}
+
+/** Chains whose ends are known (conversation id to the hex leaf of its latest entry, null for none). */
+export function chainsFrom(lastLeaf: Map<string, string | null>) {
   const drafts: PreparedEntry[] = [];
   return {
     prevOf(conversationId: string): string | null {
@@ -81,25 +86,41 @@ export async function appendToLog(tx: Tx, prepared: PreparedEntry[]): Promise<Ap
 /** The head, locked until commit: the serialization point of appends across processes. */
 const LOCK_HEAD = statement(`SELECT size, frontier FROM log_head WHERE id = 1 FOR UPDATE`);
 
-/** The entries, the closed subtrees and the new head, in one round trip while the head is locked. */
-const WRITE_ENTRIES = statement(`WITH entries AS (
+/**
+ * The log's writes as CTEs named `entries` and `nodes`, their parameters numbered from $`first`
+ * (9 of them: see `LogAppender.values`); `guard` (a condition, or empty) is asked of every row.
+ */
+export function logWrites(first: number, guard = ''): string {
+  const p = (i: number) => `$${first + i}`;
+  const where = guard ? ` WHERE ${guard}` : '';
+  return `entries AS (
     INSERT INTO log_entry (idx, leaf_hash, header, kind, conversation_id, seq)
-    SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::uuid[], $6::integer[])),
+    SELECT * FROM unnest(${p(0)}::bigint[], ${p(1)}::bytea[], ${p(2)}::bytea[], ${p(3)}::text[], ${p(4)}::uuid[], ${p(5)}::integer[])${where}),
   nodes AS (
-    INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]))
-  UPDATE log_head SET size = $10::bigint, root = $11::bytea, frontier = $12::bytea, updated_at = $13::timestamptz
-  WHERE id = 1`);
+    INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest(${p(6)}::smallint[], ${p(7)}::bigint[], ${p(8)}::bytea[])${where})`;
+}
 
-export async function openLogAppend(tx: Tx) {
-  const [head] = await runStatement<{ size: string | number; frontier: Uint8Array }>(tx, LOCK_HEAD, []);
-  if (!head) throw new Error('log_head row missing: run the migrations');
-  // node-postgres gives bigint as text, PGlite as a number.
-  const startSize = Number(head.size);
-  const frontier: Frontier = decodeFrontier(startSize, head.frontier);
+/** The new head's columns from $`first` (4 parameters: see `LogAppender.headValues`). */
+export function headSet(first: number): string {
+  return `size = $${first}::bigint, root = $${first + 1}::bytea, frontier = $${first + 2}::bytea, updated_at = $${first + 3}::timestamptz`;
+}
+
+/** The entries, the closed subtrees and the new head, in one round trip while the head is locked. */
+const WRITE_ENTRIES = statement(`WITH ${logWrites(1)}
+  UPDATE log_head SET ${headSet(10)} WHERE id = 1`);
+
+/**
+ * Entries appended to a log of `frontier.size` leaves (the frontier is taken over and moved on):
+ * their rows, the subtrees they close, and the new head, as statement parameters.
+ */
+export function logAppender(frontier: Frontier) {
+  const startSize = frontier.size;
   const entries: Array<typeof logEntry.$inferInsert> = [];
   const nodes: Array<typeof logNode.$inferInsert> = [];
-
   return {
+    startSize,
+    frontier,
+    entries,
     add(header: LogHeader, prepared?: { bytes: Buffer; leaf: Buffer }): AppendedEntry {
       const bytes = prepared?.bytes ?? toHeaderBytes(header);
       const leaf = prepared?.leaf ?? leafHash(bytes);
@@ -111,11 +132,9 @@ export async function openLogAppend(tx: Tx) {
       entries.push({ idx, leafHash: leaf, header: bytes, kind: header.kind, conversationId: header.conv, seq });
       return { idx, leaf, header };
     },
-    /** Writes the entries, the closed subtrees and the new head. */
-    async finish(): Promise<{ size: number; root: Buffer }> {
-      if (entries.length === 0) return { size: frontier.size, root: frontierRoot(frontier) };
-      const root = frontierRoot(frontier);
-      await runStatement(tx, WRITE_ENTRIES, [
+    /** `logWrites`' 9 parameters. */
+    values(): unknown[] {
+      return [
         entries.map((e) => e.idx),
         entries.map((e) => e.leafHash),
         entries.map((e) => e.header),
@@ -125,15 +144,27 @@ export async function openLogAppend(tx: Tx) {
         nodes.map((n) => n.level),
         nodes.map((n) => n.idx),
         nodes.map((n) => n.hash),
-        frontier.size,
-        root,
-        encodeFrontier(frontier),
-        new Date().toISOString(),
-      ]);
-      return { size: frontier.size, root };
+      ];
     },
-    get startSize() {
-      return startSize;
+    /** `headSet`'s 4 parameters: the head after these entries. */
+    headValues(): unknown[] {
+      return [frontier.size, frontierRoot(frontier), encodeFrontier(frontier), new Date().toISOString()];
+    },
+  };
+}
+
+export async function openLogAppend(tx: Tx) {
+  const [head] = await runStatement<{ size: string | number; frontier: Uint8Array }>(tx, LOCK_HEAD, []);
+  if (!head) throw new Error('log_head row missing: run the migrations');
+  // node-postgres gives bigint as text, PGlite as a number.
+  const appender = logAppender(decodeFrontier(Number(head.size), head.frontier));
+  return {
+    ...appender,
+    /** Writes the entries, the closed subtrees and the new head. */
+    async finish(): Promise<{ size: number; root: Buffer }> {
+      const head = appender.headValues();
+      if (appender.entries.length > 0) await runStatement(tx, WRITE_ENTRIES, [...appender.values(), ...head]);
+      return { size: head[0] as number, root: head[1] as Buffer };
     },
   };
 }
