@@ -83,7 +83,7 @@ export interface KnowledgeIndex {
   /** The entries whose centroids are most similar to the query vector, best first. */
   searchCentroids(embedding: number[], embedder: string, limit: number): Promise<CentroidHit[]>;
   /**
-   * searchVector and searchCentroids in one round trip, same results. Optional; the retriever
+   * searchVector and searchCentroids in one round trip, same ranking (scores within float precision). Optional; the retriever
    * falls back to the two methods.
    */
   searchNearest?(embedding: number[], embedder: string, limit: number): Promise<{ vector: ChunkHit[]; centroids: CentroidHit[] }>;

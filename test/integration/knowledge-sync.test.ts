@@ -90,6 +90,21 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     expect(await index.searchCentroids(query ?? [], 'another-embedder', 10)).toEqual([]);
   });
 
+  it("sees centroids another instance's sync removed and added in its next search", async () => {
+    const reader = createPgKnowledgeIndex(kb.db);
+    const [query] = await local.embed(['how do I set up two-factor authentication']);
+    const centroidIds = async () => ((await reader.searchNearest?.(query ?? [], local.id, 1000))?.centroids ?? []).map((c) => c.entryId);
+    expect(await centroidIds()).toContain('2fa-setup-change-en');
+    const file = join(kb.dir, 'en', '2fa-setup-change.md');
+    const text = await readFile(file, 'utf8');
+    await unlink(file);
+    await sync();
+    expect(await centroidIds()).not.toContain('2fa-setup-change-en');
+    await writeFile(file, text);
+    await sync();
+    expect(await centroidIds()).toContain('2fa-setup-change-en');
+  });
+
   it('re-embeds everything when the embedder changes, keeping versions', async () => {
     const other: Embedder = { id: 'local-test-other', embed: (texts) => local.embed(texts) };
     const report = await sync(other);

@@ -53,6 +53,18 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   });
 
+  it("ranks entries by centroid in memory exactly as pgvector's exact scan does, scores within float precision", async () => {
+    const embedder = createLocalEmbedder();
+    for (const question of ['我的提现一直没到账', 'How do I reset my password?', 'API key', '推荐一家好吃的火锅店']) {
+      const [embedding] = await embedder.embed([question]);
+      const nearest = await t.knowledge.searchNearest?.(embedding ?? [], embedder.id, 60);
+      const exact = await t.knowledge.searchCentroids(embedding ?? [], embedder.id, 60);
+      expect(nearest?.centroids.map((c) => c.entryId)).toEqual(exact.map((c) => c.entryId));
+      nearest?.centroids.forEach((c, i) => expect(c.score).toBeCloseTo(exact[i]?.score ?? NaN, 6));
+      expect(nearest?.centroids.length).toBe(Math.min(60, (await t.knowledge.listEntries()).length));
+    }
+  });
+
   it('gives searches that run together (one shared statement) exactly what each gets alone', async () => {
     const questions = ['我的提现一直没到账', 'How do I reset my password?', 'what are your trading fees', '充错链了怎么办', 'withdrawal pending for hours', '推荐一家好吃的火锅店', '!!!'];
     const alone = [];

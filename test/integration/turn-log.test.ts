@@ -156,12 +156,12 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const c = s.conversations[0] as { id: string };
       const say = (text: string) => [{ role: 'customer' as const, kind: 'message' as const, text, language: 'en' as const }];
       await s.store.append(c.id, say('mine'));
-      const theirs = await other.append(c.id, say('theirs'), { state: 'escalated', priority: 'urgent', escalationReason: 'account_compromise' });
+      const theirs = await other.append(c.id, say('theirs'), { state: 'escalated', priority: 'urgent', escalationReason: 'sensitive_topic' });
       expect(theirs.turns.map((t) => t.seq)).toEqual([6]);
       // This store last wrote seq 5 with state "bot": it must neither reuse seq 6 nor undo the escalation.
       const next = await s.store.append(c.id, say('mine again'));
       expect(next.turns.map((t) => t.seq)).toEqual([7]);
-      expect(next.conversation).toMatchObject({ state: 'escalated', priority: 'urgent', escalationReason: 'account_compromise' });
+      expect(next.conversation).toMatchObject({ state: 'escalated', priority: 'urgent', escalationReason: 'sensitive_topic' });
       await s.store.append(c.id, say('alone again'));
       // An erasure deletes the content key and extends the chain: later turns get a new key and link to it.
       await s.log.erase(c.id);

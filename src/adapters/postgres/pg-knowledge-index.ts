@@ -71,15 +71,15 @@ interface LexicalRow {
 }
 
 /**
- * searchNearest's row per query (numbered from 1): its chunks and centroids as JSON arrays, nearest
- * first (one JSON value parses much faster than a row per hit); and a row 0 with the generation.
+ * searchNearest's row per query (numbered from 1): its chunks as a JSON array, nearest first (one
+ * JSON value parses much faster than a row per hit); and a row 0 with the generation.
  */
 interface NearestRow {
   query: number;
   chunks: Array<[string, string, number, ChunkHit['kind'], number]> | null;
-  centroids: Array<[string, string, number]> | null;
   generation: string | null;
 }
+
 
 /**
  * Changes whenever an entry is added, changed (version + 1, updated_at) or removed: count, sum of
@@ -87,6 +87,41 @@ interface NearestRow {
  */
 const KB_GENERATION_TEXT = `(SELECT count(*)::text || ':' || coalesce(sum(version), 0)::text || ':' || coalesce((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0)::text FROM kb_entry)`;
 const KB_GENERATION = sql.raw(KB_GENERATION_TEXT);
+
+/** An entry's centroid (one embedder), kept in memory. */
+interface Centroid {
+  entryId: string;
+  topic: string;
+  vector: Float32Array;
+  norm: number;
+}
+
+/** The centroids of one embedder and dimension as of one generation of the knowledge base. */
+const CENTROIDS = statement(`SELECT ${KB_GENERATION_TEXT} AS generation,
+    (SELECT coalesce(json_agg(json_build_array(entry_id, topic, embedding::text)), '[]')
+     FROM kb_centroid WHERE embedder = $1::text AND vector_dims(embedding) = $2::integer) AS centroids`);
+
+/**
+ * The `limit` entries whose centroid is nearest to the query (cosine similarity, as pgvector's
+ * 1 - (a <=> b)), best first, ties by entry id. An exact scan, as in PostgreSQL, without a round
+ * trip: an entry has one centroid per embedder, so there are a few hundred.
+ */
+export function nearestCentroids(query: readonly number[], centroids: readonly Centroid[], limit: number): CentroidHit[] {
+  let queryNorm = 0;
+  for (const x of query) queryNorm += x * x;
+  const scored: CentroidHit[] = [];
+  for (const c of centroids) {
+    const v = c.vector;
+    let dot = 0;
+    for (let i = 0; i < v.length; i++) dot += (query[i] as number) * (v[i] as number);
+    const norms = queryNorm * c.norm;
+    // pgvector's cosine distance of a zero vector is NaN: such an entry is near nothing.
+    if (!(norms > 0)) continue;
+    scored.push({ entryId: c.entryId, topic: c.topic, score: Math.min(1, Math.max(-1, dot / Math.sqrt(norms))) });
+  }
+  scored.sort((a, b) => b.score - a.score || (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0));
+  return scored.slice(0, limit);
+}
 
 function countTerms(terms: string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -139,11 +174,9 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
           : `SELECT q.n::integer AS query,
       (SELECT coalesce(json_agg(json_build_array(v."entryId", v.topic, v.version, v.kind, v.score) ORDER BY v.ord), '[]')
         FROM (SELECT x.*, row_number() OVER () AS ord FROM (${nearestChunksText(dims, ofEmbedder, 'q.v')}) x) v) AS chunks,
-      (SELECT coalesce(json_agg(json_build_array(k."entryId", k.topic, k.score) ORDER BY k.ord), '[]')
-        FROM (SELECT x.*, row_number() OVER () AS ord FROM (${nearestCentroidsText(dims, ofEmbedder, 'q.v')}) x) k) AS centroids,
       NULL::text AS generation
     FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, n)
-  UNION ALL SELECT 0, NULL, NULL, ${KB_GENERATION_TEXT}
+  UNION ALL SELECT 0, NULL, ${KB_GENERATION_TEXT}
   ORDER BY 1`,
     );
     searchStatements.set(key, found);
@@ -235,8 +268,11 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
           const mine = out[r.query - 1];
           if (!mine) continue;
           for (const [entryId, topic, version, kind, score] of r.chunks ?? []) mine.vector.push({ entryId, topic, version, kind, score });
-          for (const [entryId, topic, score] of r.centroids ?? []) mine.centroids.push({ entryId, topic, score });
         }
+        const centroids = await centroidsOf(embedder, embeddings[0]?.length ?? 0, seenGeneration);
+        embeddings.forEach((e, i) => {
+          (out[i] as (typeof out)[number]).centroids = nearestCentroids(e, centroids, limit);
+        });
         return out;
       };
     })(embedding);
@@ -244,6 +280,30 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
   /** The knowledge base generation the latest search saw, and the entries as of one generation. */
   let seenGeneration: string | undefined;
   let cache: EntryCache | undefined;
+  /** Centroids per embedder and dimension, read again when the generation changes (a sync here or in another instance). */
+  const centroidCache = new Map<string, Promise<{ generation: string; centroids: Centroid[] }>>();
+  async function centroidsOf(embedder: string, dimensions: number, generation: string | undefined): Promise<Centroid[]> {
+    const key = `${embedder}\u0000${dimensions}`;
+    const cached = centroidCache.get(key);
+    const current = cached && (await cached.catch(() => undefined));
+    if (current && current.generation === generation) return current.centroids;
+    const read = runStatement<{ generation: string; centroids: Array<[string, string, string]> | string }>(db, CENTROIDS, [embedder, dimensions]).then(
+      ([row]) => {
+        const raw = typeof row?.centroids === 'string' ? (JSON.parse(row.centroids) as Array<[string, string, string]>) : (row?.centroids ?? []);
+        return {
+          generation: row?.generation ?? '',
+          centroids: raw.map(([entryId, topic, text]) => {
+            const vector = Float32Array.from(JSON.parse(text) as number[]);
+            let norm = 0;
+            for (const x of vector) norm += x * x;
+            return { entryId, topic, vector, norm };
+          }),
+        };
+      },
+    );
+    centroidCache.set(key, read);
+    return (await read).centroids;
+  }
   /** BM25 over the chunks holding the known terms, from the corpus figures; idf per term. */
   async function searchLexical(terms: string[], limit: number): Promise<LexicalSearch> {
     const row = await lexicalAll({ terms, limit });
@@ -273,6 +333,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     async applySync(upserts: EntryUpsert[], removals: string[]) {
       cache = undefined;
       seenGeneration = undefined;
+      centroidCache.clear();
       await db.transaction(async (tx) => {
         // Two instances syncing at once would interleave chunk rows; one sync at a time.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(${SYNC_LOCK_KEY})`);
