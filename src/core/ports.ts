@@ -224,9 +224,11 @@ export interface UpdateInbox {
   findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined>;
   /**
    * Stores the update's replies in the outbox (as ChannelOutbox.enqueue) and marks the update
-   * 'done', atomically and in one round trip. Optional (enqueue, then settle, otherwise).
+   * 'done', atomically and in one round trip. With `claimForMs` > 0 the replies that are at once
+   * the head of their chat's queue are stored already leased for that long and returned, for the
+   * caller to send without claiming them first. Optional (enqueue, then settle, otherwise).
    */
-  settleWithReplies?(source: string, updateId: number, replies: OutboundMessage[], error?: string): Promise<void>;
+  settleWithReplies?(source: string, updateId: number, replies: OutboundMessage[], error?: string, claimForMs?: number): Promise<ClaimedMessage[]>;
 }
 
 /** A message waiting to be sent to a customer on a channel. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgChannelOutbox } from '../../src/adapters/postgres/pg-telegram-store.js';
+import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/pg-telegram-store.js';
 import { queryRows } from '../../src/adapters/postgres/database.js';
 import type { ChannelOutbox } from '../../src/core/index.js';
 import { sql } from 'drizzle-orm';
@@ -43,5 +43,28 @@ describe.each(testEngines())('channel outbox on %s', (engine) => {
     expect(await outbox.claim('telegram', 0, 60_000, [{ id: sentB!.id, result: null, at: new Date() }])).toEqual([]);
     const b = await queryRows<{ status: string }>(db.database.db, sql`SELECT status FROM channel_outbox WHERE dedupe_key = 'b:1'`);
     expect(b[0]?.status).toBe('sent');
+  });
+
+  it("stores a handled update's replies with the head of each idle chat already leased, and returns those for sending", async () => {
+    const inbox = createPgUpdateInbox(db.database.db);
+    // Chat c still has a message waiting: nothing of c may overtake it.
+    await outbox.enqueue([message('c', 1)]);
+    for (const [updateId, chatId] of [[501, 'd'], [502, 'c']] as const) {
+      await inbox.record({ source: 'telegram:1', updateId, chatId, messageId: 1, payload: { update_id: updateId } });
+    }
+    const leased = await inbox.settleWithReplies?.('telegram:1', 501, [message('d', 1), message('d', 2)], undefined, 60_000);
+    expect(leased?.map((m) => m.dedupeKey)).toEqual(['d:1']);
+    expect(await inbox.settleWithReplies?.('telegram:1', 502, [message('c', 2)], undefined, 60_000)).toEqual([]);
+    // Without a lease (a stopped sender) nothing is leased.
+    await inbox.record({ source: 'telegram:1', updateId: 503, chatId: 'e', messageId: 1, payload: { update_id: 503 } });
+    expect(await inbox.settleWithReplies?.('telegram:1', 503, [message('e', 1)], undefined, 0)).toEqual([]);
+    // A claim now passes over d (its head is leased) and takes c's and e's heads.
+    const claimed = await outbox.claim('telegram', 10, 60_000);
+    expect(claimed.map((m) => m.dedupeKey).sort()).toEqual(['c:1', 'e:1']);
+    // Once d:1 is marked sent, d:2 is next.
+    const next = await outbox.claim('telegram', 10, 60_000, [{ id: leased?.[0]?.id ?? 0, result: null, at: new Date() }]);
+    expect(next.map((m) => m.dedupeKey)).toEqual(['d:2']);
+    const updates = await queryRows<{ status: string }>(db.database.db, sql`SELECT status FROM channel_update WHERE update_id IN (501, 502, 503)`);
+    expect(updates.map((u) => u.status)).toEqual(['done', 'done', 'done']);
   });
 });

@@ -11,18 +11,29 @@ const RECORD_UPDATES = statement(`INSERT INTO channel_update (source, update_id,
 /**
  * Updates marked handled and their replies stored, in one statement. Replies keep their order (ids
  * ascending: unnest WITH ORDINALITY, inserted in that order); a reply stored before (handled again
- * after a crash) is not stored twice.
+ * after a crash) is not stored twice. A reply that is the head of its chat's queue (the chat's first
+ * here, and nothing of that chat pending before) is stored leased for $10 ms when that is above 0,
+ * and returned: its sender need not claim it.
  */
-const SETTLE_WITH_REPLIES = statement(`WITH stored AS (
-    INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload)
-    SELECT r.channel, r.chat_id, r.dedupe_key, r.method, r.payload
-    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[]) WITH ORDINALITY AS r(channel, chat_id, dedupe_key, method, payload, ord)
-    ORDER BY r.ord
-    ON CONFLICT (dedupe_key) DO NOTHING)
-  UPDATE channel_update AS u SET status = 'done', settled_at = $4::timestamptz,
-    last_error = coalesce(v.error, u.last_error), attempts = u.attempts + (v.error IS NOT NULL)::integer
-  FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(source, update_id, error)
-  WHERE u.source = v.source AND u.update_id = v.update_id`);
+const SETTLE_WITH_REPLIES = statement(`WITH input AS (
+    SELECT r.*, min(r.ord) OVER (PARTITION BY r.channel, r.chat_id) AS first_ord
+    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[]) WITH ORDINALITY AS r(channel, chat_id, dedupe_key, method, payload, ord)),
+  stored AS (
+    INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload, locked_until)
+    SELECT i.channel, i.chat_id, i.dedupe_key, i.method, i.payload,
+      CASE WHEN $10::float8 > 0 AND i.ord = i.first_ord AND NOT EXISTS (
+          SELECT 1 FROM channel_outbox o WHERE o.channel = i.channel AND o.chat_id = i.chat_id AND o.status = 'pending')
+        THEN now() + $10::float8 * interval '1 millisecond' END
+    FROM input i
+    ORDER BY i.ord
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts, locked_until IS NOT NULL AS claimed),
+  settled AS (
+    UPDATE channel_update AS u SET status = 'done', settled_at = $4::timestamptz,
+      last_error = coalesce(v.error, u.last_error), attempts = u.attempts + (v.error IS NOT NULL)::integer
+    FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(source, update_id, error)
+    WHERE u.source = v.source AND u.update_id = v.update_id)
+  SELECT id, channel, chat_id, dedupe_key, method, payload, attempts FROM stored WHERE claimed`);
 
 /**
  * Leases the head of each chat's queue. Only the head of each chat is a candidate: a later message
@@ -53,6 +64,29 @@ interface Settlement {
   updateId: number;
   replies: OutboundMessage[];
   error: string | undefined;
+  claimForMs: number;
+}
+
+interface ClaimedRow {
+  id: string | number;
+  channel: string;
+  chat_id: string;
+  dedupe_key: string;
+  method: string;
+  payload: Record<string, unknown> | string;
+  attempts: number;
+}
+
+function toClaimed(r: ClaimedRow): ClaimedMessage {
+  return {
+    id: Number(r.id),
+    channel: r.channel,
+    chatId: r.chat_id,
+    dedupeKey: r.dedupe_key,
+    method: r.method,
+    payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
+    attempts: r.attempts,
+  };
 }
 
 /** The durable inbox of channel updates in PostgreSQL (or PGlite). */
@@ -74,9 +108,9 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
     return updates.map((u) => stored.delete(`${u.source}\u0000${u.updateId}`));
   });
   // Updates handled together (chats in parallel) are settled, with their replies, by one statement.
-  const settleAll = createGroupCommit(async (items: Settlement[]): Promise<void[]> => {
+  const settleAll = createGroupCommit(async (items: Settlement[]): Promise<ClaimedMessage[][]> => {
     const replies = items.flatMap((item) => item.replies);
-    await runStatement(db, SETTLE_WITH_REPLIES, [
+    const claimed = await runStatement<ClaimedRow>(db, SETTLE_WITH_REPLIES, [
       items.map((i) => i.source),
       items.map((i) => i.updateId),
       items.map((i) => i.error ?? null),
@@ -86,8 +120,10 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
       replies.map((m) => m.dedupeKey),
       replies.map((m) => m.method),
       replies.map((m) => JSON.stringify(m.payload)),
+      Math.min(...items.map((i) => i.claimForMs)),
     ]);
-    return items.map(() => undefined);
+    const byKey = new Map(claimed.map((r) => [r.dedupe_key, toClaimed(r)]));
+    return items.map((item) => item.replies.flatMap((m) => byKey.get(m.dedupeKey) ?? []));
   });
   return {
     record: (update) => recordAll(update),
@@ -131,7 +167,7 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
      * One statement: the replies are stored (in order, ids ascending) exactly when the update is
      * marked handled, so a crash leaves either both or neither.
      */
-    settleWithReplies: (source, updateId, replies, error) => settleAll({ source, updateId, replies, error }),
+    settleWithReplies: (source, updateId, replies, error, claimForMs = 0) => settleAll({ source, updateId, replies, error, claimForMs }),
     async findByMessage(source, chatId, messageId) {
       const [row] = await db
         .select({ updateId: channelUpdate.updateId })
@@ -142,16 +178,6 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
       return row ? Number(row.updateId) : undefined;
     },
   };
-}
-
-interface ClaimedRow {
-  id: string | number;
-  channel: string;
-  chat_id: string;
-  dedupe_key: string;
-  method: string;
-  payload: Record<string, unknown> | string;
-  attempts: number;
 }
 
 /** The durable outbox in PostgreSQL (or PGlite). */
@@ -173,19 +199,7 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         sent.map((m) => m.at),
         sent.map((m) => (m.result === null || m.result === undefined ? null : JSON.stringify(m.result))),
       ]);
-      return rows
-        .map(
-          (r): ClaimedMessage => ({
-            id: Number(r.id),
-            channel: r.channel,
-            chatId: r.chat_id,
-            dedupeKey: r.dedupe_key,
-            method: r.method,
-            payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
-            attempts: r.attempts,
-          }),
-        )
-        .sort((a, b) => a.id - b.id);
+      return rows.map(toClaimed).sort((a, b) => a.id - b.id);
     },
     async retryLater(id, delayMs, error) {
       await db

@@ -92,6 +92,19 @@ export function createOutboxSender(options: {
     }
   }
 
+  /** Sends leased messages, each on its own; a finished send looks for its chat's next message. */
+  function sendAll(messages: ClaimedMessage[]): void {
+    for (const message of messages) {
+      const sending: Promise<void> = send(message)
+        .catch((error: unknown) => logger.error({ err: error, outboxId: message.id }, 'outbox bookkeeping failed'))
+        .finally(() => {
+          inFlight.delete(sending);
+          kick();
+        });
+      inFlight.add(sending);
+    }
+  }
+
   /** Claims up to `limit` messages, marking the accepted ones sent in the same statement; kept for the next claim if it fails. */
   async function claimMarkingSent(limit: number): Promise<ClaimedMessage[]> {
     const marks = accepted;
@@ -119,15 +132,7 @@ export function createOutboxSender(options: {
       again = false;
       const claimed = await claimMarkingSent(stopped ? 0 : tuning.batchSize);
       if (claimed.length > 0) claimedAny = true;
-      for (const message of claimed) {
-        const sending: Promise<void> = send(message)
-          .catch((error: unknown) => logger.error({ err: error, outboxId: message.id }, 'outbox bookkeeping failed'))
-          .finally(() => {
-            inFlight.delete(sending);
-            kick();
-          });
-        inFlight.add(sending);
-      }
+      sendAll(claimed);
       if (claimed.length === tuning.batchSize) again = true;
     } while (again && !stopped);
     if (stopped) return;
@@ -161,6 +166,19 @@ export function createOutboxSender(options: {
 
   return {
     kick,
+    /** How long messages stored for sending now may be leased to this sender: 0 once stopped. */
+    get leaseMs() {
+      return stopped ? 0 : tuning.leaseMs;
+    },
+    /**
+     * Sends messages the outbox leased to this sender when it stored them (the head of their chat's
+     * queue), without claiming them; the sender then takes their chats' next messages as usual.
+     */
+    sendLeased(messages: ClaimedMessage[]): void {
+      if (messages.length > 0 && !stopped) sendAll(messages);
+      // Other messages of these chats, and anything else due.
+      kick();
+    },
     start() {
       stopped = false;
       kick();

@@ -215,8 +215,9 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   /** Stores the replies and marks the update handled (one statement where the inbox offers it). */
   async function settleWith(updateId: number, replies: OutboundMessage[], error?: string): Promise<void> {
     if (inbox.settleWithReplies) {
-      await inbox.settleWithReplies(source, updateId, replies, error);
-      if (replies.length > 0) sender.kick();
+      // Each chat's first reply comes back leased to this sender: it goes out without a claim first.
+      const leased = await inbox.settleWithReplies(source, updateId, replies, error, sender.leaseMs);
+      if (replies.length > 0) sender.sendLeased(leased);
       return;
     }
     await outbox.enqueue(replies);
