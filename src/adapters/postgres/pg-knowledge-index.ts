@@ -107,13 +107,22 @@ const CENTROIDS = statement(`SELECT ${KB_GENERATION_TEXT} AS generation,
  * trip: an entry has one centroid per embedder, so there are a few hundred.
  */
 export function nearestCentroids(query: readonly number[], centroids: readonly Centroid[], limit: number): CentroidHit[] {
+  // Only the query's non-zero components count (the offline embedder's vectors are mostly zeros):
+  // the same sums, in the same order, without the zero terms.
+  const at: number[] = [];
+  const values: number[] = [];
   let queryNorm = 0;
-  for (const x of query) queryNorm += x * x;
+  query.forEach((x, i) => {
+    if (x === 0) return;
+    at.push(i);
+    values.push(x);
+    queryNorm += x * x;
+  });
   const scored: CentroidHit[] = [];
   for (const c of centroids) {
     const v = c.vector;
     let dot = 0;
-    for (let i = 0; i < v.length; i++) dot += (query[i] as number) * (v[i] as number);
+    for (let j = 0; j < at.length; j++) dot += (values[j] as number) * (v[at[j] as number] as number);
     const norms = queryNorm * c.norm;
     // pgvector's cosine distance of a zero vector is NaN: such an entry is near nothing.
     if (!(norms > 0)) continue;
