@@ -88,7 +88,7 @@ const LOCK_HEAD = statement(`SELECT size, frontier FROM log_head WHERE id = 1 FO
 
 /**
  * The log's writes as CTEs named `entries` and `nodes`, their parameters numbered from $`first`
- * (9 of them: see `LogAppender.values`); `guard` (a condition, or empty) is asked of every row.
+ * (9 of them: `logAppender(…).values()`); `guard` (a condition, or empty) is asked of every row.
  */
 export function logWrites(first: number, guard = ''): string {
   const p = (i: number) => `$${first + i}`;
@@ -100,7 +100,7 @@ export function logWrites(first: number, guard = ''): string {
     INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest(${p(6)}::smallint[], ${p(7)}::bigint[], ${p(8)}::bytea[])${where})`;
 }
 
-/** The new head's columns from $`first` (4 parameters: see `LogAppender.headValues`). */
+/** The new head's columns from $`first` (4 parameters: `logAppender(…).headValues()`). */
 export function headSet(first: number): string {
   return `size = $${first}::bigint, root = $${first + 1}::bytea, frontier = $${first + 2}::bytea, updated_at = $${first + 3}::timestamptz`;
 }
