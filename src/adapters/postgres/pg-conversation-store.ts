@@ -22,7 +22,7 @@ import type {
 import { type Frontier, LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
 import { type Db, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
-import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type PreparedEntry, type Tx } from './pg-log-append.js';
+import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type Tx } from './pg-log-append.js';
 import { conversation, turn } from './schema.js';
 import { conversationKey, turnContent } from './schema-turn-log.js';
 
@@ -132,6 +132,9 @@ function isUniqueViolation(error: unknown): boolean {
 const CONVERSATION_COLUMNS = `id, channel, external_id, token_hash, language, language_chosen, state, priority, escalation_reason,
   customer_handle, last_seq, created_at, updated_at`;
 
+/** The same columns of a conversation aliased `c`. */
+const C_COLUMNS = CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ');
+
 /** A conversation row as a raw statement returns it (column names; timestamps as Date or text). */
 interface RawConversation {
   id: string;
@@ -182,14 +185,14 @@ const OPEN_CONVERSATIONS = statement(`WITH input AS (
     RETURNING ${CONVERSATION_COLUMNS})
   SELECT ${CONVERSATION_COLUMNS}, true AS created FROM ins
   UNION ALL
-  SELECT ${CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')}, false
+  SELECT ${C_COLUMNS}, false
   FROM conversation c WHERE (c.channel, c.external_id) IN (SELECT channel, external_id FROM input)`);
 
 /**
  * A conversation with its recent turns (json_agg: timestamps as text) and whether any of the
  * external keys ($4) was stored before, in one statement.
  */
-const CONTEXT = statement(`SELECT ${CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')},
+const CONTEXT = statement(`SELECT ${C_COLUMNS},
     (SELECT coalesce(json_agg(t ORDER BY t.seq), '[]'::json) FROM (
       SELECT seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at
       FROM turn WHERE conversation_id = c.id AND seq > greatest(0, c.last_seq - $2::integer)
@@ -199,17 +202,9 @@ const CONTEXT = statement(`SELECT ${CONVERSATION_COLUMNS.split(',').map((c) => `
 
 const FIND_BY_EXTERNAL = statement(`SELECT ${CONVERSATION_COLUMNS} FROM conversation WHERE channel = $1::text AND external_id = $2::text`);
 
-/** The batch's conversations, locked in id order (the lock order everywhere: conversations, then the log head). */
-const LOCK_CONVERSATIONS = statement(`SELECT ${CONVERSATION_COLUMNS} FROM conversation WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
-
-/**
- * After the lock, in a new statement (a fresh snapshot under READ COMMITTED): each conversation's
- * content key and the leaf its chain ends in, as the previous holder of the lock left them.
- */
-const CHAIN_STATE = statement(`SELECT c.id, k.key,
-    (SELECT e.leaf_hash FROM log_entry e WHERE e.conversation_id = c.id ORDER BY e.idx DESC LIMIT 1) AS last_leaf
-  FROM conversation c LEFT JOIN conversation_key k ON k.conversation_id = c.id
-  WHERE c.id = ANY($1::uuid[])`);
+/** The batch's conversations ($1), locked in id order (the lock order everywhere: conversations, then the log head). */
+const LOCK_CONVERSATIONS_TEXT = `SELECT id FROM conversation WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`;
+const LOCK_CONVERSATIONS = statement(LOCK_CONVERSATIONS_TEXT);
 
 /**
  * The rows of a batch as CTEs: the conversations' new state ($1-$8), new content keys ($9-$10),
@@ -249,7 +244,7 @@ const WRITE_BATCH = statement(`WITH ${batchWrites()} SELECT * FROM inserted`);
  * order), else nothing (ok 0). The rows ($1-$24), the log entries ($25-$33) and the head ($34-$37)
  * were computed from the state this process wrote last.
  */
-const WRITE_BATCH_IF_HEAD = statement(`WITH locked AS (SELECT id FROM conversation WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE),
+const WRITE_BATCH_IF_HEAD = statement(`WITH locked AS (${LOCK_CONVERSATIONS_TEXT}),
   head AS (
     UPDATE log_head SET ${headSet(34)}
     WHERE id = 1 AND size = $38::bigint AND (SELECT count(*) FROM locked) = $39::integer
@@ -258,8 +253,12 @@ const WRITE_BATCH_IF_HEAD = statement(`WITH locked AS (SELECT id FROM conversati
   ${logWrites(25, 'EXISTS (SELECT 1 FROM head)')}
   SELECT h.ok, i.* FROM (SELECT count(*)::integer AS ok FROM head) h LEFT JOIN inserted i ON true`);
 
-/** Conversations this process has no state of: their rows, keys, chain ends, and the log's size, in one snapshot. */
-const CONVERSATION_STATE = statement(`SELECT ${CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')}, k.key,
+/**
+ * Conversations' rows, content keys, chain ends, and the log's size, in one snapshot: for those this
+ * process has no state of, or, after their lock (a new statement: a fresh snapshot under READ
+ * COMMITTED), as the previous holder of the lock left them.
+ */
+const CONVERSATION_STATE = statement(`SELECT ${C_COLUMNS}, k.key,
     (SELECT e.leaf_hash FROM log_entry e WHERE e.conversation_id = c.id ORDER BY e.idx DESC LIMIT 1) AS last_leaf,
     (SELECT size FROM log_head WHERE id = 1) AS head_size
   FROM conversation c LEFT JOIN conversation_key k ON k.conversation_id = c.id
@@ -270,6 +269,12 @@ interface ChainState {
   row: ConversationRow;
   key: Buffer | null;
   lastLeaf: string | null;
+}
+
+type RawState = RawConversation & { key: Uint8Array | null; last_leaf: Uint8Array | null; head_size: string | number };
+
+function toChainState(r: RawState): ChainState {
+  return { row: fromRawConversation(r), key: r.key ? Buffer.from(r.key) : null, lastLeaf: r.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null };
 }
 
 /** Conversations whose state this process keeps (the most recently written): beyond, state is read again. */
@@ -407,14 +412,9 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   /** The batch under the conversations' row locks and the log head, from the state as stored. */
   async function writeLocked(tx: Tx, batch: PendingAppend[], ids: string[]) {
     // Lock order everywhere: conversation rows by id, then the log head.
-    const locked = (await runStatement<RawConversation>(tx, LOCK_CONVERSATIONS, [ids])).map(fromRawConversation);
-    for (const id of ids) if (!locked.some((row) => row.id === id)) throw new Error(`conversation ${id} not found`);
-    const chain = await runStatement<{ id: string; key: Uint8Array | null; last_leaf: Uint8Array | null }>(tx, CHAIN_STATE, [ids]);
-    const states = new Map<string, ChainState>();
-    for (const row of locked) {
-      const r = chain.find((c) => c.id === row.id);
-      states.set(row.id, { row, key: r?.key ? Buffer.from(r.key) : null, lastLeaf: r?.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null });
-    }
+    await runStatement(tx, LOCK_CONVERSATIONS, [ids]);
+    const states = new Map((await runStatement<RawState>(tx, CONVERSATION_STATE, [ids])).map((r) => [r.id, toChainState(r)]));
+    for (const id of ids) if (!states.has(id)) throw new Error(`conversation ${id} not found`);
     const plan = planBatch(batch, ids, states);
     const raw = await runStatement<RawInserted>(tx, WRITE_BATCH, plan.values);
     // Last, and short: the log head lock serializes every append of every process until commit.
@@ -431,15 +431,9 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   async function writeIfHead(batch: PendingAppend[], ids: string[], last: Frontier): Promise<AppendResult[] | undefined> {
     const missing = ids.filter((id) => !known.has(id));
     if (missing.length > 0) {
-      const read = await runStatement<RawConversation & { key: Uint8Array | null; last_leaf: Uint8Array | null; head_size: string | number }>(
-        db,
-        CONVERSATION_STATE,
-        [missing],
-      );
+      const read = await runStatement<RawState>(db, CONVERSATION_STATE, [missing]);
       if (read.length !== missing.length || read.some((r) => Number(r.head_size) !== last.size)) return undefined;
-      for (const r of read) {
-        remember(r.id, { row: fromRawConversation(r), key: r.key ? Buffer.from(r.key) : null, lastLeaf: r.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null });
-      }
+      for (const r of read) remember(r.id, toChainState(r));
     }
     const states = new Map(ids.map((id) => [id, known.get(id) as ChainState]));
     if (ids.some((id) => !states.get(id))) return undefined;
@@ -572,7 +566,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     const after = new Map<string, ChainState>(
       ids.map((id) => [id, { row: current.get(id) as ConversationRow, key: keys.get(id) as Buffer, lastLeaf: log.prevOf(id) }]),
     );
-    return { values, drafts: log.drafts as PreparedEntry[], perItem, after };
+    return { values, drafts: log.drafts, perItem, after };
   }
 
   /** Each append's result: its conversation as the batch left it, and its turns as stored. */

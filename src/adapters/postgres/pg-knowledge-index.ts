@@ -106,7 +106,7 @@ const CENTROIDS = statement(`SELECT ${KB_GENERATION_TEXT} AS generation,
  * 1 - (a <=> b)), best first, ties by entry id. An exact scan, as in PostgreSQL, without a round
  * trip: an entry has one centroid per embedder, so there are a few hundred.
  */
-export function nearestCentroids(query: readonly number[], centroids: readonly Centroid[], limit: number): CentroidHit[] {
+function nearestCentroids(query: readonly number[], centroids: readonly Centroid[], limit: number): CentroidHit[] {
   // Only the query's non-zero components count (the offline embedder's vectors are mostly zeros):
   // the same sums, in the same order, without the zero terms.
   const at: number[] = [];
@@ -153,8 +153,8 @@ function nearestChunksText(dims: number, ofEmbedder: string, query = '$1'): stri
 }
 
 /** The $2 entries whose centroid (one row per entry of this embedder and dimension: an exact scan) is nearest to $1. */
-function nearestCentroidsText(dims: number, ofEmbedder: string, query = '$1'): string {
-  return `SELECT k.entry_id AS "entryId", k.topic, (1 - (k.embedding::vector(${dims}) <=> ${query}::vector(${dims})))::float8 AS score
+function nearestCentroidsText(dims: number, ofEmbedder: string): string {
+  return `SELECT k.entry_id AS "entryId", k.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
       FROM kb_centroid k
       WHERE k.embedder = ${ofEmbedder} AND vector_dims(k.embedding) = ${dims}
       ORDER BY score DESC, k.entry_id
