@@ -177,7 +177,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     }
   });
 
-  it('writes a lone writer\'s batch in one statement; takes the locks while another writer appends, and stops once it is quiet', async () => {
+  it('writes a lone writer\'s batch in one statement; takes the locks while another writer appends, and tries again after quiet batches, more of them after each failed try', async () => {
     const s = await setup(engine);
     try {
       // Statements sent outside transactions (the locked path runs in a transaction, on another handle).
@@ -206,7 +206,17 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       expect(await statementsFor(() => s.store.append(c.id, say))).toBe(0);
       // Nobody else appended since: one statement again.
       expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
-      expect((await s.store.turns(c.id, 0)).map((t) => t.seq)).toEqual(Array.from({ length: 9 }, (_, i) => i + 1));
+      // Two failed attempts in a row: it waits for two quiet batches before trying again.
+      await other.append(c.id, say);
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(0);
+      await other.append(c.id, say);
+      // The failed statement (the batch is then written under the locks), two quiet batches, one statement.
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(0);
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(0);
+      expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
+      expect((await s.store.turns(c.id, 0)).map((t) => t.seq)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
       expect((await s.audit()).violations).toEqual([]);
     } finally {
       await s.test.drop();

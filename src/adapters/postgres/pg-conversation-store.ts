@@ -277,6 +277,9 @@ function toChainState(r: RawState): ChainState {
   return { row: fromRawConversation(r), key: r.key ? Buffer.from(r.key) : null, lastLeaf: r.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null };
 }
 
+/** The most locked batches in a row without another writer a process waits for before it tries one statement again. */
+const MAX_QUIET_BATCHES = 64;
+
 /** Conversations whose state this process keeps (the most recently written): beyond, state is read again. */
 const KNOWN_CONVERSATIONS = 10_000;
 
@@ -367,10 +370,15 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
    * batch left them. While no other writer has moved the log head since, a batch is one statement
    * (WRITE_BATCH_IF_HEAD) computed from this; the head's size is the check: every log append, of
    * any process, moves it. Otherwise (another instance appends too, an erasure, a first batch) the
-   * batch takes the locks and reads the state in a transaction, and the cache starts again.
+   * batch takes the locks and reads the state in a transaction, and the cache starts again. It goes
+   * back to one statement after enough locked batches in a row found nobody else appending: one
+   * after the first failed attempt, then twice as many after each further failure (up to
+   * MAX_QUIET_BATCHES), so that processes appending together rarely try in vain.
    */
   let head: Frontier | undefined;
   let headOnly = maxFlushes === 1;
+  let failedInARow = 0;
+  let quietInARow = 0;
   const known = new Map<string, ChainState>();
   const remember = (id: string, state: ChainState) => {
     known.delete(id);
@@ -391,9 +399,14 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     if (headOnly && head) {
       // A failed statement wrote nothing: the locked path below reports any error that persists.
       const written = await writeIfHead(batch, ids, head).catch(() => undefined);
-      if (written) return written;
+      if (written) {
+        failedInARow = 0;
+        return written;
+      }
       // Someone else appended (or the statement failed): locks from here on, until it is quiet again.
       headOnly = false;
+      failedInARow += 1;
+      quietInARow = 0;
       known.clear();
     }
     const lastOwn = head;
@@ -403,7 +416,8 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     if (!quiet) known.clear();
     if (maxFlushes === 1) {
       head = written.frontier;
-      headOnly = quiet;
+      quietInARow = quiet ? quietInARow + 1 : 0;
+      headOnly = quietInARow >= Math.min(2 ** Math.max(0, failedInARow - 1), MAX_QUIET_BATCHES);
       for (const [id, state] of written.after) remember(id, state);
     }
     return written.results;
