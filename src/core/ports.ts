@@ -66,6 +66,13 @@ export interface LexicalSearch {
   maxIdf: number;
 }
 
+/** What one query found: BM25 (undefined without terms), nearest chunks and nearest centroids. */
+export interface SearchResults {
+  lexical: LexicalSearch | undefined;
+  vector: ChunkHit[];
+  centroids: CentroidHit[];
+}
+
 /** Cosine similarity of a query to an entry's centroid. */
 export interface CentroidHit {
   entryId: string;
@@ -83,10 +90,12 @@ export interface KnowledgeIndex {
   /** The entries whose centroids are most similar to the query vector, best first. */
   searchCentroids(embedding: number[], embedder: string, limit: number): Promise<CentroidHit[]>;
   /**
-   * searchVector and searchCentroids in one round trip, same ranking (scores within float precision). Optional; the retriever
-   * falls back to the two methods.
+   * searchLexical, searchVector and searchCentroids of one query together (no lexical search without
+   * terms, no vector search without an embedding), same rankings (scores within float precision),
+   * as of one generation of the knowledge base. Optional; the retriever falls back to the three
+   * methods.
    */
-  searchNearest?(embedding: number[], embedder: string, limit: number): Promise<{ vector: ChunkHit[]; centroids: CentroidHit[] }>;
+  search?(terms: string[], embedding: number[] | undefined, embedder: string, limit: number): Promise<SearchResults>;
   entriesOfTopics(topics: string[]): Promise<StoredEntry[]>;
   listEntries(): Promise<StoredEntry[]>;
 }

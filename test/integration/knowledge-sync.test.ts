@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
-import type { Embedder } from '../../src/core/index.js';
+import { type Embedder, toTerms } from '../../src/core/index.js';
 import { testEngines } from '../support/databases.js';
 import { useKnowledgeCopy } from '../support/knowledge.js';
 
@@ -90,19 +90,29 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     expect(await index.searchCentroids(query ?? [], 'another-embedder', 10)).toEqual([]);
   });
 
-  it("sees centroids another instance's sync removed and added in its next search", async () => {
-    const reader = createPgKnowledgeIndex(kb.db);
-    const [query] = await local.embed(['how do I set up two-factor authentication']);
-    const centroidIds = async () => ((await reader.searchNearest?.(query ?? [], local.id, 1000))?.centroids ?? []).map((c) => c.entryId);
-    expect(await centroidIds()).toContain('2fa-setup-change-en');
-    const file = join(kb.dir, 'en', '2fa-setup-change.md');
-    const text = await readFile(file, 'utf8');
-    await unlink(file);
-    await sync();
-    expect(await centroidIds()).not.toContain('2fa-setup-change-en');
-    await writeFile(file, text);
-    await sync();
-    expect(await centroidIds()).toContain('2fa-setup-change-en');
+  it("sees what another instance's sync removed and added in its next search, in memory and by statements", async () => {
+    for (const replicaBudget of [undefined, { terms: 0, values: 0 }]) {
+      const reader = createPgKnowledgeIndex(kb.db, { replicaBudget });
+      const question = 'how do I set up two-factor authentication';
+      const [query] = await local.embed([question]);
+      const found = async () => {
+        const results = await reader.search?.([...new Set(toTerms(question))], query, local.id, 1000);
+        return {
+          lexical: results?.lexical?.hits.some((h) => h.entryId === '2fa-setup-change-en'),
+          vector: results?.vector.some((h) => h.entryId === '2fa-setup-change-en'),
+          centroids: results?.centroids.some((h) => h.entryId === '2fa-setup-change-en'),
+        };
+      };
+      expect(await found()).toEqual({ lexical: true, vector: true, centroids: true });
+      const file = join(kb.dir, 'en', '2fa-setup-change.md');
+      const text = await readFile(file, 'utf8');
+      await unlink(file);
+      await sync();
+      expect(await found()).toEqual({ lexical: false, vector: false, centroids: false });
+      await writeFile(file, text);
+      await sync();
+      expect(await found()).toEqual({ lexical: true, vector: true, centroids: true });
+    }
   });
 
   it('re-embeds everything when the embedder changes, keeping versions', async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHelpdesk } from '../support/helpdesk.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
-import { createRetriever } from '../../src/core/index.js';
+import { type ChunkHit, createRetriever, toTerms } from '../../src/core/index.js';
+import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { testEngines } from '../support/databases.js';
 
 describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
@@ -53,15 +54,38 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   });
 
-  it("ranks entries by centroid in memory exactly as pgvector's exact scan does, scores within float precision", async () => {
+  const QUESTIONS = ['我的提现一直没到账', 'How do I reset my password?', 'API key', '推荐一家好吃的火锅店', 'withdrawal pending for hours', '充错链了怎么办'];
+
+  /** Two rankings agree: scores within float precision, and the same item at each rank unless it is tied there. */
+  function expectSameRanking(memory: Array<{ id: string; score: number }>, statement: Array<{ id: string; score: number }>) {
+    expect(memory.length).toBe(statement.length);
+    memory.forEach((m, i) => {
+      const s = statement[i] as { id: string; score: number };
+      expect(m.score).toBeCloseTo(s.score, 6);
+      if (m.id !== s.id) expect(statement.some((o, j) => j !== i && Math.abs(o.score - s.score) < 1e-6)).toBe(true);
+    });
+  }
+
+  it("searches in memory exactly as the statements do: BM25 as in SQL, chunks and centroids as pgvector's exact scan", async () => {
     const embedder = createLocalEmbedder();
-    for (const question of ['我的提现一直没到账', 'How do I reset my password?', 'API key', '推荐一家好吃的火锅店']) {
+    const byStatements = createPgKnowledgeIndex(t.database.db, { replicaBudget: { terms: 0, values: 0 } });
+    for (const question of QUESTIONS) {
       const [embedding] = await embedder.embed([question]);
-      const nearest = await t.knowledge.searchNearest?.(embedding ?? [], embedder.id, 60);
-      const exact = await t.knowledge.searchCentroids(embedding ?? [], embedder.id, 60);
-      expect(nearest?.centroids.map((c) => c.entryId)).toEqual(exact.map((c) => c.entryId));
-      nearest?.centroids.forEach((c, i) => expect(c.score).toBeCloseTo(exact[i]?.score ?? NaN, 6));
-      expect(nearest?.centroids.length).toBe(Math.min(60, (await t.knowledge.listEntries()).length));
+      const terms = [...new Set(toTerms(question))];
+      const inMemory = await t.knowledge.search?.(terms, embedding, embedder.id, 60);
+      const lexical = await t.knowledge.searchLexical(terms, 60);
+      const vector = await t.knowledge.searchVector(embedding ?? [], embedder.id, 60);
+      const centroids = await t.knowledge.searchCentroids(embedding ?? [], embedder.id, 60);
+      const chunkKey = (h: ChunkHit) => ({ id: `${h.entryId} ${h.kind}`, score: h.score });
+      expectSameRanking(inMemory?.lexical?.hits.map(chunkKey) ?? [], lexical.hits.map(chunkKey));
+      expect(inMemory?.lexical?.idf).toEqual(lexical.idf);
+      expect(inMemory?.lexical?.maxIdf).toBe(lexical.maxIdf);
+      expectSameRanking(inMemory?.vector.map(chunkKey) ?? [], vector.map(chunkKey));
+      expect(vector.length).toBe(60);
+      expectSameRanking(inMemory?.centroids.map((c) => ({ id: c.entryId, score: c.score })) ?? [], centroids.map((c) => ({ id: c.entryId, score: c.score })));
+      expect(inMemory?.centroids.length).toBe(Math.min(60, (await t.knowledge.listEntries()).length));
+      // Over the memory budget, the same search runs as statements.
+      expect(await byStatements.search?.(terms, embedding, embedder.id, 60)).toEqual({ lexical, vector, centroids: inMemory?.centroids });
     }
   });
 

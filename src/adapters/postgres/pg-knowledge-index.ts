@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
-import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, StoredEntry } from '../../core/index.js';
+import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, SearchResults, StoredEntry } from '../../core/index.js';
 import { type Db, runStatement, type Statement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
+import {
+  buildLexicalReplica,
+  buildVectorReplica,
+  type CosineIndex,
+  type HitTuple,
+  type LexicalChunkRow,
+  type LexicalResult,
+  nearestByCosine,
+  type ReplicaChunk,
+  searchLexicalReplica,
+  searchVectorReplica,
+  toCosineIndex,
+} from './kb-replica.js';
 import { kbChunk, kbEntry, kbEntryVersion, kbTerm } from './schema.js';
 import { kbCentroid } from './schema-retrieval.js';
 
@@ -63,11 +76,8 @@ interface EntryCache {
 }
 
 /** searchLexical's row per query: the corpus size, each known term with its df and idf, the hits. */
-interface LexicalRow {
+interface LexicalRow extends LexicalResult {
   query: number;
-  n: number;
-  terms: Array<[string, number, number]> | null;
-  hits: Array<[string, string, number, ChunkHit['kind'], number]> | null;
 }
 
 /**
@@ -76,8 +86,22 @@ interface LexicalRow {
  */
 interface NearestRow {
   query: number;
-  chunks: Array<[string, string, number, ChunkHit['kind'], number]> | null;
+  chunks: HitTuple[] | null;
   generation: string | null;
+}
+
+function toHit([entryId, topic, version, kind, score]: HitTuple): ChunkHit {
+  return { entryId, topic, version, kind, score };
+}
+
+/** BM25's hits and the idf of each query term (null when no chunk holds it), from the statement's row or the copy's. */
+function toLexicalSearch(terms: string[], row: LexicalResult | undefined): LexicalSearch {
+  const n = Number(row?.n ?? 0);
+  const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
+  const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
+  if (!row || n === 0 || !row.terms) return { hits: [], idf, maxIdf };
+  for (const [term, , value] of row.terms) idf.set(term, value);
+  return { hits: (row.hits ?? []).map(toHit), idf, maxIdf };
 }
 
 
@@ -88,48 +112,99 @@ interface NearestRow {
 const KB_GENERATION_TEXT = `(SELECT count(*)::text || ':' || coalesce(sum(version), 0)::text || ':' || coalesce((extract(epoch FROM max(updated_at)) * 1000000)::bigint, 0)::text FROM kb_entry)`;
 const KB_GENERATION = sql.raw(KB_GENERATION_TEXT);
 
-/** An entry's centroid (one embedder), kept in memory. */
-interface Centroid {
-  entryId: string;
-  topic: string;
-  vector: Float32Array;
-  norm: number;
+/** The entries' centroids of one embedder, kept in memory: entries by id, and their centroids. */
+interface CentroidReplica {
+  entries: Array<{ entryId: string; topic: string }>;
+  index: CosineIndex;
 }
+
+/** The generation now: a scan of one row per entry. */
+const KB_GENERATION_NOW = statement(`SELECT ${KB_GENERATION_TEXT} AS generation`);
 
 /** The centroids of one embedder and dimension as of one generation of the knowledge base. */
 const CENTROIDS = statement(`SELECT ${KB_GENERATION_TEXT} AS generation,
-    (SELECT coalesce(json_agg(json_build_array(entry_id, topic, embedding::text)), '[]')
+    (SELECT coalesce(json_agg(json_build_array(entry_id, topic, embedding::text::json) ORDER BY entry_id), '[]')
      FROM kb_centroid WHERE embedder = $1::text AND vector_dims(embedding) = $2::integer) AS centroids`);
 
+/** A centroid as loaded: entry, topic, embedding. */
+type CentroidRow = [string, string, number[]];
+
 /**
- * The `limit` entries whose centroid is nearest to the query (cosine similarity, as pgvector's
- * 1 - (a <=> b)), best first, ties by entry id. An exact scan, as in PostgreSQL, without a round
- * trip: an entry has one centroid per embedder, so there are a few hundred.
+ * How much of the knowledge base is searched in memory: the lexical copy while kb_stats counts at
+ * most `terms` term occurrences, an embedder's chunks while they hold at most `values` vector
+ * components (2M: 3,900 chunks of 512 dimensions, 1,300 of 1,536; an exact scan of that many takes
+ * a few milliseconds of the event loop). Larger ones are searched by the statements: BM25 in SQL,
+ * pgvector's HNSW index.
  */
-function nearestCentroids(query: readonly number[], centroids: readonly Centroid[], limit: number): CentroidHit[] {
-  // Only the query's non-zero components count (the offline embedder's vectors are mostly zeros):
-  // the same sums, in the same order, without the zero terms.
-  const at: number[] = [];
-  const values: number[] = [];
-  let queryNorm = 0;
-  query.forEach((x, i) => {
-    if (x === 0) return;
-    at.push(i);
-    values.push(x);
-    queryNorm += x * x;
-  });
-  const scored: CentroidHit[] = [];
-  for (const c of centroids) {
-    const v = c.vector;
-    let dot = 0;
-    for (let j = 0; j < at.length; j++) dot += (values[j] as number) * (v[at[j] as number] as number);
-    const norms = queryNorm * c.norm;
-    // pgvector's cosine distance of a zero vector is NaN: such an entry is near nothing.
-    if (!(norms > 0)) continue;
-    scored.push({ entryId: c.entryId, topic: c.topic, score: Math.min(1, Math.max(-1, dot / Math.sqrt(norms))) });
-  }
-  scored.sort((a, b) => b.score - a.score || (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0));
-  return scored.slice(0, limit);
+export interface ReplicaBudget {
+  terms: number;
+  values: number;
+}
+const REPLICA_BUDGET: ReplicaBudget = { terms: 1_000_000, values: 2_000_000 };
+
+/** Every chunk with its terms (or null over the $1 budget), and the corpus figures, as of one generation. */
+const LEXICAL_REPLICA = statement(`SELECT ${KB_GENERATION_TEXT} AS generation, s.chunks AS n, s.terms,
+    CASE WHEN s.terms <= $1::bigint THEN (
+      SELECT coalesce(json_agg(json_build_array(c.id, c.entry_id, c.topic, c.version, c.kind, c.term_count,
+        (SELECT json_agg(json_build_array(t.term, t.tf)) FROM kb_term t WHERE t.chunk_id = c.id))), '[]')
+      FROM kb_chunk c) END AS rows
+  FROM kb_stats s WHERE s.id = 1`);
+
+/** A page of an embedder's chunks as loaded: id, entry, topic, version, kind, embedding. */
+type VectorChunkRow = [number, string, string, number, ChunkHit['kind'], number[]];
+const VECTOR_REPLICA_PAGE = 512;
+
+/**
+ * The $2 chunks of embedder $4 and dimension $5 after id $1, with the generation. The first page
+ * ($1 = 0) is null when the embedder has more than $3 chunks.
+ */
+const VECTOR_REPLICA = statement(`WITH total AS (
+    SELECT CASE WHEN $1::bigint = 0 THEN (SELECT count(*) FROM kb_chunk WHERE embedder = $4::text AND vector_dims(embedding) = $5::integer) ELSE 0 END AS n)
+  SELECT ${KB_GENERATION_TEXT} AS generation,
+    CASE WHEN total.n <= $3::bigint THEN (
+      SELECT coalesce(json_agg(json_build_array(p.id, p.entry_id, p.topic, p.version, p.kind, p.embedding::text::json) ORDER BY p.id), '[]')
+      FROM (SELECT id, entry_id, topic, version, kind, embedding FROM kb_chunk
+            WHERE embedder = $4::text AND vector_dims(embedding) = $5::integer AND id > $1::bigint
+            ORDER BY id LIMIT $2::integer) p) END AS chunks
+  FROM total`);
+
+/**
+ * Copies in memory, one per key, each as of one generation of the knowledge base. A copy is loaded
+ * by the first search that finds the generation changed; the searches arriving meanwhile wait for
+ * the same load. `of` gives undefined when there is no copy of that generation: over its budget,
+ * its load failed (tried again by the next search), or the knowledge base changed during the load.
+ */
+function createReplicas<T>(load: (key: string) => Promise<{ generation: string; value: T | undefined }>) {
+  type Loaded = { generation: string; value: T | undefined } | undefined;
+  const held = new Map<string, { generation: string; loaded: Promise<Loaded> }>();
+  return {
+    async of(key: string, generation: string): Promise<T | undefined> {
+      let entry = held.get(key);
+      if (!entry || entry.generation !== generation) {
+        const loaded: Promise<Loaded> = load(key).then(
+          (copy) => {
+            // Newer than asked for (a sync committed meanwhile): kept for the searches that see it.
+            if (held.get(key)?.loaded === loaded) held.set(key, { generation: copy.generation, loaded });
+            return copy;
+          },
+          () => {
+            if (held.get(key)?.loaded === loaded) held.delete(key);
+            return undefined;
+          },
+        );
+        entry = { generation, loaded };
+        held.set(key, entry);
+      }
+      const copy = await entry.loaded;
+      return copy?.generation === generation ? copy.value : undefined;
+    },
+    clear: () => held.clear(),
+  };
+}
+
+/** The `limit` entries whose centroid is nearest to the query, best first, ties by entry id: as nearestCentroidsText. */
+function nearestCentroids(query: readonly number[], replica: CentroidReplica, limit: number): CentroidHit[] {
+  return nearestByCosine(replica.index, query, limit).map(({ at, score }) => ({ ...(replica.entries[at] as CentroidReplica['entries'][number]), score }));
 }
 
 function countTerms(terms: string[]): Map<string, number> {
@@ -234,7 +309,8 @@ interface LexicalQuery {
 }
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
-export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
+export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: ReplicaBudget } = {}): KnowledgeIndex {
+  const budget = options.replicaBudget ?? REPLICA_BUDGET;
   /** One group commit per key, made on first use: searches share a statement only when their key is the same. */
   function batcher<T, R>(batches: Map<string, (item: T) => Promise<R>>, key: string, write: () => (items: T[]) => Promise<R[]>) {
     let run = batches.get(key);
@@ -260,7 +336,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
       return queries.map((_, i) => byQuery.get(i + 1));
     })(query);
   }
-  /** Nearest chunks and centroids of the searches running together (same embedder, size, limit). */
+  /** Nearest chunks (by statement) and centroids (in memory) of the searches running together (same embedder, size, limit). */
   const nearestBatches = new Map<string, (embedding: number[]) => Promise<{ vector: ChunkHit[]; centroids: CentroidHit[] }>>();
   function nearestAll(embedding: number[], embedder: string, limit: number) {
     return batcher(nearestBatches, `${embedder}\u0000${embedding.length}\u0000${limit}`, () => {
@@ -269,18 +345,18 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
         // As an array literal: PGlite serializes no vector[] parameter from a JS array.
         const rows = await runStatement<NearestRow>(db, st, [`{${embeddings.map((e) => `"[${e.join(',')}]"`).join(',')}}`, limit]);
         const out = embeddings.map(() => ({ vector: [] as ChunkHit[], centroids: [] as CentroidHit[] }));
+        let generation = '';
         for (const r of rows) {
           if (r.query === 0) {
-            seenGeneration = r.generation ?? undefined;
+            generation = r.generation ?? '';
             continue;
           }
           const mine = out[r.query - 1];
-          if (!mine) continue;
-          for (const [entryId, topic, version, kind, score] of r.chunks ?? []) mine.vector.push({ entryId, topic, version, kind, score });
+          if (mine) mine.vector = (r.chunks ?? []).map(toHit);
         }
-        const centroids = await centroidsOf(embedder, embeddings[0]?.length ?? 0, seenGeneration);
+        const centroids = await centroidReplicas.of(`${embedder}\u0000${embeddings[0]?.length ?? 0}`, generation);
         embeddings.forEach((e, i) => {
-          (out[i] as (typeof out)[number]).centroids = nearestCentroids(e, centroids, limit);
+          if (centroids) (out[i] as (typeof out)[number]).centroids = nearestCentroids(e, centroids, limit);
         });
         return out;
       };
@@ -289,40 +365,82 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
   /** The knowledge base generation the latest search saw, and the entries as of one generation. */
   let seenGeneration: string | undefined;
   let cache: EntryCache | undefined;
-  /** Centroids per embedder and dimension, read again when the generation changes (a sync here or in another instance). */
-  const centroidCache = new Map<string, Promise<{ generation: string; centroids: Centroid[] }>>();
-  async function centroidsOf(embedder: string, dimensions: number, generation: string | undefined): Promise<Centroid[]> {
-    const key = `${embedder}\u0000${dimensions}`;
-    const cached = centroidCache.get(key);
-    const current = cached && (await cached.catch(() => undefined));
-    if (current && current.generation === generation) return current.centroids;
-    const read = runStatement<{ generation: string; centroids: Array<[string, string, string]> | string }>(db, CENTROIDS, [embedder, dimensions]).then(
-      ([row]) => {
-        const raw = typeof row?.centroids === 'string' ? (JSON.parse(row.centroids) as Array<[string, string, string]>) : (row?.centroids ?? []);
-        return {
-          generation: row?.generation ?? '',
-          centroids: raw.map(([entryId, topic, text]) => {
-            const vector = Float32Array.from(JSON.parse(text) as number[]);
-            let norm = 0;
-            for (const x of vector) norm += x * x;
-            return { entryId, topic, vector, norm };
-          }),
-        };
-      },
+  /** The generation now, for the searches running together: one short statement. */
+  const generationNow = createGroupCommit(async (items: null[]) => {
+    const [row] = await runStatement<{ generation: string }>(db, KB_GENERATION_NOW, []);
+    return items.map(() => row?.generation ?? '');
+  });
+
+  // Copies in memory, per generation: the centroids (always), the lexical data and the embeddings
+  // of one embedder (each while within its budget).
+  const centroidReplicas = createReplicas(async (key): Promise<{ generation: string; value: CentroidReplica }> => {
+    const [embedder, dimensions] = key.split('\u0000') as [string, string];
+    const [row] = await runStatement<{ generation: string; centroids: CentroidRow[] | string }>(db, CENTROIDS, [embedder, Number(dimensions)]);
+    const rows = typeof row?.centroids === 'string' ? (JSON.parse(row.centroids) as CentroidRow[]) : (row?.centroids ?? []);
+    return {
+      generation: row?.generation ?? '',
+      value: { entries: rows.map(([entryId, topic]) => ({ entryId, topic })), index: toCosineIndex(rows.map((r) => r[2]), Number(dimensions)) },
+    };
+  });
+  const lexicalReplicas = createReplicas(async () => {
+    const [row] = await runStatement<{ generation: string; n: string | number; terms: string | number; rows: LexicalChunkRow[] | string | null }>(
+      db,
+      LEXICAL_REPLICA,
+      [budget.terms],
     );
-    centroidCache.set(key, read);
-    return (await read).centroids;
+    if (!row) return { generation: '', value: undefined };
+    const rows = typeof row.rows === 'string' ? (JSON.parse(row.rows) as LexicalChunkRow[]) : row.rows;
+    return { generation: row.generation, value: rows ? buildLexicalReplica({ chunks: Number(row.n), terms: Number(row.terms) }, rows) : undefined };
+  });
+  const vectorReplicas = createReplicas(async (key) => {
+    const [embedder, dimensions] = key.split('\u0000') as [string, string];
+    const chunks: ReplicaChunk[] = [];
+    const vectors: number[][] = [];
+    let generation: string | undefined;
+    // In pages, each with the generation: a sync between two pages shows, and the copy is dropped.
+    for (;;) {
+      const [row] = await runStatement<{ generation: string; chunks: VectorChunkRow[] | string | null }>(db, VECTOR_REPLICA, [
+        chunks.at(-1)?.id ?? 0,
+        VECTOR_REPLICA_PAGE,
+        Math.floor(budget.values / Number(dimensions)),
+        embedder,
+        Number(dimensions),
+      ]);
+      if (!row || (generation !== undefined && row.generation !== generation)) return { generation: '', value: undefined };
+      generation = row.generation;
+      const page = typeof row.chunks === 'string' ? (JSON.parse(row.chunks) as VectorChunkRow[]) : row.chunks;
+      if (!page) return { generation, value: undefined };
+      for (const [id, entryId, topic, version, kind, vector] of page) {
+        chunks.push({ id: Number(id), entryId, topic, version, kind });
+        vectors.push(vector);
+      }
+      if (page.length < VECTOR_REPLICA_PAGE) return { generation, value: buildVectorReplica(chunks, vectors, Number(dimensions)) };
+    }
+  });
+
+  /** The searches of one query as of the generation now, in memory where the copies are within budget. */
+  async function search(terms: string[], embedding: number[] | undefined, embedder: string, limit: number): Promise<SearchResults> {
+    const generation = await generationNow(null);
+    seenGeneration = generation;
+    const lexical = async () => {
+      const replica = await lexicalReplicas.of('', generation);
+      return replica ? toLexicalSearch(terms, searchLexicalReplica(replica, terms, limit, { k1: BM25_K1, b: BM25_B })) : searchLexical(terms, limit);
+    };
+    const nearest = async (query: number[]) => {
+      const key = `${embedder}\u0000${query.length}`;
+      const [replica, centroids] = await Promise.all([vectorReplicas.of(key, generation), centroidReplicas.of(key, generation)]);
+      if (!replica || !centroids) return nearestAll(query, embedder, limit);
+      return { vector: searchVectorReplica(replica, query, limit).map(toHit), centroids: nearestCentroids(query, centroids, limit) };
+    };
+    const [lexicalHits, nearestHits] = await Promise.all([
+      terms.length > 0 ? lexical() : undefined,
+      embedding ? nearest(embedding) : { vector: [], centroids: [] },
+    ]);
+    return { lexical: lexicalHits, ...nearestHits };
   }
   /** BM25 over the chunks holding the known terms, from the corpus figures; idf per term. */
   async function searchLexical(terms: string[], limit: number): Promise<LexicalSearch> {
-    const row = await lexicalAll({ terms, limit });
-    const n = Number(row?.n ?? 0);
-    const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
-    const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
-    if (!row || n === 0 || !row.terms) return { hits: [], idf, maxIdf };
-    for (const [term, , value] of row.terms) idf.set(term, value);
-    const hits = (row.hits ?? []).map(([entryId, topic, version, kind, score]): ChunkHit => ({ entryId, topic, version, kind, score }));
-    return { hits, idf, maxIdf };
+    return toLexicalSearch(terms, await lexicalAll({ terms, limit }));
   }
 
   return {
@@ -342,7 +460,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     async applySync(upserts: EntryUpsert[], removals: string[]) {
       cache = undefined;
       seenGeneration = undefined;
-      centroidCache.clear();
+      for (const replicas of [centroidReplicas, lexicalReplicas, vectorReplicas]) replicas.clear();
       await db.transaction(async (tx) => {
         // Two instances syncing at once would interleave chunk rows; one sync at a time.
         await tx.execute(sql`SELECT pg_advisory_xact_lock(${SYNC_LOCK_KEY})`);
@@ -432,7 +550,7 @@ export function createPgKnowledgeIndex(db: Db): KnowledgeIndex {
     searchCentroids: (embedding, embedder, limit) =>
       runStatement<CentroidHit>(db, searchStatement('centroids', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]),
 
-    searchNearest: (embedding, embedder, limit) => nearestAll(embedding, embedder, limit),
+    search,
 
     async entriesOfTopics(topics) {
       if (topics.length === 0) return [];

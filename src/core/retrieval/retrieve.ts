@@ -1,5 +1,5 @@
 import type { RetrievalResult, RetrievedEntry } from '../model.js';
-import type { CentroidHit, ChunkHit, Embedder, KnowledgeIndex, LexicalSearch } from '../ports.js';
+import type { CentroidHit, ChunkHit, Embedder, KnowledgeIndex, SearchResults } from '../ports.js';
 import { toTerms } from './tokenize.js';
 
 /**
@@ -94,6 +94,14 @@ function groupByTopic(hits: ChunkHit[], passageDiscount: number): Map<string, To
   return topics;
 }
 
+/**
+ * The embedding if it can be searched for: a text with no features (only punctuation or emoji)
+ * embeds to the zero vector, whose cosine distance is undefined.
+ */
+function searchable(embedding: number[] | undefined): number[] | undefined {
+  return embedding?.some((x) => x !== 0) ? embedding : undefined;
+}
+
 function bestCentroidPerTopic(hits: CentroidHit[]): Map<string, number> {
   const best = new Map<string, number>();
   for (const hit of hits) best.set(hit.topic, Math.max(best.get(hit.topic) ?? -1, hit.score));
@@ -119,31 +127,28 @@ export function createRetriever(deps: {
     },
   };
 
-  async function search(terms: string[], text: string) {
+  async function search(terms: string[], text: string): Promise<SearchResults> {
+    if (index.search) {
+      const [embedding] = await embedder.embed([text]);
+      return index.search(terms, searchable(embedding), embedder.id, tuning.candidateChunks);
+    }
     // The searches run concurrently (on PostgreSQL, on separate pooled connections); the lexical
     // one starts before the embedding, which may be a model API call.
     const lexicalSearch = terms.length > 0 ? index.searchLexical(terms, tuning.candidateChunks) : Promise.resolve(undefined);
     // Settled at once so that a failing embedder does not leave the lexical promise unobserved.
     lexicalSearch.catch(() => undefined);
-    const [embedding] = await embedder.embed([text]);
-    // A text with no features (only punctuation or emoji) embeds to the zero vector, whose cosine
-    // distance is undefined: nothing to search for.
-    const searchable = embedding !== undefined && embedding.some((x) => x !== 0);
-    const nearest = !searchable
-      ? Promise.resolve({ vector: [], centroids: [] })
-      : index.searchNearest
-        ? index.searchNearest(embedding, embedder.id, tuning.candidateChunks)
-        : Promise.all([
-            index.searchVector(embedding, embedder.id, tuning.candidateChunks),
-            index.searchCentroids(embedding, embedder.id, tuning.candidateChunks),
-          ]).then(([vector, centroids]) => ({ vector, centroids }));
-    const [lexical, { vector, centroids }] = await Promise.all([lexicalSearch, nearest]);
+    const embedding = searchable((await embedder.embed([text]))[0]);
+    const [lexical, vector, centroids] = await Promise.all([
+      lexicalSearch,
+      embedding ? index.searchVector(embedding, embedder.id, tuning.candidateChunks) : [],
+      embedding ? index.searchCentroids(embedding, embedder.id, tuning.candidateChunks) : [],
+    ]);
     return { lexical, vector, centroids };
   }
 
   function fuse(
     terms: string[],
-    { lexical, vector: vectorHits, centroids: centroidHits }: { lexical: LexicalSearch | undefined; vector: ChunkHit[]; centroids: CentroidHit[] },
+    { lexical, vector: vectorHits, centroids: centroidHits }: SearchResults,
     limit: number,
   ): RetrievalResult & { features: RetrievalFeatures } {
     // BM25 of a chunk holding every query term once, at average length, is the sum of their

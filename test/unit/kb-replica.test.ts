@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { buildLexicalReplica, nearestByCosine, searchLexicalReplica, toCosineIndex } from '../../src/adapters/postgres/kb-replica.js';
+
+describe('the knowledge base copy in memory', () => {
+  it('ranks by cosine exactly as a dense scan, best first, ties by position, zero vectors nowhere', () => {
+    const vectors = [
+      [0, 1, 0, 0],
+      [1, 0, 0, 0],
+      [0, 0, 0, 0],
+      [1, 1, 0, 0],
+      [0, 1, 0, 0],
+      [-1, 0, 0.5, 0],
+    ];
+    const index = toCosineIndex(vectors, 4);
+    const query = [0, 2, 0, 0];
+    const dense = vectors
+      .map((v, at) => {
+        const dot = v.reduce((sum, x, d) => sum + x * (query[d] as number), 0);
+        const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0) * 4);
+        return { at, score: norm > 0 ? dot / norm : NaN };
+      })
+      .filter((h) => !Number.isNaN(h.score))
+      .sort((a, b) => b.score - a.score || a.at - b.at);
+    expect(nearestByCosine(index, query, 10)).toEqual(dense);
+    expect(nearestByCosine(index, query, 2)).toEqual([
+      { at: 0, score: 1 },
+      { at: 4, score: 1 },
+    ]);
+    expect(nearestByCosine(index, [0, 0, 0, 0], 10)).toEqual([]);
+  });
+
+  it('keeps the best k of many with a heap: the same as sorting them all', () => {
+    const vectors = Array.from({ length: 500 }, (_, i) => [Math.sin(i), Math.cos(i * 7), (i % 13) / 13, i % 2]);
+    const index = toCosineIndex(vectors, 4);
+    const query = [0.3, -0.2, 0.9, 0.1];
+    const all = nearestByCosine(index, query, 500);
+    expect(all).toHaveLength(500);
+    for (const k of [1, 7, 60]) expect(nearestByCosine(index, query, k)).toEqual(all.slice(0, k));
+  });
+
+  it('scores BM25 as the statement does: idf from df, length-normalized tf, unknown terms ignored, ties by chunk id', () => {
+    const replica = buildLexicalReplica({ chunks: 3, terms: 12 }, [
+      [10, 'a-en', 'a', 1, 'question', 2, [['fee', 1], ['trade', 1]]],
+      [11, 'b-en', 'b', 2, 'passage', 8, [['fee', 2], ['withdraw', 3], ['card', 3]]],
+      [12, 'c-en', 'c', 1, 'question', 2, [['fee', 1], ['trade', 1]]],
+    ]);
+    const k1 = 1.2;
+    const b = 0.75;
+    const result = searchLexicalReplica(replica, ['trade', 'fee', 'nothing', 'fee'], 10, { k1, b });
+    const idf = (df: number) => Math.log(1 + (3 - df + 0.5) / (df + 0.5));
+    const part = (term: number, tf: number, len: number) => (term * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * len) / 4));
+    expect(result.n).toBe(3);
+    expect(result.terms).toEqual([
+      ['fee', 3, idf(3)],
+      ['trade', 2, idf(2)],
+    ]);
+    const short = part(idf(3), 1, 2) + part(idf(2), 1, 2);
+    expect(result.hits).toEqual([
+      ['a-en', 'a', 1, 'question', short],
+      ['c-en', 'c', 1, 'question', short],
+      ['b-en', 'b', 2, 'passage', part(idf(3), 2, 8)],
+    ]);
+    expect(searchLexicalReplica(replica, ['trade', 'fee'], 1, { k1, b }).hits).toHaveLength(1);
+    expect(searchLexicalReplica(replica, ['nothing'], 10, { k1, b })).toEqual({ n: 3, terms: null, hits: null });
+  });
+});
