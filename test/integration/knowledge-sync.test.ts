@@ -5,9 +5,24 @@ import { describe, expect, it } from 'vitest';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
-import { type Embedder, toTerms } from '../../src/core/index.js';
+import { type Embedder, type KnowledgeIndex, toTerms } from '../../src/core/index.js';
 import { testEngines } from '../support/databases.js';
 import { useKnowledgeCopy } from '../support/knowledge.js';
+
+/** Whether a search for two-factor setup finds its English entry, by each kind of search. */
+function findsTwoFactor(index: KnowledgeIndex) {
+  const local = createLocalEmbedder();
+  const question = 'how do I set up two-factor authentication';
+  return async () => {
+    const [query] = await local.embed([question]);
+    const results = await index.search?.([...new Set(toTerms(question))], query, local.id, 1000);
+    return {
+      lexical: results?.lexical?.hits.some((h) => h.entryId === '2fa-setup-change-en'),
+      vector: results?.vector.some((h) => h.entryId === '2fa-setup-change-en'),
+      centroids: results?.centroids.some((h) => h.entryId === '2fa-setup-change-en'),
+    };
+  };
+}
 
 describe.each(testEngines())('knowledge sync on %s', (engine) => {
   let embedCalls: number;
@@ -92,17 +107,8 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
 
   it("sees what another instance's sync removed and added in its next search, in memory and by statements", async () => {
     for (const replicaBudget of [undefined, { terms: 0, values: 0 }]) {
-      const reader = createPgKnowledgeIndex(kb.db, { replicaBudget });
-      const question = 'how do I set up two-factor authentication';
-      const [query] = await local.embed([question]);
-      const found = async () => {
-        const results = await reader.search?.([...new Set(toTerms(question))], query, local.id, 1000);
-        return {
-          lexical: results?.lexical?.hits.some((h) => h.entryId === '2fa-setup-change-en'),
-          vector: results?.vector.some((h) => h.entryId === '2fa-setup-change-en'),
-          centroids: results?.centroids.some((h) => h.entryId === '2fa-setup-change-en'),
-        };
-      };
+      const reader = createPgKnowledgeIndex(kb.db, { replicaBudget, generationMaxAgeMs: 0 });
+      const found = findsTwoFactor(reader);
       expect(await found()).toEqual({ lexical: true, vector: true, centroids: true });
       const file = join(kb.dir, 'en', '2fa-setup-change.md');
       const text = await readFile(file, 'utf8');
@@ -112,6 +118,24 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
       await writeFile(file, text);
       await sync();
       expect(await found()).toEqual({ lexical: true, vector: true, centroids: true });
+    }
+  });
+
+  it("reads the generation at most once per max age: another instance's sync shows once that age has passed", async () => {
+    const patient = findsTwoFactor(createPgKnowledgeIndex(kb.db, { generationMaxAgeMs: 60_000 }));
+    const eager = findsTwoFactor(createPgKnowledgeIndex(kb.db, { generationMaxAgeMs: 0 }));
+    expect(await patient()).toEqual({ lexical: true, vector: true, centroids: true });
+    const file = join(kb.dir, 'en', '2fa-setup-change.md');
+    const text = await readFile(file, 'utf8');
+    await unlink(file);
+    try {
+      await sync();
+      expect(await eager()).toEqual({ lexical: false, vector: false, centroids: false });
+      // Within its minute, the patient one still searches the copy of the generation it read.
+      expect(await patient()).toEqual({ lexical: true, vector: true, centroids: true });
+    } finally {
+      await writeFile(file, text);
+      await sync();
     }
   });
 

@@ -121,6 +121,13 @@ interface CentroidReplica {
 /** The generation now: a scan of one row per entry. */
 const KB_GENERATION_NOW = statement(`SELECT ${KB_GENERATION_TEXT} AS generation`);
 
+/**
+ * How long a generation read stays current for the searches that follow: another instance's sync
+ * is seen within this long (this instance's own sync at once). Under load this saves a round trip
+ * per search.
+ */
+const GENERATION_MAX_AGE_MS = 500;
+
 /** The centroids of one embedder and dimension as of one generation of the knowledge base. */
 const CENTROIDS = statement(`SELECT ${KB_GENERATION_TEXT} AS generation,
     (SELECT coalesce(json_agg(json_build_array(entry_id, topic, embedding::text::json) ORDER BY entry_id), '[]')
@@ -309,8 +316,9 @@ interface LexicalQuery {
 }
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
-export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: ReplicaBudget } = {}): KnowledgeIndex {
+export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: ReplicaBudget; generationMaxAgeMs?: number } = {}): KnowledgeIndex {
   const budget = options.replicaBudget ?? REPLICA_BUDGET;
+  const generationMaxAgeMs = options.generationMaxAgeMs ?? GENERATION_MAX_AGE_MS;
   /** One group commit per key, made on first use: searches share a statement only when their key is the same. */
   function batcher<T, R>(batches: Map<string, (item: T) => Promise<R>>, key: string, write: () => (items: T[]) => Promise<R[]>) {
     let run = batches.get(key);
@@ -370,6 +378,15 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     const [row] = await runStatement<{ generation: string }>(db, KB_GENERATION_NOW, []);
     return items.map(() => row?.generation ?? '');
   });
+  /** The generation last read, and when it was asked for: searches within `generationMaxAgeMs` of that use it. */
+  let confirmed: { generation: string; at: number } | undefined;
+  async function currentGeneration(): Promise<string> {
+    const at = performance.now();
+    if (confirmed && at - confirmed.at < generationMaxAgeMs) return confirmed.generation;
+    const generation = await generationNow(null);
+    if (!confirmed || confirmed.at < at) confirmed = { generation, at };
+    return generation;
+  }
 
   // Copies in memory, per generation: the centroids (always), the lexical data and the embeddings
   // of one embedder (each while within its budget).
@@ -420,7 +437,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
 
   /** The searches of one query as of the generation now, in memory where the copies are within budget. */
   async function search(terms: string[], embedding: number[] | undefined, embedder: string, limit: number): Promise<SearchResults> {
-    const generation = await generationNow(null);
+    const generation = await currentGeneration();
     seenGeneration = generation;
     const lexical = async () => {
       const replica = await lexicalReplicas.of('', generation);
@@ -460,6 +477,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     async applySync(upserts: EntryUpsert[], removals: string[]) {
       cache = undefined;
       seenGeneration = undefined;
+      confirmed = undefined;
       for (const replicas of [centroidReplicas, lexicalReplicas, vectorReplicas]) replicas.clear();
       await db.transaction(async (tx) => {
         // Two instances syncing at once would interleave chunk rows; one sync at a time.
