@@ -221,10 +221,22 @@ export interface InboundUpdate {
   attempts: number;
 }
 
+/** What storing an update found: see UpdateInbox.record. */
+export type RecordOutcome = 'stored' | 'queued' | 'duplicate';
+
 /** Durable inbox of channel updates: a redelivery is recognised, and unfinished work survives a restart. */
 export interface UpdateInbox {
-  /** Stores the update; false when it was stored before (a redelivery, to be ignored). */
-  record(update: Omit<InboundUpdate, 'attempts'>): Promise<boolean>;
+  /**
+   * Stores the update: 'stored', or 'queued' when an earlier update of its chat is stored and not
+   * handled yet (perhaps by another instance: this one waits its turn), or 'duplicate' when it was
+   * stored before (a redelivery, to be ignored).
+   */
+  record(update: Omit<InboundUpdate, 'attempts'>): Promise<RecordOutcome>;
+  /**
+   * The chat's updates stored before `updateId` and not handled yet, oldest first, each with how
+   * long ago it was stored (by the database's clock, the same for every instance).
+   */
+  earlierPending(source: string, chatId: string, updateId: number): Promise<Array<InboundUpdate & { waitedMs: number }>>;
   /** Updates stored but not handled yet, oldest first. */
   pending(source: string, limit: number): Promise<InboundUpdate[]>;
   /** Marks an update handled ('done'), given up ('failed'), or counts one failed attempt ('retry'). */

@@ -45,6 +45,28 @@ describe.each(testEngines())('channel outbox on %s', (engine) => {
     expect(b[0]?.status).toBe('sent');
   });
 
+  it("says when a chat's earlier update is stored and not handled, and lists those, oldest first, with how long they waited", async () => {
+    const inbox = createPgUpdateInbox(db.database.db);
+    const update = (updateId: number, chatId: string) => ({ source: 'telegram:2', updateId, chatId, messageId: updateId, payload: { update_id: updateId } });
+    expect(await inbox.record(update(601, 'f'))).toBe('stored');
+    expect(await inbox.record(update(602, 'g'))).toBe('stored');
+    expect(await inbox.record(update(603, 'f'))).toBe('queued');
+    expect(await inbox.record(update(604, 'f'))).toBe('queued');
+    expect(await inbox.record(update(603, 'f'))).toBe('duplicate');
+    const waiting = await inbox.earlierPending('telegram:2', 'f', 604);
+    expect(waiting.map((u) => u.updateId)).toEqual([601, 603]);
+    expect(waiting[0]?.payload).toEqual({ update_id: 601 });
+    expect(waiting[0]?.waitedMs).toBeGreaterThanOrEqual(0);
+    await inbox.settle('telegram:2', 601, 'done');
+    await inbox.settle('telegram:2', 603, 'failed', 'gave up');
+    expect(await inbox.earlierPending('telegram:2', 'f', 604)).toEqual([]);
+    expect(await inbox.record(update(605, 'f'))).toBe('queued');
+    await inbox.settle('telegram:2', 604, 'done');
+    expect(await inbox.record(update(606, 'f'))).toBe('queued');
+    await inbox.settle('telegram:2', 605, 'retry', 'once');
+    expect((await inbox.earlierPending('telegram:2', 'f', 606)).map((u) => [u.updateId, u.attempts])).toEqual([[605, 1]]);
+  });
+
   it("stores a handled update's replies with the head of each idle chat already leased, and returns those for sending", async () => {
     const inbox = createPgUpdateInbox(db.database.db);
     // Chat c still has a message waiting: nothing of c may overtake it.

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/pg-telegram-store.js';
-import { createTelegramChannel, type TelegramChannel, type TelegramHelpdesk } from '../../src/adapters/telegram/telegram-channel.js';
+import { createTelegramChannel, type TelegramChannel, type TelegramHelpdesk, type TelegramTuning } from '../../src/adapters/telegram/telegram-channel.js';
 import type { Answerer, Turn } from '../../src/core/index.js';
 import { sql } from 'drizzle-orm';
 import { type FakeTelegram, type SentMessage, startFakeTelegram } from '../stand-ins/fake-telegram.js';
@@ -58,7 +58,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     scripted.script.length = 0;
   });
 
-  function startChannel(options: { helpdesk?: TelegramHelpdesk; webhookUrl?: string } = {}) {
+  function startChannel(options: { helpdesk?: TelegramHelpdesk; webhookUrl?: string; tuning?: Partial<TelegramTuning> } = {}) {
     const channel = createTelegramChannel({
       token: fake.token,
       apiRoot: fake.apiRoot,
@@ -68,7 +68,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       outbox: createPgChannelOutbox(t.database.db),
       logger: process.env.TG_DEBUG ? { ...console, debug() {} } : silentLogger,
       exchangeName: 'ExampleX',
-      tuning: FAST,
+      tuning: { ...FAST, ...options.tuning },
     });
     running.push(channel);
     return channel;
@@ -81,21 +81,31 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     return channel;
   }
 
-  async function webhook() {
-    fake = await startFakeTelegram();
+  /** One webhook URL in front of several instances (a load balancer): `route` picks the handler of each call by its number. */
+  async function behindOneUrl(route: (call: number) => ((request: Request) => Promise<Response>) | undefined): Promise<string> {
+    let calls = 0;
     const app = new Hono();
-    let channel: TelegramChannel | undefined;
-    app.post('/telegram/webhook', (c) => (channel ? channel.handleWebhook(c.req.raw) : c.text('not ready', 503)));
+    app.post('/telegram/webhook', (c) => route(calls++)?.(c.req.raw) ?? c.text('not ready', 503));
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     servers.push(server);
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/telegram/webhook`;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/telegram/webhook`;
+  }
+
+  async function webhook() {
+    fake = await startFakeTelegram();
+    let channel: TelegramChannel | undefined;
+    const url = await behindOneUrl(() => channel?.handleWebhook);
     channel = startChannel({ webhookUrl: url });
     await channel.start();
     await fake.waitFor(() => fake.webhookInfo() !== undefined, 10_000, 'setWebhook');
     return { channel, url };
   }
+
+  /** Waits until Telegram got 200 for the update (it then sends the chat's next one). */
+  const accepted = (updateId: number) =>
+    fake.waitFor(() => fake.webhookDeliveries.some((d) => d.updateId === updateId && d.status === 200), 10_000, `update ${updateId} accepted`);
 
   const answersTo = (chatId: number) => fake.sentTo(chatId).filter((m) => m.text.includes('Source:') || m.text.includes('来源：'));
   const waitSent = (chatId: number, count: number, what = `${count} messages to ${chatId}`) =>
@@ -200,6 +210,80 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(texts[1]).toContain('/human');
     expect(texts[2]).toContain('中文');
     await eventually(async () => (await outboxRows(chat)).every((r) => r.status === 'sent'), 'all outbox rows sent');
+  });
+
+  it("handles a chat's messages in order across two instances behind one webhook URL, while the first is slow on the other", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: TelegramHelpdesk = {
+      ...t.helpdesk,
+      recordCustomerTurn: t.helpdesk.recordCustomerTurn,
+      startConversation: t.helpdesk.startConversation,
+      async handleCustomerInput(input) {
+        if (input.text?.includes('password')) await gate;
+        return t.helpdesk.handleCustomerInput(input);
+      },
+    };
+    fake = await startFakeTelegram();
+    const instances: TelegramChannel[] = [];
+    // The first call reaches instance A (slow on that question), every later one instance B.
+    const url = await behindOneUrl((call) => instances[call === 0 ? 0 : 1]?.handleWebhook);
+    instances.push(startChannel({ webhookUrl: url, helpdesk: slow }), startChannel({ webhookUrl: url }));
+    for (const instance of instances) await instance.start();
+    await fake.waitFor(() => fake.webhookInfo() !== undefined, 10_000, 'setWebhook');
+
+    const chat = newChat();
+    const first = fake.userSends(chat, 'How do I reset my password?');
+    await accepted(first.update.update_id);
+    const second = fake.userSends(chat, '/help');
+    await accepted(second.update.update_id);
+    // B has stored /help but waits for A: nothing of /help is answered while A is still working.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const sentMeanwhile = fake.sentTo(chat).map((m) => m.text);
+    release();
+    expect(sentMeanwhile).toEqual([]);
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text.includes('/human')), 15_000, 'the /help reply');
+    const texts = fake.sentTo(chat).map((m) => m.text);
+    const answerAt = texts.findIndex((x) => x.includes('Source:'));
+    expect(answerAt).toBeGreaterThanOrEqual(0);
+    expect(answerAt).toBeLessThan(texts.findIndex((x) => x.includes('/human')));
+    const customerTurns = (await turnsOf(String(chat))).filter((x) => x.role === 'customer').map((x) => x.text);
+    expect(customerTurns).toEqual(['How do I reset my password?', '/help']);
+  });
+
+  it("takes over a chat's update left unhandled by an instance that died, after the takeover time, then answers the next, each once and in order", async () => {
+    fake = await startFakeTelegram();
+    const inbox = createPgUpdateInbox(t.database.db);
+    // The instance the first call reaches stores the update, answers 200 and dies before handling it.
+    const dies = async (request: Request) => {
+      const update = (await request.json()) as { update_id: number; message: { message_id: number; chat: { id: number } } };
+      const { message } = update;
+      await inbox.record({ source: `telegram:${fake.botUser.id}`, updateId: update.update_id, chatId: String(message.chat.id), messageId: message.message_id, payload: update });
+      return new Response(null, { status: 200 });
+    };
+    let survivor: TelegramChannel | undefined;
+    const url = await behindOneUrl((call) => (call === 0 ? dies : survivor?.handleWebhook));
+    survivor = startChannel({ webhookUrl: url, tuning: { chatTakeoverMs: 1_000 } });
+    await survivor.start();
+    await fake.waitFor(() => fake.webhookInfo() !== undefined, 10_000, 'setWebhook');
+
+    const chat = newChat();
+    const first = fake.userSends(chat, 'How do I reset my password?');
+    await accepted(first.update.update_id);
+    const storedAt = Date.now();
+    fake.userSends(chat, '/help');
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text.includes('/human')), 15_000, 'the /help reply');
+    // Nothing went out before the takeover time: the survivor first waited for the dead instance.
+    expect((fake.sentTo(chat)[0]?.receivedAt ?? 0) - storedAt).toBeGreaterThanOrEqual(900);
+    await survivor.idle();
+    const texts = fake.sentTo(chat).map((m) => m.text);
+    expect(texts.filter((x) => x.includes('Source:'))).toHaveLength(1);
+    expect(texts.filter((x) => x.includes('/human'))).toHaveLength(1);
+    expect(texts.findIndex((x) => x.includes('Source:'))).toBeLessThan(texts.findIndex((x) => x.includes('/human')));
+    const statuses = await queryRows<{ status: string }>(t.database.db, sql`SELECT status FROM channel_update WHERE chat_id = ${String(chat)} ORDER BY update_id`);
+    expect(statuses.map((r) => r.status)).toEqual(['done', 'done']);
   });
 
   it('rejects a webhook call with a wrong or missing secret with 403 and stores nothing', async () => {

@@ -1,12 +1,20 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, toStorableJson, type UpdateInbox } from '../../core/index.js';
+import { and, asc, eq, getTableColumns, lt, sql } from 'drizzle-orm';
+import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, type RecordOutcome, toStorableJson, type UpdateInbox } from '../../core/index.js';
 import { type Db, queryRows, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
 import { channelOutbox, channelUpdate } from './schema-telegram.js';
 
-const RECORD_UPDATES = statement(`INSERT INTO channel_update (source, update_id, chat_id, message_id, payload)
+/**
+ * Stores updates; returns those new, each with whether an earlier update of its chat is stored and
+ * not handled (the subquery sees the table as before this statement: updates of one chat stored
+ * together come from one process, which handles them in order).
+ */
+const RECORD_UPDATES = statement(`INSERT INTO channel_update AS u (source, update_id, chat_id, message_id, payload)
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::jsonb[])
-  ON CONFLICT DO NOTHING RETURNING source, update_id`);
+  ON CONFLICT DO NOTHING
+  RETURNING u.source, u.update_id, EXISTS (SELECT 1 FROM channel_update e
+    WHERE e.source = u.source AND e.chat_id = u.chat_id AND e.status = 'pending' AND e.update_id < u.update_id) AS behind`);
+
 
 /**
  * Updates marked handled and their replies stored, in one statement. Replies keep their order (ids
@@ -89,12 +97,23 @@ function toClaimed(r: ClaimedRow): ClaimedMessage {
   };
 }
 
+function toInboundUpdate(r: typeof channelUpdate.$inferSelect): InboundUpdate {
+  return {
+    source: r.source,
+    updateId: Number(r.updateId),
+    chatId: r.chatId,
+    messageId: r.messageId === null ? null : Number(r.messageId),
+    payload: r.payload,
+    attempts: r.attempts,
+  };
+}
+
 /** The durable inbox of channel updates in PostgreSQL (or PGlite). */
 export function createPgUpdateInbox(db: Db): UpdateInbox {
   // Updates arriving together (the webhook under load) are stored by one INSERT: each caller is
   // answered after the statement holding its update committed.
-  const recordAll = createGroupCommit(async (updates: Array<Omit<InboundUpdate, 'attempts'>>): Promise<boolean[]> => {
-    const inserted = await runStatement<{ source: string; update_id: string | number }>(db, RECORD_UPDATES, [
+  const recordAll = createGroupCommit(async (updates: Array<Omit<InboundUpdate, 'attempts'>>): Promise<RecordOutcome[]> => {
+    const inserted = await runStatement<{ source: string; update_id: string | number; behind: boolean }>(db, RECORD_UPDATES, [
       updates.map((u) => u.source),
       updates.map((u) => u.updateId),
       updates.map((u) => u.chatId),
@@ -103,9 +122,15 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
       // (else the webhook answers 500 and Telegram redelivers it forever).
       updates.map((u) => JSON.stringify(toStorableJson(u.payload))),
     ]);
-    const stored = new Set(inserted.map((r) => `${r.source}\u0000${Number(r.update_id)}`));
+    const stored = new Map(inserted.map((r) => [`${r.source}\u0000${Number(r.update_id)}`, r.behind]));
     // The same update twice in one statement is stored once: only its first caller stored it.
-    return updates.map((u) => stored.delete(`${u.source}\u0000${u.updateId}`));
+    return updates.map((u): RecordOutcome => {
+      const key = `${u.source}\u0000${u.updateId}`;
+      const behind = stored.get(key);
+      if (behind === undefined) return 'duplicate';
+      stored.delete(key);
+      return behind ? 'queued' : 'stored';
+    });
   });
   // Updates handled together (chats in parallel) are settled, with their replies, by one statement.
   const settleAll = createGroupCommit(async (items: Settlement[]): Promise<ClaimedMessage[][]> => {
@@ -134,16 +159,22 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
         .where(and(eq(channelUpdate.source, source), eq(channelUpdate.status, 'pending')))
         .orderBy(asc(channelUpdate.updateId))
         .limit(limit);
-      return rows.map(
-        (r): InboundUpdate => ({
-          source: r.source,
-          updateId: Number(r.updateId),
-          chatId: r.chatId,
-          messageId: r.messageId === null ? null : Number(r.messageId),
-          payload: r.payload,
-          attempts: r.attempts,
-        }),
-      );
+      return rows.map(toInboundUpdate);
+    },
+    async earlierPending(source, chatId, updateId) {
+      const rows = await db
+        .select({ ...getTableColumns(channelUpdate), waitedMs: sql<number>`extract(epoch FROM now() - ${channelUpdate.receivedAt}) * 1000` })
+        .from(channelUpdate)
+        .where(
+          and(
+            eq(channelUpdate.source, source),
+            eq(channelUpdate.chatId, chatId),
+            eq(channelUpdate.status, 'pending'),
+            lt(channelUpdate.updateId, updateId),
+          ),
+        )
+        .orderBy(asc(channelUpdate.updateId));
+      return rows.map((r) => ({ ...toInboundUpdate(r), waitedMs: Number(r.waitedMs) }));
     },
     async settle(source, updateId, status, error) {
       const where = and(eq(channelUpdate.source, source), eq(channelUpdate.updateId, updateId));

@@ -16,6 +16,8 @@ export const channelUpdate = pgTable('channel_update', {
 }, (t) => [
   primaryKey({ name: 'channel_update_pk', columns: [t.source, t.updateId] }),
   index('channel_update_pending_idx').on(t.source, t.updateId).where(sql`${t.status} = 'pending'`),
+  // A chat's updates not handled yet: an update waits for them (another instance may hold them).
+  index('channel_update_chat_pending_idx').on(t.source, t.chatId, t.updateId).where(sql`${t.status} = 'pending'`),
   index('channel_update_message_idx').on(t.source, t.chatId, t.messageId),
 ]);
 

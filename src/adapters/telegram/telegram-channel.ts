@@ -15,6 +15,7 @@ import {
   type Language,
   type Logger,
   type OutboundMessage,
+  type RecordOutcome,
   type Turn,
   type TurnAttachment,
   toGreeting,
@@ -36,9 +37,14 @@ export interface TelegramTuning extends SendTuning {
   maxHandleAttempts: number;
   /** First delay between attempts at handling one update or at reaching Telegram on start-up. */
   handleRetryMs: number;
+  /**
+   * How long an update waits for its chat's earlier updates stored by another instance (webhook
+   * mode behind a load balancer) before handling them itself, as that instance may have died.
+   */
+  chatTakeoverMs: number;
 }
 
-export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = { ...DEFAULT_SEND_TUNING, maxHandleAttempts: 3, handleRetryMs: 1_000 };
+export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = { ...DEFAULT_SEND_TUNING, maxHandleAttempts: 3, handleRetryMs: 1_000, chatTakeoverMs: 60_000 };
 
 export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'> &
   Partial<Pick<Helpdesk, 'transcript' | 'checkOfficialChannel' | 'recordSecurityEvent'>>;
@@ -138,7 +144,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     return ready;
   }
 
-  async function record(update: TgUpdate, chatId: string): Promise<boolean> {
+  async function record(update: TgUpdate, chatId: string): Promise<RecordOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await inbox.record({ source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update });
@@ -152,16 +158,20 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   /**
    * Stores a new update and schedules it; a redelivery stops here. The chat's queue slot is taken
    * before the insert completes, so updates of one chat are handled in the order they arrived even
-   * when their inserts finish out of order.
+   * when their inserts finish out of order. An update stored while an earlier one of its chat is
+   * not handled waits for it, as another instance may be handling it.
    */
   async function intake(update: TgUpdate): Promise<'accepted' | 'duplicate'> {
     const chatId = chatIdOf(update) ?? 'none';
     const recorded = record(update, chatId);
     const stored: InboundUpdate = { source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update, attempts: 0 };
     void chats.run(chatId, async () => {
-      if (await recorded.catch(() => false)) await handleStored(stored);
+      const outcome = await recorded.catch(() => 'duplicate' as const);
+      if (outcome === 'duplicate') return;
+      if (outcome === 'queued' && !(await afterEarlier(stored))) return;
+      await handleStored(stored);
     });
-    if (!(await recorded)) {
+    if ((await recorded) === 'duplicate') {
       logger.debug({ updateId: update.update_id }, 'telegram update already received');
       return 'duplicate';
     }
@@ -172,6 +182,32 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         .catch((error: unknown) => logger.warn({ err: error }, 'answerCallbackQuery failed'));
     }
     return 'accepted';
+  }
+
+  /**
+   * Waits until the chat's updates stored before this one are handled. This process handled its
+   * own already (one chat's updates run one after another here), so any left are another
+   * instance's; after `chatTakeoverMs` they are handled here, in order (handling is idempotent: a
+   * turn and a reply are stored once per update). False when stopping: the update stays stored and
+   * is handled after the restart.
+   */
+  async function afterEarlier(update: InboundUpdate): Promise<boolean> {
+    for (let delay = 25; !stopping; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        const earlier = await inbox.earlierPending(source, update.chatId, update.updateId);
+        const oldest = earlier[0];
+        if (!oldest) return true;
+        if (oldest.waitedMs >= tuning.chatTakeoverMs) {
+          logger.warn({ updateId: update.updateId, earlier: earlier.map((u) => u.updateId) }, 'telegram: taking over a chat\'s earlier updates left unhandled');
+          for (const u of earlier) await handleStored(u);
+          return !stopping;
+        }
+      } catch (error) {
+        logger.warn({ err: error, updateId: update.updateId }, 'telegram: reading the chat\'s earlier updates failed; retrying');
+      }
+      await sleep(delay);
+    }
+    return false;
   }
 
   function schedule(update: InboundUpdate): void {
