@@ -15,7 +15,6 @@ const RECORD_UPDATES = statement(`INSERT INTO channel_update AS u (source, updat
   RETURNING u.source, u.update_id, EXISTS (SELECT 1 FROM channel_update e
     WHERE e.source = u.source AND e.chat_id = u.chat_id AND e.status = 'pending' AND e.update_id < u.update_id) AS behind`);
 
-
 /**
  * Updates marked handled and their replies stored, in one statement. Replies keep their order (ids
  * ascending: unnest WITH ORDINALITY, inserted in that order); a reply stored before (handled again
