@@ -93,14 +93,31 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/telegram/webhook`;
   }
 
-  async function webhook() {
+  /**
+   * Instances in webhook mode behind one URL, started, once the webhook is set: `route` picks the
+   * handler of each call by its number (an instance's handleWebhook, or a stand-in for one).
+   */
+  async function webhookInstances(
+    options: Array<Parameters<typeof startChannel>[0]>,
+    route: (call: number, instances: TelegramChannel[]) => ((request: Request) => Promise<Response>) | undefined,
+  ) {
     fake = await startFakeTelegram();
-    let channel: TelegramChannel | undefined;
-    const url = await behindOneUrl(() => channel?.handleWebhook);
-    channel = startChannel({ webhookUrl: url });
-    await channel.start();
+    const instances: TelegramChannel[] = [];
+    const url = await behindOneUrl((call) => route(call, instances));
+    instances.push(...options.map((o) => startChannel({ ...o, webhookUrl: url })));
+    for (const instance of instances) await instance.start();
     await fake.waitFor(() => fake.webhookInfo() !== undefined, 10_000, 'setWebhook');
-    return { channel, url };
+    return { instances, url };
+  }
+
+  async function webhook() {
+    const { instances, url } = await webhookInstances([{}], (_, [channel]) => channel?.handleWebhook);
+    return { channel: instances[0] as TelegramChannel, url };
+  }
+
+  /** The test helpdesk with its customer-input handling wrapped (to make it throw or wait). */
+  function helpdeskWith(wrap: TelegramHelpdesk['handleCustomerInput']): TelegramHelpdesk {
+    return { ...t.helpdesk, recordCustomerTurn: t.helpdesk.recordCustomerTurn, startConversation: t.helpdesk.startConversation, handleCustomerInput: wrap };
   }
 
   /** Waits until Telegram got 200 for the update (it then sends the chat's next one). */
@@ -217,22 +234,12 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const slow: TelegramHelpdesk = {
-      ...t.helpdesk,
-      recordCustomerTurn: t.helpdesk.recordCustomerTurn,
-      startConversation: t.helpdesk.startConversation,
-      async handleCustomerInput(input) {
-        if (input.text?.includes('password')) await gate;
-        return t.helpdesk.handleCustomerInput(input);
-      },
-    };
-    fake = await startFakeTelegram();
-    const instances: TelegramChannel[] = [];
+    const slow = helpdeskWith(async (input) => {
+      if (input.text?.includes('password')) await gate;
+      return t.helpdesk.handleCustomerInput(input);
+    });
     // The first call reaches instance A (slow on that question), every later one instance B.
-    const url = await behindOneUrl((call) => instances[call === 0 ? 0 : 1]?.handleWebhook);
-    instances.push(startChannel({ webhookUrl: url, helpdesk: slow }), startChannel({ webhookUrl: url }));
-    for (const instance of instances) await instance.start();
-    await fake.waitFor(() => fake.webhookInfo() !== undefined, 10_000, 'setWebhook');
+    await webhookInstances([{ helpdesk: slow }, {}], (call, instances) => instances[call === 0 ? 0 : 1]?.handleWebhook);
 
     const chat = newChat();
     const first = fake.userSends(chat, 'How do I reset my password?');
@@ -254,7 +261,6 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
   });
 
   it("takes over a chat's update left unhandled by an instance that died, after the takeover time, then answers the next, each once and in order", async () => {
-    fake = await startFakeTelegram();
     const inbox = createPgUpdateInbox(t.database.db);
     // The instance the first call reaches stores the update, answers 200 and dies before handling it.
     const dies = async (request: Request) => {
@@ -263,11 +269,8 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       await inbox.record({ source: `telegram:${fake.botUser.id}`, updateId: update.update_id, chatId: String(message.chat.id), messageId: message.message_id, payload: update });
       return new Response(null, { status: 200 });
     };
-    let survivor: TelegramChannel | undefined;
-    const url = await behindOneUrl((call) => (call === 0 ? dies : survivor?.handleWebhook));
-    survivor = startChannel({ webhookUrl: url, tuning: { chatTakeoverMs: 1_000 } });
-    await survivor.start();
-    await fake.waitFor(() => fake.webhookInfo() !== undefined, 10_000, 'setWebhook');
+    const { instances } = await webhookInstances([{ tuning: { chatTakeoverMs: 1_000 } }], (call, [survivor]) => (call === 0 ? dies : survivor?.handleWebhook));
+    const survivor = instances[0] as TelegramChannel;
 
     const chat = newChat();
     const first = fake.userSends(chat, 'How do I reset my password?');
@@ -323,15 +326,10 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
   });
 
   it('keeps polling when handling an update throws, and tells that customer', async () => {
-    const throwing: TelegramHelpdesk = {
-      ...t.helpdesk,
-      recordCustomerTurn: t.helpdesk.recordCustomerTurn,
-      startConversation: t.helpdesk.startConversation,
-      async handleCustomerInput(input) {
-        if (input.text?.includes('boom')) throw new Error('handler exploded');
-        return t.helpdesk.handleCustomerInput(input);
-      },
-    };
+    const throwing = helpdeskWith(async (input) => {
+      if (input.text?.includes('boom')) throw new Error('handler exploded');
+      return t.helpdesk.handleCustomerInput(input);
+    });
     await polling({ helpdesk: throwing });
     const chat = newChat();
     fake.userSends(chat, 'boom');
