@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { openDatabase } from '../src/adapters/postgres/database.js';
 import { createPgTurnLog } from '../src/adapters/postgres/pg-turn-log.js';
-import { conversation } from '../src/adapters/postgres/schema.js';
+import { conversation } from '../src/adapters/postgres/schema/index.js';
 import { loadConfig } from '../src/config.js';
 
 const { values: args } = parseArgs({

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, SearchResults, StoredEntry } from '../../core/index.js';
 import { type Db, runStatement, type Statement, statement } from './database.js';
@@ -16,8 +15,7 @@ import {
   searchVectorReplica,
   toCosineIndex,
 } from './kb-replica.js';
-import { kbChunk, kbEntry, kbEntryVersion, kbTerm } from './schema.js';
-import { kbCentroid } from './schema-retrieval.js';
+import { kbCentroid, kbChunk, kbEntry, kbEntryVersion, kbTerm, toHnswIndexName } from './schema/index.js';
 
 const BM25_K1 = 1.2;
 const BM25_B = 0.75;
@@ -44,10 +42,12 @@ function toDimensions(length: number): number {
 
 /**
  * One partial HNSW index per embedder, on the column cast to that embedder's dimension: the column
- * itself is untyped because embedders differ in size. Created once, then maintained on insert.
+ * itself is untyped because embedders differ in size. The offline embedder's is in the schema; a
+ * model embedder's size is known only once it embeds, so its index is made here, once, then
+ * maintained on insert (docs/decisions/0002-vector-indexes.md).
  */
 function toHnswIndexSql(embedder: string, dimensions: number) {
-  const name = `kb_chunk_hnsw_${createHash('sha1').update(embedder).digest('hex').slice(0, 12)}`;
+  const name = toHnswIndexName(embedder);
   return sql.raw(
     `CREATE INDEX IF NOT EXISTS ${name} ON kb_chunk USING hnsw ((embedding::vector(${toDimensions(dimensions)})) vector_cosine_ops) WHERE embedder = ${toEmbedderLiteral(embedder)}`,
   );

@@ -10,7 +10,7 @@ import {
   toHeaderBytes,
 } from '../../core/index.js';
 import { type Db, runStatement, statement } from './database.js';
-import { logEntry, type logNode } from './schema-turn-log.js';
+import { logEntry, type logNode } from './schema/index.js';
 
 /** A transaction handle (drizzle passes one to `db.transaction`). */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

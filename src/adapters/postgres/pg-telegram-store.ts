@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns, lt, sql } from 'drizzle-orm';
 import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, type RecordOutcome, toStorableJson, type UpdateInbox } from '../../core/index.js';
 import { type Db, queryRows, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
-import { channelOutbox, channelUpdate } from './schema-telegram.js';
+import { channelOutbox, channelUpdate } from './schema/index.js';
 
 /**
  * Stores updates; returns those new, each with whether an earlier update of its chat is stored and

@@ -30,8 +30,7 @@ import { type Db, queryRows, runStatement, statement } from './database.js';
 import { type AuditKeyCache, auditRows, type RunQuery } from './audit-rows.js';
 import { type AuditWorkers, defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
-import { conversation, turn } from './schema.js';
-import { conversationKey, legalHold, logCheckpoint, logEntry, logHead, turnContent } from './schema-turn-log.js';
+import { conversation, conversationKey, legalHold, logCheckpoint, logEntry, logHead, turn, turnContent } from './schema/index.js';
 
 const AUDIT_PAGE = 5000;
 

@@ -1,9 +1,9 @@
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { conversation } from './schema.js';
+import { boolean, foreignKey, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { conversation } from './conversations.js';
 
 /** Handoff of a conversation to humans and its mirror in the agents' Slack thread (drizzle/0006_slack.sql, 0008_slack_inflight.sql). */
 export const handoff = pgTable('handoff', {
-  conversationId: uuid('conversation_id').primaryKey().references(() => conversation.id),
+  conversationId: uuid('conversation_id').primaryKey(),
   open: boolean('open').notNull().default(true),
   openedSeq: integer('opened_seq').notNull(),
   escalatedAt: timestamp('escalated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -24,6 +24,8 @@ export const handoff = pgTable('handoff', {
   lastError: text('last_error'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
+  // Named as PostgreSQL named it (drizzle/0006 declared it inline).
+  foreignKey({ name: 'handoff_conversation_id_fkey', columns: [t.conversationId], foreignColumns: [conversation.id] }),
   uniqueIndex('handoff_desk_thread_idx').on(t.deskChannel, t.deskThread),
   index('handoff_open_idx').on(t.open, t.escalatedAt),
 ]);

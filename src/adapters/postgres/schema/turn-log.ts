@@ -1,11 +1,9 @@
-import { bigint, customType, integer, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, check, foreignKey, index, integer, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bytea } from './columns.js';
+import { conversation } from './conversations.js';
 
-/** bytea as a Buffer on both drivers (node-postgres gives Buffers, PGlite Uint8Arrays). */
-export const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
-  dataType: () => 'bytea',
-  toDriver: (value) => value,
-  fromDriver: (value) => Buffer.from(value),
-});
+// Tables made by hand-written SQL (drizzle/0003) keep PostgreSQL's own constraint names.
 
 /** The Merkle log's head: size, root and right-edge frontier. One row, locked by every append. */
 export const logHead = pgTable('log_head', {
@@ -14,7 +12,7 @@ export const logHead = pgTable('log_head', {
   root: bytea('root').notNull(),
   frontier: bytea('frontier').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+}, () => [check('log_head_id_check', sql`id = 1`)]);
 
 /** One leaf of the log: the exact header bytes hashed, and their leaf hash. Append-only. */
 export const logEntry = pgTable('log_entry', {
@@ -25,14 +23,18 @@ export const logEntry = pgTable('log_entry', {
   conversationId: uuid('conversation_id').notNull(),
   seq: integer('seq'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+}, (t) => [
+  // One entry per turn: a retried append finds the entry it made.
+  uniqueIndex('log_entry_turn_idx').on(t.conversationId, t.seq).where(sql`kind = 'turn'`),
+  index('log_entry_conversation_idx').on(t.conversationId, t.idx),
+]);
 
 /** Hashes of complete subtrees at every 4th level: proofs read O(log n) rows, never all leaves. */
 export const logNode = pgTable('log_node', {
   level: smallint('level').notNull(),
   idx: bigint('idx', { mode: 'number' }).notNull(),
   hash: bytea('hash').notNull(),
-}, (t) => [primaryKey({ columns: [t.level, t.idx] })]);
+}, (t) => [primaryKey({ name: 'log_node_pkey', columns: [t.level, t.idx] })]);
 
 /** Signed checkpoints as issued (also published outside the database). Append-only. */
 export const logCheckpoint = pgTable('log_checkpoint', {
@@ -47,18 +49,18 @@ export const conversationKey = pgTable('conversation_key', {
   conversationId: uuid('conversation_id').primaryKey(),
   key: bytea('key').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+}, (t) => [foreignKey({ name: 'conversation_key_conversation_id_fkey', columns: [t.conversationId], foreignColumns: [conversation.id] })]);
 
 /** A turn's salt and canonical content, AES-256-GCM under its conversation's key. Deletable. */
 export const turnContent = pgTable('turn_content', {
   conversationId: uuid('conversation_id').notNull(),
   seq: integer('seq').notNull(),
   sealed: bytea('sealed').notNull(),
-}, (t) => [primaryKey({ columns: [t.conversationId, t.seq] })]);
+}, (t) => [primaryKey({ name: 'turn_content_pkey', columns: [t.conversationId, t.seq] })]);
 
 /** Conversations whose erasure is deferred (open dispute, record-keeping law). */
 export const legalHold = pgTable('legal_hold', {
   conversationId: uuid('conversation_id').primaryKey(),
   reason: text('reason').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+}, (t) => [foreignKey({ name: 'legal_hold_conversation_id_fkey', columns: [t.conversationId], foreignColumns: [conversation.id] })]);

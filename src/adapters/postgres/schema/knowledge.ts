@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { vector } from './columns.js';
+
+/** Name of an embedder's partial HNSW index on kb_chunk: stable, short, whatever the embedder's id. */
+export function toHnswIndexName(embedder: string): string {
+  return `kb_chunk_hnsw_${createHash('sha1').update(embedder).digest('hex').slice(0, 12)}`;
+}
+
+/** The offline embedder (adapters/local) as the schema's vector index knows it (a test keeps them equal). */
+export const OFFLINE_EMBEDDER = { id: 'local-hash-v1-512', dimensions: 512 } as const;
+
+
+export const kbEntry = pgTable('kb_entry', {
+  id: text('id').primaryKey(),
+  topic: text('topic').notNull(),
+  lang: text('lang').notNull(),
+  title: text('title').notNull(),
+  body: text('body').notNull(),
+  questions: jsonb('questions').$type<string[]>().notNull(),
+  tags: jsonb('tags').$type<string[]>().notNull(),
+  links: jsonb('links').$type<Array<{ title: string; url: string }>>().notNull(),
+  translation: text('translation'),
+  source: text('source').notNull(),
+  contentHash: text('content_hash').notNull(),
+  embedder: text('embedder').notNull(),
+  version: integer('version').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('kb_entry_topic_idx').on(t.topic)]);
+
+/** Version history of every entry: what the bot cited under a version stays readable. */
+export const kbEntryVersion = pgTable('kb_entry_version', {
+  id: text('id').notNull(),
+  version: integer('version').notNull(),
+  contentHash: text('content_hash').notNull(),
+  title: text('title').notNull(),
+  body: text('body').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.id, t.version] })]);
+
+export const kbChunk = pgTable('kb_chunk', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  entryId: text('entry_id').notNull().references(() => kbEntry.id, { onDelete: 'cascade' }),
+  /** The entry's topic and version, written with the chunk (a sync rewrites an entry's chunks): searches need no join. */
+  topic: text('topic').notNull(),
+  version: integer('version').notNull(),
+  kind: text('kind').notNull(),
+  text: text('text').notNull(),
+  termCount: integer('term_count').notNull(),
+  embedder: text('embedder').notNull(),
+  embedding: vector('embedding').notNull(),
+}, (t) => [
+  index('kb_chunk_entry_idx').on(t.entryId),
+  // The offline embedder's nearest-neighbour index: a partial HNSW index on the column cast to its
+  // size. A model embedder's size is known only once it embeds, so its index is made by the
+  // knowledge index at sync (docs/decisions/0002-vector-indexes.md).
+  index(toHnswIndexName(OFFLINE_EMBEDDER.id))
+    .using('hnsw', sql`(${t.embedding}::vector(${sql.raw(String(OFFLINE_EMBEDDER.dimensions))})) vector_cosine_ops`)
+    .where(sql`${t.embedder} = ${sql.raw(`'${OFFLINE_EMBEDDER.id}'`)}`),
+]);
+
+/** Term frequencies per chunk: BM25 computed in SQL, on terms segmented in the app (Chinese too). */
+export const kbTerm = pgTable('kb_term', {
+  chunkId: bigint('chunk_id', { mode: 'number' }).notNull().references(() => kbChunk.id, { onDelete: 'cascade' }),
+  term: text('term').notNull(),
+  tf: integer('tf').notNull(),
+}, (t) => [primaryKey({ columns: [t.term, t.chunkId] }), index('kb_term_chunk_idx').on(t.chunkId)]);
+
+/**
+ * One centroid per entry: the normalized mean vector of its title and questions, a nearest-centroid
+ * classifier that retrieval fuses with the nearest phrasings. Rewritten with the entry's chunks, so
+ * it re-trains incrementally. Few rows (one per entry): searched exactly, without an index.
+ */
+export const kbCentroid = pgTable('kb_centroid', {
+  entryId: text('entry_id').primaryKey().references(() => kbEntry.id, { onDelete: 'cascade' }),
+  /** The entry's topic, written with the centroid: searches need no join. */
+  topic: text('topic').notNull(),
+  embedder: text('embedder').notNull(),
+  embedding: vector('embedding').notNull(),
+});
+
+/**
+ * BM25's corpus figures (chunks and their total term count) in one row, so that a lexical search
+ * does not scan kb_chunk. Kept exact by statement-level triggers on kb_chunk (drizzle/0010).
+ */
+export const kbStats = pgTable('kb_stats', {
+  id: smallint('id').primaryKey().default(1),
+  chunks: bigint('chunks', { mode: 'number' }).notNull(),
+  terms: bigint('terms', { mode: 'number' }).notNull(),
+}, () => [check('kb_stats_id_check', sql`"id" = 1`)]);
