@@ -1,5 +1,5 @@
 /**
- * Byte helpers that run unchanged in Node and in browsers (no Buffer): the transcript verifier is
+ * Byte helpers on Uint8Array that run unchanged in Node and in browsers: the transcript verifier is
  * bundled for the /verify-transcript page from the same source the command line runs.
  */
 

@@ -1,9 +1,14 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import type { AnswerMode, EscalationDecision, Role, TurnData, TurnKind } from '../model.js';
-import { toCanonicalBytes } from './canonical-json.js';
+import { toCanonicalJson } from './canonical-json.js';
 import { CONTENT_DOMAIN_TEXT, LOG_FORMAT_VERSION, type LogHeader, type TurnHeader } from './log-header.js';
 
 export * from './log-header.js';
+
+/** UTF-8 bytes of the canonical JSON of a value. */
+export function toCanonicalBytes(value: unknown): Buffer {
+  return Buffer.from(toCanonicalJson(value), 'utf8');
+}
 
 /** The personal part of a turn: committed to in the header, stored encrypted, erasable. */
 export interface TurnContent {
