@@ -276,6 +276,21 @@ describe.each(testEngines())('transcripts on %s', (engine) => {
     h.header = Buffer.from(Buffer.from(h.header, 'base64').toString().replace('"role":"customer"', '"role":"agent"')).toString('base64');
     expect(await codes(alteredHeader)).toEqual(expect.arrayContaining(['not_in_log']));
 
+    // A genuine, proven entry of another conversation under the same checkpoint: reported, not shown.
+    const other = await conversationWithTurns(['someone else’s secret question']);
+    const mine = await download(c);
+    const theirs = await download(other);
+    expect(theirs.checkpoint).toBe(mine.checkpoint);
+    const foreign = theirs.entries.find((e) => e.content && Buffer.from(e.content.bytes, 'base64').toString().includes('secret question'));
+    if (!foreign) throw new Error('no foreign turn');
+    const mixed = await verifyTranscript({ ...mine, entries: [...mine.entries, foreign].sort((a, b) => a.idx - b.idx) }, { key });
+    expect(mixed.problems.map((p) => [p.code, p.idx])).toEqual([['other_conversation', foreign.idx]]);
+    expect(shownText(mixed)).not.toContain('secret question');
+
+    for (const notBundle of [null, [], 'text', { format: '__proto__' }, { format: 'helpdesk-transcript/v3' }]) {
+      expect((await verifyTranscript(notBundle, { key })).problems.map((p) => p.code)).toEqual(['not_transcript']);
+    }
+
     const otherKey = parseSignerKey(generateSignerKey(ORIGIN)).verifierKey;
     const wrongKey = await verifyTranscript(bundle, { key: otherKey });
     expect(wrongKey.problems.map((p) => [p.code, p.params.reason])).toEqual([

@@ -309,7 +309,7 @@ export async function verifyTranscript(input: unknown, options: VerifyTranscript
   };
 
   const format = isObject(input) ? input.format : undefined;
-  const fields = typeof format === 'string' ? BUNDLE_FIELDS[format] : undefined;
+  const fields = typeof format === 'string' && Object.hasOwn(BUNDLE_FIELDS, format) ? BUNDLE_FIELDS[format] : undefined;
   if (!isObject(input) || !fields) {
     problem('not_transcript', null, { format: String(format) });
     return done();
@@ -397,7 +397,11 @@ export async function verifyTranscript(input: unknown, options: VerifyTranscript
   for (const { c, h } of proven) {
     const { entry, content } = c.decoded;
     const idx = entry.idx;
-    if (h.conv !== bundle.conversationId) problem('other_conversation', idx);
+    if (h.conv !== bundle.conversationId) {
+      // Proven, but someone else's: neither shown nor part of this conversation's chain.
+      problem('other_conversation', idx);
+      continue;
+    }
     if (idx <= lastIdx) problem('out_of_order', idx);
     lastIdx = idx;
     if (h.prev !== prev) problem('chain_broken', idx);
