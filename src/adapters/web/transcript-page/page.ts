@@ -20,6 +20,7 @@ const UI: Record<TranscriptLanguage, Record<string, string>> = {
     checking: 'Checking…',
     noFile: 'Choose a file first.',
     notJson: 'The file is not JSON: ',
+    error: 'Could not check the file: ',
   },
   zh: {
     title: '验证聊天记录',
@@ -32,6 +33,7 @@ const UI: Record<TranscriptLanguage, Record<string, string>> = {
     checking: '正在验证……',
     noFile: '请先选择文件。',
     notJson: '文件不是 JSON：',
+    error: '无法验证该文件：',
   },
 };
 
@@ -48,7 +50,7 @@ function browserLanguage(): TranscriptLanguage {
 
 let lang: TranscriptLanguage = browserLanguage();
 /** The last verification, shown again in the other language when the reader switches. */
-let shown: { report: TranscriptReport } | { message: string; key: 'idle' | 'checking' | 'noFile' | 'notJson' } = { message: '', key: 'idle' };
+let shown: { report: TranscriptReport } | { message: string; key: 'idle' | 'checking' | 'noFile' | 'notJson' | 'error' } = { message: '', key: 'idle' };
 
 function el(tag: string, attrs: Record<string, string>, ...children: Array<Node | string>): HTMLElement {
   const node = document.createElement(tag);
@@ -98,7 +100,7 @@ function render(): void {
   const result = $('result');
   result.replaceChildren();
   if ('report' in shown) result.append(renderView(describeTranscript(shown.report, lang)));
-  else result.append(el('p', { class: shown.key === 'notJson' || shown.key === 'noFile' ? 'verdict bad' : '' }, ui[shown.key] + shown.message));
+  else result.append(el('p', { class: shown.key === 'notJson' || shown.key === 'noFile' || shown.key === 'error' ? 'verdict bad' : '' }, ui[shown.key] + shown.message));
 }
 
 async function verifyChosenFile(): Promise<void> {
@@ -128,7 +130,7 @@ document.querySelectorAll<HTMLButtonElement>('[data-lang]').forEach((button) =>
 );
 $('verify').addEventListener('click', () => {
   verifyChosenFile().catch((error: unknown) => {
-    shown = { message: String(error), key: 'notJson' };
+    shown = { message: String(error), key: 'error' };
     render();
   });
 });
