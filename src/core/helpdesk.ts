@@ -32,7 +32,8 @@ import type {
   TurnData,
 } from './model.js';
 import type { Answerer, AppendOptions, ConversationPatch, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
-import { renderTranscript, type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
+import { type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
+import { describeTranscript, renderTranscriptText } from './audit/transcript-text.js';
 import type { Retriever } from './retrieval/retrieve.js';
 
 export interface HelpdeskDeps {
@@ -450,19 +451,21 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       return conversations.turns(conversationId, afterSeq, limit);
     },
     /**
-     * The customer's verifiable transcript (JSON bundle) and its readable zh/en rendering. Channels
-     * check who asks (the web token, the Telegram chat) before calling this.
+     * The customer's verifiable transcript (JSON bundle) and a readable rendering of what it proves,
+     * in `language`. The rendering is the server's own message, not part of the bundle: a reader
+     * of the file gets the same text from the verifier. Channels check who asks (the web token,
+     * the Telegram chat) before calling this.
      */
-    async transcript(conversationId: string): Promise<{ bundle: TranscriptBundle; readable: string }> {
+    async transcript(conversationId: string, language: Language): Promise<{ bundle: TranscriptBundle; readable: string }> {
       if (!deps.turnLog) {
         throw new HelpdeskError('storage_failure', 'no turn log configured', 'Transcripts are not available here.');
       }
       const bundle = await deps.turnLog.transcript(conversationId);
-      const check = verifyTranscript(bundle, deps.turnLog.publicKey);
+      const report = await verifyTranscript(bundle, { key: deps.turnLog.publicKey, origin: deps.turnLog.origin });
       // A bundle that fails its own check means the log is damaged: hand it out anyway (it is the
       // customer's evidence) and raise the alarm.
-      if (!check.ok) logger.error({ conversationId, problems: check.problems }, 'transcript failed verification');
-      return { bundle, readable: renderTranscript(bundle, check) };
+      if (!report.ok) logger.error({ conversationId, problems: report.problems }, 'transcript failed verification');
+      return { bundle, readable: renderTranscriptText(describeTranscript(report, language, { audience: 'customer' })) };
     },
     /** The turn log's latest signed checkpoint and public key, for publication. */
     turnLog: deps.turnLog ? { origin: deps.turnLog.origin, publicKey: deps.turnLog.publicKey, latestCheckpoint: () => (deps.turnLog as TurnLog).latestCheckpoint() } : undefined,

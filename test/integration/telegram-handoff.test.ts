@@ -192,17 +192,19 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     }, WAIT);
     expect(file?.filename).toMatch(/^transcript-[0-9a-f-]{36}\.json$/);
     expect(file?.caption).toContain('可验证的聊天记录');
-    expect(textsTo(chat).some((t) => t.includes('对话记录 / Conversation transcript'))).toBe(true);
+    // The chat message is what the verified entries say, in the customer's language; the file carries no such text.
+    expect(textsTo(chat).some((t) => t.startsWith('✔ 验证通过') && t.includes('我的提现一直没到账'))).toBe(true);
     const bundle = JSON.parse(file?.data.toString('utf8') as string);
+    expect(bundle).not.toHaveProperty('readable');
     const publicKey = (await (await fetch(`${running.url}/log/public-key`)).text()).trim();
-    const check = verifyTranscript(bundle, publicKey);
-    expect(check.problems).toEqual([]);
-    expect(check.turns.find((x) => x.role === 'customer')?.text).toBe('我的提现一直没到账');
+    const report = await verifyTranscript(bundle, { key: publicKey });
+    expect(report.problems).toEqual([]);
+    expect(report.turns.find((x) => x.role === 'customer')?.text).toBe('我的提现一直没到账');
     // Altered after download (the customer's words in the committed content), the same file no longer verifies.
     const altered = JSON.parse(JSON.stringify(bundle));
     const entry = altered.entries.find((e: { content?: { bytes: string } }) => e.content && Buffer.from(e.content.bytes, 'base64').toString('utf8').includes('我的提现一直没到账'));
     entry.content.bytes = Buffer.from(Buffer.from(entry.content.bytes, 'base64').toString('utf8').replace('我的提现一直没到账', '我的提现已经到账')).toString('base64');
-    expect(verifyTranscript(altered, publicKey).problems.join('\n')).toMatch(/content altered/);
+    expect((await verifyTranscript(altered, { key: publicKey })).problems.map((p) => p.code)).toEqual(['content_altered']);
     // Sent once, even though the outbox may retry: one file per /transcript.
     await new Promise((r) => setTimeout(r, 200));
     expect(telegram.documentsTo(chat)).toHaveLength(1);

@@ -58,17 +58,18 @@ describe.each(testEngines())('erasure on %s', (engine) => {
       expect(report.violations).toEqual([]);
       expect(report).toMatchObject({ ok: true, erasedTurns: 3 });
 
-      const earlier = verifyTranscript(before, SIGNER.verifierKey);
+      const earlier = await verifyTranscript(before, { key: SIGNER.verifierKey });
       expect(earlier.ok).toBe(true);
       expect(earlier.turns[0]?.text).toBe('我是alice, 我的地址是 0xdeadbeef');
-      const after = verifyTranscript(await s.log.transcript(alice.id), SIGNER.verifierKey);
+      const after = await verifyTranscript(await s.log.transcript(alice.id), { key: SIGNER.verifierKey });
       expect(after.problems).toEqual([]);
       expect(after.turns.map((x) => x.status)).toEqual(['erased', 'erased', 'erased']);
+      expect(after.turns.map((x) => x.erasure?.idx)).toEqual([result.entryIdx, result.entryIdx, result.entryIdx]);
 
       // The conversation goes on with a fresh key; new turns are kept and verified.
       await s.store.append(alice.id, [{ role: 'customer', kind: 'message', text: 'hello again', language: 'en' }]);
       expect((await s.log.verify()).ok).toBe(true);
-      expect(verifyTranscript(await s.log.transcript(alice.id), SIGNER.verifierKey).turns.at(-1)).toMatchObject({ status: 'verified', text: 'hello again' });
+      expect((await verifyTranscript(await s.log.transcript(alice.id), { key: SIGNER.verifierKey })).turns.at(-1)).toMatchObject({ status: 'verified', text: 'hello again' });
     } finally {
       await s.test.drop();
     }

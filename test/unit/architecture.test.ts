@@ -35,6 +35,23 @@ describe('the dependency rule', () => {
     }
   });
 
+  it('keeps the transcript verifier and its rendering free of Node built-ins, so that browsers run the same code', () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      expect(source, relative(SRC, file)).not.toMatch(/\bBuffer\b|\bprocess\./);
+      for (const spec of importsOf(file)) {
+        expect(spec.startsWith('.'), `${relative(SRC, file)} imports ${spec}`).toBe(true);
+        visit(join(file, '..', spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    visit(join(SRC, 'core/audit/transcript.ts'));
+    visit(join(SRC, 'core/audit/transcript-text.ts'));
+    expect(seen.size).toBeGreaterThan(5);
+  });
+
   it('reads the environment only in the composition root and scripts', () => {
     for (const file of files(SRC).filter((f) => !f.endsWith('main.ts'))) {
       expect(readFileSync(file, 'utf8'), relative(SRC, file)).not.toMatch(/process\.env/);

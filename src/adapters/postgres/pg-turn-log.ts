@@ -216,7 +216,6 @@ export function createPgTurnLog(deps: {
       origin,
       publicKey: verifierKey,
       conversationId,
-      generatedAt: new Date().toISOString(),
       checkpoint: checkpoint.note,
       entries,
     };

@@ -375,12 +375,13 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
             outcome = await record(event.text, undefined);
             let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
             try {
-              transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId) : undefined;
+              transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId, language) : undefined;
             } catch (error) {
               logger.warn({ err: error, conversationId }, 'transcript unavailable');
             }
             // The transcript itself is not a turn (it would change what it certifies): keyed by update.
-            // The readable text, then the JSON bundle as a file (what npm run transcript:verify and /verify-transcript check).
+            // What the log proves as text, then the JSON bundle as a file (what npm run transcript:verify and
+            // /verify-transcript check, and render the same text from).
             const text = transcript?.readable ?? telegramTexts.transcriptUnavailable(language);
             const bundle: OutboundMessage[] = transcript
               ? [
@@ -395,7 +396,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
                       // Stored as text in the outbox; turned into an upload when sent (see `call`).
                       document: {
                         filename: `transcript-${conversationId}.json`,
-                        text: `${JSON.stringify({ ...transcript.bundle, readable: transcript.readable }, null, 2)}\n`,
+                        text: `${JSON.stringify(transcript.bundle, null, 2)}\n`,
                       },
                     },
                   },

@@ -26,11 +26,6 @@ export function toCanonicalJson(value: unknown): string {
   }
 }
 
-/** UTF-8 bytes of the canonical JSON of a value. */
-export function toCanonicalBytes(value: unknown): Buffer {
-  return Buffer.from(toCanonicalJson(value), 'utf8');
-}
-
 function keysSorted(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return true;
   if (Array.isArray(value)) return value.every(keysSorted);

@@ -4,3 +4,4 @@ export * from './signed-note.js';
 export * from './log-entry.js';
 export * from './verify-log.js';
 export * from './transcript.js';
+export * from './transcript-text.js';

@@ -1,66 +1,14 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import type { AnswerMode, EscalationDecision, Role, TurnData, TurnKind } from '../model.js';
-import { isCanonicalJsonText, toCanonicalBytes } from './canonical-json.js';
+import { toCanonicalJson } from './canonical-json.js';
+import { CONTENT_DOMAIN_TEXT, LOG_FORMAT_VERSION, type LogHeader, type TurnHeader } from './log-header.js';
 
-/**
- * What each log entry's header says. Headers are hashed and published in proofs, so they carry no
- * personal data: ids are random, content is only committed to by a salted hash.
- *
- * - `turn`: one turn (customer message, bot answer, escalation, agent reply, note, claim…).
- * - `close`: the conversation was closed after `seq` turns (a completeness commitment).
- * - `erasure`: the content of turns 1..`through` was destroyed (crypto-shredding), reason code.
- * - `erasure_deferred`: an erasure request was refused for now, with a reason code (legal hold).
- * - `legal_hold`: a legal hold was placed (`on: true`) or released.
- */
-export type LogEntryKind = 'turn' | 'close' | 'erasure' | 'erasure_deferred' | 'legal_hold';
-export const LOG_FORMAT_VERSION = 1;
+export * from './log-header.js';
 
-interface HeaderBase {
-  v: number;
-  conv: string;
-  /** Leaf hash (hex) of the previous entry of the same conversation; null for its first entry. */
-  prev: string | null;
-  /** Milliseconds since the Unix epoch, as an integer. */
-  at: number;
+/** UTF-8 bytes of the canonical JSON of a value. */
+export function toCanonicalBytes(value: unknown): Buffer {
+  return Buffer.from(toCanonicalJson(value), 'utf8');
 }
-
-export interface TurnHeader extends HeaderBase {
-  kind: 'turn';
-  seq: number;
-  role: Role;
-  type: TurnKind;
-  lang: string;
-  mode: AnswerMode | null;
-  esc: { reason: string; priority: string } | null;
-  /** Knowledge entries cited, with the version cited. */
-  cites: Array<[string, number]>;
-  model: string | null;
-  /** SHA-256(domain || salt || canonical content), hex. */
-  commit: string;
-}
-
-export interface CloseHeader extends HeaderBase {
-  kind: 'close';
-  seq: number;
-}
-
-export interface ErasureHeader extends HeaderBase {
-  kind: 'erasure';
-  through: number;
-  reason: string;
-}
-
-export interface ErasureDeferredHeader extends HeaderBase {
-  kind: 'erasure_deferred';
-  reason: string;
-}
-
-export interface LegalHoldHeader extends HeaderBase {
-  kind: 'legal_hold';
-  on: boolean;
-}
-
-export type LogHeader = TurnHeader | CloseHeader | ErasureHeader | ErasureDeferredHeader | LegalHoldHeader;
 
 /** The personal part of a turn: committed to in the header, stored encrypted, erasable. */
 export interface TurnContent {
@@ -69,7 +17,7 @@ export interface TurnContent {
   escalationDetail: string | null;
 }
 
-const CONTENT_DOMAIN = Buffer.from('helpdesk/turn-content/v1\n', 'utf8');
+const CONTENT_DOMAIN = Buffer.from(CONTENT_DOMAIN_TEXT, 'utf8');
 export const SALT_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -84,50 +32,6 @@ export function toContentCommitment(salt: Uint8Array, contentBytes: Uint8Array):
 
 export function toHeaderBytes(header: LogHeader): Buffer {
   return toCanonicalBytes(header);
-}
-
-export type HeaderParse = { ok: true; header: LogHeader } | { ok: false; reason: string };
-
-/** Parses stored header bytes; they must be exactly the canonical encoding of what they say. */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-export function parseHeader(bytes: Uint8Array): HeaderParse {
-  let value: unknown;
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'header is not UTF-8 JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'header is not an object' };
-  if (!isCanonicalJsonText(value, text)) {
-    return { ok: false, reason: 'header bytes are not canonical' };
-  }
-  const h = value as Partial<LogHeader> & Record<string, unknown>;
-  if (h.v !== LOG_FORMAT_VERSION) return { ok: false, reason: `unknown header version ${String(h.v)}` };
-  if (typeof h.conv !== 'string' || !(h.prev === null || typeof h.prev === 'string') || !Number.isSafeInteger(h.at)) {
-    return { ok: false, reason: 'header lacks conversation, prev or time' };
-  }
-  switch (h.kind) {
-    case 'turn':
-      if (!Number.isSafeInteger(h.seq) || typeof h.commit !== 'string' || typeof h.role !== 'string') {
-        return { ok: false, reason: 'turn header lacks seq, role or commitment' };
-      }
-      break;
-    case 'close':
-      if (!Number.isSafeInteger(h.seq)) return { ok: false, reason: 'close header lacks seq' };
-      break;
-    case 'erasure':
-      if (!Number.isSafeInteger(h.through) || typeof h.reason !== 'string') return { ok: false, reason: 'erasure header lacks scope' };
-      break;
-    case 'erasure_deferred':
-    case 'legal_hold':
-      break;
-    default:
-      return { ok: false, reason: `unknown entry kind ${String(h.kind)}` };
-  }
-  return { ok: true, header: value as LogHeader };
 }
 
 export interface NewTurnFacts {

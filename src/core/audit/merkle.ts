@@ -1,4 +1,5 @@
 import { createHash, hash } from 'node:crypto';
+import { inclusionSides } from './inclusion-path.js';
 
 /**
  * RFC 6962 / RFC 9162 Merkle tree hashing and proofs. Leaves hash as SHA-256(0x00 || data), inner
@@ -172,28 +173,13 @@ export function foldSubtrees(hashes: Buffer[]): Buffer {
 
 /** RFC 9162 2.1.3.2: does `proof` show `leaf` at `index` in the tree of `size` with `root`? */
 export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: Uint8Array[], root: Uint8Array): boolean {
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
+  const sides = inclusionSides(index, size, proof.length);
+  if (!sides || proof.some((p) => p.length !== HASH_BYTES)) return false;
   let r: Uint8Array = leaf;
-  for (const p of proof) {
-    if (p.length !== HASH_BYTES) return false;
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && Buffer.compare(Buffer.from(r), Buffer.from(root)) === 0;
+  proof.forEach((p, i) => {
+    r = sides[i] ? nodeHash(p, r) : nodeHash(r, p);
+  });
+  return Buffer.compare(Buffer.from(r), Buffer.from(root)) === 0;
 }
 
 /** RFC 9162 2.1.4.2: does `proof` show the tree of `size1` (`root1`) is a prefix of `size2` (`root2`)? */

@@ -1,0 +1,109 @@
+import type { AnswerMode, Role, TurnKind } from '../model.js';
+import { strictUtf8 } from './bytes.js';
+import { isCanonicalJsonText } from './canonical-json.js';
+
+/**
+ * What each log entry's header says. Headers are hashed and published in proofs, so they carry no
+ * personal data: ids are random, content is only committed to by a salted hash.
+ *
+ * - `turn`: one turn (customer message, bot answer, escalation, agent reply, note, claim…).
+ * - `close`: the conversation was closed after `seq` turns (a completeness commitment).
+ * - `erasure`: the content of turns 1..`through` was destroyed (crypto-shredding), reason code.
+ * - `erasure_deferred`: an erasure request was refused for now, with a reason code (legal hold).
+ * - `legal_hold`: a legal hold was placed (`on: true`) or released.
+ */
+export type LogEntryKind = 'turn' | 'close' | 'erasure' | 'erasure_deferred' | 'legal_hold';
+export const LOG_FORMAT_VERSION = 1;
+
+/** Domain of a turn's content commitment: SHA-256(domain || salt || canonical content). */
+export const CONTENT_DOMAIN_TEXT = 'helpdesk/turn-content/v1\n';
+
+interface HeaderBase {
+  v: number;
+  conv: string;
+  /** Leaf hash (hex) of the previous entry of the same conversation; null for its first entry. */
+  prev: string | null;
+  /** Milliseconds since the Unix epoch, as an integer. */
+  at: number;
+}
+
+export interface TurnHeader extends HeaderBase {
+  kind: 'turn';
+  seq: number;
+  role: Role;
+  type: TurnKind;
+  lang: string;
+  mode: AnswerMode | null;
+  esc: { reason: string; priority: string } | null;
+  /** Knowledge entries cited, with the version cited. */
+  cites: Array<[string, number]>;
+  model: string | null;
+  /** SHA-256(domain || salt || canonical content), hex. */
+  commit: string;
+}
+
+export interface CloseHeader extends HeaderBase {
+  kind: 'close';
+  seq: number;
+}
+
+export interface ErasureHeader extends HeaderBase {
+  kind: 'erasure';
+  through: number;
+  reason: string;
+}
+
+export interface ErasureDeferredHeader extends HeaderBase {
+  kind: 'erasure_deferred';
+  reason: string;
+}
+
+export interface LegalHoldHeader extends HeaderBase {
+  kind: 'legal_hold';
+  on: boolean;
+}
+
+export type LogHeader = TurnHeader | CloseHeader | ErasureHeader | ErasureDeferredHeader | LegalHoldHeader;
+
+export type HeaderParse = { ok: true; header: LogHeader } | { ok: false; reason: string };
+
+/** Parses stored header bytes; they must be exactly the canonical encoding of what they say. */
+export function parseHeader(bytes: Uint8Array): HeaderParse {
+  let value: unknown;
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'header is not UTF-8 JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'header is not an object' };
+  if (!isCanonicalJsonText(value, text)) {
+    return { ok: false, reason: 'header bytes are not canonical' };
+  }
+  const h = value as Partial<LogHeader> & Record<string, unknown>;
+  if (h.v !== LOG_FORMAT_VERSION) return { ok: false, reason: `unknown header version ${String(h.v)}` };
+  if (typeof h.conv !== 'string' || !(h.prev === null || typeof h.prev === 'string') || !Number.isSafeInteger(h.at)) {
+    return { ok: false, reason: 'header lacks conversation, prev or time' };
+  }
+  switch (h.kind) {
+    case 'turn':
+      if (!Number.isSafeInteger(h.seq) || typeof h.commit !== 'string' || typeof h.role !== 'string') {
+        return { ok: false, reason: 'turn header lacks seq, role or commitment' };
+      }
+      break;
+    case 'close':
+      if (!Number.isSafeInteger(h.seq)) return { ok: false, reason: 'close header lacks seq' };
+      break;
+    case 'erasure':
+      if (!Number.isSafeInteger(h.through) || typeof h.reason !== 'string') return { ok: false, reason: 'erasure header lacks scope' };
+      break;
+    case 'erasure_deferred':
+    case 'legal_hold':
+      break;
+    default:
+      return { ok: false, reason: `unknown entry kind ${String(h.kind)}` };
+  }
+  return { ok: true, header: value as LogHeader };
+}
+
