@@ -17,6 +17,8 @@ describe('classifyDialogueAct: small talk in Simplified Chinese, Traditional Chi
     ['can you help me', 'greeting'],
     ['我有个问题', 'greeting'],
     ['想問一下', 'greeting'],
+    ['您好客服', 'greeting'],
+    ['我想咨询一下', 'greeting'],
     // are you there
     ['在吗', 'are_you_there'],
     ['在嗎？', 'are_you_there'],
@@ -25,6 +27,7 @@ describe('classifyDialogueAct: small talk in Simplified Chinese, Traditional Chi
     ['有人在嗎', 'are_you_there'],
     ['anyone there?', 'are_you_there'],
     ['hello?', 'are_you_there'],
+    ['is anyone here?', 'are_you_there'],
     ['你好？在吗', 'are_you_there'],
     ['?', 'are_you_there'],
     ['？？？', 'are_you_there'],
@@ -61,6 +64,7 @@ describe('classifyDialogueAct: small talk in Simplified Chinese, Traditional Chi
     ['88', 'farewell'],
     ["that's all, thanks", 'farewell'],
     ['没事了', 'farewell'],
+    ['没有别的问题了 谢谢', 'farewell'],
     // emoji or sticker only
     ['👍', 'emoji_only'],
     ['😂😂😂', 'emoji_only'],
@@ -89,6 +93,7 @@ describe('classifyDialogueAct: small talk in Simplified Chinese, Traditional Chi
     ["what's your name", 'chit_chat'],
     ['你叫什么名字', 'chit_chat'],
     ['what can you do?', 'chit_chat'],
+    ['who am i talking to', 'chit_chat'],
     // out of scope
     ["what's the weather in Paris", 'out_of_scope'],
     ['今天天气怎么样', 'out_of_scope'],
@@ -101,6 +106,8 @@ describe('classifyDialogueAct: small talk in Simplified Chinese, Traditional Chi
     ['现在买什么币好', 'out_of_scope'],
     ['can you help me with my homework', 'out_of_scope'],
     ['帮我写作业', 'out_of_scope'],
+    ["what's the price of bitcoin going to be next year", 'out_of_scope'],
+    ['recommend me a good altcoin', 'out_of_scope'],
   ])('reads %s as %s', (text, act) => {
     expect(classifyDialogueAct(text)).toBe(act);
   });
@@ -135,6 +142,9 @@ describe('classifyDialogueAct: everything else is a question', () => {
     '0x3f5CE5FBFe3E9af3971dD833D26bA9b5C936f0bE',
     'hidden fees?',
     'ok so what is the withdrawal limit',
+    '垃圾箱里也没有验证码邮件',
+    'what are your official channels',
+    '哈哈 我的充值到了吗',
   ])('reads %s as a question', (text) => {
     expect(classifyDialogueAct(text)).toBe('question');
   });
