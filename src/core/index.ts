@@ -2,7 +2,10 @@ export * from './model.js';
 export * from './ports.js';
 export * from './errors.js';
 export { createHelpdesk, type Helpdesk, type CustomerInput, type CustomerOutcome, type HelpdeskDeps } from './helpdesk.js';
-export { detectLanguage, detectLanguageSwitch } from './language.js';
+export { detectLanguage, detectLanguageSwitch, detectLocale, toLanguageOf, type Locale } from './language.js';
+export { detectChineseScript, toSimplifiedChinese, toTraditionalChinese, type ChineseScript } from './chinese-script.js';
+export { classifyDialogueAct, isSmallTalk, DIALOGUE_ACTS, type DialogueAct, type SmallTalkAct } from './conversation/dialogue-acts.js';
+export { toDialogueActReply } from './conversation/dialogue-act-messages.js';
 export { decideEscalation, asksForHuman, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
 export { validateEntries, type RawKnowledgeFile, type KnowledgeProblem } from './knowledge/validate-entries.js';
 export {

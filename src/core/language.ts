@@ -1,3 +1,4 @@
+import { detectChineseScript } from './chinese-script.js';
 import type { Language } from './model.js';
 
 const HAN = /\p{Script=Han}/gu;
@@ -24,4 +25,23 @@ export function detectLanguageSwitch(text: string): Language | undefined {
   if (SWITCH_TO_EN.test(text)) return 'en';
   if (SWITCH_TO_ZH.test(text)) return 'zh';
   return undefined;
+}
+
+/**
+ * The language a reply is written in, with Chinese's script: what the customer reads. `Language`
+ * stays the unit of retrieval and of stored conversations (Traditional is read as `zh`); a locale
+ * says how a `zh` reply is written.
+ */
+export type Locale = 'zh-Hans' | 'zh-Hant' | 'en';
+
+/** The locale of one message: its language, and for Chinese its script (Simplified when undecided). */
+export function detectLocale(text: string): Locale | undefined {
+  const language = detectLanguage(text);
+  if (language !== 'zh') return language;
+  return detectChineseScript(text) === 'hant' ? 'zh-Hant' : 'zh-Hans';
+}
+
+/** The language of a locale. */
+export function toLanguageOf(locale: Locale): Language {
+  return locale === 'en' ? 'en' : 'zh';
 }

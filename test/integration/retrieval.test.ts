@@ -61,8 +61,13 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
     expect(memory.length).toBe(statement.length);
     memory.forEach((m, i) => {
       const s = statement[i] as { id: string; score: number };
-      expect(m.score).toBeCloseTo(s.score, 6);
-      if (m.id !== s.id) expect(statement.some((o, j) => j !== i && Math.abs(o.score - s.score) < 1e-6)).toBe(true);
+      // pgvector sums in single precision: over 512 components its scores differ from the
+      // in-memory double sums by up to about 1e-6.
+      expect(m.score).toBeCloseTo(s.score, 5);
+      // Tied scores (equal within float precision) may come in either order; at the cut-off a tie
+      // may admit either chunk, its partner being the first one left out.
+      const last = i === statement.length - 1;
+      if (m.id !== s.id) expect(last || statement.some((o, j) => j !== i && Math.abs(o.score - s.score) < 1e-5)).toBe(true);
     });
   }
 

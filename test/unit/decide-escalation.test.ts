@@ -72,3 +72,14 @@ describe('decideEscalation', () => {
     expect(decideEscalation({ ...confident, text: '', action: 'solved', confidence: undefined })).toBeNull();
   });
 });
+
+describe('decideEscalation in Traditional Chinese', () => {
+  it.each([
+    ['帳號被凍結了怎麼辦，裡面還有錢', 'sensitive_topic'],
+    ['我的幣被盜了！帳戶被別人登入', 'sensitive_topic'],
+    ['幫我轉人工', 'customer_requested_human'],
+    ['還是不行，沒有用', 'customer_unsatisfied'],
+  ])('reads "%s" as its Simplified form: %s', (text, reason) => {
+    expect(decideEscalation({ ...confident, text })?.reason).toBe(reason);
+  });
+});

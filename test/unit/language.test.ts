@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectLanguage, detectLanguageSwitch } from '../../src/core/index.js';
+import { detectLanguage, detectLanguageSwitch, detectLocale } from '../../src/core/index.js';
 
 describe('detectLanguage', () => {
   it.each([
@@ -27,5 +27,21 @@ describe('detectLanguageSwitch', () => {
 
   it('does not treat a question mentioning a language as a switch', () => {
     expect(detectLanguageSwitch('Is the English version of the app available?')).toBeUndefined();
+  });
+});
+
+describe('detectLocale', () => {
+  it.each([
+    ['我的提现一直没到账', 'zh-Hans'],
+    ['我的提現一直沒到賬', 'zh-Hant'],
+    ['USDT提領pending了，怎麼還沒到', 'zh-Hant'],
+    ['你好', 'zh-Hans'],
+    ['How do I reset my 2FA?', 'en'],
+  ])('reads %s as %s', (text, locale) => {
+    expect(detectLocale(text)).toBe(locale);
+  });
+
+  it('leaves messages without letters undetected', () => {
+    expect(detectLocale('👍')).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { toSimplifiedChinese } from '../chinese-script.js';
 import type { CustomerAction, EscalationDecision } from '../model.js';
 
 const ASKS_FOR_HUMAN = [
@@ -24,7 +25,11 @@ const UNSATISFIED = [
   /没用|没有用|没帮助|没有帮助|没解决|没有解决|答非所问|不是我问的|不是这个问题|还是不行|还是没|不管用|没啥用/,
 ];
 
-const matchesAny = (patterns: RegExp[], text: string) => patterns.some((p) => p.test(text));
+// The Chinese patterns are written in Simplified characters; Traditional text is folded first.
+const matchesAny = (patterns: RegExp[], text: string) => {
+  const folded = toSimplifiedChinese(text);
+  return patterns.some((p) => p.test(folded));
+};
 
 export const asksForHuman = (text: string) => matchesAny(ASKS_FOR_HUMAN, text);
 export const isSensitive = (text: string) => matchesAny(SENSITIVE, text);

@@ -6,7 +6,7 @@ import { toTerms } from '../retrieval/tokenize.js';
 import { type KnowledgeProblem, type RawKnowledgeFile, validateEntries } from './validate-entries.js';
 
 /** Bump when chunking or term extraction changes: every entry is then re-indexed on the next sync. */
-export const INDEX_FORMAT_VERSION = 3;
+export const INDEX_FORMAT_VERSION = 4;
 const EMBED_BATCH = 128;
 
 export type PassageSplitter = (text: string) => Promise<string[]>;

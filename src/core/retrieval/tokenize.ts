@@ -1,4 +1,4 @@
-import { toSimplified } from './traditional-to-simplified.js';
+import { toSimplifiedChinese } from '../chinese-script.js';
 
 // Intl.Segmenter with the Chinese dictionary segments Chinese into words and still splits Latin
 // text on word boundaries, so one segmenter serves mixed messages ("USDT 提现 pending").
@@ -26,7 +26,7 @@ const CHINESE_STOPWORDS = new Set(
 
 /** Lowercases, folds full-width forms (NFKC) and maps Traditional Chinese to Simplified. */
 export function normalizeText(text: string): string {
-  return toSimplified(text.normalize('NFKC').toLowerCase());
+  return toSimplifiedChinese(text.normalize('NFKC').toLowerCase());
 }
 
 /** A light English stemmer: enough to match "withdrawals"/"withdrawal", "locked"/"lock". */
