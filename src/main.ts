@@ -19,6 +19,7 @@ import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { createSlackLogPublisher, type SlackLogPublisher } from './adapters/slack/slack-log-publisher.js';
 import { createLogProofRoutes } from './adapters/web/log-proof-routes.js';
+import { bundleWidget, createWidgetRoutes } from './adapters/web/widget-routes.js';
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
@@ -35,6 +36,10 @@ export interface RunningHelpdesk {
 export async function startHelpdesk(options: { env: Record<string, string | undefined> }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
   const logger = pino({ level: config.logLevel });
+  // First: a widget that does not build stops the start before anything needs closing.
+  const bundling = performance.now();
+  const widget = await bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars });
+  logger.debug({ ms: Math.round(performance.now() - bundling), scriptBytes: Buffer.byteLength(widget.js) }, 'widget bundled');
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) });
   try {
     await database.migrate();
@@ -170,6 +175,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     : undefined;
   const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
   wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
+  app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
   if (slack) {
