@@ -36,11 +36,18 @@ export interface RunningHelpdesk {
 export async function startHelpdesk(options: { env: Record<string, string | undefined> }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
   const logger = pino({ level: config.logLevel });
-  // First: a widget that does not build stops the start before anything needs closing.
-  const bundling = performance.now();
-  const widget = await bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars });
-  logger.debug({ ms: Math.round(performance.now() - bundling), scriptBytes: Buffer.byteLength(widget.js) }, 'widget bundled');
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) });
+  // The widget is bundled (by esbuild, in its own process) while the database opens.
+  const [opened, bundled] = await Promise.allSettled([
+    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
+    bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars }),
+  ]);
+  if (opened.status === 'rejected') throw opened.reason;
+  const database = opened.value;
+  if (bundled.status === 'rejected') {
+    await database.close();
+    throw bundled.reason;
+  }
+  const widget = bundled.value;
   try {
     await database.migrate();
   } catch (error) {
