@@ -30,6 +30,25 @@ interface PostResult {
   before: number;
 }
 
+interface ChatState {
+  language: Language;
+  conversation: Conversation | null;
+  conversationState: ConversationState | null;
+  /** Set while a conversation is being created or resumed. */
+  starting: Promise<void> | null;
+  sending: boolean;
+  polling: boolean;
+  open: boolean;
+  /** Turns from others that came while the embedded panel was closed. */
+  unread: number;
+  /** What the error line's Retry does. */
+  retry: (() => void) | null;
+  /** The localised notice in the error line, re-localised on a language switch. */
+  notice: TextKey | null;
+  /** The error line shows a failed start, cleared once the conversation is there. */
+  startupErrorShown: boolean;
+}
+
 export interface ChatOptions {
   mode: Mode;
   settings: WidgetSettings;
@@ -60,20 +79,17 @@ function conversationPath(conversation: Conversation, rest: string): string {
 export function createChat(options: ChatOptions): Chat {
   const { mode, settings, api, store } = options;
   const allTexts = createTexts(settings);
-  const state = {
+  const state: ChatState = {
     language: options.language,
-    conversation: null as Conversation | null,
-    conversationState: null as ConversationState | null,
-    /** Set while a conversation is being created or resumed. */
-    starting: null as Promise<void> | null,
+    conversation: null,
+    conversationState: null,
+    starting: null,
     sending: false,
     polling: false,
     open: mode === 'page',
     unread: 0,
-    /** What the error line's Retry does. */
-    retry: null as (() => void) | null,
-    /** The localised notice in the error line, re-localised on a language switch. */
-    notice: null as TextKey | null,
+    retry: null,
+    notice: null,
     startupErrorShown: false,
   };
   // Messages, actions and language changes are posted one at a time, in the order the customer made them.
@@ -322,15 +338,18 @@ export function createChat(options: ChatOptions): Chat {
     if (state.conversationState !== 'closed') ui.input.focus();
   }
 
-  /** Sends a message shown as pending; on failure it is marked "not sent" and Retry sends it again. */
-  function send(body: MessageBody, pending: HTMLLIElement, button?: HTMLButtonElement): void {
+  /**
+   * Sends a message shown as pending; on failure it is marked "not sent" and Retry sends it again
+   * with the same options (so a per-message header, e.g. an idempotency key, repeats on Retry).
+   */
+  function send(body: MessageBody, pending: HTMLLIElement, button?: HTMLButtonElement, sendOptions: SendOptions = {}): void {
     clearError();
     state.sending = true;
     updateComposer();
     view.setTyping(true);
     // No language with a message: the server follows the language the customer writes in; only the
     // toggle (notifyLanguage) sends an explicit choice, which then sticks.
-    enqueue(() => postMessage(body)).then(
+    enqueue(() => postMessage(body, sendOptions)).then(
       (result) => {
         state.sending = false;
         view.setTyping(false);
@@ -348,7 +367,7 @@ export function createChat(options: ChatOptions): Chat {
           if (state.sending) return;
           if (button?.parentNode) markActions(button, true);
           markSending(pending, texts());
-          send(body, pending, button);
+          send(body, pending, button, sendOptions);
         });
       },
     );
