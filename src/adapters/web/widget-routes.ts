@@ -52,8 +52,8 @@ async function buildAssets(settings: WidgetSettings): Promise<WidgetAssets> {
 /**
  * Bundles the widget's TypeScript modules into one script (and its stylesheet) with esbuild, in
  * memory, with the product's name and limits written in: the same esbuild that runs the server's
- * TypeScript (tsx), so there is no build step and no generated file to go stale. Once per settings
- * per process; tens of milliseconds at start (docs/decisions/widget-bundle.md).
+ * TypeScript (tsx), so there is no build step and no generated file to go stale. Built once per
+ * settings per process (docs/decisions/widget-bundle.md).
  */
 export function bundleWidget(options: WidgetOptions): Promise<WidgetAssets> {
   const settings: WidgetSettings = { ...options, verifyMaxChars: VERIFY_INPUT_MAX_CHARS };
