@@ -19,6 +19,7 @@ import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { createSlackLogPublisher, type SlackLogPublisher } from './adapters/slack/slack-log-publisher.js';
 import { createLogProofRoutes } from './adapters/web/log-proof-routes.js';
+import { bundleWidget, createWidgetRoutes } from './adapters/web/widget-routes.js';
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
@@ -35,7 +36,18 @@ export interface RunningHelpdesk {
 export async function startHelpdesk(options: { env: Record<string, string | undefined> }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
   const logger = pino({ level: config.logLevel });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) });
+  // The widget is bundled (by esbuild, in its own process) while the database opens.
+  const [opened, bundled] = await Promise.allSettled([
+    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
+    bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars }),
+  ]);
+  if (opened.status === 'rejected') throw opened.reason;
+  const database = opened.value;
+  if (bundled.status === 'rejected') {
+    await database.close();
+    throw bundled.reason;
+  }
+  const widget = bundled.value;
   try {
     await database.migrate();
   } catch (error) {
@@ -170,6 +182,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     : undefined;
   const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
   wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
+  app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
   if (slack) {

@@ -6,6 +6,7 @@ import type { Database } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
+import { bundleWidget, createWidgetRoutes } from '../../src/adapters/web/widget-routes.js';
 import {
   type Answerer,
   type ConversationStore,
@@ -55,7 +56,7 @@ export function wireHelpdesk(database: Database, options: HelpdeskOptions = {}) 
   return { helpdesk, knowledge, conversations };
 }
 
-/** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app. */
+/** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app (the widget mounted as main.ts mounts it). */
 export async function createTestHelpdesk(engine: Engine, options: HelpdeskOptions & { bodyLimitBytes?: number } = {}) {
   const { database, drop } = await createTestDatabase(engine);
   const { helpdesk, knowledge, conversations } = wireHelpdesk(database, options);
@@ -66,6 +67,7 @@ export async function createTestHelpdesk(engine: Engine, options: HelpdeskOption
     health: async () => ({ database: database.engine }),
     onError: () => undefined,
   });
+  app.route('/', createWidgetRoutes(await bundleWidget({ exchangeName: 'ExampleX', maxMessageChars: options.maxMessageChars ?? 4000 })));
   return { database, helpdesk, knowledge, conversations, app, report, drop };
 }
 

@@ -8,8 +8,9 @@ import { type Helpdesk, HelpdeskError, isVisibleToCustomer, type Turn } from '..
 import { RateLimitedError } from '../../core/index.js';
 import { transcriptPageScript } from './transcript-page/bundle-page.js';
 
-const WIDGET_DIR = new URL('./widget/', import.meta.url);
 const MAX_PAGE = 200;
+/** The longest input the official-channel check takes (the widget's form stops there too). */
+export const VERIFY_INPUT_MAX_CHARS = 500;
 
 /** What the widget and API clients see of a turn. */
 export function toTurnView(turn: Turn) {
@@ -42,7 +43,7 @@ const messageBody = z
   .refine((b) => b.text === undefined || b.text.trim().length > 0, { message: 'text must not be empty' });
 const verifyBody = z
   .object({
-    input: z.string({ error: 'input must be a string' }).trim().min(1, 'input must not be empty').max(500, 'input is too long'),
+    input: z.string({ error: 'input must be a string' }).trim().min(1, 'input must not be empty').max(VERIFY_INPUT_MAX_CHARS, 'input is too long'),
     language: language.optional(),
   })
   .strict();
@@ -101,7 +102,7 @@ const STATUS_OF: Partial<Record<HelpdeskError['code'], 400 | 403 | 404>> = {
   invalid_input: 400,
 };
 
-/** The web channel: the JSON API the widget talks to, and the widget itself. Transport only. */
+/** The web channel: the JSON API the widget talks to (the widget itself: widget-routes.ts). Transport only. */
 export function createWebApp(deps: {
   helpdesk: Helpdesk;
   bodyLimitBytes: number;
@@ -109,11 +110,6 @@ export function createWebApp(deps: {
   onError: (error: unknown) => void;
 }) {
   const { helpdesk } = deps;
-  const widget = {
-    html: readFileSync(new URL('index.html', WIDGET_DIR), 'utf8'),
-    js: readFileSync(new URL('widget.js', WIDGET_DIR), 'utf8'),
-    css: readFileSync(new URL('widget.css', WIDGET_DIR), 'utf8'),
-  };
   const transcriptPage = readFileSync(new URL('./transcript-page/index.html', import.meta.url), 'utf8');
   const app = new Hono();
 
@@ -129,9 +125,6 @@ export function createWebApp(deps: {
   );
 
   app.get('/healthz', async (c) => c.json({ status: 'ok', ...(await deps.health()) }));
-  app.get('/', (c) => c.html(widget.html));
-  app.get('/widget.js', (c) => c.body(widget.js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'access-control-allow-origin': '*' }));
-  app.get('/widget.css', (c) => c.body(widget.css, 200, { 'content-type': 'text/css; charset=utf-8', 'access-control-allow-origin': '*' }));
 
   app.post('/api/conversations', async (c) => {
     const body = parse(createBody, await readJson(c));

@@ -1,0 +1,165 @@
+import type { WidgetSettings } from './settings.js';
+
+export type Language = 'zh' | 'en';
+
+export function isLanguage(value: unknown): value is Language {
+  return value === 'zh' || value === 'en';
+}
+
+export function otherLanguage(language: Language): Language {
+  return language === 'zh' ? 'en' : 'zh';
+}
+
+/** The value of a `lang` attribute for text in this language. */
+export function htmlLang(language: Language): 'zh-CN' | 'en' {
+  return language === 'zh' ? 'zh-CN' : 'en';
+}
+
+/** Every text the widget itself shows (the server's turns come in their own language). */
+export interface Texts {
+  title: string;
+  subtitle: string;
+  subtitleEscalated: string;
+  subtitleClosed: string;
+  safety: string;
+  verify: string;
+  verifyLabel: string;
+  verifyPlaceholder: string;
+  verifyCheck: string;
+  inputLabel: string;
+  placeholder: string;
+  send: string;
+  human: string;
+  transcript: string;
+  transcriptSoon: string;
+  transcriptReady: string;
+  /** A citation reads `${source}${title}${sourceOpen}${id}${sourceClose}`. */
+  source: string;
+  sourceOpen: string;
+  sourceClose: string;
+  typing: string;
+  connecting: string;
+  errorGeneric: string;
+  errorNetwork: string;
+  errorTimeout: string;
+  retry: string;
+  dismiss: string;
+  bot: string;
+  agent: string;
+  you: string;
+  notSent: string;
+  sending: string;
+  open: string;
+  close: string;
+  switchLang: string;
+  closed: string;
+  newConversation: string;
+  expired: string;
+  urgent: string;
+  messages: string;
+  /** The character counter, e.g. "3600 / 4000". */
+  counter(length: number): string;
+  /** The launcher's label suffix while replies wait unread. */
+  unread(count: number): string;
+}
+
+/** The keys of the plain texts: what an element's `data-i18n` attribute may name. */
+export type TextKey = { [K in keyof Texts]: Texts[K] extends string ? K : never }[keyof Texts];
+
+export function isTextKey(texts: Texts, key: string | null): key is TextKey {
+  return key !== null && Object.prototype.hasOwnProperty.call(texts, key) && typeof texts[key as keyof Texts] === 'string';
+}
+
+/** The widget's texts in both languages, with the product's name and message limit in them. */
+export function createTexts(settings: Pick<WidgetSettings, 'exchangeName' | 'maxMessageChars'>): Record<Language, Texts> {
+  const name = settings.exchangeName;
+  const counter = (length: number) => `${length} / ${settings.maxMessageChars}`;
+  return {
+    en: {
+      title: `${name} Support`,
+      subtitle: 'AI assistant + live agents',
+      subtitleEscalated: 'Waiting for a human agent…',
+      subtitleClosed: 'Conversation ended',
+      safety: 'Support never asks for your password, 2FA codes, recovery phrase or private keys.',
+      verify: 'Verify a channel',
+      verifyLabel: 'Is this handle, link, e-mail or phone number official?',
+      verifyPlaceholder: '@handle, https://…, e-mail or phone',
+      verifyCheck: 'Check',
+      inputLabel: 'Your message',
+      placeholder: 'Type your question…',
+      send: 'Send',
+      human: 'Talk to a human',
+      transcript: 'Transcript',
+      transcriptSoon: 'Transcript download is coming soon.',
+      transcriptReady: 'Transcript downloaded.',
+      source: 'Source: ',
+      sourceOpen: ' (',
+      sourceClose: ')',
+      typing: 'Support is typing…',
+      connecting: 'Connecting…',
+      errorGeneric: 'Sorry, something went wrong. Please try again.',
+      errorNetwork: "We couldn't reach the support server. Please check your connection and try again.",
+      errorTimeout: 'The server is taking too long to respond. Please try again.',
+      retry: 'Retry',
+      dismiss: 'Dismiss',
+      bot: `${name} Assistant`,
+      agent: 'Support agent',
+      you: 'You',
+      notSent: 'Not sent',
+      sending: 'Sending…',
+      open: `Open ${name} support chat`,
+      close: 'Close chat',
+      switchLang: '切换到中文',
+      closed: 'This conversation has ended.',
+      newConversation: 'Start a new conversation',
+      expired: 'Your previous conversation has expired, so a new one has been started.',
+      urgent: 'Urgent',
+      messages: 'Conversation',
+      counter,
+      unread: (count) => (count === 1 ? '1 new message' : `${count} new messages`),
+    },
+    zh: {
+      title: `${name} 客服`,
+      subtitle: '智能助手 · 可转人工',
+      subtitleEscalated: '正在等待人工客服…',
+      subtitleClosed: '对话已结束',
+      safety: '客服绝不会索要您的密码、验证码、助记词或私钥。',
+      verify: '核实官方渠道',
+      verifyLabel: '这个账号、链接、邮箱或电话是官方的吗？',
+      verifyPlaceholder: '@账号、https://…、邮箱或电话',
+      verifyCheck: '核实',
+      inputLabel: '您的消息',
+      placeholder: '请输入您的问题…',
+      send: '发送',
+      human: '转人工',
+      transcript: '聊天记录',
+      transcriptSoon: '聊天记录下载功能即将上线。',
+      transcriptReady: '聊天记录已下载。',
+      source: '来源：',
+      sourceOpen: '（',
+      sourceClose: '）',
+      typing: '客服正在输入…',
+      connecting: '正在连接…',
+      errorGeneric: '抱歉，出现了一点问题，请重试。',
+      errorNetwork: '无法连接客服服务器，请检查网络后重试。',
+      errorTimeout: '服务器响应超时，请重试。',
+      retry: '重试',
+      dismiss: '关闭',
+      bot: `${name} 智能助手`,
+      agent: '人工客服',
+      you: '您',
+      notSent: '未发送',
+      sending: '发送中…',
+      open: `打开 ${name} 在线客服`,
+      close: '关闭对话',
+      switchLang: 'Switch to English',
+      closed: '本次对话已结束。',
+      newConversation: '开始新对话',
+      expired: '之前的对话已失效，已为您开始新的对话。',
+      urgent: '加急',
+      messages: '对话内容',
+      counter,
+      unread: (count) => `${count} 条新消息`,
+    },
+  };
+}
