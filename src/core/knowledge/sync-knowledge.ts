@@ -5,8 +5,8 @@ import { toCentroid } from '../retrieval/centroid.js';
 import { toTerms } from '../retrieval/tokenize.js';
 import { type KnowledgeProblem, type RawKnowledgeFile, validateEntries } from './validate-entries.js';
 
-/** Bump when chunking or term extraction changes: every entry is then re-indexed on the next sync. */
-export const INDEX_FORMAT_VERSION = 3;
+/** Bump when chunking, term extraction or what is stored per entry changes: every entry is then re-indexed on the next sync. */
+export const INDEX_FORMAT_VERSION = 4;
 const EMBED_BATCH = 128;
 
 export type PassageSplitter = (text: string) => Promise<string[]>;
