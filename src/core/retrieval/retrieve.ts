@@ -10,7 +10,7 @@ import { toTerms } from './tokenize.js';
  * - `share`: the share of the 10 nearest chunks that belong to the top entry (k-NN vote);
  * - `centroid`: similarity to the top entry's centroid, `centroidMargin`: its lead over the best other centroid;
  * - `lexical`: the top entry's best chunk by BM25, `entryLexical`: the top entry by BM25 over whole
- *   entries, each as a share of the best score possible for the query.
+ *   entries, each over the score of a document holding every query term once at average length.
  */
 export interface RetrievalFeatures {
   fused: number;
@@ -211,6 +211,8 @@ export function createRetriever(deps: {
       const vectorSimilarity = Math.max(0, (first + k * (v?.scores[1] ?? first)) / (1 + k));
       const lexicalScore = lexicalMax > 0 ? Math.min(1, (l?.scores[0] ?? 0) / lexicalMax) : 0;
       const centroid = Math.max(0, centroids.get(topic) ?? 0);
+      // Not capped at 1 as the chunk score is: an entry whose phrasings repeat the query's terms
+      // scores above that reference, and that extra evidence ranks better than a cap (measured).
       const entryLexical = entryLexicalMax > 0 ? (entryLexicalTopics.get(topic) ?? 0) / entryLexicalMax : 0;
       candidates.push({
         topic,
