@@ -64,6 +64,12 @@ export interface LexicalSearch {
   idf: Map<string, number | null>;
   /** The idf a term would have if it occurred in a single chunk: the most informative possible. */
   maxIdf: number;
+  /**
+   * BM25 over whole entries, each entry's title and questions as one document (its passages left
+   * out): the lexical counterpart of the centroid, where every phrasing of an entry adds to its
+   * evidence. Hits best first, ties by entry id; `idf` and `maxIdf` as above, over entries.
+   */
+  entries: { hits: EntryHit[]; idf: Map<string, number | null>; maxIdf: number };
 }
 
 /** What one query found: BM25 (undefined without terms), nearest chunks and nearest centroids. */
@@ -73,12 +79,15 @@ export interface SearchResults {
   centroids: CentroidHit[];
 }
 
-/** Cosine similarity of a query to an entry's centroid. */
-export interface CentroidHit {
+/** How well a query matches one entry as a whole. */
+export interface EntryHit {
   entryId: string;
   topic: string;
   score: number;
 }
+
+/** Cosine similarity of a query to an entry's centroid. */
+export type CentroidHit = EntryHit;
 
 /** The knowledge base as stored: entries, their chunks, vector and lexical search over them. */
 export interface KnowledgeIndex {
