@@ -460,6 +460,7 @@
     var headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (opts.token) headers['Authorization'] = 'Bearer ' + opts.token;
+    if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
     var ctrl = typeof AbortController === 'function' ? new AbortController() : null;
     var timer = ctrl
       ? setTimeout(function () {
@@ -1333,7 +1334,17 @@
     return run;
   }
 
-  function postMessage(body, attempt) {
+  // One key per message, kept across its retries: the server stores a message sent twice once.
+  function newIdempotencyKey() {
+    var c = window.crypto;
+    if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (c && c.getRandomValues) c.getRandomValues(bytes);
+    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+  }
+
+  function postMessage(body, attempt, idempotencyKey) {
     attempt = attempt || 0;
     return ensureConversation().then(function () {
       var conv = state.conv;
@@ -1342,7 +1353,7 @@
         'POST',
         '/api/conversations/' + encodeURIComponent(conv.id) + '/messages',
         body,
-        { token: conv.token }
+        { token: conv.token, idempotencyKey: idempotencyKey }
       ).then(
         function (data) {
           return { data: data, before: before };
@@ -1351,7 +1362,7 @@
           if (isGone(err) && attempt === 0 && state.conv === conv) {
             // The stored conversation is no longer valid: start a new one and resend once.
             return startNewConversation(true).then(function () {
-              return postMessage(body, 1);
+              return postMessage(body, 1, idempotencyKey);
             });
           }
           throw err;
@@ -1405,7 +1416,8 @@
     if (state.convState !== 'closed') ui.input.focus();
   }
 
-  function doSend(payload, li, actionBtn) {
+  function doSend(payload, li, actionBtn, idempotencyKey) {
+    var key = idempotencyKey || newIdempotencyKey();
     clearError();
     state.sending = true;
     updateComposer();
@@ -1416,7 +1428,7 @@
     // No language here: the server follows the language the customer writes in; only the toggle
     // (notifyLanguage) sends an explicit choice, which then sticks.
     enqueue(function () {
-      return postMessage(body);
+      return postMessage(body, 0, key);
     }).then(
       function (result) {
         state.sending = false;
@@ -1445,7 +1457,7 @@
             actionBtn.classList.add('exh-chosen');
           }
           markSending(li);
-          doSend(payload, li, actionBtn);
+          doSend(payload, li, actionBtn, key);
         });
       }
     );
