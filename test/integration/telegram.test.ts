@@ -402,8 +402,8 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     await waitSent(chat, 2, 'the replies');
     await Promise.all(instances.map((i) => i.idle()));
     await eventually(async () => (await outboxRows(chat)).every((r) => r.status === 'sent'), 'replies marked sent');
-    // Three lease lengths on: a second sender would have sent the slow one again by now.
-    await new Promise((r) => setTimeout(r, 500));
+    // Past the slow call's end: had the other instance taken the lease, its copy would be here too.
+    await new Promise((r) => setTimeout(r, 2_500));
     expect(fake.sentTo(chat)).toHaveLength(2);
   });
 
