@@ -6,6 +6,7 @@ import type { Database } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
+import { toReadiness } from '../../src/check-readiness.js';
 import {
   type Answerer,
   type ConversationStore,
@@ -64,6 +65,7 @@ export async function createTestHelpdesk(engine: Engine, options: HelpdeskOption
     helpdesk,
     bodyLimitBytes: options.bodyLimitBytes ?? 65_536,
     health: async () => ({ database: database.engine }),
+    readiness: async () => toReadiness(await database.probe(2_000)),
     onError: () => undefined,
   });
   return { database, helpdesk, knowledge, conversations, app, report, drop };

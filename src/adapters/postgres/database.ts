@@ -56,7 +56,8 @@ function shippedMigrations(): number {
 async function probeWith(query: Query, timeoutMs: number): Promise<DatabaseProbe> {
   let timer: NodeJS.Timeout | undefined;
   const read = async (): Promise<DatabaseProbe> => {
-    const [applied] = await query<{ n: number }>(APPLIED_MIGRATIONS);
+    const [table] = await query<{ n: number }>(MIGRATIONS_TABLE);
+    const [applied] = table?.n ? await query<{ n: number }>(APPLIED_MIGRATIONS) : [];
     const pending = Math.max(0, shippedMigrations() - (applied?.n ?? 0));
     const [entries] = pending === 0 ? await query<{ n: number }>('SELECT count(*)::int AS n FROM kb_entry') : [];
     return { reachable: true, migrationsPending: pending, knowledgeEntries: entries ? entries.n : null };
@@ -75,9 +76,10 @@ async function probeWith(query: Query, timeoutMs: number): Promise<DatabaseProbe
   }
 }
 
-// Drizzle's migrator records each applied migration here (both engines); absent before the first.
-const APPLIED_MIGRATIONS = `SELECT CASE WHEN to_regclass('drizzle.__drizzle_migrations') IS NULL THEN 0
-  ELSE (SELECT count(*) FROM drizzle.__drizzle_migrations) END::int AS n`;
+// Drizzle's migrator records each applied migration in drizzle.__drizzle_migrations (both engines);
+// the table is absent before the first.
+const MIGRATIONS_TABLE = `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'drizzle' AND tablename = '__drizzle_migrations'`;
+const APPLIED_MIGRATIONS = 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations';
 
 /**
  * The connection string with the session settings sent in the startup packet (`options`), so that
