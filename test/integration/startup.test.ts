@@ -80,6 +80,31 @@ describe('start-up and the embedded database', () => {
     await again.close();
   });
 
+  it("opens a data folder whose lock names a pid now used by another process (a reboot, or pids wrapping), but not one whose process still runs", async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const lock = join(dataDir, 'helpdesk.lock');
+    // A live process that is not the lock's owner: what the owner's pid belongs to after a reboot.
+    const stranger = spawn('sleep', ['30']);
+    try {
+      const pid = stranger.pid as number;
+      const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      for (const stale of [{ pid, boot: 'an-earlier-boot', start }, { pid, boot, start: '1' }]) {
+        await writeFile(lock, JSON.stringify(stale));
+        const database = await openDatabase({ dataDir });
+        expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid, boot });
+        await database.close();
+      }
+      // The same pid, boot and start: that process holds the folder.
+      await writeFile(lock, JSON.stringify({ pid, boot, start }));
+      await expect(openDatabase({ dataDir })).rejects.toThrow(new RegExp(`in use by another process \\(pid ${pid}\\)`));
+    } finally {
+      stranger.kill('SIGKILL');
+      await rm(lock, { force: true });
+    }
+  });
+
   it('applies migrations with npm run db:migrate, idempotently', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-migrate-'));
     try {
