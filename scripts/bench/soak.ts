@@ -54,7 +54,7 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
       HOME: process.env.HOME ?? '',
       ...benchEnv({ port, dataDir, repoRoot: options.repoRoot }),
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      RATE_LIMIT_MESSAGES: '100000',
+      RATE_LIMIT_MESSAGES: '10000',
       TELEGRAM_BOT_TOKEN: fake.token,
       TELEGRAM_API_ROOT: fake.apiRoot,
     },

@@ -120,6 +120,37 @@ describe('start-up and the embedded database', () => {
 });
 
 describe('knowledge folder watching', () => {
+  it('tries a re-sync that failed (the database away) again until it succeeds', async () => {
+    const { cp, writeFile } = await import('node:fs/promises');
+    const { createKnowledgeSync } = await import('../../src/adapters/knowledge-files/knowledge-sync.js');
+    const { createTestHelpdesk, silentLogger } = await import('../support/helpdesk.js');
+    const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));
+    await cp(KNOWLEDGE_DIR, dir, { recursive: true });
+    const t = await createTestHelpdesk('pglite');
+    let outage = 2;
+    const helpdesk = {
+      ...t.helpdesk,
+      syncKnowledge: (files: Parameters<typeof t.helpdesk.syncKnowledge>[0]) =>
+        outage-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : t.helpdesk.syncKnowledge(files),
+    };
+    const sync = createKnowledgeSync({ helpdesk, dir, logger: silentLogger, retryMs: [100, 400] });
+    const unwatch = sync.watch();
+    try {
+      await writeFile(join(dir, 'en', 'staking-rewards.md'), '---\nid: staking-rewards-en\nlang: en\ntitle: When are staking rewards paid?\n---\nDaily at 08:00 UTC+8.\n');
+      let ids: string[] = [];
+      for (let i = 0; i < 50 && !ids.includes('staking-rewards-en'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ids = (await t.knowledge.listEntries()).map((e) => e.id);
+      }
+      expect(outage).toBeLessThan(0);
+      expect(ids).toContain('staking-rewards-en');
+    } finally {
+      unwatch();
+      await t.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('syncs a new entry written while the server runs', async () => {
     const { cp, writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));
