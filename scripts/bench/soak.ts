@@ -39,8 +39,8 @@ function slope(points: Array<[number, number]>): number {
  * The first window is warm-up (caches, WASM memory, JIT) and left out of the trends.
  */
 export async function benchSoak(options: { repoRoot: string; minutes: number; webPerS?: number; telegramPerS?: number }) {
-  const webPerS = options.webPerS ?? 20;
-  const telegramPerS = options.telegramPerS ?? 5;
+  const webPerS = options.webPerS ?? 10;
+  const telegramPerS = options.telegramPerS ?? 2;
   const durationMs = options.minutes * 60_000;
   const windows = Math.max(3, Math.min(10, Math.round(options.minutes / 3)));
   const windowMs = durationMs / windows;
@@ -102,21 +102,41 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
       if (res.status !== 201) throw new Error(`${path}: ${res.status}`);
       return json;
     };
-    const web = (async () => {
-      let conversation: { id?: string; token?: string } = {};
-      for (let i = 0; running(); i++) {
-        const due = t0 + (i * 1000) / webPerS;
-        if (due > Date.now()) await sleep(due - Date.now());
-        try {
-          if (i % 4 === 0) conversation = await post('/api/conversations', {});
+    // Web: a customer every 4 / webPerS seconds opens a conversation and sends 4 messages, one
+    // after another; customers overlap, up to MAX_CUSTOMERS at once (a customer due beyond that is
+    // counted as not offered: the product is saturated, which a memory soak must not be).
+    const MAX_CUSTOMERS = 16;
+    let customers = 0;
+    let notOffered = 0;
+    const customer = async (c: number) => {
+      try {
+        const conversation = await post('/api/conversations', {});
+        for (let k = 0; k < 4 && running(); k++) {
           const started = performance.now();
-          await post(`/api/conversations/${conversation.id}/messages`, { text: BENCH_QUESTIONS[i % BENCH_QUESTIONS.length] }, conversation.token);
+          await post(`/api/conversations/${conversation.id}/messages`, { text: BENCH_QUESTIONS[(c * 4 + k) % BENCH_QUESTIONS.length] }, conversation.token);
           latencies[windowOf()]?.push(performance.now() - started);
           webMessages += 1;
-        } catch {
-          errors += 1;
         }
+      } catch {
+        errors += 1;
+      } finally {
+        customers -= 1;
       }
+    };
+    const web = (async () => {
+      const under = new Set<Promise<void>>();
+      for (let c = 0; running(); c++) {
+        const due = t0 + (c * 4 * 1000) / webPerS;
+        if (due > Date.now()) await sleep(due - Date.now());
+        if (customers >= MAX_CUSTOMERS) {
+          notOffered += 4;
+          continue;
+        }
+        customers += 1;
+        const one = customer(c).finally(() => under.delete(one));
+        under.add(one);
+      }
+      await Promise.all(under);
     })();
     const telegram = (async () => {
       for (let i = 0; running(); i++) {
@@ -157,6 +177,7 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
       minutes: options.minutes,
       offered: { webMessagesPerS: webPerS, telegramUpdatesPerS: telegramPerS },
       webMessages,
+      webMessagesNotOffered: notOffered,
       telegramUpdates,
       telegramMessagesSent: answered,
       errors,
