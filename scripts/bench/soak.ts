@@ -75,6 +75,12 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
     const samples: Array<{ min: number; rssMb: number }> = [];
     const latencies: number[][] = Array.from({ length: windows }, () => []);
     let errors = 0;
+    const errorKinds: Record<string, number> = {};
+    const failed = (error: unknown) => {
+      errors += 1;
+      const kind = error instanceof Error ? error.message.slice(0, 80) : String(error);
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    };
     let webMessages = 0;
     let telegramUpdates = 0;
     let ended: string | undefined;
@@ -99,7 +105,7 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
         signal: AbortSignal.timeout(30_000),
       });
       const json = (await res.json()) as { id?: string; token?: string };
-      if (res.status !== 201) throw new Error(`${path}: ${res.status}`);
+      if (res.status !== 201) throw new Error(`${path.replace(/[0-9a-f-]{36}/, ':id')}: ${res.status}`);
       return json;
     };
     // Web: a customer every 4 / webPerS seconds opens a conversation and sends 4 messages, one
@@ -117,8 +123,8 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
           latencies[windowOf()]?.push(performance.now() - started);
           webMessages += 1;
         }
-      } catch {
-        errors += 1;
+      } catch (error) {
+        failed(error);
       } finally {
         customers -= 1;
       }
@@ -181,6 +187,7 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
       telegramUpdates,
       telegramMessagesSent: answered,
       errors,
+      errorKinds,
       rssMb: { first: samples[0]?.rssMb ?? null, last: samples.at(-1)?.rssMb ?? null, max: Math.max(...samples.map((s) => s.rssMb)) },
       windows: byWindow,
       trendAfterWarmUpMbPerHour: trend,
