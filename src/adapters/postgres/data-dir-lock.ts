@@ -82,12 +82,16 @@ export function lockDataDir(dataDir: string): () => void {
   const me: Holder = { pid: process.pid, ...(boot ? { boot } : {}), ...(start ? { start } : {}) };
   // Written whole beside the lock, then linked into place: the lock never exists half-written.
   const draft = `${path}.${process.pid}`;
-  writeFileSync(draft, `${JSON.stringify(me)}\n`);
+  const mine = `${JSON.stringify(me)}\n`;
+  writeFileSync(draft, mine);
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         linkSync(draft, path);
-        return () => rmSync(path, { force: true });
+        // Removed only while it is still this lock (another process may have taken a stale one over).
+        return () => {
+          if (readOrUndefined(path) === mine) rmSync(path, { force: true });
+        };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = toHolder(readOrUndefined(path) ?? '');
