@@ -268,7 +268,9 @@ export function createHelpdesk(deps: HelpdeskDeps) {
    * The conversation, its recent turns and whether the input was stored before: what the caller
    * just created, else one read where the store offers it, else the reads apart.
    */
-  async function readContext(input: CustomerInput): Promise<{ conversation: Conversation | undefined; recent?: Turn[]; keysChecked: boolean }> {
+  async function readContext(
+    input: CustomerInput,
+  ): Promise<{ conversation: Conversation | undefined; recent?: Turn[]; keysChecked: boolean; keysSeen?: boolean }> {
     if (input.created && input.created.conversation.id === input.conversationId) {
       const { conversation, turns } = input.created;
       // A conversation created in this task holds no turn of this input yet.
@@ -276,7 +278,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     }
     if (conversations.context) {
       const context = await conversations.context(input.conversationId, RECENT_TURNS, input.externalKey ? [input.externalKey] : []);
-      return { conversation: context?.conversation, recent: context?.recentTurns, keysChecked: context !== undefined && !context.keysSeen };
+      return {
+        conversation: context?.conversation,
+        recent: context?.recentTurns,
+        keysChecked: context !== undefined && !context.keysSeen,
+        keysSeen: context?.keysSeen === true,
+      };
     }
     return { conversation: await conversations.find(input.conversationId), keysChecked: false };
   }
@@ -286,6 +293,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const conversation = context.conversation;
     if (!conversation) {
       throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
+    }
+    // A repeat (a retried request, an update handled again after a crash) gets what was stored the
+    // first time, before anything counts it again (rate limit, security events, model calls).
+    if (input.externalKey && context.keysSeen && conversations.repeatOf) {
+      const original = await conversations.repeatOf(input.externalKey);
+      if (original?.conversation.id === conversation.id) return { outcome: 'duplicate', conversation: original.conversation, turns: original.turns };
     }
     const appendOptions: AppendOptions | undefined = context.keysChecked ? { keysChecked: true } : undefined;
     await gate.enforceRateLimit(`${conversation.channel}:${conversation.externalId}`, conversation.id, conversation.channel, conversation.language);
@@ -318,11 +331,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       if (switched) {
         const result = await append(
           conversation.id,
-          [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched }],
+          [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched, externalKey: input.externalKey }],
           patch,
           appendOptions,
         );
-        return { outcome: 'acknowledged', conversation: result.conversation, turns: result.turns };
+        return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
       }
       throw new HelpdeskError('invalid_input', 'empty customer input', toEmptyMessageReply(language));
     }

@@ -179,6 +179,11 @@ export interface ConversationStore {
    */
   context?(id: string, recent: number, externalKeys: string[]): Promise<ConversationContext | undefined>;
   listByState(state: ConversationState): Promise<Conversation[]>;
+  /**
+   * The turns stored for an external key: the input that carried it and what answered it, as
+   * `append` returns them for a repeat (`duplicate: true`). Optional (append's own check otherwise).
+   */
+  repeatOf?(externalKey: string): Promise<AppendResult | undefined>;
 }
 
 export interface AnswerRequest {
@@ -296,6 +301,10 @@ export interface ChannelOutbox {
    * first marks `sent` as sent, in the same statement (their chats' next messages are candidates).
    */
   claim(channel: string, limit: number, leaseMs: number, sent?: SentMessage[]): Promise<ClaimedMessage[]>;
+  /** Extends, to `leaseMs` from now, the leases of messages still pending (a send under way). */
+  renew(ids: number[], leaseMs: number): Promise<void>;
+  /** Ends every lease on the channel's pending messages (their sender is gone); returns how many. */
+  releaseLeases(channel: string): Promise<number>;
   /** Releases the lease and makes the message due again after `delayMs`. */
   retryLater(id: number, delayMs: number, error: string): Promise<void>;
   /** Gives up on a message (the channel refused it for good); later messages of the chat go on. */

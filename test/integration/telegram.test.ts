@@ -58,13 +58,16 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     scripted.script.length = 0;
   });
 
-  function startChannel(options: { helpdesk?: TelegramHelpdesk; webhookUrl?: string; tuning?: Partial<TelegramTuning> } = {}) {
+  type ChannelOptions = Pick<Parameters<typeof createTelegramChannel>[0], 'inbox' | 'storeReachable' | 'soleSender'>;
+  function startChannel(options: { helpdesk?: TelegramHelpdesk; webhookUrl?: string; tuning?: Partial<TelegramTuning> } & Partial<ChannelOptions> = {}) {
     const channel = createTelegramChannel({
       token: fake.token,
       apiRoot: fake.apiRoot,
       ...(options.webhookUrl ? { webhook: { url: options.webhookUrl, secretToken: SECRET } } : {}),
+      ...(options.storeReachable ? { storeReachable: options.storeReachable } : {}),
+      ...(options.soleSender ? { soleSender: true } : {}),
       helpdesk: options.helpdesk ?? t.helpdesk,
-      inbox: createPgUpdateInbox(t.database.db),
+      inbox: options.inbox ?? createPgUpdateInbox(t.database.db),
       outbox: createPgChannelOutbox(t.database.db),
       logger: process.env.TG_DEBUG ? { ...console, debug() {} } : silentLogger,
       exchangeName: 'ExampleX',
@@ -74,7 +77,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     return channel;
   }
 
-  async function polling(options: { helpdesk?: TelegramHelpdesk; maxHoldMs?: number } = {}) {
+  async function polling(options: { helpdesk?: TelegramHelpdesk; maxHoldMs?: number } & Partial<ChannelOptions> = {}) {
     fake = await startFakeTelegram({ maxHoldMs: options.maxHoldMs ?? 300 });
     const channel = startChannel(options);
     await channel.start();
@@ -341,6 +344,70 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       sql`SELECT status, attempts FROM channel_update WHERE chat_id = ${String(chat)} ORDER BY update_id LIMIT 1`,
     );
     expect(failed[0]).toMatchObject({ status: 'failed', attempts: 3 });
+  });
+
+  it('holds polling while the database does not answer, confirming no update to Telegram before it is stored, then answers each once', async () => {
+    // The real inbox, cut off from its database while `down` (as the fault suite does with a real server).
+    let down = false;
+    const real = createPgUpdateInbox(t.database.db);
+    const inbox = {
+      ...real,
+      record: (update: Parameters<typeof real.record>[0]) => (down ? Promise.reject(new Error('Connection terminated unexpectedly')) : real.record(update)),
+    };
+    await polling({ inbox, storeReachable: async () => !down });
+    const chat = newChat();
+    fake.userSends(chat, '/help');
+    await waitSent(chat, 2, 'the first reply');
+    down = true;
+    const during = [fake.userSends(chat, 'How do I reset my password?').update, fake.userSends(newChat(), '/help').update];
+    // Far longer than the update's handling attempts (3, 20 ms apart here): nothing is given up.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(fake.pending().map((u) => u.update_id)).toEqual(during.map((u) => u.update_id));
+    down = false;
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'the answer after the outage');
+    await fake.waitFor(() => fake.pending().length === 0, 10_000, 'updates confirmed after they were stored');
+    const handled = async () =>
+      (
+        await queryRows<{ n: number }>(
+          t.database.db,
+          sql`SELECT count(*)::int AS n FROM channel_update WHERE update_id = ANY(${`{${during.map((u) => u.update_id).join(',')}}`}::bigint[]) AND status = 'done'`,
+        )
+      )[0]?.n === 2;
+    await eventually(handled, 'both updates handled');
+    expect(answersTo(chat)).toHaveLength(1);
+  });
+
+  it('sends at once, on a database only it uses, the replies a killed process had leased (not after the lease)', async () => {
+    const first = await polling();
+    const chat = newChat();
+    fake.userSends(chat, '/help');
+    await waitSent(chat, 2, 'the first replies');
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    // What a process killed between storing a reply and sending it leaves: the reply leased to it for a minute.
+    const inbox = createPgUpdateInbox(t.database.db);
+    const payload = { chat_id: String(chat), text: 'left leased by a killed process' };
+    await inbox.settleWithReplies?.('telegram:0', 0, [{ channel: 'telegram', chatId: String(chat), dedupeKey: `killed-${chat}`, method: 'sendMessage', payload }], undefined, 60_000);
+    const restarted = startChannel({ soleSender: true });
+    const t0 = Date.now();
+    await restarted.start();
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text === payload.text), 5_000, 'the leased reply');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(fake.sentTo(chat).filter((m) => m.text === payload.text)).toHaveLength(1);
+  });
+
+  it('keeps renewing the lease of a reply Telegram is slow to take, so that another instance does not send it too', async () => {
+    const lease = { leaseMs: 600, sendTimeoutMs: 5_000 };
+    const { instances } = await webhookInstances([{ tuning: lease }, { tuning: lease }], (_, [first]) => first?.handleWebhook);
+    const chat = newChat();
+    fake.failNext('sendMessage', { delayMs: 2_000 });
+    fake.userSends(chat, '/help');
+    await waitSent(chat, 2, 'the replies');
+    await Promise.all(instances.map((i) => i.idle()));
+    await eventually(async () => (await outboxRows(chat)).every((r) => r.status === 'sent'), 'replies marked sent');
+    // Past the slow call's end: had the other instance taken the lease, its copy would be here too.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(fake.sentTo(chat)).toHaveLength(2);
   });
 
   it('sends replies still pending at shutdown after the restart, each once', async () => {

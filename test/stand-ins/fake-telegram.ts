@@ -35,7 +35,8 @@ export interface SentMessage {
   /** When the fake received it (ms since epoch). */
   receivedAt: number;
 }
-export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { drop: true };
+/** A failed call, a dropped connection, or a call answered normally after `delayMs` (a slow Telegram). */
+export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { drop: true } | { delayMs: number };
 export interface RecordedCall {
   method: string;
   params: Record<string, unknown>;
@@ -400,7 +401,8 @@ export async function startFakeTelegram(options: {
       if (match[1] !== token) throw new ApiError(401, 'Unauthorized');
       params = await readParams(req, url);
       const fault = outages.has(method) ? ({ status: 502 } as Fault) : faults.get(method)?.shift();
-      if (fault) {
+      if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault && !('delayMs' in fault)) {
         if ('drop' in fault) {
           status = 0;
           req.socket.destroy();

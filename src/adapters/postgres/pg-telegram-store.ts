@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, type RecordOutcome, toStorableJson, type UpdateInbox } from '../../core/index.js';
 import { type Db, queryRows, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
@@ -230,6 +230,21 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         sent.map((m) => (m.result === null || m.result === undefined ? null : JSON.stringify(m.result))),
       ]);
       return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+    },
+    async renew(ids, leaseMs) {
+      if (ids.length === 0) return;
+      await db
+        .update(channelOutbox)
+        .set({ lockedUntil: sql`now() + ${Math.round(leaseMs)} * interval '1 millisecond'` })
+        .where(and(inArray(channelOutbox.id, ids), eq(channelOutbox.status, 'pending'), isNotNull(channelOutbox.lockedUntil)));
+    },
+    async releaseLeases(channel) {
+      const released = await db
+        .update(channelOutbox)
+        .set({ lockedUntil: null })
+        .where(and(eq(channelOutbox.channel, channel), eq(channelOutbox.status, 'pending'), isNotNull(channelOutbox.lockedUntil)))
+        .returning({ id: channelOutbox.id });
+      return released.length;
     },
     async retryLater(id, delayMs, error) {
       await db

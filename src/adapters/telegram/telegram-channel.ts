@@ -42,9 +42,20 @@ export interface TelegramTuning extends SendTuning {
    * mode behind a load balancer) before handling them itself, as that instance may have died.
    */
   chatTakeoverMs: number;
+  /** How long getUpdates is held open by Telegram (long polling), in seconds. */
+  pollTimeoutS: number;
+  /** How often an unreachable database is asked again while intake and handling wait for it. */
+  storeProbeMs: number;
 }
 
-export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = { ...DEFAULT_SEND_TUNING, maxHandleAttempts: 3, handleRetryMs: 1_000, chatTakeoverMs: 60_000 };
+export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = {
+  ...DEFAULT_SEND_TUNING,
+  maxHandleAttempts: 3,
+  handleRetryMs: 1_000,
+  chatTakeoverMs: 60_000,
+  pollTimeoutS: 50,
+  storeProbeMs: 1_000,
+};
 
 export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'> &
   Partial<Pick<Helpdesk, 'transcript' | 'checkOfficialChannel' | 'recordSecurityEvent'>>;
@@ -58,6 +69,17 @@ export interface TelegramChannelOptions {
   helpdesk: TelegramHelpdesk;
   inbox: UpdateInbox;
   outbox: ChannelOutbox;
+  /**
+   * Whether the database answers. While it does not, polling holds (no offset is confirmed to
+   * Telegram), and stored updates wait for it instead of spending their handling attempts.
+   * Absent: failures are never put down to the database.
+   */
+  storeReachable?: () => Promise<boolean>;
+  /**
+   * This process is the only sender on its database (the embedded one, locked to one process):
+   * messages left leased in the outbox are a dead process's and are sent at once at start.
+   */
+  soleSender?: boolean;
   logger: Logger;
   exchangeName: string;
   tuning?: Partial<TelegramTuning>;
@@ -102,8 +124,6 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   const bot = new Telegraf(options.token, {
     // The webhook is answered by our own route; nothing may ride on its HTTP response (pitfall 5).
     telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false },
-    // Polling only stores updates, which is fast; a stuck database must not hold polling for 90 s.
-    handlerTimeout: 30_000,
   });
   const sender = createOutboxSender({
     outbox,
@@ -112,18 +132,44 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     toFailure,
     logger,
     tuning,
+    soleSender: options.soleSender ?? false,
   });
   const chats = createKeyedRunner();
   let identity: BotIdentity | undefined;
   let ready: Promise<BotIdentity> | undefined;
   let stopping = false;
   let polling: Promise<void> | undefined;
+  let pollAbort = new AbortController();
+  /** Set while the database does not answer: everything that needs it waits on this. */
+  let storeBack: Promise<void> | undefined;
 
-  bot.use(async (ctx) => {
-    await intake(ctx.update as unknown as TgUpdate);
-  });
-  // The default handler rethrows, which stops polling (pitfall 2): log instead.
-  bot.catch((error, ctx) => logger.error({ err: error, updateId: ctx.update.update_id }, 'telegram update intake failed'));
+  /** True when the database answers (or nothing can tell). */
+  async function storeReachable(): Promise<boolean> {
+    return options.storeReachable ? options.storeReachable().catch(() => false) : true;
+  }
+
+  /** Resolves when the database answers again (or on stop); one prober for all waiting work. */
+  function untilStoreReachable(): Promise<void> {
+    storeBack ??= (async () => {
+      const since = Date.now();
+      logger.warn({}, 'database unreachable: Telegram polling and handling wait for it');
+      while (!stopping && !(await storeReachable())) await sleep(tuning.storeProbeMs);
+      if (!stopping) logger.info({ outageMs: Date.now() - since }, 'database reachable again: Telegram resumes');
+    })().finally(() => {
+      storeBack = undefined;
+    });
+    return storeBack;
+  }
+
+  /**
+   * After a failure: waits for the database when it is what failed (true: the attempt does not
+   * count), false when the database answers (the failure is the work's own).
+   */
+  async function waitedForStore(): Promise<boolean> {
+    if (stopping || (await storeReachable())) return false;
+    await untilStoreReachable();
+    return true;
+  }
 
   /** getMe, retried until Telegram answers: the rest of the product runs meanwhile. */
   function whoAmI(): Promise<BotIdentity> {
@@ -144,12 +190,20 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     return ready;
   }
 
-  async function record(update: TgUpdate, chatId: string): Promise<RecordOutcome> {
-    for (let attempt = 0; ; attempt++) {
+  /**
+   * Stores the update, retrying. `holdWhileStoreDown` (polling): while the database does not
+   * answer, waits for it however long, as Telegram keeps the update only until the next
+   * getUpdates confirms it. Otherwise (webhook) gives up after a few attempts: Telegram redelivers.
+   */
+  async function record(update: TgUpdate, chatId: string, holdWhileStoreDown: boolean): Promise<RecordOutcome> {
+    for (let failures = 0; ; ) {
       try {
         return await inbox.record({ source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update });
       } catch (error) {
-        if (attempt >= 2) throw error;
+        if (stopping) throw error;
+        if (holdWhileStoreDown && (await waitedForStore())) continue;
+        failures += 1;
+        if (failures >= tuning.maxHandleAttempts) throw error;
         await sleep(tuning.handleRetryMs);
       }
     }
@@ -161,9 +215,9 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
    * when their inserts finish out of order. An update stored while an earlier one of its chat is
    * not handled waits for it, as another instance may be handling it.
    */
-  async function intake(update: TgUpdate): Promise<'accepted' | 'duplicate'> {
+  async function intake(update: TgUpdate, holdWhileStoreDown: boolean): Promise<'accepted' | 'duplicate'> {
     const chatId = chatIdOf(update) ?? 'none';
-    const recorded = record(update, chatId);
+    const recorded = record(update, chatId, holdWhileStoreDown);
     const stored: InboundUpdate = { source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update, attempts: 0 };
     void chats.run(chatId, async () => {
       const outcome = await recorded.catch(() => 'duplicate' as const);
@@ -216,23 +270,26 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
 
   async function handleStored(stored: InboundUpdate): Promise<void> {
     const update = stored.payload as TgUpdate;
-    for (let attempt = stored.attempts; ; attempt++) {
+    for (let attempt = stored.attempts; ; ) {
       try {
         const replies = await toReplies(update);
         await settleWith(update.update_id, replies);
         return;
       } catch (error) {
+        // The database went away: the update stays stored and is handled when it is back.
+        if (await waitedForStore()) continue;
         const chatId = chatIdOf(update);
         if (error instanceof HelpdeskError && error.code === 'invalid_input' && chatId) {
           // The customer's input is the problem (too long...): tell them, do not retry.
           await settleWith(update.update_id, keyed(update.update_id, toPlainMessages(error.userMessage, chatId)), error.message);
           return;
         }
-        const last = attempt + 1 >= tuning.maxHandleAttempts || stopping;
-        logger.error({ err: error, updateId: update.update_id, attempt: attempt + 1, last }, 'telegram update handling failed');
+        attempt += 1;
+        const last = attempt >= tuning.maxHandleAttempts || stopping;
+        logger.error({ err: error, updateId: update.update_id, attempt, last }, 'telegram update handling failed');
         if (!last) {
           await inbox.settle(source, update.update_id, 'retry', String(error)).catch(() => undefined);
-          await sleep(tuning.handleRetryMs * 2 ** attempt);
+          await sleep(tuning.handleRetryMs * 2 ** (attempt - 1));
           continue;
         }
         if (stopping) return; // still pending: handled again after the restart
@@ -416,16 +473,60 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     return fromTurns([...started.turns, ...outcome.turns], origin.chatId, origin.isGroup ? origin.messageId : null);
   }
 
-  async function launchPolling(): Promise<void> {
-    while (!stopping) {
+  /**
+   * Long polling. getUpdates confirms to Telegram every update below its `offset`, and Telegram
+   * then forgets them; so the offset moves past a batch only once every update in it is stored.
+   * While the database does not answer, polling holds, however long: Telegram keeps the updates
+   * (up to 24 hours). telegraf's own loop moves the offset whatever its handler did, hence this one.
+   */
+  async function poll(): Promise<void> {
+    let offset: number | undefined;
+    /** The offset the last getUpdates carried: Telegram has forgotten every update below it. */
+    let confirmed = 0;
+    for (let failures = 0; !stopping; ) {
+      let updates: TgUpdate[];
       try {
-        await bot.launch({ allowedUpdates: [...ALLOWED_UPDATES], dropPendingUpdates: false });
-        return; // bot.stop() ended it
+        if (offset === undefined) {
+          // A webhook left set makes getUpdates answer 409; its pending updates stay for polling.
+          await bot.telegram.deleteWebhook({ drop_pending_updates: false });
+          offset = 0;
+        }
+        updates = (await bot.telegram.callApi(
+          'getUpdates',
+          { timeout: tuning.pollTimeoutS, offset, allowed_updates: [...ALLOWED_UPDATES] } as never,
+          { signal: pollAbort.signal as never },
+        )) as unknown as TgUpdate[];
+        confirmed = offset;
+        failures = 0;
       } catch (error) {
         if (stopping) return;
-        logger.error({ err: error }, 'telegram polling stopped; restarting');
-        await sleep(tuning.handleRetryMs);
+        // 409: another process polls this bot (or a webhook is set); 401: a revoked token; 429,
+        // 5xx, network: Telegram is busy or unreachable. All may pass: wait and ask again.
+        const failure = toFailure(error);
+        const delayMs = failure.retryAfterSeconds !== undefined
+          ? failure.retryAfterSeconds * 1000
+          : Math.min(tuning.handleRetryMs * 2 ** failures, tuning.retryMaxMs);
+        failures += 1;
+        logger.warn({ code: failure.code, description: failure.description, delayMs }, 'telegram getUpdates failed; retrying');
+        if (failure.code === 409 || failure.code === 404) offset = undefined;
+        await sleep(delayMs);
+        continue;
       }
+      if (updates.length === 0) continue;
+      const stored = await Promise.allSettled(updates.map((update) => intake(update, true)));
+      if (stopping) return; // not all may be stored: leave them unconfirmed, Telegram sends them again
+      stored.forEach((result, i) => {
+        // The database answers but refused this update, attempt after attempt: it is skipped.
+        if (result.status === 'rejected') logger.error({ err: result.reason, updateId: updates[i]?.update_id }, 'telegram update could not be stored; skipped');
+      });
+      offset = Math.max(...updates.map((u) => u.update_id)) + 1;
+    }
+    // Stopped after a stored batch: confirm it, so that the next start does not fetch it again
+    // (harmless if this fails: a stored update fetched again is recognised as a duplicate).
+    if (offset !== undefined && offset > confirmed) {
+      await bot.telegram
+        .callApi('getUpdates', { offset, limit: 1, timeout: 0 } as never, { signal: AbortSignal.timeout(5_000) as never })
+        .catch(() => undefined);
     }
   }
 
@@ -514,7 +615,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         .then(() => {
           if (stopping) return;
           if (options.webhook) return setWebhook(options.webhook);
-          polling = launchPolling();
+          pollAbort = new AbortController();
+          polling = poll();
           return polling;
         })
         .catch((error: unknown) => {
@@ -542,7 +644,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         return new Response('Not an update', { status: 400 });
       }
       try {
-        await intake(update);
+        await intake(update, false);
       } catch (error) {
         // Not stored: a non-2xx makes Telegram deliver it again later.
         logger.error({ err: error, updateId: update.update_id }, 'telegram webhook intake failed');
@@ -557,12 +659,9 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     async stop(): Promise<void> {
       stopping = true;
       if (polling) {
-        try {
-          bot.stop('shutdown');
-        } catch {
-          // not running
-        }
+        pollAbort.abort();
         await polling;
+        polling = undefined;
       }
       await chats.idle();
       await sender.stop();
