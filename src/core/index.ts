@@ -3,7 +3,7 @@ export * from './ports.js';
 export * from './errors.js';
 export { createHelpdesk, type Helpdesk, type CustomerInput, type CustomerOutcome, type HelpdeskDeps } from './helpdesk.js';
 export { detectLanguage, detectLanguageSwitch } from './language.js';
-export { decideEscalation, asksForHuman, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
+export { decideEscalation, asksForHuman, isScamReport, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
 export { validateEntries, type RawKnowledgeFile, type KnowledgeProblem } from './knowledge/validate-entries.js';
 export {
   syncKnowledge,

@@ -235,7 +235,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       release = resolve;
     });
     const slow = helpdeskWith(async (input) => {
-      if (input.text?.includes('password')) await gate;
+      if (input.message?.text.includes('password')) await gate;
       return t.helpdesk.handleCustomerInput(input);
     });
     // The first call reaches instance A (slow on that question), every later one instance B.
@@ -327,7 +327,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
 
   it('keeps polling when handling an update throws, and tells that customer', async () => {
     const throwing = helpdeskWith(async (input) => {
-      if (input.text?.includes('boom')) throw new Error('handler exploded');
+      if (input.message?.text.includes('boom')) throw new Error('handler exploded');
       return t.helpdesk.handleCustomerInput(input);
     });
     await polling({ helpdesk: throwing });
@@ -367,14 +367,16 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(texts[3]?.length).toBeGreaterThan(0);
   });
 
-  it('records a photo with its file id and caption and acknowledges it', async () => {
+  it('records a photo with its file id and its caption as the turn text, and acknowledges it', async () => {
     await polling();
     const chat = newChat();
     fake.userSendsPhoto(chat, 'withdrawal failed screenshot');
     await waitSent(chat, 2);
     expect(fake.sentTo(chat)[1]?.text).toContain('file is saved');
     const turn = (await turnsOf(String(chat))).find((x) => x.kind === 'attachment');
-    expect(turn?.data.attachments?.[0]).toMatchObject({ type: 'photo', caption: 'withdrawal failed screenshot' });
+    expect(turn?.text).toBe('[photo] withdrawal failed screenshot');
+    expect(turn?.data.attachments?.[0]).toMatchObject({ type: 'photo', fileUniqueId: expect.stringMatching(/^pl/) });
+    expect(turn?.data.attachments?.[0]).not.toHaveProperty('caption');
     expect(turn?.data.attachments?.[0]?.fileId).toMatch(/^photo-large-/);
     fake.userSendsDocument(chat, 'statement.pdf');
     fake.userSendsSticker(chat);

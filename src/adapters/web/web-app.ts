@@ -217,7 +217,8 @@ export function createWebApp(deps: {
     const body = parse(messageBody, await readJson(c));
     const result = await helpdesk.handleCustomerInput({
       conversationId: id,
-      ...(body.text !== undefined ? { text: body.text } : {}),
+      // The widget's only free text field, through the firewall before anything else sees it.
+      ...(body.text !== undefined ? { message: helpdesk.screen({ text: body.text }) } : {}),
       ...(body.action !== undefined ? { action: body.action } : {}),
       ...(body.language !== undefined ? { language: body.language } : {}),
     });
