@@ -8,7 +8,9 @@ import { createTelegramChannel, type TelegramChannel, type TelegramHelpdesk, typ
 import type { Answerer, Turn } from '../../src/core/index.js';
 import { sql } from 'drizzle-orm';
 import { type FakeTelegram, type SentMessage, startFakeTelegram } from '../stand-ins/fake-telegram.js';
+import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { testEngines } from '../support/databases.js';
+import { seededMnemonic } from '../support/mnemonics.js';
 import { createTestHelpdesk, silentLogger } from '../support/helpdesk.js';
 
 const FAST = { retryBaseMs: 20, retryMaxMs: 200, pollIntervalMs: 50, handleRetryMs: 20, leaseMs: 5_000, sendTimeoutMs: 3_000 };
@@ -287,6 +289,43 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(texts.findIndex((x) => x.includes('Source:'))).toBeLessThan(texts.findIndex((x) => x.includes('/human')));
     const statuses = await queryRows<{ status: string }>(t.database.db, sql`SELECT status FROM channel_update WHERE chat_id = ${String(chat)} ORDER BY update_id`);
     expect(statuses.map((r) => r.status)).toEqual(['done', 'done']);
+  });
+
+  it('keeps in its inbox only ids and the screened message while an update waits, and only the ids once it is handled', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = helpdeskWith(async (input) => {
+      await gate;
+      return t.helpdesk.handleCustomerInput(input);
+    });
+    await webhookInstances([{ helpdesk: held }], (_, [channel]) => channel?.handleWebhook);
+    const chat = newChat();
+    const phrase = seededMnemonic('inbox-payload', english);
+    const sent = fake.userSends(chat, `my wallet words are ${phrase}`, { from: { first_name: 'Wei', last_name: 'Zhang', username: 'wei_zhang_88' } });
+    await accepted(sent.update.update_id);
+    const payloadOf = async () =>
+      (await queryRows<{ payload: unknown }>(t.database.db, sql`SELECT payload FROM channel_update WHERE update_id = ${sent.update.update_id}`))[0]?.payload;
+    const waiting = JSON.stringify(await payloadOf());
+    expect(waiting).toContain('my wallet words are [recovery phrase removed]');
+    expect(waiting).not.toContain(phrase.split(' ').slice(0, 3).join(' '));
+    // Not the raw update: no Telegram fields, no first or last name.
+    expect(waiting).not.toMatch(/first_name|last_name|"date"|Zhang/);
+    release();
+    await waitSent(chat, 2);
+    await eventually(async () => (await payloadOf()) === null, 'the settled update purged');
+    const row = (await queryRows<{ status: string; chat_id: string; message_id: string | number }>(
+      t.database.db,
+      sql`SELECT status, chat_id, message_id FROM channel_update WHERE update_id = ${sent.update.update_id}`,
+    ))[0];
+    expect(row).toMatchObject({ status: 'done', chat_id: String(chat) });
+    expect(Number(row?.message_id)).toBe(sent.message.message_id);
+    // The ids still recognise a redelivery.
+    fake.redeliver(sent.update);
+    await accepted(sent.update.update_id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.sentTo(chat).filter((m) => m.text.includes('removed it'))).toHaveLength(1);
   });
 
   it('rejects a webhook call with a wrong or missing secret with 403 and stores nothing', async () => {
