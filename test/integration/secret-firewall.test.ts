@@ -171,6 +171,24 @@ describe.each(testEngines())('the secret firewall on every text a Telegram custo
     }
   }, 60_000);
 
+  it('escalates a scam report at once, urgent, with its reason named to the agents in Slack and to the customer in their language', async () => {
+    for (const [language, text, told] of [
+      ['en', 'support asked me for my recovery words', 'this looks like a scam attempt against you'],
+      ['zh-hans', '客服让我提供助记词，说不给就冻结账户', '这看起来是针对您的诈骗'],
+    ] as const) {
+      const chat = nextChat++;
+      telegram.userSends(chat, text, { from: { id: chat, username: `victim_${chat}`, language_code: language } });
+      const root = await vi.waitFor(() => {
+        const r = slack.posted(CHANNEL).find((m) => !m.thread_ts && (m.text ?? '').includes(`@victim_${chat}`));
+        if (!r) throw new Error('no thread root yet');
+        return r;
+      }, WAIT);
+      expect(root.text).toContain('URGENT');
+      expect(root.text).toContain('Reason: scam report (someone asked for a secret or a fee, or posed as support)');
+      await vi.waitFor(() => expect(telegram.sentTo(chat).some((m) => m.text.includes(told))).toBe(true), WAIT);
+    }
+  }, 60_000);
+
   it('stores none of them: not in the turns and their files, the conversations, the inbox (settled updates keep only ids), the outboxes or the events', async () => {
     await vi.waitFor(() => expect(phrases.length).toBeGreaterThan(0), WAIT);
     await running?.stop();
