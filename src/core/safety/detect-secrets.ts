@@ -138,6 +138,8 @@ function findPhrases(view: string, context: boolean, budget: Budget): SecretFind
 type Char = Token;
 const ZH_CONTEXT = /助记词|助記詞|记忆词|記憶詞|助词|恢复短语|恢復短語|种子短语|種子短語|种子词|種子詞|钱包短语/g;
 const LONGEST_FIRST = [...PHRASE_LENGTHS].reverse();
+/** A label ending a chunk with one character after it: the first of a phrase written one by one. */
+const LABEL_THEN_ONE = new RegExp(`(?:${ZH_CONTEXT.source})[是为為]?[\\u3400-\\u9fff]$`);
 /** How much of the text glued on beyond a phrase is read to tell whether it is ordinary Chinese. */
 const NEIGHBOUR_CHARS = 8;
 
@@ -157,19 +159,23 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
     else chunks.push([c]);
   });
   const add = (from: Char, to: Char) => findings.push({ type: 'recovery_phrase', start: from.start, end: to.end });
-  // Separated single characters.
-  let singles: number[] = [];
+  // Separated single characters; the first may be glued to its label ("助记词是的 一 是 …").
+  let singles: Array<{ char: Char; chunk: number }> = [];
   const found = new Set<number>();
   const flushSingles = () => {
     if (singles.length >= MIN_PHRASE_WORDS) {
-      add((chunks[singles[0] as number] as Char[])[0] as Char, (chunks[singles.at(-1) as number] as Char[])[0] as Char);
-      for (const index of singles) found.add(index);
+      add((singles[0] as { char: Char }).char, (singles.at(-1) as { char: Char }).char);
+      for (const single of singles) found.add(single.chunk);
     }
     singles = [];
   };
   chunks.forEach((chunk, index) => {
-    if (chunk.length === 1) singles.push(index);
-    else flushSingles();
+    if (chunk.length === 1) {
+      singles.push({ char: chunk[0] as Char, chunk: index });
+      return;
+    }
+    flushSingles();
+    if (chunk.length <= 8 && LABEL_THEN_ONE.test(chunk.map((c) => c.word).join(''))) singles.push({ char: chunk.at(-1) as Char, chunk: -1 });
   });
   flushSingles();
   // Without context, a run must also not read as Chinese: random phrase characters seldom form
@@ -471,7 +477,7 @@ export interface DetectOptions {
 }
 
 const MARKER_LIST = Object.values(SECRET_MARKERS);
-const HAN = /[\u3400-\u9fff]/;
+const HAN_PAIR = /^[\u3400-\u9fff]{2}$/;
 
 /**
  * Finds secrets in a text: recovery phrases, private keys, API secrets, passwords and 2FA codes.
@@ -479,8 +485,10 @@ const HAN = /[\u3400-\u9fff]/;
  */
 export function detectSecrets(text: string, options: DetectOptions = {}): SecretFinding[] {
   const before = options.before ?? '';
-  // Two messages written one after the other: Chinese characters continue the chunk they end.
-  const joiner = before === '' ? '' : HAN.test(before.at(-1) ?? '') && HAN.test(text[0] ?? '') ? '' : '\n';
+  // Two messages read as one: characters written together on both sides of the break continue one
+  // chunk; otherwise a space joins them (a gap between phrase words in either language).
+  const together = HAN_PAIR.test(before.slice(-2)) && HAN_PAIR.test(text.slice(0, 2));
+  const joiner = before === '' || together ? '' : ' ';
   const offset = before.length + joiner.length;
   const view = toMatchingView(`${before}${joiner}${text}`, MARKER_LIST);
   const context = PHRASE_CONTEXT.test(view.text);
