@@ -6,7 +6,8 @@
  * in a fresh database `helpdesk_bench_<random>` that is dropped afterwards. Without a URL they are
  * reported as skipped. The retrieval part needs ../shared/eval/clinc150/{kb,dev}.jsonl.
  * Telegram webhook throughput and Slack handoff latency run against the stand-ins in test/stand-ins.
- * `npm run bench -- --only startup,webReply,retrieval,telegram,slack` runs a subset (the others are marked skipped).
+ * Screening measures the secret firewall on hostile 64 KB messages (in-process, no database).
+ * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,screening` runs a subset (the others are marked skipped).
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import pg from 'pg';
 import { installCleanupHandlers } from './bench/cleanup.js';
 import { adminDatabaseUrl, withBenchDatabase } from './bench/postgres.js';
 import { benchRetrieval, loadRetrievalSet } from './bench/retrieval.js';
+import { benchScreening } from './bench/screening.js';
 import { benchSlack } from './bench/slack.js';
 import { benchStartup } from './bench/startup.js';
 import { benchTelegram } from './bench/telegram.js';
@@ -33,7 +35,7 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'screening'] as const;
 type Part = (typeof PARTS)[number];
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const only = args.only?.split(',').map((x) => x.trim()).filter(Boolean);
@@ -164,8 +166,12 @@ async function main(): Promise<void> {
         )
       : { skipped: noPostgres };
 
+  // The secret firewall on hostile messages: screening time (target ≤ 20 ms each).
+  const screening = selected('screening') ? await part('screening of hostile 64 KB messages', async () => benchScreening()) : NOT_SELECTED;
+
   const result = {
     turnLog,
+    screening,
     machine,
     startup,
     webReply,

@@ -5,6 +5,7 @@ import { wordlist as traditionalChinese } from '@scure/bip39/wordlists/tradition
 import { describe, expect, it } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createFirewall, detectSecrets, hasValidChecksum, maskSecrets, normalizeInput, toStorableJson } from '../../src/core/index.js';
+import { HOSTILE_MESSAGES } from '../../scripts/bench/screening.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 import { repeatedWordsMnemonic, seededMnemonic, withLookalike } from '../support/mnemonics.js';
 
@@ -186,20 +187,6 @@ describe('phrases the detector used to miss', () => {
 });
 
 describe('screening cost', () => {
-  const K = 64 * 1024;
-  const fill = (unit: string) => unit.repeat(Math.ceil(K / unit.length)).slice(0, K);
-  /** Hostile 64 KB messages, each aimed at one of the detector's loops. */
-  const HOSTILE: Record<string, string> = {
-    'repeated 助词': fill('助词'),
-    'repeated 助记词': fill('助记词'),
-    'spaced characters': fill('的 '),
-    'spaced pairs': fill('的一 '),
-    'wordlist words': fill('abandon ability able about above absent absorb abstract absurd abuse '),
-    'a ten-word cycle': fill('abandon ability able about above absent absorb abstract absurd abuse abandon '),
-    'hex keys in a deposit message': fill('deposit e9873d79c6d87dc0fb6a5778633389f4453213303da61f20bd67fc233aa33262 '),
-    'look-alike letters': fill('аbаndоn '),
-    'code labels': fill('验证码'),
-  };
   /** CPU time of one call, in ms: wall time on a loaded machine says little. */
   const cpuMs = (run: () => unknown) => {
     const start = process.cpuUsage();
@@ -208,8 +195,9 @@ describe('screening cost', () => {
     return (used.user + used.system) / 1000;
   };
 
-  it.each(Object.entries(HOSTILE))('screens a hostile 64 KB message of %s in well under a second', (_, text) => {
-    // Linear and bounded: milliseconds. The quadratic detector took seconds to minutes on these.
+  it.each(Object.entries(HOSTILE_MESSAGES))('screens a hostile 64 KB message of %s in well under a second', (_, text) => {
+    // Linear and bounded: milliseconds (npm run bench measures them). The quadratic detector took
+    // seconds to minutes on some of these.
     expect(cpuMs(() => detectSecrets(text))).toBeLessThan(1_000);
     const firewall = createFirewall({ maxMessageChars: 4_000 });
     expect(cpuMs(() => firewall.screen({ text }))).toBeLessThan(1_000);
