@@ -346,7 +346,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     }
     const customerTurn: NewTurn = input.action
       ? { ...base, kind: 'action', text: firewall.screen({ text: toActionText(language, input.action) }).text, data: { action: input.action } }
-      : { ...base, kind: 'message', text };
+      : { ...base, kind: 'message', text, ...(message.attachments.length > 0 ? { data: { attachments: [...message.attachments] } } : {}) };
 
     // After a resolved handoff, a lone 1–5 is the customer's rating of the service.
     const rating = conversation.state === 'closed' && text && !input.action ? toRating(text) : undefined;
