@@ -192,7 +192,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
    */
   async function intake(update: TgUpdate): Promise<'accepted' | 'duplicate'> {
     const chatId = chatIdOf(update) ?? 'none';
-    const inbound = toStoredInbound(update, await knownIdentity(), helpdesk);
+    // Known once started: no await then, so the chat's queue slot below is still taken in arrival order.
+    const inbound = toStoredInbound(update, identity ?? (await knownIdentity()), helpdesk);
     const stored: InboundUpdate = { source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: inbound, attempts: 0 };
     const recorded = record(stored);
     void chats.run(chatId, async () => {
