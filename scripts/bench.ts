@@ -6,7 +6,8 @@
  * in a fresh database `helpdesk_bench_<random>` that is dropped afterwards. Without a URL they are
  * reported as skipped. The retrieval part needs ../shared/eval/clinc150/{kb,dev}.jsonl.
  * Telegram webhook throughput and Slack handoff latency run against the stand-ins in test/stand-ins.
- * `npm run bench -- --only startup,webReply,retrieval,telegram,slack` runs a subset (the others are marked skipped).
+ * Screening measures the secret firewall on hostile 64 KB messages (in-process, no database).
+ * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,screening` runs a subset (the others are marked skipped).
  * `npm run bench -- --only soak [--soak-minutes 30]` runs the product on PGlite under steady load for
  * that long and reports its memory over time; it runs only when named.
  */
@@ -17,6 +18,7 @@ import pg from 'pg';
 import { installCleanupHandlers } from './bench/cleanup.js';
 import { adminDatabaseUrl, withBenchDatabase } from './bench/postgres.js';
 import { benchRetrieval, loadRetrievalSet } from './bench/retrieval.js';
+import { benchScreening } from './bench/screening.js';
 import { benchSlack } from './bench/slack.js';
 import { benchSoak } from './bench/soak.js';
 import { benchStartup } from './bench/startup.js';
@@ -36,7 +38,7 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'soak'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'screening', 'soak'] as const;
 /** Parts that run only when named in --only (they take long). */
 const ON_REQUEST: readonly Part[] = ['soak'];
 type Part = (typeof PARTS)[number];
@@ -175,8 +177,12 @@ async function main(): Promise<void> {
     ? await part(`soak on pglite (${soakMinutes} min)`, () => benchSoak({ repoRoot: REPO_ROOT, minutes: soakMinutes }))
     : { skipped: 'runs only when named: --only soak [--soak-minutes N]' };
 
+  // The secret firewall on hostile messages: screening time (target ≤ 20 ms each).
+  const screening = selected('screening') ? await part('screening of hostile 64 KB messages', async () => benchScreening()) : NOT_SELECTED;
+
   const result = {
     turnLog,
+    screening,
     machine,
     startup,
     webReply,

@@ -36,10 +36,13 @@ export interface RunningHelpdesk {
   stop(): Promise<void>;
 }
 
-/** Composition root: config → adapters → core → HTTP. Returns once the server listens. */
-export async function startHelpdesk(options: { env: Record<string, string | undefined> }): Promise<RunningHelpdesk> {
+/**
+ * Composition root: config → adapters → core → HTTP. Returns once the server listens. Log lines go
+ * to stdout, or to `logDestination` (e.g. a test reading what the product logs).
+ */
+export async function startHelpdesk(options: { env: Record<string, string | undefined>; logDestination?: pino.DestinationStream }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
   // The widget is bundled (by esbuild, in its own process) while the database opens.
   const [opened, bundled] = await Promise.allSettled([
     openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),

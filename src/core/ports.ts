@@ -9,6 +9,7 @@ import type {
   Language,
   Priority,
   Role,
+  ScreenedText,
   StoredEntry,
   Turn,
   TurnData,
@@ -109,10 +110,8 @@ export interface KnowledgeIndex {
   listEntries(): Promise<StoredEntry[]>;
 }
 
-export interface NewTurn {
-  role: Role;
+interface NewTurnBase {
   kind: TurnKind;
-  text: string;
   language: Language;
   data?: TurnData;
   answerMode?: AnswerMode | null;
@@ -120,6 +119,21 @@ export interface NewTurn {
   /** Unique key of the external message (e.g. a Telegram update id): a repeat is a no-op. */
   externalKey?: string;
 }
+
+/** A customer's turn: its text went through the secret firewall. */
+export interface NewCustomerTurn extends NewTurnBase {
+  role: 'customer';
+  text: ScreenedText;
+}
+
+/** A turn of the bot, the system or an agent. */
+export interface NewStaffTurn extends NewTurnBase {
+  role: Exclude<Role, 'customer'>;
+  text: string;
+}
+
+/** A turn to append. Customer text can only be stored screened. */
+export type NewTurn = NewCustomerTurn | NewStaffTurn;
 
 export interface ConversationPatch {
   language?: Language;
@@ -134,7 +148,8 @@ export interface NewConversation {
   externalId: string;
   language: Language;
   tokenHash: string | null;
-  customerHandle?: string | null;
+  /** The name the customer goes by on the channel, screened (a display name can hold anything). */
+  customerHandle?: ScreenedText | null;
 }
 
 export interface AppendResult {
@@ -230,6 +245,10 @@ export interface InboundUpdate {
   updateId: number;
   chatId: string;
   messageId: number | null;
+  /**
+   * What the channel keeps of the update to handle it: ids and the customer's content through the
+   * firewall, never the raw update. Purged (null) once the update is settled.
+   */
   payload: unknown;
   /** Failed handling attempts so far. */
   attempts: number;
@@ -253,7 +272,10 @@ export interface UpdateInbox {
   earlierPending(source: string, chatId: string, updateId: number): Promise<Array<InboundUpdate & { waitedMs: number }>>;
   /** Updates stored but not handled yet, oldest first. */
   pending(source: string, limit: number): Promise<InboundUpdate[]>;
-  /** Marks an update handled ('done'), given up ('failed'), or counts one failed attempt ('retry'). */
+  /**
+   * Marks an update handled ('done') or given up ('failed'), purging its payload, or counts one
+   * failed attempt ('retry').
+   */
   settle(source: string, updateId: number, status: 'done' | 'failed' | 'retry', error?: string): Promise<void>;
   /** The update that carried a chat message (to reference the original of an edited message). */
   findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined>;

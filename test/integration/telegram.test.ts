@@ -8,7 +8,9 @@ import { createTelegramChannel, type TelegramChannel, type TelegramHelpdesk, typ
 import type { Answerer, Turn } from '../../src/core/index.js';
 import { sql } from 'drizzle-orm';
 import { type FakeTelegram, type SentMessage, startFakeTelegram } from '../stand-ins/fake-telegram.js';
+import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { testEngines } from '../support/databases.js';
+import { seededMnemonic } from '../support/mnemonics.js';
 import { createTestHelpdesk, silentLogger } from '../support/helpdesk.js';
 
 const FAST = { retryBaseMs: 20, retryMaxMs: 200, pollIntervalMs: 50, handleRetryMs: 20, leaseMs: 5_000, sendTimeoutMs: 3_000 };
@@ -238,7 +240,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       release = resolve;
     });
     const slow = helpdeskWith(async (input) => {
-      if (input.text?.includes('password')) await gate;
+      if (input.message?.text.includes('password')) await gate;
       return t.helpdesk.handleCustomerInput(input);
     });
     // The first call reaches instance A (slow on that question), every later one instance B.
@@ -292,6 +294,43 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(statuses.map((r) => r.status)).toEqual(['done', 'done']);
   });
 
+  it('keeps in its inbox only ids and the screened message while an update waits, and only the ids once it is handled', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = helpdeskWith(async (input) => {
+      await gate;
+      return t.helpdesk.handleCustomerInput(input);
+    });
+    await webhookInstances([{ helpdesk: held }], (_, [channel]) => channel?.handleWebhook);
+    const chat = newChat();
+    const phrase = seededMnemonic('inbox-payload', english);
+    const sent = fake.userSends(chat, `my wallet words are ${phrase}`, { from: { first_name: 'Wei', last_name: 'Zhang', username: 'wei_zhang_88' } });
+    await accepted(sent.update.update_id);
+    const payloadOf = async () =>
+      (await queryRows<{ payload: unknown }>(t.database.db, sql`SELECT payload FROM channel_update WHERE update_id = ${sent.update.update_id}`))[0]?.payload;
+    const waiting = JSON.stringify(await payloadOf());
+    expect(waiting).toContain('my wallet words are [recovery phrase removed]');
+    expect(waiting).not.toContain(phrase.split(' ').slice(0, 3).join(' '));
+    // Not the raw update: no Telegram fields, no first or last name.
+    expect(waiting).not.toMatch(/first_name|last_name|"date"|Zhang/);
+    release();
+    await waitSent(chat, 2);
+    await eventually(async () => (await payloadOf()) === null, 'the settled update purged');
+    const row = (await queryRows<{ status: string; chat_id: string; message_id: string | number }>(
+      t.database.db,
+      sql`SELECT status, chat_id, message_id FROM channel_update WHERE update_id = ${sent.update.update_id}`,
+    ))[0];
+    expect(row).toMatchObject({ status: 'done', chat_id: String(chat) });
+    expect(Number(row?.message_id)).toBe(sent.message.message_id);
+    // The ids still recognise a redelivery.
+    fake.redeliver(sent.update);
+    await accepted(sent.update.update_id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.sentTo(chat).filter((m) => m.text.includes('removed it'))).toHaveLength(1);
+  });
+
   it('rejects a webhook call with a wrong or missing secret with 403 and stores nothing', async () => {
     const { url } = await webhook();
     const body = JSON.stringify({ update_id: 99_999_999, message: { message_id: 1, date: 0, chat: { id: 42, type: 'private' }, from: { id: 42, is_bot: false, first_name: 'X' }, text: 'hi' } });
@@ -330,7 +369,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
 
   it('keeps polling when handling an update throws, and tells that customer', async () => {
     const throwing = helpdeskWith(async (input) => {
-      if (input.text?.includes('boom')) throw new Error('handler exploded');
+      if (input.message?.text.includes('boom')) throw new Error('handler exploded');
       return t.helpdesk.handleCustomerInput(input);
     });
     await polling({ helpdesk: throwing });
@@ -434,14 +473,16 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(texts[3]?.length).toBeGreaterThan(0);
   });
 
-  it('records a photo with its file id and caption and acknowledges it', async () => {
+  it('records a photo with its file id and its caption as the turn text, and acknowledges it', async () => {
     await polling();
     const chat = newChat();
     fake.userSendsPhoto(chat, 'withdrawal failed screenshot');
     await waitSent(chat, 2);
     expect(fake.sentTo(chat)[1]?.text).toContain('file is saved');
     const turn = (await turnsOf(String(chat))).find((x) => x.kind === 'attachment');
-    expect(turn?.data.attachments?.[0]).toMatchObject({ type: 'photo', caption: 'withdrawal failed screenshot' });
+    expect(turn?.text).toBe('[photo] withdrawal failed screenshot');
+    expect(turn?.data.attachments?.[0]).toMatchObject({ type: 'photo', fileUniqueId: expect.stringMatching(/^pl/) });
+    expect(turn?.data.attachments?.[0]).not.toHaveProperty('caption');
     expect(turn?.data.attachments?.[0]?.fileId).toMatch(/^photo-large-/);
     fake.userSendsDocument(chat, 'statement.pdf');
     fake.userSendsSticker(chat);

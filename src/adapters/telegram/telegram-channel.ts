@@ -6,6 +6,7 @@ import {
   type ChannelOutbox,
   type Conversation,
   type CustomerChannel,
+  type CustomerMessage,
   type CustomerOutcome,
   createKeyedRunner,
   detectLanguage,
@@ -18,12 +19,22 @@ import {
   type RecordOutcome,
   type Turn,
   type TurnAttachment,
+  type TurnData,
   toGreeting,
   type UpdateInbox,
 } from '../../core/index.js';
 import { type CallFailure, createOutboxSender, DEFAULT_SEND_TUNING, type SendTuning } from './outbox-sender.js';
 import { telegramTexts } from './telegram-texts.js';
-import { type BotIdentity, chatIdOf, messageIdOf, type TgUpdate, toInboundEvent } from './to-inbound-event.js';
+import {
+  type BotIdentity,
+  chatIdOf,
+  messageIdOf,
+  parseCommand,
+  reviveStoredInbound,
+  type StoredInbound,
+  type TgUpdate,
+  toStoredInbound,
+} from './to-inbound-event.js';
 import { type SendMessageParams, toPlainMessages, toTelegramMessages } from './to-telegram-messages.js';
 
 export const TELEGRAM_CHANNEL = 'telegram';
@@ -31,6 +42,8 @@ export const TELEGRAM_CHANNEL = 'telegram';
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
 /** Telegram updates are a few kilobytes; anything far larger is not Telegram. */
 const MAX_WEBHOOK_BODY_BYTES = 1_000_000;
+/** How long an update waits for the bot's identity (getMe) before its webhook call is answered 500. */
+const IDENTITY_WAIT_MS = 10_000;
 
 export interface TelegramTuning extends SendTuning {
   /** Attempts at handling one update (an unexpected failure is retried, then the customer is told). */
@@ -57,7 +70,7 @@ export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = {
   storeProbeMs: 1_000,
 };
 
-export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'> &
+export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn' | 'screen' | 'screenName' | 'reviveMessage'> &
   Partial<Pick<Helpdesk, 'transcript' | 'checkOfficialChannel' | 'recordSecurityEvent'>>;
 
 export interface TelegramChannelOptions {
@@ -190,15 +203,29 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     return ready;
   }
 
+  /** The bot's identity, needed to read an update (mentions, commands for other bots); waits for getMe a while. */
+  async function knownIdentity(): Promise<BotIdentity> {
+    if (identity) return identity;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the bot identity (getMe) is not known yet')), IDENTITY_WAIT_MS);
+    });
+    try {
+      return await Promise.race([whoAmI(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /**
    * Stores the update, retrying. `holdWhileStoreDown` (polling): while the database does not
    * answer, waits for it however long, as Telegram keeps the update only until the next
    * getUpdates confirms it. Otherwise (webhook) gives up after a few attempts: Telegram redelivers.
    */
-  async function record(update: TgUpdate, chatId: string, holdWhileStoreDown: boolean): Promise<RecordOutcome> {
+  async function record(update: Omit<InboundUpdate, 'attempts'>, holdWhileStoreDown: boolean): Promise<RecordOutcome> {
     for (let failures = 0; ; ) {
       try {
-        return await inbox.record({ source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update });
+        return await inbox.record(update);
       } catch (error) {
         if (stopping) throw error;
         if (holdWhileStoreDown && (await waitedForStore())) continue;
@@ -210,20 +237,24 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   }
 
   /**
-   * Stores a new update and schedules it; a redelivery stops here. The chat's queue slot is taken
-   * before the insert completes, so updates of one chat are handled in the order they arrived even
-   * when their inserts finish out of order. An update stored while an earlier one of its chat is
-   * not handled waits for it, as another instance may be handling it.
+   * Stores a new update and schedules it; a redelivery stops here. What is stored is the update
+   * read and screened (toStoredInbound): ids and the customer's content through the firewall, never
+   * the raw update. The chat's queue slot is taken before the insert completes, so updates of one
+   * chat are handled in the order they arrived even when their inserts finish out of order. An
+   * update stored while an earlier one of its chat is not handled waits for it, as another
+   * instance may be handling it.
    */
   async function intake(update: TgUpdate, holdWhileStoreDown: boolean): Promise<'accepted' | 'duplicate'> {
     const chatId = chatIdOf(update) ?? 'none';
-    const recorded = record(update, chatId, holdWhileStoreDown);
-    const stored: InboundUpdate = { source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update, attempts: 0 };
+    // Known once started: no await then, so the chat's queue slot below is still taken in arrival order.
+    const inbound = toStoredInbound(update, identity ?? (await knownIdentity()), helpdesk);
+    const stored: InboundUpdate = { source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: inbound, attempts: 0 };
+    const recorded = record(stored, holdWhileStoreDown);
     void chats.run(chatId, async () => {
       const outcome = await recorded.catch(() => 'duplicate' as const);
       if (outcome === 'duplicate') return;
       if (outcome === 'queued' && !(await afterEarlier(stored))) return;
-      await handleStored(stored);
+      await handleStored(stored, inbound);
     });
     if ((await recorded) === 'duplicate') {
       logger.debug({ updateId: update.update_id }, 'telegram update already received');
@@ -268,38 +299,50 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     void chats.run(update.chatId, () => handleStored(update));
   }
 
-  async function handleStored(stored: InboundUpdate): Promise<void> {
-    const update = stored.payload as TgUpdate;
+  /**
+   * What a stored update holds, read back: the screened inbound; an update stored raw by an earlier
+   * version is read and screened now. Undefined when there is nothing to handle.
+   */
+  async function toInbound(payload: unknown): Promise<StoredInbound | undefined> {
+    const raw = payload as Partial<TgUpdate> | null;
+    if (raw && typeof raw === 'object' && Number.isSafeInteger(raw.update_id)) return toStoredInbound(raw as TgUpdate, await whoAmI(), helpdesk);
+    return reviveStoredInbound(payload, helpdesk);
+  }
+
+  async function handleStored(stored: InboundUpdate, known?: StoredInbound): Promise<void> {
+    const updateId = stored.updateId;
+    let inbound = known;
     for (let attempt = stored.attempts; ; ) {
       try {
-        const replies = await toReplies(update);
-        await settleWith(update.update_id, replies);
+        inbound ??= await toInbound(stored.payload);
+        if (!inbound) logger.warn({ updateId }, 'telegram: a stored update could not be read; skipped');
+        const replies = inbound ? await toReplies(updateId, inbound) : [];
+        await settleWith(updateId, replies);
         return;
       } catch (error) {
         // The database went away: the update stays stored and is handled when it is back.
         if (await waitedForStore()) continue;
-        const chatId = chatIdOf(update);
+        const chatId = inbound && 'origin' in inbound ? inbound.origin.chatId : undefined;
         if (error instanceof HelpdeskError && error.code === 'invalid_input' && chatId) {
           // The customer's input is the problem (too long...): tell them, do not retry.
-          await settleWith(update.update_id, keyed(update.update_id, toPlainMessages(error.userMessage, chatId)), error.message);
+          await settleWith(updateId, keyed(updateId, toPlainMessages(error.userMessage, chatId)), error.message);
           return;
         }
         attempt += 1;
         const last = attempt >= tuning.maxHandleAttempts || stopping;
-        logger.error({ err: error, updateId: update.update_id, attempt, last }, 'telegram update handling failed');
+        logger.error({ err: error, updateId, attempt, last }, 'telegram update handling failed');
         if (!last) {
-          await inbox.settle(source, update.update_id, 'retry', String(error)).catch(() => undefined);
+          await inbox.settle(source, updateId, 'retry', String(error)).catch(() => undefined);
           await sleep(tuning.handleRetryMs * 2 ** (attempt - 1));
           continue;
         }
         if (stopping) return; // still pending: handled again after the restart
-        if (chatId) {
-          const language = update.message?.from?.language_code ?? update.callback_query?.from.language_code;
-          const text = telegramTexts.failed(language?.startsWith('zh') ? 'zh' : 'en');
-          await outbox.enqueue(keyed(update.update_id, toPlainMessages(text, chatId))).catch(() => undefined);
+        if (chatId && inbound && 'origin' in inbound) {
+          const text = telegramTexts.failed(inbound.origin.languageCode ?? 'en');
+          await outbox.enqueue(keyed(updateId, toPlainMessages(text, chatId))).catch(() => undefined);
           sender.kick();
         }
-        await inbox.settle(source, update.update_id, 'failed', String(error)).catch(() => undefined);
+        await inbox.settle(source, updateId, 'failed', String(error)).catch(() => undefined);
         return;
       }
     }
@@ -345,16 +388,15 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   }
 
   /** Handles one update through the helpdesk; returns the replies to send. */
-  async function toReplies(update: TgUpdate): Promise<OutboundMessage[]> {
-    const me = await whoAmI();
-    const inbound = toInboundEvent(update, me);
+  async function toReplies(updateId: number, inbound: StoredInbound): Promise<OutboundMessage[]> {
     if ('ignored' in inbound) {
-      logger.debug({ updateId: update.update_id, reason: inbound.ignored }, 'telegram update ignored');
+      logger.debug({ updateId, reason: inbound.ignored }, 'telegram update ignored');
       return [];
     }
+    const me = await whoAmI();
     const { origin, event } = inbound;
-    const externalKey = `tg:${botId}:${update.update_id}`;
-    const firstText = 'text' in event ? event.text : '';
+    const externalKey = `tg:${botId}:${updateId}`;
+    const firstText = 'message' in event ? event.message.text : '';
     const started = await helpdesk.startConversation({
       channel: 'telegram',
       externalId: origin.externalId,
@@ -369,67 +411,70 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     const language: Language = conversation.languageChosen ? conversation.language : origin.languageCode ?? conversation.language;
     // A conversation created just now is handed over as it is: the helpdesk need not read it again.
     const created = started.isNew ? { created: { conversation, turns: started.turns } } : {};
-    const record = (text: string, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', data = {}) =>
-      helpdesk.recordCustomerTurn({ conversationId, kind, text, data, language, externalKey, ...(reply ? { reply } : {}) });
+    const record = (message: CustomerMessage, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', editOf?: TurnData['editOf']) =>
+      helpdesk.recordCustomerTurn({ conversationId, kind, message, language, externalKey, ...(editOf ? { editOf } : {}), ...(reply ? { reply } : {}) });
 
     let outcome: CustomerOutcome;
     switch (event.kind) {
       case 'text':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, text: event.text, externalKey, ...created });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, message: event.message, externalKey, ...created });
         break;
       case 'action':
         outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created });
         break;
       case 'attachment':
-        outcome = await record(event.text, telegramTexts.attachmentReceived(language), 'attachment', { attachments: [event.attachment] });
+        outcome = await record(event.message, telegramTexts.attachmentReceived(language), 'attachment');
         break;
       case 'unsupported':
-        outcome = await record(event.text, telegramTexts.unsupported(language), 'attachment', { attachments: [event.attachment] });
+        outcome = await record(event.message, telegramTexts.unsupported(language), 'attachment');
         break;
       case 'edit': {
         const original = await inbox.findByMessage(source, origin.chatId, event.editedMessageId);
-        outcome = await record(event.text, undefined, 'edit', {
-          editOf: { externalKey: original === undefined ? null : `tg:${botId}:${original}`, messageId: event.editedMessageId },
+        outcome = await record(event.message, undefined, 'edit', {
+          externalKey: original === undefined ? null : `tg:${botId}:${original}`,
+          messageId: event.editedMessageId,
         });
         break;
       }
-      case 'command':
+      case 'command': {
+        // The arguments as screened: a secret after a command is removed like anywhere else.
+        const args = parseCommand(event.message.text)?.args ?? '';
         switch (event.command) {
           case 'start': {
             const channels = telegramTexts.officialChannels(language, me.username);
             // A new conversation is greeted with this turn; an existing one gets the greeting again.
             const reply = started.isNew ? channels : `${toGreeting(language, exchangeName)}\n\n${channels}`;
-            outcome = await record(event.text, reply);
+            outcome = await record(event.message, reply);
             break;
           }
           case 'help':
-            outcome = await record(event.text, telegramTexts.help(language));
+            outcome = await record(event.message, telegramTexts.help(language));
             break;
           case 'human':
             outcome =
               conversation.state === 'escalated'
-                ? await record(event.text, telegramTexts.alreadyWithHuman(language))
+                ? await record(event.message, telegramTexts.alreadyWithHuman(language))
                 : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey, ...created });
             break;
           case 'lang': {
-            const choice = event.args.toLowerCase();
+            const choice = args.toLowerCase();
             outcome =
               choice === 'zh' || choice === 'en'
-                ? await helpdesk.handleCustomerInput({ conversationId, text: `/lang ${choice}`, externalKey, ...created })
-                : await record(event.text, telegramTexts.langUsage(language));
+                ? await helpdesk.handleCustomerInput({ conversationId, message: helpdesk.screen({ text: `/lang ${choice}` }), externalKey, ...created })
+                : await record(event.message, telegramTexts.langUsage(language));
             break;
           }
           case 'verify': {
             // "Is this handle / link / phone number really the exchange's?" against the configured allowlist.
-            const checked = event.args ? helpdesk.checkOfficialChannel?.(event.args, language) : undefined;
-            const reply = !event.args
+            const checked = args ? helpdesk.checkOfficialChannel?.(args, language) : undefined;
+            const reply = !args
               ? telegramTexts.verifyUsage(language)
               : (checked?.reply ?? telegramTexts.verifyUnavailable(language));
-            outcome = await record(event.text, reply);
+            outcome = await record(event.message, reply);
             break;
           }
           case 'transcript': {
-            outcome = await record(event.text, undefined);
+            outcome = await record(event.message, undefined);
             let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
             try {
               transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId, language) : undefined;
@@ -445,7 +490,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
                   {
                     channel: TELEGRAM_CHANNEL,
                     chatId: origin.chatId,
-                    dedupeKey: `tg:${botId}:u${update.update_id}:bundle`,
+                    dedupeKey: `tg:${botId}:u${updateId}:bundle`,
                     method: 'sendDocument',
                     payload: {
                       chat_id: origin.chatId,
@@ -461,14 +506,15 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
               : [];
             return [
               ...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null),
-              ...keyed(update.update_id, toPlainMessages(text, origin.chatId)),
+              ...keyed(updateId, toPlainMessages(text, origin.chatId)),
               ...bundle,
             ];
           }
           default:
-            outcome = await record(event.text, telegramTexts.unknownCommand(language));
+            outcome = await record(event.message, telegramTexts.unknownCommand(language));
         }
         break;
+      }
     }
     return fromTurns([...started.turns, ...outcome.turns], origin.chatId, origin.isGroup ? origin.messageId : null);
   }

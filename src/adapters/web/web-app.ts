@@ -226,7 +226,8 @@ export function createWebApp(deps: {
     }
     const result = await helpdesk.handleCustomerInput({
       conversationId: id,
-      ...(body.text !== undefined ? { text: body.text } : {}),
+      // The widget's only free text field, through the firewall before anything else sees it.
+      ...(body.text !== undefined ? { message: helpdesk.screen({ text: body.text }) } : {}),
       ...(body.action !== undefined ? { action: body.action } : {}),
       ...(body.language !== undefined ? { language: body.language } : {}),
       ...(key !== undefined ? { externalKey: `web:${id}:${key}` } : {}),
