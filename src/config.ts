@@ -198,6 +198,22 @@ export type Config = {
   };
 };
 
+/**
+ * A value as an error message may show it: secrets hidden whole, and the password of anything
+ * URL- or DSN-like (a mistyped DATABASE_URL still carries its credentials) replaced by ***.
+ */
+export function toShownValue(name: string, raw: string): string {
+  if (/KEY|TOKEN|SECRET|PASSWORD/i.test(name)) return '***';
+  let shown = raw.replace(/(password\s*=\s*)[^\s&;]+/gi, '$1***');
+  // user:password@host, also when mistyped (no //, an unencoded @ or / in the password): all before the last @.
+  const at = shown.lastIndexOf('@');
+  if (at > 0 && shown.slice(0, at).includes(':')) {
+    const scheme = /^[a-z][\w+.-]*:\/*/i.exec(shown)?.[0] ?? '';
+    shown = `${scheme}***${shown.slice(at)}`;
+  }
+  return shown;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -212,7 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const raw = env[name];
-      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(name.includes('KEY') || name.includes('TOKEN') ? '***' : raw)})`;
+      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(toShownValue(name, raw))})`;
       return `${name}: ${issue.message}${shown}`;
     });
     throw new ConfigError(problems);

@@ -7,7 +7,7 @@ import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.j
 import { createPassageSplitter } from './adapters/local/passage-splitter.js';
 import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
-import { openDatabase } from './adapters/postgres/database.js';
+import { openDatabase, redactDatabaseError } from './adapters/postgres/database.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
@@ -25,6 +25,15 @@ import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
 import { createEmbedder } from './create-embedder.js';
 
+/**
+ * The product's logger: pino, with errors serialized without the values a failed statement
+ * carried (customer content), whatever logged them.
+ */
+export function createLogger(level: Config['logLevel'], destination?: pino.DestinationStream) {
+  const options = { level, serializers: { err: (error: unknown) => pino.stdSerializers.err(redactDatabaseError(error) as Error) } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
 export interface RunningHelpdesk {
   url: string;
   config: Config;
@@ -34,7 +43,7 @@ export interface RunningHelpdesk {
 /** Composition root: config → adapters → core → HTTP. Returns once the server listens. */
 export async function startHelpdesk(options: { env: Record<string, string | undefined> }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) });
   try {
     await database.migrate();

@@ -8,7 +8,7 @@ const summary = (over: Partial<HandoffSummary>): HandoffSummary => ({
   customerHandle: null,
   language: 'en',
   priority: 'normal',
-  escalation: { reason: 'customer_requested_human', priority: 'normal' },
+  escalation: { reason: 'customer_requested_human', priority: 'normal', detail: 'asked' },
   summary: 'help',
   lastTurns: [],
   triedEntries: [],

@@ -100,6 +100,35 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
   }
 }
 
+// A failed statement's error carries its bound values (drizzle: `params`, and "params: …" in the
+// message), and PostgreSQL puts row values in `detail` ("Key (…)=(…)", "Failing row contains (…)")
+// and, for a value it cannot read (SQLSTATE class 22), quotes it in the message. Customer content
+// must not reach logs through them.
+const PARAMS_IN_TEXT = /\nparams: [\s\S]*?(?=\n\s+at |$)/;
+const VALUE_FIELDS = new Set(['params', 'detail']);
+
+/**
+ * An error as it may be logged: the same type, message and stack, causes included, without the
+ * values a failed statement carried. Anything else passes unchanged.
+ */
+export function redactDatabaseError<T>(error: T): T {
+  if (typeof error === 'string') return error.replace(PARAMS_IN_TEXT, '\nparams: [redacted]') as T;
+  if (!(error instanceof Error)) return error;
+  const source = error as Error & Record<string, unknown>;
+  const copy = Object.create(Object.getPrototypeOf(error)) as Record<string, unknown>;
+  const dataException = typeof source.code === 'string' && source.code.startsWith('22') && typeof source.severity === 'string';
+  for (const key of Object.getOwnPropertyNames(error)) {
+    const value = source[key];
+    if (VALUE_FIELDS.has(key)) copy[key] = '[redacted]';
+    else if (key === 'message' || key === 'stack') {
+      const text = redactDatabaseError(String(value ?? ''));
+      copy[key] = dataException ? text.replace(/"[^"\n]*"/g, '"[redacted]"') : text;
+    } else if (key === 'cause') copy[key] = redactDatabaseError(value);
+    else copy[key] = value;
+  }
+  return copy as T;
+}
+
 /** Rows of a raw query, whichever driver ran it. */
 export async function queryRows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { type HandoffDesk, type Helpdesk, HelpdeskError } from '../../core/index.js';
 import { toTurnView } from './web-app.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
 const actionBody = z.object({ agent: z.string().trim().min(1).max(80), text: z.string().trim().min(1).max(8000).optional(), key: z.string().max(200).optional() });
 
 /**
@@ -20,6 +22,14 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
     }
     if (error instanceof z.ZodError) return c.json({ error: { code: 'invalid_request', message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } }, 400);
     throw error;
+  });
+
+  // Ids are UUIDs: anything else is a bad request, answered before touching the database.
+  app.use('/api/admin/handoffs/:id/*', async (c, next) => {
+    if (!UUID.test(c.req.param('id') ?? '')) {
+      return c.json({ error: { code: 'invalid_request', message: 'The conversation id is not valid (expected a UUID).' } }, 400);
+    }
+    return next();
   });
 
   app.get('/api/admin/handoffs', async (c) => {
@@ -41,7 +51,8 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
 
   app.get('/api/admin/handoffs/:id/turns', async (c) => {
     await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs/:id/turns');
-    const turns = await helpdesk.turns(c.req.param('id'), Number(c.req.query('after') ?? 0) || 0, 200);
+    const after = afterQuery.parse(c.req.query('after') ?? '0');
+    const turns = await helpdesk.turns(c.req.param('id'), after, 200);
     return c.json({ turns: turns.map((t) => ({ ...toTurnView(t), internal: Boolean(t.data.internal) })) });
   });
 

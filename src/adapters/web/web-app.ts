@@ -150,10 +150,10 @@ export function createWebApp(deps: {
     );
   });
 
-  // Ids are UUIDs: anything else is an unknown conversation, answered before touching the database.
+  // Ids are UUIDs: anything else is a bad request, answered before touching the database.
   app.use('/api/conversations/:id/*', async (c, next) => {
     if (!CONVERSATION_ID.test(c.req.param('id') ?? '')) {
-      throw new HelpdeskError('conversation_not_found', 'malformed conversation id', 'Conversation not found.');
+      throw new HttpError(400, 'invalid_request', 'The conversation id is not valid (expected a UUID).');
     }
     await next();
   });
