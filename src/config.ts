@@ -85,6 +85,16 @@ const envSchema = z.object({
   ANSWER_THRESHOLD: fraction(0.5),
   MAX_MESSAGE_CHARS: integer(4000, 100, 100_000),
   HTTP_BODY_LIMIT_BYTES: integer(65_536, 1024, 10_000_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(30_000, 1000, 600_000),
+  // CSP frame-ancestors of the HTML pages (the chat page, /verify-transcript): who may frame them.
+  // none and self may be written without their quotes (env files strip them).
+  FRAME_ANCESTORS: optionalText
+    .default("'none'")
+    .transform((v) => v.split(/\s+/).map((t) => (/^'?(none|self)'?$/i.test(t) ? `'${t.replace(/'/g, '').toLowerCase()}'` : t)).join(' '))
+    .refine(
+      (v) => v === "'none'" || v.split(' ').every((t) => t === "'self'" || /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(t)),
+      { message: "expected none, or self and/or origins like https://www.example.com separated by spaces" },
+    ),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: url(['http:', 'https:']),
   OPENAI_CHAT_MODEL: optionalText.default('gpt-4o-mini'),
@@ -145,6 +155,10 @@ export type Config = {
   answerThreshold: number;
   maxMessageChars: number;
   httpBodyLimitBytes: number;
+  /** Longest time to receive one request, headers and body (a slow client holds a socket no longer). */
+  httpRequestTimeoutMs: number;
+  /** CSP frame-ancestors sources of the HTML pages. */
+  frameAncestors: string;
   openai:
     | {
         apiKey: string;
@@ -273,6 +287,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     answerThreshold: e.ANSWER_THRESHOLD,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    frameAncestors: e.FRAME_ANCESTORS,
     openai,
     embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
     telegram: e.TELEGRAM_BOT_TOKEN

@@ -34,6 +34,21 @@ export function createLogger(level: Config['logLevel'], destination?: pino.Desti
   return destination ? pino(options, destination) : pino(options);
 }
 
+/**
+ * Node's defaults let a client hold a socket for 300 s with a slow body and check that only every
+ * 30 s. A request (headers and body) must arrive within `requestTimeoutMs`, its headers within
+ * 10 s of that; an idle keep-alive socket closes after 5 s (a proxy in front should drop idle
+ * upstream connections sooner).
+ */
+function serverTimeouts(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(10_000, requestTimeoutMs),
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+  };
+}
+
 export interface RunningHelpdesk {
   url: string;
   config: Config;
@@ -144,6 +159,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     bodyLimitBytes: config.httpBodyLimitBytes,
     health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
     onError: (error) => logger.error({ err: error }, 'request failed'),
+    frameAncestors: config.frameAncestors,
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
   const handoffs = createPgHandoffStore(database.db);
@@ -204,7 +220,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   if (telegram) customerChannels.telegram = telegram.customerChannel;
   if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () => resolveServer(s));
     s.once('error', reject);
   });
   await telegram?.start();

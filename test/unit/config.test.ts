@@ -57,3 +57,13 @@ describe('configuration errors never echo credentials', () => {
     expect(toShownValue('DATABASE_URL', 'host=db user=helpdesk password=hunter2 dbname=x')).toBe('host=db user=helpdesk password=*** dbname=x');
   });
 });
+
+describe('FRAME_ANCESTORS', () => {
+  it('takes none and self with or without quotes, and origins; refuses anything else', () => {
+    expect(loadConfig({}).frameAncestors).toBe("'none'");
+    expect(loadConfig({ FRAME_ANCESTORS: 'self https://www.examplex.example' }).frameAncestors).toBe("'self' https://www.examplex.example");
+    expect(loadConfig({ FRAME_ANCESTORS: "'none'" }).frameAncestors).toBe("'none'");
+    expect(() => loadConfig({ FRAME_ANCESTORS: "'self'; script-src *" })).toThrow(/FRAME_ANCESTORS/);
+    expect(() => loadConfig({ FRAME_ANCESTORS: 'none https://x.example' })).toThrow(/FRAME_ANCESTORS/);
+  });
+});

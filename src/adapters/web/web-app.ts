@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { type Helpdesk, HelpdeskError, isVisibleToCustomer, type Turn } from '../../core/index.js';
 
 import { RateLimitedError } from '../../core/index.js';
+import { closeAfterUnreadBody, inlineStyleHashes, limitBodies, securityHeaders } from './http-guards.js';
 
 const WIDGET_DIR = new URL('./widget/', import.meta.url);
 const MAX_PAGE = 200;
@@ -106,6 +106,8 @@ export function createWebApp(deps: {
   bodyLimitBytes: number;
   health: () => Promise<Record<string, unknown>>;
   onError: (error: unknown) => void;
+  /** CSP frame-ancestors of the HTML pages: who may show them in a frame (default 'none'). */
+  frameAncestors?: string;
 }) {
   const { helpdesk } = deps;
   const widget = {
@@ -119,14 +121,14 @@ export function createWebApp(deps: {
   };
   const app = new Hono();
 
+  app.use('*', securityHeaders({ frameAncestors: deps.frameAncestors ?? "'none'", styleHashes: [...inlineStyleHashes(widget.html), ...inlineStyleHashes(transcriptPage.html)] }));
+  app.use('*', closeAfterUnreadBody());
   app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST'] }));
+  // Every route, the webhooks mounted later included: no body is read beyond its limit.
   app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: () => {
-        throw new HttpError(413, 'payload_too_large', `The body is larger than ${deps.bodyLimitBytes} bytes.`);
-      },
+    '*',
+    limitBodies(deps.bodyLimitBytes, (_c, limit) => {
+      throw new HttpError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
     }),
   );
 
