@@ -10,6 +10,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
+import { openPrivately } from './data-dir-permissions.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -77,7 +78,8 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
   const inMemory = options.dataDir.startsWith('memory://');
   const release = inMemory ? () => undefined : lockDataDir(options.dataDir);
   try {
-    const client = await PGlite.create(inMemory ? options.dataDir : options.dataDir, { extensions: { vector } });
+    const create = () => PGlite.create(options.dataDir, { extensions: { vector } });
+    const client = inMemory ? await create() : await openPrivately(options.dataDir, create);
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     return {
       db,
