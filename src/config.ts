@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseWorkingHours, type WorkingHours } from './core/index.js';
 
@@ -141,7 +142,34 @@ const envSchema = z.object({
   RATE_LIMIT_MESSAGES: integer(20, 1, 10_000),
   RATE_LIMIT_WINDOW_SECONDS: integer(60, 1, 86_400),
   ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
+  // Limits per client address (web API), and which proxies tell the client's address.
+  TRUST_PROXY: optionalText.transform((value, ctx): TrustProxy => {
+    if (value === undefined || ['false', 'no', 'off', '0'].includes(value.toLowerCase())) return undefined;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops <= 10) return { hops };
+    } else {
+      const proxies = value.split(',').map((v) => v.trim()).filter(Boolean);
+      const valid = (p: string) => {
+        const [address, prefix, extra] = p.split('/');
+        const family = isIP(address ?? '');
+        if (family === 0 || extra !== undefined) return false;
+        return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+      };
+      if (proxies.length > 0 && proxies.every(valid)) return { proxies };
+    }
+    ctx.addIssue({ code: 'custom', message: 'expected false, the number of proxies in front (1-10), or their addresses or networks (10.0.0.0/8,::1)' });
+    return z.NEVER;
+  }),
+  RATE_LIMIT_CLIENT_CONVERSATIONS: integer(30, 1, 1_000_000),
+  RATE_LIMIT_CLIENT_MESSAGES: integer(600, 1, 1_000_000),
+  RATE_LIMIT_CLIENT_REFUSALS: integer(30, 1, 1_000_000),
+  RATE_LIMIT_CLIENT_WINDOW_SECONDS: integer(600, 1, 86_400),
+  RATE_LIMIT_GLOBAL_CONVERSATIONS: integer(3000, 1, 10_000_000),
 });
+
+/** See TRUST_PROXY in .env.example. */
+export type TrustProxy = { hops: number } | { proxies: string[] } | undefined;
 
 export type Config = {
   port: number;
@@ -209,6 +237,14 @@ export type Config = {
     official: { urls: string[]; telegramHandles: string[]; emails: string[]; phones: string[] };
     rateLimit: { limit: number; windowMs: number };
     adminToken: string | undefined;
+    /** Limits per client address on the web API, and which proxies tell that address. */
+    clients: {
+      trustProxy: TrustProxy;
+      conversations: { limit: number; windowMs: number };
+      messages: { limit: number; windowMs: number };
+      refusals: { limit: number; windowMs: number };
+      globalConversations: { limit: number; windowMs: number };
+    };
   };
 };
 
@@ -335,6 +371,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
       rateLimit: { limit: e.RATE_LIMIT_MESSAGES, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
       adminToken: e.ADMIN_TOKEN,
+      clients: {
+        trustProxy: e.TRUST_PROXY,
+        conversations: { limit: e.RATE_LIMIT_CLIENT_CONVERSATIONS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+        messages: { limit: e.RATE_LIMIT_CLIENT_MESSAGES, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+        refusals: { limit: e.RATE_LIMIT_CLIENT_REFUSALS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+        globalConversations: { limit: e.RATE_LIMIT_GLOBAL_CONVERSATIONS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+      },
     },
   };
 }

@@ -160,6 +160,11 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
     onError: (error) => logger.error({ err: error }, 'request failed'),
     frameAncestors: config.frameAncestors,
+    clients: {
+      trustProxy: config.safety.clients.trustProxy,
+      limits: config.safety.clients,
+      warn: (message) => logger.warn({}, message),
+    },
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
   const handoffs = createPgHandoffStore(database.db);
@@ -243,6 +248,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         await slackLog?.stop();
         await sweeps?.stop();
         await knowledgeSync.idle();
+        await helpdesk.flushSecurityEvents();
         await checkpointing.stop();
         // A last checkpoint covers the final appends before the process goes.
         await turnLog.checkpointNow().catch((error) => logger.error({ err: error }, 'final checkpoint failed'));

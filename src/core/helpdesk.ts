@@ -141,8 +141,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     return { conversation: greeted.conversation, token, turns: greeted.turns, isNew: true };
   }
 
-  /** Checks a conversation's secret token in constant time; throws on a wrong or missing token. */
-  async function authorize(conversationId: string, token: string | undefined): Promise<Conversation> {
+  /**
+   * Checks a conversation's secret token in constant time; throws on a wrong or missing token.
+   * `client`: the caller's address, when the channel knows it, for the record of the refusal.
+   */
+  async function authorize(conversationId: string, token: string | undefined, client?: string): Promise<Conversation> {
     const conversation = await conversations.find(conversationId);
     if (!conversation) {
       throw new HelpdeskError('conversation_not_found', `conversation ${conversationId} not found`, 'Conversation not found.');
@@ -150,7 +153,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const stored = await conversations.tokenHash(conversationId);
     const given = Buffer.from(hashToken(token ?? ''), 'hex');
     if (!stored || !token || !timingSafeEqual(Buffer.from(stored, 'hex'), given)) {
-      await gate.record({ type: 'access_denied', channel: conversation.channel, conversationId, detail: { reason: token ? 'wrong_token' : 'missing_token' } });
+      await gate.record({
+        type: 'access_denied',
+        channel: conversation.channel,
+        conversationId,
+        detail: { reason: token ? 'wrong_token' : 'missing_token', ...(client ? { client } : {}) },
+      });
       throw new HelpdeskError('forbidden', `wrong token for conversation ${conversationId}`, 'Wrong or missing conversation token.');
     }
     return conversation;
@@ -477,7 +485,10 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     authorizeAdmin: gate.authorizeAdmin,
     /** Records a denial seen by an adapter (e.g. a Slack action from another channel). */
     recordSecurityEvent: gate.record,
+    /** The security events; refusals counted in the current window are written before a listing. */
     securityEvents: gate.events,
+    /** Writes the refusals counted so far (at shutdown). */
+    flushSecurityEvents: () => gate.events.flush(),
     /** "Is this handle / link / address / number official?" with the reply to show, in the language given. */
     checkOfficialChannel(input: string, language: Language) {
       return gate.checkChannel(input, language);

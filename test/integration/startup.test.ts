@@ -131,7 +131,8 @@ describe('knowledge folder watching', () => {
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));
     const data = await mkdtemp(join(tmpdir(), 'helpdesk-data-'));
     await cp(KNOWLEDGE_DIR, dir, { recursive: true });
-    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent' } });
+    // A new conversation per try, all from this address.
+    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent', RATE_LIMIT_CLIENT_CONVERSATIONS: '1000' } });
     try {
       await writeFile(
         join(dir, 'en', 'staking-rewards.md'),

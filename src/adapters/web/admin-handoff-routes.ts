@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type HandoffDesk, type Helpdesk, HelpdeskError } from '../../core/index.js';
+import { clientOf } from './client-limits.js';
 import { toTurnView } from './web-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,7 +34,7 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
   });
 
   app.get('/api/admin/handoffs', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs');
+    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs', clientOf(c));
     const open = await desk.listOpen();
     return c.json({
       handoffs: open.map(({ record, conversation }) => ({
@@ -50,7 +51,7 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
   });
 
   app.get('/api/admin/handoffs/:id/turns', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs/:id/turns');
+    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs/:id/turns', clientOf(c));
     const after = afterQuery.parse(c.req.query('after') ?? '0');
     const turns = await helpdesk.turns(c.req.param('id'), after, 200);
     return c.json({ turns: turns.map((t) => ({ ...toTurnView(t), internal: Boolean(t.data.internal) })) });
@@ -59,7 +60,7 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
   const actions = ['reply', 'note', 'claim', 'resolve', 'hand-back'] as const;
   for (const action of actions) {
     app.post(`/api/admin/handoffs/:id/${action}`, async (c) => {
-      await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), `POST /api/admin/handoffs/:id/${action}`);
+      await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), `POST /api/admin/handoffs/:id/${action}`, clientOf(c));
       const body = actionBody.parse(await c.req.json().catch(() => ({})));
       const id = c.req.param('id');
       const origin = {

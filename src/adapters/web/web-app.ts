@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type Helpdesk, HelpdeskError, isVisibleToCustomer, type Turn } from '../../core/index.js';
 
 import { RateLimitedError } from '../../core/index.js';
+import { type ClientLimitSettings, clientOf, identifyClient } from './client-limits.js';
 import { closeAfterUnreadBody, inlineStyleHashes, limitBodies, securityHeaders } from './http-guards.js';
 
 const WIDGET_DIR = new URL('./widget/', import.meta.url);
@@ -108,6 +109,8 @@ export function createWebApp(deps: {
   onError: (error: unknown) => void;
   /** CSP frame-ancestors of the HTML pages: who may show them in a frame (default 'none'). */
   frameAncestors?: string;
+  /** How to tell clients apart and, when given, the limits per client (see client-limits.ts). */
+  clients?: { trustProxy: ClientLimitSettings['trustProxy']; limits?: Omit<ClientLimitSettings, 'trustProxy'>; warn: (message: string) => void };
 }) {
   const { helpdesk } = deps;
   const widget = {
@@ -124,6 +127,7 @@ export function createWebApp(deps: {
   app.use('*', securityHeaders({ frameAncestors: deps.frameAncestors ?? "'none'", styleHashes: [...inlineStyleHashes(widget.html), ...inlineStyleHashes(transcriptPage.html)] }));
   app.use('*', closeAfterUnreadBody());
   app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST'] }));
+  app.use('*', identifyClient({ trustProxy: deps.clients?.trustProxy, limits: deps.clients?.limits, record: helpdesk.recordSecurityEvent, warn: deps.clients?.warn ?? (() => undefined) }));
   // Every route, the webhooks mounted later included: no body is read beyond its limit.
   app.use(
     '*',
@@ -187,7 +191,7 @@ export function createWebApp(deps: {
 
   // Admin: only with ADMIN_TOKEN; every denial is recorded by core.
   app.get('/api/admin/conversations', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/conversations');
+    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/conversations', clientOf(c));
     const state = parse(stateQuery, c.req.query('state') ?? 'escalated');
     const list = await helpdesk.listConversations(state);
     return c.json({
@@ -206,7 +210,7 @@ export function createWebApp(deps: {
   });
 
   app.get('/api/admin/security-events', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/security-events');
+    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/security-events', clientOf(c));
     const type = parse(eventTypeQuery, c.req.query('type'));
     const limit = parse(limitQuery, c.req.query('limit') ?? '100');
     const events = await helpdesk.securityEvents.list({ ...(type ? { type } : {}), limit });
@@ -215,7 +219,7 @@ export function createWebApp(deps: {
 
   app.post('/api/conversations/:id/messages', async (c) => {
     const id = c.req.param('id');
-    await helpdesk.authorize(id, bearer(c));
+    await helpdesk.authorize(id, bearer(c), clientOf(c));
     const body = parse(messageBody, await readJson(c));
     const result = await helpdesk.handleCustomerInput({
       conversationId: id,
@@ -228,7 +232,7 @@ export function createWebApp(deps: {
 
   app.get('/api/conversations/:id/messages', async (c) => {
     const id = c.req.param('id');
-    const conversation = await helpdesk.authorize(id, bearer(c));
+    const conversation = await helpdesk.authorize(id, bearer(c), clientOf(c));
     const after = parse(afterQuery, c.req.query('after') ?? '0');
     const turns = await helpdesk.turns(id, after, MAX_PAGE);
     // Agents' internal notes are part of the record, not of the customer's view.
@@ -249,7 +253,7 @@ export function createWebApp(deps: {
   app.get('/verify-transcript.js', (c) => c.body(transcriptPage.js, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/api/conversations/:id/transcript', async (c) => {
     const id = c.req.param('id');
-    await helpdesk.authorize(id, bearer(c));
+    await helpdesk.authorize(id, bearer(c), clientOf(c));
     if (!helpdesk.turnLog) return c.json({ error: { code: 'not_available', message: 'Transcripts are not available here.' } }, 501);
     const { bundle, readable } = await helpdesk.transcript(id);
     const name = `transcript-${id}`;

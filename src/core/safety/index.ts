@@ -15,6 +15,7 @@ export {
 export { reviewOutbound, asksForSecret, asksForPayment, findContacts, CONTACT_REMOVED, type OutboundReview, type FoundContact } from './outbound-guard.js';
 export { createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.js';
 export {
+  createAggregatingEventLog,
   createMemorySecurityEventLog,
   type SecurityEvent,
   type SecurityEventLog,
