@@ -120,6 +120,7 @@ const envSchema = z.object({
   SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), { message: 'expected an app-level token xapp-…' }),
   SLACK_COMMAND: optionalText.default('/helpdesk').refine((v) => /^\/[\w-]+$/.test(v), { message: 'expected a slash command like /helpdesk' }),
   SLACK_REMINDER_GROUP: optionalText,
+  SLACK_AGENT_GROUP: optionalText.refine((v) => v === undefined || /^S[A-Z0-9]{2,}$/.test(v), { message: 'expected a user group id like S0123456789' }),
   SLACK_WORKSPACE_URL: url(['https:', 'http:']),
   SLACK_OUTBOX_POLL_MS: integer(1000, 50, 600_000),
   SLACK_RETRY_BASE_MS: integer(1000, 1, 600_000),
@@ -226,6 +227,8 @@ export type Config = {
           appToken: string | undefined;
           command: string;
           reminderGroup: string | undefined;
+          /** User group whose members count as agents; undefined: anyone in the support channel. */
+          agentGroup: string | undefined;
           workspaceUrl: string | undefined;
           pollMs: number;
           retryBaseMs: number;
@@ -355,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
               appToken: e.SLACK_APP_TOKEN,
               command: e.SLACK_COMMAND,
               reminderGroup: e.SLACK_REMINDER_GROUP,
+              agentGroup: e.SLACK_AGENT_GROUP,
               workspaceUrl: e.SLACK_WORKSPACE_URL,
               pollMs: e.SLACK_OUTBOX_POLL_MS,
               retryBaseMs: e.SLACK_RETRY_BASE_MS,

@@ -175,6 +175,8 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     // Web customers read agent turns from the conversation; Telegram plugs in its outbox here (below).
     customerChannels,
     logger,
+    // Agents' replies pass the same outbound guard as the bot's answers.
+    review: helpdesk.reviewOutbound,
     settings: {
       hours: config.handoff.hours,
       minutesPerConversation: config.handoff.minutesPerConversation,

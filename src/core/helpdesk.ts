@@ -13,6 +13,7 @@ import { createKeyedRunner } from './keyed-runner.js';
 import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
 import { checkModelAnswer } from './safety/check-grounding.js';
+import { blockReasons } from './safety/outbound-guard.js';
 import { HelpdeskError } from './errors.js';
 import { decideEscalation } from './escalation/decide-escalation.js';
 import { toRating, toRatingThanks } from './handoff/handoff-messages.js';
@@ -503,19 +504,17 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     },
     /**
      * Reviews an agent's (or any outgoing) message before it reaches a customer: `clean` false when
-     * it asks for a secret or names an unlisted contact; the denial is recorded.
+     * it asks for a secret, demands a payment or names an unlisted contact; the block is recorded.
      */
     async reviewOutbound(text: string, context: { channel: string; conversationId?: string }) {
       const review = gate.review(text);
       if (!review.clean) {
+        const reasons = blockReasons(review);
         await gate.record({
           type: 'outbound_blocked',
           channel: context.channel,
           conversationId: context.conversationId ?? null,
-          detail: {
-            reason: review.asksForSecret ? 'asks_for_secret' : review.asksForPayment ? 'asks_for_payment' : 'unlisted_contact',
-            count: review.unlisted.length,
-          },
+          detail: { reason: reasons[0], ...(reasons.length > 1 ? { reasons } : {}), count: review.unlisted.length },
         });
       }
       return review;

@@ -12,6 +12,7 @@ import { createEmptyPostgresDatabase, testEngines } from '../support/databases.j
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 
 const CHANNEL = 'CSUPPORT';
+const ADMIN = 'handoff-admin-token-0123456789';
 const WAIT = { timeout: 20_000, interval: 25 };
 
 /**
@@ -58,6 +59,7 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
         SLACK_API_URL: slack.apiUrl,
         SLACK_OUTBOX_POLL_MS: '100',
         SLACK_RETRY_BASE_MS: '10',
+        ADMIN_TOKEN: ADMIN,
       },
     });
     slack.appUrl = `${running.url}/slack/events`;
@@ -146,6 +148,41 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     await slack.userReplies(CHANNEL, root.ts, 'UALICE', '您好，我来帮您处理。');
     await vi.waitFor(() => expect(textsTo(chat)).toContain('Alice:\n您好，我来帮您处理。'), WAIT);
     expect(textsTo(chat).join('\n')).not.toContain('phishing');
+  }, 60_000);
+
+  it('never sends the Telegram customer an agent reply or edit with a phishing link or a fee demand, and tells the agent why in Slack', async () => {
+    const chat = nextChat++;
+    const from = { id: chat, username: `trader_${chat}`, language_code: 'en' };
+    telegram.userSends(chat, '/human', { from });
+    const root = await waitForRoot(chat);
+    const phishing = 'To release your withdrawal log in at https://examplex-verify.top/login and pay the 0.1 BTC security fee.';
+    expect((await slack.userReplies(CHANNEL, root.ts, 'UALICE', phishing)).status).toBe(200);
+    const warning = await vi.waitFor(() => {
+      const e = slack.ephemerals.find((x) => x.user === 'UALICE' && x.thread_ts === root.ts);
+      if (!e) throw new Error('no ephemeral warning yet');
+      return e;
+    }, WAIT);
+    expect(warning.text).toMatch(/Not sent to the customer/);
+    expect(warning.text).toMatch(/asks the customer to pay/);
+    expect(warning.text).toContain('examplex-verify.top');
+    // A clean reply goes out; then an edit turning it into a demand for the customer's phrase does not.
+    const clean = slack.userReplies(CHANNEL, root.ts, 'UALICE', 'I am checking your withdrawal now.');
+    await clean;
+    await vi.waitFor(() => expect(textsTo(chat)).toContain('Alice:\nI am checking your withdrawal now.'), WAIT);
+    await slack.userEdits(CHANNEL, clean.ts, 'Please send me your 12-word recovery phrase so I can check.');
+    await vi.waitFor(() => expect(slack.ephemerals.filter((x) => x.user === 'UALICE' && x.thread_ts === root.ts)).toHaveLength(2), WAIT);
+    expect(slack.ephemerals.at(-1)?.text).toMatch(/asks the customer for a secret/);
+    // Nothing of either reached the customer (the outbox had time to send the clean reply after them).
+    telegram.userSends(chat, 'ok thanks', { from });
+    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).map((m) => m.text)).toContain('*Customer:* ok thanks'), WAIT);
+    const sent = textsTo(chat).join('\n');
+    expect(sent).not.toContain('examplex-verify');
+    expect(sent).not.toMatch(/security fee|recovery phrase so I can/);
+    const blocked = await fetch(`${running.url}/api/admin/security-events?type=outbound_blocked`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const reasons = ((await blocked.json()) as { events: Array<{ channel: string; detail: { reason: string; reasons?: string[] } }> }).events
+      .filter((e) => e.channel === 'slack')
+      .flatMap((e) => e.detail.reasons ?? [e.detail.reason]);
+    expect(reasons).toEqual(expect.arrayContaining(['asks_for_payment', 'unlisted_contact', 'asks_for_secret']));
   }, 60_000);
 
   it('uploads the photos and documents a Telegram customer sends into the thread, byte for byte, and names a file Telegram no longer has', async () => {

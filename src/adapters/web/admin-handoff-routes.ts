@@ -1,9 +1,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type HandoffDesk, type Helpdesk, HelpdeskError } from '../../core/index.js';
+import { type HandoffDesk, type Helpdesk, HelpdeskError, type OutboundBlockReason } from '../../core/index.js';
 import { clientOf } from './client-limits.js';
 import { toTurnView } from './web-app.js';
 
+const BLOCKED: Record<OutboundBlockReason, string> = {
+  asks_for_secret: 'it asks the customer for a secret (password, 2FA code, recovery phrase or private key).',
+  asks_for_payment: 'it asks the customer to pay to unlock, unfreeze or verify an account.',
+  unlisted_contact: 'it names a contact that is not an official channel or a knowledge-base link.',
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
 const actionBody = z.object({ agent: z.string().trim().min(1).max(80), text: z.string().trim().min(1).max(8000).optional(), key: z.string().max(200).optional() });
@@ -81,6 +86,21 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
               : action === 'resolve'
                 ? await desk.resolve(id, origin)
                 : await desk.handBack(id, origin);
+      if (result.status === 'blocked') {
+        // The outbound guard kept it from the customer (kept as an internal note): say why.
+        return c.json(
+          {
+            status: 'blocked',
+            error: {
+              code: 'reply_blocked',
+              reasons: result.reasons,
+              ...(result.contacts.length > 0 ? { contacts: result.contacts } : {}),
+              message: `Not sent to the customer: ${result.reasons.map((r) => BLOCKED[r]).join(' ')} It is kept as an internal note.`,
+            },
+          },
+          422,
+        );
+      }
       const status = result.status === 'done' || result.status === 'duplicate' ? 200 : 409;
       return c.json({ status: result.status, ...('turns' in result ? { turns: result.turns.map(toTurnView) } : {}) }, status);
     });

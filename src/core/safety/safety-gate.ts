@@ -160,25 +160,9 @@ export function createSafetyGate(options: {
       throw new RateLimitedError(seconds, toRateLimitReply(language, seconds));
     },
 
-    /** Reviews a bot or agent text. Without an allowlist only the request-for-a-secret check applies. */
+    /** Reviews a bot or agent text. Without an allowlist contacts are not checked. */
     review(text: string): OutboundReview {
-      if (allowlist) return reviewOutbound(text, allowlist);
-      const review = reviewOutbound(text, {
-        hosts: [],
-        urls: [],
-        telegramHandles: [],
-        emails: [],
-        phones: [],
-        extraUrls: [],
-        display: { urls: [], telegramHandles: [], emails: [], phones: [] },
-      });
-      return {
-        text,
-        unlisted: [],
-        asksForSecret: review.asksForSecret,
-        asksForPayment: review.asksForPayment,
-        clean: !review.asksForSecret && !review.asksForPayment,
-      };
+      return reviewOutbound(text, allowlist);
     },
 
     checkChannel(input: string, language: Language): { check: OfficialChannelCheck; reply: string } | undefined {
