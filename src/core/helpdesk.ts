@@ -65,13 +65,23 @@ export type CustomerInput = {
    * so that they are not read again: only for a conversation created in the same task.
    */
   created?: { conversation: Conversation; turns: Turn[] };
+  /**
+   * Where humans must not take the conversation here (a group chat, where everyone reads along):
+   * instead of escalating, the bot answers with this text (e.g. a link to a private chat), the
+   * conversation stays with the bot, and the outcome is `redirected` with the decision.
+   */
+  escalateElsewhere?: (decision: EscalationDecision, language: Language) => string;
+  /** An escalation decided before (the same customer's group conversation): used for a `human` action instead of the customer's request. */
+  escalation?: EscalationDecision;
 };
 
-/** What happened to a customer input: answered, escalated, forwarded to humans, or a duplicate. */
+/** What happened to a customer input: answered, escalated (or redirected to where it may be), forwarded to humans, or a duplicate. */
 export type CustomerOutcome = {
-  outcome: 'answered' | 'escalated' | 'forwarded' | 'acknowledged' | 'duplicate';
+  outcome: 'answered' | 'escalated' | 'redirected' | 'forwarded' | 'acknowledged' | 'duplicate';
   conversation: Conversation;
   turns: Turn[];
+  /** For `redirected`: the escalation that was not made here. */
+  escalation?: EscalationDecision;
 };
 
 const RECENT_TURNS = 12;
@@ -248,7 +258,18 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     language: Language,
     extra: NewTurn[] = [],
     appendOptions?: AppendOptions,
+    elsewhere?: CustomerInput['escalateElsewhere'],
   ): Promise<CustomerOutcome> {
+    if (elsewhere) {
+      const redirected = await append(
+        conversation.id,
+        [customerTurn, ...extra, { role: 'bot', kind: 'notice', text: elsewhere(decision, language), language }],
+        { language },
+        appendOptions,
+      );
+      logger.info({ conversationId: conversation.id, reason: decision.reason }, 'escalation redirected to a private conversation');
+      return { outcome: redirected.duplicate ? 'duplicate' : 'redirected', conversation: redirected.conversation, turns: redirected.turns, escalation: decision };
+    }
     const result = await append(
       conversation.id,
       [
@@ -393,7 +414,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       }
     }
     const { topics, history } = await recentAnswerTopics(conversation, context.recent);
-    const decision = decideEscalation({
+    const decided = decideEscalation({
       text,
       action: input.action,
       confidence: retrieval?.confidence,
@@ -402,6 +423,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       recentAnswerTopics: topics,
       failed,
     });
+    const decision = input.action === 'human' && input.escalation ? input.escalation : decided;
     const recorded: NewTurn = { ...customerTurn, data: { ...customerTurn.data, ...toTurnData(retrieval) } };
     if (decision) {
       // For an urgent case the bot still gives the immediate steps when it has a confident match.
@@ -410,7 +432,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         const answer = await composeAnswer(text, language, retrieval, history);
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
-      return escalate(conversation, recorded, decision, language, [...notices, ...extra], appendOptions);
+      return escalate(conversation, recorded, decision, language, [...notices, ...extra], appendOptions, input.escalateElsewhere);
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
     const answer = await composeAnswer(text, language, retrieval, history);
@@ -419,7 +441,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         reason: 'low_confidence',
         priority: 'normal',
         detail: 'the model found no answer in the retrieved entries',
-      }, language, notices, appendOptions);
+      }, language, notices, appendOptions, input.escalateElsewhere);
     }
     const result = await append(
       conversation.id,

@@ -245,6 +245,70 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     expect(telegram.documentsTo(chat)).toHaveLength(1);
   }, 60_000);
 
+  it("in a group sends no transcript there: the member gets a link, and in the private chat only that member gets the group conversation's transcript", async () => {
+    const group = { id: -(nextChat++), type: 'supergroup' as const, title: 'Traders' };
+    const member = nextChat++;
+    const other = nextChat++;
+    const from = { id: member, username: `trader_${member}`, language_code: 'en' };
+    telegram.userSends(group, '@examplex_support_bot How do I reset my password? my mail is alice@example.org', { from });
+    telegram.userSends(group, '/transcript', { from });
+    const link = await vi.waitFor(() => {
+      const m = telegram.sentTo(group.id).find((x) => x.text.includes('?start='));
+      if (!m) throw new Error('no link yet');
+      return m;
+    }, WAIT);
+    expect(link.text).toMatch(/^Your transcript is personal, so I'll send it to you in a private chat\. Open https:\/\/t\.me\/examplex_support_bot\?start=/);
+    const payload = /\?start=([A-Za-z0-9_-]+)/.exec(link.text)?.[1] as string;
+    expect(payload.length).toBeLessThanOrEqual(64);
+    expect(telegram.documentsTo(group.id)).toHaveLength(0);
+    expect(textsTo(group.id).join('\n')).not.toMatch(/alice@example\.org|Conversation transcript/);
+
+    // Anyone else who got hold of the link opens nothing, and the attempt is recorded.
+    telegram.userSends(other, `/start ${payload}`, { from: { id: other, language_code: 'en' } });
+    await vi.waitFor(() => expect(textsTo(other).some((t) => t.includes('made for another member'))).toBe(true), WAIT);
+    expect(telegram.documentsTo(other)).toHaveLength(0);
+    expect(textsTo(other).join('\n')).not.toContain('alice@example.org');
+
+    telegram.userSends(member, `/start ${payload}`, { from });
+    const [file] = await vi.waitFor(() => {
+      const documents = telegram.documentsTo(member);
+      if (documents.length === 0) throw new Error('no transcript file yet');
+      return documents;
+    }, WAIT);
+    const bundle = JSON.parse(file?.data.toString('utf8') as string);
+    const publicKey = (await (await fetch(`${running.url}/log/public-key`)).text()).trim();
+    const check = verifyTranscript(bundle, publicKey);
+    expect(check.problems).toEqual([]);
+    expect(check.turns.some((x) => x.role === 'customer' && (x.text ?? '').includes('How do I reset my password?'))).toBe(true);
+    const denied = await fetch(`${running.url}/api/admin/security-events?type=access_denied`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(JSON.stringify(await denied.json())).toContain('telegram_link_of_another_user');
+  }, 60_000);
+
+  it('in a group takes a request for a human to a private chat, in the member\'s language: escalated there after Start, and the agent\'s reply reaches the member privately, never the group', async () => {
+    const group = { id: -(nextChat++), type: 'supergroup' as const, title: 'Traders' };
+    const member = nextChat++;
+    const from = { id: member, username: `trader_${member}`, language_code: 'zh-hans' };
+    telegram.userSends(group, '@examplex_support_bot 我的账户被盗了，资金被转走了', { from });
+    const link = await vi.waitFor(() => {
+      const m = telegram.sentTo(group.id).find((x) => x.text.includes('?start='));
+      if (!m) throw new Error('no link yet');
+      return m;
+    }, WAIT);
+    expect(link.text).toContain('人工客服将在您与我的私聊中继续处理');
+    const payload = /\?start=([A-Za-z0-9_-]+)/.exec(link.text)?.[1] as string;
+    // Nothing is escalated from the group: no thread for it.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rootFor(`@trader_${member}`)).toBeUndefined();
+
+    telegram.userSends(member, `/start ${payload}`, { from });
+    const root = await waitForRoot(member);
+    expect(root.text).toMatch(/URGENT/);
+    expect(JSON.stringify(root.blocks)).toContain('raised in Telegram group');
+    await slack.userReplies(CHANNEL, root.ts, 'UALICE', '您好，我是 Alice，正在处理。');
+    await vi.waitFor(() => expect(textsTo(member)).toContain('Alice:\n您好，我是 Alice，正在处理。'), WAIT);
+    expect(textsTo(group.id).join('\n')).not.toContain('Alice');
+  }, 60_000);
+
   it('answers /verify against the configured official channels, in the customer language', async () => {
     const en = nextChat++;
     telegram.userSends(en, '/verify @ExampleXSupportBot', { from: { id: en, language_code: 'en' } });

@@ -8,6 +8,7 @@ import {
   type CustomerChannel,
   type CustomerOutcome,
   createKeyedRunner,
+  type EscalationDecision,
   detectLanguage,
   type Helpdesk,
   HelpdeskError,
@@ -22,6 +23,7 @@ import {
   type UpdateInbox,
 } from '../../core/index.js';
 import { type CallFailure, createOutboxSender, DEFAULT_SEND_TUNING, type SendTuning } from './outbox-sender.js';
+import { createPrivateLinks } from './private-links.js';
 import { telegramTexts } from './telegram-texts.js';
 import { type BotIdentity, chatIdOf, messageIdOf, type TgUpdate, toInboundEvent } from './to-inbound-event.js';
 import { type SendMessageParams, toPlainMessages, toTelegramMessages } from './to-telegram-messages.js';
@@ -112,6 +114,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     tuning,
   });
   const chats = createKeyedRunner();
+  const privateLinks = createPrivateLinks(options.token);
   let identity: BotIdentity | undefined;
   let ready: Promise<BotIdentity> | undefined;
   let stopping = false;
@@ -285,6 +288,41 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       );
   }
 
+  /**
+   * A conversation's transcript for a chat: the readable text, then the JSON bundle as a file (what
+   * npm run transcript:verify and /verify-transcript check). Not a turn (it would change what it
+   * certifies): keyed by the update that asked for it.
+   */
+  async function transcriptMessages(conversationId: string, chatId: string, updateId: number, language: Language): Promise<OutboundMessage[]> {
+    let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
+    try {
+      transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId) : undefined;
+    } catch (error) {
+      logger.warn({ err: error, conversationId }, 'transcript unavailable');
+    }
+    const text = transcript?.readable ?? telegramTexts.transcriptUnavailable(language);
+    const bundle: OutboundMessage[] = transcript
+      ? [
+          {
+            channel: TELEGRAM_CHANNEL,
+            chatId,
+            dedupeKey: `tg:${botId}:u${updateId}:bundle`,
+            method: 'sendDocument',
+            payload: {
+              chat_id: chatId,
+              caption: telegramTexts.transcriptFileCaption(language),
+              // Stored as text in the outbox; turned into an upload when sent (see `call`).
+              document: {
+                filename: `transcript-${conversationId}.json`,
+                text: `${JSON.stringify({ ...transcript.bundle, readable: transcript.readable }, null, 2)}\n`,
+              },
+            },
+          },
+        ]
+      : [];
+    return [...keyed(updateId, toPlainMessages(text, chatId)), ...bundle];
+  }
+
   /** Handles one update through the helpdesk; returns the replies to send. */
   async function toReplies(update: TgUpdate): Promise<OutboundMessage[]> {
     const me = await whoAmI();
@@ -312,14 +350,22 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     const created = started.isNew ? { created: { conversation, turns: started.turns } } : {};
     const record = (text: string, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', data = {}) =>
       helpdesk.recordCustomerTurn({ conversationId, kind, text, data, language, externalKey, ...(reply ? { reply } : {}) });
+    // In a group everyone reads along: what is personal (the transcript, talking to a human) moves
+    // to a private chat with the bot, through a link only this member can use.
+    const userId = (update.message ?? update.edited_message)?.from?.id ?? update.callback_query?.from.id;
+    const inPrivate = (what: Parameters<typeof privateLinks.link>[1]) =>
+      origin.isGroup && userId !== undefined ? privateLinks.link(me.username, what, Number(origin.chatId), userId) : undefined;
+    const groupEscalation = origin.isGroup
+      ? { escalateElsewhere: (decision: EscalationDecision) => telegramTexts.continuePrivately(language, inPrivate({ topic: 'handoff', escalation: decision }) as string) }
+      : {};
 
     let outcome: CustomerOutcome;
     switch (event.kind) {
       case 'text':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, text: event.text, externalKey, ...created });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, text: event.text, externalKey, ...created, ...groupEscalation });
         break;
       case 'action':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created, ...groupEscalation });
         break;
       case 'attachment':
         outcome = await record(event.text, telegramTexts.attachmentReceived(language), 'attachment', { attachments: [event.attachment] });
@@ -337,6 +383,31 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       case 'command':
         switch (event.command) {
           case 'start': {
+            // A link from a group: continue that member's transcript or handoff here.
+            if (!origin.isGroup && event.args && privateLinks.isLink(event.args)) {
+              const continued = userId === undefined ? undefined : privateLinks.read(event.args, userId);
+              if (!continued) {
+                void helpdesk.recordSecurityEvent?.({ type: 'access_denied', channel: 'telegram', conversationId, detail: { reason: 'telegram_link_of_another_user' } });
+                outcome = await record('/start', telegramTexts.privateLinkNotYours(language));
+                break;
+              }
+              if (continued.topic === 'transcript') {
+                const recorded = await record('/start', undefined);
+                const group = await helpdesk.startConversation({ channel: 'telegram', externalId: `${continued.groupId}:${userId}`, language });
+                return [...fromTurns([...started.turns, ...recorded.turns], origin.chatId, null), ...(await transcriptMessages(group.conversation.id, origin.chatId, update.update_id, language))];
+              }
+              outcome =
+                conversation.state === 'escalated'
+                  ? await record('/start', telegramTexts.alreadyWithHuman(language))
+                  : await helpdesk.handleCustomerInput({
+                      conversationId,
+                      action: 'human',
+                      escalation: { ...continued.escalation, detail: `raised in Telegram group ${continued.groupId}; continued in a private chat` },
+                      externalKey,
+                      ...created,
+                    });
+              break;
+            }
             const channels = telegramTexts.officialChannels(language, me.username);
             // A new conversation is greeted with this turn; an existing one gets the greeting again.
             const reply = started.isNew ? channels : `${toGreeting(language, exchangeName)}\n\n${channels}`;
@@ -350,7 +421,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
             outcome =
               conversation.state === 'escalated'
                 ? await record(event.text, telegramTexts.alreadyWithHuman(language))
-                : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey, ...created });
+                : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey, ...created, ...groupEscalation });
             break;
           case 'lang': {
             const choice = event.args.toLowerCase();
@@ -370,40 +441,13 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
             break;
           }
           case 'transcript': {
-            outcome = await record(event.text, undefined);
-            let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
-            try {
-              transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId) : undefined;
-            } catch (error) {
-              logger.warn({ err: error, conversationId }, 'transcript unavailable');
+            const link = inPrivate({ topic: 'transcript' });
+            if (link) {
+              outcome = await record(event.text, telegramTexts.transcriptInPrivate(language, link));
+              break;
             }
-            // The transcript itself is not a turn (it would change what it certifies): keyed by update.
-            // The readable text, then the JSON bundle as a file (what npm run transcript:verify and /verify-transcript check).
-            const text = transcript?.readable ?? telegramTexts.transcriptUnavailable(language);
-            const bundle: OutboundMessage[] = transcript
-              ? [
-                  {
-                    channel: TELEGRAM_CHANNEL,
-                    chatId: origin.chatId,
-                    dedupeKey: `tg:${botId}:u${update.update_id}:bundle`,
-                    method: 'sendDocument',
-                    payload: {
-                      chat_id: origin.chatId,
-                      caption: telegramTexts.transcriptFileCaption(language),
-                      // Stored as text in the outbox; turned into an upload when sent (see `call`).
-                      document: {
-                        filename: `transcript-${conversationId}.json`,
-                        text: `${JSON.stringify({ ...transcript.bundle, readable: transcript.readable }, null, 2)}\n`,
-                      },
-                    },
-                  },
-                ]
-              : [];
-            return [
-              ...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null),
-              ...keyed(update.update_id, toPlainMessages(text, origin.chatId)),
-              ...bundle,
-            ];
+            outcome = await record(event.text, undefined);
+            return [...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null), ...(await transcriptMessages(conversationId, origin.chatId, update.update_id, language))];
           }
           default:
             outcome = await record(event.text, telegramTexts.unknownCommand(language));
@@ -447,12 +491,15 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
 
   /**
    * Desk turns (agent replies, handoff notices) for a Telegram conversation, through the same
-   * outbox as the bot's replies: keyed by conversation and turn seq, so handing a turn over twice
+   * outbox as the bot's replies, in a private chat: keyed by conversation and turn seq, so handing a turn over twice
    * (a Slack retry, a crash before the desk recorded the delivery) sends it once; in order per chat.
    */
   const customerChannel: CustomerChannel = {
     async deliver(conversation: Conversation, turns: Turn[]): Promise<void> {
-      const chatId = conversation.externalId?.split(':')[0];
+      // A group member's conversation ("<group>:<user>"): desk turns are personal and go to the
+      // member's private chat with the bot (its id is the user's), never to the group.
+      const [chat, member] = conversation.externalId?.split(':') ?? [];
+      const chatId = member ?? chat;
       if (conversation.channel !== TELEGRAM_CHANNEL || !chatId) {
         logger.warn({ conversationId: conversation.id }, 'not a Telegram conversation; desk turns not sent');
         return;
