@@ -86,6 +86,7 @@ const envSchema = z.object({
   ANSWER_THRESHOLD: fraction(0.5),
   MAX_MESSAGE_CHARS: integer(4000, 100, 100_000),
   HTTP_BODY_LIMIT_BYTES: integer(65_536, 1024, 10_000_000),
+  // Time to receive one request (headers and body); a slow client holds a socket no longer.
   HTTP_REQUEST_TIMEOUT_MS: integer(30_000, 1000, 600_000),
   // CSP frame-ancestors of the HTML pages (the chat page, /verify-transcript): who may frame them.
   // none and self may be written without their quotes (env files strip them).
