@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseWorkingHours, type WorkingHours } from './core/index.js';
 
@@ -85,6 +86,17 @@ const envSchema = z.object({
   ANSWER_THRESHOLD: fraction(0.5),
   MAX_MESSAGE_CHARS: integer(4000, 100, 100_000),
   HTTP_BODY_LIMIT_BYTES: integer(65_536, 1024, 10_000_000),
+  // Time to receive one request (headers and body); a slow client holds a socket no longer.
+  HTTP_REQUEST_TIMEOUT_MS: integer(30_000, 1000, 600_000),
+  // CSP frame-ancestors of the HTML pages (the chat page, /verify-transcript): who may frame them.
+  // none and self may be written without their quotes (env files strip them).
+  FRAME_ANCESTORS: optionalText
+    .default("'none'")
+    .transform((v) => v.split(/\s+/).map((t) => (/^'?(none|self)'?$/i.test(t) ? `'${t.replace(/'/g, '').toLowerCase()}'` : t)).join(' '))
+    .refine(
+      (v) => v === "'none'" || v.split(' ').every((t) => t === "'self'" || /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(t)),
+      { message: "expected none, or self and/or origins like https://www.example.com separated by spaces" },
+    ),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: url(['http:', 'https:']),
   OPENAI_CHAT_MODEL: optionalText.default('gpt-4o-mini'),
@@ -109,6 +121,7 @@ const envSchema = z.object({
   SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), { message: 'expected an app-level token xapp-…' }),
   SLACK_COMMAND: optionalText.default('/helpdesk').refine((v) => /^\/[\w-]+$/.test(v), { message: 'expected a slash command like /helpdesk' }),
   SLACK_REMINDER_GROUP: optionalText,
+  SLACK_AGENT_GROUP: optionalText.refine((v) => v === undefined || /^S[A-Z0-9]{2,}$/.test(v), { message: 'expected a user group id like S0123456789' }),
   SLACK_WORKSPACE_URL: url(['https:', 'http:']),
   SLACK_OUTBOX_POLL_MS: integer(1000, 50, 600_000),
   SLACK_RETRY_BASE_MS: integer(1000, 1, 600_000),
@@ -131,7 +144,34 @@ const envSchema = z.object({
   RATE_LIMIT_MESSAGES: integer(20, 1, 10_000),
   RATE_LIMIT_WINDOW_SECONDS: integer(60, 1, 86_400),
   ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
+  // Limits per client address (web API), and which proxies tell the client's address.
+  TRUST_PROXY: optionalText.transform((value, ctx): TrustProxy => {
+    if (value === undefined || ['false', 'no', 'off', '0'].includes(value.toLowerCase())) return undefined;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops <= 10) return { hops };
+    } else {
+      const proxies = value.split(',').map((v) => v.trim()).filter(Boolean);
+      const valid = (p: string) => {
+        const [address, prefix, extra] = p.split('/');
+        const family = isIP(address ?? '');
+        if (family === 0 || extra !== undefined) return false;
+        return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+      };
+      if (proxies.length > 0 && proxies.every(valid)) return { proxies };
+    }
+    ctx.addIssue({ code: 'custom', message: 'expected false, the number of proxies in front (1-10), or their addresses or networks (10.0.0.0/8,::1)' });
+    return z.NEVER;
+  }),
+  RATE_LIMIT_CLIENT_CONVERSATIONS: integer(30, 1, 1_000_000),
+  RATE_LIMIT_CLIENT_MESSAGES: integer(600, 1, 1_000_000),
+  RATE_LIMIT_CLIENT_REFUSALS: integer(30, 1, 1_000_000),
+  RATE_LIMIT_CLIENT_WINDOW_SECONDS: integer(600, 1, 86_400),
+  RATE_LIMIT_GLOBAL_CONVERSATIONS: integer(3000, 1, 10_000_000),
 });
+
+/** See TRUST_PROXY in .env.example. */
+export type TrustProxy = { hops: number } | { proxies: string[] } | undefined;
 
 export type Config = {
   port: number;
@@ -145,6 +185,10 @@ export type Config = {
   answerThreshold: number;
   maxMessageChars: number;
   httpBodyLimitBytes: number;
+  /** Longest time to receive one request, headers and body (a slow client holds a socket no longer). */
+  httpRequestTimeoutMs: number;
+  /** CSP frame-ancestors sources of the HTML pages. */
+  frameAncestors: string;
   openai:
     | {
         apiKey: string;
@@ -184,6 +228,8 @@ export type Config = {
           appToken: string | undefined;
           command: string;
           reminderGroup: string | undefined;
+          /** User group whose members count as agents; undefined: anyone in the support channel. */
+          agentGroup: string | undefined;
           workspaceUrl: string | undefined;
           pollMs: number;
           retryBaseMs: number;
@@ -195,8 +241,32 @@ export type Config = {
     official: { urls: string[]; telegramHandles: string[]; emails: string[]; phones: string[] };
     rateLimit: { limit: number; windowMs: number };
     adminToken: string | undefined;
+    /** Limits per client address on the web API, and which proxies tell that address. */
+    clients: {
+      trustProxy: TrustProxy;
+      conversations: { limit: number; windowMs: number };
+      messages: { limit: number; windowMs: number };
+      refusals: { limit: number; windowMs: number };
+      globalConversations: { limit: number; windowMs: number };
+    };
   };
 };
+
+/**
+ * A value as an error message may show it: secrets hidden whole, and the password of anything
+ * URL- or DSN-like (a mistyped DATABASE_URL still carries its credentials) replaced by ***.
+ */
+export function toShownValue(name: string, raw: string): string {
+  if (/KEY|TOKEN|SECRET|PASSWORD/i.test(name)) return '***';
+  let shown = raw.replace(/(password\s*=\s*)[^\s&;]+/gi, '$1***');
+  // user:password@host, also when mistyped (no //, an unencoded @ or / in the password): all before the last @.
+  const at = shown.lastIndexOf('@');
+  if (at > 0 && shown.slice(0, at).includes(':')) {
+    const scheme = /^[a-z][\w+.-]*:\/*/i.exec(shown)?.[0] ?? '';
+    shown = `${scheme}***${shown.slice(at)}`;
+  }
+  return shown;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -212,7 +282,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const raw = env[name];
-      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(name.includes('KEY') || name.includes('TOKEN') ? '***' : raw)})`;
+      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(toShownValue(name, raw))})`;
       return `${name}: ${issue.message}${shown}`;
     });
     throw new ConfigError(problems);
@@ -257,6 +327,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     answerThreshold: e.ANSWER_THRESHOLD,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    frameAncestors: e.FRAME_ANCESTORS,
     openai,
     embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
     telegram: e.TELEGRAM_BOT_TOKEN
@@ -287,6 +359,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
               appToken: e.SLACK_APP_TOKEN,
               command: e.SLACK_COMMAND,
               reminderGroup: e.SLACK_REMINDER_GROUP,
+              agentGroup: e.SLACK_AGENT_GROUP,
               workspaceUrl: e.SLACK_WORKSPACE_URL,
               pollMs: e.SLACK_OUTBOX_POLL_MS,
               retryBaseMs: e.SLACK_RETRY_BASE_MS,
@@ -303,6 +376,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
       rateLimit: { limit: e.RATE_LIMIT_MESSAGES, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
       adminToken: e.ADMIN_TOKEN,
+      clients: {
+        trustProxy: e.TRUST_PROXY,
+        conversations: { limit: e.RATE_LIMIT_CLIENT_CONVERSATIONS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+        messages: { limit: e.RATE_LIMIT_CLIENT_MESSAGES, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+        refusals: { limit: e.RATE_LIMIT_CLIENT_REFUSALS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+        globalConversations: { limit: e.RATE_LIMIT_GLOBAL_CONVERSATIONS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+      },
     },
   };
 }

@@ -7,7 +7,7 @@ import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.j
 import { createPassageSplitter } from './adapters/local/passage-splitter.js';
 import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
-import { openDatabase } from './adapters/postgres/database.js';
+import { openDatabase, redactDatabaseError } from './adapters/postgres/database.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
@@ -30,6 +30,30 @@ import { createEmbedder } from './create-embedder.js';
 /** How long the database has to answer a readiness or reachability probe. */
 const PROBE_TIMEOUT_MS = 2_000;
 
+/**
+ * The product's logger: pino, with errors serialized without the values a failed statement
+ * carried (customer content), whatever logged them.
+ */
+export function createLogger(level: Config['logLevel'], destination?: pino.DestinationStream) {
+  const options = { level, serializers: { err: (error: unknown) => pino.stdSerializers.err(redactDatabaseError(error) as Error) } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * Node's defaults let a client hold a socket for 300 s with a slow body and check that only every
+ * 30 s. A request (headers and body) must arrive within `requestTimeoutMs`, its headers within
+ * 10 s of that; an idle keep-alive socket closes after 5 s (a proxy in front should drop idle
+ * upstream connections sooner).
+ */
+function serverTimeouts(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(10_000, requestTimeoutMs),
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+  };
+}
+
 export interface RunningHelpdesk {
   url: string;
   config: Config;
@@ -42,7 +66,7 @@ export interface RunningHelpdesk {
  */
 export async function startHelpdesk(options: { env: Record<string, string | undefined>; logDestination?: pino.DestinationStream }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
-  const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel, options.logDestination);
   // The widget is bundled (by esbuild, in its own process) while the database opens.
   const [opened, bundled] = await Promise.allSettled([
     openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
@@ -155,6 +179,12 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
     readiness: async () => toReadiness(await database.probe(PROBE_TIMEOUT_MS)),
     onError: (error) => logger.error({ err: error }, 'request failed'),
+    frameAncestors: config.frameAncestors,
+    clients: {
+      trustProxy: config.safety.clients.trustProxy,
+      limits: config.safety.clients,
+      warn: (message) => logger.warn({}, message),
+    },
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
   const handoffs = createPgHandoffStore(database.db);
@@ -165,6 +195,8 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     // Web customers read agent turns from the conversation; Telegram plugs in its outbox here (below).
     customerChannels,
     logger,
+    // Agents' replies pass the same outbound guard as the bot's answers.
+    review: helpdesk.reviewOutbound,
     settings: {
       hours: config.handoff.hours,
       minutesPerConversation: config.handoff.minutesPerConversation,
@@ -219,7 +251,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   if (telegram) customerChannels.telegram = telegram.customerChannel;
   if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () => resolveServer(s));
     s.once('error', reject);
   });
   await telegram?.start();
@@ -242,6 +274,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         await slackLog?.stop();
         await sweeps?.stop();
         await knowledgeSync.idle();
+        await helpdesk.flushSecurityEvents();
         await checkpointing.stop();
         // A last checkpoint covers the final appends before the process goes.
         await turnLog.checkpointNow().catch((error) => logger.error({ err: error }, 'final checkpoint failed'));

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/postgres/database.js';
@@ -105,6 +105,37 @@ describe('start-up and the embedded database', () => {
     }
   });
 
+  it('keeps the data folder private: the folder and its folders 0700, every file owner-only, also a folder an older version left open', async () => {
+    const { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } = await import('node:fs');
+    const dir = join(await mkdtemp(join(tmpdir(), 'helpdesk-perm-')), 'data');
+    // As an older version left it: a world-readable folder with a world-writable file.
+    mkdirSync(dir, { mode: 0o755 });
+    writeFileSync(join(dir, 'old-file'), 'x');
+    chmodSync(join(dir, 'old-file'), 0o666);
+    const modes: string[] = [];
+    const walk = (path: string) => {
+      for (const entry of readdirSync(path, { withFileTypes: true })) {
+        const child = join(path, entry.name);
+        if (entry.isSymbolicLink()) continue;
+        modes.push(`${(statSync(child).mode & 0o777).toString(8)} ${entry.isDirectory() ? 'dir' : 'file'}`);
+        if (entry.isDirectory()) walk(child);
+      }
+    };
+    const database = await openDatabase({ dataDir: dir });
+    try {
+      await database.migrate();
+      await database.db.execute("CREATE TABLE perm_probe AS SELECT repeat('x', 100) AS x FROM generate_series(1, 1000)");
+    } finally {
+      await database.close();
+    }
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
+    walk(dir);
+    expect(modes.length).toBeGreaterThan(100);
+    const open = modes.filter((m) => !/^[0-7]00 /.test(m) || (m.endsWith('dir') && !m.startsWith('700')));
+    expect(open).toEqual([]);
+    await rm(dirname(dir), { recursive: true, force: true });
+  });
+
   it('applies migrations with npm run db:migrate, idempotently', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-migrate-'));
     try {
@@ -156,7 +187,8 @@ describe('knowledge folder watching', () => {
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));
     const data = await mkdtemp(join(tmpdir(), 'helpdesk-data-'));
     await cp(KNOWLEDGE_DIR, dir, { recursive: true });
-    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent' } });
+    // A new conversation per try, all from this address.
+    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent', RATE_LIMIT_CLIENT_CONVERSATIONS: '1000' } });
     try {
       await writeFile(
         join(dir, 'en', 'staking-rewards.md'),
