@@ -103,7 +103,7 @@ const envSchema = z.object({
   OPENAI_EMBEDDING_MODEL: optionalText.default('text-embedding-3-small'),
   EMBEDDER: z.enum(['auto', 'local', 'openai']).default('auto'),
   MODEL_TIMEOUT_MS: integer(20_000, 100, 600_000),
-  // Turn log (issue 4): checkpoint origin, signing key (never in the database), publication folder.
+  // Turn log: checkpoint origin, signing key (never in the database), publication folder.
   LOG_ORIGIN: optionalText.default('helpdesk.example/turn-log').refine((v) => !/[\s+]/.test(v), { message: 'expected no spaces or "+"' }),
   LOG_SIGNING_KEY: optionalText.refine((v) => v === undefined || v.startsWith('PRIVATE+KEY+'), { message: 'expected a signer key PRIVATE+KEY+name+id+key' }),
   LOG_SIGNING_KEY_FILE: optionalText,
@@ -113,7 +113,7 @@ const envSchema = z.object({
   // Turn log in Slack (needs Slack below): checkpoints to this channel; integrity alerts go here too (else to the support channel).
   SLACK_LOG_CHANNEL: optionalText.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,}$/.test(v), { message: 'expected a channel id like C0123456789' }),
   SLACK_LOG_INTERVAL_S: integer(600, 1, 86_400),
-  // Human handoff (issue 6): Slack is on when the three SLACK_* below are set; hours and waits always apply.
+  // Human handoff: Slack is on when the three SLACK_* below are set; hours and waits always apply.
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_SUPPORT_CHANNEL: optionalText,
@@ -131,12 +131,12 @@ const envSchema = z.object({
   HANDOFF_MINUTES_PER_CONVERSATION: integer(10, 1, 1440),
   HANDOFF_UNCLAIMED_MINUTES: integer(15, 1, 10_080),
   HANDOFF_AGENT_NAME: optionalText,
-  // Telegram (issue 5): on when the bot token is set; long polling unless a webhook URL is given.
+  // Telegram: on when the bot token is set; long polling unless a webhook URL is given.
   TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[\w-]+$/.test(v), { message: 'expected a BotFather token like 123456:ABC-…' }),
   TELEGRAM_API_ROOT: url(['http:', 'https:']),
   TELEGRAM_WEBHOOK_URL: url(['https:', 'http:']),
   TELEGRAM_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v), { message: 'expected 1-256 characters A-Z a-z 0-9 _ -' }),
-  // Safety (issue 7): the official contacts the bot may name and /verify confirms, abuse limits, admin access.
+  // Safety: the official contacts the bot may name and /verify confirms, abuse limits, admin access.
   OFFICIAL_URLS: list('https://www.examplex.example,https://support.examplex.example,https://status.examplex.example'),
   OFFICIAL_TELEGRAM_HANDLES: list('@ExampleXSupportBot,@ExampleXAnnouncements'),
   OFFICIAL_EMAILS: list('support@examplex.example'),

@@ -135,7 +135,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   const botId = Number(options.token.split(':')[0]);
   const source = `${TELEGRAM_CHANNEL}:${botId}`;
   const bot = new Telegraf(options.token, {
-    // The webhook is answered by our own route; nothing may ride on its HTTP response (pitfall 5).
+    // The webhook is answered by our own route: no method call may ride on its HTTP response body
+    // (telegraf's webhookReply), whose result nobody would see.
     telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false },
   });
   const sender = createOutboxSender({
@@ -261,7 +262,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       logger.debug({ updateId: update.update_id }, 'telegram update already received');
       return 'duplicate';
     }
-    // Answered at once, before any slow work: Telegram refuses answers after ~15 s (pitfall 11).
+    // Answered at once, before any slow work: Telegram refuses answers after ~15 s.
     if (update.callback_query) {
       bot.telegram
         .answerCbQuery(update.callback_query.id)
