@@ -96,6 +96,12 @@ const envSchema = z.object({
   LOG_SIGNING_KEY: optionalText.refine((v) => v === undefined || v.startsWith('PRIVATE+KEY+'), { message: 'expected a signer key PRIVATE+KEY+name+id+key' }),
   LOG_SIGNING_KEY_FILE: optionalText,
   LOG_CHECKPOINT_DIR: optionalText,
+  // Erasure: the master key wrapping every customer's content key (never in the database), and retention.
+  CONTENT_MASTER_KEY: optionalText.refine((v) => v === undefined || /^v\d{1,9}:[A-Za-z0-9+/]{43}=(\s*[,\n]\s*v\d{1,9}:[A-Za-z0-9+/]{43}=)*$/.test(v.trim()), {
+    message: 'expected v<version>:<base64 of 32 bytes>, several separated by commas',
+  }),
+  CONTENT_KEY_FILE: optionalText,
+  RETENTION_DAYS: integer(0, 0, 36_500),
   LOG_CHECKPOINT_INTERVAL_MS: integer(1000, 100, 3_600_000),
   LOG_SELF_CHECK_INTERVAL_MS: integer(60_000, 1000, 86_400_000),
   // Turn log in Slack (needs Slack below): checkpoints to this channel; integrity alerts go here too (else to the support channel).
@@ -165,6 +171,11 @@ export type Config = {
     checkpointDir: string;
     checkpointIntervalMs: number;
     selfCheckIntervalMs: number;
+    /** Content master keys text; when absent, read from (or created in) `contentKeyFile`. */
+    contentMasterKey: string | undefined;
+    contentKeyFile: string;
+    /** Resolved conversations older than this many days are erased (0: never). */
+    retentionDays: number;
     /** Slack channel id for signed checkpoints (needs Slack); alerts go there too, else to the support channel. */
     slackChannel: string | undefined;
     /** At most one checkpoint post to Slack per this many ms. */
@@ -267,6 +278,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       signingKey: e.LOG_SIGNING_KEY,
       signingKeyFile: e.LOG_SIGNING_KEY_FILE ?? `${e.DATA_DIR}/log-signing-key`,
       checkpointDir: e.LOG_CHECKPOINT_DIR ?? `${e.DATA_DIR}/checkpoints`,
+      contentMasterKey: e.CONTENT_MASTER_KEY,
+      contentKeyFile: e.CONTENT_KEY_FILE ?? `${e.DATA_DIR}/content-master-key`,
+      retentionDays: e.RETENTION_DAYS,
       checkpointIntervalMs: e.LOG_CHECKPOINT_INTERVAL_MS,
       selfCheckIntervalMs: e.LOG_SELF_CHECK_INTERVAL_MS,
       slackChannel: e.SLACK_LOG_CHANNEL,

@@ -7,6 +7,7 @@ import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.j
 import { createPassageSplitter } from './adapters/local/passage-splitter.js';
 import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
+import { loadContentKeys } from './adapters/postgres/content-keys.js';
 import { openDatabase } from './adapters/postgres/database.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
@@ -44,8 +45,13 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   const config = loadConfig(options.env);
   const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
   // The widget is bundled (by esbuild, in its own process) while the database opens.
+  // The content master key lives outside the database: configured, or a file (created on first start).
+  const content = loadContentKeys({ text: config.turnLog.contentMasterKey, file: resolve(config.turnLog.contentKeyFile), createIfMissing: true });
+  if (content.created && config.databaseUrl) {
+    logger.warn({ file: resolve(config.turnLog.contentKeyFile) }, 'created a content master key: every instance sharing this database must use the same key file or CONTENT_MASTER_KEY');
+  }
   const [opened, bundled] = await Promise.allSettled([
-    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
+    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir), contentKeys: content.keys }),
     bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars }),
   ]);
   if (opened.status === 'rejected') throw opened.reason;
