@@ -187,6 +187,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         logger,
         // Telegram joins this map below; files are fetched when a thread is mirrored, by then it is there.
         customerChannels,
+        redactions: createPgChannelOutbox(database.db),
         options: {
           ...slackConfig,
           unclaimedAfterMs: config.handoff.unclaimedAfterMs,

@@ -129,7 +129,7 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("leaves none of an erased Telegram user's words, name or handle in any file of the data folder, from their private chat and a group; what a copy made before holds no longer opens", async () => {
+  it("leaves none of an erased Telegram user's words, name or handle in any file of the data folder, from their private chat and a group; what a copy made before holds no longer opens; the bot's Slack thread is redacted once the server runs again", async () => {
     const userId = 700_000_000 + randomInt(99_999_999);
     const nonce = uniqueChinese(6);
     const privateWords = `我的提现一直没有到账${nonce}`;
@@ -145,6 +145,17 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     await vi.waitFor(() => expect(telegram.sentTo(userId).length).toBeGreaterThanOrEqual(1), WAIT);
     telegram.userSends(userId, '/human', { from });
     await vi.waitFor(() => expect(JSON.stringify(slack.posted(CHANNEL))).toContain(nonce), WAIT);
+    const root = await vi.waitFor(() => {
+      const found = slack.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(username));
+      if (!found) throw new Error('no thread root yet');
+      return found;
+    }, WAIT);
+    telegram.userSendsPhoto(userId, `截图${nonce}`, { from });
+    const uploaded = await vi.waitFor(() => {
+      const file = slack.thread(CHANNEL, root.ts).find((m) => m.files?.length)?.files?.[0];
+      if (!file) throw new Error('no upload yet');
+      return file;
+    }, WAIT);
     telegram.userSends(userId, '/transcript', { from });
     await vi.waitFor(() => expect(telegram.documentsTo(userId)).toHaveLength(1), WAIT);
     // The same user in a group, addressing the bot; and someone else, who is not erased.
@@ -191,7 +202,15 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     expect(remaining.length).toBe(before.length - 2);
     telegram.userSends(other, '/transcript', { from: { id: other, username: 'someone_else', language_code: 'zh-hans' } });
     await vi.waitFor(() => expect(telegram.sentTo(other).some((m) => m.text.includes(otherWords))).toBe(true), WAIT);
-  }, 180_000);
+
+    // Once running again, the server redacts the bot's messages in the agents' thread and deletes its uploads.
+    const threadText = () => JSON.stringify([slack.posted(CHANNEL).find((m) => m.ts === root.ts), ...slack.thread(CHANNEL, root.ts)]);
+    await vi.waitFor(() => expect(slack.uploads.has(uploaded.id)).toBe(false), WAIT);
+    await vi.waitFor(() => expect(threadText()).not.toContain(nonce), WAIT);
+    expect(threadText()).not.toContain(username);
+    expect(threadText()).toContain('Erased at the customer');
+    expect(slack.calls.filter((c) => c.method === 'chat.update' && c.params.ts === root.ts).length).toBeGreaterThanOrEqual(1);
+  }, 240_000);
 
   /** The stored (wrapped) content keys, as a backup would hold them. */
   async function storedKeys(): Promise<Array<{ id: string; key: Buffer }>> {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNotNull, like, lt, lte, notExists, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, like, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
 import {
   type AuditEntry,
   type AuditReport,
@@ -277,7 +277,7 @@ export function createPgTurnLog(deps: {
         await tx.execute(sql`SELECT set_config('helpdesk.erasure', '', true)`);
         await tx.delete(turnContent).where(and(eq(turnContent.conversationId, conversationId), lte(turnContent.seq, header.through)));
         await tx.delete(conversationKey).where(eq(conversationKey.conversationId, conversationId));
-        await purgeChannelCopies(tx, conversationId);
+        await purgeChannelCopies(tx, conversationId, idx);
         return { status: 'erased', entryIdx: idx, turnsErased: redacted.length };
       },
     );
@@ -290,7 +290,7 @@ export function createPgTurnLog(deps: {
    * the customer's handle, external id and access token hash. The conversation row stays (the log
    * refers to it) under an external id that names nobody; the customer's next message opens a new one.
    */
-  async function purgeChannelCopies(tx: Parameters<Parameters<Db['transaction']>[0]>[0], conversationId: string): Promise<void> {
+  async function purgeChannelCopies(tx: Parameters<Parameters<Db['transaction']>[0]>[0], conversationId: string, erasureIdx: number): Promise<void> {
     const keyed = await tx.select({ key: turn.externalKey }).from(turn).where(and(eq(turn.conversationId, conversationId), isNotNull(turn.externalKey)));
     const updates = keyed.flatMap((r) => {
       const match = /^tg:(\d+):(\d+)$/.exec(r.key ?? '');
@@ -311,8 +311,26 @@ export function createPgTurnLog(deps: {
         lastError: sql`CASE WHEN ${channelOutbox.status} = 'pending' THEN 'erased' ELSE ${channelOutbox.lastError} END`,
         lockedUntil: null,
       })
-      .where(or(...replyKeys.map((k) => like(channelOutbox.dedupeKey, k))));
-    await tx.update(handoff).set({ mirrorInflight: null, lastError: null }).where(eq(handoff.conversationId, conversationId));
+      .where(and(ne(channelOutbox.channel, 'slack'), or(...replyKeys.map((k) => like(channelOutbox.dedupeKey, k)))));
+    const [desk] = await tx
+      .update(handoff)
+      .set({ mirrorInflight: null, lastError: null })
+      .where(eq(handoff.conversationId, conversationId))
+      .returning({ channel: handoff.deskChannel, thread: handoff.deskThread });
+    // The agents' Slack thread: the bot's messages there are redacted, its uploads deleted, by the
+    // Slack adapter through the outbox (whenever the server runs: this may be a command-line erasure).
+    if (desk?.channel && desk.thread) {
+      await tx
+        .insert(channelOutbox)
+        .values({
+          channel: 'slack',
+          chatId: desk.channel,
+          dedupeKey: `slack:redact:${conversationId}:${erasureIdx}`,
+          method: 'redact_thread',
+          payload: { channel: desk.channel, thread: desk.thread, marker: `_Erased at the customer's request (turn log entry #${erasureIdx})._ 已应客户要求删除。` },
+        })
+        .onConflictDoNothing();
+    }
     await tx
       .update(conversation)
       .set({ customerHandle: null, tokenHash: null, externalId: `erased:${conversationId}` })
