@@ -9,6 +9,7 @@ import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
 import { loadContentKeys } from './adapters/postgres/content-keys.js';
 import { openDatabase } from './adapters/postgres/database.js';
+import { startRetention } from './adapters/postgres/pg-erasure.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
@@ -30,6 +31,8 @@ import { createEmbedder } from './create-embedder.js';
 
 /** How long the database has to answer a readiness or reachability probe. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** How often settled payloads are purged and, with RETENTION_DAYS, old conversations erased. */
+const RETENTION_SWEEP_MS = 5 * 60_000;
 
 export interface RunningHelpdesk {
   url: string;
@@ -233,6 +236,8 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  // Settled reply payloads are emptied, and with RETENTION_DAYS old closed conversations erased.
+  const retention = startRetention({ db: database.db, log: turnLog, retentionDays: config.turnLog.retentionDays, intervalMs: RETENTION_SWEEP_MS, logger });
   logger.info({ url, database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }, 'helpdesk ready');
 
   let stopped: Promise<void> | undefined;
@@ -248,6 +253,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         await slack?.stop();
         await slackLog?.stop();
         await sweeps?.stop();
+        await retention.stop();
         await knowledgeSync.idle();
         await checkpointing.stop();
         // A last checkpoint covers the final appends before the process goes.

@@ -287,8 +287,9 @@ export function createPgTurnLog(deps: {
    * What the channels kept of an erased conversation goes with it: the Telegram updates its turns
    * came from (payload purged, ids kept so that a redelivery is still recognised), the replies to
    * them in the outbox (payload emptied, pending ones given up), what the handoff was relaying, and
-   * the customer's handle, external id and access token hash. The conversation row stays (the log
-   * refers to it) under an external id that names nobody; the customer's next message opens a new one.
+   * the customer's handle and external id. The conversation row stays (the log refers to it) under
+   * an external id that names nobody: a Telegram user's next message opens a new conversation; a
+   * web customer holding the conversation's token (a random secret, kept as a hash) may go on.
    */
   async function purgeChannelCopies(tx: Parameters<Parameters<Db['transaction']>[0]>[0], conversationId: string, erasureIdx: number): Promise<void> {
     const keyed = await tx.select({ key: turn.externalKey }).from(turn).where(and(eq(turn.conversationId, conversationId), isNotNull(turn.externalKey)));
@@ -333,7 +334,7 @@ export function createPgTurnLog(deps: {
     }
     await tx
       .update(conversation)
-      .set({ customerHandle: null, tokenHash: null, externalId: `erased:${conversationId}` })
+      .set({ customerHandle: null, externalId: `erased:${conversationId}` })
       .where(eq(conversation.id, conversationId));
   }
 
