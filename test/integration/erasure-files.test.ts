@@ -181,6 +181,11 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     expect(erase.stdout.match(/^erased \d+ turns of /gm)).toHaveLength(2);
     expect(erase.stdout).toMatch(/content master key rotated to v2/);
 
+    // The whole log still verifies after the erasures and the key rotation, from the key file now.
+    const audit = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(audit.stdout).toMatch(/INTACT/);
+    expect(audit.status).toBe(0);
+
     const needles = [privateWords, nonce, groupWords, firstName, username];
     const files = engine === 'pglite' ? filesUnder(dir) : await postgresFiles(databaseUrl as string);
     if (!files) {
