@@ -15,7 +15,6 @@ import { screened } from '../support/screened.js';
 
 const ORIGIN = 'test.example/retention';
 const SIGNER = parseSignerKey(generateSignerKey(ORIGIN));
-const DAY_MS = 86_400_000;
 
 /** A database whose master keys are in a key file, as `npm start` keeps them; `open()` gives another instance on it (PostgreSQL). */
 async function setup(engine: Engine) {

@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, gt, isNotNull, like, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
 import {
-  type AuditEntry,
   type AuditReport,
   type CheckpointSource,
   completeSubtrees,
