@@ -98,7 +98,7 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
     } finally {
       await s.drop();
     }
-  });
+  }, 120_000);
 
   it('erases closed conversations older than RETENTION_DAYS unless under a legal hold, each erasure logged; empties settled reply payloads and keeps their ids', async () => {
     const s = await setup(engine);
@@ -142,7 +142,7 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
     } finally {
       await s.drop();
     }
-  });
+  }, 120_000);
 
   it.skipIf(engine !== 'postgres')('keeps two instances sharing the key file working across an erasure and its key rotation; the audit passes on each and after a restart', async () => {
     const s = await setup(engine);
@@ -167,5 +167,5 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
     } finally {
       await s.drop(b.database, ...(restarted ? [restarted.database] : []));
     }
-  });
+  }, 120_000);
 });
