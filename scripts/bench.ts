@@ -7,7 +7,7 @@
  * reported as skipped. The retrieval part needs ../shared/eval/clinc150/{kb,dev}.jsonl.
  * Telegram webhook throughput and Slack handoff latency run against the stand-ins in test/stand-ins.
  * Screening measures the secret firewall on hostile 64 KB messages (in-process, no database).
- * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,screening` runs a subset (the others are marked skipped).
+ * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,erasure,screening` runs a subset (the others are marked skipped).
  * `npm run bench -- --only soak [--soak-minutes 30]` runs the product on PGlite under steady load for
  * that long and reports its memory over time; it runs only when named.
  */
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { installCleanupHandlers } from './bench/cleanup.js';
 import { adminDatabaseUrl, withBenchDatabase } from './bench/postgres.js';
+import { benchErasure } from './bench/erasure.js';
 import { benchRetrieval, loadRetrievalSet } from './bench/retrieval.js';
 import { benchScreening } from './bench/screening.js';
 import { benchSlack } from './bench/slack.js';
@@ -38,7 +39,7 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'screening', 'soak'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'erasure', 'screening', 'soak'] as const;
 /** Parts that run only when named in --only (they take long). */
 const ON_REQUEST: readonly Part[] = ['soak'];
 type Part = (typeof PARTS)[number];
@@ -172,6 +173,15 @@ async function main(): Promise<void> {
         )
       : { skipped: noPostgres };
 
+  // Erasure: one conversation erased and the master key rotated, with 10,000 conversations stored.
+  const erasure = !selected('erasure')
+    ? NOT_SELECTED
+    : adminUrl
+      ? await part('erasure and key rotation on postgres (10,000 conversations)', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) => benchErasure(databaseUrl, { conversations: 10_000, rounds: 5, log })),
+        )
+      : { skipped: noPostgres };
+
   // Memory over a long run on PGlite (the embedded default), only when asked for.
   const soak = selected('soak')
     ? await part(`soak on pglite (${soakMinutes} min)`, () => benchSoak({ repoRoot: REPO_ROOT, minutes: soakMinutes }))
@@ -182,6 +192,7 @@ async function main(): Promise<void> {
 
   const result = {
     turnLog,
+    erasure,
     screening,
     machine,
     startup,

@@ -7,7 +7,9 @@ import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.j
 import { createPassageSplitter } from './adapters/local/passage-splitter.js';
 import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
+import { loadContentKeys } from './adapters/postgres/content-keys.js';
 import { openDatabase, redactDatabaseError } from './adapters/postgres/database.js';
+import { startRetention } from './adapters/postgres/pg-erasure.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
@@ -29,6 +31,8 @@ import { createEmbedder } from './create-embedder.js';
 
 /** How long the database has to answer a readiness or reachability probe. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** How often settled payloads are purged and, with RETENTION_DAYS, old conversations erased. */
+const RETENTION_SWEEP_MS = 5 * 60_000;
 
 /**
  * The product's logger: pino, with errors serialized without the values a failed statement
@@ -103,8 +107,13 @@ function createStopStack(logger: pino.Logger) {
 
 async function start(config: Config, logger: pino.Logger, stack: ReturnType<typeof createStopStack>): Promise<RunningHelpdesk> {
   // The widget is bundled (by esbuild, in its own process) while the database opens.
+  // The content master key lives outside the database: configured, or a file (created on first start).
+  const content = loadContentKeys({ text: config.turnLog.contentMasterKey, file: resolve(config.turnLog.contentKeyFile), createIfMissing: true });
+  if (content.created && config.databaseUrl) {
+    logger.warn({ file: resolve(config.turnLog.contentKeyFile) }, 'created a content master key: every instance sharing this database must use the same key file or CONTENT_MASTER_KEY');
+  }
   const [opened, bundled] = await Promise.allSettled([
-    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
+    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir), contentKeys: content.keys }),
     bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars }),
   ]);
   if (opened.status === 'rejected') throw opened.reason;
@@ -250,6 +259,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
         logger,
         // Telegram joins this map below; files are fetched when a thread is mirrored, by then it is there.
         customerChannels,
+        redactions: createPgChannelOutbox(database.db),
         options: {
           ...slackConfig,
           unclaimedAfterMs: config.handoff.unclaimedAfterMs,
@@ -302,6 +312,9 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  // Settled reply payloads are emptied, and with RETENTION_DAYS old closed conversations erased.
+  const retention = startRetention({ db: database.db, log: turnLog, retentionDays: config.turnLog.retentionDays, intervalMs: RETENTION_SWEEP_MS, logger });
+  stack.push('retention', () => retention.stop());
   logger.info({ url, database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }, 'helpdesk ready');
 
   return { url, config, stop: () => stack.unwind() };

@@ -1,5 +1,5 @@
 import { appendLeaf, emptyFrontier, type Frontier, frontierRoot, leafHash } from './merkle.js';
-import { type LogHeader, openContent, parseHeader, toContentCommitment } from './log-entry.js';
+import { isSealedRow, type LogHeader, openContent, parseHeader, toContentCommitment } from './log-entry.js';
 import { jsonEqual } from './canonical-json.js';
 import { type Checkpoint, type NoteVerifier, openCheckpoint } from './signed-note.js';
 import type { TurnData } from '../model.js';
@@ -123,7 +123,7 @@ function checkTurnContent(entry: AuditEntry, header: Extract<LogHeader, { kind: 
   if (!content) return 'stored content does not decrypt (altered)';
   if (toContentCommitment(content.salt, content.contentBytes) !== header.commit) return 'content does not match its logged commitment (altered)';
   if (!entry.turnRow) return 'turn row missing (deleted)';
-  if (!sameContent(content.contentBytes, entry.turnRow)) return 'turn row differs from the logged content (modified)';
+  if (!isSealedRow(entry.turnRow) && !sameContent(content.contentBytes, entry.turnRow)) return 'turn row differs from the logged content (modified)';
   return undefined;
 }
 
