@@ -1,4 +1,5 @@
 import { toSimplifiedChinese } from '../chinese-script.js';
+import type { SmallTalkActName } from '../model.js';
 
 /**
  * What a customer message does in the conversation, before anything asks what it is about.
@@ -6,18 +7,7 @@ import { toSimplifiedChinese } from '../chinese-script.js';
  * knowledge base is not searched. `question` is everything else (a question, a problem, a request
  * for a human, a pasted address): the usual path decides.
  */
-export type DialogueAct =
-  | 'greeting'
-  | 'are_you_there'
-  | 'thanks'
-  | 'acknowledgement'
-  | 'farewell'
-  | 'emoji_only'
-  | 'laughter'
-  | 'abuse'
-  | 'chit_chat'
-  | 'out_of_scope'
-  | 'question';
+export type DialogueAct = SmallTalkActName | 'question';
 
 export type SmallTalkAct = Exclude<DialogueAct, 'question'>;
 

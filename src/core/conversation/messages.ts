@@ -15,6 +15,7 @@ const REASON_TEXT: Record<EscalationReason, Record<Language, string>> = {
   customer_unsatisfied: { en: "my answer didn't solve your problem", zh: '我的回答没有解决您的问题' },
   model_failure: { en: 'our assistant had a technical problem', zh: '助手出现了技术问题' },
   repeated_failure: { en: "my answers haven't solved this so far", zh: '我的回答一直没能解决这个问题' },
+  repeated_abuse: { en: 'a person is better placed to help you from here', zh: '接下来由人工客服为您处理更合适' },
 };
 
 export function toEscalationNotice(language: Language, reason: EscalationReason, priority: Priority): string {
@@ -45,8 +46,13 @@ export function toActions(language: Language): TurnAction[] {
       ];
 }
 
+/** The button that takes a customer waiting for a human back to the bot. */
+export function toAskBotAction(language: Language): TurnAction {
+  return { id: 'bot', label: language === 'zh' ? '继续问机器人' : 'Ask the bot instead' };
+}
+
 export function toActionText(language: Language, action: CustomerAction): string {
-  return toActions(language).find((a) => a.id === action)?.label ?? action;
+  return [...toActions(language), toAskBotAction(language)].find((a) => a.id === action)?.label ?? action;
 }
 
 export function toSolvedReply(language: Language): string {
