@@ -6,6 +6,7 @@ import {
   toEmptyMessageReply,
   toEscalationNotice,
   toGreeting,
+  toWebGreeting,
   toLanguageSwitched,
   toOtherLanguageNote,
   toSolvedReply,
@@ -143,7 +144,10 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const greeting = (): NewTurn => ({
       role: 'bot',
       kind: 'greeting',
-      text: [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'),
+      text:
+        input.channel === 'web'
+          ? toWebGreeting(language, settings.exchangeName)
+          : [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'),
       language,
     });
     if (input.greetWithFirstTurn) {

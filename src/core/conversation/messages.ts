@@ -7,6 +7,16 @@ export function toGreeting(language: Language, exchangeName: string): string {
     : `Hi! I'm the ${exchangeName} support assistant. Ask me about deposits, withdrawals, account security, identity verification or fees. Type "human" at any time to reach a person.\nPlease note: ${exchangeName} support will never ask for your password, 2FA codes, recovery phrase or private keys.`;
 }
 
+/**
+ * The web widget's greeting: two short lines. The widget shows the safety reminder in its header
+ * and the official channels behind its "Verify a channel" control, so they are not repeated here.
+ */
+export function toWebGreeting(language: Language, exchangeName: string): string {
+  return language === 'zh'
+    ? `您好！我是 ${exchangeName} 客服助手。\n请直接描述您的问题，例如「USDT 提现一直没到账」；需要人工时输入"人工"。`
+    : `Hi! I'm the ${exchangeName} support assistant.\nDescribe your problem, e.g. "my USDT withdrawal hasn't arrived"; type "human" to reach a person.`;
+}
+
 const REASON_TEXT: Record<EscalationReason, Record<Language, string>> = {
   customer_requested_human: { en: 'you asked for a human', zh: '您要求人工服务' },
   low_confidence: { en: "I couldn't find a reliable answer in our help articles", zh: '我在帮助文档中没有找到可靠的答案' },
