@@ -120,8 +120,26 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
+  // Human handoff: Slack threads when configured; otherwise the admin API (see README).
+  const handoffs = createPgHandoffStore(database.db);
+  const customerChannels: HandoffDeskDeps['customerChannels'] = {};
+  const desk = createHandoffDesk({
+    conversations,
+    handoffs,
+    // Web customers read agent turns from the conversation; Telegram plugs in its outbox here (below).
+    customerChannels,
+    logger,
+    settings: {
+      hours: config.handoff.hours,
+      minutesPerConversation: config.handoff.minutesPerConversation,
+      unclaimedAfterMs: config.handoff.unclaimedAfterMs,
+      genericAgentName: config.handoff.genericAgentName,
+    },
+  });
   const helpdesk = createHelpdesk({
     turnLog,
+    // A customer waiting for a human is told their place in the queue and can go back to the bot.
+    queue: desk,
     conversations,
     knowledge,
     embedder,
@@ -155,22 +173,6 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
     readiness: async () => toReadiness(await database.probe(PROBE_TIMEOUT_MS)),
     onError: (error) => logger.error({ err: error }, 'request failed'),
-  });
-  // Human handoff: Slack threads when configured; otherwise the admin API (see README).
-  const handoffs = createPgHandoffStore(database.db);
-  const customerChannels: HandoffDeskDeps['customerChannels'] = {};
-  const desk = createHandoffDesk({
-    conversations,
-    handoffs,
-    // Web customers read agent turns from the conversation; Telegram plugs in its outbox here (below).
-    customerChannels,
-    logger,
-    settings: {
-      hours: config.handoff.hours,
-      minutesPerConversation: config.handoff.minutesPerConversation,
-      unclaimedAfterMs: config.handoff.unclaimedAfterMs,
-      genericAgentName: config.handoff.genericAgentName,
-    },
   });
   const slackConfig = config.handoff.slack;
   const slack = slackConfig
