@@ -14,6 +14,7 @@ import {
 import { createKeyedRunner } from './keyed-runner.js';
 import { findOfferedChoice, followsUnansweredClarify, MAX_CHOICES, toChoices, toClarifyText, toNoneLabel, toUnknownChoiceReply } from './conversation/clarify.js';
 import { decideLocale, toLocaleTurn } from './conversation/locale.js';
+import { toFollowUpQuery } from './conversation/follow-up.js';
 import { decideSmallTalk } from './conversation/small-talk.js';
 import { decideWhileWaiting, toBackToBotText, toWaitingText } from './conversation/waiting.js';
 import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
@@ -90,6 +91,8 @@ export type CustomerOutcome = {
 
 const RECENT_TURNS = 12;
 const MODEL_CONTEXT_ENTRIES = 3;
+
+type Retrieved = Awaited<ReturnType<Retriever['retrieve']>>;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -291,6 +294,20 @@ export function createHelpdesk(deps: HelpdeskDeps) {
   const toLocaleTurns = (turns: NewTurn[], locale: Locale) => turns.map((t) => toLocaleTurn(t, locale));
 
   /**
+   * A question retrieval is unsure of, read as a follow-up of the question the bot just answered.
+   * The reading is taken only when it is confident and stays on the answered topic or among the
+   * question's own closest topics: a new question never gets the previous answer by association.
+   */
+  async function inContextOf(recent: Turn[], question: string, alone: Retrieved): Promise<Retrieved> {
+    const followUp = toFollowUpQuery(recent, question);
+    if (!followUp) return alone;
+    const inContext = await retriever.retrieve(followUp.query);
+    const topic = inContext.candidates[0]?.topic;
+    const related = topic !== undefined && (topic === followUp.answeredTopic || alone.candidates.slice(0, MAX_CHOICES).some((c) => c.topic === topic));
+    return inContext.confidence >= settings.answerThreshold && related ? inContext : alone;
+  }
+
+  /**
    * The conversation, its recent turns and whether the input was stored before: what the caller
    * just created, else one read where the store offers it, else the reads apart.
    */
@@ -465,11 +482,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       );
     }
 
-    let retrieval: (RetrievalResult & { features: unknown }) | undefined;
+    let retrieval: Retrieved | undefined;
     let failed = false;
     if (question) {
       try {
         retrieval = await retriever.retrieve(question);
+        if (retrieval.confidence < settings.answerThreshold) retrieval = await inContextOf(recent, question, retrieval);
       } catch (error) {
         failed = true;
         logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');
