@@ -505,8 +505,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     });
     const recorded: NewTurn = { ...customerTurn, data: { ...customerTurn.data, ...toTurnData(retrieval) } };
     // Not sure: the first miss offers the closest entries; the second in a row goes to a human.
+    // A customer who pasted a recovery phrase or private key and is not answered needs a person to
+    // follow up (the secret is removed, but the customer may be acting on a scammer's request).
+    const exposedKeys = message.screening.secretTypes.some((type) => type === 'recovery_phrase' || type === 'private_key');
     const clarifyOrEscalate = async (miss: EscalationDecision): Promise<CustomerOutcome> => {
-      if (retrieval && !followsUnansweredClarify(recent)) {
+      if (retrieval && !exposedKeys && !followsUnansweredClarify(recent)) {
         const closest = retrieval.candidates.slice(0, MAX_CHOICES);
         const choices = toChoices(closest, await knowledge.entriesOfTopics(closest.map((c) => c.topic)), language);
         if (choices.length > 0) {

@@ -27,6 +27,17 @@ describe('decideEscalation', () => {
     expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
   });
 
+  it.each(['人工客服一般多久回复', '真人客服幾點上班', 'when do your human agents work', 'what are the working hours of live agents'])(
+    'lets the bot answer "%s", a question about the human team rather than a request for it',
+    (text) => {
+      expect(decideEscalation({ ...confident, text })).toBeNull();
+    },
+  );
+
+  it.each(['转人工要多久', 'I want to talk to a human, how long will it take'])('still escalates "%s", a request with a question about the wait', (text) => {
+    expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
+  });
+
   it.each([
     'my account was hacked and my BTC is gone',
     'someone logged into my account',

@@ -9,6 +9,15 @@ const ASKS_FOR_HUMAN = [
   /人工|真人|转客服|找客服|客服人员|联系客服人员/,
 ];
 
+// "When do your agents work?", 「人工客服一般多久回复」: a question about the human team, answered from the
+// knowledge base, unless it also asks for one in so many words (「转人工要多久」).
+const ABOUT_HUMANS = /多久|几点|什么时候|何时|上班|下班|工作时间|营业时间|周末|节假日|多长时间|\bhow long\b|\bwhat time\b|\bwhen (?:do|does|are|is|will)\b|\b(?:working|business|opening|office) hours\b|\bweekends?\b/i;
+const EXPLICIT_HUMAN_REQUEST = [
+  /(?:转|找|要|接|联系|呼叫|叫)个?(?:人工|真人)|人工服务|^\s*(?:人工|真人)(?:客服)?\s*[!！。.]*\s*$/,
+  /\b(?:talk|speak|chat|connect|transfer|put)\b.{0,30}\b(?:human|person|agent|representative|someone|somebody|staff|operator)\b/i,
+  /\b(?:want|need|get me|give me)\s+(?:a|an|to talk to a)?\s*(?:human|agent|person|representative)\b/i,
+];
+
 const SENSITIVE = [
   /\b(?:stolen|stole|steal|hacked|hacker|hijacked|compromised|scammed|drained|taken over|took over)\b/i,
   /\bunauthori[sz]ed\b/i,
@@ -54,7 +63,8 @@ const matchesAny = (patterns: RegExp[], text: string) => {
   return patterns.some((p) => p.test(folded));
 };
 
-export const asksForHuman = (text: string) => matchesAny(ASKS_FOR_HUMAN, text);
+export const asksForHuman = (text: string) =>
+  matchesAny(ASKS_FOR_HUMAN, text) && !(matchesAny([ABOUT_HUMANS], text) && !matchesAny(EXPLICIT_HUMAN_REQUEST, text));
 export const isSensitive = (text: string) => matchesAny(SENSITIVE, text);
 export const isUnsatisfied = (text: string) => matchesAny(UNSATISFIED, text);
 /** The customer reports someone asking them for a secret or a fee, or posing as support. */
