@@ -160,6 +160,20 @@ describe.each(testEngines())('conversing like a first-line agent on %s', (engine
       expect(answered.json.outcome).toBe('answered');
     });
 
+    it('tells a Traditional Chinese customer the wait in Traditional Chinese', async () => {
+      const desk = t.desk as NonNullable<typeof t.desk>;
+      const c = await open('zh');
+      const escalated = await say(c, { text: '我要轉人工客服' });
+      expect(escalated.json.outcome).toBe('escalated');
+      expect(escalated.json.turns.at(-1).text).toContain('轉接');
+      await desk.openEscalations(50);
+      const wait = (await t.helpdesk.turns(c.id, 0)).find((x) => x.kind === 'handoff' && x.data.handoff === 'waiting') as Turn;
+      expect(wait.text).toContain('預計');
+      expect(wait.text).not.toContain('预计');
+      const ack = await say(c, { text: '好的' });
+      expect(ack.json.turns[1].text).toContain('繼續問機器人');
+    });
+
     it('tells the queue position urgent-first and stays silent once an agent claimed', async () => {
       const handoffs = createPgHandoffStore(t.database.db);
       const desk = t.desk as NonNullable<typeof t.desk>;

@@ -2,6 +2,10 @@ import { HelpdeskError } from '../errors.js';
 import type { Conversation, Language, Turn, TurnData } from '../model.js';
 import type { ConversationStore, Logger, NewTurn } from '../ports.js';
 import type { QueueStatus } from '../conversation/waiting.js';
+import { decideLocale, toLocaleTurn } from '../conversation/locale.js';
+
+/** How far back the desk looks for the script the customer writes in. */
+const RECENT_TURNS = 12;
 import { createKeyedRunner } from '../keyed-runner.js';
 import { asksForSecret } from '../safety/outbound-guard.js';
 import {
@@ -81,8 +85,22 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
     await handoffs.advanceDelivered(conversationId, conversation.lastSeq);
   }
 
+  /**
+   * The desk's own notices (wait, claim, hand back, resolve, reminder) in the script the customer
+   * writes: Traditional Chinese when the conversation's recent turns say so. Agents' own words are
+   * kept as they wrote them.
+   */
+  async function inCustomerScript(conversationId: string, turns: NewTurn[]): Promise<NewTurn[]> {
+    if (!turns.some((t) => t.kind === 'handoff' && t.language === 'zh')) return turns;
+    const conversation = await conversations.find(conversationId);
+    if (!conversation) return turns;
+    const recent = await conversations.turns(conversationId, Math.max(0, conversation.lastSeq - RECENT_TURNS));
+    const locale = decideLocale('zh', '', recent);
+    return turns.map((t) => (t.kind === 'handoff' ? toLocaleTurn(t, locale) : t));
+  }
+
   async function appendAndDeliver(conversationId: string, turns: NewTurn[], patch?: Parameters<ConversationStore['append']>[2]) {
-    const result = await conversations.append(conversationId, turns, patch);
+    const result = await conversations.append(conversationId, await inCustomerScript(conversationId, turns), patch);
     if (!result.duplicate) {
       await deliverPending(conversationId).catch((error) =>
         logger.warn({ err: error, conversationId }, 'delivery to the customer deferred'),
