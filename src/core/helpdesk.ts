@@ -94,6 +94,13 @@ const MODEL_CONTEXT_ENTRIES = 3;
 
 type Retrieved = Awaited<ReturnType<Retriever['retrieve']>>;
 
+// A follow-up is short: a few words that lean on the previous answer.
+const FOLLOW_UP_MAX_HAN = 10;
+const FOLLOW_UP_MAX_WORDS = 6;
+const isShortFollowUp = (question: string) =>
+  (question.match(/\p{Script=Han}/gu)?.length ?? 0) <= FOLLOW_UP_MAX_HAN &&
+  question.replace(/\p{Script=Han}/gu, ' ').split(/\s+/).filter(Boolean).length <= FOLLOW_UP_MAX_WORDS;
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** The one object adapters talk to. Channel-agnostic: no SDK, no SQL, no environment. */
@@ -303,8 +310,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if (!followUp) return alone;
     const inContext = await retriever.retrieve(followUp.query);
     const topic = inContext.candidates[0]?.topic;
-    const related = topic !== undefined && (topic === followUp.answeredTopic || alone.candidates.slice(0, MAX_CHOICES).some((c) => c.topic === topic));
-    return inContext.confidence >= settings.answerThreshold && related ? inContext : alone;
+    if (inContext.confidence < settings.answerThreshold || topic === undefined) return alone;
+    // A confident reading of its own is left only for the topic just answered: the customer is
+    // still on it ("要多久能审核完" after the lost-2FA answer is about that review).
+    if (alone.confidence >= settings.answerThreshold) return topic === followUp.answeredTopic ? inContext : alone;
+    const related = topic === followUp.answeredTopic || alone.candidates.slice(0, MAX_CHOICES).some((c) => c.topic === topic);
+    return related ? inContext : alone;
   }
 
   /**
@@ -487,7 +498,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if (question) {
       try {
         retrieval = await retriever.retrieve(question);
-        if (retrieval.confidence < settings.answerThreshold) retrieval = await inContextOf(recent, question, retrieval);
+        if (retrieval.confidence < settings.answerThreshold || isShortFollowUp(question)) retrieval = await inContextOf(recent, question, retrieval);
       } catch (error) {
         failed = true;
         logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');

@@ -49,6 +49,19 @@ describe.each(testEngines())('conversing like a first-line agent on %s', (engine
       expect(stored.filter((x) => x.data.dialogueAct === 'greeting').map((x) => x.role)).toEqual(['customer', 'bot']);
     });
 
+    it('reads a short follow-up in the context of the question just answered', async () => {
+      const c = await open('zh');
+      const first = await say(c, { text: '换手机了谷歌验证器没了，登不上去' });
+      expect(first.json.turns[1].citations[0].id).toBe('2fa-lost-zh');
+      // Alone, this reads as the identity-verification review; after that answer it is the 2FA reset's.
+      const followUp = await say(c, { text: '要多久能审核完' });
+      expect(followUp.json.outcome).toBe('answered');
+      expect(followUp.json.turns[1].citations[0].id).toBe('2fa-lost-zh');
+      // A new question of its own is not pulled back to the previous topic.
+      const other = await say(c, { text: '提现手续费是多少' });
+      expect(other.json.turns[1].citations[0].id).not.toBe('2fa-lost-zh');
+    });
+
     it('answers a greeting with a question in it as the question', async () => {
       const c = await open('en');
       const res = await say(c, { text: 'hi, my withdrawal failed' });
