@@ -48,3 +48,5 @@ export { toRating } from './handoff/handoff-messages.js';
 export { notifyAppends } from './handoff/notify-appends.js';
 export { startDeskSweeps } from './handoff/start-desk-sweeps.js';
 export { createKeyedRunner, type KeyedRunner } from './keyed-runner.js';
+export { type Backoff, backoffMs, retry, type RetryOptions, sleep } from './lib/retry.js';
+export { createWakeLoop, type WakeLoop } from './lib/wake-loop.js';
