@@ -188,7 +188,6 @@ describe.each(testEngines())('conversing like a first-line agent on %s', (engine
     });
 
     it('tells the queue position urgent-first and stays silent once an agent claimed', async () => {
-      const handoffs = createPgHandoffStore(t.database.db);
       const desk = t.desk as NonNullable<typeof t.desk>;
       // Many normal cases wait; an urgent one comes after them.
       for (let i = 0; i < 5; i++) {

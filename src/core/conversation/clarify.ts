@@ -45,7 +45,7 @@ export function findOfferedChoice(
   const newestFirst = [...recent].reverse();
   const at = newestFirst.findIndex((t) => t.kind === 'clarify' || t.kind === 'choice' || t.kind === 'escalation');
   const clarify = newestFirst[at];
-  if (!clarify || clarify.kind !== 'clarify') return undefined;
+  if (clarify?.kind !== 'clarify') return undefined;
   const question = newestFirst.slice(at + 1).find((t) => t.role === 'customer' && (t.kind === 'message' || t.kind === 'edit'));
   if (entryId === null) return { clarify, choice: null, question };
   const choice = clarify.data.choices?.find((c) => c.entryId === entryId);
