@@ -190,6 +190,10 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
   const helpdesk = createHelpdesk({
     turnLog,
+    // A customer waiting for a human is told their place in the queue and can go back to the bot.
+    // The desk is made below (it reviews agents' replies with this helpdesk); customers write only
+    // once the server has started, after both exist.
+    queue: { status: (id, language) => desk.status(id, language), withdraw: (id) => desk.withdraw(id) },
     conversations,
     knowledge,
     embedder,

@@ -25,6 +25,8 @@ export function toTurnView(turn: Turn) {
     ...(turn.data.author ? { author: turn.data.author } : {}),
     citations: turn.data.citations ?? [],
     actions: turn.data.actions ?? [],
+    ...(turn.data.choices ? { choices: turn.data.choices.map((c) => ({ entryId: c.entryId, title: c.title })), noneLabel: turn.data.noneLabel ?? '' } : {}),
+    ...(turn.data.handoff ? { handoff: turn.data.handoff } : {}),
     ...(turn.escalation ? { escalation: { reason: turn.escalation.reason, priority: turn.escalation.priority } } : {}),
   };
 }
@@ -34,12 +36,20 @@ const createBody = z.object({ language: language.optional() }).strict();
 const messageBody = z
   .object({
     text: z.string({ error: 'text must be a string' }).optional(),
-    action: z.enum(['solved', 'human'], { error: 'action must be "solved" or "human"' }).optional(),
+    action: z.enum(['solved', 'human', 'bot'], { error: 'action must be "solved", "human" or "bot"' }).optional(),
+    /** A pick among the choices the bot offered: an entry id, or null for "None of these". */
+    choice: z
+      .object({ entryId: z.string({ error: 'choice.entryId must be a string or null' }).min(1).max(200).nullable() }, { error: 'choice must be {"entryId": string | null}' })
+      .strict()
+      .optional(),
     language: language.optional(),
   })
   .strict()
-  .refine((b) => b.text !== undefined || b.action !== undefined || b.language !== undefined, {
-    message: 'send "text", "action" or "language"',
+  .refine((b) => b.text !== undefined || b.action !== undefined || b.choice !== undefined || b.language !== undefined, {
+    message: 'send "text", "action", "choice" or "language"',
+  })
+  .refine((b) => [b.text, b.action, b.choice].filter((v) => v !== undefined).length <= 1, {
+    message: 'send one of "text", "action" and "choice"',
   })
   .refine((b) => b.text === undefined || b.text.trim().length > 0, { message: 'text must not be empty' });
 const verifyBody = z
@@ -193,6 +203,7 @@ export function createWebApp(deps: {
       // The widget's only free text field, through the firewall before anything else sees it.
       ...(body.text !== undefined ? { message: helpdesk.screen({ text: body.text }) } : {}),
       ...(body.action !== undefined ? { action: body.action } : {}),
+      ...(body.choice !== undefined ? { choice: { entryId: body.choice.entryId } } : {}),
       ...(body.language !== undefined ? { language: body.language } : {}),
       ...(key !== undefined ? { externalKey: `web:${id}:${key}` } : {}),
     });
