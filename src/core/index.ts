@@ -7,10 +7,12 @@ export { detectChineseScript, toSimplifiedChinese, toTraditionalChinese, type Ch
 export { classifyDialogueAct, isSmallTalk, DIALOGUE_ACTS, type DialogueAct, type SmallTalkAct } from './conversation/dialogue-acts.js';
 export { toDialogueActReply } from './conversation/dialogue-act-messages.js';
 export { decideEscalation, asksForHuman, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
-export { validateEntries, type RawKnowledgeFile, type KnowledgeProblem } from './knowledge/validate-entries.js';
+export { validateEntries, checkMarkdown, describeIssues, ENTRY_LIMITS, type RawKnowledgeFile, type KnowledgeProblem, type FieldIssue, type FieldIssueCode } from './knowledge/validate-entries.js';
 export {
+  prepareUpserts,
   syncKnowledge,
   syncKnowledgeFiles,
+  type VersionedEntry,
   toContentHash,
   toTopic,
   INDEX_FORMAT_VERSION,

@@ -496,7 +496,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
             .where(eq(kbEntry.id, entry.id))
             .for('update');
           const contentChanged = !existing || existing.contentHash !== upsert.contentHash;
-          const version = existing ? existing.version + (contentChanged ? 1 : 0) : 1;
+          const version = upsert.version ?? (existing ? existing.version + (contentChanged ? 1 : 0) : 1);
           const values = {
             id: entry.id,
             topic: upsert.topic,
@@ -514,7 +514,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
             updatedAt: new Date(),
           };
           await tx.insert(kbEntry).values(values).onConflictDoUpdate({ target: kbEntry.id, set: values });
-          if (contentChanged) {
+          if (contentChanged || existing?.version !== version) {
             await tx
               .insert(kbEntryVersion)
               .values({ id: entry.id, version, contentHash: upsert.contentHash, title: entry.title, body: entry.body })

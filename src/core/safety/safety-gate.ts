@@ -155,9 +155,12 @@ export function createSafetyGate(options: {
       throw new RateLimitedError(seconds, toRateLimitReply(language, seconds));
     },
 
-    /** Reviews a bot or agent text. Without an allowlist only the request-for-a-secret check applies. */
-    review(text: string): OutboundReview {
-      if (allowlist) return reviewOutbound(text, allowlist);
+    /**
+     * Reviews a bot or agent text. Without an allowlist only the request-for-a-secret check applies.
+     * `links`: the cited entries' own links, mentionable even before this instance learnt of them.
+     */
+    review(text: string, links: string[] = []): OutboundReview {
+      if (allowlist) return reviewOutbound(text, links.length > 0 ? withKnowledgeLinks(allowlist, links) : allowlist);
       const review = reviewOutbound(text, {
         hosts: [],
         urls: [],
