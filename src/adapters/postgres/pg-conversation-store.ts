@@ -48,7 +48,8 @@ function toConversation(row: ConversationRow): Conversation {
   };
 }
 
-function toTurn(row: TurnRow): Turn {
+/** A turn row as core sees it. */
+export function toTurn(row: TurnRow): Turn {
   return {
     conversationId: row.conversationId,
     seq: row.seq,
