@@ -6,7 +6,10 @@
  * in a fresh database `helpdesk_bench_<random>` that is dropped afterwards. Without a URL they are
  * reported as skipped. The retrieval part needs ../shared/eval/clinc150/{kb,dev}.jsonl.
  * Telegram webhook throughput and Slack handoff latency run against the stand-ins in test/stand-ins.
- * `npm run bench -- --only startup,webReply,retrieval,telegram,slack` runs a subset (the others are marked skipped).
+ * Screening measures the secret firewall on hostile 64 KB messages (in-process, no database).
+ * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,screening` runs a subset (the others are marked skipped).
+ * `npm run bench -- --only soak [--soak-minutes 30]` runs the product on PGlite under steady load for
+ * that long and reports its memory over time; it runs only when named.
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +18,9 @@ import pg from 'pg';
 import { installCleanupHandlers } from './bench/cleanup.js';
 import { adminDatabaseUrl, withBenchDatabase } from './bench/postgres.js';
 import { benchRetrieval, loadRetrievalSet } from './bench/retrieval.js';
+import { benchScreening } from './bench/screening.js';
 import { benchSlack } from './bench/slack.js';
+import { benchSoak } from './bench/soak.js';
 import { benchStartup } from './bench/startup.js';
 import { benchTelegram } from './bench/telegram.js';
 import { benchWebReply } from './bench/web-reply.js';
@@ -33,15 +38,18 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'screening', 'soak'] as const;
+/** Parts that run only when named in --only (they take long). */
+const ON_REQUEST: readonly Part[] = ['soak'];
 type Part = (typeof PARTS)[number];
-const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, 'soak-minutes': { type: 'string' } } });
 const only = args.only?.split(',').map((x) => x.trim()).filter(Boolean);
-if (only?.some((x) => !(PARTS as readonly string[]).includes(x))) {
-  console.error(`usage: npm run bench [-- --only ${PARTS.join(',')}]`);
+const soakMinutes = Number(args['soak-minutes'] ?? 30);
+if (only?.some((x) => !(PARTS as readonly string[]).includes(x)) || !(soakMinutes > 0)) {
+  console.error(`usage: npm run bench [-- --only ${PARTS.join(',')}] [--soak-minutes 30]`);
   process.exit(2);
 }
-const selected = (name: Part) => !only || only.includes(name);
+const selected = (name: Part) => (only ? only.includes(name) : !ON_REQUEST.includes(name));
 const NOT_SELECTED = { skipped: 'not selected (--only)' };
 const loadAvg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
@@ -164,14 +172,24 @@ async function main(): Promise<void> {
         )
       : { skipped: noPostgres };
 
+  // Memory over a long run on PGlite (the embedded default), only when asked for.
+  const soak = selected('soak')
+    ? await part(`soak on pglite (${soakMinutes} min)`, () => benchSoak({ repoRoot: REPO_ROOT, minutes: soakMinutes }))
+    : { skipped: 'runs only when named: --only soak [--soak-minutes N]' };
+
+  // The secret firewall on hostile messages: screening time (target ≤ 20 ms each).
+  const screening = selected('screening') ? await part('screening of hostile 64 KB messages', async () => benchScreening()) : NOT_SELECTED;
+
   const result = {
     turnLog,
+    screening,
     machine,
     startup,
     webReply,
     retrieval,
     telegram,
     slack,
+    soak,
     benchMs: Math.round(performance.now() - benchT0),
   };
   machine.loadAvgAtEnd = loadAvg();

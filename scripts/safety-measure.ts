@@ -58,11 +58,33 @@ interface Sample {
   text: string;
   /** The secret as it appears in the text; recall counts it only if no piece of it survives. */
   pieces: string[];
+  /** The customer's previous message as stored (screened): the text is the second message. */
+  before?: string;
 }
 
 // ---------- generators ----------
 function phrase(list: string[], words: number): string[] {
   return entropyToMnemonic(bytes((words / 3) * 4), list).split(/[\s\u3000]+/);
+}
+
+/** A valid 12-word phrase whose first 11 words are 6 to 9 different words (its checksum decides). */
+function repeatedPhrase(list: string[]): string[] {
+  const distinct = 6 + Math.floor(random() * 4);
+  const pool = Array.from({ length: distinct }, () => Math.floor(random() * 2048));
+  const indices = Array.from({ length: 11 }, (_, i) => pool[i < distinct ? i : Math.floor(random() * distinct)] as number);
+  const bits = indices.map((i) => i.toString(2).padStart(11, '0')).join('') + Math.floor(random() * 128).toString(2).padStart(7, '0');
+  const entropy = Uint8Array.from({ length: 16 }, (_, i) => Number.parseInt(bits.slice(i * 8, i * 8 + 8), 2));
+  return entropyToMnemonic(entropy, list).split(' ');
+}
+
+const LOOKALIKES: Record<string, string> = { a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х', y: 'у', i: 'і' };
+/** The words with one Latin letter of one word replaced by its Cyrillic look-alike. */
+function withLookalike(words: string[]): string[] {
+  const candidates = words.map((w, i) => i).filter((i) => [...(words[i] as string)].some((c) => c in LOOKALIKES));
+  const i = pick(candidates);
+  const w = words[i] as string;
+  const k = pick([...w].map((c, k) => (c in LOOKALIKES ? k : -1)).filter((k) => k >= 0));
+  return words.map((x, j) => (j === i ? w.slice(0, k) + LOOKALIKES[w[k] as string] + w.slice(k + 1) : x));
 }
 
 const EN_PHRASE_WRAPS: Array<[string, (w: string[]) => string]> = [
@@ -79,6 +101,8 @@ const EN_PHRASE_WRAPS: Array<[string, (w: string[]) => string]> = [
   ['tabs and pipes', (w) => w.join(pick(['\t', ' | ', ' / ', ' - ']))],
   ['two columns', (w) => w.map((x, i) => `${i + 1}.${x}${i % 2 ? '\n' : '\t'}`).join('')],
   ['quoted in Chinese sentence', (w) => `客服让我提供助记词：“${w.join(' ')}”，请尽快处理`],
+  ['one Cyrillic look-alike letter', (w) => `my seed phrase: ${withLookalike(w).join(' ')}`],
+  ['one Cyrillic look-alike letter, bare', (w) => withLookalike(w).join(' ')],
 ];
 const ZH_PHRASE_WRAPS: Array<[string, (w: string[]) => string]> = [
   ['spaces', (w) => w.join(' ')],
@@ -91,18 +115,45 @@ const ZH_PHRASE_WRAPS: Array<[string, (w: string[]) => string]> = [
   ['groups of three', (w) => w.map((x, i) => x + ((i + 1) % 3 === 0 ? ' ' : '')).join('').trim()],
   ['wallet context', (w) => `钱包恢复不了，这是我的: ${w.join('')}`],
   ['bare, no context', (w) => w.join('')],
+  ['glued into a sentence', (w) => `我的助记词是${w.join('')}${pick(['请帮我找回钱包', '谢谢', '怎么办啊', '帮我看看是不是被盗了'])}`],
 ];
 
 function recoveryPhrase(): Sample {
   const words = pick([12, 12, 12, 15, 18, 21, 24, 24]);
   const lang = pick(['en', 'en', 'zh-Hans', 'zh-Hant']);
   const list = lang === 'en' ? english : lang === 'zh-Hans' ? simplifiedChinese : traditionalChinese;
+  const shape = random();
+  if (shape < 0.1) return repeatedWords(lang, list);
+  if (shape < 0.2) return splitOverTwoMessages(lang, list, words);
   const w = phrase(list, words);
   const [name, wrap] = pick(lang === 'en' ? EN_PHRASE_WRAPS : ZH_PHRASE_WRAPS);
   const text = wrap(w);
   // A piece: any run of 3 consecutive words written as in the text would leak part of the phrase.
   const pieces = lang === 'en' ? w.map((x) => x.toLowerCase()) : w;
   return { type: 'recovery_phrase', wrapping: `${lang} ${words} words, ${name}`, text, pieces };
+}
+
+function repeatedWords(lang: string, list: string[]): Sample {
+  const w = repeatedPhrase(list);
+  const join = lang === 'en' ? ' ' : pick([' ', '']);
+  const text = pick([w.join(join), `${lang === 'en' ? 'my recovery phrase is' : '我的助记词是'} ${w.join(join)}`]);
+  return { type: 'recovery_phrase', wrapping: `${lang} 12 words, repeated words (valid checksum)`, text, pieces: w };
+}
+
+/**
+ * A phrase split over two consecutive messages: the first is screened alone (as stored), the second
+ * with it. Recall counts the second message: the part in the first (under 12 words, where the split
+ * leaves fewer) is stored with it, as the README says.
+ */
+function splitOverTwoMessages(lang: string, list: string[], words: number): Sample {
+  const w = phrase(list, words);
+  const cut = 3 + Math.floor(random() * (w.length - 6));
+  const en = lang === 'en';
+  const separator = en ? ' ' : pick(['', ' ']);
+  const join = (part: string[]) => part.join(separator);
+  const first = maskSecrets(`${en ? pick(['my seed phrase is ', 'words: ', '']) : pick(['我的助记词是', '助记词：', ''])}${join(w.slice(0, cut))}`).text;
+  const rest = w.slice(cut);
+  return { type: 'recovery_phrase', wrapping: `${lang} ${words} words, split over two messages`, text: join(rest), pieces: rest, before: first };
 }
 
 const KEY_SENTENCES = [
@@ -112,6 +163,8 @@ const KEY_SENTENCES = [
   (k: string) => `私钥：${k}`,
   (k: string) => `"${k}"`,
   (k: string) => `I imported ${k} into the app and my balance is gone`,
+  (k: string) => `my deposit failed, my key is ${k}`,
+  (k: string) => `提现一直没到账，我的私钥是 ${k}`,
 ];
 function privateKey(): Sample {
   const kind = pick(['hex', 'hex0x', 'wif', 'wifc', 'xprv', 'sol', 'bytes']);
@@ -205,7 +258,7 @@ let caught = 0;
 const started = performance.now();
 for (let i = 0; i < COUNT; i++) {
   const sample = (generators[i % generators.length] as () => Sample)();
-  const masked = maskSecrets(sample.text).text;
+  const masked = maskSecrets(sample.text, sample.before ? { before: sample.before } : {}).text;
   const ok = !leaked(sample, masked);
   if (ok) caught++;
   else if (misses.length < 10) misses.push(`${sample.type} / ${sample.wrapping}: ${JSON.stringify(sample.text.slice(0, 120))}`);
@@ -252,6 +305,15 @@ for (const { source, text } of texts) {
   if (findings.length > 0) flagged.push({ source, text, types: [...new Set(findings.map((f) => f.type))] });
 }
 const starterFlagged = starter.filter((t) => detectSecrets(t).length > 0);
+// The same messages read with the one before them (the split-phrase check): consecutive lines of
+// the sets, which group similar questions together.
+const pairFlagged: Array<{ before: string; text: string }> = [];
+texts.forEach(({ text }, i) => {
+  const before = texts[i - 1]?.text;
+  if (before && detectSecrets(text, { before }).length > 0) pairFlagged.push({ before, text });
+});
+// Right after a message whose phrase was removed, a message of 3-12 wordlist words is taken for its rest.
+const afterPhrase = texts.filter(({ text }) => detectSecrets(text, { before: '[recovery phrase removed]' }).length > 0);
 
 const recall = caught / COUNT;
 const fpRate = texts.length ? flagged.length / texts.length : Number.NaN;
@@ -269,6 +331,8 @@ const report = {
   falsePositiveRate: Number(fpRate.toFixed(5)),
   falsePositiveExamples: flagged.slice(0, 10),
   starterKbQuestions: { texts: starter.length, flagged: starterFlagged.length },
+  withPreviousMessage: { pairs: Math.max(0, texts.length - 1), falsePositives: pairFlagged.length, examples: pairFlagged.slice(0, 5) },
+  rightAfterARemovedPhrase: { messages: texts.length, takenForItsRest: afterPhrase.length, examples: afterPhrase.slice(0, 5).map((t) => t.text) },
   msPerMessage: Number((recallMs / COUNT).toFixed(3)),
 };
 if (JSON_OUT) {
@@ -285,6 +349,11 @@ if (JSON_OUT) {
   );
   for (const f of flagged.slice(0, 10)) console.log(`    [${f.types.join(',')}] ${f.source}: ${JSON.stringify(f.text)}`);
   console.log(`starter knowledge-base questions (zh/en): ${starterFlagged.length}/${starter.length} flagged`);
+  console.log(`with the previous message (split-phrase check): ${pairFlagged.length}/${report.withPreviousMessage.pairs} consecutive pairs flagged`);
+  for (const f of pairFlagged.slice(0, 5)) console.log(`    ${JSON.stringify(f.before)} + ${JSON.stringify(f.text)}`);
+  console.log(
+    `right after a removed phrase, taken for its rest: ${afterPhrase.length}/${texts.length} (${((afterPhrase.length / Math.max(1, texts.length)) * 100).toFixed(2)}%; only applies to the message after one whose phrase was removed)`,
+  );
   console.log(`${report.msPerMessage} ms per message`);
 }
-process.exitCode = recall >= 0.999 && fpRate <= 0.001 ? 0 : 1;
+process.exitCode = recall >= 0.999 && fpRate <= 0.001 && pairFlagged.length === 0 ? 0 : 1;

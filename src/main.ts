@@ -24,7 +24,11 @@ import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
+import { toReadiness } from './check-readiness.js';
 import { createEmbedder } from './create-embedder.js';
+
+/** How long the database has to answer a readiness or reachability probe. */
+const PROBE_TIMEOUT_MS = 2_000;
 
 export interface RunningHelpdesk {
   url: string;
@@ -32,10 +36,13 @@ export interface RunningHelpdesk {
   stop(): Promise<void>;
 }
 
-/** Composition root: config → adapters → core → HTTP. Returns once the server listens. */
-export async function startHelpdesk(options: { env: Record<string, string | undefined> }): Promise<RunningHelpdesk> {
+/**
+ * Composition root: config → adapters → core → HTTP. Returns once the server listens. Log lines go
+ * to stdout, or to `logDestination` (e.g. a test reading what the product logs).
+ */
+export async function startHelpdesk(options: { env: Record<string, string | undefined>; logDestination?: pino.DestinationStream }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
   // The widget is bundled (by esbuild, in its own process) while the database opens.
   const [opened, bundled] = await Promise.allSettled([
     openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
@@ -146,6 +153,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     helpdesk,
     bodyLimitBytes: config.httpBodyLimitBytes,
     health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
+    readiness: async () => toReadiness(await database.probe(PROBE_TIMEOUT_MS)),
     onError: (error) => logger.error({ err: error }, 'request failed'),
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
@@ -201,6 +209,9 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         helpdesk,
         inbox: createPgUpdateInbox(database.db),
         outbox: createPgChannelOutbox(database.db),
+        storeReachable: async () => (await database.probe(PROBE_TIMEOUT_MS)).reachable,
+        // The embedded database is one process's (the data folder lock).
+        soleSender: database.engine === 'pglite',
         logger,
         exchangeName: config.exchangeName,
       })

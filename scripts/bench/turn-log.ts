@@ -16,11 +16,12 @@ import { openDatabase, queryRows } from '../../src/adapters/postgres/database.js
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { randomUUID } from 'node:crypto';
-import { generateSignerKey, leafHash, LOG_FORMAT_VERSION, parseSignerKey, toHeaderBytes } from '../../src/core/index.js';
+import { createFirewall, generateSignerKey, leafHash, LOG_FORMAT_VERSION, type NewTurn, parseSignerKey, toHeaderBytes } from '../../src/core/index.js';
 import { appendToLog } from '../../src/adapters/postgres/pg-log-append.js';
 import { percentile, round } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
+const firewall = createFirewall({ maxMessageChars: 4000 });
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function runWorker(url: string, count: number, concurrency: number): Promise<void> {
@@ -48,7 +49,8 @@ async function runWorker(url: string, count: number, concurrency: number): Promi
       while (next < count) {
         next += 1;
         const t0 = performance.now();
-        const result = await store.append(id, [{ role: 'customer', kind: 'message', text: `message ${next} from ${process.pid} 你好`, language: 'en' }]);
+        const text = firewall.screen({ text: `message ${next} from ${process.pid} 你好` }).text;
+        const result = await store.append(id, [{ role: 'customer', kind: 'message', text, language: 'en' }]);
         const ms = performance.now() - t0;
         acks.push(`ack ${id} ${result.turns[0]?.seq} ${ms.toFixed(3)} ${Date.now()}\n`);
       }
@@ -114,6 +116,8 @@ export async function fill(url: string, total: number, log: (m: string) => void)
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
   const store = createPgConversationStore(database.db);
   const PER_APPEND = 1000;
+  // Customer text is stored screened; the filler is screened once (its content does not matter here).
+  const filler = firewall.screen({ text: '填充 filler text of a typical length for a support chat' }).text;
   let done = 0;
   let n = 0;
   while (done < total) {
@@ -121,7 +125,11 @@ export async function fill(url: string, total: number, log: (m: string) => void)
     const size = Math.min(PER_APPEND, total - done);
     await store.append(
       conversation.id,
-      Array.from({ length: size }, (_, i) => ({ role: i % 2 ? ('bot' as const) : ('customer' as const), kind: 'message' as const, text: `填充 ${done + i} filler text of a typical length for a support chat`, language: 'zh' as const })),
+      Array.from({ length: size }, (_, i): NewTurn =>
+        i % 2
+          ? { role: 'bot', kind: 'message', text: `填充 ${done + i} filler text of a typical length for a support chat`, language: 'zh' }
+          : { role: 'customer', kind: 'message', text: filler, language: 'zh' },
+      ),
     );
     done += size;
     if (n % 100 === 0) log(`filled ${done}/${total}`);

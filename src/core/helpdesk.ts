@@ -15,6 +15,7 @@ import { type HitTestResult, toDryRunLogger, toHitTestResult } from './knowledge
 import { createMemorySecurityEventLog } from './safety/security-events.js';
 import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
+import { type RawCustomerMessage, withoutMarkers } from './safety/firewall.js';
 import { checkModelAnswer } from './safety/check-grounding.js';
 import { HelpdeskError } from './errors.js';
 import { decideEscalation } from './escalation/decide-escalation.js';
@@ -27,6 +28,7 @@ import type {
   Channel,
   Conversation,
   CustomerAction,
+  CustomerMessage,
   EscalationDecision,
   Language,
   RetrievalResult,
@@ -57,7 +59,8 @@ export interface HelpdeskDeps {
 
 export type CustomerInput = {
   conversationId: string;
-  text?: string;
+  /** What the customer wrote, through the firewall (`Helpdesk.screen`). */
+  message?: CustomerMessage;
   action?: CustomerAction;
   /** Language the customer chose explicitly (a switch in the widget, /lang on Telegram). */
   language?: Language;
@@ -90,6 +93,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
   // One customer input at a time per conversation, in arrival order.
   const perConversation = createKeyedRunner();
   const gate = createSafetyGate({ exchangeName: settings.exchangeName, maxMessageChars: settings.maxMessageChars, safety: deps.safety, logger });
+  const firewall = gate.firewall;
 
   /**
    * Greetings of conversations opened with `greetWithFirstTurn`, not stored yet: the conversation's
@@ -117,6 +121,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     channel: Channel;
     externalId?: string;
     language?: Language;
+    /** The name the customer goes by on the channel, as received (screened here). */
     customerHandle?: string | null;
     withToken?: boolean;
     greetWithFirstTurn?: boolean;
@@ -128,7 +133,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       externalId: input.externalId ?? randomBytes(16).toString('hex'),
       language,
       tokenHash: token ? hashToken(token) : null,
-      customerHandle: input.customerHandle ?? null,
+      customerHandle: firewall.screenName(input.customerHandle),
     });
     const greeting = (): NewTurn => ({
       role: 'bot',
@@ -273,7 +278,9 @@ export function createHelpdesk(deps: HelpdeskDeps) {
    * The conversation, its recent turns and whether the input was stored before: what the caller
    * just created, else one read where the store offers it, else the reads apart.
    */
-  async function readContext(input: CustomerInput): Promise<{ conversation: Conversation | undefined; recent?: Turn[]; keysChecked: boolean }> {
+  async function readContext(
+    input: CustomerInput,
+  ): Promise<{ conversation: Conversation | undefined; recent?: Turn[]; keysChecked: boolean; keysSeen?: boolean }> {
     if (input.created && input.created.conversation.id === input.conversationId) {
       const { conversation, turns } = input.created;
       // A conversation created in this task holds no turn of this input yet.
@@ -281,9 +288,24 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     }
     if (conversations.context) {
       const context = await conversations.context(input.conversationId, RECENT_TURNS, input.externalKey ? [input.externalKey] : []);
-      return { conversation: context?.conversation, recent: context?.recentTurns, keysChecked: context !== undefined && !context.keysSeen };
+      return {
+        conversation: context?.conversation,
+        recent: context?.recentTurns,
+        keysChecked: context !== undefined && !context.keysSeen,
+        keysSeen: context?.keysSeen === true,
+      };
     }
     return { conversation: await conversations.find(input.conversationId), keysChecked: false };
+  }
+
+  /**
+   * The firewall's second look at a customer message, with the customer's previous message as
+   * stored (screened): a phrase split over the two is removed from this one.
+   */
+  function continueFromPrevious(message: CustomerMessage | undefined, recent: Turn[]): CustomerMessage {
+    const last = [...recent].reverse().find((t) => t.role === 'customer');
+    const previous = last && (last.kind === 'message' || last.kind === 'edit' || last.kind === 'attachment') ? last.text : undefined;
+    return firewall.continueFrom(message ?? firewall.screen({}), previous);
   }
 
   async function handle(input: CustomerInput): Promise<CustomerOutcome> {
@@ -292,19 +314,29 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if (!conversation) {
       throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
     }
+    // A repeat (a retried request, an update handled again after a crash) gets what was stored the
+    // first time, before anything counts it again (rate limit, security events, model calls).
+    if (input.externalKey && context.keysSeen && conversations.repeatOf) {
+      const original = await conversations.repeatOf(input.externalKey);
+      if (original?.conversation.id === conversation.id) return { outcome: 'duplicate', conversation: original.conversation, turns: original.turns };
+    }
     const appendOptions: AppendOptions | undefined = context.keysChecked ? { keysChecked: true } : undefined;
     await gate.enforceRateLimit(`${conversation.channel}:${conversation.externalId}`, conversation.id, conversation.channel, conversation.language);
-    // The secret firewall: nothing below (store, log, retrieval, model, agents) sees the raw text.
-    const screened = gate.screen(input.text ?? '');
-    const text = screened.text;
+    const recent = context.recent ?? (await conversations.turns(conversation.id, Math.max(0, conversation.lastSeq - RECENT_TURNS)));
+    // The secret firewall ran when the message was made (Helpdesk.screen); nothing below (store,
+    // log, retrieval, model, agents) sees more than its screened text.
+    const message = continueFromPrevious(input.message, recent);
+    const text = message.text;
+    // What the customer wrote besides the secrets: the markers are the firewall's words, not theirs.
+    const question = withoutMarkers(text);
     const switched = input.language ?? (text ? detectLanguageSwitch(text) : undefined);
-    const detected = text ? detectLanguage(text) : undefined;
+    const detected = question ? detectLanguage(question) : undefined;
     // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
     const language: Language = switched ?? (conversation.languageChosen ? conversation.language : detected ?? conversation.language);
     const base = { role: 'customer' as const, language, externalKey: input.externalKey };
-    const notices = gate.toNotices(screened, language);
+    const notices = gate.toNotices(message.screening, language);
     const withNotices = (turns: NewTurn[]): NewTurn[] => [...turns.slice(0, 1), ...notices, ...turns.slice(1)];
-    await gate.recordScreening(screened, conversation.id, conversation.channel);
+    await gate.recordScreening(message.screening, conversation.id, conversation.channel);
 
     if (text && switched && !input.action && detectLanguageSwitch(text)) {
       const result = await append(
@@ -323,17 +355,17 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       if (switched) {
         const result = await append(
           conversation.id,
-          [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched }],
+          [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched, externalKey: input.externalKey }],
           patch,
           appendOptions,
         );
-        return { outcome: 'acknowledged', conversation: result.conversation, turns: result.turns };
+        return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
       }
       throw new HelpdeskError('invalid_input', 'empty customer input', toEmptyMessageReply(language));
     }
     const customerTurn: NewTurn = input.action
-      ? { ...base, kind: 'action', text: toActionText(language, input.action), data: { action: input.action } }
-      : { ...base, kind: 'message', text };
+      ? { ...base, kind: 'action', text: firewall.screen({ text: toActionText(language, input.action) }).text, data: { action: input.action } }
+      : { ...base, kind: 'message', text, ...(message.attachments.length > 0 ? { data: { attachments: [...message.attachments] } } : {}) };
 
     // After a resolved handoff, a lone 1–5 is the customer's rating of the service.
     const rating = conversation.state === 'closed' && text && !input.action ? toRating(text) : undefined;
@@ -366,6 +398,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
 
+    // Nothing but a secret: the warning is the answer (there is no question to look up).
+    if (!input.action && question === '' && notices.length > 0) {
+      const result = await append(conversation.id, withNotices([customerTurn]), patch, appendOptions);
+      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+    }
+
     // "Is @someone official?": answered by the official-channel check, not by retrieval.
     const asked = text && !input.action ? gate.toChannelQuestion(text) : undefined;
     const verdict = asked ? gate.checkChannel(asked, language) : undefined;
@@ -381,17 +419,17 @@ export function createHelpdesk(deps: HelpdeskDeps) {
 
     let retrieval: (RetrievalResult & { features: unknown }) | undefined;
     let failed = false;
-    if (text) {
+    if (question) {
       try {
-        retrieval = await retriever.retrieve(text);
+        retrieval = await retriever.retrieve(question);
       } catch (error) {
         failed = true;
         logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');
       }
     }
-    const { topics, history } = await recentAnswerTopics(conversation, context.recent);
+    const { topics, history } = await recentAnswerTopics(conversation, recent);
     const decision = decideEscalation({
-      text,
+      text: question,
       action: input.action,
       confidence: retrieval?.confidence,
       threshold: settings.answerThreshold,
@@ -403,7 +441,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if (decision) {
       // For an urgent case the bot still gives the immediate steps when it has a confident match.
       const extra: NewTurn[] = [];
-      if (decision.reason === 'sensitive_topic' && retrieval && retrieval.confidence >= settings.answerThreshold) {
+      if ((decision.reason === 'sensitive_topic' || decision.reason === 'scam_report') && retrieval && retrieval.confidence >= settings.answerThreshold) {
         const answer = await composeAnswer(text, language, retrieval, history);
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
@@ -461,7 +499,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     });
     const { conversation } = await dry.startConversation({ channel: 'web', language: options.language });
     try {
-      const outcome = await dry.handleCustomerInput({ conversationId: conversation.id, text, ...(options.language ? { language: options.language } : {}) });
+      const outcome = await dry.handleCustomerInput({ conversationId: conversation.id, message: dry.screen({ text }), ...(options.language ? { language: options.language } : {}) });
       return toHitTestResult(outcome.turns, settings.answerThreshold);
     } finally {
       store.forget(conversation.id);
@@ -546,9 +584,20 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       }
       return review;
     },
-    /** The inbound firewall for adapters that record customer text outside handleCustomerInput. */
-    screenCustomerText(text: string) {
-      return gate.screen(text);
+    /**
+     * The inbound secret firewall: the only way to make the CustomerMessage that handleCustomerInput
+     * and recordCustomerTurn take. Every text-bearing field a channel receives goes in here first.
+     */
+    screen(raw: RawCustomerMessage): CustomerMessage {
+      return firewall.screen(raw);
+    },
+    /** A CustomerMessage a channel kept as JSON (e.g. in its inbox), screened again; undefined if malformed. */
+    reviveMessage(stored: unknown): CustomerMessage | undefined {
+      return firewall.revive(stored);
+    },
+    /** A name or handle the customer chose, screened (for what a channel keeps before the conversation exists). */
+    screenName(raw: string | null | undefined) {
+      return firewall.screenName(raw);
     },
     /**
      * Records a customer turn the bot does not answer from the knowledge base (a screenshot, an
@@ -558,8 +607,10 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     recordCustomerTurn(input: {
       conversationId: string;
       kind: 'message' | 'attachment' | 'edit';
-      text: string;
-      data?: TurnData;
+      /** What the customer sent, through the firewall; its files are recorded with the turn. */
+      message: CustomerMessage;
+      /** The customer message this one edits. */
+      editOf?: TurnData['editOf'];
       language?: Language;
       reply?: string;
       externalKey?: string;
@@ -571,12 +622,16 @@ export function createHelpdesk(deps: HelpdeskDeps) {
           throw new HelpdeskError('conversation_not_found', `conversation ${input.conversationId} not found`, 'Conversation not found.');
         }
         const language = input.language ?? conversation.language;
-        // The secret firewall applies to captions and edits too (safety, issue 7).
-        const screened = gate.screen(input.text);
-        await gate.recordScreening(screened, conversation.id, conversation.channel);
+        const recent = await conversations.turns(conversation.id, Math.max(0, conversation.lastSeq - RECENT_TURNS));
+        const message = continueFromPrevious(input.message, recent);
+        await gate.recordScreening(message.screening, conversation.id, conversation.channel);
+        const data: TurnData = {
+          ...(message.attachments.length > 0 ? { attachments: [...message.attachments] } : {}),
+          ...(input.editOf ? { editOf: input.editOf } : {}),
+        };
         const result = await append(conversation.id, [
-          { role: 'customer', kind: input.kind, text: screened.text, language, data: input.data ?? {}, externalKey: input.externalKey },
-          ...gate.toNotices(screened, language),
+          { role: 'customer', kind: input.kind, text: message.text, language, data, externalKey: input.externalKey },
+          ...gate.toNotices(message.screening, language),
           ...(input.reply ? [{ role: 'bot' as const, kind: 'notice' as const, text: input.reply, language }] : []),
         ]);
         return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };

@@ -6,7 +6,7 @@ export { detectLanguage, detectLanguageSwitch, detectLocale, toLanguageOf, type 
 export { detectChineseScript, toSimplifiedChinese, toTraditionalChinese, type ChineseScript } from './chinese-script.js';
 export { classifyDialogueAct, isSmallTalk, DIALOGUE_ACTS, type DialogueAct, type SmallTalkAct } from './conversation/dialogue-acts.js';
 export { toDialogueActReply } from './conversation/dialogue-act-messages.js';
-export { decideEscalation, asksForHuman, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
+export { decideEscalation, asksForHuman, isScamReport, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
 export { validateEntries, checkMarkdown, describeIssues, ENTRY_LIMITS, type RawKnowledgeFile, type KnowledgeProblem, type FieldIssue, type FieldIssueCode } from './knowledge/validate-entries.js';
 export {
   prepareUpserts,

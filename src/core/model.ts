@@ -42,6 +42,8 @@ export type EscalationReason =
   | 'customer_requested_human'
   | 'low_confidence'
   | 'sensitive_topic'
+  /** Someone asked the customer for a secret or a fee, or posed as support (urgent). */
+  | 'scam_report'
   | 'customer_unsatisfied'
   | 'model_failure'
   | 'repeated_failure';
@@ -146,14 +148,55 @@ export interface TurnData {
 
 export type HandoffEvent = 'waiting' | 'claimed' | 'handed_back' | 'resolved' | 'reminder';
 
+declare const screened: unique symbol;
+
+/**
+ * Customer text that went through the secret firewall (core/safety/firewall.ts): normalized, every
+ * secret it found replaced by a marker, bounded. Only the firewall makes one (an architecture test
+ * checks that no other file casts to it), so whatever takes ScreenedText cannot be handed raw text.
+ */
+export type ScreenedText = string & { readonly [screened]: true };
+
+export type AttachmentType = 'photo' | 'document' | 'sticker' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'other';
+
+/**
+ * A file the customer sent, as stored: the channel's own ids, and every text the customer chose
+ * (the file name, the type their client declared) screened. A caption is the message's text.
+ */
 export interface TurnAttachment {
-  type: 'photo' | 'document' | 'sticker' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'other';
+  type: AttachmentType;
+  /** The channel's id of the file (not the customer's text). */
   fileId: string | null;
   fileUniqueId?: string;
-  fileName?: string;
-  mimeType?: string;
+  fileName?: ScreenedText;
+  mimeType?: ScreenedText;
   fileSize?: number;
-  caption?: string;
+}
+
+/** What the firewall found in one customer input. Kinds and counts only, never a value. */
+export interface ScreeningReport {
+  secretTypes: SecretKind[];
+  secretCount: number;
+  /** The text was longer than the limit and was cut (the customer is told). */
+  truncated: boolean;
+  /** Length of the text before it was cut, in characters. */
+  originalLength: number;
+  /** A secret begun in the customer's previous message was completed in this one. */
+  acrossMessages: boolean;
+}
+
+/** Kinds of secret the firewall removes (also core/safety's SecretType). */
+export type SecretKind = 'recovery_phrase' | 'private_key' | 'api_secret' | 'password' | 'two_factor_code';
+
+/**
+ * A customer's input after the secret firewall: the one form in which customer content enters
+ * core. Every text-bearing field is ScreenedText, so it can only be made by the firewall
+ * (`Helpdesk.screen`), on every channel; a channel's new field has to be mapped onto these.
+ */
+export interface CustomerMessage {
+  readonly text: ScreenedText;
+  readonly attachments: readonly TurnAttachment[];
+  readonly screening: ScreeningReport;
 }
 
 export interface Turn {

@@ -9,6 +9,7 @@ import type {
   Language,
   Priority,
   Role,
+  ScreenedText,
   StoredEntry,
   Turn,
   TurnData,
@@ -66,6 +67,12 @@ export interface LexicalSearch {
   idf: Map<string, number | null>;
   /** The idf a term would have if it occurred in a single chunk: the most informative possible. */
   maxIdf: number;
+  /**
+   * BM25 over whole entries, each entry's title and questions as one document (its passages left
+   * out): the lexical counterpart of the centroid, where every phrasing of an entry adds to its
+   * evidence. Hits best first, ties by entry id; `idf` and `maxIdf` as above, over entries.
+   */
+  entries: { hits: EntryHit[]; idf: Map<string, number | null>; maxIdf: number };
 }
 
 /** What one query found: BM25 (undefined without terms), nearest chunks and nearest centroids. */
@@ -75,12 +82,15 @@ export interface SearchResults {
   centroids: CentroidHit[];
 }
 
-/** Cosine similarity of a query to an entry's centroid. */
-export interface CentroidHit {
+/** How well a query matches one entry as a whole. */
+export interface EntryHit {
   entryId: string;
   topic: string;
   score: number;
 }
+
+/** Cosine similarity of a query to an entry's centroid. */
+export type CentroidHit = EntryHit;
 
 /** The knowledge base as stored: entries, their chunks, vector and lexical search over them. */
 export interface KnowledgeIndex {
@@ -102,10 +112,8 @@ export interface KnowledgeIndex {
   listEntries(): Promise<StoredEntry[]>;
 }
 
-export interface NewTurn {
-  role: Role;
+interface NewTurnBase {
   kind: TurnKind;
-  text: string;
   language: Language;
   data?: TurnData;
   answerMode?: AnswerMode | null;
@@ -113,6 +121,21 @@ export interface NewTurn {
   /** Unique key of the external message (e.g. a Telegram update id): a repeat is a no-op. */
   externalKey?: string;
 }
+
+/** A customer's turn: its text went through the secret firewall. */
+export interface NewCustomerTurn extends NewTurnBase {
+  role: 'customer';
+  text: ScreenedText;
+}
+
+/** A turn of the bot, the system or an agent. */
+export interface NewStaffTurn extends NewTurnBase {
+  role: Exclude<Role, 'customer'>;
+  text: string;
+}
+
+/** A turn to append. Customer text can only be stored screened. */
+export type NewTurn = NewCustomerTurn | NewStaffTurn;
 
 export interface ConversationPatch {
   language?: Language;
@@ -127,7 +150,8 @@ export interface NewConversation {
   externalId: string;
   language: Language;
   tokenHash: string | null;
-  customerHandle?: string | null;
+  /** The name the customer goes by on the channel, screened (a display name can hold anything). */
+  customerHandle?: ScreenedText | null;
 }
 
 export interface AppendResult {
@@ -172,6 +196,11 @@ export interface ConversationStore {
    */
   context?(id: string, recent: number, externalKeys: string[]): Promise<ConversationContext | undefined>;
   listByState(state: ConversationState): Promise<Conversation[]>;
+  /**
+   * The turns stored for an external key: the input that carried it and what answered it, as
+   * `append` returns them for a repeat (`duplicate: true`). Optional (append's own check otherwise).
+   */
+  repeatOf?(externalKey: string): Promise<AppendResult | undefined>;
 }
 
 export interface AnswerRequest {
@@ -218,6 +247,10 @@ export interface InboundUpdate {
   updateId: number;
   chatId: string;
   messageId: number | null;
+  /**
+   * What the channel keeps of the update to handle it: ids and the customer's content through the
+   * firewall, never the raw update. Purged (null) once the update is settled.
+   */
   payload: unknown;
   /** Failed handling attempts so far. */
   attempts: number;
@@ -241,7 +274,10 @@ export interface UpdateInbox {
   earlierPending(source: string, chatId: string, updateId: number): Promise<Array<InboundUpdate & { waitedMs: number }>>;
   /** Updates stored but not handled yet, oldest first. */
   pending(source: string, limit: number): Promise<InboundUpdate[]>;
-  /** Marks an update handled ('done'), given up ('failed'), or counts one failed attempt ('retry'). */
+  /**
+   * Marks an update handled ('done') or given up ('failed'), purging its payload, or counts one
+   * failed attempt ('retry').
+   */
   settle(source: string, updateId: number, status: 'done' | 'failed' | 'retry', error?: string): Promise<void>;
   /** The update that carried a chat message (to reference the original of an edited message). */
   findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined>;
@@ -289,6 +325,10 @@ export interface ChannelOutbox {
    * first marks `sent` as sent, in the same statement (their chats' next messages are candidates).
    */
   claim(channel: string, limit: number, leaseMs: number, sent?: SentMessage[]): Promise<ClaimedMessage[]>;
+  /** Extends, to `leaseMs` from now, the leases of messages still pending (a send under way). */
+  renew(ids: number[], leaseMs: number): Promise<void>;
+  /** Ends every lease on the channel's pending messages (their sender is gone); returns how many. */
+  releaseLeases(channel: string): Promise<number>;
   /** Releases the lease and makes the message due again after `delayMs`. */
   retryLater(id: number, delayMs: number, error: string): Promise<void>;
   /** Gives up on a message (the channel refused it for good); later messages of the chat go on. */

@@ -145,7 +145,7 @@ export async function playConversations(options: {
             got,
           });
         let input: CustomerInput;
-        if (typeof step.customer === 'string') input = { conversationId: conversation.id, text: step.customer };
+        if (typeof step.customer === 'string') input = { conversationId: conversation.id, message: helpdesk.screen({ text: step.customer }) };
         else if ('action' in step.customer) input = { conversationId: conversation.id, action: step.customer.action };
         else {
           const wanted = step.customer.choose;

@@ -139,12 +139,14 @@ export function evaluateMiniSearch(
 /**
  * Logistic regression of correctness on the retrieval features (Newton's method, a small ridge
  * penalty): the calibration of confidence. Each sample carries a weight, so that several sets can
- * count equally whatever their sizes.
+ * count equally whatever their sizes. The ridge keeps correlated features (the fused score and the
+ * scores it is made of) from cancelling each other with large opposite weights that fit the given
+ * sets and carry badly to another knowledge base.
  */
 export function fitCalibration(
   samples: Array<{ features: RetrievalFeatures; correct: boolean; weight?: number }>,
   iterations = 25,
-  ridge = 1e-4,
+  ridge = 1e-3,
 ): Calibration {
   const d = FEATURE_NAMES.length + 1;
   const toRow = (f: RetrievalFeatures) => [1, ...FEATURE_NAMES.map((name) => f[name])];

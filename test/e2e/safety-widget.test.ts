@@ -87,4 +87,25 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('safety in the chat widget (he
     );
     await page.context().close();
   }, 90_000);
+
+  it('warns a customer of the Chinese widget in Chinese and hands a scam report to a human at once, saying why in Chinese', async () => {
+    const page = await openPage('zh-CN');
+    const phrase = 'abandon ability able about above absent absorb abstract absurd abuse access accident';
+    const mine = page.locator('[data-testid="message"][data-role="customer"][data-seq]');
+    const others = page.locator('[data-testid="message"]:not([data-role="customer"])');
+    // Only the phrase (English words): the warning still comes in the conversation's language.
+    await page.getByTestId('input').fill(phrase);
+    await page.getByTestId('send').click();
+    await expect.poll(() => mine.first().textContent(), { timeout: WAIT }).toContain('[recovery phrase removed]');
+    await expect.poll(() => others.allTextContents(), { timeout: WAIT }).toEqual(expect.arrayContaining([expect.stringContaining('任何索要它的人都是骗子')]));
+    // Then the scam report: a human at once, urgent, the reason said in Chinese.
+    await page.getByTestId('input').fill(`客服让我提供助记词：${phrase}`);
+    await page.getByTestId('send').click();
+    await expect.poll(() => mine.count(), { timeout: WAIT }).toBe(2);
+    expect((await mine.allTextContents()).join('\n')).not.toContain('absurd');
+    await expect.poll(() => others.allTextContents(), { timeout: WAIT }).toEqual(expect.arrayContaining([expect.stringContaining('这看起来是针对您的诈骗')]));
+    expect((await others.allTextContents()).join('\n')).not.toMatch(/anyone who asks for it|couldn't find a reliable answer/);
+    expect(pageErrors).toEqual([]);
+    await page.context().close();
+  }, 90_000);
 });

@@ -209,6 +209,41 @@ describe.skipIf(!HAS_CHROMIUM)('chat widget in headless Chromium', () => {
   );
 
   it(
+    'stores a message once when its answer was lost and the customer presses Retry (same Idempotency-Key)',
+    async () => {
+      const page = await openPage('en-US');
+      await page.goto(`${apiUrl()}/`);
+      await messages(page, 'bot').first().waitFor({ state: 'visible' });
+
+      const keys: string[] = [];
+      await page.route('**/api/conversations/*/messages', async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        keys.push(route.request().headers()['idempotency-key'] ?? '');
+        if (keys.length === 1) {
+          // The server stores the message; its answer never reaches the widget.
+          await route.fetch();
+          return route.abort('connectionreset');
+        }
+        return route.continue();
+      });
+
+      const question = 'How do I reset my password?';
+      await page.getByTestId('input').fill(question);
+      await page.getByTestId('send').click();
+      await page.getByTestId('retry').click();
+      await messages(page, 'customer').filter({ hasText: question }).waitFor({ state: 'visible' });
+
+      expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[0-9a-f-]{32,36}$/);
+      expect(keys[1]).toBe(keys[0]);
+      const conversation = await fetchConversation(page);
+      expect(conversation.turns.filter((t) => t.role === 'customer' && t.text === question)).toHaveLength(1);
+      expect(await messages(page, 'customer').filter({ hasText: question }).count()).toBe(1);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'answers a Chinese question in Chinese and cites the Chinese withdrawal-pending entry',
     async () => {
       const page = await openPage('zh-CN');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import type { ConversationStore } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
+import { screened } from '../support/screened.js';
 
 /** Drizzle wraps driver errors; the database's own message is in the cause chain. */
 async function expectRefused(action: Promise<unknown>): Promise<void> {
@@ -39,7 +40,7 @@ describe.each(testEngines())('conversation store on %s', (engine) => {
   it('numbers turns contiguously under concurrent appends', async () => {
     const c = await open('concurrent');
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.append(c.id, [{ role: 'customer', kind: 'message', text: `m${i}`, language: 'en' }])),
+      Array.from({ length: 20 }, (_, i) => store.append(c.id, [{ role: 'customer', kind: 'message', text: screened(`m${i}`), language: 'en' }])),
     );
     const turns = await store.turns(c.id, 0);
     expect(turns.map((t) => t.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -61,18 +62,18 @@ describe.each(testEngines())('conversation store on %s', (engine) => {
   it('treats a repeated external key as a no-op returning the original turns', async () => {
     const c = await open('dedupe');
     const first = await store.append(c.id, [
-      { role: 'customer', kind: 'message', text: 'hello', language: 'en', externalKey: 'test:update:1' },
+      { role: 'customer', kind: 'message', text: screened('hello'), language: 'en', externalKey: 'test:update:1' },
       { role: 'bot', kind: 'answer', text: 'hi there', language: 'en' },
     ]);
     const second = await store.append(c.id, [
-      { role: 'customer', kind: 'message', text: 'hello', language: 'en', externalKey: 'test:update:1' },
+      { role: 'customer', kind: 'message', text: screened('hello'), language: 'en', externalKey: 'test:update:1' },
       { role: 'bot', kind: 'answer', text: 'hi again', language: 'en' },
     ]);
     expect(second.duplicate).toBe(true);
     expect(second.turns.map((t) => t.text)).toEqual(['hello', 'hi there']);
     expect(await store.turns(c.id, 0)).toHaveLength(2);
     const racing = await Promise.all(
-      [1, 2, 3].map(() => store.append(c.id, [{ role: 'customer', kind: 'message', text: 'x', language: 'en', externalKey: 'test:update:2' }])),
+      [1, 2, 3].map(() => store.append(c.id, [{ role: 'customer', kind: 'message', text: screened('x'), language: 'en', externalKey: 'test:update:2' }])),
     );
     expect(racing.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(await store.turns(c.id, 0)).toHaveLength(3);
@@ -80,7 +81,7 @@ describe.each(testEngines())('conversation store on %s', (engine) => {
 
   it('refuses to update, delete or truncate a turn in the database itself', async () => {
     const c = await open('immutable');
-    await store.append(c.id, [{ role: 'customer', kind: 'message', text: 'evidence', language: 'en' }]);
+    await store.append(c.id, [{ role: 'customer', kind: 'message', text: screened('evidence'), language: 'en' }]);
     const db2 = db.database.db;
     await expectRefused(db2.execute(sql`UPDATE turn SET text = 'changed' WHERE conversation_id = ${c.id}`));
     await expectRefused(db2.execute(sql`DELETE FROM turn WHERE conversation_id = ${c.id}`));
@@ -90,7 +91,7 @@ describe.each(testEngines())('conversation store on %s', (engine) => {
 
   it('keeps the triggers active under session_replication_role = replica', async () => {
     const c = await open('replica');
-    await store.append(c.id, [{ role: 'customer', kind: 'message', text: 'evidence', language: 'en' }]);
+    await store.append(c.id, [{ role: 'customer', kind: 'message', text: screened('evidence'), language: 'en' }]);
     await expectRefused(
       db.database.db.transaction(async (tx) => {
         await tx.execute(sql`SET LOCAL session_replication_role = replica`);

@@ -20,7 +20,7 @@ describe('model mode through the openai SDK against a local stand-in', () => {
 
   const ask = async (text: string) => {
     const { conversation } = await t.helpdesk.startConversation({ channel: 'web' });
-    return t.helpdesk.handleCustomerInput({ conversationId: conversation.id, text });
+    return t.helpdesk.handleCustomerInput({ conversationId: conversation.id, message: t.helpdesk.screen({ text }) });
   };
 
   it('writes a grounded answer from the retrieved entries and cites them', async () => {
@@ -78,7 +78,10 @@ describe('model mode through the openai SDK against a local stand-in', () => {
     try {
       fake.setEmbeddingsDown(true);
       const { conversation } = await withModelEmbedder.helpdesk.startConversation({ channel: 'web' });
-      const result = await withModelEmbedder.helpdesk.handleCustomerInput({ conversationId: conversation.id, text: 'How do I reset my password?' });
+      const result = await withModelEmbedder.helpdesk.handleCustomerInput({
+        conversationId: conversation.id,
+        message: withModelEmbedder.helpdesk.screen({ text: 'How do I reset my password?' }),
+      });
       expect(result.outcome).toBe('escalated');
       expect(result.turns.at(-1)?.escalation?.reason).toBe('model_failure');
     } finally {

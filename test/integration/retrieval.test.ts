@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHelpdesk } from '../support/helpdesk.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
-import { type ChunkHit, createRetriever, toTerms } from '../../src/core/index.js';
+import { type ChunkHit, createRetriever, type EntryHit, toTerms } from '../../src/core/index.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { testEngines } from '../support/databases.js';
 
@@ -71,7 +71,7 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
     });
   }
 
-  it("searches in memory exactly as the statements do: BM25 as in SQL, chunks and centroids as pgvector's exact scan", async () => {
+  it("searches in memory exactly as the statements do: BM25 over chunks and over entries as in SQL, chunks and centroids as pgvector's exact scan", async () => {
     const embedder = createLocalEmbedder();
     const byStatements = createPgKnowledgeIndex(t.database.db, { replicaBudget: { terms: 0, values: 0 } });
     for (const question of QUESTIONS) {
@@ -85,6 +85,11 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
       expectSameRanking(inMemory?.lexical?.hits.map(chunkKey) ?? [], lexical.hits.map(chunkKey));
       expect(inMemory?.lexical?.idf).toEqual(lexical.idf);
       expect(inMemory?.lexical?.maxIdf).toBe(lexical.maxIdf);
+      const entryKey = (h: EntryHit) => ({ id: h.entryId, score: h.score });
+      expectSameRanking(inMemory?.lexical?.entries.hits.map(entryKey) ?? [], lexical.entries.hits.map(entryKey));
+      expect(lexical.entries.hits.length).toBeGreaterThan(0);
+      expect(inMemory?.lexical?.entries.idf).toEqual(lexical.entries.idf);
+      expect(inMemory?.lexical?.entries.maxIdf).toBe(lexical.entries.maxIdf);
       expectSameRanking(inMemory?.vector.map(chunkKey) ?? [], vector.map(chunkKey));
       expect(vector.length).toBe(60);
       expectSameRanking(inMemory?.centroids.map((c) => ({ id: c.entryId, score: c.score })) ?? [], centroids.map((c) => ({ id: c.entryId, score: c.score })));

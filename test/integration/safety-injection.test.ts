@@ -95,7 +95,7 @@ describe.each(testEngines())('prompt injection through a gullible model on %s', 
     });
     // Another customer's conversation, whose data must never reach this one.
     const other = await t.helpdesk.startConversation({ channel: 'web', language: 'en' });
-    await t.helpdesk.handleCustomerInput({ conversationId: other.conversation.id, text: `My deposit for ${OTHER_CANARY} is missing` });
+    await t.helpdesk.handleCustomerInput({ conversationId: other.conversation.id, message: t.helpdesk.screen({ text: `My deposit for ${OTHER_CANARY} is missing` }) });
   });
   afterAll(async () => {
     await t.drop();
@@ -111,7 +111,7 @@ describe.each(testEngines())('prompt injection through a gullible model on %s', 
     const lang = language ?? 'en';
     const { conversation } = await t.helpdesk.startConversation({ channel: 'web', language: lang });
     const before = fake.requests.length;
-    const result = await t.helpdesk.handleCustomerInput({ conversationId: conversation.id, text });
+    const result = await t.helpdesk.handleCustomerInput({ conversationId: conversation.id, message: t.helpdesk.screen({ text }) });
     const calls = fake.requests.slice(before).filter((r) => r.path === '/v1/chat/completions');
     const bot: Turn[] = result.turns.filter((turn) => turn.role !== 'customer');
     const said = bot.map((turn) => turn.text).join('\n');
@@ -138,7 +138,7 @@ describe.each(testEngines())('prompt injection through a gullible model on %s', 
 
   it('still lets a well-behaved grounded answer through', async () => {
     const { conversation } = await t.helpdesk.startConversation({ channel: 'web', language: 'en' });
-    const result = await t.helpdesk.handleCustomerInput({ conversationId: conversation.id, text: 'How do I reset my password?' });
+    const result = await t.helpdesk.handleCustomerInput({ conversationId: conversation.id, message: t.helpdesk.screen({ text: 'How do I reset my password?' }) });
     const answer = result.turns.find((turn) => turn.kind === 'answer');
     expect(answer?.answerMode).toBe('model');
   });

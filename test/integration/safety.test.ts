@@ -99,6 +99,67 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(await everythingStored()).not.toContain('a1b2c3d4a1b2c3d4');
   });
 
+  it('warns in the conversation\'s language: a Chinese conversation is warned in Chinese about a message that was only an English phrase, with no escalation', async () => {
+    const c = await start('zh');
+    const res = await say(c, { text: seededMnemonic('safety-zh-only-phrase', english) });
+    expect(res.status).toBe(201);
+    expect(res.json.outcome).toBe('acknowledged');
+    const [customer, warning, ...rest] = res.json.turns;
+    expect(customer.text).toBe('[recovery phrase removed]');
+    expect(warning).toMatchObject({ role: 'bot', kind: 'notice', language: 'zh' });
+    expect(warning.text).toContain('助记词');
+    expect(rest).toEqual([]);
+    const seen = await call('GET', `/api/conversations/${c.id}/messages`, undefined, c.token);
+    expect(seen.json).toMatchObject({ state: 'bot', language: 'zh' });
+  });
+
+  it('treats "support asked me for my recovery words" as an urgent scam report, in English and in Chinese', async () => {
+    const en = await start('en');
+    const reported = await say(en, { text: 'support asked me for my recovery words, is that normal?' });
+    expect(reported.json.outcome).toBe('escalated');
+    const escalation = reported.json.turns.find((turn: Json) => turn.kind === 'escalation');
+    expect(escalation.escalation).toEqual({ reason: 'scam_report', priority: 'urgent' });
+    expect(escalation.text).toContain('scam attempt');
+    expect(escalation.text).toMatch(/marked urgent/);
+
+    const zh = await start('zh');
+    const phrase = seededMnemonic('safety-scam-zh', simplifiedChinese);
+    const res = await say(zh, { text: `客服让我提供助记词：${phrase.replace(/ /g, '')}` });
+    expect(res.json.outcome).toBe('escalated');
+    const [customer, warning] = res.json.turns;
+    expect(customer.text).toMatch(/^客服让我提供助记词：\[recovery phrase removed\]$/);
+    expect(warning).toMatchObject({ kind: 'notice', language: 'zh' });
+    expect(warning.text).toContain('骗子');
+    const zhEscalation = res.json.turns.find((turn: Json) => turn.kind === 'escalation');
+    expect(zhEscalation).toMatchObject({ language: 'zh', escalation: { reason: 'scam_report', priority: 'urgent' } });
+    expect(zhEscalation.text).toContain('诈骗');
+    const listed = await call('GET', '/api/admin/conversations?state=escalated', undefined, ADMIN_TOKEN);
+    expect(listed.json.conversations.find((v: Json) => v.id === zh.id)).toMatchObject({ priority: 'urgent', escalationReason: 'scam_report' });
+  });
+
+  it('removes the part of a phrase split over two messages that is in the second, says what happened, and records it', async () => {
+    const c = await start('en');
+    const words = seededMnemonic('safety-split', english).split(' ');
+    const first = await say(c, { text: `my seed phrase is ${words.slice(0, 6).join(' ')}` });
+    expect(first.status).toBe(201);
+    const second = await say(c, { text: words.slice(6).join(' ') });
+    const [customer, warning] = second.json.turns;
+    expect(customer.text).toBe('[recovery phrase removed]');
+    expect(warning.text).toMatch(/last two messages together/);
+    expect(warning.text).toMatch(/previous message had already been recorded/);
+    const events = await t.events.list({ type: 'secret_removed', conversationId: c.id });
+    expect(events[0]?.detail).toEqual({ secretTypes: ['recovery_phrase'], count: 1, acrossMessages: true });
+    expect(await everythingStored()).not.toContain(words.slice(6, 9).join(' '));
+  });
+
+  it('removes a private key from a message about a failed deposit', async () => {
+    const c = await start('en');
+    const key = 'e9873d79c6d87dc0fb6a5778633389f4453213303da61f20bd67fc233aa33262';
+    const res = await say(c, { text: `my deposit failed, my key is ${key}` });
+    expect(res.json.turns[0].text).toBe('my deposit failed, my key is [private key removed]');
+    expect(await everythingStored()).not.toContain(key);
+  });
+
   it('keeps a transaction hash the customer needs to send', async () => {
     const c = await start('en');
     const txid = `0x${'9f8e7d6c'.repeat(8)}`;

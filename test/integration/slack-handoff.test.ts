@@ -220,7 +220,7 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
 
   it('delivers agent replies to a Telegram customer through the customer channel port, once', async () => {
     const started = await app.helpdesk.startConversation({ channel: 'telegram', externalId: 'tg-42', customerHandle: '@satoshi' });
-    await app.helpdesk.handleCustomerInput({ conversationId: started.conversation.id, text: '转人工', externalKey: 'tg:1' });
+    await app.helpdesk.handleCustomerInput({ conversationId: started.conversation.id, message: app.helpdesk.screen({ text: '转人工' }), externalKey: 'tg:1' });
     const root = await waitForRoot(started.conversation.id);
     expect(JSON.stringify(root.blocks)).toContain('@satoshi');
     await fake.userReplies(CHANNEL, root.ts, 'UBOB', 'Hello from Bob', { eventId: 'EvTG1' });

@@ -80,6 +80,31 @@ describe('start-up and the embedded database', () => {
     await again.close();
   });
 
+  it("opens a data folder whose lock names a pid now used by another process (a reboot, or pids wrapping), but not one whose process still runs", async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const lock = join(dataDir, 'helpdesk.lock');
+    // A live process that is not the lock's owner: what the owner's pid belongs to after a reboot.
+    const stranger = spawn('sleep', ['30']);
+    try {
+      const pid = stranger.pid as number;
+      const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      for (const stale of [{ pid, boot: 'an-earlier-boot', start }, { pid, boot, start: '1' }]) {
+        await writeFile(lock, JSON.stringify(stale));
+        const database = await openDatabase({ dataDir });
+        expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid, boot });
+        await database.close();
+      }
+      // The same pid, boot and start: that process holds the folder.
+      await writeFile(lock, JSON.stringify({ pid, boot, start }));
+      await expect(openDatabase({ dataDir })).rejects.toThrow(new RegExp(`in use by another process \\(pid ${pid}\\)`));
+    } finally {
+      stranger.kill('SIGKILL');
+      await rm(lock, { force: true });
+    }
+  });
+
   it('applies migrations with npm run db:migrate, idempotently', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-migrate-'));
     try {
@@ -95,6 +120,37 @@ describe('start-up and the embedded database', () => {
 });
 
 describe('knowledge folder watching', () => {
+  it('tries a re-sync that failed (the database away) again until it succeeds', async () => {
+    const { cp, writeFile } = await import('node:fs/promises');
+    const { createKnowledgeSync } = await import('../../src/adapters/knowledge-files/knowledge-sync.js');
+    const { createTestHelpdesk, silentLogger } = await import('../support/helpdesk.js');
+    const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));
+    await cp(KNOWLEDGE_DIR, dir, { recursive: true });
+    const t = await createTestHelpdesk('pglite');
+    let outage = 2;
+    const helpdesk = {
+      ...t.helpdesk,
+      syncKnowledge: (files: Parameters<typeof t.helpdesk.syncKnowledge>[0]) =>
+        outage-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : t.helpdesk.syncKnowledge(files),
+    };
+    const sync = createKnowledgeSync({ helpdesk, dir, logger: silentLogger, retryMs: [100, 400] });
+    const unwatch = sync.watch();
+    try {
+      await writeFile(join(dir, 'en', 'staking-rewards.md'), '---\nid: staking-rewards-en\nlang: en\ntitle: When are staking rewards paid?\n---\nDaily at 08:00 UTC+8.\n');
+      let ids: string[] = [];
+      for (let i = 0; i < 50 && !ids.includes('staking-rewards-en'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ids = (await t.knowledge.listEntries()).map((e) => e.id);
+      }
+      expect(outage).toBeLessThan(0);
+      expect(ids).toContain('staking-rewards-en');
+    } finally {
+      unwatch();
+      await t.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('syncs a new entry written while the server runs', async () => {
     const { cp, writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));

@@ -8,7 +8,9 @@ import { createTelegramChannel, type TelegramChannel, type TelegramHelpdesk, typ
 import type { Answerer, Turn } from '../../src/core/index.js';
 import { sql } from 'drizzle-orm';
 import { type FakeTelegram, type SentMessage, startFakeTelegram } from '../stand-ins/fake-telegram.js';
+import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { testEngines } from '../support/databases.js';
+import { seededMnemonic } from '../support/mnemonics.js';
 import { createTestHelpdesk, silentLogger } from '../support/helpdesk.js';
 
 const FAST = { retryBaseMs: 20, retryMaxMs: 200, pollIntervalMs: 50, handleRetryMs: 20, leaseMs: 5_000, sendTimeoutMs: 3_000 };
@@ -58,13 +60,16 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     scripted.script.length = 0;
   });
 
-  function startChannel(options: { helpdesk?: TelegramHelpdesk; webhookUrl?: string; tuning?: Partial<TelegramTuning> } = {}) {
+  type ChannelOptions = Pick<Parameters<typeof createTelegramChannel>[0], 'inbox' | 'storeReachable' | 'soleSender'>;
+  function startChannel(options: { helpdesk?: TelegramHelpdesk; webhookUrl?: string; tuning?: Partial<TelegramTuning> } & Partial<ChannelOptions> = {}) {
     const channel = createTelegramChannel({
       token: fake.token,
       apiRoot: fake.apiRoot,
       ...(options.webhookUrl ? { webhook: { url: options.webhookUrl, secretToken: SECRET } } : {}),
+      ...(options.storeReachable ? { storeReachable: options.storeReachable } : {}),
+      ...(options.soleSender ? { soleSender: true } : {}),
       helpdesk: options.helpdesk ?? t.helpdesk,
-      inbox: createPgUpdateInbox(t.database.db),
+      inbox: options.inbox ?? createPgUpdateInbox(t.database.db),
       outbox: createPgChannelOutbox(t.database.db),
       logger: process.env.TG_DEBUG ? { ...console, debug() {} } : silentLogger,
       exchangeName: 'ExampleX',
@@ -74,7 +79,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     return channel;
   }
 
-  async function polling(options: { helpdesk?: TelegramHelpdesk; maxHoldMs?: number } = {}) {
+  async function polling(options: { helpdesk?: TelegramHelpdesk; maxHoldMs?: number } & Partial<ChannelOptions> = {}) {
     fake = await startFakeTelegram({ maxHoldMs: options.maxHoldMs ?? 300 });
     const channel = startChannel(options);
     await channel.start();
@@ -235,7 +240,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       release = resolve;
     });
     const slow = helpdeskWith(async (input) => {
-      if (input.text?.includes('password')) await gate;
+      if (input.message?.text.includes('password')) await gate;
       return t.helpdesk.handleCustomerInput(input);
     });
     // The first call reaches instance A (slow on that question), every later one instance B.
@@ -289,6 +294,43 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(statuses.map((r) => r.status)).toEqual(['done', 'done']);
   });
 
+  it('keeps in its inbox only ids and the screened message while an update waits, and only the ids once it is handled', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = helpdeskWith(async (input) => {
+      await gate;
+      return t.helpdesk.handleCustomerInput(input);
+    });
+    await webhookInstances([{ helpdesk: held }], (_, [channel]) => channel?.handleWebhook);
+    const chat = newChat();
+    const phrase = seededMnemonic('inbox-payload', english);
+    const sent = fake.userSends(chat, `my wallet words are ${phrase}`, { from: { first_name: 'Wei', last_name: 'Zhang', username: 'wei_zhang_88' } });
+    await accepted(sent.update.update_id);
+    const payloadOf = async () =>
+      (await queryRows<{ payload: unknown }>(t.database.db, sql`SELECT payload FROM channel_update WHERE update_id = ${sent.update.update_id}`))[0]?.payload;
+    const waiting = JSON.stringify(await payloadOf());
+    expect(waiting).toContain('my wallet words are [recovery phrase removed]');
+    expect(waiting).not.toContain(phrase.split(' ').slice(0, 3).join(' '));
+    // Not the raw update: no Telegram fields, no first or last name.
+    expect(waiting).not.toMatch(/first_name|last_name|"date"|Zhang/);
+    release();
+    await waitSent(chat, 2);
+    await eventually(async () => (await payloadOf()) === null, 'the settled update purged');
+    const row = (await queryRows<{ status: string; chat_id: string; message_id: string | number }>(
+      t.database.db,
+      sql`SELECT status, chat_id, message_id FROM channel_update WHERE update_id = ${sent.update.update_id}`,
+    ))[0];
+    expect(row).toMatchObject({ status: 'done', chat_id: String(chat) });
+    expect(Number(row?.message_id)).toBe(sent.message.message_id);
+    // The ids still recognise a redelivery.
+    fake.redeliver(sent.update);
+    await accepted(sent.update.update_id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.sentTo(chat).filter((m) => m.text.includes('removed it'))).toHaveLength(1);
+  });
+
   it('rejects a webhook call with a wrong or missing secret with 403 and stores nothing', async () => {
     const { url } = await webhook();
     const body = JSON.stringify({ update_id: 99_999_999, message: { message_id: 1, date: 0, chat: { id: 42, type: 'private' }, from: { id: 42, is_bot: false, first_name: 'X' }, text: 'hi' } });
@@ -327,7 +369,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
 
   it('keeps polling when handling an update throws, and tells that customer', async () => {
     const throwing = helpdeskWith(async (input) => {
-      if (input.text?.includes('boom')) throw new Error('handler exploded');
+      if (input.message?.text.includes('boom')) throw new Error('handler exploded');
       return t.helpdesk.handleCustomerInput(input);
     });
     await polling({ helpdesk: throwing });
@@ -341,6 +383,70 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       sql`SELECT status, attempts FROM channel_update WHERE chat_id = ${String(chat)} ORDER BY update_id LIMIT 1`,
     );
     expect(failed[0]).toMatchObject({ status: 'failed', attempts: 3 });
+  });
+
+  it('holds polling while the database does not answer, confirming no update to Telegram before it is stored, then answers each once', async () => {
+    // The real inbox, cut off from its database while `down` (as the fault suite does with a real server).
+    let down = false;
+    const real = createPgUpdateInbox(t.database.db);
+    const inbox = {
+      ...real,
+      record: (update: Parameters<typeof real.record>[0]) => (down ? Promise.reject(new Error('Connection terminated unexpectedly')) : real.record(update)),
+    };
+    await polling({ inbox, storeReachable: async () => !down });
+    const chat = newChat();
+    fake.userSends(chat, '/help');
+    await waitSent(chat, 2, 'the first reply');
+    down = true;
+    const during = [fake.userSends(chat, 'How do I reset my password?').update, fake.userSends(newChat(), '/help').update];
+    // Far longer than the update's handling attempts (3, 20 ms apart here): nothing is given up.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(fake.pending().map((u) => u.update_id)).toEqual(during.map((u) => u.update_id));
+    down = false;
+    await fake.waitFor(() => answersTo(chat).length === 1, 15_000, 'the answer after the outage');
+    await fake.waitFor(() => fake.pending().length === 0, 10_000, 'updates confirmed after they were stored');
+    const handled = async () =>
+      (
+        await queryRows<{ n: number }>(
+          t.database.db,
+          sql`SELECT count(*)::int AS n FROM channel_update WHERE update_id = ANY(${`{${during.map((u) => u.update_id).join(',')}}`}::bigint[]) AND status = 'done'`,
+        )
+      )[0]?.n === 2;
+    await eventually(handled, 'both updates handled');
+    expect(answersTo(chat)).toHaveLength(1);
+  });
+
+  it('sends at once, on a database only it uses, the replies a killed process had leased (not after the lease)', async () => {
+    const first = await polling();
+    const chat = newChat();
+    fake.userSends(chat, '/help');
+    await waitSent(chat, 2, 'the first replies');
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    // What a process killed between storing a reply and sending it leaves: the reply leased to it for a minute.
+    const inbox = createPgUpdateInbox(t.database.db);
+    const payload = { chat_id: String(chat), text: 'left leased by a killed process' };
+    await inbox.settleWithReplies?.('telegram:0', 0, [{ channel: 'telegram', chatId: String(chat), dedupeKey: `killed-${chat}`, method: 'sendMessage', payload }], undefined, 60_000);
+    const restarted = startChannel({ soleSender: true });
+    const t0 = Date.now();
+    await restarted.start();
+    await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text === payload.text), 5_000, 'the leased reply');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(fake.sentTo(chat).filter((m) => m.text === payload.text)).toHaveLength(1);
+  });
+
+  it('keeps renewing the lease of a reply Telegram is slow to take, so that another instance does not send it too', async () => {
+    const lease = { leaseMs: 600, sendTimeoutMs: 5_000 };
+    const { instances } = await webhookInstances([{ tuning: lease }, { tuning: lease }], (_, [first]) => first?.handleWebhook);
+    const chat = newChat();
+    fake.failNext('sendMessage', { delayMs: 2_000 });
+    fake.userSends(chat, '/help');
+    await waitSent(chat, 2, 'the replies');
+    await Promise.all(instances.map((i) => i.idle()));
+    await eventually(async () => (await outboxRows(chat)).every((r) => r.status === 'sent'), 'replies marked sent');
+    // Past the slow call's end: had the other instance taken the lease, its copy would be here too.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(fake.sentTo(chat)).toHaveLength(2);
   });
 
   it('sends replies still pending at shutdown after the restart, each once', async () => {
@@ -367,14 +473,16 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(texts[3]?.length).toBeGreaterThan(0);
   });
 
-  it('records a photo with its file id and caption and acknowledges it', async () => {
+  it('records a photo with its file id and its caption as the turn text, and acknowledges it', async () => {
     await polling();
     const chat = newChat();
     fake.userSendsPhoto(chat, 'withdrawal failed screenshot');
     await waitSent(chat, 2);
     expect(fake.sentTo(chat)[1]?.text).toContain('file is saved');
     const turn = (await turnsOf(String(chat))).find((x) => x.kind === 'attachment');
-    expect(turn?.data.attachments?.[0]).toMatchObject({ type: 'photo', caption: 'withdrawal failed screenshot' });
+    expect(turn?.text).toBe('[photo] withdrawal failed screenshot');
+    expect(turn?.data.attachments?.[0]).toMatchObject({ type: 'photo', fileUniqueId: expect.stringMatching(/^pl/) });
+    expect(turn?.data.attachments?.[0]).not.toHaveProperty('caption');
     expect(turn?.data.attachments?.[0]?.fileId).toMatch(/^photo-large-/);
     fake.userSendsDocument(chat, 'statement.pdf');
     fake.userSendsSticker(chat);

@@ -5,6 +5,7 @@ import { createPgConversationStore } from '../../src/adapters/postgres/pg-conver
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey, verifyTranscript } from '../../src/core/index.js';
 import { createTestDatabase, type Engine, testEngines } from '../support/databases.js';
+import { screened } from '../support/screened.js';
 
 const ORIGIN = 'test.example/erasure';
 const SIGNER = parseSignerKey(generateSignerKey(ORIGIN));
@@ -15,9 +16,9 @@ async function setup(engine: Engine) {
   const store = createPgConversationStore(db);
   const log = createPgTurnLog({ db, origin: ORIGIN, signer: SIGNER });
   const open = async (externalId: string) => {
-    const c = (await store.open({ channel: 'telegram', externalId, language: 'zh', tokenHash: null, customerHandle: '@alice' })).conversation;
+    const c = (await store.open({ channel: 'telegram', externalId, language: 'zh', tokenHash: null, customerHandle: screened('@alice') })).conversation;
     await store.append(c.id, [
-      { role: 'customer', kind: 'message', text: `我是${externalId}, 我的地址是 0xdeadbeef`, language: 'zh' },
+      { role: 'customer', kind: 'message', text: screened(`我是${externalId}, 我的地址是 0xdeadbeef`), language: 'zh' },
       { role: 'system', kind: 'escalation', text: '转人工', language: 'zh', escalation: { reason: 'sensitive_topic', priority: 'urgent', detail: 'account takeover' } },
       { role: 'agent', kind: 'message', text: 'We are on it', language: 'en' },
     ]);
@@ -67,9 +68,9 @@ describe.each(testEngines())('erasure on %s', (engine) => {
       expect(after.turns.map((x) => x.erasure?.idx)).toEqual([result.entryIdx, result.entryIdx, result.entryIdx]);
 
       // The conversation goes on with a fresh key; new turns are kept and verified.
-      await s.store.append(alice.id, [{ role: 'customer', kind: 'message', text: 'hello again', language: 'en' }]);
+      await s.store.append(alice.id, [{ role: 'customer', kind: 'message', text: screened('hello again'), language: 'en' }]);
       expect((await s.log.verify()).ok).toBe(true);
-      expect((await verifyTranscript(await s.log.transcript(alice.id), { key: SIGNER.verifierKey })).turns.at(-1)).toMatchObject({ status: 'verified', text: 'hello again' });
+      expect((await verifyTranscript(await s.log.transcript(alice.id), { key: SIGNER.verifierKey })).turns.at(-1)).toMatchObject({ status: 'verified', text: screened('hello again') });
     } finally {
       await s.test.drop();
     }

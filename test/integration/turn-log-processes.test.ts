@@ -12,6 +12,7 @@ import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
 import { freePort } from '../../scripts/bench/in-process.js';
 import { type Ack, startAppendWorker, type Worker } from '../../scripts/bench/turn-log.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
+import { screened } from '../support/screened.js';
 
 const SIGNER = parseSignerKey(generateSignerKey('test.example/processes'));
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -105,7 +106,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       app = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' });
       const store = createPgConversationStore(app.db);
       const { conversation } = await store.open({ channel: 'web', externalId: 'restricted', language: 'en', tokenHash: null });
-      await store.append(conversation.id, [{ role: 'customer', kind: 'message', text: 'appends work', language: 'en' }]);
+      await store.append(conversation.id, [{ role: 'customer', kind: 'message', text: screened('appends work'), language: 'en' }]);
       const refused = async (statement: string) => {
         const error = await app?.db.execute(sql.raw(statement)).then(() => undefined, (e: unknown) => e);
         return [error, (error as { cause?: unknown })?.cause].map((e) => String((e as Error | undefined)?.message)).join(' ');

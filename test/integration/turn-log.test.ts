@@ -25,6 +25,7 @@ import {
 } from '../../src/core/index.js';
 import { createTestDatabase, type Engine, testEngines } from '../support/databases.js';
 import { asOwner, rawExec } from '../support/log-tampering.js';
+import { screened } from '../support/screened.js';
 
 const ORIGIN = 'test.example/turn-log';
 const SIGNING_KEY = generateSignerKey(ORIGIN);
@@ -50,7 +51,10 @@ async function setup(engine: Engine) {
   }
   for (let round = 0; round < 4; round++) {
     await Promise.all(
-      conversations.map((c) => store.append(c.id, [{ role: round % 2 ? 'bot' : 'customer', kind: 'message', text: `${c.externalId} says ${round} 你好 ✓`, language: 'en' }])),
+      conversations.map((c) => {
+        const text = `${c.externalId} says ${round} 你好 ✓`;
+        return store.append(c.id, [round % 2 ? { role: 'bot', kind: 'message', text, language: 'en' } : { role: 'customer', kind: 'message', text: screened(text), language: 'en' }]);
+      }),
     );
   }
   await log.checkpointNow();
@@ -76,7 +80,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     const s = await setup(engine);
     try {
       const more = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => s.store.append((s.conversations[i % 3] as { id: string }).id, [{ role: 'customer', kind: 'message', text: `burst ${i}`, language: 'zh' }])),
+        Array.from({ length: 30 }, (_, i) => s.store.append((s.conversations[i % 3] as { id: string }).id, [{ role: 'customer', kind: 'message', text: screened(`burst ${i}`), language: 'zh' }])),
       );
       expect(more.every((r) => r.turns.length === 1)).toBe(true);
       const [counts] = await s.rows<{ entries: number; turns: number; contents: number; min: number; max: number }>(
@@ -98,14 +102,14 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     try {
       const c = s.conversations[0] as { id: string };
       for (let i = 0; i < 10; i++) {
-        await s.store.append(c.id, Array.from({ length: 30 }, (_, j) => ({ role: 'customer' as const, kind: 'message' as const, text: `bulk ${i}.${j}`, language: 'en' as const })));
+        await s.store.append(c.id, Array.from({ length: 30 }, (_, j) => ({ role: 'customer' as const, kind: 'message' as const, text: screened(`bulk ${i}.${j}`), language: 'en' as const })));
       }
       const before = (await s.log.head()).size;
       // Small pages make the audit long enough for the appends to land in the middle of it.
       const slow = createPgTurnLog({ db: s.db, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: s.test.url, workers: 2, parallelFrom: 0, pageSize: 2 } });
       const auditing = slow.verify({ published: readPublishedCheckpoints(s.dir) });
       const appending = (async () => {
-        for (let i = 0; i < 20; i++) await s.store.append(c.id, [{ role: 'customer', kind: 'message', text: `meanwhile ${i}`, language: 'en' }]);
+        for (let i = 0; i < 20; i++) await s.store.append(c.id, [{ role: 'customer', kind: 'message', text: screened(`meanwhile ${i}`), language: 'en' }]);
       })();
       const [report] = await Promise.all([auditing, appending]);
       expect(report.violations).toEqual([]);
@@ -139,7 +143,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const other = createPgConversationStore(s.db, { maxFlushes: 2 });
       const c = s.conversations[0] as { id: string };
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) => (i % 2 ? s.store : other).append(c.id, [{ role: 'customer', kind: 'message', text: `race ${i}`, language: 'en' }])),
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? s.store : other).append(c.id, [{ role: 'customer', kind: 'message', text: screened(`race ${i}`), language: 'en' }])),
       );
       expect((await s.store.turns(c.id, 0)).map((t) => t.seq)).toEqual(Array.from({ length: 44 }, (_, i) => i + 1));
       const report = await s.audit();
@@ -154,7 +158,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     try {
       const other = createPgConversationStore(s.db);
       const c = s.conversations[0] as { id: string };
-      const say = (text: string) => [{ role: 'customer' as const, kind: 'message' as const, text, language: 'en' as const }];
+      const say = (text: string) => [{ role: 'customer' as const, kind: 'message' as const, text: screened(text), language: 'en' as const }];
       await s.store.append(c.id, say('mine'));
       const theirs = await other.append(c.id, say('theirs'), { state: 'escalated', priority: 'urgent', escalationReason: 'sensitive_topic' });
       expect(theirs.turns.map((t) => t.seq)).toEqual([6]);
@@ -195,7 +199,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       };
       const other = createPgConversationStore(s.db);
       const c = s.conversations[0] as { id: string };
-      const say = [{ role: 'customer' as const, kind: 'message' as const, text: 'hi', language: 'en' as const }];
+      const say = [{ role: 'customer' as const, kind: 'message' as const, text: screened('hi'), language: 'en' as const }];
       expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);
       const fresh = (await s.store.open({ channel: 'web', externalId: 'new', language: 'en', tokenHash: null })).conversation;
       expect(await statementsFor(() => s.store.append(fresh.id, say))).toBe(1);
@@ -272,7 +276,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     const s = await setup(engine);
     try {
       const c = s.conversations[0] as { id: string };
-      const turn = { role: 'customer' as const, kind: 'message' as const, text: 'retry me', language: 'en' as const, externalKey: 'tg:1:99' };
+      const turn = { role: 'customer' as const, kind: 'message' as const, text: screened('retry me'), language: 'en' as const, externalKey: 'tg:1:99' };
       const [one, two] = await Promise.all([s.store.append(c.id, [turn]), s.store.append(c.id, [turn])]);
       const three = await s.store.append(c.id, [turn]);
       expect([one?.turns[0]?.seq, two?.turns[0]?.seq, three.turns[0]?.seq]).toEqual([5, 5, 5]);

@@ -168,6 +168,67 @@ describe.each(testEngines())('web API on %s', (engine) => {
     });
   });
 
+  it('stores a message sent again with the same Idempotency-Key once and answers the repeat with the turns of the first', async () => {
+    const c = await start();
+    const send = (key: string, text: string) => call('POST', `/api/conversations/${c.id}/messages`, { text }, c.token, { 'idempotency-key': key });
+    const first = await send('7f3c2a9e-retry-1', 'How do I reset my password?');
+    expect(first.status).toBe(201);
+    expect(first.json.outcome).toBe('answered');
+    const repeat = await send('7f3c2a9e-retry-1', 'How do I reset my password?');
+    expect(repeat.status).toBe(201);
+    expect(repeat.json.outcome).toBe('duplicate');
+    expect(repeat.json.turns).toEqual(first.json.turns);
+    expect(repeat.json.state).toBe(first.json.state);
+    // Another key is another message, also with the same text.
+    const other = await send('7f3c2a9e-retry-2', 'How do I reset my password?');
+    expect(other.json.outcome).toBe('answered');
+    const all = await call('GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token);
+    expect(all.json.turns.filter((x: Json) => x.role === 'customer')).toHaveLength(2);
+    // Keys belong to their conversation: the same key elsewhere is a new message there.
+    const d = await start();
+    const elsewhere = await call('POST', `/api/conversations/${d.id}/messages`, { text: 'How do I reset my password?' }, d.token, { 'idempotency-key': '7f3c2a9e-retry-1' });
+    expect(elsewhere.json.outcome).toBe('answered');
+    expect(elsewhere.json.turns[0].seq).toBe(2);
+  });
+
+  it('stores an action and a language switch sent twice with one key once', async () => {
+    const c = await start();
+    const key = { 'idempotency-key': 'switch-1' };
+    const a = await call('POST', `/api/conversations/${c.id}/messages`, { language: 'zh' }, c.token, key);
+    const b = await call('POST', `/api/conversations/${c.id}/messages`, { language: 'zh' }, c.token, key);
+    expect(b.json.turns).toEqual(a.json.turns);
+    const human = { 'idempotency-key': 'human-1' };
+    const h1 = await call('POST', `/api/conversations/${c.id}/messages`, { action: 'human' }, c.token, human);
+    const h2 = await call('POST', `/api/conversations/${c.id}/messages`, { action: 'human' }, c.token, human);
+    expect(h1.json.outcome).toBe('escalated');
+    expect(h2.json).toMatchObject({ outcome: 'duplicate', state: 'escalated', turns: h1.json.turns });
+    const all = await call('GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token);
+    expect(all.json.turns.map((x: Json) => x.kind)).toEqual(['greeting', 'language_switch', ...h1.json.turns.map((x: Json) => x.kind)]);
+  });
+
+  it('rejects a malformed Idempotency-Key and lets the widget send one across origins', async () => {
+    const c = await start();
+    for (const bad of ['', 'has space', 'x'.repeat(256), 'caf\u00e9']) {
+      const res = await t.app.request(`/api/conversations/${c.id}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}`, 'idempotency-key': bad },
+        body: JSON.stringify({ text: 'hello' }),
+      });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    const preflight = await t.app.request(`/api/conversations/${c.id}/messages`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://exchange.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'idempotency-key' },
+    });
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+  });
+
+  it('is ready (GET /readyz 200) with the database answering, migrations applied and the knowledge base loaded', async () => {
+    const res = await call('GET', '/readyz');
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', knowledge: 'ok' } });
+  });
+
   it('serves the widget page and the embeddable script', async () => {
     const page = await t.app.request('/');
     expect(page.headers.get('content-type')).toMatch(/text\/html/);

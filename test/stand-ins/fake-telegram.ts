@@ -18,6 +18,7 @@ export interface FakeUser {
   id: number;
   is_bot: boolean;
   first_name: string;
+  last_name?: string;
   username?: string;
   language_code?: string;
 }
@@ -35,7 +36,8 @@ export interface SentMessage {
   /** When the fake received it (ms since epoch). */
   receivedAt: number;
 }
-export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { drop: true };
+/** A failed call, a dropped connection, or a call answered normally after `delayMs` (a slow Telegram). */
+export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { drop: true } | { delayMs: number };
 export interface RecordedCall {
   method: string;
   params: Record<string, unknown>;
@@ -400,7 +402,8 @@ export async function startFakeTelegram(options: {
       if (match[1] !== token) throw new ApiError(401, 'Unauthorized');
       params = await readParams(req, url);
       const fault = outages.has(method) ? ({ status: 502 } as Fault) : faults.get(method)?.shift();
-      if (fault) {
+      if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault && !('delayMs' in fault)) {
         if ('drop' in fault) {
           status = 0;
           req.socket.destroy();
@@ -563,12 +566,12 @@ export async function startFakeTelegram(options: {
       const message = newMessage(c, userOf(c.id, options.from), { photo, ...(caption ? { caption } : {}) });
       return { update: push({ update_id: nextUpdateId++, message }), message };
     },
-    userSendsDocument(chat: number | FakeChat, fileName: string, caption?: string) {
+    userSendsDocument(chat: number | FakeChat, fileName: string, caption?: string, options: { from?: Partial<FakeUser> } = {}) {
       const c = toChat(chat);
       const n = nextMessageId;
       const document = { file_id: `doc-${n}`, file_unique_id: `d${n}`, file_name: fileName, mime_type: 'application/pdf', file_size: 12_345 };
       addFile(document.file_id, `documents/file_${n}.pdf`, Buffer.from(`%PDF-1.4 document ${n}`));
-      const message = newMessage(c, userOf(c.id), { document, ...(caption ? { caption } : {}) });
+      const message = newMessage(c, userOf(c.id, options.from), { document, ...(caption ? { caption } : {}) });
       return { update: push({ update_id: nextUpdateId++, message }), message };
     },
     userSendsSticker(chat: number | FakeChat) {
@@ -579,6 +582,12 @@ export async function startFakeTelegram(options: {
     userSendsVoice(chat: number | FakeChat) {
       const c = toChat(chat);
       const message = newMessage(c, userOf(c.id), { voice: { file_id: `voice-${nextMessageId}`, file_unique_id: 'vo', duration: 3 } });
+      return { update: push({ update_id: nextUpdateId++, message }), message };
+    },
+    /** The customer sends any other kind of message (a contact, a venue, a poll, a forwarded text …): its fields as Telegram gives them. */
+    userSendsMessage(chat: number | FakeChat, fields: Record<string, unknown>, options: { from?: Partial<FakeUser> } = {}) {
+      const c = toChat(chat);
+      const message = newMessage(c, userOf(c.id, options.from), fields);
       return { update: push({ update_id: nextUpdateId++, message }), message };
     },
     /** The customer edits an earlier message. */

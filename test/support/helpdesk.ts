@@ -7,6 +7,7 @@ import { createPgConversationStore } from '../../src/adapters/postgres/pg-conver
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import { bundleWidget, createWidgetRoutes } from '../../src/adapters/web/widget-routes.js';
+import { toReadiness } from '../../src/check-readiness.js';
 import {
   type Answerer,
   type ConversationStore,
@@ -65,6 +66,7 @@ export async function createTestHelpdesk(engine: Engine, options: HelpdeskOption
     helpdesk,
     bodyLimitBytes: options.bodyLimitBytes ?? 65_536,
     health: async () => ({ database: database.engine }),
+    readiness: async () => toReadiness(await database.probe(2_000)),
     onError: () => undefined,
   });
   app.route('/', createWidgetRoutes(await bundleWidget({ exchangeName: 'ExampleX', maxMessageChars: options.maxMessageChars ?? 4000 })));

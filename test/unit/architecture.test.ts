@@ -58,4 +58,11 @@ describe('the dependency rule', () => {
       expect(readFileSync(file, 'utf8'), relative(SRC, file)).not.toMatch(/process\.env/);
     }
   });
+
+  it('makes ScreenedText only in the secret firewall: no other file of the product, scripts or tests casts to it', () => {
+    const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+    const everything = [...files(SRC), ...files(join(ROOT, 'scripts')), ...files(join(ROOT, 'test'))].filter((f) => !f.endsWith('architecture.test.ts'));
+    const casting = everything.filter((file) => /as\s+ScreenedText\b|<ScreenedText>/.test(readFileSync(file, 'utf8')));
+    expect(casting.map((file) => relative(ROOT, file))).toEqual(['src/core/safety/firewall.ts']);
+  });
 });

@@ -46,6 +46,36 @@ describe('decideEscalation', () => {
     });
   });
 
+  it.each([
+    'support asked me for my recovery words',
+    'the agent told me to enter my seed phrase on their site to unlock withdrawals',
+    'someone on telegram says they are ExampleX support and wants my 2FA code',
+    'A guy claiming to be from ExampleX support asked me to pay a 0.1 BTC fee to unfreeze my account',
+    'Got a call from support telling me to move my funds to a safe wallet',
+    '客服让我提供助记词',
+    '自称ExampleX客服的人私信我，要我提供验证码',
+    '有人冒充客服加我微信',
+    '对方让我先交解冻费才能提币',
+  ])('escalates "%s" at once as an urgent scam report', (text) => {
+    // Confident or not, whatever else it asks: a scam in progress goes to a human first.
+    expect(decideEscalation({ ...confident, text })).toMatchObject({ reason: 'scam_report', priority: 'urgent' });
+    expect(decideEscalation({ ...confident, text, confidence: 0.1 })).toMatchObject({ reason: 'scam_report', priority: 'urgent' });
+    expect(decideEscalation({ ...confident, text: `${text}. I want a human` })).toMatchObject({ reason: 'scam_report' });
+  });
+
+  it.each([
+    'will support ever ask for my password?',
+    'Does ExampleX support ask for my seed phrase?',
+    'the app asks for my 2FA code every time I log in',
+    'support told me to reset my password',
+    'they told me my password was wrong',
+    '客服会要我的密码吗',
+    '官方让我重置密码',
+    '客服多久回复',
+  ])('does not take the question "%s" for a scam report', (text) => {
+    expect(decideEscalation({ ...confident, text })?.reason).not.toBe('scam_report');
+  });
+
   it('escalates a low-confidence match instead of guessing', () => {
     expect(decideEscalation({ ...confident, text: 'weather in paris', confidence: 0.2 })).toMatchObject({
       reason: 'low_confidence',

@@ -39,7 +39,7 @@ describe('the knowledge base copy in memory', () => {
   });
 
   it('scores BM25 as the statement does: idf from df, length-normalized tf, unknown terms ignored, ties by chunk id', () => {
-    const replica = buildLexicalReplica({ chunks: 3, terms: 12 }, [
+    const replica = buildLexicalReplica({ chunks: 3, terms: 12, entries: 3, entryTerms: 4 }, [
       [10, 'a-en', 'a', 1, 'question', 2, [['fee', 1], ['trade', 1]]],
       [11, 'b-en', 'b', 2, 'passage', 8, [['fee', 2], ['withdraw', 3], ['card', 3]]],
       [12, 'c-en', 'c', 1, 'question', 2, [['fee', 1], ['trade', 1]]],
@@ -61,6 +61,37 @@ describe('the knowledge base copy in memory', () => {
       ['b-en', 'b', 2, 'passage', part(idf(3), 2, 8)],
     ]);
     expect(searchLexicalReplica(replica, ['trade', 'fee'], 1, { k1, b }).hits).toHaveLength(1);
-    expect(searchLexicalReplica(replica, ['nothing'], 10, { k1, b })).toEqual({ n: 3, terms: null, hits: null });
+    expect(searchLexicalReplica(replica, ['nothing'], 10, { k1, b })).toEqual({ n: 3, terms: null, hits: null, e: 3, entry_terms: null, entry_hits: null });
+  });
+
+  it('scores whole entries by BM25 as the statement does: titles and questions summed per entry, passages left out, ties by entry id', () => {
+    // Entry a: a title and two questions (3 + 2 + 3 terms); b: a title and a passage; c: one question.
+    const replica = buildLexicalReplica({ chunks: 6, terms: 23, entries: 3, entryTerms: 12 }, [
+      [1, 'a-en', 'a', 1, 'title', 3, [['card', 1], ['declin', 1], ['payment', 1]]],
+      [2, 'a-en', 'a', 1, 'question', 2, [['card', 1], ['refus', 1]]],
+      [3, 'a-en', 'a', 1, 'question', 3, [['payment', 1], ['declin', 1], ['shop', 1]]],
+      [4, 'b-en', 'b', 2, 'title', 2, [['card', 1], ['lost', 1]]],
+      [5, 'b-en', 'b', 2, 'passage', 11, [['refus', 5], ['payment', 6]]],
+      [6, 'c-en', 'c', 1, 'question', 2, [['card', 1], ['lost', 1]]],
+    ]);
+    const k1 = 1.2;
+    const b = 0.75;
+    const avgdl = 12 / 3;
+    const idf = (df: number) => Math.log(1 + (3 - df + 0.5) / (df + 0.5));
+    const part = (termIdf: number, tf: number, len: number) => (termIdf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * len) / avgdl));
+    const result = searchLexicalReplica(replica, ['refus', 'card', 'payment'], 10, { k1, b });
+    expect(result.e).toBe(3);
+    expect(result.entry_terms).toEqual([
+      ['card', 3, idf(3)],
+      ['payment', 1, idf(1)],
+      ['refus', 1, idf(1)],
+    ]);
+    // The passage's "refus" and "payment" count for chunk BM25 only: entry b matches by "card" alone.
+    expect(result.entry_hits).toEqual([
+      ['a-en', 'a', part(idf(3), 2, 8) + part(idf(1), 2, 8) + part(idf(1), 1, 8)],
+      ['b-en', 'b', part(idf(3), 1, 2)],
+      ['c-en', 'c', part(idf(3), 1, 2)],
+    ]);
+    expect(searchLexicalReplica(replica, ['card'], 2, { k1, b }).entry_hits?.map(([entryId]) => entryId)).toEqual(['b-en', 'c-en']);
   });
 });

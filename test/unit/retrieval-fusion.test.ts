@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { type CentroidHit, type ChunkHit, createRetriever, type Embedder, type KnowledgeIndex } from '../../src/core/index.js';
+import { type CentroidHit, type ChunkHit, createRetriever, type Embedder, type EntryHit, type KnowledgeIndex } from '../../src/core/index.js';
 import { fitCalibration } from '../../src/evaluation/run-evaluation.js';
 
 /** A knowledge index that answers every search with fixed hits: the fusion alone is under test. */
-function createFixedIndex(hits: { vector: ChunkHit[]; lexical: ChunkHit[]; centroids: CentroidHit[] }): KnowledgeIndex {
+function createFixedIndex(hits: { vector: ChunkHit[]; lexical: ChunkHit[]; centroids: CentroidHit[]; entries?: EntryHit[] }): KnowledgeIndex {
   return {
     entryStates: async () => new Map(),
     applySync: async () => {},
     searchVector: async () => hits.vector,
-    searchLexical: async (terms) => ({ hits: hits.lexical, idf: new Map(terms.map((t) => [t, 2])), maxIdf: 5 }),
+    searchLexical: async (terms) => ({
+      hits: hits.lexical,
+      idf: new Map(terms.map((t) => [t, 2])),
+      maxIdf: 5,
+      entries: { hits: hits.entries ?? [], idf: new Map(terms.map((t) => [t, 1])), maxIdf: 3 },
+    }),
     searchCentroids: async () => hits.centroids,
     entriesOfTopics: async () => [],
     listEntries: async () => [],
@@ -31,6 +36,29 @@ describe('retrieval fusion', () => {
     expect(result.candidates.map((c) => c.topic)).toEqual(['agreed', 'lucky']);
     expect(result.features.share).toBeCloseTo(0.75);
     expect(result.features.centroidMargin).toBeCloseTo(0.3);
+  });
+
+  it("ranks the entry whose phrasings together hold the question's words above one phrasing that holds some of them", async () => {
+    // "card refused at the shop": entry `single` has one phrasing with "card" and "shop" (the best
+    // chunk), entry `together` has "card refused" in one phrasing and "shop" in another.
+    const hits = {
+      vector: [hit('single', 0.6), hit('together', 0.58), hit('together', 0.5)],
+      lexical: [hit('single', 4), hit('together', 3.9)],
+      centroids: [
+        { entryId: 'single', topic: 'single', score: 0.5 },
+        { entryId: 'together', topic: 'together', score: 0.5 },
+      ],
+    };
+    const withoutEntries = await createRetriever({ index: createFixedIndex(hits), embedder }).retrieve('card refused shop');
+    expect(withoutEntries.candidates[0]?.topic).toBe('single');
+    const entries = [
+      { entryId: 'together', topic: 'together', score: 2.6 },
+      { entryId: 'single', topic: 'single', score: 1.8 },
+    ];
+    const result = await createRetriever({ index: createFixedIndex({ ...hits, entries }), embedder }).retrieve('card refused shop');
+    expect(result.candidates.map((c) => c.topic)).toEqual(['together', 'single']);
+    // The share of the best possible entry score: 2.6 over three known terms of entry idf 1.
+    expect(result.features.entryLexical).toBeCloseTo(2.6 / 3);
   });
 
   it('is more confident when every signal names the same entry than when they disagree', async () => {
@@ -61,12 +89,12 @@ describe('retrieval fusion', () => {
 
 describe('calibration fit', () => {
   it('learns that a larger margin means a right answer, and gives probabilities that match the rates', () => {
-    const zero = { fused: 0, coverage: 1, agreement: 0, share: 0, centroid: 0, centroidMargin: 0 };
+    const zero = { fused: 0, coverage: 1, agreement: 0, share: 0, centroid: 0, centroidMargin: 0, lexical: 0, entryLexical: 0 };
     const samples = [
       ...Array.from({ length: 40 }, (_, i) => ({ features: { ...zero, margin: 0.3 }, correct: i < 36 })),
       ...Array.from({ length: 40 }, (_, i) => ({ features: { ...zero, margin: 0.0 }, correct: i < 8 })),
     ];
-    const calibration = fitCalibration(samples);
+    const calibration = fitCalibration(samples, 25, 1e-4);
     expect(calibration.margin).toBeGreaterThan(0);
     const p = (margin: number) => 1 / (1 + Math.exp(-(calibration.bias + calibration.coverage + calibration.margin * margin)));
     expect(p(0.3)).toBeCloseTo(0.9, 1);

@@ -1,14 +1,22 @@
 import type { Helpdesk, Logger } from '../../core/index.js';
 import { readKnowledgeFiles, watchKnowledgeFiles } from './read-knowledge-files.js';
 
+/** First wait before a failed sync (the database away, say) is tried again; doubles up to the last. */
+const RETRY_MS = [5_000, 60_000] as const;
+
 /**
  * Syncs the knowledge folder into the index at start and whenever a file changes. Syncs never
- * overlap: a change during a sync schedules exactly one more.
+ * overlap: a change during a sync schedules exactly one more. A failed sync is tried again, later
+ * and later, until one succeeds: a change made while the database was away is not lost.
  */
-export function createKnowledgeSync(deps: { helpdesk: Helpdesk; dir: string; logger: Logger }) {
+export function createKnowledgeSync(deps: { helpdesk: Helpdesk; dir: string; logger: Logger; retryMs?: readonly [number, number] }) {
   const { helpdesk, dir, logger } = deps;
+  const [firstRetryMs, maxRetryMs] = deps.retryMs ?? RETRY_MS;
   let running: Promise<void> = Promise.resolve();
   let queued = false;
+  let retry: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let stopped = false;
 
   async function syncOnce() {
     const started = Date.now();
@@ -28,21 +36,34 @@ export function createKnowledgeSync(deps: { helpdesk: Helpdesk; dir: string; log
   }
 
   function schedule() {
-    if (queued) return;
+    if (queued || stopped) return;
     queued = true;
+    clearTimeout(retry);
     running = running.then(async () => {
       queued = false;
       try {
         await syncOnce();
+        failures = 0;
       } catch (error) {
-        logger.error({ err: error }, 'knowledge sync failed');
+        const delayMs = Math.min(firstRetryMs * 2 ** failures, maxRetryMs);
+        failures += 1;
+        logger.error({ err: error, retryInMs: delayMs }, 'knowledge sync failed; trying again');
+        if (!stopped) retry = setTimeout(schedule, delayMs);
       }
     });
   }
 
   return {
     syncNow: syncOnce,
-    watch: () => watchKnowledgeFiles(dir, schedule),
+    watch: () => {
+      stopped = false;
+      const unwatch = watchKnowledgeFiles(dir, schedule);
+      return () => {
+        stopped = true;
+        clearTimeout(retry);
+        unwatch();
+      };
+    },
     idle: () => running,
   };
 }

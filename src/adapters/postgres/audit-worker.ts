@@ -15,6 +15,8 @@ const { databaseUrl } = workerData as { databaseUrl: string };
 
 // Connects at once; pages wait for the snapshot to be imported (`begin`).
 const client = new pg.Client({ connectionString: databaseUrl });
+// A lost connection fails the page under way (the audit reports it); unheard, it would end the thread.
+client.on('error', () => undefined);
 const connected = client.connect();
 let markBegun: (snapshot: string) => void = () => undefined;
 const begun = new Promise<string>((resolve) => {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -20,13 +22,64 @@ const HNSW_EF_SEARCH = 100;
 // Any constant works; it only has to be the same in every instance that migrates.
 const MIGRATION_LOCK_KEY = 7_262_001;
 
+/** How long a new PostgreSQL connection may take: past it the operation fails instead of hanging. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface Database {
   db: Db;
   engine: 'pglite' | 'postgres';
   /** Applies the drizzle migrations; safe with several instances starting at once. */
   migrate(): Promise<void>;
+  /**
+   * Whether the database answers within `timeoutMs`, how many of the migrations in `drizzle/` it
+   * lacks (this code expects tables it does not have yet) and how many knowledge entries it holds
+   * (null while migrations are missing). Never throws: an unreachable database is
+   * `{ reachable: false, error }`.
+   */
+  probe(timeoutMs: number): Promise<DatabaseProbe>;
   close(): Promise<void>;
 }
+
+export type DatabaseProbe =
+  | { reachable: true; migrationsPending: number; knowledgeEntries: number | null }
+  | { reachable: false; error: string };
+
+type Query = <T>(text: string) => Promise<T[]>;
+
+let shipped: number | undefined;
+/** Migrations this code ships (the journal drizzle's migrator applies). */
+function shippedMigrations(): number {
+  shipped ??= (JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+  return shipped;
+}
+
+async function probeWith(query: Query, timeoutMs: number): Promise<DatabaseProbe> {
+  let timer: NodeJS.Timeout | undefined;
+  const read = async (): Promise<DatabaseProbe> => {
+    const [table] = await query<{ n: number }>(MIGRATIONS_TABLE);
+    const [applied] = table?.n ? await query<{ n: number }>(APPLIED_MIGRATIONS) : [];
+    const pending = Math.max(0, shippedMigrations() - (applied?.n ?? 0));
+    const [entries] = pending === 0 ? await query<{ n: number }>('SELECT count(*)::int AS n FROM kb_entry') : [];
+    return { reachable: true, migrationsPending: pending, knowledgeEntries: entries ? entries.n : null };
+  };
+  try {
+    return await Promise.race([
+      read(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    return { reachable: false, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Drizzle's migrator records each applied migration in drizzle.__drizzle_migrations (both engines);
+// the table is absent before the first.
+const MIGRATIONS_TABLE = `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'drizzle' AND tablename = '__drizzle_migrations'`;
+const APPLIED_MIGRATIONS = 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations';
 
 /**
  * The connection string with the session settings sent in the startup packet (`options`), so that
@@ -54,8 +107,19 @@ export function withSessionOptions(databaseUrl: string): { connectionString: str
  */
 export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ ...withSessionOptions(options.databaseUrl), max: 10 });
-    // An idle client losing its connection must not crash the process.
+    const pool = new pg.Pool({
+      ...withSessionOptions(options.databaseUrl),
+      max: 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A connection cut without a FIN (a network partition, a host gone) is noticed by TCP.
+      keepAlive: true,
+    });
+    // A connection lost (the server restarted or stopped, the network cut it) makes its client emit
+    // 'error'. The pool listens only while a client is idle; one checked out (a transaction between
+    // two statements) would have no listener, and an unheard 'error' ends the process. So every
+    // client is heard from its first moment: the statement under way fails on its own (the caller
+    // retries or answers), and the pool discards the client when it comes back unqueryable.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     pool.on('error', () => undefined);
     const db = drizzleNodePg(pool, { schema }) as unknown as Db;
     return {
@@ -71,6 +135,7 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
           client.release();
         }
       },
+      probe: (timeoutMs) => probeWith(async <T>(text: string) => (await pool.query(text)).rows as T[], timeoutMs),
       close: () => pool.end(),
     };
   }
@@ -86,6 +151,7 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
         await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
         await client.exec(`SET hnsw.ef_search = ${HNSW_EF_SEARCH}`);
       },
+      probe: (timeoutMs) => probeWith(async <T>(text: string) => (await client.query<T>(text)).rows, timeoutMs),
       async close() {
         try {
           await client.close();

@@ -177,14 +177,35 @@ export interface LexicalReplica {
   chunks: Array<ReplicaChunk & { termCount: number }>;
   /** Per term, the chunks holding it (indexes into chunks) and how often. */
   postings: Map<string, { chunk: number[]; tf: number[] }>;
+  /** The entries as documents (title and questions): their number (kb_entry's rows) and average length. */
+  entryCount: number;
+  entryAvgdl: number;
+  /** Per entry: its id, topic and length (kb_entry.question_terms: the term count of its title and questions). */
+  entries: Array<{ entryId: string; topic: string; length: number }>;
+  /** Per term, the entries whose title or questions hold it (indexes into entries) and how often in all. */
+  entryPostings: Map<string, { entry: number[]; tf: number[] }>;
 }
 
 /** A chunk row as loaded: id, entry, topic, version, kind, term count, its terms with their counts. */
 export type LexicalChunkRow = [number, string, string, number, ChunkHit['kind'], number, Array<[string, number]> | null];
 
-export function buildLexicalReplica(stats: { chunks: number; terms: number }, rows: readonly LexicalChunkRow[]): LexicalReplica {
+/** As the statement: numeric division, then float8; at least 1, and 1 for an empty corpus. */
+const toAvgdl = (documents: number, terms: number) => (documents === 0 ? 1 : Math.max(1, terms / documents));
+
+/**
+ * The copy from kb_stats (chunks, terms), kb_entry (entries: rows, sum of question_terms) and every
+ * chunk. An entry's document is made of its title and question chunks, so its term frequencies and
+ * length are sums over them (sync writes question_terms as that sum).
+ */
+export function buildLexicalReplica(
+  stats: { chunks: number; terms: number; entries: number; entryTerms: number },
+  rows: readonly LexicalChunkRow[],
+): LexicalReplica {
   const chunks: LexicalReplica['chunks'] = [];
   const postings: LexicalReplica['postings'] = new Map();
+  const entries: LexicalReplica['entries'] = [];
+  const entryAt = new Map<string, number>();
+  const entryTf = new Map<string, Map<number, number>>();
   for (const [id, entryId, topic, version, kind, termCount, terms] of rows) {
     const index = chunks.push({ id: Number(id), entryId, topic, version, kind, termCount }) - 1;
     for (const [term, tf] of terms ?? []) {
@@ -194,19 +215,50 @@ export function buildLexicalReplica(stats: { chunks: number; terms: number }, ro
         list.tf.push(tf);
       } else postings.set(term, { chunk: [index], tf: [tf] });
     }
+    if (kind === 'passage') continue;
+    let at = entryAt.get(entryId);
+    if (at === undefined) {
+      at = entries.push({ entryId, topic, length: 0 }) - 1;
+      entryAt.set(entryId, at);
+    }
+    (entries[at] as LexicalReplica['entries'][number]).length += termCount;
+    for (const [term, tf] of terms ?? []) {
+      let counts = entryTf.get(term);
+      if (!counts) entryTf.set(term, (counts = new Map()));
+      counts.set(at, (counts.get(at) ?? 0) + tf);
+    }
   }
+  const entryPostings: LexicalReplica['entryPostings'] = new Map();
+  for (const [term, counts] of entryTf) entryPostings.set(term, { entry: [...counts.keys()], tf: [...counts.values()] });
   const n = Number(stats.chunks);
-  // As the statement: numeric division, then float8; 1 when there are no chunks.
-  const avgdl = n === 0 ? 1 : Math.max(1, Number(stats.terms) / n);
-  return { n, avgdl, chunks, postings };
+  const entryCount = Number(stats.entries);
+  return {
+    n,
+    avgdl: toAvgdl(n, Number(stats.terms)),
+    chunks,
+    postings,
+    entryCount,
+    entryAvgdl: toAvgdl(entryCount, Number(stats.entryTerms)),
+    entries,
+    entryPostings,
+  };
 }
 
-/** What LEXICAL_SEARCH returns for one query: the corpus size, the known terms [term, df, idf] (null if none), the hits (null if none). */
+/**
+ * What LEXICAL_SEARCH returns for one query: the corpus size, the known terms [term, df, idf] (null
+ * if none), the hits (null if none); and the same over entries as documents: their number, the terms
+ * an entry's title or questions hold, the entries [entry, topic, score].
+ */
 export interface LexicalResult {
   n: number;
   terms: Array<[string, number, number]> | null;
   hits: HitTuple[] | null;
+  e: number;
+  entry_terms: Array<[string, number, number]> | null;
+  entry_hits: Array<[string, string, number]> | null;
 }
+
+const byCodePoint = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
 /**
  * BM25 of the query's distinct terms, exactly as LEXICAL_SEARCH: idf from each known term's
@@ -215,15 +267,16 @@ export interface LexicalResult {
  */
 export function searchLexicalReplica(replica: LexicalReplica, terms: readonly string[], limit: number, { k1, b }: Bm25): LexicalResult {
   const { n, avgdl } = replica;
-  const known = [...new Set(terms)]
+  const distinct = [...new Set(terms)].sort(byCodePoint);
+  const known = distinct
     .filter((term) => replica.postings.has(term))
-    .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))
     .map((term) => {
       const list = replica.postings.get(term) as { chunk: number[]; tf: number[] };
       const df = list.chunk.length;
       return { term, df, idf: Math.log(1 + (n - df + 0.5) / (df + 0.5)), list };
     });
-  if (known.length === 0) return { n, terms: null, hits: null };
+  const byEntry = searchEntries(replica, distinct, limit, { k1, b });
+  if (known.length === 0) return { n, terms: null, hits: null, ...byEntry };
   const k1p1 = k1 + 1;
   const scores = new Map<number, number>();
   for (const { idf, list } of known) {
@@ -245,6 +298,43 @@ export function searchLexicalReplica(replica: LexicalReplica, terms: readonly st
     hits: ranked.slice(0, limit).map(([index, score]) => {
       const c = replica.chunks[index] as ReplicaChunk;
       return [c.entryId, c.topic, c.version, c.kind, score];
+    }),
+    ...byEntry,
+  };
+}
+
+/** BM25 over entries as documents, as LEXICAL_SEARCH's entry part: each score summed in term order, ties by entry id. */
+function searchEntries(replica: LexicalReplica, sortedTerms: readonly string[], limit: number, { k1, b }: Bm25): Pick<LexicalResult, 'e' | 'entry_terms' | 'entry_hits'> {
+  const e = replica.entryCount;
+  const known = sortedTerms
+    .filter((term) => replica.entryPostings.has(term))
+    .map((term) => {
+      const list = replica.entryPostings.get(term) as { entry: number[]; tf: number[] };
+      const df = list.entry.length;
+      return { term, df, idf: Math.log(1 + (e - df + 0.5) / (df + 0.5)), list };
+    });
+  if (known.length === 0) return { e, entry_terms: null, entry_hits: null };
+  const scores = new Map<number, number>();
+  for (const { idf, list } of known) {
+    for (let i = 0; i < list.entry.length; i++) {
+      const index = list.entry[i] as number;
+      const tf = list.tf[i] as number;
+      const { length } = replica.entries[index] as LexicalReplica['entries'][number];
+      const part = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / replica.entryAvgdl));
+      const sum = scores.get(index);
+      scores.set(index, sum === undefined ? part : sum + part);
+    }
+  }
+  const ranked = [...scores].sort(
+    ([x, sx], [y, sy]) =>
+      sy - sx || byCodePoint((replica.entries[x] as LexicalReplica['entries'][number]).entryId, (replica.entries[y] as LexicalReplica['entries'][number]).entryId),
+  );
+  return {
+    e,
+    entry_terms: known.map(({ term, df, idf }) => [term, df, idf]),
+    entry_hits: ranked.slice(0, limit).map(([index, score]) => {
+      const entry = replica.entries[index] as LexicalReplica['entries'][number];
+      return [entry.entryId, entry.topic, score];
     }),
   };
 }

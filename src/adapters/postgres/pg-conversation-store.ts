@@ -659,6 +659,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       return row ? row.tokenHash : undefined;
     },
     append,
+    repeatOf: (externalKey) => findDuplicate([externalKey]),
     async turns(conversationId, afterSeq, limit = DEFAULT_PAGE) {
       const rows = await db
         .select()

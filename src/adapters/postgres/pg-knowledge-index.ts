@@ -95,14 +95,22 @@ function toHit([entryId, topic, version, kind, score]: HitTuple): ChunkHit {
   return { entryId, topic, version, kind, score };
 }
 
-/** BM25's hits and the idf of each query term (null when no chunk holds it), from the statement's row or the copy's. */
+/** The idf of each query term (null when no document holds it) and the most informative one possible, for `documents`. */
+function toIdf(terms: string[], documents: number, known: Array<[string, number, number]> | null | undefined) {
+  const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
+  for (const [term, , value] of documents > 0 ? (known ?? []) : []) idf.set(term, value);
+  return { idf, maxIdf: Math.log(1 + (documents - 1 + 0.5) / 1.5) };
+}
+
+/** BM25's hits over chunks and over entries with the idf of each query term, from the statement's row or the copy's. */
 function toLexicalSearch(terms: string[], row: LexicalResult | undefined): LexicalSearch {
   const n = Number(row?.n ?? 0);
-  const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
-  const maxIdf = Math.log(1 + (n - 1 + 0.5) / 1.5);
-  if (!row || n === 0 || !row.terms) return { hits: [], idf, maxIdf };
-  for (const [term, , value] of row.terms) idf.set(term, value);
-  return { hits: (row.hits ?? []).map(toHit), idf, maxIdf };
+  const e = Number(row?.e ?? 0);
+  const entries = {
+    hits: e > 0 ? (row?.entry_hits ?? []).map(([entryId, topic, score]) => ({ entryId, topic, score })) : [],
+    ...toIdf(terms, e, row?.entry_terms),
+  };
+  return { hits: n > 0 && row?.terms ? (row.hits ?? []).map(toHit) : [], ...toIdf(terms, n, row?.terms), entries };
 }
 
 
@@ -152,6 +160,7 @@ const REPLICA_BUDGET: ReplicaBudget = { terms: 1_000_000, values: 2_000_000 };
 
 /** Every chunk with its terms (or null over the $1 budget), and the corpus figures, as of one generation. */
 const LEXICAL_REPLICA = statement(`SELECT ${KB_GENERATION_TEXT} AS generation, s.chunks AS n, s.terms,
+    (SELECT count(*) FROM kb_entry) AS entries, (SELECT coalesce(sum(question_terms), 0) FROM kb_entry) AS entry_terms,
     CASE WHEN s.terms <= $1::bigint THEN (
       SELECT coalesce(json_agg(json_build_array(c.id, c.entry_id, c.topic, c.version, c.kind, c.term_count,
         (SELECT json_agg(json_build_array(t.term, t.tf)) FROM kb_term t WHERE t.chunk_id = c.id))), '[]')
@@ -286,11 +295,29 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
  * on how many searches share the statement). Named: PostgreSQL plans it once per connection unless
  * custom plans for the given terms come out cheaper (plan_cache_mode auto); planning it on every
  * call cost more than running it.
+ *
+ * The same over entries as documents (an entry's title and question chunks; kb_entry.question_terms
+ * is its length, the entry count and their sum come from kb_entry's rows): e, entry_terms and the
+ * best $6 entries [entry, topic, score], ties by entry id.
  */
 const LEXICAL_SEARCH = statement(`WITH s AS (
     SELECT chunks::float8 AS n, greatest(1, coalesce((terms::numeric / nullif(chunks, 0)::numeric)::float8, 1)) AS avgdl
     FROM kb_stats WHERE id = 1),
+  es AS (
+    SELECT count(*)::float8 AS n, greatest(1, coalesce((sum(question_terms)::numeric / nullif(count(*), 0)::numeric)::float8, 1)) AS avgdl
+    FROM kb_entry),
   asked AS (SELECT DISTINCT u.n, u.term FROM unnest($1::integer[], $2::text[]) AS u(n, term)),
+  etf AS MATERIALIZED (
+    SELECT a.n, a.term, c.entry_id, c.topic, sum(t.tf)::float8 AS tf
+    FROM asked a
+    JOIN kb_term t ON t.term = a.term
+    JOIN kb_chunk c ON c.id = t.chunk_id
+    WHERE c.kind <> 'passage'
+    GROUP BY a.n, a.term, c.entry_id, c.topic),
+  eknown AS MATERIALIZED (
+    SELECT f.n, f.term, count(*)::float8 AS df, ln(1 + (es.n - count(*)::float8 + 0.5) / (count(*)::float8 + 0.5)) AS idf
+    FROM etf f CROSS JOIN es
+    GROUP BY f.n, f.term, es.n),
   known AS MATERIALIZED (
     SELECT a.n, a.term, d.df, ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) AS idf
     FROM asked a
@@ -308,8 +335,20 @@ const LEXICAL_SEARCH = statement(`WITH s AS (
             WHERE k.n = q.n
             GROUP BY c.id
             ORDER BY score DESC, c.id
-            LIMIT $6::integer) r) AS hits
-  FROM (SELECT DISTINCT n FROM asked) q CROSS JOIN s`);
+            LIMIT $6::integer) r) AS hits,
+    es.n AS e,
+    (SELECT json_agg(json_build_array(k.term, k.df, k.idf) ORDER BY k.term) FROM eknown k WHERE k.n = q.n) AS entry_terms,
+    (SELECT json_agg(json_build_array(r.entry_id, r.topic, r.score) ORDER BY r.score DESC, r.entry_id)
+      FROM (SELECT f.entry_id, f.topic,
+                   sum(k.idf * f.tf * $3::float8 / (f.tf + $4::float8 * (1 - $5::float8 + $5::float8 * e.question_terms / es.avgdl)) ORDER BY f.term)::float8 AS score
+            FROM etf f
+            JOIN eknown k ON k.n = f.n AND k.term = f.term
+            JOIN kb_entry e ON e.id = f.entry_id
+            WHERE f.n = q.n
+            GROUP BY f.entry_id, f.topic
+            ORDER BY score DESC, f.entry_id
+            LIMIT $6::integer) r) AS entry_hits
+  FROM (SELECT DISTINCT n FROM asked) q CROSS JOIN s CROSS JOIN es`);
 
 interface LexicalQuery {
   terms: string[];
@@ -412,14 +451,18 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     };
   });
   const lexicalReplicas = createReplicas(async () => {
-    const [row] = await runStatement<{ generation: string; n: string | number; terms: string | number; rows: LexicalChunkRow[] | string | null }>(
-      db,
-      LEXICAL_REPLICA,
-      [budget.terms],
-    );
+    const [row] = await runStatement<{
+      generation: string;
+      n: string | number;
+      terms: string | number;
+      entries: string | number;
+      entry_terms: string | number;
+      rows: LexicalChunkRow[] | string | null;
+    }>(db, LEXICAL_REPLICA, [budget.terms]);
     if (!row) return { generation: '', value: undefined };
     const rows = typeof row.rows === 'string' ? (JSON.parse(row.rows) as LexicalChunkRow[]) : row.rows;
-    return { generation: row.generation, value: rows ? buildLexicalReplica({ chunks: Number(row.n), terms: Number(row.terms) }, rows) : undefined };
+    const stats = { chunks: Number(row.n), terms: Number(row.terms), entries: Number(row.entries), entryTerms: Number(row.entry_terms) };
+    return { generation: row.generation, value: rows ? buildLexicalReplica(stats, rows) : undefined };
   });
   const vectorReplicas = createReplicas(async (key) => {
     const [embedder, dimensions] = key.split('\u0000') as [string, string];
@@ -513,6 +556,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
           source: entry.source,
           contentHash: upsert.contentHash,
           embedder: upsert.embedder,
+          questionTerms: upsert.chunks.reduce((n, c) => (c.kind === 'passage' ? n : n + c.terms.length), 0),
           version,
           updatedAt: new Date(),
         };

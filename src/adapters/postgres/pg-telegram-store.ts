@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, type RecordOutcome, toStorableJson, type UpdateInbox } from '../../core/index.js';
 import { type Db, queryRows, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
@@ -16,7 +16,8 @@ const RECORD_UPDATES = statement(`INSERT INTO channel_update AS u (source, updat
     WHERE e.source = u.source AND e.chat_id = u.chat_id AND e.status = 'pending' AND e.update_id < u.update_id) AS behind`);
 
 /**
- * Updates marked handled and their replies stored, in one statement. Replies keep their order (ids
+ * Updates marked handled (their payload purged: only the ids stay) and their replies stored, in one
+ * statement. Replies keep their order (ids
  * ascending: unnest WITH ORDINALITY, inserted in that order); a reply stored before (handled again
  * after a crash) is not stored twice. A reply that is the head of its chat's queue (the chat's first
  * here, and nothing of that chat pending before) is stored leased for $10 ms when that is above 0,
@@ -36,7 +37,7 @@ const SETTLE_WITH_REPLIES = statement(`WITH input AS (
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts, locked_until IS NOT NULL AS claimed),
   settled AS (
-    UPDATE channel_update AS u SET status = 'done', settled_at = $4::timestamptz,
+    UPDATE channel_update AS u SET status = 'done', settled_at = $4::timestamptz, payload = NULL,
       last_error = coalesce(v.error, u.last_error), attempts = u.attempts + (v.error IS NOT NULL)::integer
     FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(source, update_id, error)
     WHERE u.source = v.source AND u.update_id = v.update_id)
@@ -184,10 +185,12 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
           .where(where);
         return;
       }
+      // Settled: the customer's content goes, the ids stay (a redelivery is still recognised).
       await db
         .update(channelUpdate)
         .set({
           status,
+          payload: null,
           settledAt: new Date(),
           ...(error !== undefined ? { lastError: error, attempts: sql`${channelUpdate.attempts} + 1` } : {}),
         })
@@ -230,6 +233,21 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         sent.map((m) => (m.result === null || m.result === undefined ? null : JSON.stringify(m.result))),
       ]);
       return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+    },
+    async renew(ids, leaseMs) {
+      if (ids.length === 0) return;
+      await db
+        .update(channelOutbox)
+        .set({ lockedUntil: sql`now() + ${Math.round(leaseMs)} * interval '1 millisecond'` })
+        .where(and(inArray(channelOutbox.id, ids), eq(channelOutbox.status, 'pending'), isNotNull(channelOutbox.lockedUntil)));
+    },
+    async releaseLeases(channel) {
+      const released = await db
+        .update(channelOutbox)
+        .set({ lockedUntil: null })
+        .where(and(eq(channelOutbox.channel, channel), eq(channelOutbox.status, 'pending'), isNotNull(channelOutbox.lockedUntil)))
+        .returning({ id: channelOutbox.id });
+      return released.length;
     },
     async retryLater(id, delayMs, error) {
       await db

@@ -1,4 +1,4 @@
-import type { HandoffRecord, HandoffSummary, HandoffWithConversation, Turn } from '../../core/index.js';
+import type { EscalationReason, HandoffRecord, HandoffSummary, HandoffWithConversation, Turn } from '../../core/index.js';
 
 export const ACTION_CLAIM = 'handoff_claim';
 export const ACTION_RESOLVE = 'handoff_resolve';
@@ -8,10 +8,11 @@ export const ACTION_HAND_BACK = 'handoff_hand_back';
 export const escapeMrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-const REASON_LABEL: Record<string, string> = {
+const REASON_LABEL: Record<EscalationReason, string> = {
   customer_requested_human: 'customer asked for a human',
   low_confidence: 'no confident answer in the knowledge base',
   sensitive_topic: 'sensitive topic (account security / funds)',
+  scam_report: 'scam report (someone asked for a secret or a fee, or posed as support)',
   customer_unsatisfied: 'customer unsatisfied with the answer',
   model_failure: 'model failure',
   repeated_failure: 'repeated failed answers',
@@ -72,7 +73,8 @@ export function toThreadMessage(turn: Turn, options: { reminderGroup: string | u
   if (d.desk?.tool === 'slack' && (turn.kind === 'message' || turn.kind === 'note' || turn.kind === 'edit')) return undefined;
   const who = d.agentId && d.desk?.tool === 'slack' ? `<@${d.agentId}>` : escapeMrkdwn(d.author ?? 'an agent');
   const text = escapeMrkdwn(turn.text);
-  const files = (d.attachments ?? []).map((a) => `:paperclip: ${a.type}${a.fileName ? ` ${escapeMrkdwn(a.fileName)}` : ''}${a.caption ? ` — ${escapeMrkdwn(a.caption)}` : ''}${a.fileId ? ` (file id \`${a.fileId}\`)` : ''}`);
+  // Only the attachment's screened fields: a caption is the turn's text (screened with it).
+  const files = (d.attachments ?? []).map((a) => `:paperclip: ${a.type}${a.fileName ? ` ${escapeMrkdwn(a.fileName)}` : ''}${a.fileId ? ` (file id \`${a.fileId}\`)` : ''}`);
   switch (turn.kind) {
     case 'handoff':
       switch (d.handoff) {

@@ -8,7 +8,11 @@ export interface SendTuning {
   maxRetryAfterMs: number;
   /** Time limit of one API call; past it the call counts as a network error. */
   sendTimeoutMs: number;
-  /** How long a claimed message stays leased to this sender (must exceed sendTimeoutMs). */
+  /**
+   * How long a claimed message stays leased to this sender; renewed every third of it while the
+   * message is being sent. After a crash, the messages it had leased wait this long for another
+   * sender (or the restarted one): the customer's silence after a crash.
+   */
   leaseMs: number;
   /** How often the outbox is checked for due messages (other instances, retries, restarts). */
   pollIntervalMs: number;
@@ -21,7 +25,7 @@ export const DEFAULT_SEND_TUNING: SendTuning = {
   retryMaxMs: 60_000,
   maxRetryAfterMs: 3_600_000,
   sendTimeoutMs: 20_000,
-  leaseMs: 60_000,
+  leaseMs: 10_000,
   pollIntervalMs: 1_000,
   batchSize: 64,
 };
@@ -61,9 +65,14 @@ export function createOutboxSender(options: {
   toFailure(error: unknown): CallFailure;
   logger: Logger;
   tuning: SendTuning;
+  /** The only sender on this outbox (see TelegramChannelOptions.soleSender). */
+  soleSender?: boolean;
 }) {
   const { outbox, channel, logger, tuning } = options;
   const inFlight = new Set<Promise<void>>();
+  /** Messages leased to this sender and not settled in the outbox yet (sending, or sent and not marked). */
+  const leased = new Set<number>();
+  let renewing: NodeJS.Timeout | undefined;
   /** Messages the channel accepted, not yet marked sent: the next claim marks them (one statement). */
   let accepted: SentMessage[] = [];
   let draining: Promise<void> | undefined;
@@ -77,7 +86,9 @@ export function createOutboxSender(options: {
         | { message_id?: number }
         | undefined;
       accepted.push({ id: message.id, result: result?.message_id !== undefined ? { message_id: result.message_id } : null, at: new Date() });
+      return; // still leased until the mark is written
     } catch (error) {
+      leased.delete(message.id);
       const failure = options.toFailure(error);
       const decision = decideRetry(failure, message.attempts, tuning);
       const reason = `${failure.code ?? 'network'}: ${failure.description ?? String(error)}`.slice(0, 500);
@@ -95,6 +106,10 @@ export function createOutboxSender(options: {
   /** Sends leased messages, each on its own; a finished send looks for its chat's next message. */
   function sendAll(messages: ClaimedMessage[]): void {
     for (const message of messages) {
+      // Its lease ran out while this sender still had it (the database was away): it is this
+      // send's to finish, not a second one's.
+      if (leased.has(message.id)) continue;
+      leased.add(message.id);
       const sending: Promise<void> = send(message)
         .catch((error: unknown) => logger.error({ err: error, outboxId: message.id }, 'outbox bookkeeping failed'))
         .finally(() => {
@@ -110,7 +125,9 @@ export function createOutboxSender(options: {
     const marks = accepted;
     accepted = [];
     try {
-      return await outbox.claim(channel, limit, tuning.leaseMs, marks);
+      const claimed = await outbox.claim(channel, limit, tuning.leaseMs, marks);
+      for (const mark of marks) leased.delete(mark.id);
+      return claimed;
     } catch (error) {
       // Their leases keep them from being sent again meanwhile.
       accepted = [...marks, ...accepted];
@@ -164,6 +181,14 @@ export function createOutboxSender(options: {
       });
   }
 
+  /** Keeps the leases of the messages being sent (or sent and not marked yet) from running out. */
+  function renewLeases(): void {
+    if (leased.size === 0) return;
+    outbox.renew([...leased], tuning.leaseMs).catch((error: unknown) => {
+      logger.warn({ err: error, count: leased.size }, 'could not renew outbox leases');
+    });
+  }
+
   return {
     kick,
     /** How long messages stored for sending now may be leased to this sender: 0 once stopped. */
@@ -181,12 +206,27 @@ export function createOutboxSender(options: {
     },
     start() {
       stopped = false;
-      kick();
+      clearInterval(renewing);
+      renewing = setInterval(renewLeases, Math.max(1, Math.floor(tuning.leaseMs / 3)));
+      renewing.unref();
+      if (!options.soleSender) {
+        kick();
+        return;
+      }
+      // Leases left by a process that died: no one else can hold them, so they are due now.
+      void outbox
+        .releaseLeases(channel)
+        .then((count) => {
+          if (count > 0) logger.warn({ count }, 'sending again the messages a stopped process was sending (any it had sent arrive twice)');
+        })
+        .catch((error: unknown) => logger.error({ err: error }, 'could not release the outbox leases of a previous process'))
+        .finally(kick);
     },
     /** Stops claiming; waits for the sends under way and marks the accepted ones sent, so none is left leased. */
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(renewing);
       await draining;
       await Promise.allSettled([...inFlight]);
       if (accepted.length > 0) {

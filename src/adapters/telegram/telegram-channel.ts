@@ -6,6 +6,7 @@ import {
   type ChannelOutbox,
   type Conversation,
   type CustomerChannel,
+  type CustomerMessage,
   type CustomerOutcome,
   createKeyedRunner,
   detectLanguage,
@@ -18,12 +19,22 @@ import {
   type RecordOutcome,
   type Turn,
   type TurnAttachment,
+  type TurnData,
   toGreeting,
   type UpdateInbox,
 } from '../../core/index.js';
 import { type CallFailure, createOutboxSender, DEFAULT_SEND_TUNING, type SendTuning } from './outbox-sender.js';
 import { telegramTexts } from './telegram-texts.js';
-import { type BotIdentity, chatIdOf, messageIdOf, type TgUpdate, toInboundEvent } from './to-inbound-event.js';
+import {
+  type BotIdentity,
+  chatIdOf,
+  messageIdOf,
+  parseCommand,
+  reviveStoredInbound,
+  type StoredInbound,
+  type TgUpdate,
+  toStoredInbound,
+} from './to-inbound-event.js';
 import { type SendMessageParams, toPlainMessages, toTelegramMessages } from './to-telegram-messages.js';
 
 export const TELEGRAM_CHANNEL = 'telegram';
@@ -31,6 +42,8 @@ export const TELEGRAM_CHANNEL = 'telegram';
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
 /** Telegram updates are a few kilobytes; anything far larger is not Telegram. */
 const MAX_WEBHOOK_BODY_BYTES = 1_000_000;
+/** How long an update waits for the bot's identity (getMe) before its webhook call is answered 500. */
+const IDENTITY_WAIT_MS = 10_000;
 
 export interface TelegramTuning extends SendTuning {
   /** Attempts at handling one update (an unexpected failure is retried, then the customer is told). */
@@ -42,11 +55,22 @@ export interface TelegramTuning extends SendTuning {
    * mode behind a load balancer) before handling them itself, as that instance may have died.
    */
   chatTakeoverMs: number;
+  /** How long getUpdates is held open by Telegram (long polling), in seconds. */
+  pollTimeoutS: number;
+  /** How often an unreachable database is asked again while intake and handling wait for it. */
+  storeProbeMs: number;
 }
 
-export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = { ...DEFAULT_SEND_TUNING, maxHandleAttempts: 3, handleRetryMs: 1_000, chatTakeoverMs: 60_000 };
+export const DEFAULT_TELEGRAM_TUNING: TelegramTuning = {
+  ...DEFAULT_SEND_TUNING,
+  maxHandleAttempts: 3,
+  handleRetryMs: 1_000,
+  chatTakeoverMs: 60_000,
+  pollTimeoutS: 50,
+  storeProbeMs: 1_000,
+};
 
-export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn'> &
+export type TelegramHelpdesk = Pick<Helpdesk, 'startConversation' | 'handleCustomerInput' | 'recordCustomerTurn' | 'screen' | 'screenName' | 'reviveMessage'> &
   Partial<Pick<Helpdesk, 'transcript' | 'checkOfficialChannel' | 'recordSecurityEvent'>>;
 
 export interface TelegramChannelOptions {
@@ -58,6 +82,17 @@ export interface TelegramChannelOptions {
   helpdesk: TelegramHelpdesk;
   inbox: UpdateInbox;
   outbox: ChannelOutbox;
+  /**
+   * Whether the database answers. While it does not, polling holds (no offset is confirmed to
+   * Telegram), and stored updates wait for it instead of spending their handling attempts.
+   * Absent: failures are never put down to the database.
+   */
+  storeReachable?: () => Promise<boolean>;
+  /**
+   * This process is the only sender on its database (the embedded one, locked to one process):
+   * messages left leased in the outbox are a dead process's and are sent at once at start.
+   */
+  soleSender?: boolean;
   logger: Logger;
   exchangeName: string;
   tuning?: Partial<TelegramTuning>;
@@ -102,8 +137,6 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   const bot = new Telegraf(options.token, {
     // The webhook is answered by our own route; nothing may ride on its HTTP response (pitfall 5).
     telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false },
-    // Polling only stores updates, which is fast; a stuck database must not hold polling for 90 s.
-    handlerTimeout: 30_000,
   });
   const sender = createOutboxSender({
     outbox,
@@ -112,18 +145,44 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     toFailure,
     logger,
     tuning,
+    soleSender: options.soleSender ?? false,
   });
   const chats = createKeyedRunner();
   let identity: BotIdentity | undefined;
   let ready: Promise<BotIdentity> | undefined;
   let stopping = false;
   let polling: Promise<void> | undefined;
+  let pollAbort = new AbortController();
+  /** Set while the database does not answer: everything that needs it waits on this. */
+  let storeBack: Promise<void> | undefined;
 
-  bot.use(async (ctx) => {
-    await intake(ctx.update as unknown as TgUpdate);
-  });
-  // The default handler rethrows, which stops polling (pitfall 2): log instead.
-  bot.catch((error, ctx) => logger.error({ err: error, updateId: ctx.update.update_id }, 'telegram update intake failed'));
+  /** True when the database answers (or nothing can tell). */
+  async function storeReachable(): Promise<boolean> {
+    return options.storeReachable ? options.storeReachable().catch(() => false) : true;
+  }
+
+  /** Resolves when the database answers again (or on stop); one prober for all waiting work. */
+  function untilStoreReachable(): Promise<void> {
+    storeBack ??= (async () => {
+      const since = Date.now();
+      logger.warn({}, 'database unreachable: Telegram polling and handling wait for it');
+      while (!stopping && !(await storeReachable())) await sleep(tuning.storeProbeMs);
+      if (!stopping) logger.info({ outageMs: Date.now() - since }, 'database reachable again: Telegram resumes');
+    })().finally(() => {
+      storeBack = undefined;
+    });
+    return storeBack;
+  }
+
+  /**
+   * After a failure: waits for the database when it is what failed (true: the attempt does not
+   * count), false when the database answers (the failure is the work's own).
+   */
+  async function waitedForStore(): Promise<boolean> {
+    if (stopping || (await storeReachable())) return false;
+    await untilStoreReachable();
+    return true;
+  }
 
   /** getMe, retried until Telegram answers: the rest of the product runs meanwhile. */
   function whoAmI(): Promise<BotIdentity> {
@@ -144,32 +203,58 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     return ready;
   }
 
-  async function record(update: TgUpdate, chatId: string): Promise<RecordOutcome> {
-    for (let attempt = 0; ; attempt++) {
+  /** The bot's identity, needed to read an update (mentions, commands for other bots); waits for getMe a while. */
+  async function knownIdentity(): Promise<BotIdentity> {
+    if (identity) return identity;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the bot identity (getMe) is not known yet')), IDENTITY_WAIT_MS);
+    });
+    try {
+      return await Promise.race([whoAmI(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Stores the update, retrying. `holdWhileStoreDown` (polling): while the database does not
+   * answer, waits for it however long, as Telegram keeps the update only until the next
+   * getUpdates confirms it. Otherwise (webhook) gives up after a few attempts: Telegram redelivers.
+   */
+  async function record(update: Omit<InboundUpdate, 'attempts'>, holdWhileStoreDown: boolean): Promise<RecordOutcome> {
+    for (let failures = 0; ; ) {
       try {
-        return await inbox.record({ source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update });
+        return await inbox.record(update);
       } catch (error) {
-        if (attempt >= 2) throw error;
+        if (stopping) throw error;
+        if (holdWhileStoreDown && (await waitedForStore())) continue;
+        failures += 1;
+        if (failures >= tuning.maxHandleAttempts) throw error;
         await sleep(tuning.handleRetryMs);
       }
     }
   }
 
   /**
-   * Stores a new update and schedules it; a redelivery stops here. The chat's queue slot is taken
-   * before the insert completes, so updates of one chat are handled in the order they arrived even
-   * when their inserts finish out of order. An update stored while an earlier one of its chat is
-   * not handled waits for it, as another instance may be handling it.
+   * Stores a new update and schedules it; a redelivery stops here. What is stored is the update
+   * read and screened (toStoredInbound): ids and the customer's content through the firewall, never
+   * the raw update. The chat's queue slot is taken before the insert completes, so updates of one
+   * chat are handled in the order they arrived even when their inserts finish out of order. An
+   * update stored while an earlier one of its chat is not handled waits for it, as another
+   * instance may be handling it.
    */
-  async function intake(update: TgUpdate): Promise<'accepted' | 'duplicate'> {
+  async function intake(update: TgUpdate, holdWhileStoreDown: boolean): Promise<'accepted' | 'duplicate'> {
     const chatId = chatIdOf(update) ?? 'none';
-    const recorded = record(update, chatId);
-    const stored: InboundUpdate = { source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: update, attempts: 0 };
+    // Known once started: no await then, so the chat's queue slot below is still taken in arrival order.
+    const inbound = toStoredInbound(update, identity ?? (await knownIdentity()), helpdesk);
+    const stored: InboundUpdate = { source, updateId: update.update_id, chatId, messageId: messageIdOf(update), payload: inbound, attempts: 0 };
+    const recorded = record(stored, holdWhileStoreDown);
     void chats.run(chatId, async () => {
       const outcome = await recorded.catch(() => 'duplicate' as const);
       if (outcome === 'duplicate') return;
       if (outcome === 'queued' && !(await afterEarlier(stored))) return;
-      await handleStored(stored);
+      await handleStored(stored, inbound);
     });
     if ((await recorded) === 'duplicate') {
       logger.debug({ updateId: update.update_id }, 'telegram update already received');
@@ -214,35 +299,50 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     void chats.run(update.chatId, () => handleStored(update));
   }
 
-  async function handleStored(stored: InboundUpdate): Promise<void> {
-    const update = stored.payload as TgUpdate;
-    for (let attempt = stored.attempts; ; attempt++) {
+  /**
+   * What a stored update holds, read back: the screened inbound; an update stored raw by an earlier
+   * version is read and screened now. Undefined when there is nothing to handle.
+   */
+  async function toInbound(payload: unknown): Promise<StoredInbound | undefined> {
+    const raw = payload as Partial<TgUpdate> | null;
+    if (raw && typeof raw === 'object' && Number.isSafeInteger(raw.update_id)) return toStoredInbound(raw as TgUpdate, await whoAmI(), helpdesk);
+    return reviveStoredInbound(payload, helpdesk);
+  }
+
+  async function handleStored(stored: InboundUpdate, known?: StoredInbound): Promise<void> {
+    const updateId = stored.updateId;
+    let inbound = known;
+    for (let attempt = stored.attempts; ; ) {
       try {
-        const replies = await toReplies(update);
-        await settleWith(update.update_id, replies);
+        inbound ??= await toInbound(stored.payload);
+        if (!inbound) logger.warn({ updateId }, 'telegram: a stored update could not be read; skipped');
+        const replies = inbound ? await toReplies(updateId, inbound) : [];
+        await settleWith(updateId, replies);
         return;
       } catch (error) {
-        const chatId = chatIdOf(update);
+        // The database went away: the update stays stored and is handled when it is back.
+        if (await waitedForStore()) continue;
+        const chatId = inbound && 'origin' in inbound ? inbound.origin.chatId : undefined;
         if (error instanceof HelpdeskError && error.code === 'invalid_input' && chatId) {
           // The customer's input is the problem (too long...): tell them, do not retry.
-          await settleWith(update.update_id, keyed(update.update_id, toPlainMessages(error.userMessage, chatId)), error.message);
+          await settleWith(updateId, keyed(updateId, toPlainMessages(error.userMessage, chatId)), error.message);
           return;
         }
-        const last = attempt + 1 >= tuning.maxHandleAttempts || stopping;
-        logger.error({ err: error, updateId: update.update_id, attempt: attempt + 1, last }, 'telegram update handling failed');
+        attempt += 1;
+        const last = attempt >= tuning.maxHandleAttempts || stopping;
+        logger.error({ err: error, updateId, attempt, last }, 'telegram update handling failed');
         if (!last) {
-          await inbox.settle(source, update.update_id, 'retry', String(error)).catch(() => undefined);
-          await sleep(tuning.handleRetryMs * 2 ** attempt);
+          await inbox.settle(source, updateId, 'retry', String(error)).catch(() => undefined);
+          await sleep(tuning.handleRetryMs * 2 ** (attempt - 1));
           continue;
         }
         if (stopping) return; // still pending: handled again after the restart
-        if (chatId) {
-          const language = update.message?.from?.language_code ?? update.callback_query?.from.language_code;
-          const text = telegramTexts.failed(language?.startsWith('zh') ? 'zh' : 'en');
-          await outbox.enqueue(keyed(update.update_id, toPlainMessages(text, chatId))).catch(() => undefined);
+        if (chatId && inbound && 'origin' in inbound) {
+          const text = telegramTexts.failed(inbound.origin.languageCode ?? 'en');
+          await outbox.enqueue(keyed(updateId, toPlainMessages(text, chatId))).catch(() => undefined);
           sender.kick();
         }
-        await inbox.settle(source, update.update_id, 'failed', String(error)).catch(() => undefined);
+        await inbox.settle(source, updateId, 'failed', String(error)).catch(() => undefined);
         return;
       }
     }
@@ -288,16 +388,15 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   }
 
   /** Handles one update through the helpdesk; returns the replies to send. */
-  async function toReplies(update: TgUpdate): Promise<OutboundMessage[]> {
-    const me = await whoAmI();
-    const inbound = toInboundEvent(update, me);
+  async function toReplies(updateId: number, inbound: StoredInbound): Promise<OutboundMessage[]> {
     if ('ignored' in inbound) {
-      logger.debug({ updateId: update.update_id, reason: inbound.ignored }, 'telegram update ignored');
+      logger.debug({ updateId, reason: inbound.ignored }, 'telegram update ignored');
       return [];
     }
+    const me = await whoAmI();
     const { origin, event } = inbound;
-    const externalKey = `tg:${botId}:${update.update_id}`;
-    const firstText = 'text' in event ? event.text : '';
+    const externalKey = `tg:${botId}:${updateId}`;
+    const firstText = 'message' in event ? event.message.text : '';
     const started = await helpdesk.startConversation({
       channel: 'telegram',
       externalId: origin.externalId,
@@ -312,67 +411,70 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     const language: Language = conversation.languageChosen ? conversation.language : origin.languageCode ?? conversation.language;
     // A conversation created just now is handed over as it is: the helpdesk need not read it again.
     const created = started.isNew ? { created: { conversation, turns: started.turns } } : {};
-    const record = (text: string, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', data = {}) =>
-      helpdesk.recordCustomerTurn({ conversationId, kind, text, data, language, externalKey, ...(reply ? { reply } : {}) });
+    const record = (message: CustomerMessage, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', editOf?: TurnData['editOf']) =>
+      helpdesk.recordCustomerTurn({ conversationId, kind, message, language, externalKey, ...(editOf ? { editOf } : {}), ...(reply ? { reply } : {}) });
 
     let outcome: CustomerOutcome;
     switch (event.kind) {
       case 'text':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, text: event.text, externalKey, ...created });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, message: event.message, externalKey, ...created });
         break;
       case 'action':
         outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created });
         break;
       case 'attachment':
-        outcome = await record(event.text, telegramTexts.attachmentReceived(language), 'attachment', { attachments: [event.attachment] });
+        outcome = await record(event.message, telegramTexts.attachmentReceived(language), 'attachment');
         break;
       case 'unsupported':
-        outcome = await record(event.text, telegramTexts.unsupported(language), 'attachment', { attachments: [event.attachment] });
+        outcome = await record(event.message, telegramTexts.unsupported(language), 'attachment');
         break;
       case 'edit': {
         const original = await inbox.findByMessage(source, origin.chatId, event.editedMessageId);
-        outcome = await record(event.text, undefined, 'edit', {
-          editOf: { externalKey: original === undefined ? null : `tg:${botId}:${original}`, messageId: event.editedMessageId },
+        outcome = await record(event.message, undefined, 'edit', {
+          externalKey: original === undefined ? null : `tg:${botId}:${original}`,
+          messageId: event.editedMessageId,
         });
         break;
       }
-      case 'command':
+      case 'command': {
+        // The arguments as screened: a secret after a command is removed like anywhere else.
+        const args = parseCommand(event.message.text)?.args ?? '';
         switch (event.command) {
           case 'start': {
             const channels = telegramTexts.officialChannels(language, me.username);
             // A new conversation is greeted with this turn; an existing one gets the greeting again.
             const reply = started.isNew ? channels : `${toGreeting(language, exchangeName)}\n\n${channels}`;
-            outcome = await record(event.text, reply);
+            outcome = await record(event.message, reply);
             break;
           }
           case 'help':
-            outcome = await record(event.text, telegramTexts.help(language));
+            outcome = await record(event.message, telegramTexts.help(language));
             break;
           case 'human':
             outcome =
               conversation.state === 'escalated'
-                ? await record(event.text, telegramTexts.alreadyWithHuman(language))
+                ? await record(event.message, telegramTexts.alreadyWithHuman(language))
                 : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey, ...created });
             break;
           case 'lang': {
-            const choice = event.args.toLowerCase();
+            const choice = args.toLowerCase();
             outcome =
               choice === 'zh' || choice === 'en'
-                ? await helpdesk.handleCustomerInput({ conversationId, text: `/lang ${choice}`, externalKey, ...created })
-                : await record(event.text, telegramTexts.langUsage(language));
+                ? await helpdesk.handleCustomerInput({ conversationId, message: helpdesk.screen({ text: `/lang ${choice}` }), externalKey, ...created })
+                : await record(event.message, telegramTexts.langUsage(language));
             break;
           }
           case 'verify': {
             // "Is this handle / link / phone number really the exchange's?" against the configured allowlist.
-            const checked = event.args ? helpdesk.checkOfficialChannel?.(event.args, language) : undefined;
-            const reply = !event.args
+            const checked = args ? helpdesk.checkOfficialChannel?.(args, language) : undefined;
+            const reply = !args
               ? telegramTexts.verifyUsage(language)
               : (checked?.reply ?? telegramTexts.verifyUnavailable(language));
-            outcome = await record(event.text, reply);
+            outcome = await record(event.message, reply);
             break;
           }
           case 'transcript': {
-            outcome = await record(event.text, undefined);
+            outcome = await record(event.message, undefined);
             let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
             try {
               transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId, language) : undefined;
@@ -388,7 +490,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
                   {
                     channel: TELEGRAM_CHANNEL,
                     chatId: origin.chatId,
-                    dedupeKey: `tg:${botId}:u${update.update_id}:bundle`,
+                    dedupeKey: `tg:${botId}:u${updateId}:bundle`,
                     method: 'sendDocument',
                     payload: {
                       chat_id: origin.chatId,
@@ -404,28 +506,73 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
               : [];
             return [
               ...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null),
-              ...keyed(update.update_id, toPlainMessages(text, origin.chatId)),
+              ...keyed(updateId, toPlainMessages(text, origin.chatId)),
               ...bundle,
             ];
           }
           default:
-            outcome = await record(event.text, telegramTexts.unknownCommand(language));
+            outcome = await record(event.message, telegramTexts.unknownCommand(language));
         }
         break;
+      }
     }
     return fromTurns([...started.turns, ...outcome.turns], origin.chatId, origin.isGroup ? origin.messageId : null);
   }
 
-  async function launchPolling(): Promise<void> {
-    while (!stopping) {
+  /**
+   * Long polling. getUpdates confirms to Telegram every update below its `offset`, and Telegram
+   * then forgets them; so the offset moves past a batch only once every update in it is stored.
+   * While the database does not answer, polling holds, however long: Telegram keeps the updates
+   * (up to 24 hours). telegraf's own loop moves the offset whatever its handler did, hence this one.
+   */
+  async function poll(): Promise<void> {
+    let offset: number | undefined;
+    /** The offset the last getUpdates carried: Telegram has forgotten every update below it. */
+    let confirmed = 0;
+    for (let failures = 0; !stopping; ) {
+      let updates: TgUpdate[];
       try {
-        await bot.launch({ allowedUpdates: [...ALLOWED_UPDATES], dropPendingUpdates: false });
-        return; // bot.stop() ended it
+        if (offset === undefined) {
+          // A webhook left set makes getUpdates answer 409; its pending updates stay for polling.
+          await bot.telegram.deleteWebhook({ drop_pending_updates: false });
+          offset = 0;
+        }
+        updates = (await bot.telegram.callApi(
+          'getUpdates',
+          { timeout: tuning.pollTimeoutS, offset, allowed_updates: [...ALLOWED_UPDATES] } as never,
+          { signal: pollAbort.signal as never },
+        )) as unknown as TgUpdate[];
+        confirmed = offset;
+        failures = 0;
       } catch (error) {
         if (stopping) return;
-        logger.error({ err: error }, 'telegram polling stopped; restarting');
-        await sleep(tuning.handleRetryMs);
+        // 409: another process polls this bot (or a webhook is set); 401: a revoked token; 429,
+        // 5xx, network: Telegram is busy or unreachable. All may pass: wait and ask again.
+        const failure = toFailure(error);
+        const delayMs = failure.retryAfterSeconds !== undefined
+          ? failure.retryAfterSeconds * 1000
+          : Math.min(tuning.handleRetryMs * 2 ** failures, tuning.retryMaxMs);
+        failures += 1;
+        logger.warn({ code: failure.code, description: failure.description, delayMs }, 'telegram getUpdates failed; retrying');
+        if (failure.code === 409 || failure.code === 404) offset = undefined;
+        await sleep(delayMs);
+        continue;
       }
+      if (updates.length === 0) continue;
+      const stored = await Promise.allSettled(updates.map((update) => intake(update, true)));
+      if (stopping) return; // not all may be stored: leave them unconfirmed, Telegram sends them again
+      stored.forEach((result, i) => {
+        // The database answers but refused this update, attempt after attempt: it is skipped.
+        if (result.status === 'rejected') logger.error({ err: result.reason, updateId: updates[i]?.update_id }, 'telegram update could not be stored; skipped');
+      });
+      offset = Math.max(...updates.map((u) => u.update_id)) + 1;
+    }
+    // Stopped after a stored batch: confirm it, so that the next start does not fetch it again
+    // (harmless if this fails: a stored update fetched again is recognised as a duplicate).
+    if (offset !== undefined && offset > confirmed) {
+      await bot.telegram
+        .callApi('getUpdates', { offset, limit: 1, timeout: 0 } as never, { signal: AbortSignal.timeout(5_000) as never })
+        .catch(() => undefined);
     }
   }
 
@@ -514,7 +661,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         .then(() => {
           if (stopping) return;
           if (options.webhook) return setWebhook(options.webhook);
-          polling = launchPolling();
+          pollAbort = new AbortController();
+          polling = poll();
           return polling;
         })
         .catch((error: unknown) => {
@@ -542,7 +690,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         return new Response('Not an update', { status: 400 });
       }
       try {
-        await intake(update);
+        await intake(update, false);
       } catch (error) {
         // Not stored: a non-2xx makes Telegram deliver it again later.
         logger.error({ err: error, updateId: update.update_id }, 'telegram webhook intake failed');
@@ -557,12 +705,9 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     async stop(): Promise<void> {
       stopping = true;
       if (polling) {
-        try {
-          bot.stop('shutdown');
-        } catch {
-          // not running
-        }
+        pollAbort.abort();
         await polling;
+        polling = undefined;
       }
       await chats.idle();
       await sender.stop();

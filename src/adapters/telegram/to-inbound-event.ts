@@ -1,4 +1,4 @@
-import type { CustomerAction, Language, TurnAttachment } from '../../core/index.js';
+import type { CustomerAction, CustomerMessage, Helpdesk, Language, RawAttachment, RawCustomerMessage } from '../../core/index.js';
 
 /** The parts of Telegram's Bot API objects the bot reads (the Update type is much larger). */
 export interface TgUser {
@@ -45,6 +45,10 @@ export interface TgMessage {
   video?: TgFile;
   video_note?: TgFile;
   animation?: TgFile;
+  contact?: { phone_number?: string; first_name?: string; last_name?: string; user_id?: number; vcard?: string };
+  venue?: { title?: string; address?: string; location?: unknown };
+  location?: unknown;
+  poll?: { question?: string; options?: Array<{ text?: string }> };
 }
 export interface TgUpdate {
   update_id: number;
@@ -68,15 +72,30 @@ export interface InboundOrigin {
   languageCode: Language | undefined;
 }
 
+/** What the customer did, as Telegram delivered it (raw: its texts are not screened yet). */
 export type InboundEvent =
-  | { kind: 'text'; text: string }
-  | { kind: 'command'; command: string; args: string; text: string }
+  | { kind: 'text'; raw: RawCustomerMessage }
+  | { kind: 'command'; command: string; raw: RawCustomerMessage }
   | { kind: 'action'; action: CustomerAction }
-  | { kind: 'attachment'; attachment: TurnAttachment; text: string }
-  | { kind: 'unsupported'; attachment: TurnAttachment; text: string }
-  | { kind: 'edit'; text: string; editedMessageId: number };
+  | { kind: 'attachment'; raw: RawCustomerMessage }
+  | { kind: 'unsupported'; raw: RawCustomerMessage }
+  | { kind: 'edit'; raw: RawCustomerMessage; editedMessageId: number };
 
 export type Inbound = { origin: InboundOrigin; event: InboundEvent } | { ignored: string };
+
+/**
+ * What the inbox keeps of an update, and all the handling reads: ids, and the customer's content
+ * through the firewall (a CustomerMessage; the display name screened too). Never the raw update.
+ */
+export type StoredInbound =
+  | { ignored: string }
+  | { origin: InboundOrigin; event: StoredEvent };
+
+export type StoredEvent =
+  | { kind: 'text' | 'attachment' | 'unsupported'; message: CustomerMessage }
+  | { kind: 'command'; command: string; message: CustomerMessage }
+  | { kind: 'action'; action: CustomerAction }
+  | { kind: 'edit'; message: CustomerMessage; editedMessageId: number };
 
 /** Telegram's `language_code` ("zh-hans", "en-US"...) as a helpdesk language, when it is one. */
 export function toLanguage(code: string | undefined): Language | undefined {
@@ -127,16 +146,14 @@ function withoutMention(text: string, bot: BotIdentity): string {
   return text.replace(new RegExp(`@${bot.username}\\b`, 'gi'), '').replace(/\s{2,}/g, ' ').trim();
 }
 
-function toAttachment(message: TgMessage): TurnAttachment | undefined {
-  const caption = message.caption ? { caption: message.caption } : {};
-  const of = (type: TurnAttachment['type'], file: TgFile): TurnAttachment => ({
+function toAttachment(message: TgMessage): RawAttachment | undefined {
+  const of = (type: RawAttachment['type'], file: TgFile): RawAttachment => ({
     type,
     fileId: file.file_id,
     ...(file.file_unique_id ? { fileUniqueId: file.file_unique_id } : {}),
     ...(file.file_name ? { fileName: file.file_name } : {}),
     ...(file.mime_type ? { mimeType: file.mime_type } : {}),
     ...(file.file_size !== undefined ? { fileSize: file.file_size } : {}),
-    ...caption,
   });
   if (message.photo && message.photo.length > 0) {
     // Telegram sends several sizes; the last is the largest, the one an agent wants to see.
@@ -147,6 +164,26 @@ function toAttachment(message: TgMessage): TurnAttachment | undefined {
     const file = message[type];
     if (file) return of(type, file);
   }
+  return undefined;
+}
+
+const strings = (...values: unknown[]) => values.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+
+/**
+ * Shared contacts, places and polls: their texts, in one line for the agents (screened like any
+ * message). A location's coordinates are not kept.
+ */
+function toSharedText(message: TgMessage): string | undefined {
+  if (message.contact) {
+    const c = message.contact;
+    return `[contact] ${strings(c.first_name, c.last_name, c.phone_number).join(' ')}`.trim();
+  }
+  if (message.venue) return `[venue] ${strings(message.venue.title, message.venue.address).join(', ')}`.trim();
+  if (message.poll) {
+    const options = (message.poll.options ?? []).map((o) => o.text);
+    return `[poll] ${strings(message.poll.question).join('')}${options.length ? `: ${strings(...options).join(' / ')}` : ''}`.trim();
+  }
+  if (message.location) return '[location]';
   return undefined;
 }
 
@@ -162,7 +199,8 @@ export function toInboundEvent(update: TgUpdate, bot: BotIdentity): Inbound {
     const chat = query.message?.chat;
     const action = query.data?.startsWith(CALLBACK_PREFIX) ? query.data.slice(CALLBACK_PREFIX.length) : undefined;
     if (!chat) return { ignored: 'callback query without message' };
-    if (action !== 'solved' && action !== 'human') return { ignored: `unknown callback data ${query.data ?? ''}` };
+    // The data is the client's to send: it is not echoed into logs.
+    if (action !== 'solved' && action !== 'human') return { ignored: 'unknown callback data' };
     return { origin: toOrigin(chat, query.from, null), event: { kind: 'action', action } };
   }
   const edited = update.edited_message;
@@ -182,24 +220,92 @@ export function toInboundEvent(update: TgUpdate, bot: BotIdentity): Inbound {
   if (edited) {
     const newText = withoutMention(edited.text ?? edited.caption ?? '', bot);
     if (!newText) return { ignored: 'edit without text' };
-    return { origin, event: { kind: 'edit', text: newText, editedMessageId: edited.message_id } };
+    return { origin, event: { kind: 'edit', raw: { text: newText }, editedMessageId: edited.message_id } };
   }
   if (command) {
-    return {
-      origin,
-      event: { kind: 'command', command: (command[1] as string).toLowerCase(), args: (command[3] ?? '').trim(), text: text.trim() },
-    };
+    return { origin, event: { kind: 'command', command: (command[1] as string).toLowerCase(), raw: { text: text.trim() } } };
   }
   const attachment = toAttachment(message);
   if (attachment) {
     const kind = attachment.type === 'photo' || attachment.type === 'document' ? 'attachment' : 'unsupported';
+    // A caption is the message's text; the label says what came with it.
     const caption = message.caption ? withoutMention(message.caption, bot) : '';
-    return { origin, event: { kind, attachment, text: caption ? `[${attachment.type}] ${caption}` : `[${attachment.type}]` } };
+    return { origin, event: { kind, raw: { text: caption ? `[${attachment.type}] ${caption}` : `[${attachment.type}]`, attachments: [attachment] } } };
   }
   const cleaned = withoutMention(text, bot);
   if (!cleaned) {
     if (text) return { ignored: 'only a mention' };
-    return { origin, event: { kind: 'unsupported', attachment: { type: 'other', fileId: null }, text: '[other]' } };
+    const shared = toSharedText(message) ?? '[other]';
+    return { origin, event: { kind: 'unsupported', raw: { text: shared, attachments: [{ type: 'other', fileId: null }] } } };
   }
-  return { origin, event: { kind: 'text', text: cleaned } };
+  return { origin, event: { kind: 'text', raw: { text: cleaned } } };
+}
+
+/** Parses a command's text: the command, and what follows it. */
+export function parseCommand(text: string): { command: string; args: string } | undefined {
+  const command = COMMAND.exec(text.trim());
+  return command ? { command: (command[1] as string).toLowerCase(), args: (command[3] ?? '').trim() } : undefined;
+}
+
+type Screening = Pick<Helpdesk, 'screen' | 'screenName'>;
+
+/**
+ * The update as the inbox keeps it: mapped (toInboundEvent), then every text through the firewall.
+ * Ignored updates keep only why (a group's other messages are not the bot's to keep).
+ */
+export function toStoredInbound(update: TgUpdate, bot: BotIdentity, firewall: Screening): StoredInbound {
+  const inbound = toInboundEvent(update, bot);
+  if ('ignored' in inbound) return inbound;
+  const origin = { ...inbound.origin, customerHandle: firewall.screenName(inbound.origin.customerHandle) };
+  const event = inbound.event;
+  switch (event.kind) {
+    case 'action':
+      return { origin, event };
+    case 'command':
+      return { origin, event: { kind: 'command', command: event.command, message: firewall.screen(event.raw) } };
+    case 'edit':
+      return { origin, event: { kind: 'edit', message: firewall.screen(event.raw), editedMessageId: event.editedMessageId } };
+    default:
+      return { origin, event: { kind: event.kind, message: firewall.screen(event.raw) } };
+  }
+}
+
+/**
+ * A stored inbound read back from the inbox: its message screened again (see Helpdesk.reviveMessage).
+ * Undefined when the payload is not one (purged, or malformed).
+ */
+export function reviveStoredInbound(payload: unknown, firewall: Pick<Helpdesk, 'reviveMessage' | 'screenName'>): StoredInbound | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const p = payload as { ignored?: unknown; origin?: InboundOrigin; event?: Record<string, unknown> };
+  if (typeof p.ignored === 'string') return { ignored: p.ignored };
+  const origin = p.origin;
+  const event = p.event;
+  if (!origin || typeof origin.chatId !== 'string' || typeof origin.externalId !== 'string' || !event) return undefined;
+  const revivedOrigin: InboundOrigin = {
+    chatId: origin.chatId,
+    externalId: origin.externalId,
+    isGroup: origin.isGroup === true,
+    messageId: typeof origin.messageId === 'number' ? origin.messageId : null,
+    customerHandle: firewall.screenName(typeof origin.customerHandle === 'string' ? origin.customerHandle : null),
+    languageCode: origin.languageCode === 'zh' || origin.languageCode === 'en' ? origin.languageCode : undefined,
+  };
+  if (event.kind === 'action') {
+    return event.action === 'solved' || event.action === 'human' ? { origin: revivedOrigin, event: { kind: 'action', action: event.action } } : undefined;
+  }
+  const message = firewall.reviveMessage(event.message);
+  if (!message) return undefined;
+  switch (event.kind) {
+    case 'text':
+    case 'attachment':
+    case 'unsupported':
+      return { origin: revivedOrigin, event: { kind: event.kind, message } };
+    case 'command':
+      return typeof event.command === 'string' ? { origin: revivedOrigin, event: { kind: 'command', command: event.command, message } } : undefined;
+    case 'edit':
+      return typeof event.editedMessageId === 'number'
+        ? { origin: revivedOrigin, event: { kind: 'edit', message, editedMessageId: event.editedMessageId } }
+        : undefined;
+    default:
+      return undefined;
+  }
 }

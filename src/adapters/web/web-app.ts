@@ -53,6 +53,8 @@ const eventTypeQuery = z
   .enum(['secret_removed', 'access_denied', 'rate_limited', 'message_truncated', 'outbound_blocked', 'knowledge_contact_rejected'])
   .optional();
 const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A client's key for one message (a UUID, say): printable ASCII without spaces. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
 
 class HttpError extends Error {
@@ -107,13 +109,15 @@ export function createWebApp(deps: {
   helpdesk: Helpdesk;
   bodyLimitBytes: number;
   health: () => Promise<Record<string, unknown>>;
+  /** Whether this instance can serve (GET /readyz): each part `ok` or what is wrong with it. */
+  readiness?: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   onError: (error: unknown) => void;
 }) {
   const { helpdesk } = deps;
   const transcriptPage = readFileSync(new URL('./transcript-page/index.html', import.meta.url), 'utf8');
   const app = new Hono();
 
-  app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST'] }));
+  app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'], allowMethods: ['GET', 'POST'] }));
   app.use(
     '/api/*',
     bodyLimit({
@@ -124,7 +128,15 @@ export function createWebApp(deps: {
     }),
   );
 
+  // Liveness: the process serves HTTP (restart it if not). Readiness: it can do its work now (send
+  // it traffic only then); a database outage makes it unready, never unhealthy.
   app.get('/healthz', async (c) => c.json({ status: 'ok', ...(await deps.health()) }));
+  app.get('/readyz', async (c) => {
+    const readiness = deps.readiness ? await deps.readiness() : { ready: true, checks: {} };
+    return c.json({ status: readiness.ready ? 'ready' : 'not_ready', checks: readiness.checks }, readiness.ready ? 200 : 503, {
+      'cache-control': 'no-store',
+    });
+  });
 
   app.post('/api/conversations', async (c) => {
     const body = parse(createBody, await readJson(c));
@@ -206,13 +218,24 @@ export function createWebApp(deps: {
     const id = c.req.param('id');
     await helpdesk.authorize(id, bearer(c));
     const body = parse(messageBody, await readJson(c));
+    // A request sent again with the same key (the answer was lost, the client retried) is stored
+    // once; the repeat is answered with the turns stored the first time.
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.');
+    }
     const result = await helpdesk.handleCustomerInput({
       conversationId: id,
-      ...(body.text !== undefined ? { text: body.text } : {}),
+      // The widget's only free text field, through the firewall before anything else sees it.
+      ...(body.text !== undefined ? { message: helpdesk.screen({ text: body.text }) } : {}),
       ...(body.action !== undefined ? { action: body.action } : {}),
       ...(body.language !== undefined ? { language: body.language } : {}),
+      ...(key !== undefined ? { externalKey: `web:${id}:${key}` } : {}),
     });
-    return c.json({ outcome: result.outcome, state: result.conversation.state, turns: result.turns.map(toTurnView) }, 201);
+    const replayed = result.outcome === 'duplicate' ? { 'idempotent-replayed': 'true' } : undefined;
+    // A repeat's turns are read back: agents' internal notes written since stay out of them.
+    const turns = result.turns.filter(isVisibleToCustomer).map(toTurnView);
+    return c.json({ outcome: result.outcome, state: result.conversation.state, turns }, 201, replayed);
   });
 
   app.get('/api/conversations/:id/messages', async (c) => {

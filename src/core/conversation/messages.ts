@@ -11,6 +11,7 @@ const REASON_TEXT: Record<EscalationReason, Record<Language, string>> = {
   customer_requested_human: { en: 'you asked for a human', zh: '您要求人工服务' },
   low_confidence: { en: "I couldn't find a reliable answer in our help articles", zh: '我在帮助文档中没有找到可靠的答案' },
   sensitive_topic: { en: 'this looks like an urgent security matter', zh: '这看起来是紧急的账户安全问题' },
+  scam_report: { en: 'this looks like a scam attempt against you', zh: '这看起来是针对您的诈骗' },
   customer_unsatisfied: { en: "my answer didn't solve your problem", zh: '我的回答没有解决您的问题' },
   model_failure: { en: 'our assistant had a technical problem', zh: '助手出现了技术问题' },
   repeated_failure: { en: "my answers haven't solved this so far", zh: '我的回答一直没能解决这个问题' },

@@ -25,6 +25,29 @@ const UNSATISFIED = [
   /没用|没有用|没帮助|没有帮助|没解决|没有解决|答非所问|不是我问的|不是这个问题|还是不行|还是没|不管用|没啥用/,
 ];
 
+// Someone (often posing as support) asked the customer for a secret or a fee, or posed as support:
+// the customer is being scammed now. Reports of it, not questions about the policy ("will support
+// ever ask for my password?"), nor what the app asks for at login.
+const WHO_EN = String.raw`\b(?:support|agent|admin|moderator|staff|employee|customer service|service team|someone|somebody|guy|man|woman|person|they|he|she|scammer|caller|account)\b`;
+const GIVE_EN = String.raw`(?:give|send|share|provide|enter|type|tell|confirm|verify|input|reveal|submit|import|read out|write down|paste)`;
+const SECRET_EN = String.raw`(?:my |our |the |a |all |his |her |their |your )?(?:wallet |full |whole |login |account |google |sms |e-?mail |backup |exchange )?(?:recovery|seed|mnemonic|secret|private key|phrase|(?:12|24|twelve|twenty[- ]four) words|password|passcode|2fa|otp|one[- ]time code|verification code|auth(?:enticator)? code|sms code|pin)`;
+const ASKED_EN = String.raw`\b(?:asked|asks|asking|requested|requests|requesting|wanted|wants|demanded|demands|demanding)\b(?: (?:me|us))?(?: for| to ${GIVE_EN}(?: (?:him|her|them|it))?)? ${SECRET_EN}`;
+const TOLD_EN = String.raw`\b(?:told|tells|instructed|made|got|wants|wanted|asked|asks)\b (?:me|us) to ${GIVE_EN}\b.{0,30}?${SECRET_EN}`;
+const WHO_ZH = '(?:客服|管理员|管理員|工作人员|工作人員|官方|有人|对方|對方|他们|他們|群主|自称|自稱|陌生人|骗子|騙子|私信|電話|电话)';
+const GIVE_ZH = '(?:提供|发|發|给|給|输入|輸入|告诉|告訴|填写|填寫|填|导入|導入|说出|說出|报|報|交出|截图|截圖|验证|驗證)';
+const SECRET_ZH = '(?:助记词|助記詞|私钥|私鑰|密码|密碼|验证码|驗證碼|恢复短语|恢復短語|种子|種子|谷歌验证|谷歌驗證|2FA|OTP)';
+const SCAM_REPORT = [
+  new RegExp(`${WHO_EN}.{0,40}?(?:${ASKED_EN}|${TOLD_EN})\\b`, 'i'),
+  /\b(?:claim(?:s|ed|ing)?|pretend(?:s|ed|ing)?|posing|posed|impersonat\w*)\b.{0,30}\b(?:support|staff|admin|agent|employee|official|exchange|team)\b/i,
+  /\b(?:asked|asks|told|tells|wanted|wants|demanded|demands|requested|requests)\b(?: (?:me|us))? to (?:pay|send|transfer|deposit)\b.{0,40}\b(?:fee|tax|unlock|unfreeze|release|activation|verification|security deposit)\b/i,
+  new RegExp(`${WHO_ZH}[^。！？\\n]{0,16}(?:(?:让|讓|叫|要求|要)我?${GIVE_ZH}|索要|索取|问我要|問我要|找我要)[^。！？\\n]{0,12}${SECRET_ZH}`, 'i'),
+  /(?:让|讓|叫|要求|要)我[^。！？\n]{0,12}(?:交|付|缴|繳|转|轉)[^。！？\n]{0,8}(?:手续费|手續費|保证金|保證金|解冻费|解凍費|税|稅|激活费|激活費|验证费|驗證費)/,
+  /(?:假冒|冒充|自称是?|自稱是?)[^。！？\n]{0,8}(?:客服|官方|管理员|管理員|工作人员|工作人員)/,
+  // "Move your funds to a safe wallet": the classic account-at-risk call.
+  /\b(?:told|telling|tells|asked|asking|asks|said|says|wants|wanted|instructed)\b.{0,60}\b(?:safe|secure|protected|new)\s+(?:wallet|account|address)\b/i,
+  /(?:让|讓|叫|要求|要)我[^。！？\n]{0,6}(?:转币|轉幣|把币|把幣|把钱|把錢|转到|轉到)|安全(?:钱包|錢包|账户|賬戶)/,
+];
+
 // The Chinese patterns are written in Simplified characters; Traditional text is folded first.
 const matchesAny = (patterns: RegExp[], text: string) => {
   const folded = toSimplifiedChinese(text);
@@ -34,6 +57,8 @@ const matchesAny = (patterns: RegExp[], text: string) => {
 export const asksForHuman = (text: string) => matchesAny(ASKS_FOR_HUMAN, text);
 export const isSensitive = (text: string) => matchesAny(SENSITIVE, text);
 export const isUnsatisfied = (text: string) => matchesAny(UNSATISFIED, text);
+/** The customer reports someone asking them for a secret or a fee, or posing as support. */
+export const isScamReport = (text: string) => matchesAny(SCAM_REPORT, text);
 
 export interface EscalationInput {
   /** The customer's text, already normalized; empty for a button press. */
@@ -58,6 +83,10 @@ export interface EscalationInput {
  * input always gives the same decision. Returns null when the bot should answer.
  */
 export function decideEscalation(input: EscalationInput): EscalationDecision | null {
+  // Someone is scamming the customer now: a human at once, first in the queue, whatever else they asked.
+  if (input.text !== '' && isScamReport(input.text)) {
+    return { reason: 'scam_report', priority: 'urgent', detail: 'reports being asked for a secret or a fee, or someone posing as support' };
+  }
   const sensitive = input.text !== '' && isSensitive(input.text);
   if (input.action === 'human' || (input.text !== '' && asksForHuman(input.text))) {
     return {

@@ -5,7 +5,7 @@ import { toCentroid } from '../retrieval/centroid.js';
 import { toTerms } from '../retrieval/tokenize.js';
 import { type KnowledgeProblem, type RawKnowledgeFile, validateEntries } from './validate-entries.js';
 
-/** Bump when chunking or term extraction changes: every entry is then re-indexed on the next sync. */
+/** Bump when chunking, term extraction or what is stored per entry changes: every entry is then re-indexed on the next sync. */
 export const INDEX_FORMAT_VERSION = 4;
 const EMBED_BATCH = 128;
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 // The BIP-39 wordlists are plain data arrays (no I/O, no SDK); the architecture test allows them in core.
 import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified-chinese.js';
@@ -9,26 +9,47 @@ export const BIP39_WORDLISTS = { english, simplifiedChinese, traditionalChinese 
 const ENGLISH = new Map(english.map((w, i) => [w, i]));
 const SIMPLIFIED = new Map(simplifiedChinese.map((w, i) => [w, i]));
 const TRADITIONAL = new Map(traditionalChinese.map((w, i) => [w, i]));
+const LISTS = [ENGLISH, SIMPLIFIED, TRADITIONAL];
+
+export const PHRASE_LENGTHS: readonly number[] = [12, 15, 18, 21, 24];
 
 export const isEnglishWord = (word: string) => ENGLISH.has(word.toLowerCase());
 export const isChineseWord = (char: string) => SIMPLIFIED.has(char) || TRADITIONAL.has(char);
+const CHINESE_CODES = new Set([...simplifiedChinese, ...traditionalChinese].map((c) => c.charCodeAt(0)));
+/** isChineseWord by UTF-16 code (every Chinese word is one character of the BMP). */
+export const isChineseWordCode = (code: number) => CHINESE_CODES.has(code);
+
+/**
+ * True when the word indices (11 bits each) end with the right checksum: the first words/3 bits of
+ * SHA-256 over the entropy the other bits make up. Bit arithmetic, one hash: the detector calls it
+ * for many candidate windows.
+ */
+function checksumMatches(indices: number[]): boolean {
+  const checksumBits = indices.length / 3;
+  const entropyBytes = (indices.length * 11 - checksumBits) / 8;
+  const bits = new Uint8Array(entropyBytes + 1);
+  let position = 0;
+  for (const index of indices) {
+    for (let b = 10; b >= 0; b--, position++) {
+      if ((index >> b) & 1) bits[position >> 3] = (bits[position >> 3] as number) | (0x80 >> (position & 7));
+    }
+  }
+  const digest = hash('sha256', bits.subarray(0, entropyBytes), 'buffer');
+  const expected = (digest[0] as number) >> (8 - checksumBits);
+  const given = (bits[entropyBytes] as number) >> (8 - checksumBits);
+  return expected === given;
+}
 
 /** True when the words carry a valid BIP-39 checksum in one of the lists (12, 15, 18, 21 or 24 words). */
 export function hasValidChecksum(words: string[]): boolean {
-  if (![12, 15, 18, 21, 24].includes(words.length)) return false;
-  return [ENGLISH, SIMPLIFIED, TRADITIONAL].some((list) => {
-    const indices = words.map((w) => list.get(w.toLowerCase()));
-    if (indices.some((i) => i === undefined)) return false;
-    const bits = indices.map((i) => (i as number).toString(2).padStart(11, '0')).join('');
-    const checksumBits = words.length / 3;
-    const entropyBits = bits.slice(0, bits.length - checksumBits);
-    const entropy = Buffer.alloc(entropyBits.length / 8);
-    for (let i = 0; i < entropy.length; i++) entropy[i] = Number.parseInt(entropyBits.slice(i * 8, i * 8 + 8), 2);
-    const hash = createHash('sha256').update(entropy).digest();
-    const expected = Array.from(hash.subarray(0, 1))
-      .map((b) => b.toString(2).padStart(8, '0'))
-      .join('')
-      .slice(0, checksumBits);
-    return expected === bits.slice(bits.length - checksumBits);
+  if (!PHRASE_LENGTHS.includes(words.length)) return false;
+  return LISTS.some((list) => {
+    const indices: number[] = [];
+    for (const w of words) {
+      const i = list.get(w.toLowerCase());
+      if (i === undefined) return false;
+      indices.push(i);
+    }
+    return checksumMatches(indices);
   });
 }

@@ -1,5 +1,6 @@
-export { detectSecrets, maskSecrets, SECRET_MARKERS, type SecretFinding, type SecretType, type MaskedText } from './detect-secrets.js';
-export { hasValidChecksum, BIP39_WORDLISTS } from './bip39.js';
+export { detectSecrets, maskSecrets, SECRET_MARKERS, type DetectOptions, type SecretFinding, type SecretType, type MaskedText } from './detect-secrets.js';
+export { createFirewall, withoutMarkers, SCREEN_MARGIN_CHARS, PREVIOUS_TAIL_CHARS, type Firewall, type RawAttachment, type RawCustomerMessage } from './firewall.js';
+export { hasValidChecksum, BIP39_WORDLISTS, PHRASE_LENGTHS } from './bip39.js';
 export { normalizeInput, toStorableJson, type NormalizedInput } from './normalize-input.js';
 export {
   checkOfficialChannel,
@@ -29,4 +30,4 @@ export {
   toOfficialChannelsLine,
   toOfficialChannelReply,
 } from './safety-messages.js';
-export { createSafetyGate, RateLimitedError, DEFAULT_RATE_LIMIT, type HelpdeskSafety, type SafetyGate, type ScreenedText } from './safety-gate.js';
+export { createSafetyGate, RateLimitedError, DEFAULT_RATE_LIMIT, type HelpdeskSafety, type SafetyGate } from './safety-gate.js';

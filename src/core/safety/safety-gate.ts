@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HelpdeskError } from '../errors.js';
-import type { Language } from '../model.js';
+import type { Language, ScreeningReport } from '../model.js';
 import type { Logger, NewTurn } from '../ports.js';
-import { maskSecrets, type SecretType } from './detect-secrets.js';
-import { normalizeInput } from './normalize-input.js';
+import { createFirewall } from './firewall.js';
 import {
   checkOfficialChannel,
   type OfficialAllowlist,
@@ -47,15 +46,6 @@ export class RateLimitedError extends HelpdeskError {
   }
 }
 
-export interface ScreenedText {
-  /** What may be stored, logged and forwarded: normalized, secrets masked, truncated. */
-  text: string;
-  secretTypes: SecretType[];
-  secretCount: number;
-  truncated: boolean;
-  originalLength: number;
-}
-
 const ASKS_OFFICIAL =
   /\b(official|legit|legitimate|real|genuine|fake|scam|impersonat\w*|verify|trust(?:ed)?|yours)\b|官方|真的|真假|是真|是假|假的|骗子|騙子|诈骗|詐騙|可信|核实|核實|是不是你们|是你们的/i;
 
@@ -63,7 +53,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
 /**
  * The safety layer core applies on every channel: inbound firewall (normalize, mask secrets,
- * truncate), per-customer rate limit, outbound review, official-channel checks, admin access,
+ * truncate: see firewall.ts), per-customer rate limit, outbound review, official-channel checks, admin access,
  * and the record of security events.
  */
 export function createSafetyGate(options: {
@@ -101,48 +91,46 @@ export function createSafetyGate(options: {
       if (configured) allowlist = withKnowledgeLinks(configured, links);
     },
 
-    /** Normalizes, masks secrets (before truncating, so a cut cannot expose half a phrase) and truncates. */
-    screen(raw: string): ScreenedText {
-      const normalized = normalizeInput(raw, Number.MAX_SAFE_INTEGER);
-      const masked = maskSecrets(normalized.text);
-      const cut = normalizeInput(masked.text, maxMessageChars);
-      return {
-        text: cut.text.trim(),
-        secretTypes: masked.types,
-        secretCount: masked.count,
-        truncated: cut.truncated,
-        originalLength: normalized.originalLength,
-      };
-    },
+    /** The inbound secret firewall (see firewall.ts). */
+    firewall: createFirewall({ maxMessageChars }),
 
     /** The bot turns that follow a screened customer turn at once: the secret warning, the truncation notice. */
-    toNotices(screened: ScreenedText, language: Language): NewTurn[] {
+    toNotices(screening: ScreeningReport, language: Language): NewTurn[] {
       const notices: NewTurn[] = [];
-      if (screened.secretTypes.length > 0) {
-        notices.push({ role: 'bot', kind: 'notice', text: toSecretWarning(language, screened.secretTypes, exchangeName), language });
-      }
-      if (screened.truncated) {
+      if (screening.secretTypes.length > 0) {
         notices.push({
           role: 'bot',
           kind: 'notice',
-          text: toTruncationNotice(language, maxMessageChars, screened.originalLength),
+          text: toSecretWarning(language, screening.secretTypes, exchangeName, screening.acrossMessages),
+          language,
+        });
+      }
+      if (screening.truncated) {
+        notices.push({
+          role: 'bot',
+          kind: 'notice',
+          text: toTruncationNotice(language, maxMessageChars, screening.originalLength),
           language,
         });
       }
       return notices;
     },
 
-    async recordScreening(screened: ScreenedText, conversationId: string, channel: string): Promise<void> {
-      if (screened.secretTypes.length > 0) {
+    async recordScreening(screening: ScreeningReport, conversationId: string, channel: string): Promise<void> {
+      if (screening.secretTypes.length > 0) {
         await record({
           type: 'secret_removed',
           channel,
           conversationId,
-          detail: { secretTypes: screened.secretTypes, count: screened.secretCount },
+          detail: {
+            secretTypes: screening.secretTypes,
+            count: screening.secretCount,
+            ...(screening.acrossMessages ? { acrossMessages: true } : {}),
+          },
         });
       }
-      if (screened.truncated) {
-        await record({ type: 'message_truncated', channel, conversationId, detail: { count: screened.originalLength } });
+      if (screening.truncated) {
+        await record({ type: 'message_truncated', channel, conversationId, detail: { count: screening.originalLength } });
       }
     },
 

@@ -33,14 +33,23 @@ const ACTION: Record<SecretType, Record<Language, string>> = {
   },
 };
 
-/** The immediate warning after a customer posted a secret (which was removed before anything kept it). */
-export function toSecretWarning(language: Language, types: SecretType[], exchangeName: string): string {
+/**
+ * The immediate warning after a customer posted a secret (removed before anything kept it). When
+ * it was split over two messages, the part in the earlier one had been stored already: said so.
+ */
+export function toSecretWarning(language: Language, types: SecretType[], exchangeName: string, acrossMessages = false): string {
   const names = types.map((t) => SECRET_NAMES[t][language]);
   const actions = types.map((t) => ACTION[t][language]);
   if (language === 'zh') {
-    return `⚠️ 您的消息中似乎包含${names.join('、')}。我们已将其删除，没有保存、转发或记录。${exchangeName} 客服永远不需要它，任何索要它的人都是骗子。\n${actions.join('\n')}`;
+    const what = acrossMessages
+      ? `您最近两条消息合起来似乎包含${names.join('、')}。我们已删除这条消息中的部分，但上一条消息中的部分已被记录，请视其为已泄露。`
+      : `您的消息中似乎包含${names.join('、')}。我们已将其删除，没有保存、转发或记录。`;
+    return `⚠️ ${what}${exchangeName} 客服永远不需要它，任何索要它的人都是骗子。\n${actions.join('\n')}`;
   }
-  return `⚠️ Your message seemed to contain ${names.join(' and ')}. I removed it: it was not stored, forwarded or logged. ${exchangeName} support never needs it, and anyone who asks for it is a scammer.\n${actions.join('\n')}`;
+  const what = acrossMessages
+    ? `Your last two messages together seemed to contain ${names.join(' and ')}. I removed the part in this message, but the part in your previous message had already been recorded: treat it as exposed.`
+    : `Your message seemed to contain ${names.join(' and ')}. I removed it: it was not stored, forwarded or logged.`;
+  return `⚠️ ${what} ${exchangeName} support never needs it, and anyone who asks for it is a scammer.\n${actions.join('\n')}`;
 }
 
 export function toTruncationNotice(language: Language, keptChars: number, originalChars: number): string {

@@ -1,13 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-/** Channel updates (Telegram), kept until handled: the primary key makes a redelivery a no-op. */
+/**
+ * Channel updates (Telegram): the primary key makes a redelivery a no-op. `payload` is what the
+ * channel kept of the update (ids and the customer's content through the firewall), until the
+ * update is settled: then it is purged and only the ids stay.
+ */
 export const channelUpdate = pgTable('channel_update', {
   source: text('source').notNull(),
   updateId: bigint('update_id', { mode: 'number' }).notNull(),
   chatId: text('chat_id').notNull(),
   messageId: bigint('message_id', { mode: 'number' }),
-  payload: jsonb('payload').notNull(),
+  payload: jsonb('payload'),
   status: text('status').notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),

@@ -25,6 +25,8 @@ export const kbEntry = pgTable('kb_entry', {
   source: text('source').notNull(),
   contentHash: text('content_hash').notNull(),
   embedder: text('embedder').notNull(),
+  /** Term count of the entry's title and questions: its length as a document for BM25 over entries. */
+  questionTerms: integer('question_terms').notNull().default(0),
   version: integer('version').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('kb_entry_topic_idx').on(t.topic)]);

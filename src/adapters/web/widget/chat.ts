@@ -307,6 +307,12 @@ export function createChat(options: ChatOptions): Chat {
 
   // --- Sending -------------------------------------------------------------------------------
 
+  function newIdempotencyKey(): string {
+    if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
   function sendText(): void {
     if (state.sending) return;
     const text = ui.input.value;
@@ -342,7 +348,9 @@ export function createChat(options: ChatOptions): Chat {
    * Sends a message shown as pending; on failure it is marked "not sent" and Retry sends it again
    * with the same options (so a per-message header, e.g. an idempotency key, repeats on Retry).
    */
-  function send(body: MessageBody, pending: HTMLLIElement, button?: HTMLButtonElement, sendOptions: SendOptions = {}): void {
+  function send(body: MessageBody, pending: HTMLLIElement, button?: HTMLButtonElement, given: SendOptions = {}): void {
+    // One key per message, kept by its retries: the server stores a message sent twice once.
+    const sendOptions: SendOptions = given.headers?.['Idempotency-Key'] ? given : { ...given, headers: { ...given.headers, 'Idempotency-Key': newIdempotencyKey() } };
     clearError();
     state.sending = true;
     updateComposer();

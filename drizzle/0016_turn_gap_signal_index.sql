@@ -1,1 +1,0 @@
-CREATE INDEX "turn_gap_signal_idx" ON "turn" USING btree ("created_at") WHERE "turn"."kind" IN ('escalation', 'rating') OR jsonb_exists("turn"."data", 'choice');
