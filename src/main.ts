@@ -25,6 +25,7 @@ import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
 import { toReadiness } from './check-readiness.js';
+import { createConsole } from './create-console.js';
 import { createEmbedder } from './create-embedder.js';
 
 /** How long the database has to answer a readiness or reachability probe. */
@@ -120,13 +121,15 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
+  const splitPassages = createPassageSplitter();
+  const allowlist = createOfficialAllowlist(config.safety.official);
   const helpdesk = createHelpdesk({
     turnLog,
     conversations,
     knowledge,
     embedder,
     retriever: createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }),
-    splitPassages: createPassageSplitter(),
+    splitPassages,
     answerer:
       openai && config.openai
         ? createOpenAIAnswerer(openai, { model: config.openai.chatModel, exchangeName: config.exchangeName })
@@ -138,16 +141,32 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
       maxMessageChars: config.maxMessageChars,
     },
     safety: {
-      allowlist: createOfficialAllowlist(config.safety.official),
+      allowlist,
       rateLimit: config.safety.rateLimit,
       events: createPgSecurityEventLog(database.db),
       adminToken: config.safety.adminToken,
     },
   });
 
-  const knowledgeSync = createKnowledgeSync({ helpdesk, dir: resolve(config.knowledgeDir), logger });
+  // The database is the knowledge base's source of truth; the Markdown folder is imported into it
+  // (a file never overwrites a console edit: a conflict is kept) and exported by npm run kb:export.
+  const staffConsole = await createConsole({
+    database,
+    index: knowledge,
+    helpdesk,
+    embedder,
+    splitPassages,
+    allowlist,
+    adminToken: config.safety.adminToken,
+    exchangeName: config.exchangeName,
+    logger,
+    onError: (error) => logger.error({ err: error }, 'request failed'),
+  });
+  await staffConsole.knowledge.prepare();
+  const knowledgeSync = createKnowledgeSync({ importFiles: (files) => staffConsole.knowledge.importFiles(files), dir: resolve(config.knowledgeDir), logger });
   await knowledgeSync.syncNow();
   const stopWatching = config.watchKnowledge ? knowledgeSync.watch() : () => undefined;
+  const consoleWork = staffConsole.start();
 
   const app = createWebApp({
     helpdesk,
@@ -193,6 +212,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
+  staffConsole.mount(app);
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();
@@ -235,6 +255,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     stop() {
       stopped ??= (async () => {
         stopWatching();
+        consoleWork.stop();
         selfCheck.stop();
         await new Promise<void>((done) => server.close(() => done()));
         await telegram?.stop();
