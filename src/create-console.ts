@@ -12,6 +12,8 @@ import {
   createKnowledgeBase,
   type Embedder,
   type Helpdesk,
+  type KnowledgeBase,
+  type SecurityEvent,
   type Logger,
   type OfficialAllowlist,
   type PassageSplitter,
@@ -23,6 +25,29 @@ import {
 export const KNOWLEDGE_FOLLOW_MS = 1_000;
 /** How often expired staff sessions are deleted. */
 const SESSION_PURGE_MS = 10 * 60_000;
+
+/** The knowledge base with its history in the database (for the product and the kb: commands). */
+export function createStoredKnowledgeBase(deps: {
+  database: Database;
+  index: PgKnowledgeIndex;
+  embedder: Embedder;
+  splitPassages: PassageSplitter;
+  allowlist: OfficialAllowlist | undefined;
+  setKnowledgeLinks: (urls: string[]) => void;
+  record: (event: SecurityEvent) => Promise<void>;
+  logger: Logger;
+}): KnowledgeBase {
+  return createKnowledgeBase({
+    store: createPgKnowledgeStore(deps.database.db, deps.index),
+    index: deps.index,
+    embedder: deps.embedder,
+    splitPassages: deps.splitPassages,
+    allowlist: () => deps.allowlist,
+    setKnowledgeLinks: deps.setKnowledgeLinks,
+    record: deps.record,
+    logger: deps.logger,
+  });
+}
 
 /**
  * The knowledge base as admins keep it (history in the database), staff sign-in, the gap report,
@@ -43,12 +68,12 @@ export async function createConsole(deps: {
 }) {
   const { database, helpdesk, logger } = deps;
   const record = (event: Parameters<Helpdesk['recordSecurityEvent']>[0]) => helpdesk.recordSecurityEvent(event);
-  const knowledge = createKnowledgeBase({
-    store: createPgKnowledgeStore(database.db, deps.index),
+  const knowledge = createStoredKnowledgeBase({
+    database,
     index: deps.index,
     embedder: deps.embedder,
     splitPassages: deps.splitPassages,
-    allowlist: () => deps.allowlist,
+    allowlist: deps.allowlist,
     setKnowledgeLinks: (urls) => helpdesk.setKnowledgeLinks(urls),
     record,
     logger,

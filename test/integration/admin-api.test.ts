@@ -211,6 +211,25 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     expect(after.json.revisions.at(-1).entry.body).toBe(CASHBACK.body);
   });
 
+  it('saves a translation naming its entry, and shows each side its translation', async () => {
+    const zh = await api('PUT', '/api/admin/kb/entries/card-cashback-zh', {
+      lang: 'zh',
+      title: 'ExampleX 卡的返现是多少？',
+      questions: ['卡消费返现多少'],
+      tags: ['card'],
+      links: [],
+      translation: 'card-cashback-en',
+      body: 'ExampleX 卡每笔消费返还 **2%** USDT，每周一到账。',
+    });
+    expect(zh.status).toBe(201);
+    const view = await api('GET', '/api/admin/kb/entries/card-cashback-zh');
+    expect(view.json.translation).toMatchObject({ id: 'card-cashback-en' });
+    expect(view.json.head.entry.translation).toBe('card-cashback-en');
+    const missing = await api('PUT', '/api/admin/kb/entries/orphan-zh', { lang: 'zh', title: '孤儿', body: '内容', translation: 'no-such-entry-en' });
+    expect(missing.status).toBe(422);
+    expect((missing.json.error.issues as Json[]).map((i) => i.field)).toContain('translation');
+  });
+
   it('refuses invalid fields field by field, HTML and scripts in the answer, oversize answers, duplicate ids and stale versions, changing nothing', async () => {
     const invalid = await api('PUT', '/api/admin/kb/entries/broken-en', { lang: 'fr', title: '', questions: 'not a list', body: 'x' });
     expect(invalid.status).toBe(422);

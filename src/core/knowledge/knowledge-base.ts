@@ -186,10 +186,18 @@ export function createKnowledgeBase(deps: {
       },
       body: typeof input.body === 'string' ? input.body : '',
     };
-    // Types and limits of the fields alone; the edit's context is checked by checkEdit.
+    // Types and limits of the fields alone; the edit's context (the translation it names among
+    // them) is checked by checkEdit. Alone, a named translation is always missing: the file is
+    // checked without it, and the name put back.
     const { entries, problems } = validateEntries([file]);
     issues.push(...problems.flatMap((p) => p.issues).filter((i) => i.code !== 'translation_missing' && !(i.field === 'body' && typeof input.body !== 'string')));
-    const entry = entries[0];
+    const translation = (file.frontMatter as { translation?: unknown }).translation;
+    let entry = entries[0];
+    if (!entry && issues.length === 0 && typeof translation === 'string') {
+      const { translation: _, ...rest } = file.frontMatter as Record<string, unknown>;
+      const alone = validateEntries([{ ...file, frontMatter: rest }]).entries[0];
+      entry = alone ? { ...alone, translation } : undefined;
+    }
     if (!entry && issues.length === 0) issues.push({ field: 'file', code: 'invalid_type', message: 'not an entry' });
     if (issues.length > 0 || !entry) {
       // A translation naming a missing entry is reported by checkEdit with the others; keep shape issues only.
