@@ -369,7 +369,7 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     expect(locked.json.error.code).toBe('login_locked');
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
 
-    // The same database served with a one-second idle limit.
+    // The same database served with a five-second idle limit.
     const short = await createConsole({
       database: t.database,
       index: t.knowledge,
@@ -380,7 +380,7 @@ describe.each(testEngines())('admin API on %s', (engine) => {
       adminToken: undefined,
       exchangeName: 'ExampleX',
       logger: silentLogger,
-      sessions: { idleMs: 1_000 },
+      sessions: { idleMs: 5_000 },
       onError: (error) => {
         throw error;
       },
@@ -390,7 +390,7 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     const d = browser(app);
     expect((await d.login(EDITOR.user, EDITOR.password)).status).toBe(200);
     expect((await d.send('GET', '/api/admin/kb/entries')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, 5_100));
     const expired = await d.send('PUT', '/api/admin/kb/entries/card-cashback-en/draft', { ...CASHBACK, body: 'unsaved work' });
     expect(expired.status).toBe(401);
     expect(expired.json.error.message).toMatch(/expired/);
