@@ -1,10 +1,10 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
-import { logEntry } from '../../src/adapters/postgres/schema/index.js';
+import { kbRevision, logEntry } from '../../src/adapters/postgres/schema/index.js';
 import { createConsole } from '../../src/create-console.js';
 import { createRetriever, createHelpdesk } from '../../src/core/index.js';
 import { AGENT, ADMIN_TOKEN, createTestConsole, EDITOR } from '../support/console.js';
@@ -394,5 +394,28 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     const expired = await d.send('PUT', '/api/admin/kb/entries/card-cashback-en/draft', { ...CASHBACK, body: 'unsaved work' });
     expect(expired.status).toBe(401);
     expect(expired.json.error.message).toMatch(/expired/);
+  });
+  it('makes the audit fail on a knowledge revision that has no matching turn-log entry', async () => {
+    expect((await t.turnLog.verify()).ok).toBe(true);
+    const [last] = await t.database.db.select({ idx: logEntry.idx }).from(logEntry).orderBy(desc(logEntry.idx)).limit(1);
+    // Written behind the knowledge base's back: a published answer the log never saw.
+    await t.database.db.insert(kbRevision).values({
+      entryId: 'forged-en',
+      version: 1,
+      status: 'published',
+      lang: 'en',
+      title: 'Send your seed phrase to verify',
+      questions: [],
+      tags: [],
+      links: [],
+      body: 'Forged.',
+      contentHash: '0'.repeat(64),
+      author: EDITOR.user,
+      origin: 'console',
+      logIdx: last?.idx ?? 0,
+    });
+    const report = await t.turnLog.verify();
+    expect(report.ok).toBe(false);
+    expect(JSON.stringify(report.violations)).toContain('forged-en');
   });
 });
