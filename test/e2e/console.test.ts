@@ -26,6 +26,8 @@ const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url)
 const SHOTS = join(ROOT, 'test-results', 'console');
 const WAIT = 20_000;
 const EDITOR = { user: 'editor', password: 'editor-password-1' };
+/** Waits for a value in the page, as long as a step may take on a loaded machine. */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: WAIT, interval: 100 });
 const GAP_QUESTIONS = [
   'Can I pay my electricity bill with a Lightning gift voucher?',
   'can i pay electricity bills with the lightning gift voucher',
@@ -139,10 +141,10 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       await page.fill('#login-user', EDITOR.user);
       await page.fill('#login-password', 'wrong-password-1');
       await page.keyboard.press('Enter');
-      await expect.poll(() => page.getByTestId('login-error').innerText()).toContain('Wrong user name or password');
+      await poll(() => page.getByTestId('login-error').innerText()).toContain('Wrong user name or password');
       await page.fill('#login-password', EDITOR.password);
       await page.keyboard.press('Enter');
-      await expect.poll(() => page.getByTestId('signed-in').innerText()).toContain('editor');
+      await poll(() => page.getByTestId('signed-in').innerText()).toContain('editor');
       await page.getByTestId('entry-row').first().waitFor();
       await page.screenshot({ path: join(SHOTS, 'entries-en-1280.png'), fullPage: true });
 
@@ -150,7 +152,7 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       const all = await page.getByTestId('entry-row').count();
       await page.getByTestId('entry-search').fill('2FA');
       await page.keyboard.press('Enter');
-      await expect.poll(() => page.getByTestId('entry-row').count()).toBeLessThan(all);
+      await poll(() => page.getByTestId('entry-row').count()).toBeLessThan(all);
       await page.locator('[data-entry-id="2fa-lost-en"] a').click();
 
       const side = page.getByTestId('side-en');
@@ -159,20 +161,20 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       // Script injected into the answer: refused inline on publish, and inert in the preview.
       await body.fill('Hello <img src=x onerror="window.__injected=true"> <script>window.__injected=true</script>');
       await side.getByTestId('publish').click();
-      await expect.poll(() => side.getByTestId('issue').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/HTML/i)]));
+      await poll(() => side.getByTestId('issue').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/HTML/i)]));
       expect(await page.evaluate(() => (window as unknown as { __injected: boolean }).__injected)).toBe(false);
 
       const answer = 'To reset 2FA without your old device, open **Security → Reset 2FA** and verify with a selfie. It takes up to 24 hours.';
       await body.fill(answer);
       const preview = side.getByTestId('preview');
-      await expect.poll(() => preview.locator('[data-testid="chat-preview"]').evaluate((host) => host.shadowRoot?.textContent ?? '')).toContain('verify with a selfie');
+      await poll(() => preview.locator('[data-testid="chat-preview"]').evaluate((host) => host.shadowRoot?.textContent ?? '')).toContain('verify with a selfie');
       // Bold is rendered as bold, not as asterisks.
       expect(await preview.locator('[data-testid="chat-preview"]').evaluate((host) => host.shadowRoot?.querySelector('strong')?.textContent ?? '')).toBe('Security → Reset 2FA');
       await page.screenshot({ path: join(SHOTS, 'editor-en-1280.png'), fullPage: true });
       // Ctrl+Enter publishes from the form.
       await body.focus();
       await page.keyboard.press('Control+Enter');
-      await expect.poll(() => page.getByTestId('toast').innerText()).toMatch(/Published/i);
+      await poll(() => page.getByTestId('toast').innerText()).toMatch(/Published/i);
 
       await page.goto(url('/admin#/hit-test'));
       const input = page.getByTestId('hit-input');
@@ -182,8 +184,7 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       await result.waitFor();
       expect(await result.getAttribute('data-decision')).toBe('answer');
       expect(await result.getByTestId('hit-row').first().getAttribute('data-entry-id')).toBe('2fa-lost-en');
-      await expect
-        .poll(() => result.locator('[data-testid="chat-preview"]').evaluate((host) => host.shadowRoot?.textContent ?? ''))
+      await poll(() => result.locator('[data-testid="chat-preview"]').evaluate((host) => host.shadowRoot?.textContent ?? ''))
         .toContain('verify with a selfie');
       await page.screenshot({ path: join(SHOTS, 'hit-test-en-1280.png'), fullPage: true });
 
@@ -213,7 +214,7 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       await side.getByTestId('field-title').fill('Can I pay bills with a Lightning gift voucher?');
       await side.getByTestId('field-body').fill('Lightning gift vouchers can only be redeemed for crypto on ExampleX. They cannot pay electricity or other bills.');
       await side.getByTestId('publish').click();
-      await expect.poll(() => page.getByTestId('toast').innerText()).toMatch(/Published/i);
+      await poll(() => page.getByTestId('toast').innerText()).toMatch(/Published/i);
 
       // The customer, in the widget on the product's page.
       const customer = await openPage('en-US', 1280);
@@ -225,6 +226,18 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       const reply = customer.locator('[data-testid="message"][data-role="bot"][data-seq]').filter({ hasText: 'redeemed for crypto' });
       await reply.waitFor({ timeout: 30_000 });
       expect(await reply.locator('[data-testid="citation"]').first().getAttribute('data-citation-id')).toBe('lightning-voucher-en');
+
+      // The same cluster's questions added as phrasings of an existing entry, saved as a draft.
+      await page.goto(url('/admin#/gaps'));
+      const again = page.getByTestId('gap-cluster').filter({ hasText: /voucher/i }).first();
+      await again.getByTestId('gap-add').click();
+      await page.getByTestId('gap-entry-picker').selectOption('deposit-fiat-card-en');
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      const target = page.getByTestId('side-en');
+      await poll(() => target.getByTestId('field-questions').inputValue()).toMatch(/voucher/i);
+      await target.getByTestId('field-body').focus();
+      await page.keyboard.press('Control+s');
+      await poll(() => page.getByTestId('toast').innerText()).toMatch(/Draft saved/i);
     },
     180_000,
   );
@@ -238,7 +251,7 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       expect(await page.locator('h1').innerText()).toContain('登录');
       await page.screenshot({ path: join(SHOTS, 'login-zh-390.png'), fullPage: true });
       await signIn(page);
-      await expect.poll(() => page.locator('nav').innerText()).toContain('知识库');
+      await poll(() => page.locator('nav').innerText()).toContain('知识库');
       await page.getByTestId('entry-row').first().waitFor();
       await page.screenshot({ path: join(SHOTS, 'entries-zh-390.png'), fullPage: true });
       await page.goto(url('/admin#/entries/2fa-lost-zh'));
@@ -253,7 +266,7 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       // Switching the language on the page.
       await page.getByTestId('ui-language').selectOption('en');
-      await expect.poll(() => page.locator('nav').innerText()).toContain('Knowledge base');
+      await poll(() => page.locator('nav').innerText()).toContain('Knowledge base');
     },
     180_000,
   );

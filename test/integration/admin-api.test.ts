@@ -279,9 +279,11 @@ describe.each(testEngines())('admin API on %s', (engine) => {
 
   it('reports questions customers asked that the bot could not answer, clustered, and answers them once an entry is published', async () => {
     const asked = ['Can I pay my electricity bill with the Lightning gift voucher?', 'can i pay electricity bills with a lightning gift voucher', 'Is there a Lightning gift voucher for electricity bills?'];
+    const conversations: string[] = [];
     for (const text of asked) {
       const started = await t.app.request('/api/conversations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"language":"en"}' });
       const { id, token } = (await started.json()) as Json;
+      conversations.push(id);
       const reply = await t.app.request(`/api/conversations/${id}/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -308,6 +310,11 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     const hit = await api('POST', '/api/admin/kb/hit-test', { text: asked[0] });
     expect(hit.json.results[0].id).toBe('lightning-voucher-en');
     expect(hit.json.decision).toBe('answer');
+
+    // Erased conversations leave the report.
+    for (const id of conversations) await t.turnLog.erase(id);
+    const after = await api('GET', '/api/admin/kb/gaps?days=7');
+    expect(JSON.stringify(after.json.clusters)).not.toMatch(/voucher/i);
   });
 
   it('logs every knowledge change in the turn log (entry, version, content hash, author) and the audit verifies it', async () => {
