@@ -7,7 +7,7 @@ import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.j
 import { createPassageSplitter } from './adapters/local/passage-splitter.js';
 import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
-import { openDatabase } from './adapters/postgres/database.js';
+import { openDatabase, redactDatabaseError } from './adapters/postgres/database.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
@@ -31,6 +31,30 @@ import { createEmbedder } from './create-embedder.js';
 /** How long the database has to answer a readiness or reachability probe. */
 const PROBE_TIMEOUT_MS = 2_000;
 
+/**
+ * The product's logger: pino, with errors serialized without the values a failed statement
+ * carried (customer content), whatever logged them.
+ */
+export function createLogger(level: Config['logLevel'], destination?: pino.DestinationStream) {
+  const options = { level, serializers: { err: (error: unknown) => pino.stdSerializers.err(redactDatabaseError(error) as Error) } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * Node's defaults let a client hold a socket for 300 s with a slow body and check that only every
+ * 30 s. A request (headers and body) must arrive within `requestTimeoutMs`, its headers within
+ * 10 s of that; an idle keep-alive socket closes after 5 s (a proxy in front should drop idle
+ * upstream connections sooner).
+ */
+function serverTimeouts(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(10_000, requestTimeoutMs),
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+  };
+}
+
 export interface RunningHelpdesk {
   url: string;
   config: Config;
@@ -43,7 +67,42 @@ export interface RunningHelpdesk {
  */
 export async function startHelpdesk(options: { env: Record<string, string | undefined>; logDestination?: pino.DestinationStream }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
-  const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel, options.logDestination);
+  // Whatever has started is stopped in reverse order: by stop(), or at once when start-up fails
+  // part way (a port in use must not leave the data folder locked and timers running).
+  const stack = createStopStack(logger);
+  try {
+    return await start(config, logger, stack);
+  } catch (error) {
+    await stack.unwind();
+    throw error;
+  }
+}
+
+/** Things to stop, last started first; a failing step is logged and the rest still run. */
+function createStopStack(logger: pino.Logger) {
+  const steps: Array<{ name: string; stop: () => unknown }> = [];
+  let unwound: Promise<void> | undefined;
+  return {
+    push(name: string, stop: () => unknown): void {
+      steps.push({ name, stop });
+    },
+    unwind(): Promise<void> {
+      unwound ??= (async () => {
+        for (const step of steps.reverse()) {
+          try {
+            await step.stop();
+          } catch (error) {
+            logger.error({ err: error, step: step.name }, 'stopping failed');
+          }
+        }
+      })();
+      return unwound;
+    },
+  };
+}
+
+async function start(config: Config, logger: pino.Logger, stack: ReturnType<typeof createStopStack>): Promise<RunningHelpdesk> {
   // The widget is bundled (by esbuild, in its own process) while the database opens.
   const [opened, bundled] = await Promise.allSettled([
     openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
@@ -51,17 +110,10 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   ]);
   if (opened.status === 'rejected') throw opened.reason;
   const database = opened.value;
-  if (bundled.status === 'rejected') {
-    await database.close();
-    throw bundled.reason;
-  }
+  stack.push('database', () => database.close());
+  if (bundled.status === 'rejected') throw bundled.reason;
   const widget = bundled.value;
-  try {
-    await database.migrate();
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
+  await database.migrate();
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
   const embedder = createEmbedder(config);
   const knowledge = createPgKnowledgeIndex(database.db);
@@ -113,11 +165,18 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
       })
     : undefined;
   slackLog?.start();
+  stack.push('slack log', () => slackLog?.stop());
   const checkpointing = turnLog.startCheckpointing(config.turnLog.checkpointIntervalMs);
+  stack.push('checkpoints', async () => {
+    await checkpointing.stop();
+    // A last checkpoint covers the final appends before the process goes.
+    await turnLog.checkpointNow();
+  });
   const selfCheck = turnLog.startSelfCheck(config.turnLog.selfCheckIntervalMs, (violations) => {
     logger.error({ violations: violations.slice(0, 20), count: violations.length }, 'TURN LOG INTEGRITY ALERT: run npm run audit:verify');
     slackLog?.alert(violations);
   });
+  stack.push('self-check', () => selfCheck.stop());
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
@@ -148,6 +207,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     },
   });
 
+  stack.push('security events', () => helpdesk.flushSecurityEvents());
   // The database is the knowledge base's source of truth; the Markdown folder is imported into it
   // (a file never overwrites a console edit: a conflict is kept) and exported by npm run kb:export.
   const staffConsole = await createConsole({
@@ -164,9 +224,11 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   });
   await staffConsole.knowledge.prepare();
   const knowledgeSync = createKnowledgeSync({ importFiles: (files) => staffConsole.knowledge.importFiles(files), dir: resolve(config.knowledgeDir), logger });
+  stack.push('knowledge sync', () => knowledgeSync.idle());
   await knowledgeSync.syncNow();
-  const stopWatching = config.watchKnowledge ? knowledgeSync.watch() : () => undefined;
+  if (config.watchKnowledge) stack.push('knowledge watch', knowledgeSync.watch());
   const consoleWork = staffConsole.start();
+  stack.push('console', () => consoleWork.stop());
 
   const app = createWebApp({
     helpdesk,
@@ -174,6 +236,12 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     health: async () => ({ database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }),
     readiness: async () => toReadiness(await database.probe(PROBE_TIMEOUT_MS)),
     onError: (error) => logger.error({ err: error }, 'request failed'),
+    frameAncestors: config.frameAncestors,
+    clients: {
+      trustProxy: config.safety.clients.trustProxy,
+      limits: config.safety.clients,
+      warn: (message) => logger.warn({}, message),
+    },
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
   const handoffs = createPgHandoffStore(database.db);
@@ -184,6 +252,8 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     // Web customers read agent turns from the conversation; Telegram plugs in its outbox here (below).
     customerChannels,
     logger,
+    // Agents' replies pass the same outbound guard as the bot's answers.
+    review: helpdesk.reviewOutbound,
     settings: {
       hours: config.handoff.hours,
       minutesPerConversation: config.handoff.minutesPerConversation,
@@ -208,6 +278,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
       })
     : undefined;
   const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
+  stack.push('desk sweeps', () => sweeps?.stop());
   wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
@@ -216,6 +287,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();
+    stack.push('slack', () => slack.stop());
   }
   // Telegram: webhook on this same HTTP server when TELEGRAM_WEBHOOK_URL is set, long polling otherwise.
   const telegramConfig = config.telegram;
@@ -236,41 +308,24 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         exchangeName: config.exchangeName,
       })
     : undefined;
-  if (telegram) customerChannels.telegram = telegram.customerChannel;
+  if (telegram) {
+    customerChannels.telegram = telegram.customerChannel;
+    // Stopped after the HTTP server: no webhook call arrives once it stops.
+    stack.push('telegram', () => telegram.stop());
+  }
   if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () => resolveServer(s));
     s.once('error', reject);
   });
+  stack.push('http server', () => new Promise<void>((done) => server.close(() => done())));
   await telegram?.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   logger.info({ url, database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }, 'helpdesk ready');
 
-  let stopped: Promise<void> | undefined;
-  return {
-    url,
-    config,
-    stop() {
-      stopped ??= (async () => {
-        stopWatching();
-        consoleWork.stop();
-        selfCheck.stop();
-        await new Promise<void>((done) => server.close(() => done()));
-        await telegram?.stop();
-        await slack?.stop();
-        await slackLog?.stop();
-        await sweeps?.stop();
-        await knowledgeSync.idle();
-        await checkpointing.stop();
-        // A last checkpoint covers the final appends before the process goes.
-        await turnLog.checkpointNow().catch((error) => logger.error({ err: error }, 'final checkpoint failed'));
-        await database.close();
-      })();
-      return stopped;
-    },
-  };
+  return { url, config, stop: () => stack.unwind() };
 }
 
 async function main(): Promise<void> {

@@ -28,6 +28,10 @@ export function benchEnv(options: { port: number; dataDir: string; repoRoot: str
     KNOWLEDGE_DIR: join(options.repoRoot, 'knowledge'),
     KB_WATCH: 'false',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    // The bench plays every customer from one address: the per-client limits would count them as one.
+    RATE_LIMIT_CLIENT_CONVERSATIONS: '1000000',
+    RATE_LIMIT_CLIENT_MESSAGES: '1000000',
+    RATE_LIMIT_GLOBAL_CONVERSATIONS: '10000000',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowled
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
 import { type RawCustomerMessage, withoutMarkers } from './safety/firewall.js';
 import { checkModelAnswer } from './safety/check-grounding.js';
+import { blockReasons } from './safety/outbound-guard.js';
 import { HelpdeskError } from './errors.js';
 import { decideEscalation } from './escalation/decide-escalation.js';
 import { toRating, toRatingThanks } from './handoff/handoff-messages.js';
@@ -71,13 +72,23 @@ export type CustomerInput = {
    * so that they are not read again: only for a conversation created in the same task.
    */
   created?: { conversation: Conversation; turns: Turn[] };
+  /**
+   * Where humans must not take the conversation here (a group chat, where everyone reads along):
+   * instead of escalating, the bot answers with this text (e.g. a link to a private chat), the
+   * conversation stays with the bot, and the outcome is `redirected` with the decision.
+   */
+  escalateElsewhere?: (decision: EscalationDecision, language: Language) => string;
+  /** An escalation decided before (the same customer's group conversation): used for a `human` action instead of the customer's request. */
+  escalation?: EscalationDecision;
 };
 
-/** What happened to a customer input: answered, escalated, forwarded to humans, or a duplicate. */
+/** What happened to a customer input: answered, escalated (or redirected to where it may be), forwarded to humans, or a duplicate. */
 export type CustomerOutcome = {
-  outcome: 'answered' | 'escalated' | 'forwarded' | 'acknowledged' | 'duplicate';
+  outcome: 'answered' | 'escalated' | 'redirected' | 'forwarded' | 'acknowledged' | 'duplicate';
   conversation: Conversation;
   turns: Turn[];
+  /** For `redirected`: the escalation that was not made here. */
+  escalation?: EscalationDecision;
 };
 
 const RECENT_TURNS = 12;
@@ -152,8 +163,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     return { conversation: greeted.conversation, token, turns: greeted.turns, isNew: true };
   }
 
-  /** Checks a conversation's secret token in constant time; throws on a wrong or missing token. */
-  async function authorize(conversationId: string, token: string | undefined): Promise<Conversation> {
+  /**
+   * Checks a conversation's secret token in constant time; throws on a wrong or missing token.
+   * `client`: the caller's address, when the channel knows it, for the record of the refusal.
+   */
+  async function authorize(conversationId: string, token: string | undefined, client?: string): Promise<Conversation> {
     const conversation = await conversations.find(conversationId);
     if (!conversation) {
       throw new HelpdeskError('conversation_not_found', `conversation ${conversationId} not found`, 'Conversation not found.');
@@ -161,7 +175,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const stored = await conversations.tokenHash(conversationId);
     const given = Buffer.from(hashToken(token ?? ''), 'hex');
     if (!stored || !token || !timingSafeEqual(Buffer.from(stored, 'hex'), given)) {
-      await gate.record({ type: 'access_denied', channel: conversation.channel, conversationId, detail: { reason: token ? 'wrong_token' : 'missing_token' } });
+      await gate.record({
+        type: 'access_denied',
+        channel: conversation.channel,
+        conversationId,
+        detail: { reason: token ? 'wrong_token' : 'missing_token', ...(client ? { client } : {}) },
+      });
       throw new HelpdeskError('forbidden', `wrong token for conversation ${conversationId}`, 'Wrong or missing conversation token.');
     }
     return conversation;
@@ -250,7 +269,18 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     language: Language,
     extra: NewTurn[] = [],
     appendOptions?: AppendOptions,
+    elsewhere?: CustomerInput['escalateElsewhere'],
   ): Promise<CustomerOutcome> {
+    if (elsewhere) {
+      const redirected = await append(
+        conversation.id,
+        [customerTurn, ...extra, { role: 'bot', kind: 'notice', text: elsewhere(decision, language), language }],
+        { language },
+        appendOptions,
+      );
+      logger.info({ conversationId: conversation.id, reason: decision.reason }, 'escalation redirected to a private conversation');
+      return { outcome: redirected.duplicate ? 'duplicate' : 'redirected', conversation: redirected.conversation, turns: redirected.turns, escalation: decision };
+    }
     const result = await append(
       conversation.id,
       [
@@ -428,7 +458,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       }
     }
     const { topics, history } = await recentAnswerTopics(conversation, recent);
-    const decision = decideEscalation({
+    const decided = decideEscalation({
       text: question,
       action: input.action,
       confidence: retrieval?.confidence,
@@ -437,6 +467,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       recentAnswerTopics: topics,
       failed,
     });
+    const decision = input.action === 'human' && input.escalation ? input.escalation : decided;
     const recorded: NewTurn = { ...customerTurn, data: { ...customerTurn.data, ...toTurnData(retrieval) } };
     if (decision) {
       // For an urgent case the bot still gives the immediate steps when it has a confident match.
@@ -445,7 +476,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         const answer = await composeAnswer(text, language, retrieval, history);
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
-      return escalate(conversation, recorded, decision, language, [...notices, ...extra], appendOptions);
+      return escalate(conversation, recorded, decision, language, [...notices, ...extra], appendOptions, input.escalateElsewhere);
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
     const answer = await composeAnswer(text, language, retrieval, history);
@@ -454,7 +485,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         reason: 'low_confidence',
         priority: 'normal',
         detail: 'the model found no answer in the retrieved entries',
-      }, language, notices, appendOptions);
+      }, language, notices, appendOptions, input.escalateElsewhere);
     }
     const result = await append(
       conversation.id,
@@ -552,7 +583,10 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     authorizeAdmin: gate.authorizeAdmin,
     /** Records a denial seen by an adapter (e.g. a Slack action from another channel). */
     recordSecurityEvent: gate.record,
+    /** The security events; refusals counted in the current window are written before a listing. */
     securityEvents: gate.events,
+    /** Writes the refusals counted so far (at shutdown). */
+    flushSecurityEvents: () => gate.events.flush(),
     /** "Is this handle / link / address / number official?" with the reply to show, in the language given. */
     checkOfficialChannel(input: string, language: Language) {
       return gate.checkChannel(input, language);
@@ -567,19 +601,17 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     },
     /**
      * Reviews an agent's (or any outgoing) message before it reaches a customer: `clean` false when
-     * it asks for a secret or names an unlisted contact; the denial is recorded.
+     * it asks for a secret, demands a payment or names an unlisted contact; the block is recorded.
      */
     async reviewOutbound(text: string, context: { channel: string; conversationId?: string }) {
       const review = gate.review(text);
       if (!review.clean) {
+        const reasons = blockReasons(review);
         await gate.record({
           type: 'outbound_blocked',
           channel: context.channel,
           conversationId: context.conversationId ?? null,
-          detail: {
-            reason: review.asksForSecret ? 'asks_for_secret' : review.asksForPayment ? 'asks_for_payment' : 'unlisted_contact',
-            count: review.unlisted.length,
-          },
+          detail: { reason: reasons[0], ...(reasons.length > 1 ? { reasons } : {}), count: review.unlisted.length },
         });
       }
       return review;

@@ -97,3 +97,5 @@ export {
   type UnansweredQuestion,
 } from './knowledge/gap-report.js';
 export { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
+export { type Backoff, backoffMs, retry, type RetryOptions, sleep } from './lib/retry.js';
+export { createWakeLoop, type WakeLoop } from './lib/wake-loop.js';

@@ -301,7 +301,7 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     const saved = await api('PUT', '/api/admin/kb/entries/lightning-voucher-en', {
       lang: 'en',
       title: 'Can I pay bills with a Lightning gift voucher?',
-      questions: (cluster?.questions as Json[]).map((q) => q.text),
+      questions: ((cluster?.questions ?? []) as Json[]).map((q) => q.text),
       tags: ['vouchers'],
       links: [],
       body: 'Lightning gift vouchers can only be redeemed for crypto on ExampleX; they cannot pay electricity or other bills.',

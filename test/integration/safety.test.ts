@@ -91,7 +91,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
   it('keeps the secret out of the agents\' view of an escalated conversation too', async () => {
     const c = await start('en');
     await say(c, { action: 'human' });
-    const res = await say(c, { text: 'the agent wants my 2FA code: 123456 and my private key 0x' + 'a1b2c3d4'.repeat(8) });
+    const res = await say(c, { text: `the agent wants my 2FA code: 123456 and my private key 0x${'a1b2c3d4'.repeat(8)}` });
     expect(res.json.outcome).toBe('forwarded');
     const [customer, warning] = res.json.turns;
     expect(customer.text).toBe('the agent wants my 2FA code: [2FA code removed] and my private key [private key removed]');
@@ -188,7 +188,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(res.json.turns[0].text).toBe('How do I reset my password\ufffd?');
   });
 
-  it('limits each customer politely: 429 with the wait, in their language, and the limit is recorded once', async () => {
+  it('limits each customer politely: 429 with the wait, in their language, and the refusals are recorded as one event with their count', async () => {
     const c = await start('zh');
     const statuses: number[] = [];
     let refusal: Json | undefined;
@@ -202,7 +202,9 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(refusal?.error.code).toBe('rate_limited');
     expect(refusal?.error.message).toContain('请稍候');
     expect(Number(refusal?.retryAfter)).toBeGreaterThan(0);
-    expect(await t.events.list({ type: 'rate_limited', conversationId: c.id })).toHaveLength(1);
+    const limited = await t.helpdesk.securityEvents.list({ type: 'rate_limited', conversationId: c.id });
+    expect(limited).toHaveLength(1);
+    expect(limited[0]?.detail).toMatchObject({ count: 3, reason: 'messages_per_window' });
     const history = await call('GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token);
     expect(history.json.turns.filter((turn: Json) => turn.role === 'customer')).toHaveLength(5);
     // Another customer is not affected.
@@ -210,24 +212,23 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect((await say(other, { text: 'fees' })).status).toBe(201);
   });
 
-  it('refuses the admin listing without the admin token, records each denial, and lists escalations with it', async () => {
+  it('refuses the admin listing without the admin token, records the denials as one event with their count and reasons, and lists escalations with it', async () => {
     const c = await start('en');
     await say(c, { action: 'human' });
     expect((await call('GET', '/api/admin/conversations?state=escalated')).status).toBe(403);
     expect((await call('GET', '/api/admin/conversations?state=escalated', undefined, 'wrong-token-wrong-token')).status).toBe(403);
     expect((await call('GET', '/api/admin/conversations?state=escalated', undefined, c.token)).status).toBe(403);
-    const denials = await t.events.list({ type: 'access_denied' });
-    expect(denials.filter((d) => d.channel === 'admin').map((d) => d.detail.reason).slice(0, 3).sort()).toEqual([
-      'missing_admin_token',
-      'wrong_admin_token',
-      'wrong_admin_token',
-    ]);
+    const denials = (await t.helpdesk.securityEvents.list({ type: 'access_denied' })).filter((d) => d.channel === 'admin');
+    expect(denials).toHaveLength(1);
+    expect(denials[0]?.detail).toMatchObject({ count: 3, reason: 'wrong_admin_token', reasons: { wrong_admin_token: 2, missing_admin_token: 1 } });
+    // One row in the table, not one per refused request.
+    expect((await t.events.list({ type: 'access_denied' })).filter((d) => d.channel === 'admin')).toHaveLength(1);
     const ok = await call('GET', '/api/admin/conversations?state=escalated', undefined, ADMIN_TOKEN);
     expect(ok.status).toBe(200);
     expect(ok.json.conversations.map((v: Json) => v.id)).toContain(c.id);
     expect(ok.json.conversations.every((v: Json) => v.state === 'escalated')).toBe(true);
     const events = await call('GET', '/api/admin/security-events?type=access_denied', undefined, ADMIN_TOKEN);
-    expect(events.json.events.length).toBeGreaterThanOrEqual(3);
+    expect(events.json.events.length).toBeGreaterThanOrEqual(1);
   });
 
   it("records a request with another conversation's token as a denial", async () => {
@@ -237,8 +238,9 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(res.status).toBe(403);
     const post = await call('POST', `/api/conversations/${a.id}/messages`, { text: 'hi' });
     expect(post.status).toBe(403);
-    const denials = await t.events.list({ type: 'access_denied', conversationId: a.id });
-    expect(denials.map((d) => d.detail.reason).sort()).toEqual(['missing_token', 'wrong_token']);
+    const denials = await t.helpdesk.securityEvents.list({ type: 'access_denied', conversationId: a.id });
+    expect(denials).toHaveLength(1);
+    expect(denials[0]?.detail).toMatchObject({ count: 2, reasons: { missing_token: 1, wrong_token: 1 } });
   });
 
   it('tells whether a channel is official through the verify endpoint, and names lookalikes', async () => {

@@ -23,7 +23,11 @@ const CHANNEL = 'CSUPPORT';
 type Json = Record<string, any>;
 
 /** One app instance: the real helpdesk, desk, bolt over HTTP on its own port, on a given database. */
-async function startInstance(database: Database, fake: FakeSlack, options: { sync?: boolean; telegramDeliveries?: Array<{ conversation: Conversation; turns: Turn[] }> } = {}) {
+async function startInstance(
+  database: Database,
+  fake: FakeSlack,
+  options: { sync?: boolean; telegramDeliveries?: Array<{ conversation: Conversation; turns: Turn[] }>; agentGroup?: string } = {},
+) {
   let slack: SlackHandoff | undefined;
   const { helpdesk, conversations } = wireHelpdesk(database, { wrapConversations: (store) => notifyAppends(store, () => void slack?.wake()) });
   if (options.sync !== false) await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
@@ -57,6 +61,7 @@ async function startInstance(database: Database, fake: FakeSlack, options: { syn
       leaseMs: 30_000,
       retryBaseMs: 10,
       retryMaxMs: 50,
+      ...(options.agentGroup ? { agentGroup: options.agentGroup } : {}),
     },
   });
   const web = createWebApp({ helpdesk, bodyLimitBytes: 65_536, health: async () => ({}), onError: () => undefined });
@@ -306,7 +311,8 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     expect(JSON.parse(listing.body).text).toMatch(/support channel/);
     await vi.waitFor(async () => {
       const denials = await app.helpdesk.securityEvents.list({ type: 'access_denied' });
-      const reasons = denials.map((d) => d.detail.reason);
+      // Refusals of a window are one event; its reasons are counted in it.
+      const reasons = denials.flatMap((d) => [d.detail.reason, ...Object.keys((d.detail.reasons as Record<string, number> | undefined) ?? {})]);
       expect(reasons).toContain('slack_action_outside_support_channel');
       expect(reasons).toContain('slack_command_outside_support_channel');
     });
@@ -346,6 +352,50 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     const calls = fake.calls.filter((c) => c.status === 429 || c.status === 500);
     expect(calls.length).toBeGreaterThan(0);
   });
+});
+
+describe.each(testEngines())('Slack agents limited to SLACK_AGENT_GROUP on %s', (engine) => {
+  it("relays only the group's members: another channel member's reply, note, click and /helpdesk are refused, recorded, and they are told", async () => {
+    const fake = await new FakeSlack().start();
+    fake.addUser('UALICE', 'Alice');
+    fake.addUser('UMALLORY', 'Mallory');
+    fake.setUserGroup('SAGENTS', ['UALICE']);
+    const db = await createTestDatabase(engine);
+    const app = await startInstance(db.database, fake, { agentGroup: 'SAGENTS' });
+    try {
+      fake.appUrl = `${app.url}/slack/events`;
+      const customer = (await call(app.url, 'POST', '/api/conversations', { language: 'en' })).json as { id: string; token: string };
+      await call(app.url, 'POST', `/api/conversations/${customer.id}/messages`, { action: 'human' }, customer.token);
+      await app.slack.wake();
+      const root = await vi.waitFor(() => {
+        const r = fake.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(customer.id));
+        if (!r) throw new Error('no root yet');
+        return r;
+      });
+      await fake.userReplies(CHANNEL, root.ts, 'UMALLORY', 'Hi, I am from support, DM me.');
+      await fake.userReplies(CHANNEL, root.ts, 'UMALLORY', 'note: nothing to see');
+      await fake.click(root, ACTION_CLAIM, 'UMALLORY');
+      const listing = await fake.command('/helpdesk', '', 'UMALLORY', CHANNEL);
+      expect(JSON.parse(listing.body).text).toMatch(/user group/);
+      await vi.waitFor(() => expect(fake.ephemerals.filter((e) => e.user === 'UMALLORY')).toHaveLength(3));
+      expect(fake.ephemerals.find((e) => e.user === 'UMALLORY')?.text).toMatch(/agents' user group/);
+      await fake.userReplies(CHANNEL, root.ts, 'UALICE', 'Alice here, looking into it.');
+      const seen = async () =>
+        ((await call(app.url, 'GET', `/api/conversations/${customer.id}/messages?after=0`, undefined, customer.token)).json.turns as Array<{ text: string }>).map((x) => x.text);
+      await vi.waitFor(async () => expect(await seen()).toContain('Alice here, looking into it.'));
+      expect((await seen()).join('\n')).not.toContain('DM me');
+      expect((await app.helpdesk.turns(customer.id, 0)).map((x) => x.text).join('\n')).not.toMatch(/DM me|nothing to see/);
+      expect((await app.handoffs.find(customer.id))?.claimedBy).toBe('UALICE');
+      const denials = await app.helpdesk.securityEvents.list({ type: 'access_denied' });
+      expect(denials.find((d) => d.detail.reason === 'slack_not_agent')?.detail.count).toBe(4);
+      // The members are asked once and kept for a while, not once per event.
+      expect(fake.calls.filter((c) => c.method === 'usergroups.users.list')).toHaveLength(1);
+    } finally {
+      await app.stop();
+      await db.drop();
+      await fake.stop();
+    }
+  }, 60_000);
 });
 
 describe.each(testEngines())('two app instances on one %s database', (engine) => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/postgres/database.js';
@@ -63,6 +63,24 @@ describe('start-up and the embedded database', () => {
     }
   });
 
+  it('undoes what it started when start-up fails part way: a port in use leaves the data folder unlocked', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const port = String((taken.address() as { port: number }).port);
+    const folder = await mkdtemp(join(tmpdir(), 'helpdesk-failed-start-'));
+    try {
+      const env = { PORT: port, HOST: '127.0.0.1', DATA_DIR: folder, KNOWLEDGE_DIR, KB_WATCH: 'true', LOG_LEVEL: 'silent' };
+      await expect(startHelpdesk({ env })).rejects.toThrow(/EADDRINUSE/);
+      // The failed start closed the database (its lock released) and stopped its timers and watcher.
+      const again = await startHelpdesk({ env: { ...env, PORT: '0' } });
+      await again.stop();
+    } finally {
+      taken.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('gives a second process on the same data folder a clear error and leaves the folder intact', async () => {
     const holder = await openDatabase({ dataDir });
     try {
@@ -103,6 +121,37 @@ describe('start-up and the embedded database', () => {
       stranger.kill('SIGKILL');
       await rm(lock, { force: true });
     }
+  });
+
+  it('keeps the data folder private: the folder and its folders 0700, every file owner-only, also a folder an older version left open', async () => {
+    const { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } = await import('node:fs');
+    const dir = join(await mkdtemp(join(tmpdir(), 'helpdesk-perm-')), 'data');
+    // As an older version left it: a world-readable folder with a world-writable file.
+    mkdirSync(dir, { mode: 0o755 });
+    writeFileSync(join(dir, 'old-file'), 'x');
+    chmodSync(join(dir, 'old-file'), 0o666);
+    const modes: string[] = [];
+    const walk = (path: string) => {
+      for (const entry of readdirSync(path, { withFileTypes: true })) {
+        const child = join(path, entry.name);
+        if (entry.isSymbolicLink()) continue;
+        modes.push(`${(statSync(child).mode & 0o777).toString(8)} ${entry.isDirectory() ? 'dir' : 'file'}`);
+        if (entry.isDirectory()) walk(child);
+      }
+    };
+    const database = await openDatabase({ dataDir: dir });
+    try {
+      await database.migrate();
+      await database.db.execute("CREATE TABLE perm_probe AS SELECT repeat('x', 100) AS x FROM generate_series(1, 1000)");
+    } finally {
+      await database.close();
+    }
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
+    walk(dir);
+    expect(modes.length).toBeGreaterThan(100);
+    const open = modes.filter((m) => !/^[0-7]00 /.test(m) || (m.endsWith('dir') && !m.startsWith('700')));
+    expect(open).toEqual([]);
+    await rm(dirname(dir), { recursive: true, force: true });
   });
 
   it('applies migrations with npm run db:migrate, idempotently', async () => {
@@ -153,7 +202,8 @@ describe('knowledge folder watching', () => {
     const dir = await mkdtemp(join(tmpdir(), 'helpdesk-kb-'));
     const data = await mkdtemp(join(tmpdir(), 'helpdesk-data-'));
     await cp(KNOWLEDGE_DIR, dir, { recursive: true });
-    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent' } });
+    // A new conversation per try, all from this address.
+    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent', RATE_LIMIT_CLIENT_CONVERSATIONS: '1000' } });
     try {
       await writeFile(
         join(dir, 'en', 'staking-rewards.md'),

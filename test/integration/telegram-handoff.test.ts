@@ -12,6 +12,7 @@ import { createEmptyPostgresDatabase, testEngines } from '../support/databases.j
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 
 const CHANNEL = 'CSUPPORT';
+const ADMIN = 'handoff-admin-token-0123456789';
 const WAIT = { timeout: 20_000, interval: 25 };
 
 /**
@@ -58,6 +59,7 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
         SLACK_API_URL: slack.apiUrl,
         SLACK_OUTBOX_POLL_MS: '100',
         SLACK_RETRY_BASE_MS: '10',
+        ADMIN_TOKEN: ADMIN,
       },
     });
     slack.appUrl = `${running.url}/slack/events`;
@@ -148,6 +150,41 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     expect(textsTo(chat).join('\n')).not.toContain('phishing');
   }, 60_000);
 
+  it('never sends the Telegram customer an agent reply or edit with a phishing link or a fee demand, and tells the agent why in Slack', async () => {
+    const chat = nextChat++;
+    const from = { id: chat, username: `trader_${chat}`, language_code: 'en' };
+    telegram.userSends(chat, '/human', { from });
+    const root = await waitForRoot(chat);
+    const phishing = 'To release your withdrawal log in at https://examplex-verify.top/login and pay the 0.1 BTC security fee.';
+    expect((await slack.userReplies(CHANNEL, root.ts, 'UALICE', phishing)).status).toBe(200);
+    const warning = await vi.waitFor(() => {
+      const e = slack.ephemerals.find((x) => x.user === 'UALICE' && x.thread_ts === root.ts);
+      if (!e) throw new Error('no ephemeral warning yet');
+      return e;
+    }, WAIT);
+    expect(warning.text).toMatch(/Not sent to the customer/);
+    expect(warning.text).toMatch(/asks the customer to pay/);
+    expect(warning.text).toContain('examplex-verify.top');
+    // A clean reply goes out; then an edit turning it into a demand for the customer's phrase does not.
+    const clean = slack.userReplies(CHANNEL, root.ts, 'UALICE', 'I am checking your withdrawal now.');
+    await clean;
+    await vi.waitFor(() => expect(textsTo(chat)).toContain('Alice:\nI am checking your withdrawal now.'), WAIT);
+    await slack.userEdits(CHANNEL, clean.ts, 'Please send me your 12-word recovery phrase so I can check.');
+    await vi.waitFor(() => expect(slack.ephemerals.filter((x) => x.user === 'UALICE' && x.thread_ts === root.ts)).toHaveLength(2), WAIT);
+    expect(slack.ephemerals.at(-1)?.text).toMatch(/asks the customer for a secret/);
+    // Nothing of either reached the customer (the outbox had time to send the clean reply after them).
+    telegram.userSends(chat, 'ok thanks', { from });
+    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).map((m) => m.text)).toContain('*Customer:* ok thanks'), WAIT);
+    const sent = textsTo(chat).join('\n');
+    expect(sent).not.toContain('examplex-verify');
+    expect(sent).not.toMatch(/security fee|recovery phrase so I can/);
+    const blocked = await fetch(`${running.url}/api/admin/security-events?type=outbound_blocked`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const reasons = ((await blocked.json()) as { events: Array<{ channel: string; detail: { reason: string; reasons?: string[] } }> }).events
+      .filter((e) => e.channel === 'slack')
+      .flatMap((e) => e.detail.reasons ?? [e.detail.reason]);
+    expect(reasons).toEqual(expect.arrayContaining(['asks_for_payment', 'unlisted_contact', 'asks_for_secret']));
+  }, 60_000);
+
   it('uploads the photos and documents a Telegram customer sends into the thread, byte for byte, and names a file Telegram no longer has', async () => {
     const chat = nextChat++;
     const from = { id: chat, username: `trader_${chat}`, language_code: 'en' };
@@ -208,6 +245,70 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     // Sent once, even though the outbox may retry: one file per /transcript.
     await new Promise((r) => setTimeout(r, 200));
     expect(telegram.documentsTo(chat)).toHaveLength(1);
+  }, 60_000);
+
+  it("in a group sends no transcript there: the member gets a link, and in the private chat only that member gets the group conversation's transcript", async () => {
+    const group = { id: -(nextChat++), type: 'supergroup' as const, title: 'Traders' };
+    const member = nextChat++;
+    const other = nextChat++;
+    const from = { id: member, username: `trader_${member}`, language_code: 'en' };
+    telegram.userSends(group, '@examplex_support_bot How do I reset my password? my mail is alice@example.org', { from });
+    telegram.userSends(group, '/transcript', { from });
+    const link = await vi.waitFor(() => {
+      const m = telegram.sentTo(group.id).find((x) => x.text.includes('?start='));
+      if (!m) throw new Error('no link yet');
+      return m;
+    }, WAIT);
+    expect(link.text).toMatch(/^Your transcript is personal, so I'll send it to you in a private chat\. Open https:\/\/t\.me\/examplex_support_bot\?start=/);
+    const payload = /\?start=([A-Za-z0-9_-]+)/.exec(link.text)?.[1] as string;
+    expect(payload.length).toBeLessThanOrEqual(64);
+    expect(telegram.documentsTo(group.id)).toHaveLength(0);
+    expect(textsTo(group.id).join('\n')).not.toMatch(/alice@example\.org|Conversation transcript/);
+
+    // Anyone else who got hold of the link opens nothing, and the attempt is recorded.
+    telegram.userSends(other, `/start ${payload}`, { from: { id: other, language_code: 'en' } });
+    await vi.waitFor(() => expect(textsTo(other).some((t) => t.includes('made for another member'))).toBe(true), WAIT);
+    expect(telegram.documentsTo(other)).toHaveLength(0);
+    expect(textsTo(other).join('\n')).not.toContain('alice@example.org');
+
+    telegram.userSends(member, `/start ${payload}`, { from });
+    const [file] = await vi.waitFor(() => {
+      const documents = telegram.documentsTo(member);
+      if (documents.length === 0) throw new Error('no transcript file yet');
+      return documents;
+    }, WAIT);
+    const bundle = JSON.parse(file?.data.toString('utf8') as string);
+    const publicKey = (await (await fetch(`${running.url}/log/public-key`)).text()).trim();
+    const check = await verifyTranscript(bundle, { key: publicKey });
+    expect(check.problems).toEqual([]);
+    expect(check.turns.some((x) => x.role === 'customer' && (x.text ?? '').includes('How do I reset my password?'))).toBe(true);
+    const denied = await fetch(`${running.url}/api/admin/security-events?type=access_denied`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(JSON.stringify(await denied.json())).toContain('telegram_link_of_another_user');
+  }, 60_000);
+
+  it('in a group takes a request for a human to a private chat, in the member\'s language: escalated there after Start, and the agent\'s reply reaches the member privately, never the group', async () => {
+    const group = { id: -(nextChat++), type: 'supergroup' as const, title: 'Traders' };
+    const member = nextChat++;
+    const from = { id: member, username: `trader_${member}`, language_code: 'zh-hans' };
+    telegram.userSends(group, '@examplex_support_bot 我的账户被盗了，资金被转走了', { from });
+    const link = await vi.waitFor(() => {
+      const m = telegram.sentTo(group.id).find((x) => x.text.includes('?start='));
+      if (!m) throw new Error('no link yet');
+      return m;
+    }, WAIT);
+    expect(link.text).toContain('人工客服将在您与我的私聊中继续处理');
+    const payload = /\?start=([A-Za-z0-9_-]+)/.exec(link.text)?.[1] as string;
+    // Nothing is escalated from the group: no thread for it.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rootFor(`@trader_${member}`)).toBeUndefined();
+
+    telegram.userSends(member, `/start ${payload}`, { from });
+    const root = await waitForRoot(member);
+    expect(root.text).toMatch(/URGENT/);
+    expect(JSON.stringify(root.blocks)).toContain('raised in Telegram group');
+    await slack.userReplies(CHANNEL, root.ts, 'UALICE', '您好，我是 Alice，正在处理。');
+    await vi.waitFor(() => expect(textsTo(member)).toContain('Alice:\n您好，我是 Alice，正在处理。'), WAIT);
+    expect(textsTo(group.id).join('\n')).not.toContain('Alice');
   }, 60_000);
 
   it('answers /verify against the configured official channels, in the customer language', async () => {

@@ -538,6 +538,24 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(turns.filter((x) => x.role === 'customer').map((x) => x.text)).toEqual(['How do I reset my password?', 'and what about 2FA?']);
   });
 
+  it("in a group sends a member's desk turns (agent replies, handoff notices) to the member's private chat, never to the group", async () => {
+    const channel = await polling();
+    const group = { id: -(newChat()), type: 'supergroup' as const, title: 'Traders' };
+    const member = newChat();
+    fake.userSends(group, '@examplex_support_bot How do I reset my password?', { from: { id: member } });
+    fake.userSends(member, '/help'); // Telegram only delivers to users who started the bot
+    await fake.waitFor(() => answersTo(group.id).length === 1 && fake.sentTo(member).length >= 2, 15_000, 'the group answer and the private help');
+    await channel.idle();
+    const groupSent = fake.sentTo(group.id).length;
+    const { conversation: inGroup } = await t.conversations.open({ channel: 'telegram', externalId: `${group.id}:${member}`, language: 'en', tokenHash: null });
+    const agentTurn = await t.conversations.append(inGroup.id, [
+      { role: 'agent', kind: 'message', text: 'Agent here, checking your account.', language: 'en', data: { author: 'Dana', agentId: 'UDANA' }, externalKey: `agent-${member}` },
+    ]);
+    await channel.customerChannel.deliver(agentTurn.conversation, agentTurn.turns);
+    await fake.waitFor(() => fake.sentTo(member).some((m) => m.text.includes('Agent here')), 10_000, 'the agent reply in private');
+    expect(fake.sentTo(group.id)).toHaveLength(groupSent);
+  });
+
   it('switches language with /lang and answers /start with the official channels', async () => {
     await polling();
     const chat = newChat();

@@ -128,10 +128,11 @@ describe.each(testEngines())('web API on %s', (engine) => {
       expect(missing.json.error.message).toMatch(/token/);
     });
 
-    it('rejects an unknown conversation', async () => {
+    it('rejects an unknown conversation (404) and a malformed conversation id (400)', async () => {
       const res = await call('POST', '/api/conversations/00000000-0000-4000-8000-000000000000/messages', { text: 'hi' }, 'x');
       expect(res.status).toBe(404);
-      expect((await call('GET', '/api/conversations/not-a-uuid/messages', undefined, 'x')).status).toBe(404);
+      const malformed = await call('GET', '/api/conversations/not-a-uuid/messages', undefined, 'x');
+      expect(malformed).toMatchObject({ status: 400, json: { error: { code: 'invalid_request' } } });
     });
 
     it('rejects wrong types, unknown fields, empty text and invalid JSON', async () => {

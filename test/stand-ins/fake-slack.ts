@@ -52,7 +52,7 @@ export interface SendResult {
 
 /**
  * A Slack stand-in: the Web API (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
- * users.info, conversations.replies, conversations.history) with fault injection, and a sender of signed Events API
+ * users.info, usergroups.users.list, conversations.replies, conversations.history) with fault injection, and a sender of signed Events API
  * callbacks, block_actions and slash commands that re-sends like Slack when no 2xx comes in time.
  */
 export class FakeSlack {
@@ -67,6 +67,8 @@ export class FakeSlack {
   readonly responses: unknown[] = [];
   readonly uploads = new Map<string, FakeUpload>();
   readonly users = new Map<string, { name: string; real_name: string; display_name: string }>();
+  /** User groups (S…) and their members, for usergroups.users.list. */
+  readonly userGroups = new Map<string, string[]>();
   /** Where signed requests go (the app's /slack/events); set before sending. */
   appUrl = '';
   /** Like Slack: re-send when the app does not answer 2xx within this time. */
@@ -117,6 +119,11 @@ export class FakeSlack {
 
   recover(): void {
     this.faults = [];
+  }
+
+  /** A user group and its members (usergroups.users.list answers with them). */
+  setUserGroup(id: string, members: string[]): void {
+    this.userGroups.set(id, [...members]);
   }
 
   addUser(id: string, displayName: string): void {
@@ -254,6 +261,11 @@ export class FakeSlack {
       case 'chat.postEphemeral':
         this.ephemerals.push({ channel: String(params.channel), user: String(params.user), text: String(params.text ?? ''), ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}) });
         return send(200, { ok: true, message_ts: this.nextTs() });
+      case 'usergroups.users.list': {
+        const members = this.userGroups.get(String(params.usergroup ?? ''));
+        if (!members) return send(200, { ok: false, error: 'no_such_subteam' });
+        return send(200, { ok: true, users: members });
+      }
       case 'users.info': {
         const user = this.users.get(String(params.user));
         if (!user) return send(200, { ok: false, error: 'user_not_found' });

@@ -64,7 +64,11 @@ function memoryStores() {
     },
     async purge(now, idleSince) {
       let n = 0;
-      for (const [k, s] of sessions) if (s.expiresAt <= now || s.lastSeenAt < idleSince) (sessions.delete(k), n++);
+      for (const [k, s] of sessions) {
+        if (s.expiresAt > now && s.lastSeenAt >= idleSince) continue;
+        sessions.delete(k);
+        n++;
+      }
       return n;
     },
   };

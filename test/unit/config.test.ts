@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, toShownValue } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('runs on embedded defaults with an empty environment', () => {
@@ -30,5 +30,56 @@ describe('loadConfig', () => {
   it('refuses the openai embedder without a key and never echoes a key', () => {
     expect(() => loadConfig({ EMBEDDER: 'openai' })).toThrow(/OPENAI_API_KEY/);
     expect(() => loadConfig({ OPENAI_API_KEY: 'secret', OPENAI_BASE_URL: 'not a url' })).toThrow(/OPENAI_BASE_URL/);
+  });
+
+  it('names every problem between variables in one error: the embedder, the working hours, Slack half set', () => {
+    let error: unknown;
+    try {
+      loadConfig({ EMBEDDER: 'openai', HANDOFF_TIMEZONE: 'Mars/Olympus_Mons', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_LOG_CHANNEL: 'C0123456789' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/^EMBEDDER: "openai" needs OPENAI_API_KEY/m);
+    expect(problems.join('\n')).toMatch(/^HANDOFF_WORKING_HOURS \/ HANDOFF_TIMEZONE: /m);
+    expect(problems.join('\n')).toMatch(/^SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL: set all three/m);
+    expect(problems.join('\n')).toMatch(/^SLACK_LOG_CHANNEL: needs Slack/m);
+  });
+});
+
+describe('configuration errors never echo credentials', () => {
+  it('hides the password of a mistyped DATABASE_URL and every secret variable', () => {
+    let message = '';
+    try {
+      loadConfig({
+        DATABASE_URL: 'postgress://helpdesk:S3cr3t-p@ss/word@db.internal:5432/helpdesk',
+        SLACK_SIGNING_SECRET: 'sig-secret-value',
+        SLACK_BOT_TOKEN: 'xoxb-token-value',
+        OPENAI_BASE_URL: 'htp://user:hunter2@llm.internal/v1',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('DATABASE_URL');
+    expect(message).toContain('OPENAI_BASE_URL');
+    expect(message).toContain('db.internal:5432');
+    for (const secret of ['S3cr3t', 'ss/word', 'sig-secret-value', 'xoxb-token-value', 'hunter2']) expect(message).not.toContain(secret);
+  });
+
+  it('shows a value without credentials as it is', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db.internal/helpdesk' })).toThrow(/mysql:\/\/db\.internal\/helpdesk/);
+    expect(toShownValue('DATABASE_URL', 'host=db user=helpdesk password=hunter2 dbname=x')).toBe('host=db user=helpdesk password=*** dbname=x');
+  });
+});
+
+describe('FRAME_ANCESTORS', () => {
+  it('takes none and self with or without quotes, and origins; refuses anything else', () => {
+    expect(loadConfig({}).frameAncestors).toBe("'none'");
+    expect(loadConfig({ FRAME_ANCESTORS: 'self https://www.examplex.example' }).frameAncestors).toBe("'self' https://www.examplex.example");
+    expect(loadConfig({ FRAME_ANCESTORS: "'none'" }).frameAncestors).toBe("'none'");
+    expect(() => loadConfig({ FRAME_ANCESTORS: "'self'; script-src *" })).toThrow(/FRAME_ANCESTORS/);
+    expect(() => loadConfig({ FRAME_ANCESTORS: 'none https://x.example' })).toThrow(/FRAME_ANCESTORS/);
   });
 });

@@ -5,6 +5,8 @@ import {
   asksForSecret,
   checkOfficialChannel,
   createOfficialAllowlist,
+  createAggregatingEventLog,
+  createMemorySecurityEventLog,
   createRateLimiter,
   findContacts,
   rejectUnlistedContacts,
@@ -169,15 +171,79 @@ describe('knowledge entries with contacts', () => {
 });
 
 describe('the rate limiter', () => {
-  it('allows the limit per window and per key, then tells when to retry, reporting the first refusal once', () => {
+  it('allows the limit per window and per key, then tells when to retry', () => {
     let now = 0;
     const limiter = createRateLimiter({ limit: 3, windowMs: 10_000 }, () => now);
     expect([1, 2, 3].map(() => limiter.take('a').allowed)).toEqual([true, true, true]);
     expect(limiter.take('b').allowed).toBe(true);
     now = 4_000;
-    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 6_000, firstRefusal: true });
-    expect(limiter.take('a').firstRefusal).toBe(false);
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 6_000 });
+    expect(limiter.check('a').allowed).toBe(false);
     now = 10_001;
     expect(limiter.take('a').allowed).toBe(true);
+  });
+
+  it('slides: events late in one window still count early in the next', () => {
+    let now = 9_500;
+    const limiter = createRateLimiter({ limit: 3, windowMs: 10_000 }, () => now);
+    for (let i = 0; i < 3; i++) limiter.take('a');
+    now = 10_500;
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 8_500 });
+    now = 19_000;
+    expect(limiter.take('a').allowed).toBe(true);
+  });
+
+  it('counts refusals with add and reports when a key reaches its limit; check counts nothing', () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 2, windowMs: 1_000 }, () => now);
+    expect(limiter.check('c').allowed).toBe(true);
+    expect(limiter.size()).toBe(0);
+    expect(limiter.add('c')).toBe(false);
+    expect(limiter.add('c')).toBe(true);
+    expect(limiter.check('c')).toMatchObject({ allowed: false });
+    now = 1_001;
+    expect(limiter.check('c').allowed).toBe(true);
+  });
+
+  it('forgets idle keys, refused ones included, and holds at most maxKeys', () => {
+    let now = 0;
+    const limiter = createRateLimiter({ limit: 1, windowMs: 1_000 }, () => now, 500);
+    for (let i = 0; i < 2_000; i++) {
+      limiter.take(`k${i}`);
+      limiter.take(`k${i}`); // refused
+    }
+    expect(limiter.size()).toBeLessThanOrEqual(500);
+    now = 5_000;
+    limiter.take('fresh');
+    expect(limiter.size()).toBe(1);
+  });
+});
+
+describe('refusal events', () => {
+  it('are written as one event per client and window with the count, reasons and routes; other events at once', async () => {
+    const store = createMemorySecurityEventLog();
+    const log = createAggregatingEventLog(store, { windowMs: 60_000 });
+    for (let i = 0; i < 50; i++) {
+      await log.record({ type: 'access_denied', channel: 'admin', detail: { reason: i % 5 ? 'wrong_admin_token' : 'missing_admin_token', route: 'GET /api/admin/conversations', client: '203.0.113.7' } });
+    }
+    await log.record({ type: 'access_denied', channel: 'admin', detail: { reason: 'wrong_admin_token', route: 'GET /api/admin/handoffs', client: '198.51.100.1' } });
+    await log.record({ type: 'secret_removed', channel: 'web', conversationId: 'c1', detail: { secretTypes: ['password'], count: 1 } });
+    expect((await store.list()).map((e) => e.type)).toEqual(['secret_removed']);
+    const listed = await log.list({ type: 'access_denied' });
+    expect(listed).toHaveLength(2);
+    const first = listed.find((e) => e.detail.client === '203.0.113.7');
+    expect(first?.detail).toMatchObject({ count: 50, reason: 'wrong_admin_token', reasons: { wrong_admin_token: 40, missing_admin_token: 10 }, route: 'GET /api/admin/conversations' });
+    expect(listed.find((e) => e.detail.client === '198.51.100.1')?.detail).toMatchObject({ count: 1, reason: 'wrong_admin_token' });
+    // The next window starts a new event.
+    await log.record({ type: 'access_denied', channel: 'admin', detail: { reason: 'wrong_admin_token', client: '203.0.113.7' } });
+    await log.flush();
+    expect(await store.list({ type: 'access_denied' })).toHaveLength(3);
+  });
+
+  it('writes a client early when too many clients are being counted', async () => {
+    const store = createMemorySecurityEventLog();
+    const log = createAggregatingEventLog(store, { windowMs: 60_000, maxBuckets: 3 });
+    for (let i = 0; i < 5; i++) await log.record({ type: 'rate_limited', channel: 'web', detail: { reason: 'client_messages', client: `192.0.2.${i}` } });
+    expect(await store.list()).toHaveLength(2);
   });
 });

@@ -1,4 +1,5 @@
 import type { Logger, RawKnowledgeFile } from '../../core/index.js';
+import { backoffMs } from '../../core/index.js';
 import { readKnowledgeFiles, watchKnowledgeFiles } from './read-knowledge-files.js';
 
 /** What an import reports, as logged. */
@@ -62,7 +63,7 @@ export function createKnowledgeSync(deps: {
         await syncOnce();
         failures = 0;
       } catch (error) {
-        const delayMs = Math.min(firstRetryMs * 2 ** failures, maxRetryMs);
+        const delayMs = backoffMs(failures, { baseMs: firstRetryMs, maxMs: maxRetryMs });
         failures += 1;
         logger.error({ err: error, retryInMs: delayMs }, 'knowledge sync failed; trying again');
         if (!stopped) retry = setTimeout(schedule, delayMs);

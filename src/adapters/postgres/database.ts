@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { sql } from 'drizzle-orm';
+import type { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -12,6 +12,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
+import { openPrivately } from './data-dir-permissions.js';
 import * as schema from './schema/index.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -142,7 +143,8 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
   const inMemory = options.dataDir.startsWith('memory://');
   const release = inMemory ? () => undefined : lockDataDir(options.dataDir);
   try {
-    const client = await PGlite.create(inMemory ? options.dataDir : options.dataDir, { extensions: { vector } });
+    const create = () => PGlite.create(options.dataDir, { extensions: { vector } });
+    const client = inMemory ? await create() : await openPrivately(options.dataDir, create);
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     return {
       db,
@@ -164,6 +166,35 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
     release();
     throw error;
   }
+}
+
+// A failed statement's error carries its bound values (drizzle: `params`, and "params: …" in the
+// message), and PostgreSQL puts row values in `detail` ("Key (…)=(…)", "Failing row contains (…)")
+// and, for a value it cannot read (SQLSTATE class 22), quotes it in the message. Customer content
+// must not reach logs through them.
+const PARAMS_IN_TEXT = /\nparams: [\s\S]*?(?=\n\s+at |$)/;
+const VALUE_FIELDS = new Set(['params', 'detail']);
+
+/**
+ * An error as it may be logged: the same type, message and stack, causes included, without the
+ * values a failed statement carried. Anything else passes unchanged.
+ */
+export function redactDatabaseError<T>(error: T): T {
+  if (typeof error === 'string') return error.replace(PARAMS_IN_TEXT, '\nparams: [redacted]') as T;
+  if (!(error instanceof Error)) return error;
+  const source = error as Error & Record<string, unknown>;
+  const copy = Object.create(Object.getPrototypeOf(error)) as Record<string, unknown>;
+  const dataException = typeof source.code === 'string' && source.code.startsWith('22') && typeof source.severity === 'string';
+  for (const key of Object.getOwnPropertyNames(error)) {
+    const value = source[key];
+    if (VALUE_FIELDS.has(key)) copy[key] = '[redacted]';
+    else if (key === 'message' || key === 'stack') {
+      const text = redactDatabaseError(String(value ?? ''));
+      copy[key] = dataException ? text.replace(/"[^"\n]*"/g, '"[redacted]"') : text;
+    } else if (key === 'cause') copy[key] = redactDatabaseError(value);
+    else copy[key] = value;
+  }
+  return copy as T;
 }
 
 /** Rows of a raw query, whichever driver ran it. */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { App, LogLevel, type Logger as BoltLogger, SocketModeReceiver } from '@slack/bolt';
 import {
+  backoffMs,
+  sleep,
   buildHandoffSummary,
   type Conversation,
   createKeyedRunner,
@@ -10,6 +12,7 @@ import {
   type HandoffStore,
   type HandoffWithConversation,
   type Logger,
+  type OutboundBlockReason,
   type Turn,
 } from '../../core/index.js';
 import { FetchReceiver } from './fetch-receiver.js';
@@ -26,6 +29,11 @@ export interface SlackHandoffOptions {
   appToken?: string;
   /** User group pinged when a conversation stays unclaimed. */
   reminderGroup?: string;
+  /**
+   * User group whose members are the agents; without it, anyone in the support channel is. Others'
+   * thread messages, buttons and /helpdesk are refused (and recorded).
+   */
+  agentGroup?: string;
   /** Slash command name, e.g. "/helpdesk". */
   command: string;
   unclaimedAfterMs: number;
@@ -42,6 +50,18 @@ export interface SlackHandoffOptions {
 
 const BATCH = 10;
 const TURN_PAGE = 200;
+/** How long the agent group's members are taken as known before asking Slack again. */
+const AGENT_GROUP_TTL_MS = 60_000;
+
+/** What an agent is told when the outbound guard kept their message from the customer. */
+export function toBlockedNotice(result: { reasons: OutboundBlockReason[]; contacts: string[] }): string {
+  const why: Record<OutboundBlockReason, string> = {
+    asks_for_secret: 'it asks the customer for a secret (password, 2FA code, recovery phrase or private key). Support never asks for these.',
+    asks_for_payment: 'it asks the customer to pay (a fee or deposit to unlock, unfreeze or verify an account). Support never does; scammers do.',
+    unlisted_contact: `it names a contact that is not official (${result.contacts.map((c) => `\`${c.replace(/`/g, "'")}\``).join(', ')}). Name only the official channels or the knowledge base's links.`,
+  };
+  return `:no_entry: Not sent to the customer: ${result.reasons.map((r) => why[r]).join(' Also, ')} It is kept in the record as an internal note.`;
+}
 
 function toBoltLogger(logger: Logger): BoltLogger {
   let level = LogLevel.INFO;
@@ -86,7 +106,7 @@ function keepReconnecting(client: SocketModeReceiver['client'], stopped: () => b
 function retryDelayMs(error: unknown, attempts: number, options: SlackHandoffOptions): number {
   const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
   if (e.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number') return Math.max(options.retryBaseMs, e.retryAfter * 1000);
-  return Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(attempts, 16));
+  return backoffMs(attempts, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
 }
 
 /**
@@ -170,6 +190,43 @@ export function createSlackHandoff(deps: {
       ? `${options.workspaceUrl.replace(/\/$/, '')}/archives/${record.deskChannel}/p${record.deskThread.replace('.', '')}`
       : undefined;
 
+  let agents: { members: Set<string>; at: number } | undefined;
+  let agentsLoading: Promise<Set<string> | undefined> | undefined;
+  /**
+   * Whether a Slack user counts as an agent: anyone without SLACK_AGENT_GROUP, else a member of
+   * that group (usergroups.users.list, asked again after a minute; when Slack does not answer, the
+   * last known members; never known: nobody).
+   */
+  async function isAgent(userId: string): Promise<boolean> {
+    const group = options.agentGroup;
+    if (!group) return true;
+    if (!agents || Date.now() - agents.at > AGENT_GROUP_TTL_MS) {
+      agentsLoading ??= app.client.usergroups.users
+        .list({ usergroup: group })
+        .then((result) => {
+          agents = { members: new Set(result.users ?? []), at: Date.now() };
+          return agents.members;
+        })
+        .catch((error: unknown) => {
+          logger.warn({ err: (error as Error).message, group }, 'usergroups.users.list failed; using the agents known before');
+          return agents?.members;
+        })
+        .finally(() => {
+          agentsLoading = undefined;
+        });
+      await agentsLoading;
+    }
+    return agents?.members.has(userId) ?? false;
+  }
+
+  /** Refuses a Slack user who is not an agent: recorded, and told why. */
+  async function refuseNonAgent(userId: string, channel: string, threadTs: string | undefined, route: string): Promise<boolean> {
+    if (await isAgent(userId)) return false;
+    void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason: 'slack_not_agent', route } });
+    await warn(channel, userId, threadTs, ':no_entry: Only members of the support agents\' user group can act on customer conversations; nothing was sent.');
+    return true;
+  }
+
   async function warn(channel: string, user: string, threadTs: string | undefined, text: string) {
     await app.client.chat
       .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })
@@ -186,7 +243,7 @@ export function createSlackHandoff(deps: {
     for (let attempt = 0; ; attempt++) {
       const record = await handoffs.findByThread(channel, threadTs);
       if (record || attempt >= 5) return record;
-      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      await sleep(backoffMs(attempt, { baseMs: 50, maxMs: 50 * 2 ** 10 }));
     }
   }
 
@@ -199,19 +256,23 @@ export function createSlackHandoff(deps: {
       const record = await handoffs.findByThread(e.channel, message.thread_ts);
       if (!record) return;
       if (message.text === e.previous_message?.text) return; // unfurls and other non-edits
+      if (await refuseNonAgent(message.user, e.channel, message.thread_ts, 'message_changed')) return;
       const internal = /^\s*note:/i.test(message.text ?? '') || /^\s*note:/i.test(e.previous_message?.text ?? '');
-      await desk.edit(record.conversationId, {
+      const edited = await desk.edit(record.conversationId, {
         agent: await agentOf(message.user),
         text: message.text ?? '',
         internal,
         externalKey: `slack:edit:${e.channel}:${message.ts}:${message.edited?.ts ?? e.ts}`,
         desk: { tool: 'slack', ts: e.ts, editOf: message.ts },
       });
+      if (edited.status === 'blocked') await warn(e.channel, message.user, message.thread_ts, toBlockedNotice(edited));
       return;
     }
     if (e.subtype === 'message_deleted') {
       const previous = e.previous_message ?? {};
       if (!previous.thread_ts || previous.bot_id) return;
+      // A non-agent's message was never relayed: its deletion is nothing to note.
+      if (!previous.user || !(await isAgent(previous.user))) return;
       const record = await handoffs.findByThread(e.channel, previous.thread_ts);
       if (!record) return;
       // Deleting in Slack removes nothing from the record; the deletion itself is noted.
@@ -227,6 +288,7 @@ export function createSlackHandoff(deps: {
     if (e.bot_id || !e.user || !e.thread_ts || e.thread_ts === e.ts) return;
     const record = await findThread(e.channel, e.thread_ts);
     if (!record) return;
+    if (await refuseNonAgent(e.user, e.channel, e.thread_ts, 'message')) return;
     await inOrder.run(record.conversationId, () => relayAgentMessage(e, record.conversationId));
     wake();
   });
@@ -242,9 +304,7 @@ export function createSlackHandoff(deps: {
       return;
     }
     const result = await desk.reply(conversationId, { ...origin, text });
-    if (result.status === 'blocked') {
-      await warn(e.channel, e.user, e.thread_ts, ':no_entry: Not sent: your reply asks the customer for a secret (password, 2FA code, recovery phrase or private key). Support never asks for these.');
-    }
+    if (result.status === 'blocked') await warn(e.channel, e.user, e.thread_ts, toBlockedNotice(result));
   }
 
   // ---- buttons ----
@@ -259,6 +319,7 @@ export function createSlackHandoff(deps: {
         void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason: 'slack_action_outside_support_channel', route: name } });
         return;
       }
+      if (await refuseNonAgent(b.user.id, b.channel.id, b.message?.ts, name)) return;
       const conversationId = a.value;
       const result = await inOrder.run(conversationId, async () =>
         run(conversationId, {
@@ -281,6 +342,11 @@ export function createSlackHandoff(deps: {
     if (command.channel_id !== options.supportChannel) {
       void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason: 'slack_command_outside_support_channel' } });
       await ack({ response_type: 'ephemeral', text: `Use ${options.command} in the support channel.` });
+      return;
+    }
+    if (!(await isAgent(command.user_id))) {
+      void helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'slack', detail: { reason: 'slack_not_agent', route: options.command } });
+      await ack({ response_type: 'ephemeral', text: `${options.command} is for members of the support agents' user group.` });
       return;
     }
     const open = await desk.listOpen();
@@ -495,9 +561,9 @@ export function createSlackHandoff(deps: {
         logger.info({ channel: options.supportChannel, transport: receiver ? 'http' : 'socket' }, 'slack handoff ready');
         return;
       } catch (error) {
-        const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(attempt, 16));
+        const delay = backoffMs(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
         logger.warn({ err: (error as Error).message, retryInMs: delay }, 'slack not reachable at start-up; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
       }
     }
   }

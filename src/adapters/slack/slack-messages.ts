@@ -47,7 +47,8 @@ export function toRootMessage(summary: HandoffSummary, record: HandoffRecord | u
         ]
       : []),
   ];
-  const text = `${title}. Reason: ${reason}. Summary: ${clip(summary.summary, 200)}`;
+  // The fallback text (notifications, clients without blocks) is mrkdwn too: customer words escaped like the blocks'.
+  const text = `${escapeMrkdwn(title)}. Reason: ${escapeMrkdwn(reason)}. Summary: ${escapeMrkdwn(clip(summary.summary, 200))}`;
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(title.replace(/:[a-z_]+: /, ''), 150) } },
     {

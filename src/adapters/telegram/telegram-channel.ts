@@ -3,12 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Telegraf, TelegramError } from 'telegraf';
 import {
+  backoffMs,
+  sleep,
   type ChannelOutbox,
   type Conversation,
   type CustomerChannel,
   type CustomerMessage,
   type CustomerOutcome,
   createKeyedRunner,
+  type EscalationDecision,
   detectLanguage,
   type Helpdesk,
   HelpdeskError,
@@ -24,6 +27,7 @@ import {
   type UpdateInbox,
 } from '../../core/index.js';
 import { type CallFailure, createOutboxSender, DEFAULT_SEND_TUNING, type SendTuning } from './outbox-sender.js';
+import { createPrivateLinks } from './private-links.js';
 import { telegramTexts } from './telegram-texts.js';
 import {
   type BotIdentity,
@@ -40,8 +44,6 @@ import { type SendMessageParams, toPlainMessages, toTelegramMessages } from './t
 export const TELEGRAM_CHANNEL = 'telegram';
 /** Update types the bot asks Telegram for. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
-/** Telegram updates are a few kilobytes; anything far larger is not Telegram. */
-const MAX_WEBHOOK_BODY_BYTES = 1_000_000;
 /** How long an update waits for the bot's identity (getMe) before its webhook call is answered 500. */
 const IDENTITY_WAIT_MS = 10_000;
 
@@ -114,7 +116,6 @@ function toFailure(error: unknown): CallFailure {
   return { description: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A document stored in the outbox as `{ filename, text }` becomes a multipart upload (telegraf's InputFile). */
 function toUpload(payload: Record<string, unknown>): Record<string, unknown> {
@@ -135,7 +136,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   const botId = Number(options.token.split(':')[0]);
   const source = `${TELEGRAM_CHANNEL}:${botId}`;
   const bot = new Telegraf(options.token, {
-    // The webhook is answered by our own route; nothing may ride on its HTTP response (pitfall 5).
+    // The webhook is answered by our own route: no method call may ride on its HTTP response body
+    // (telegraf's webhookReply), whose result nobody would see.
     telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false },
   });
   const sender = createOutboxSender({
@@ -148,6 +150,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     soleSender: options.soleSender ?? false,
   });
   const chats = createKeyedRunner();
+  const privateLinks = createPrivateLinks(options.token);
   let identity: BotIdentity | undefined;
   let ready: Promise<BotIdentity> | undefined;
   let stopping = false;
@@ -196,7 +199,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         } catch (error) {
           if (stopping) throw error;
           logger.warn({ err: error, attempt }, 'telegram getMe failed; retrying');
-          await sleep(Math.min(tuning.handleRetryMs * 2 ** attempt, tuning.retryMaxMs));
+          await sleep(backoffMs(attempt, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs }));
         }
       }
     })();
@@ -260,7 +263,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       logger.debug({ updateId: update.update_id }, 'telegram update already received');
       return 'duplicate';
     }
-    // Answered at once, before any slow work: Telegram refuses answers after ~15 s (pitfall 11).
+    // Answered at once, before any slow work: Telegram refuses answers after ~15 s.
     if (update.callback_query) {
       bot.telegram
         .answerCbQuery(update.callback_query.id)
@@ -333,7 +336,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         logger.error({ err: error, updateId, attempt, last }, 'telegram update handling failed');
         if (!last) {
           await inbox.settle(source, updateId, 'retry', String(error)).catch(() => undefined);
-          await sleep(tuning.handleRetryMs * 2 ** (attempt - 1));
+          await sleep(backoffMs(attempt - 1, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs }));
           continue;
         }
         if (stopping) return; // still pending: handled again after the restart
@@ -387,6 +390,43 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       );
   }
 
+  /**
+   * A conversation's transcript for a chat: the readable text, then the JSON bundle as a file (what
+   * npm run transcript:verify and /verify-transcript check). Not a turn (it would change what it
+   * certifies): keyed by the update that asked for it.
+   */
+  async function transcriptMessages(conversationId: string, chatId: string, updateId: number, language: Language): Promise<OutboundMessage[]> {
+    let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
+    try {
+      transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId, language) : undefined;
+    } catch (error) {
+      logger.warn({ err: error, conversationId }, 'transcript unavailable');
+    }
+    // What the log proves as text, then the JSON bundle as a file (what npm run transcript:verify and
+    // /verify-transcript check, and render the same text from).
+    const text = transcript?.readable ?? telegramTexts.transcriptUnavailable(language);
+    const bundle: OutboundMessage[] = transcript
+      ? [
+          {
+            channel: TELEGRAM_CHANNEL,
+            chatId,
+            dedupeKey: `tg:${botId}:u${updateId}:bundle`,
+            method: 'sendDocument',
+            payload: {
+              chat_id: chatId,
+              caption: telegramTexts.transcriptFileCaption(language),
+              // Stored as text in the outbox; turned into an upload when sent (see `call`).
+              document: {
+                filename: `transcript-${conversationId}.json`,
+                text: `${JSON.stringify(transcript.bundle, null, 2)}\n`,
+              },
+            },
+          },
+        ]
+      : [];
+    return [...keyed(updateId, toPlainMessages(text, chatId)), ...bundle];
+  }
+
   /** Handles one update through the helpdesk; returns the replies to send. */
   async function toReplies(updateId: number, inbound: StoredInbound): Promise<OutboundMessage[]> {
     if ('ignored' in inbound) {
@@ -413,14 +453,22 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     const created = started.isNew ? { created: { conversation, turns: started.turns } } : {};
     const record = (message: CustomerMessage, reply: string | undefined, kind: 'message' | 'attachment' | 'edit' = 'message', editOf?: TurnData['editOf']) =>
       helpdesk.recordCustomerTurn({ conversationId, kind, message, language, externalKey, ...(editOf ? { editOf } : {}), ...(reply ? { reply } : {}) });
+    // In a group everyone reads along: what is personal (the transcript, talking to a human) moves
+    // to a private chat with the bot, through a link only this member can use.
+    const userId = origin.userId;
+    const inPrivate = (what: Parameters<typeof privateLinks.link>[1]) =>
+      origin.isGroup ? privateLinks.link(me.username, what, Number(origin.chatId), userId) : undefined;
+    const groupEscalation = origin.isGroup
+      ? { escalateElsewhere: (decision: EscalationDecision) => telegramTexts.continuePrivately(language, inPrivate({ topic: 'handoff', escalation: decision }) as string) }
+      : {};
 
     let outcome: CustomerOutcome;
     switch (event.kind) {
       case 'text':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, message: event.message, externalKey, ...created });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, message: event.message, externalKey, ...created, ...groupEscalation });
         break;
       case 'action':
-        outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created });
+        outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created, ...groupEscalation });
         break;
       case 'attachment':
         outcome = await record(event.message, telegramTexts.attachmentReceived(language), 'attachment');
@@ -441,6 +489,31 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         const args = parseCommand(event.message.text)?.args ?? '';
         switch (event.command) {
           case 'start': {
+            // A link from a group: continue that member's transcript or handoff here.
+            if (!origin.isGroup && args && privateLinks.isLink(args)) {
+              const continued = privateLinks.read(args, userId);
+              if (!continued) {
+                void helpdesk.recordSecurityEvent?.({ type: 'access_denied', channel: 'telegram', conversationId, detail: { reason: 'telegram_link_of_another_user' } });
+                outcome = await record(event.message, telegramTexts.privateLinkNotYours(language));
+                break;
+              }
+              if (continued.topic === 'transcript') {
+                const recorded = await record(event.message, undefined);
+                const group = await helpdesk.startConversation({ channel: 'telegram', externalId: `${continued.groupId}:${userId}`, language });
+                return [...fromTurns([...started.turns, ...recorded.turns], origin.chatId, null), ...(await transcriptMessages(group.conversation.id, origin.chatId, updateId, language))];
+              }
+              outcome =
+                conversation.state === 'escalated'
+                  ? await record(event.message, telegramTexts.alreadyWithHuman(language))
+                  : await helpdesk.handleCustomerInput({
+                      conversationId,
+                      action: 'human',
+                      escalation: { ...continued.escalation, detail: `raised in Telegram group ${continued.groupId}; continued in a private chat` },
+                      externalKey,
+                      ...created,
+                    });
+              break;
+            }
             const channels = telegramTexts.officialChannels(language, me.username);
             // A new conversation is greeted with this turn; an existing one gets the greeting again.
             const reply = started.isNew ? channels : `${toGreeting(language, exchangeName)}\n\n${channels}`;
@@ -454,7 +527,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
             outcome =
               conversation.state === 'escalated'
                 ? await record(event.message, telegramTexts.alreadyWithHuman(language))
-                : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey, ...created });
+                : await helpdesk.handleCustomerInput({ conversationId, action: 'human', externalKey, ...created, ...groupEscalation });
             break;
           case 'lang': {
             const choice = args.toLowerCase();
@@ -474,41 +547,13 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
             break;
           }
           case 'transcript': {
-            outcome = await record(event.message, undefined);
-            let transcript: Awaited<ReturnType<NonNullable<typeof helpdesk.transcript>>> | undefined;
-            try {
-              transcript = helpdesk.transcript ? await helpdesk.transcript(conversationId, language) : undefined;
-            } catch (error) {
-              logger.warn({ err: error, conversationId }, 'transcript unavailable');
+            const link = inPrivate({ topic: 'transcript' });
+            if (link) {
+              outcome = await record(event.message, telegramTexts.transcriptInPrivate(language, link));
+              break;
             }
-            // The transcript itself is not a turn (it would change what it certifies): keyed by update.
-            // What the log proves as text, then the JSON bundle as a file (what npm run transcript:verify and
-            // /verify-transcript check, and render the same text from).
-            const text = transcript?.readable ?? telegramTexts.transcriptUnavailable(language);
-            const bundle: OutboundMessage[] = transcript
-              ? [
-                  {
-                    channel: TELEGRAM_CHANNEL,
-                    chatId: origin.chatId,
-                    dedupeKey: `tg:${botId}:u${updateId}:bundle`,
-                    method: 'sendDocument',
-                    payload: {
-                      chat_id: origin.chatId,
-                      caption: telegramTexts.transcriptFileCaption(language),
-                      // Stored as text in the outbox; turned into an upload when sent (see `call`).
-                      document: {
-                        filename: `transcript-${conversationId}.json`,
-                        text: `${JSON.stringify(transcript.bundle, null, 2)}\n`,
-                      },
-                    },
-                  },
-                ]
-              : [];
-            return [
-              ...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null),
-              ...keyed(updateId, toPlainMessages(text, origin.chatId)),
-              ...bundle,
-            ];
+            outcome = await record(event.message, undefined);
+            return [...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null), ...(await transcriptMessages(conversationId, origin.chatId, updateId, language))];
           }
           default:
             outcome = await record(event.message, telegramTexts.unknownCommand(language));
@@ -551,7 +596,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         const failure = toFailure(error);
         const delayMs = failure.retryAfterSeconds !== undefined
           ? failure.retryAfterSeconds * 1000
-          : Math.min(tuning.handleRetryMs * 2 ** failures, tuning.retryMaxMs);
+          : backoffMs(failures, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs });
         failures += 1;
         logger.warn({ code: failure.code, description: failure.description, delayMs }, 'telegram getUpdates failed; retrying');
         if (failure.code === 409 || failure.code === 404) offset = undefined;
@@ -588,7 +633,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         return;
       } catch (error) {
         logger.warn({ err: error, attempt }, 'telegram setWebhook failed; retrying');
-        await sleep(Math.min(tuning.handleRetryMs * 2 ** attempt, tuning.retryMaxMs));
+        await sleep(backoffMs(attempt, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs }));
       }
     }
   }
@@ -597,12 +642,15 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
 
   /**
    * Desk turns (agent replies, handoff notices) for a Telegram conversation, through the same
-   * outbox as the bot's replies: keyed by conversation and turn seq, so handing a turn over twice
+   * outbox as the bot's replies, in a private chat: keyed by conversation and turn seq, so handing a turn over twice
    * (a Slack retry, a crash before the desk recorded the delivery) sends it once; in order per chat.
    */
   const customerChannel: CustomerChannel = {
     async deliver(conversation: Conversation, turns: Turn[]): Promise<void> {
-      const chatId = conversation.externalId?.split(':')[0];
+      // A group member's conversation ("<group>:<user>"): desk turns are personal and go to the
+      // member's private chat with the bot (its id is the user's), never to the group.
+      const [chat, member] = conversation.externalId?.split(':') ?? [];
+      const chatId = member ?? chat;
       if (conversation.channel !== TELEGRAM_CHANNEL || !chatId) {
         logger.warn({ conversationId: conversation.id }, 'not a Telegram conversation; desk turns not sent');
         return;
@@ -671,7 +719,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
     },
     /**
      * Telegram's webhook call: checks the secret header (403 when wrong or missing), stores the
-     * update and answers 200 at once; handling continues from the inbox.
+     * update and answers 200 at once; handling continues from the inbox. The HTTP layer limits the
+     * body's size before this reads it.
      */
     async handleWebhook(request: Request): Promise<Response> {
       const given = Buffer.from(request.headers.get('x-telegram-bot-api-secret-token') ?? '');
@@ -679,7 +728,6 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         void helpdesk.recordSecurityEvent?.({ type: 'access_denied', channel: 'telegram', detail: { reason: 'webhook_secret' } });
         return new Response('Forbidden', { status: 403 });
       }
-      if (Number(request.headers.get('content-length') ?? 0) > MAX_WEBHOOK_BODY_BYTES) return new Response('Too large', { status: 413 });
       let update: TgUpdate;
       try {
         update = (await request.json()) as TgUpdate;

@@ -77,6 +77,24 @@ export const telegramTexts = {
       ? '抱歉，系统出现了问题，您的消息已保存。请稍后再试，或输入 /human 联系人工客服。'
       : 'Sorry, something went wrong on our side. Your message is saved; please try again shortly or type /human to reach a person.';
   },
+  /** In a group: a human will take this up in a private chat, through the link. */
+  continuePrivately(language: Language, link: string): string {
+    return language === 'zh'
+      ? `为保护您的隐私，人工客服将在您与我的私聊中继续处理。请打开 ${link} 并点击“开始”。请勿在群里发送账户信息。`
+      : `To protect your privacy, a human agent will continue with you in a private chat with me. Open ${link} and press Start. Please don't post account details in the group.`;
+  },
+  /** In a group: the transcript is personal, it is sent in a private chat, through the link. */
+  transcriptInPrivate(language: Language, link: string): string {
+    return language === 'zh'
+      ? `聊天记录属于个人信息，我会在私聊中发给您。请打开 ${link} 并点击“开始”。`
+      : `Your transcript is personal, so I'll send it to you in a private chat. Open ${link} and press Start.`;
+  },
+  /** A private-chat link opened by someone it was not made for. */
+  privateLinkNotYours(language: Language): string {
+    return language === 'zh'
+      ? '这个链接是为另一位群成员生成的，无法在此打开。您可以直接在这里向我提问，或发送 /human 联系人工客服。'
+      : 'This link was made for another member of the group, so it opens nothing here. You can ask me anything in this chat, or send /human to reach a person.';
+  },
   source(language: Language): string {
     return language === 'zh' ? '来源：' : 'Source:';
   },

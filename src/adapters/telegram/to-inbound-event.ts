@@ -66,6 +66,8 @@ export interface BotIdentity {
 export interface InboundOrigin {
   chatId: string;
   externalId: string;
+  /** The Telegram user who wrote (in a private chat, also the chat's id). */
+  userId: number;
   isGroup: boolean;
   messageId: number | null;
   customerHandle: string | null;
@@ -123,6 +125,7 @@ function toOrigin(chat: TgChat, from: TgUser, messageId: number | null): Inbound
   return {
     chatId: String(chat.id),
     externalId: isGroup ? `${chat.id}:${from.id}` : String(chat.id),
+    userId: from.id,
     isGroup,
     messageId,
     customerHandle: from.username ? `@${from.username}` : name || null,
@@ -212,7 +215,7 @@ export function toInboundEvent(update: TgUpdate, bot: BotIdentity): Inbound {
   const origin = toOrigin(message.chat, from, message.message_id);
   const text = message.text ?? '';
   const command = text.startsWith('/') ? COMMAND.exec(text.trim()) : null;
-  if (command && command[2] && command[2].toLowerCase() !== bot.username.toLowerCase()) {
+  if (command?.[2] && command[2].toLowerCase() !== bot.username.toLowerCase()) {
     return { ignored: 'command for another bot' };
   }
   if (origin.isGroup && !command && !addressesBot(message, bot)) return { ignored: 'group message not addressed to the bot' };
@@ -281,9 +284,13 @@ export function reviveStoredInbound(payload: unknown, firewall: Pick<Helpdesk, '
   const origin = p.origin;
   const event = p.event;
   if (!origin || typeof origin.chatId !== 'string' || typeof origin.externalId !== 'string' || !event) return undefined;
+  // Stored before the user id was kept: the external id ends with it ("<chat>" or "<group>:<user>").
+  const userId = Number.isSafeInteger(origin.userId) ? origin.userId : Number(origin.externalId.split(':').at(-1));
+  if (!Number.isSafeInteger(userId)) return undefined;
   const revivedOrigin: InboundOrigin = {
     chatId: origin.chatId,
     externalId: origin.externalId,
+    userId,
     isGroup: origin.isGroup === true,
     messageId: typeof origin.messageId === 'number' ? origin.messageId : null,
     customerHandle: firewall.screenName(typeof origin.customerHandle === 'string' ? origin.customerHandle : null),

@@ -1,8 +1,16 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type HandoffDesk, type Helpdesk, HelpdeskError } from '../../core/index.js';
+import { type HandoffDesk, type Helpdesk, HelpdeskError, type OutboundBlockReason } from '../../core/index.js';
+import { clientOf } from './client-limits.js';
 import { toTurnView } from './web-app.js';
 
+const BLOCKED: Record<OutboundBlockReason, string> = {
+  asks_for_secret: 'it asks the customer for a secret (password, 2FA code, recovery phrase or private key).',
+  asks_for_payment: 'it asks the customer to pay to unlock, unfreeze or verify an account.',
+  unlisted_contact: 'it names a contact that is not an official channel or a knowledge-base link.',
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
 const actionBody = z.object({ agent: z.string().trim().min(1).max(80), text: z.string().trim().min(1).max(8000).optional(), key: z.string().max(200).optional() });
 
 /**
@@ -22,8 +30,16 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
     throw error;
   });
 
+  // Ids are UUIDs: anything else is a bad request, answered before touching the database.
+  app.use('/api/admin/handoffs/:id/*', async (c, next) => {
+    if (!UUID.test(c.req.param('id') ?? '')) {
+      return c.json({ error: { code: 'invalid_request', message: 'The conversation id is not valid (expected a UUID).' } }, 400);
+    }
+    return next();
+  });
+
   app.get('/api/admin/handoffs', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs');
+    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs', clientOf(c));
     const open = await desk.listOpen();
     return c.json({
       handoffs: open.map(({ record, conversation }) => ({
@@ -40,15 +56,16 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
   });
 
   app.get('/api/admin/handoffs/:id/turns', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs/:id/turns');
-    const turns = await helpdesk.turns(c.req.param('id'), Number(c.req.query('after') ?? 0) || 0, 200);
+    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs/:id/turns', clientOf(c));
+    const after = afterQuery.parse(c.req.query('after') ?? '0');
+    const turns = await helpdesk.turns(c.req.param('id'), after, 200);
     return c.json({ turns: turns.map((t) => ({ ...toTurnView(t), internal: Boolean(t.data.internal) })) });
   });
 
   const actions = ['reply', 'note', 'claim', 'resolve', 'hand-back'] as const;
   for (const action of actions) {
     app.post(`/api/admin/handoffs/:id/${action}`, async (c) => {
-      await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), `POST /api/admin/handoffs/:id/${action}`);
+      await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), `POST /api/admin/handoffs/:id/${action}`, clientOf(c));
       const body = actionBody.parse(await c.req.json().catch(() => ({})));
       const id = c.req.param('id');
       const origin = {
@@ -69,6 +86,21 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
               : action === 'resolve'
                 ? await desk.resolve(id, origin)
                 : await desk.handBack(id, origin);
+      if (result.status === 'blocked') {
+        // The outbound guard kept it from the customer (kept as an internal note): say why.
+        return c.json(
+          {
+            status: 'blocked',
+            error: {
+              code: 'reply_blocked',
+              reasons: result.reasons,
+              ...(result.contacts.length > 0 ? { contacts: result.contacts } : {}),
+              message: `Not sent to the customer: ${result.reasons.map((r) => BLOCKED[r]).join(' ')} It is kept as an internal note.`,
+            },
+          },
+          422,
+        );
+      }
       const status = result.status === 'done' || result.status === 'duplicate' ? 200 : 409;
       return c.json({ status: result.status, ...('turns' in result ? { turns: result.turns.map(toTurnView) } : {}) }, status);
     });

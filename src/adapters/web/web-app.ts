@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { type Helpdesk, HelpdeskError, isVisibleToCustomer, type Turn } from '../../core/index.js';
 
 import { RateLimitedError } from '../../core/index.js';
 import { transcriptPageScript } from './transcript-page/bundle-page.js';
+import { type ClientLimitSettings, clientOf, identifyClient } from './client-limits.js';
+import { closeAfterUnreadBody, inlineStyleHashes, limitBodies, securityHeaders } from './http-guards.js';
 
 const MAX_PAGE = 200;
 /** The longest input the official-channel check takes (the widget's form stops there too). */
@@ -112,19 +113,24 @@ export function createWebApp(deps: {
   /** Whether this instance can serve (GET /readyz): each part `ok` or what is wrong with it. */
   readiness?: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   onError: (error: unknown) => void;
+  /** CSP frame-ancestors of the HTML pages: who may show them in a frame (default 'none'). */
+  frameAncestors?: string;
+  /** How to tell clients apart and, when given, the limits per client (see client-limits.ts). */
+  clients?: { trustProxy: ClientLimitSettings['trustProxy']; limits?: Omit<ClientLimitSettings, 'trustProxy'>; warn: (message: string) => void };
 }) {
   const { helpdesk } = deps;
   const transcriptPage = readFileSync(new URL('./transcript-page/index.html', import.meta.url), 'utf8');
   const app = new Hono();
 
+  app.use('*', securityHeaders({ frameAncestors: deps.frameAncestors ?? "'none'", styleHashes: inlineStyleHashes(transcriptPage) }));
+  app.use('*', closeAfterUnreadBody());
   app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'], allowMethods: ['GET', 'POST'] }));
+  app.use('*', identifyClient({ trustProxy: deps.clients?.trustProxy, limits: deps.clients?.limits, record: helpdesk.recordSecurityEvent, warn: deps.clients?.warn ?? (() => undefined) }));
+  // Every route, the webhooks mounted later included: no body is read beyond its limit.
   app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: () => {
-        throw new HttpError(413, 'payload_too_large', `The body is larger than ${deps.bodyLimitBytes} bytes.`);
-      },
+    '*',
+    limitBodies(deps.bodyLimitBytes, (_c, limit) => {
+      throw new HttpError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
     }),
   );
 
@@ -153,10 +159,10 @@ export function createWebApp(deps: {
     );
   });
 
-  // Ids are UUIDs: anything else is an unknown conversation, answered before touching the database.
+  // Ids are UUIDs: anything else is a bad request, answered before touching the database.
   app.use('/api/conversations/:id/*', async (c, next) => {
     if (!CONVERSATION_ID.test(c.req.param('id') ?? '')) {
-      throw new HelpdeskError('conversation_not_found', 'malformed conversation id', 'Conversation not found.');
+      throw new HttpError(400, 'invalid_request', 'The conversation id is not valid (expected a UUID).');
     }
     await next();
   });
@@ -188,7 +194,7 @@ export function createWebApp(deps: {
 
   // Admin: only with ADMIN_TOKEN; every denial is recorded by core.
   app.get('/api/admin/conversations', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/conversations');
+    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/conversations', clientOf(c));
     const state = parse(stateQuery, c.req.query('state') ?? 'escalated');
     const list = await helpdesk.listConversations(state);
     return c.json({
@@ -207,7 +213,7 @@ export function createWebApp(deps: {
   });
 
   app.get('/api/admin/security-events', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/security-events');
+    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/security-events', clientOf(c));
     const type = parse(eventTypeQuery, c.req.query('type'));
     const limit = parse(limitQuery, c.req.query('limit') ?? '100');
     const events = await helpdesk.securityEvents.list({ ...(type ? { type } : {}), limit });
@@ -216,7 +222,7 @@ export function createWebApp(deps: {
 
   app.post('/api/conversations/:id/messages', async (c) => {
     const id = c.req.param('id');
-    await helpdesk.authorize(id, bearer(c));
+    await helpdesk.authorize(id, bearer(c), clientOf(c));
     const body = parse(messageBody, await readJson(c));
     // A request sent again with the same key (the answer was lost, the client retried) is stored
     // once; the repeat is answered with the turns stored the first time.
@@ -240,7 +246,7 @@ export function createWebApp(deps: {
 
   app.get('/api/conversations/:id/messages', async (c) => {
     const id = c.req.param('id');
-    const conversation = await helpdesk.authorize(id, bearer(c));
+    const conversation = await helpdesk.authorize(id, bearer(c), clientOf(c));
     const after = parse(afterQuery, c.req.query('after') ?? '0');
     const turns = await helpdesk.turns(id, after, MAX_PAGE);
     // Agents' internal notes are part of the record, not of the customer's view.
@@ -261,7 +267,7 @@ export function createWebApp(deps: {
   app.get('/verify-transcript.js', async (c) => c.body(await transcriptPageScript(), 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/api/conversations/:id/transcript', async (c) => {
     const id = c.req.param('id');
-    const conversation = await helpdesk.authorize(id, bearer(c));
+    const conversation = await helpdesk.authorize(id, bearer(c), clientOf(c));
     if (!helpdesk.turnLog) return c.json({ error: { code: 'not_available', message: 'Transcripts are not available here.' } }, 501);
     const lang = c.req.query('lang');
     const { bundle, readable } = await helpdesk.transcript(id, lang === 'zh' || lang === 'en' ? lang : conversation.language);

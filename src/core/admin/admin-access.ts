@@ -169,7 +169,7 @@ export function createAdminAccess(deps: {
     async login(input: { user: string; password: string; client: string }): Promise<{ token: string; csrfToken: string; principal: Principal; expiresAt: Date }> {
       const limit = clients.take(input.client);
       if (!limit.allowed) {
-        if (limit.firstRefusal) await record({ type: 'rate_limited', channel: 'admin', detail: { route: 'POST /api/admin/login', reason: 'login_attempts_per_client' } });
+        await record({ type: 'rate_limited', channel: 'admin', detail: { route: 'POST /api/admin/login', reason: 'login_attempts_per_client' } });
         throw new LoginLockedError(Math.ceil(limit.retryAfterMs / 1000));
       }
       const name = input.user.trim().toLowerCase();

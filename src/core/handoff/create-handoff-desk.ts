@@ -2,7 +2,7 @@ import { HelpdeskError } from '../errors.js';
 import type { Conversation, Language, Turn, TurnData } from '../model.js';
 import type { ConversationStore, Logger, NewTurn } from '../ports.js';
 import { createKeyedRunner } from '../keyed-runner.js';
-import { asksForSecret } from '../safety/outbound-guard.js';
+import { blockReasons, type OutboundBlockReason, type OutboundReview, reviewOutbound } from '../safety/outbound-guard.js';
 import {
   toClaimedNotice,
   toHandedBackNotice,
@@ -27,6 +27,12 @@ export interface HandoffDeskDeps {
   /** Channels other than the web (whose widget reads the turns) get desk turns through this. */
   customerChannels: Partial<Record<Conversation['channel'], CustomerChannel>>;
   logger: Logger;
+  /**
+   * The outbound guard for agents' replies and edits (official contacts, payment demands, requests
+   * for secrets), recording what it blocks; the helpdesk's `reviewOutbound`. Without it, only
+   * requests for secrets and payment demands are caught (no allowlist).
+   */
+  review?: (text: string, context: { channel: string; conversationId: string }) => Promise<OutboundReview>;
   settings: {
     hours: WorkingHours;
     minutesPerConversation: number;
@@ -41,7 +47,7 @@ export interface HandoffDeskDeps {
 export type AgentActionResult =
   | { status: 'done'; turns: Turn[]; conversation: Conversation }
   | { status: 'duplicate' }
-  | { status: 'blocked'; reason: 'asks_for_secret' }
+  | { status: 'blocked'; reasons: OutboundBlockReason[]; contacts: string[] }
   | { status: 'not_open' }
   | { status: 'claimed_by_other'; by: string };
 
@@ -69,6 +75,16 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
   const now = deps.now ?? (() => new Date());
 
   const shownName = (agent: Agent) => settings.genericAgentName ?? agent.name;
+  const review = deps.review ?? (async (text: string) => reviewOutbound(text, undefined));
+
+  /** Why an agent's text may not reach the customer; undefined when it may. */
+  async function refusal(conversationId: string, origin: DeskOrigin & { text: string }) {
+    const verdict = await review(origin.text, { channel: origin.desk?.tool ?? 'desk', conversationId });
+    if (verdict.clean) return undefined;
+    const reasons = blockReasons(verdict);
+    logger.warn({ conversationId, agentId: origin.agent.id, reasons }, 'agent message blocked by the outbound guard');
+    return { status: 'blocked' as const, reasons, contacts: verdict.unlisted.map((c) => c.value) };
+  }
 
   async function deliverPending(conversationId: string): Promise<void> {
     const record = await handoffs.find(conversationId);
@@ -181,22 +197,25 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
       return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
     },
 
-    /** An agent's reply to the customer; a reply asking for a secret is kept internal and not sent. */
+    /**
+     * An agent's reply to the customer. One the outbound guard refuses (asks for a secret, demands
+     * a payment, names an unofficial contact) is kept as an internal note and not sent.
+     */
     async reply(conversationId: string, origin: DeskOrigin & { text: string }): Promise<AgentActionResult> {
       const { conversation, record } = await load(conversationId);
-      if (asksForSecret(origin.text)) {
+      const blocked = await refusal(conversationId, origin);
+      if (blocked) {
         const result = await conversations.append(conversationId, [
           {
             role: 'agent',
             kind: 'note',
-            text: `[not sent: asks the customer for a secret] ${origin.text}`,
+            text: `[not sent: ${blocked.reasons.join(', ')}] ${origin.text}`,
             language: conversation.language,
             data: agentData(origin, { internal: true }),
             externalKey: origin.externalKey,
           },
         ]);
-        logger.warn({ conversationId, agentId: origin.agent.id }, 'agent reply asking for a secret blocked');
-        return result.duplicate ? { status: 'duplicate' } : { status: 'blocked', reason: 'asks_for_secret' };
+        return result.duplicate ? { status: 'duplicate' } : blocked;
       }
       const turns: NewTurn[] = [];
       // Replying to an unclaimed handoff claims it: the customer sees who is helping.
@@ -215,21 +234,26 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
       return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
     },
 
-    /** A new version of an agent's earlier reply: a new turn, the original stays. */
+    /**
+     * A new version of an agent's earlier reply: a new turn, the original stays. An edit the
+     * outbound guard refuses is recorded internal, not sent, and reported blocked.
+     */
     async edit(conversationId: string, origin: DeskOrigin & { text: string; internal: boolean }): Promise<AgentActionResult> {
       const { conversation } = await load(conversationId);
-      const internal = origin.internal || asksForSecret(origin.text);
+      const blocked = origin.internal ? undefined : await refusal(conversationId, origin);
+      const internal = origin.internal || blocked !== undefined;
       const result = await appendAndDeliver(conversationId, [
         {
           role: 'agent',
           kind: 'edit',
-          text: internal ? origin.text : `(edited) ${origin.text}`,
+          text: blocked ? `[not sent: ${blocked.reasons.join(', ')}] ${origin.text}` : internal ? origin.text : `(edited) ${origin.text}`,
           language: conversation.language,
           data: agentData(origin, internal ? { internal: true } : {}),
           externalKey: origin.externalKey,
         },
       ]);
-      return result.duplicate ? { status: 'duplicate' } : { status: 'done', turns: result.turns, conversation: result.conversation };
+      if (result.duplicate) return { status: 'duplicate' };
+      return blocked ?? { status: 'done', turns: result.turns, conversation: result.conversation };
     },
 
     /** An internal note, or an internal record of something seen in the tool (a deletion). */

@@ -326,7 +326,9 @@ export function createGapReport(deps: { source: GapSource; embedder: Embedder; n
       const batch = missing.slice(i, i + EMBED_BATCH);
       const vectors = await deps.embedder.embed(batch);
       if (cache.size + batch.length > CACHE_LIMIT) cache.clear();
-      batch.forEach((t, j) => cache.set(t, vectors[j] ?? []));
+      batch.forEach((t, j) => {
+        cache.set(t, vectors[j] ?? []);
+      });
     }
     return texts.map((t) => cache.get(t) ?? []);
   }

@@ -13,9 +13,20 @@ export {
   type OfficialChannelCheck,
   type OfficialChannelsInput,
 } from './official-channels.js';
-export { reviewOutbound, asksForSecret, asksForPayment, findContacts, CONTACT_REMOVED, type OutboundReview, type FoundContact } from './outbound-guard.js';
+export {
+  reviewOutbound,
+  blockReasons,
+  asksForSecret,
+  asksForPayment,
+  findContacts,
+  CONTACT_REMOVED,
+  type OutboundBlockReason,
+  type OutboundReview,
+  type FoundContact,
+} from './outbound-guard.js';
 export { createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.js';
 export {
+  createAggregatingEventLog,
   createMemorySecurityEventLog,
   type SecurityEvent,
   type SecurityEventLog,

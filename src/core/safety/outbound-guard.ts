@@ -16,7 +16,7 @@ const URL_PATTERN = new RegExp(
   'gi',
 );
 const EMAIL_PATTERN = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
-const HANDLE_PATTERN = /(?<![\w@.\/])@[A-Za-z][A-Za-z0-9_]{3,31}\b/g;
+const HANDLE_PATTERN = /(?<![\w@./])@[A-Za-z][A-Za-z0-9_]{3,31}\b/g;
 const PHONE_PATTERN =
   /(?<![\w+])(?:\+\d[\d\s().-]{6,18}\d|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b1[3-9]\d{9}\b|\b[48]00[\s-]?\d{3}[\s-]?\d{4}\b)(?![\w])/g;
 
@@ -130,12 +130,24 @@ export interface OutboundReview {
 
 export const CONTACT_REMOVED = '[unofficial contact removed]';
 
+/** Why a message may not go out, in the order an agent should hear them. */
+export type OutboundBlockReason = 'asks_for_secret' | 'asks_for_payment' | 'unlisted_contact';
+
+export function blockReasons(review: OutboundReview): OutboundBlockReason[] {
+  return [
+    ...(review.asksForSecret ? (['asks_for_secret'] as const) : []),
+    ...(review.asksForPayment ? (['asks_for_payment'] as const) : []),
+    ...(review.unlisted.length > 0 ? (['unlisted_contact'] as const) : []),
+  ];
+}
+
 /**
- * Reviews a bot or agent message before it reaches a customer: it must not ask for a secret and may
- * name only official contacts (configuration) or links the knowledge base cites.
+ * Reviews a bot or agent message before it reaches a customer: it must not ask for a secret or
+ * demand a payment, and may name only official contacts (configuration) or links the knowledge
+ * base cites. Without an allowlist, contacts are not checked.
  */
-export function reviewOutbound(text: string, allowlist: OfficialAllowlist): OutboundReview {
-  const unlisted = findContacts(text).filter((c) => !isAllowedContact(c.value, allowlist));
+export function reviewOutbound(text: string, allowlist: OfficialAllowlist | undefined): OutboundReview {
+  const unlisted = allowlist ? findContacts(text).filter((c) => !isAllowedContact(c.value, allowlist)) : [];
   let redacted = text;
   for (const c of [...unlisted].reverse()) redacted = `${redacted.slice(0, c.start)}${CONTACT_REMOVED}${redacted.slice(c.end)}`;
   const asks = asksForSecret(text);

@@ -19,7 +19,7 @@ import {
   toSecretWarning,
   toTruncationNotice,
 } from './safety-messages.js';
-import { createMemorySecurityEventLog, type SecurityEvent, type SecurityEventLog } from './security-events.js';
+import { createAggregatingEventLog, createMemorySecurityEventLog, type SecurityEvent, type SecurityEventLog } from './security-events.js';
 
 /** Safety settings of a helpdesk; main.ts builds them from configuration. */
 export interface HelpdeskSafety {
@@ -31,6 +31,8 @@ export interface HelpdeskSafety {
   events?: SecurityEventLog;
   /** Token for admin endpoints and commands; without it they are closed. */
   adminToken?: string;
+  /** Refusals are recorded as one event per kind, client and this window (default a minute). */
+  refusalWindowMs?: number;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitSettings = { limit: 20, windowMs: 60_000 };
@@ -66,7 +68,10 @@ export function createSafetyGate(options: {
   const safety = options.safety ?? {};
   const configured = safety.allowlist;
   let allowlist = configured;
-  const events = safety.events ?? createMemorySecurityEventLog();
+  const events = createAggregatingEventLog(safety.events ?? createMemorySecurityEventLog(), {
+    windowMs: safety.refusalWindowMs ?? 60_000,
+    onError: (error) => logger.error({ err: error }, 'security event not recorded'),
+  });
   const limiter = createRateLimiter(safety.rateLimit ?? DEFAULT_RATE_LIMIT);
   const adminHash = safety.adminToken ? sha256(safety.adminToken) : undefined;
   if (!configured) logger.warn({}, 'no official allowlist configured: outbound contact filtering is off');
@@ -139,32 +144,16 @@ export function createSafetyGate(options: {
       const verdict = limiter.take(key);
       if (verdict.allowed) return;
       const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      if (verdict.firstRefusal) await record({ type: 'rate_limited', channel, conversationId, detail: { reason: 'messages_per_window' } });
+      await record({ type: 'rate_limited', channel, conversationId, detail: { reason: 'messages_per_window' } });
       throw new RateLimitedError(seconds, toRateLimitReply(language, seconds));
     },
 
     /**
-     * Reviews a bot or agent text. Without an allowlist only the request-for-a-secret check applies.
+     * Reviews a bot or agent text. Without an allowlist contacts are not checked.
      * `links`: the cited entries' own links, mentionable even before this instance learnt of them.
      */
     review(text: string, links: string[] = []): OutboundReview {
-      if (allowlist) return reviewOutbound(text, links.length > 0 ? withKnowledgeLinks(allowlist, links) : allowlist);
-      const review = reviewOutbound(text, {
-        hosts: [],
-        urls: [],
-        telegramHandles: [],
-        emails: [],
-        phones: [],
-        extraUrls: [],
-        display: { urls: [], telegramHandles: [], emails: [], phones: [] },
-      });
-      return {
-        text,
-        unlisted: [],
-        asksForSecret: review.asksForSecret,
-        asksForPayment: review.asksForPayment,
-        clean: !review.asksForSecret && !review.asksForPayment,
-      };
+      return reviewOutbound(text, allowlist && links.length > 0 ? withKnowledgeLinks(allowlist, links) : allowlist);
     },
 
     checkChannel(input: string, language: Language): { check: OfficialChannelCheck; reply: string } | undefined {
@@ -186,14 +175,14 @@ export function createSafetyGate(options: {
       return allowlist ? toOfficialChannelsLine(language, allowlist, exchangeName) : '';
     },
 
-    /** Checks the admin token in constant time; records and throws on a denial. */
-    async authorizeAdmin(token: string | undefined, route: string): Promise<void> {
+    /** Checks the admin token in constant time; records (per client, see security-events) and throws on a denial. */
+    async authorizeAdmin(token: string | undefined, route: string, client?: string): Promise<void> {
       const ok = adminHash !== undefined && token !== undefined && timingSafeEqual(adminHash, sha256(token));
       if (ok) return;
       await record({
         type: 'access_denied',
         channel: 'admin',
-        detail: { route, reason: adminHash === undefined ? 'admin_disabled' : token ? 'wrong_admin_token' : 'missing_admin_token' },
+        detail: { route, reason: adminHash === undefined ? 'admin_disabled' : token ? 'wrong_admin_token' : 'missing_admin_token', ...(client ? { client } : {}) },
       });
       throw new HelpdeskError('forbidden', `admin access denied on ${route}`, 'Admin token required.');
     },
