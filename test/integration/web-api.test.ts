@@ -148,6 +148,11 @@ describe.each(testEngines())('web API on %s', (engine) => {
       expect(broken).toMatchObject({ status: 400, json: { error: { code: 'invalid_json' } } });
       const notJson = await call('POST', '/api/conversations', undefined, undefined, { 'content-type': 'text/plain' });
       expect(notJson.status).toBe(415);
+      const undeclared = await call('POST', '/api/conversations', '{"language":"zh"}', undefined, { 'content-type': '' });
+      expect(undeclared).toMatchObject({ status: 415, json: { error: { code: 'unsupported_media_type' } } });
+      // Every field of a new conversation may be left out, the whole body too.
+      expect((await call('POST', '/api/conversations', '')).status).toBe(201);
+      expect((await call('POST', `/api/conversations/${c.id}/messages`, '', c.token)).json.error.code).toBe('invalid_request');
       expect((await call('GET', `/api/conversations/${c.id}/messages?after=-1`, undefined, c.token)).status).toBe(400);
     });
 
@@ -155,7 +160,7 @@ describe.each(testEngines())('web API on %s', (engine) => {
       const c = await start();
       const huge = await say(c, { text: 'x'.repeat(70_000) });
       expect(huge.status).toBe(413);
-      // Issue 7: an overlong message is kept up to the limit and the customer is told, never refused.
+      // An overlong message is kept up to the limit and the customer is told, never refused.
       const long = await say(c, { text: '提'.repeat(4001) });
       expect(long.status).toBe(201);
       expect(long.json.turns[0].text).toBe('提'.repeat(4000));
