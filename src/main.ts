@@ -27,6 +27,7 @@ import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
 import { toReadiness } from './check-readiness.js';
+import { createConsole } from './create-console.js';
 import { createEmbedder } from './create-embedder.js';
 
 /** How long the database has to answer a readiness or reachability probe. */
@@ -188,6 +189,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
+  const splitPassages = createPassageSplitter();
+  const allowlist = createOfficialAllowlist(config.safety.official);
   const helpdesk = createHelpdesk({
     turnLog,
     // A customer waiting for a human is told their place in the queue and can go back to the bot.
@@ -198,7 +201,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     knowledge,
     embedder,
     retriever: createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }),
-    splitPassages: createPassageSplitter(),
+    splitPassages,
     answerer:
       openai && config.openai
         ? createOpenAIAnswerer(openai, { model: config.openai.chatModel, exchangeName: config.exchangeName })
@@ -210,7 +213,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
       maxMessageChars: config.maxMessageChars,
     },
     safety: {
-      allowlist: createOfficialAllowlist(config.safety.official),
+      allowlist,
       rateLimit: config.safety.rateLimit,
       events: createPgSecurityEventLog(database.db),
       adminToken: config.safety.adminToken,
@@ -218,10 +221,27 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   });
 
   stack.push('security events', () => helpdesk.flushSecurityEvents());
-  const knowledgeSync = createKnowledgeSync({ helpdesk, dir: resolve(config.knowledgeDir), logger });
+  // The database is the knowledge base's source of truth; the Markdown folder is imported into it
+  // (a file never overwrites a console edit: a conflict is kept) and exported by npm run kb:export.
+  const staffConsole = await createConsole({
+    database,
+    index: knowledge,
+    helpdesk,
+    embedder,
+    splitPassages,
+    allowlist,
+    adminToken: config.safety.adminToken,
+    exchangeName: config.exchangeName,
+    logger,
+    onError: (error) => logger.error({ err: error }, 'request failed'),
+  });
+  await staffConsole.knowledge.prepare();
+  const knowledgeSync = createKnowledgeSync({ importFiles: (files) => staffConsole.knowledge.importFiles(files), dir: resolve(config.knowledgeDir), logger });
   stack.push('knowledge sync', () => knowledgeSync.idle());
   await knowledgeSync.syncNow();
   if (config.watchKnowledge) stack.push('knowledge watch', knowledgeSync.watch());
+  const consoleWork = staffConsole.start();
+  stack.push('console', () => consoleWork.stop());
 
   const app = createWebApp({
     helpdesk,
@@ -277,6 +297,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
+  staffConsole.mount(app);
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();

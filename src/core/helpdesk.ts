@@ -17,6 +17,9 @@ import { decideLocale, toLocaleTurn } from './conversation/locale.js';
 import { toFollowUpQuery } from './conversation/follow-up.js';
 import { decideSmallTalk } from './conversation/small-talk.js';
 import { decideWhileWaiting, toBackToBotText, toWaitingText } from './conversation/waiting.js';
+import { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
+import { type HitTestResult, toDryRunLogger, toHitTestResult } from './knowledge/hit-test.js';
+import { createMemorySecurityEventLog } from './safety/security-events.js';
 import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
 import { type RawCustomerMessage, withoutMarkers } from './safety/firewall.js';
@@ -113,6 +116,8 @@ const isShortFollowUp = (question: string) =>
   question.replace(/\p{Script=Han}/gu, ' ').split(/\s+/).filter(Boolean).length <= FOLLOW_UP_MAX_WORDS;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+/** The entries' own links: an answer from them may name them (published by another instance a moment ago too). */
+const linksOf = (entries: StoredEntry[]) => entries.flatMap((e) => e.links.map((l) => l.url));
 
 /** The one object adapters talk to. Channel-agnostic: no SDK, no SQL, no environment. */
 export function createHelpdesk(deps: HelpdeskDeps) {
@@ -266,7 +271,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       if (result.kind === 'no_answer') return { noAnswer: true };
       const cited = context.filter((e) => result.citedIds.includes(e.id));
       // Model output is untrusted: one that asks for a secret or names an unlisted contact is not sent.
-      const review = gate.review(result.text);
+      const review = gate.review(result.text, linksOf(context));
       // Customer text and entries are data: an answer that left them (another language, a persona,
       // an obeyed instruction, a leaked prompt) is not grounded in the entries and is not sent either.
       const drift = checkModelAnswer(result.text, language, [...context.flatMap((e) => [e.title, e.body, ...e.questions])]);
@@ -642,12 +647,41 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       ...(answer.error ? { error: answer.error } : {}),
     };
     // Last line of defence: an unlisted contact never leaves, whatever produced the text.
-    return { role: 'bot', kind: 'answer', text: gate.review(answer.text).text, language, data, answerMode: answer.mode };
+    return { role: 'bot', kind: 'answer', text: gate.review(answer.text, linksOf(answer.cited)).text, language, data, answerMode: answer.mode };
+  }
+
+  /**
+   * Plays a question through this helpdesk as a new web customer would ask it, recording nothing:
+   * the same knowledge, retrieval, answerer, safety checks and policy (this function, built again
+   * over conversations kept in memory, without rate limit or security events). `language`: as if
+   * the customer had chosen it; else it is detected, as for a customer.
+   */
+  async function hitTest(text: string, options: { language?: Language } = {}): Promise<HitTestResult> {
+    const store = createMemoryConversationStore();
+    const dry = createHelpdesk({
+      ...deps,
+      conversations: store,
+      turnLog: undefined,
+      logger: toDryRunLogger(logger),
+      safety: { allowlist: gate.allowlist, rateLimit: { limit: Number.MAX_SAFE_INTEGER, windowMs: 1 }, events: createMemorySecurityEventLog() },
+    });
+    const { conversation } = await dry.startConversation({ channel: 'web', language: options.language });
+    try {
+      const outcome = await dry.handleCustomerInput({ conversationId: conversation.id, message: dry.screen({ text }), ...(options.language ? { language: options.language } : {}) });
+      return toHitTestResult(outcome.turns, settings.answerThreshold);
+    } finally {
+      store.forget(conversation.id);
+    }
   }
 
   return {
     startConversation,
     authorize,
+    hitTest,
+    /** The links the knowledge base cites (mentionable, not "official"), after a change made elsewhere than syncKnowledge. */
+    setKnowledgeLinks(urls: string[]): void {
+      gate.setKnowledgeLinks(urls);
+    },
     /** Handles one customer message or button press; messages of one conversation run in order. */
     handleCustomerInput(input: CustomerInput): Promise<CustomerOutcome> {
       // Overlong messages are not refused: the firewall truncates them and tells the customer.

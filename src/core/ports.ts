@@ -50,6 +50,8 @@ export interface EntryUpsert {
   chunks: ChunkInput[];
   /** Normalized mean vector of the title and question chunks (see toCentroid); null when there is none. */
   centroid: number[] | null;
+  /** The version to index it as (the knowledge base's version); absent: version + 1 when its content changed. */
+  version?: number;
 }
 
 export interface ChunkHit {

@@ -4,7 +4,7 @@ import type { LogHeader } from '../../core/audit/log-entry.js';
 import type { CheckedEntry, Violation } from '../../core/audit/verify-log.js';
 
 /** Entry kinds as the workers encode them (code = index + 1; 0 = header did not parse). */
-export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold'];
+export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold', 'knowledge'];
 const KIND_MASK = 0x07;
 /** Flags: the header's `prev` names a leaf (in `prevs`), or is another string (in `otherPrevs`). */
 export const PREV_LEAF = 0x08;

@@ -52,7 +52,8 @@ function toConversation(row: ConversationRow, keys: ContentKeys): Conversation {
   };
 }
 
-function toTurn(row: TurnRow): Turn {
+/** A turn row as core sees it. */
+export function toTurn(row: TurnRow): Turn {
   return {
     conversationId: row.conversationId,
     seq: row.seq,
@@ -336,6 +337,22 @@ const DEFAULT_MAX_FLUSHES = 1;
  * the verifiable log in the same transaction (a turn never exists without its log entry, nor the
  * reverse), its content sealed under the conversation's key.
  */
+/** Turn rows of one conversation with their content opened (one read of the sealed contents and the key). */
+export async function openTurns(db: Db, conversationId: string, rows: TurnRow[]): Promise<Turn[]> {
+  const contentKeys = contentKeysOf(db);
+  const seqs = rows.filter((r) => (r.data as { sealed?: number }).sealed === 1).map((r) => r.seq);
+  if (seqs.length === 0) return rows.map(toTurn);
+  const [contents, [wrapped]] = await Promise.all([
+    db
+      .select({ seq: turnContent.seq, sealed: turnContent.sealed })
+      .from(turnContent)
+      .where(and(eq(turnContent.conversationId, conversationId), inArray(turnContent.seq, seqs))),
+    db.select({ key: conversationKey.key }).from(conversationKey).where(eq(conversationKey.conversationId, conversationId)),
+  ]);
+  const sealed = new Map(contents.map((c) => [c.seq, c.sealed]));
+  const key = unwrapKey(contentKeys, conversationId, wrapped?.key);
+  return rows.map((r) => withContent(toTurn(r), sealed.get(r.seq), key));
+}
 export function createPgConversationStore(db: Db, options: { maxBatch?: number; maxFlushes?: number } = {}): ConversationStore {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const contentKeys = contentKeysOf(db);
@@ -379,21 +396,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     return row ? toConversation(row, contentKeys) : undefined;
   }
 
-  /** Turn rows of one conversation with their content opened (one read of the sealed contents and the key). */
-  async function opened(conversationId: string, rows: TurnRow[]): Promise<Turn[]> {
-    const seqs = rows.filter((r) => (r.data as { sealed?: number }).sealed === 1).map((r) => r.seq);
-    if (seqs.length === 0) return rows.map(toTurn);
-    const [contents, [wrapped]] = await Promise.all([
-      db
-        .select({ seq: turnContent.seq, sealed: turnContent.sealed })
-        .from(turnContent)
-        .where(and(eq(turnContent.conversationId, conversationId), inArray(turnContent.seq, seqs))),
-      db.select({ key: conversationKey.key }).from(conversationKey).where(eq(conversationKey.conversationId, conversationId)),
-    ]);
-    const sealed = new Map(contents.map((c) => [c.seq, c.sealed]));
-    const key = unwrapKey(contentKeys, conversationId, wrapped?.key);
-    return rows.map((r) => withContent(toTurn(r), sealed.get(r.seq), key));
-  }
+
 
   /** The turns recorded for an external key: that input and what the bot said back. */
   async function findDuplicate(keys: string[]): Promise<AppendResult | undefined> {
@@ -406,7 +409,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       .orderBy(asc(turn.seq))
       .limit(20);
     const end = following.findIndex((t) => t.role === 'customer');
-    const turns = await opened(first.conversationId, [first, ...(end === -1 ? following : following.slice(0, end))]);
+    const turns = await openTurns(db, first.conversationId, [first, ...(end === -1 ? following : following.slice(0, end))]);
     const current = await find(first.conversationId);
     if (!current) return undefined;
     return { conversation: current, turns, duplicate: true };
@@ -723,7 +726,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
         .where(and(eq(turn.conversationId, conversationId), gt(turn.seq, afterSeq)))
         .orderBy(asc(turn.seq))
         .limit(limit);
-      return opened(conversationId, rows);
+      return openTurns(db, conversationId, rows);
     },
     async listByState(state) {
       const rows = await db

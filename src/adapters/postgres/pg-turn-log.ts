@@ -2,6 +2,9 @@ import { and, asc, desc, eq, gt, isNotNull, like, lt, lte, ne, notExists, or, sq
 import {
   type AuditReport,
   type CheckpointSource,
+  checkKnowledgeRevisions,
+  type Language,
+  type RevisionStatus,
   completeSubtrees,
   consistencyRanges,
   createLogVerifier,
@@ -35,6 +38,7 @@ import {
   conversation,
   conversationKey,
   handoff,
+  kbRevision,
   legalHold,
   logCheckpoint,
   logEntry,
@@ -382,6 +386,35 @@ export function createPgTurnLog(deps: {
       .limit(100);
   }
 
+  /** The knowledge base's history against its log entries (few rows: read whole, in the audit's snapshot). */
+  async function knowledgeViolations(q: Db): Promise<Violation[]> {
+    const entries = await q.select({ idx: logEntry.idx, header: logEntry.header }).from(logEntry).where(eq(logEntry.kind, 'knowledge'));
+    const events = entries.flatMap((e) => {
+      const parsed = parseHeader(e.header);
+      return parsed.ok && parsed.header.kind === 'knowledge' ? [{ idx: e.idx, header: parsed.header }] : [];
+    });
+    const revisions = await q.select().from(kbRevision);
+    return checkKnowledgeRevisions(
+      events,
+      revisions.map((r) => ({
+        content: {
+          id: r.entryId,
+          lang: r.lang as Language,
+          title: r.title,
+          questions: r.questions,
+          tags: r.tags,
+          links: r.links,
+          translation: r.translation ?? undefined,
+          body: r.body,
+        },
+        version: r.version,
+        status: r.status as RevisionStatus,
+        author: r.author,
+        logIdx: r.logIdx,
+      })),
+    );
+  }
+
   async function storedCheckpoints(q: Db = db): Promise<CheckpointSource[]> {
     const rows = await q.select({ note: logCheckpoint.note }).from(logCheckpoint).orderBy(asc(logCheckpoint.size));
     return rows.map((r) => ({ source: 'database', note: r.note }));
@@ -407,8 +440,13 @@ export function createPgTurnLog(deps: {
           const q = tx as unknown as Db;
           const h = await head(q);
           const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints(q)), ...(options.published ?? [])] });
-          if (workers) return v.finish(h, await feedFromWorkers(q, workers, h.size, v));
+          if (workers) {
+            const withoutEntry = await feedFromWorkers(q, workers, h.size, v);
+            v.addViolations(await knowledgeViolations(q));
+            return v.finish(h, withoutEntry);
+          }
           await feedInThread(q, v);
+          v.addViolations(await knowledgeViolations(q));
           return v.finish(h, await turnsWithoutEntry(q));
         },
         { isolationLevel: 'repeatable read', accessMode: 'read only' },

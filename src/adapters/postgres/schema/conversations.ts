@@ -42,4 +42,6 @@ export const turn = pgTable('turn', {
 }, (t) => [
   uniqueIndex('turn_conversation_seq_idx').on(t.conversationId, t.seq),
   uniqueIndex('turn_external_key_idx').on(t.externalKey),
+  // The gap report's signals (escalations, ratings, replies to a clarifying question) by time.
+  index('turn_gap_signal_idx').on(t.createdAt).where(sql`${t.kind} IN ('escalation', 'rating', 'clarify', 'choice')`),
 ]);
