@@ -28,8 +28,19 @@ const CODE_OF_STATUS: Partial<Record<number, string>> = { 400: 'invalid_json', 4
  * limits) become their status with the error shape; anything else is reported to `onUnexpected`
  * and answered 500 without details.
  */
-export function apiErrorHandler(onUnexpected: (error: unknown) => void): ErrorHandler {
+export function apiErrorHandler(
+  onUnexpected: (error: unknown) => void,
+  options: {
+    /** Statuses of the app's own helpdesk error codes, besides the common ones. */
+    statusOf?: Partial<Record<HelpdeskError['code'], ContentfulStatusCode>>;
+    /** The app's own error types, answered before the common ones (undefined: not one of them). */
+    answer?: (error: Error, c: Context) => Response | undefined;
+  } = {},
+): ErrorHandler {
+  const statusOf = { ...STATUS_OF, ...options.statusOf };
   return (error, c) => {
+    const own = options.answer?.(error, c);
+    if (own) return own;
     if (error instanceof RateLimitedError) {
       return c.json({ error: { code: 'rate_limited', message: error.userMessage } }, 429, { 'retry-after': String(error.retryAfterSeconds) });
     }
@@ -42,7 +53,7 @@ export function apiErrorHandler(onUnexpected: (error: unknown) => void): ErrorHa
       return c.json({ error: { code: 'invalid_request', message: describeIssues(error.issues) } }, 400);
     }
     if (error instanceof HelpdeskError) {
-      const status = STATUS_OF[error.code];
+      const status = statusOf[error.code];
       if (status) return c.json({ error: { code: error.code, message: error.userMessage } }, status);
     }
     onUnexpected(error);

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import { HTTPException } from 'hono/http-exception';
+import { apiError, apiErrorHandler } from '../api-errors.js';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { validator } from 'hono/validator';
 import { z } from 'zod';
@@ -14,7 +14,7 @@ import {
   GAP_SIGNALS,
   type GapReporter,
   type Helpdesk,
-  HelpdeskError,
+  type HelpdeskError,
   type KnowledgeBase,
   LoginLockedError,
   type Permission,
@@ -33,10 +33,6 @@ const MAX_HIT_TEST_CHARS = 2000;
 
 type Env = { Variables: { principal: Principal } };
 
-/** A refusal with a stable code: the one error shape of the admin API, `{error: {code, message, …}}`. */
-function fail(status: ContentfulStatusCode, code: string, message: string, extra: Record<string, unknown> = {}): HTTPException {
-  return new HTTPException(status, { message, cause: { code, ...extra } });
-}
 
 const STATUS_OF: Partial<Record<HelpdeskError['code'], ContentfulStatusCode>> = {
   unauthenticated: 401,
@@ -58,14 +54,14 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
   const message = result.error.issues
     .map((i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : `${i.path.join('.') || 'body'}: ${i.message}`))
     .join('; ');
-  throw fail(400, 'invalid_request', message);
+  throw apiError(400, 'invalid_request', message);
 }
 
 /** A JSON body checked by a schema (Hono's validator; a body that is not JSON is a 415). */
 const jsonBody = <T>(schema: z.ZodType<T>) =>
   validator('json', (value, c) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') throw fail(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
+    if (type !== 'application/json') throw apiError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
     return parseWith(schema, value);
   });
 
@@ -106,7 +102,7 @@ const gapsQuery = z.object({
 
 function entryIdOf(c: Context): string {
   const id = c.req.param('id') ?? '';
-  if (!ENTRY_ID.test(id)) throw fail(404, 'entry_not_found', `No entry "${id.slice(0, 130)}".`);
+  if (!ENTRY_ID.test(id)) throw apiError(404, 'entry_not_found', `No entry "${id.slice(0, 130)}".`);
   return id;
 }
 
@@ -116,7 +112,7 @@ function expectedOf(c: Context): number | 'new' | undefined {
   const header = c.req.header('if-match');
   if (header === undefined) return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  if (!match) throw fail(400, 'invalid_request', 'If-Match must be the entry\'s version, e.g. "3".');
+  if (!match) throw apiError(400, 'invalid_request', 'If-Match must be the entry\'s version, e.g. "3".');
   return Number(match[1]);
 }
 
@@ -185,7 +181,7 @@ export function createAdminApp(deps: {
       const principal = access.authenticateToken(bearer);
       if (!principal) {
         await deps.helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'admin', detail: { route: `${c.req.method} ${c.req.routePath}`, reason: 'wrong_admin_token' } });
-        throw fail(401, 'unauthenticated', 'Admin token required.');
+        throw apiError(401, 'unauthenticated', 'Admin token required.');
       }
       c.set('principal', principal);
       return next();
@@ -199,7 +195,7 @@ export function createAdminApp(deps: {
     }
     if (!SAFE_METHODS.has(c.req.method) && !access.checkCsrf(session.csrfToken, c.req.header('x-csrf-token'))) {
       await deps.helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'admin', detail: { route: `${c.req.method} ${c.req.routePath}`, reason: 'csrf_token' } });
-      throw fail(403, 'csrf_failed', 'The request lacks this session\'s CSRF token: reload the console.');
+      throw apiError(403, 'csrf_failed', 'The request lacks this session\'s CSRF token: reload the console.');
     }
     c.set('principal', session.principal);
     return next();
@@ -210,7 +206,7 @@ export function createAdminApp(deps: {
       const principal = c.get('principal');
       if (!can(principal.role, permission)) {
         await deps.helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'admin', detail: { route: `${c.req.method} ${c.req.routePath}`, reason: `role_${principal.role}` } });
-        throw fail(403, 'forbidden', `The ${principal.role} role may not do this.`);
+        throw apiError(403, 'forbidden', `The ${principal.role} role may not do this.`);
       }
       return next();
     });
@@ -259,7 +255,7 @@ export function createAdminApp(deps: {
 
   app.get('/api/admin/kb/entries/:id', requires('kb.read'), async (c) => {
     const view = await knowledge.get(entryIdOf(c));
-    if (!view) throw fail(404, 'entry_not_found', `No entry "${c.req.param('id')}".`);
+    if (!view) throw apiError(404, 'entry_not_found', `No entry "${c.req.param('id')}".`);
     c.header('ETag', `"${view.version}"`);
     return c.json(toEntryJson(view));
   });
@@ -267,7 +263,7 @@ export function createAdminApp(deps: {
   const saveRoute = (publish: boolean) => async (c: Context<Env>) => {
     const id = entryIdOf(c);
     const { translationSync, ...input } = parseWith(entryBody, await c.req.json().catch(() => {
-      throw fail(400, 'invalid_json', 'The body is not valid JSON.');
+      throw apiError(400, 'invalid_json', 'The body is not valid JSON.');
     }));
     const result = await knowledge.save(id, input, { by: author(c), publish, expected: expectedOf(c), translationSync });
     c.header('ETag', `"${result.version}"`);
@@ -275,7 +271,7 @@ export function createAdminApp(deps: {
   };
   const requireJson = createMiddleware<Env>(async (c, next) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') throw fail(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
+    if (type !== 'application/json') throw apiError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
     return next();
   });
   app.put('/api/admin/kb/entries/:id', requires('kb.edit'), requireJson, saveRoute(true));
@@ -284,7 +280,7 @@ export function createAdminApp(deps: {
   app.post('/api/admin/kb/entries/:id/validate', requires('kb.read'), requireJson, async (c) => {
     const id = entryIdOf(c);
     const { translationSync: _, ...input } = parseWith(entryBody, await c.req.json().catch(() => {
-      throw fail(400, 'invalid_json', 'The body is not valid JSON.');
+      throw apiError(400, 'invalid_json', 'The body is not valid JSON.');
     }));
     return c.json({ issues: await knowledge.validate(id, input, c.req.query('publish') === '1') });
   });
@@ -304,7 +300,7 @@ export function createAdminApp(deps: {
 
   app.get('/api/admin/kb/entries/:id/history', requires('kb.read'), async (c) => {
     const revisions = await knowledge.history(entryIdOf(c));
-    if (revisions.length === 0) throw fail(404, 'entry_not_found', `No entry "${c.req.param('id')}".`);
+    if (revisions.length === 0) throw apiError(404, 'entry_not_found', `No entry "${c.req.param('id')}".`);
     return c.json({ revisions: revisions.map(toRevisionJson) });
   });
 
@@ -367,31 +363,26 @@ export function createAdminApp(deps: {
     });
   });
 
-  app.onError((error, c) => {
-    if (error instanceof LoginLockedError) {
-      return c.json({ error: { code: error.code, message: error.userMessage, retryAfterSeconds: error.retryAfterSeconds } }, 429, {
-        'retry-after': String(error.retryAfterSeconds),
-      });
-    }
-    if (error instanceof EntryValidationError) {
-      return c.json({ error: { code: 'invalid_entry', message: error.userMessage, issues: error.issues } }, 422);
-    }
-    if (error instanceof VersionConflictError) {
-      const code = error.reason === 'exists' ? 'duplicate_id' : 'version_conflict';
-      return c.json({ error: { code, message: error.userMessage, current: error.current ? toRevisionJson(error.current) : null } }, 409);
-    }
-    if (error instanceof HTTPException) {
-      const cause = (error.cause ?? {}) as { code?: string };
-      const code = cause.code ?? (error.status === 400 ? 'invalid_json' : error.status === 413 ? 'payload_too_large' : 'error');
-      return c.json({ error: { ...cause, code, message: error.message } }, error.status);
-    }
-    if (error instanceof HelpdeskError) {
-      const status = STATUS_OF[error.code];
-      if (status) return c.json({ error: { code: error.code, message: error.userMessage } }, status);
-    }
-    deps.onError(error);
-    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again.' } }, 500);
-  });
+  app.onError(
+    apiErrorHandler(deps.onError, {
+      statusOf: STATUS_OF,
+      answer: (error, c) => {
+        if (error instanceof LoginLockedError) {
+          return c.json({ error: { code: error.code, message: error.userMessage, retryAfterSeconds: error.retryAfterSeconds } }, 429, {
+            'retry-after': String(error.retryAfterSeconds),
+          });
+        }
+        if (error instanceof EntryValidationError) {
+          return c.json({ error: { code: 'invalid_entry', message: error.userMessage, issues: error.issues } }, 422);
+        }
+        if (error instanceof VersionConflictError) {
+          const code = error.reason === 'exists' ? 'duplicate_id' : 'version_conflict';
+          return c.json({ error: { code, message: error.userMessage, current: error.current ? toRevisionJson(error.current) : null } }, 409);
+        }
+        return undefined;
+      },
+    }),
+  );
 
   return app;
 }
