@@ -21,6 +21,7 @@ import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { createSlackLogPublisher, type SlackLogPublisher } from './adapters/slack/slack-log-publisher.js';
 import { createLogProofRoutes } from './adapters/web/log-proof-routes.js';
+import { bundleConsole } from './adapters/web/admin/console-routes.js';
 import { bundleWidget, createWidgetRoutes } from './adapters/web/widget-routes.js';
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
@@ -107,20 +108,23 @@ function createStopStack(logger: pino.Logger) {
 }
 
 async function start(config: Config, logger: pino.Logger, stack: ReturnType<typeof createStopStack>): Promise<RunningHelpdesk> {
-  // The widget is bundled (by esbuild, in its own process) while the database opens.
   // The content master key lives outside the database: configured, or a file (created on first start).
   const content = loadContentKeys({ text: config.turnLog.contentMasterKey, file: resolve(config.turnLog.contentKeyFile), createIfMissing: true });
   if (content.created && config.databaseUrl) {
     logger.warn({ file: resolve(config.turnLog.contentKeyFile) }, 'created a content master key: every instance sharing this database must use the same key file or CONTENT_MASTER_KEY');
   }
-  const [opened, bundled] = await Promise.allSettled([
+  // The widget and the console are bundled (by esbuild, in its own process) while the database
+  // opens; the console's bundle is kept, so wiring the console later finds it built.
+  const [opened, bundled, consoleBundled] = await Promise.allSettled([
     openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir), contentKeys: content.keys }),
     bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars }),
+    bundleConsole({ exchangeName: config.exchangeName }),
   ]);
   if (opened.status === 'rejected') throw opened.reason;
   const database = opened.value;
   stack.push('database', () => database.close());
   if (bundled.status === 'rejected') throw bundled.reason;
+  if (consoleBundled.status === 'rejected') throw consoleBundled.reason;
   const widget = bundled.value;
   await database.migrate();
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
