@@ -75,8 +75,16 @@ export type CustomerInput = {
   action?: CustomerAction;
   /** A pick among the choices of the bot's latest `clarify` turn (entryId null: "None of these"). */
   choice?: CustomerChoice;
-  /** Language the customer chose explicitly (a switch in the widget, /lang on Telegram). */
+  /**
+   * Language the customer chose explicitly with the input (the widget's switch): from now on
+   * answers are in it. Alone, it is only the choice, confirmed by the bot.
+   */
   language?: Language;
+  /**
+   * A channel's command, read by the channel (Telegram's "/lang zh" as `set_language`), with
+   * `message` the command as the customer sent it: recorded as their turn, never searched.
+   */
+  command?: { kind: 'set_language'; language: Language };
   /** Unique id of the external message, so that a redelivery is a no-op. */
   externalKey?: string;
   /**
@@ -408,7 +416,10 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const text = message.text;
     // What the customer wrote besides the secrets: the markers are the firewall's words, not theirs.
     const question = withoutMarkers(text);
-    const switched = input.language ?? (text ? detectLanguageSwitch(text) : undefined);
+    // The input is itself the request to switch: a channel's command, or words that ask for it
+    // ("English please", "说中文"). The widget's switch comes as `language`, alone or with a message.
+    const said = input.command?.kind === 'set_language' ? input.command.language : text && !input.action ? detectLanguageSwitch(text) : undefined;
+    const switched = input.command?.language ?? input.language ?? (text ? detectLanguageSwitch(text) : undefined);
     const detected = question ? detectLanguage(question) : undefined;
     // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
     const language: Language = switched ?? (conversation.languageChosen ? conversation.language : detected ?? conversation.language);
@@ -424,7 +435,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       return { outcome: result.duplicate ? 'duplicate' : outcome, conversation: result.conversation, turns: result.turns };
     };
 
-    if (text && switched && !input.action && detectLanguageSwitch(text)) {
+    if (text && switched && said) {
       return reply(
         [
           { ...base, kind: 'language_switch', text },
