@@ -10,9 +10,17 @@ import {
   toOtherLanguageNote,
 } from './conversation/messages.js';
 import { createKeyedRunner } from './keyed-runner.js';
-import { findOfferedChoice, followsUnansweredClarify, MAX_CHOICES, toChoices, toClarifyText, toNoneLabel, toUnknownChoiceReply } from './conversation/clarify.js';
+import {
+  findOfferedChoice,
+  followsUnansweredClarify,
+  MAX_CHOICES,
+  toChoices,
+  toClarifyText,
+  toNoneLabel,
+  toUnknownChoiceReply,
+} from './conversation/clarify.js';
 import { decideLocale, toLocaleTurn } from './conversation/locale.js';
-import { toFollowUpQuery } from './conversation/follow-up.js';
+import { toCorrectedQuery, toFollowUpQuery } from './conversation/follow-up.js';
 import { decideInput, type InputStep } from './conversation/decide-input.js';
 import { toWaitingText } from './conversation/waiting.js';
 import { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
@@ -42,7 +50,18 @@ import type {
   Turn,
   TurnData,
 } from './model.js';
-import type { Answerer, AppendOptions, WaitingQueue, ConversationPatch, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
+import type {
+  Answerer,
+  AppendOptions,
+  WaitingQueue,
+  ConversationPatch,
+  ConversationStore,
+  Embedder,
+  KnowledgeIndex,
+  Logger,
+  NewTurn,
+  TurnLog,
+} from './ports.js';
 import { type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
 import { describeTranscript, renderTranscriptText } from './audit/transcript-text.js';
 import type { Retriever } from './retrieval/retrieve.js';
@@ -118,7 +137,10 @@ const FOLLOW_UP_MAX_HAN = 10;
 const FOLLOW_UP_MAX_WORDS = 6;
 const isShortFollowUp = (question: string) =>
   (question.match(/\p{Script=Han}/gu)?.length ?? 0) <= FOLLOW_UP_MAX_HAN &&
-  question.replace(/\p{Script=Han}/gu, ' ').split(/\s+/).filter(Boolean).length <= FOLLOW_UP_MAX_WORDS;
+  question
+    .replace(/\p{Script=Han}/gu, ' ')
+    .split(/\s+/)
+    .filter(Boolean).length <= FOLLOW_UP_MAX_WORDS;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 /** The entries' own links: an answer from them may name them (published by another instance a moment ago too). */
@@ -263,9 +285,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if (!best) return { noAnswer: true };
     const offlineText = best.lang === language ? best.body : `${toOtherLanguageNote(language)}${best.body}`;
     if (!answerer) return { text: offlineText, cited: [best], mode: 'offline' };
-    const context = topTopics
-      .map((topic) => pickEntry(entries, topic, language))
-      .filter((e): e is StoredEntry => e !== undefined);
+    const context = topTopics.map((topic) => pickEntry(entries, topic, language)).filter((e): e is StoredEntry => e !== undefined);
     try {
       const result = await answerer.answer({
         question,
@@ -281,7 +301,13 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       // an obeyed instruction, a leaked prompt) is not grounded in the entries and is not sent either.
       const drift = checkModelAnswer(result.text, language, [...context.flatMap((e) => [e.title, e.body, ...e.questions])]);
       if (!review.clean || drift) {
-        const reason = review.asksForSecret ? 'asks_for_secret' : review.asksForPayment ? 'asks_for_payment' : review.unlisted.length > 0 ? 'unlisted_contact' : (drift as string);
+        const reason = review.asksForSecret
+          ? 'asks_for_secret'
+          : review.asksForPayment
+            ? 'asks_for_payment'
+            : review.unlisted.length > 0
+              ? 'unlisted_contact'
+              : (drift as string);
         await gate.record({ type: 'outbound_blocked', channel: 'model', detail: { reason, count: review.unlisted.length } });
         return { text: offlineText, cited: [best], mode: 'fallback', error: `outbound guard: ${reason}` };
       }
@@ -310,7 +336,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         appendOptions,
       );
       logger.info({ conversationId: conversation.id, reason: decision.reason }, 'escalation redirected to a private conversation');
-      return { outcome: redirected.duplicate ? 'duplicate' : 'redirected', conversation: redirected.conversation, turns: redirected.turns, escalation: decision };
+      return {
+        outcome: redirected.duplicate ? 'duplicate' : 'redirected',
+        conversation: redirected.conversation,
+        turns: redirected.turns,
+        escalation: decision,
+      };
     }
     const result = await append(
       conversation.id,
@@ -331,10 +362,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       { state: 'escalated', priority: decision.priority, escalationReason: decision.reason, language },
       appendOptions,
     );
-    logger.info(
-      { conversationId: conversation.id, reason: decision.reason, priority: decision.priority },
-      'conversation escalated',
-    );
+    logger.info({ conversationId: conversation.id, reason: decision.reason, priority: decision.priority }, 'conversation escalated');
     return { outcome: result.duplicate ? 'duplicate' : 'escalated', conversation: result.conversation, turns: result.turns };
   }
 
@@ -424,7 +452,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const switched = input.command?.language ?? input.language ?? (text ? detectLanguageSwitch(text) : undefined);
     const detected = question ? detectLanguage(question) : undefined;
     // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
-    const language: Language = switched ?? (conversation.languageChosen ? conversation.language : detected ?? conversation.language);
+    const language: Language = switched ?? (conversation.languageChosen ? conversation.language : (detected ?? conversation.language));
     // How a Chinese reply is written (Simplified or Traditional): what the customer writes, remembered.
     const locale: Locale = decideLocale(language, question, recent);
     const notices = gate.toNotices(message.screening, language);
@@ -454,14 +482,21 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       exchangeName: settings.exchangeName,
     });
     if (step.kind === 'choice') step = await decideChoice(conversation, step.choice, recent, language, input.externalKey);
-    if (step.kind === 'search') step = await decideSearch(conversation, step, { question, text, action: input.action, escalation: input.escalation, message, recent, language, notices });
+    if (step.kind === 'search')
+      step = await decideSearch(conversation, step, { question, text, action: input.action, escalation: input.escalation, message, recent, language, notices });
     return applyStep(step, { conversation, language, locale, appendOptions, elsewhere: input.escalateElsewhere });
   }
 
   /** Carries out what was decided for an input: the one place its turns are appended and its outcome made. */
   async function applyStep(
     step: InputStep,
-    at: { conversation: Conversation; language: Language; locale: Locale; appendOptions: AppendOptions | undefined; elsewhere: CustomerInput['escalateElsewhere'] },
+    at: {
+      conversation: Conversation;
+      language: Language;
+      locale: Locale;
+      appendOptions: AppendOptions | undefined;
+      elsewhere: CustomerInput['escalateElsewhere'];
+    },
   ): Promise<CustomerOutcome> {
     const { conversation, language, locale, appendOptions } = at;
     const reply = async (turns: NewTurn[], outcome: CustomerOutcome['outcome'], patch?: ConversationPatch): Promise<CustomerOutcome> => {
@@ -520,8 +555,14 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     let failed = false;
     if (question) {
       try {
-        retrieval = await retriever.retrieve(question);
-        if (retrieval.confidence < settings.answerThreshold || isShortFollowUp(question)) retrieval = await inContextOf(recent, question, retrieval);
+        const corrected = toCorrectedQuery(recent, question);
+        if (corrected) {
+          const exclude = corrected.takenBackTopic ? new Set([corrected.takenBackTopic]) : undefined;
+          retrieval = await retriever.retrieve(corrected.query, undefined, exclude ? { exclude } : undefined);
+        } else {
+          retrieval = await retriever.retrieve(question);
+          if (retrieval.confidence < settings.answerThreshold || isShortFollowUp(question)) retrieval = await inContextOf(recent, question, retrieval);
+        }
       } catch (error) {
         failed = true;
         logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');
@@ -548,7 +589,13 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         const closest = retrieval.candidates.slice(0, MAX_CHOICES);
         const choices = toChoices(closest, await knowledge.entriesOfTopics(closest.map((c) => c.topic)), language);
         if (choices.length > 0) {
-          const clarify: NewTurn = { role: 'bot', kind: 'clarify', text: toClarifyText(language), language, data: { choices, noneLabel: toNoneLabel(language) } };
+          const clarify: NewTurn = {
+            role: 'bot',
+            kind: 'clarify',
+            text: toClarifyText(language),
+            language,
+            data: { choices, noneLabel: toNoneLabel(language) },
+          };
           return { kind: 'reply', turns: withNotices([recorded, clarify]), outcome: 'clarified', patch: search.patch };
         }
       }
@@ -559,13 +606,23 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       // For an urgent case the bot still gives the immediate steps when it has a confident match.
       const extra: NewTurn[] = [];
       if ((decision.reason === 'sensitive_topic' || decision.reason === 'scam_report') && retrieval && retrieval.confidence >= settings.answerThreshold) {
-        const answer = await composeAnswer(f.text, language, retrieval.candidates.map((c) => c.topic), history);
+        const answer = await composeAnswer(
+          f.text,
+          language,
+          retrieval.candidates.map((c) => c.topic),
+          history,
+        );
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
       return { kind: 'escalate', turn: recorded, decision, extra: [...notices, ...extra] };
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
-    const answer = await composeAnswer(f.text, language, retrieval.candidates.map((c) => c.topic), history);
+    const answer = await composeAnswer(
+      f.text,
+      language,
+      retrieval.candidates.map((c) => c.topic),
+      history,
+    );
     if ('noAnswer' in answer) {
       return clarifyOrEscalate({ reason: 'low_confidence', priority: 'normal', detail: 'the model found no answer in the retrieved entries' });
     }
@@ -587,7 +644,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const offered = conversation.state === 'escalated' ? undefined : findOfferedChoice(recent, picked.entryId);
     const patch: ConversationPatch = { language };
     if (!offered) {
-      return { kind: 'reply', turns: [{ role: 'bot', kind: 'notice', text: toUnknownChoiceReply(language), language, externalKey }], outcome: 'acknowledged', patch };
+      return {
+        kind: 'reply',
+        turns: [{ role: 'bot', kind: 'notice', text: toUnknownChoiceReply(language), language, externalKey }],
+        outcome: 'acknowledged',
+        patch,
+      };
     }
     const title = offered.choice?.title ?? offered.clarify.data.noneLabel ?? toNoneLabel(language);
     const chosen: NewTurn = {
@@ -599,12 +661,22 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       data: { choice: { entryId: offered.choice?.entryId ?? null, questionSeq: offered.question?.seq ?? null } },
     };
     if (!offered.choice) {
-      return { kind: 'escalate', turn: chosen, decision: { reason: 'low_confidence', priority: 'normal', detail: 'none of the offered entries fits' }, extra: [] };
+      return {
+        kind: 'escalate',
+        turn: chosen,
+        decision: { reason: 'low_confidence', priority: 'normal', detail: 'none of the offered entries fits' },
+        extra: [],
+      };
     }
     const question = offered.question?.text ?? offered.choice.title;
     const answer = await composeAnswer(question, language, [offered.choice.topic], recent);
     if ('noAnswer' in answer) {
-      return { kind: 'escalate', turn: chosen, decision: { reason: 'low_confidence', priority: 'normal', detail: 'the chosen entry is no longer available' }, extra: [] };
+      return {
+        kind: 'escalate',
+        turn: chosen,
+        decision: { reason: 'low_confidence', priority: 'normal', detail: 'the chosen entry is no longer available' },
+        extra: [],
+      };
     }
     return { kind: 'reply', turns: [chosen, toAnswerTurn(answer, language, undefined, true)], outcome: 'answered', patch };
   }
@@ -643,7 +715,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     });
     const { conversation } = await dry.startConversation({ channel: 'web', language: options.language });
     try {
-      const outcome = await dry.handleCustomerInput({ conversationId: conversation.id, message: dry.screen({ text }), ...(options.language ? { language: options.language } : {}) });
+      const outcome = await dry.handleCustomerInput({
+        conversationId: conversation.id,
+        message: dry.screen({ text }),
+        ...(options.language ? { language: options.language } : {}),
+      });
       return toHitTestResult(outcome.turns, settings.answerThreshold);
     } finally {
       store.forget(conversation.id);
@@ -684,7 +760,9 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       return { bundle, readable: renderTranscriptText(describeTranscript(report, language, { audience: 'customer' })) };
     },
     /** The turn log's latest signed checkpoint and public key, for publication. */
-    turnLog: deps.turnLog ? { origin: deps.turnLog.origin, publicKey: deps.turnLog.publicKey, latestCheckpoint: () => (deps.turnLog as TurnLog).latestCheckpoint() } : undefined,
+    turnLog: deps.turnLog
+      ? { origin: deps.turnLog.origin, publicKey: deps.turnLog.publicKey, latestCheckpoint: () => (deps.turnLog as TurnLog).latestCheckpoint() }
+      : undefined,
     listEscalated(): Promise<Conversation[]> {
       return conversations.listByState('escalated');
     },

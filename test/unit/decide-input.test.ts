@@ -31,7 +31,18 @@ function facts(text: string, over: Partial<InputFacts> = {}): InputFacts {
 }
 
 const turn = (over: Partial<Turn>): Turn =>
-  ({ id: `t${over.seq ?? 1}`, conversationId: 'c1', seq: 1, role: 'bot', kind: 'notice', text: '', language: 'en', data: {}, createdAt: new Date(0), ...over }) as Turn;
+  ({
+    id: `t${over.seq ?? 1}`,
+    conversationId: 'c1',
+    seq: 1,
+    role: 'bot',
+    kind: 'notice',
+    text: '',
+    language: 'en',
+    data: {},
+    createdAt: new Date(0),
+    ...over,
+  }) as Turn;
 const escalated = [turn({ seq: 4, role: 'customer', kind: 'message', text: 'help' }), turn({ seq: 5, role: 'system', kind: 'escalation' })];
 const secretNotice: NewTurn = { role: 'bot', kind: 'notice', text: 'We removed a secret.', language: 'en' };
 
@@ -55,7 +66,10 @@ describe('decideInput', () => {
   });
 
   it('answers a question sent with a chosen language in that language, keeping the choice', () => {
-    expect(decideInput(facts('How do I reset my password?', { switched: 'zh', language: 'zh' }))).toMatchObject({ kind: 'search', patch: { language: 'zh', languageChosen: true } });
+    expect(decideInput(facts('How do I reset my password?', { switched: 'zh', language: 'zh' }))).toMatchObject({
+      kind: 'search',
+      patch: { language: 'zh', languageChosen: true },
+    });
   });
 
   it('tells an empty input apart, for the customer to be told', () => {
@@ -68,14 +82,23 @@ describe('decideInput', () => {
 
   it('takes a lone 1-5 after a resolved handoff as the rating, and gives the conversation back to the bot', () => {
     const step = decideInput(facts('5', { state: 'closed' }));
-    expect(step).toMatchObject({ kind: 'reply', outcome: 'acknowledged', patch: { state: 'bot' }, turns: [{ kind: 'rating', data: { rating: 5 } }, { kind: 'notice' }] });
+    expect(step).toMatchObject({
+      kind: 'reply',
+      outcome: 'acknowledged',
+      patch: { state: 'bot' },
+      turns: [{ kind: 'rating', data: { rating: 5 } }, { kind: 'notice' }],
+    });
     expect(decideInput(facts('5'))).toMatchObject({ kind: 'search' });
   });
 
   it('while waiting for an agent acknowledges the first message once, then forwards silently', () => {
     expect(decideInput(facts('are you there', { state: 'escalated', recent: escalated }))).toMatchObject({ kind: 'acknowledge_waiting', waiting: 'ack' });
     const acknowledged = [...escalated, turn({ seq: 6, data: { waiting: 'ack' } })];
-    expect(decideInput(facts('still waiting', { state: 'escalated', recent: acknowledged }))).toMatchObject({ kind: 'reply', outcome: 'forwarded', turns: [{ role: 'customer' }] });
+    expect(decideInput(facts('still waiting', { state: 'escalated', recent: acknowledged }))).toMatchObject({
+      kind: 'reply',
+      outcome: 'forwarded',
+      turns: [{ role: 'customer' }],
+    });
   });
 
   it('takes a waiting customer back to the bot on "ask the bot instead", withdrawing from the queue', () => {
@@ -101,8 +124,15 @@ describe('decideInput', () => {
   });
 
   it('answers small talk itself and escalates an insult repeated after the calm reply', () => {
-    expect(decideInput(facts('thanks!'))).toMatchObject({ kind: 'reply', outcome: 'acknowledged', turns: [{ data: { dialogueAct: 'thanks' } }, { role: 'bot' }] });
-    const calmed = [turn({ seq: 1, role: 'customer', kind: 'message', text: 'you are useless idiot', data: { dialogueAct: 'abuse' } }), turn({ seq: 2, data: { dialogueAct: 'abuse' } })];
+    expect(decideInput(facts('thanks!'))).toMatchObject({
+      kind: 'reply',
+      outcome: 'acknowledged',
+      turns: [{ data: { dialogueAct: 'thanks' } }, { role: 'bot' }],
+    });
+    const calmed = [
+      turn({ seq: 1, role: 'customer', kind: 'message', text: 'you are useless idiot', data: { dialogueAct: 'abuse' } }),
+      turn({ seq: 2, data: { dialogueAct: 'abuse' } }),
+    ];
     const again = decideInput(facts('you are useless idiot', { recent: calmed }));
     expect(again).toMatchObject({ kind: 'escalate', decision: { reason: 'repeated_abuse' } });
   });

@@ -13,7 +13,13 @@ const firewall = createFirewall({ maxMessageChars: 2000 });
 const alice = { id: 42, is_bot: false, first_name: 'Alice', language_code: 'en' };
 const privateChat = { id: 42, type: 'private' as const };
 const group = { id: -100123, type: 'supergroup' as const, title: 'Traders' };
-const msg = (fields: Record<string, unknown>, chat: { id: number; type: 'private' | 'supergroup' } = privateChat) => ({ message_id: 7, date: 1, chat, from: alice, ...fields });
+const msg = (fields: Record<string, unknown>, chat: { id: number; type: 'private' | 'supergroup' } = privateChat) => ({
+  message_id: 7,
+  date: 1,
+  chat,
+  from: alice,
+  ...fields,
+});
 const command = (text: string) => ({ text, entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]?.length ?? 0 }] });
 
 /** Where telegraf's own routing sends an update: which route took it, with what it read. */

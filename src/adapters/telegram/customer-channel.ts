@@ -10,7 +10,13 @@ import { TELEGRAM_CHANNEL, type TelegramReplies } from './telegram-replies.js';
  * outbox as the bot's replies, in a private chat: keyed by conversation and turn seq, so handing a turn over twice
  * (a Slack retry, a crash before the desk recorded the delivery) sends it once; in order per chat.
  */
-export function createCustomerChannel(options: { telegram: Telegram; outbox: ChannelOutbox; sender: OutboxSender; replies: TelegramReplies; logger: Logger }): CustomerChannel {
+export function createCustomerChannel(options: {
+  telegram: Telegram;
+  outbox: ChannelOutbox;
+  sender: OutboxSender;
+  replies: TelegramReplies;
+  logger: Logger;
+}): CustomerChannel {
   const { telegram, outbox, sender, replies, logger } = options;
   return {
     async deliver(conversation: Conversation, turns: Turn[]): Promise<void> {

@@ -109,11 +109,9 @@ export function createTelegramTransport(options: TransportOptions) {
           await bot.telegram.deleteWebhook({ drop_pending_updates: false });
           offset = 0;
         }
-        updates = (await bot.telegram.callApi(
-          'getUpdates',
-          { timeout: tuning.pollTimeoutS, offset, allowed_updates: [...ALLOWED_UPDATES] } as never,
-          { signal: pollAbort.signal as never },
-        )) as unknown as TgUpdate[];
+        updates = (await bot.telegram.callApi('getUpdates', { timeout: tuning.pollTimeoutS, offset, allowed_updates: [...ALLOWED_UPDATES] } as never, {
+          signal: pollAbort.signal as never,
+        })) as unknown as TgUpdate[];
         confirmed = offset;
         failures = 0;
       } catch (error) {
@@ -122,7 +120,9 @@ export function createTelegramTransport(options: TransportOptions) {
         // 5xx, network: Telegram is busy or unreachable. All may pass: wait and ask again.
         const failure = toFailure(error);
         const delayMs =
-          failure.retryAfterSeconds !== undefined ? failure.retryAfterSeconds * 1000 : backoffMs(failures, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs });
+          failure.retryAfterSeconds !== undefined
+            ? failure.retryAfterSeconds * 1000
+            : backoffMs(failures, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs });
         failures += 1;
         logger.warn({ code: failure.code, description: failure.description, delayMs }, 'telegram getUpdates failed; retrying');
         if (failure.code === 409 || failure.code === 404) offset = undefined;
@@ -141,7 +141,9 @@ export function createTelegramTransport(options: TransportOptions) {
     // Stopped after a stored batch: confirm it, so that the next start does not fetch it again
     // (harmless if this fails: a stored update fetched again is recognised as a duplicate).
     if (offset !== undefined && offset > confirmed) {
-      await bot.telegram.callApi('getUpdates', { offset, limit: 1, timeout: 0 } as never, { signal: AbortSignal.timeout(5_000) as never }).catch(() => undefined);
+      await bot.telegram
+        .callApi('getUpdates', { offset, limit: 1, timeout: 0 } as never, { signal: AbortSignal.timeout(5_000) as never })
+        .catch(() => undefined);
     }
   }
 

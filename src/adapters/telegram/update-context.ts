@@ -106,12 +106,7 @@ export function toStoredUpdate(updateId: number, origin: InboundOrigin, event: S
 }
 
 /** The Context the handlers run on for one stored update. */
-export function toUpdateContext(
-  inbound: UpdateContext['inbound'],
-  telegram: Telegram,
-  me: UserFromGetMe,
-  deps: HandlerDeps,
-): UpdateContext {
+export function toUpdateContext(inbound: UpdateContext['inbound'], telegram: Telegram, me: UserFromGetMe, deps: HandlerDeps): UpdateContext {
   const context = new Context(toStoredUpdate(inbound.updateId, inbound.origin, inbound.event), telegram, me);
   return Object.assign(context, { inbound, deps, replies: [] as OutboundMessage[] }) as UpdateContext;
 }
@@ -135,7 +130,7 @@ export async function openConversation(ctx: UpdateContext, next: () => Promise<v
   const conversation = started.conversation;
   const conversationId = conversation.id;
   const externalKey = `tg:${botId}:${updateId}`;
-  const language: Language = conversation.languageChosen ? conversation.language : origin.languageCode ?? conversation.language;
+  const language: Language = conversation.languageChosen ? conversation.language : (origin.languageCode ?? conversation.language);
   const username = ctx.botInfo.username;
   // In a group everyone reads along: what is personal (the transcript, talking to a human) moves
   // to a private chat with the bot, through a link only this member can use.
@@ -149,7 +144,10 @@ export async function openConversation(ctx: UpdateContext, next: () => Promise<v
     // A conversation created just now is handed over as it is: the helpdesk need not read it again.
     input: { conversationId, externalKey, ...(started.isNew ? { created: { conversation, turns: started.turns } } : {}) },
     groupEscalation: origin.isGroup
-      ? { escalateElsewhere: (decision: EscalationDecision) => telegramTexts.continuePrivately(language, inPrivate({ topic: 'handoff', escalation: decision }) as string) }
+      ? {
+          escalateElsewhere: (decision: EscalationDecision) =>
+            telegramTexts.continuePrivately(language, inPrivate({ topic: 'handoff', escalation: decision }) as string),
+        }
       : {},
     record(reply, kind = 'message', editOf) {
       if (!message) throw new Error(`a ${event.kind} update has no message to record`);
@@ -164,7 +162,11 @@ export async function openConversation(ctx: UpdateContext, next: () => Promise<v
  * Sets the update's replies: what opening the conversation stored, then the outcome's turns. In a
  * group they reply to the customer's message (everyone reads along), unless `replyTo` says otherwise.
  */
-export function answer(ctx: UpdateContext, outcome: CustomerOutcome, options: { replyTo?: number | null; before?: OutboundMessage[]; after?: OutboundMessage[] } = {}): void {
+export function answer(
+  ctx: UpdateContext,
+  outcome: CustomerOutcome,
+  options: { replyTo?: number | null; before?: OutboundMessage[]; after?: OutboundMessage[] } = {},
+): void {
   const { origin } = ctx.inbound;
   const replyTo = options.replyTo !== undefined ? options.replyTo : origin.isGroup ? origin.messageId : null;
   ctx.replies = [

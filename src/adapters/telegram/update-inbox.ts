@@ -55,4 +55,3 @@ export interface UpdateInbox {
    */
   settleWithReplies?(source: string, updateId: number, replies: OutboundMessage[], error?: string, claimForMs?: number): Promise<ClaimedMessage[]>;
 }
-

@@ -87,7 +87,10 @@ export function decideInput(f: InputFacts): InputStep {
   if (rating !== undefined) {
     return {
       kind: 'reply',
-      turns: [{ role: 'customer', kind: 'rating', text: f.text, language, externalKey: f.externalKey, data: { rating } }, notice(toRatingThanks(language, rating))],
+      turns: [
+        { role: 'customer', kind: 'rating', text: f.text, language, externalKey: f.externalKey, data: { rating } },
+        notice(toRatingThanks(language, rating)),
+      ],
       outcome: 'acknowledged',
       patch: { ...patch, state: 'bot' },
     };
@@ -98,7 +101,13 @@ export function decideInput(f: InputFacts): InputStep {
   if (f.state === 'escalated') {
     const step = decideWhileWaiting({ recent: f.recent, action: f.action, asksForHuman: f.asksForHuman });
     if (step.kind === 'back_to_bot') {
-      return { kind: 'reply', turns: withNotices([customerTurn, notice(toBackToBotText(language))]), outcome: 'acknowledged', patch: { ...patch, state: 'bot' }, withdraw: true };
+      return {
+        kind: 'reply',
+        turns: withNotices([customerTurn, notice(toBackToBotText(language))]),
+        outcome: 'acknowledged',
+        patch: { ...patch, state: 'bot' },
+        withdraw: true,
+      };
     }
     if (step.kind === 'acknowledge') return { kind: 'acknowledge_waiting', turns: withNotices([customerTurn]), waiting: step.waiting, patch };
     return { kind: 'reply', turns: withNotices([customerTurn]), outcome: 'forwarded', patch };
