@@ -7,9 +7,7 @@ import {
   toEscalationNotice,
   toGreeting,
   toWebGreeting,
-  toLanguageSwitched,
   toOtherLanguageNote,
-  toSolvedReply,
 } from './conversation/messages.js';
 import { createKeyedRunner } from './keyed-runner.js';
 import {
@@ -23,8 +21,8 @@ import {
 } from './conversation/clarify.js';
 import { decideLocale, toLocaleTurn } from './conversation/locale.js';
 import { toCorrectedQuery, toFollowUpQuery } from './conversation/follow-up.js';
-import { decideSmallTalk } from './conversation/small-talk.js';
-import { decideWhileWaiting, toBackToBotText, toWaitingText } from './conversation/waiting.js';
+import { decideInput, type InputStep } from './conversation/decide-input.js';
+import { toWaitingText } from './conversation/waiting.js';
 import { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
 import { type HitTestResult, toDryRunLogger, toHitTestResult } from './knowledge/hit-test.js';
 import { createMemorySecurityEventLog } from './safety/security-events.js';
@@ -35,7 +33,6 @@ import { checkModelAnswer } from './safety/check-grounding.js';
 import { blockReasons } from './safety/outbound-guard.js';
 import { HelpdeskError } from './errors.js';
 import { asksForHuman, decideEscalation } from './escalation/decide-escalation.js';
-import { toRating, toRatingThanks } from './handoff/handoff-messages.js';
 import type { KnowledgeProblem, RawKnowledgeFile } from './knowledge/validate-entries.js';
 import { type PassageSplitter, type SyncReport, syncKnowledgeFiles } from './knowledge/sync-knowledge.js';
 import { detectLanguage, detectLanguageSwitch, type Locale, toLanguageOf } from './language.js';
@@ -94,8 +91,16 @@ export type CustomerInput = {
   action?: CustomerAction;
   /** A pick among the choices of the bot's latest `clarify` turn (entryId null: "None of these"). */
   choice?: CustomerChoice;
-  /** Language the customer chose explicitly (a switch in the widget, /lang on Telegram). */
+  /**
+   * Language the customer chose explicitly with the input (the widget's switch): from now on
+   * answers are in it. Alone, it is only the choice, confirmed by the bot.
+   */
   language?: Language;
+  /**
+   * A channel's command, read by the channel (Telegram's "/lang zh" as `set_language`), with
+   * `message` the command as the customer sent it: recorded as their turn, never searched.
+   */
+  command?: { kind: 'set_language'; language: Language };
   /** Unique id of the external message, so that a redelivery is a no-op. */
   externalKey?: string;
   /**
@@ -415,6 +420,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     return firewall.continueFrom(message ?? firewall.screen({}), previous);
   }
 
+  /**
+   * One customer input: its context read (a repeat answered with what was stored the first time),
+   * then decided (decideInput; a search or a pick among choices decided with what they read), then
+   * applied (applyStep): every outcome is appended in one place.
+   */
   async function handle(input: CustomerInput): Promise<CustomerOutcome> {
     const context = await readContext(input);
     const conversation = context.conversation;
@@ -436,73 +446,69 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const text = message.text;
     // What the customer wrote besides the secrets: the markers are the firewall's words, not theirs.
     const question = withoutMarkers(text);
-    const switched = input.language ?? (text ? detectLanguageSwitch(text) : undefined);
+    // The input is itself the request to switch: a channel's command, or words that ask for it
+    // ("English please", "说中文"). The widget's switch comes as `language`, alone or with a message.
+    const switchOnly = input.command?.kind === 'set_language' || (text !== '' && !input.action && detectLanguageSwitch(text) !== undefined);
+    const switched = input.command?.language ?? input.language ?? (text ? detectLanguageSwitch(text) : undefined);
     const detected = question ? detectLanguage(question) : undefined;
     // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
     const language: Language = switched ?? (conversation.languageChosen ? conversation.language : (detected ?? conversation.language));
     // How a Chinese reply is written (Simplified or Traditional): what the customer writes, remembered.
     const locale: Locale = decideLocale(language, question, recent);
-    const base = { role: 'customer' as const, language, externalKey: input.externalKey };
     const notices = gate.toNotices(message.screening, language);
-    const withNotices = (turns: NewTurn[]): NewTurn[] => [...turns.slice(0, 1), ...notices, ...turns.slice(1)];
     await gate.recordScreening(message.screening, conversation.id, conversation.channel);
-    /** Appends the turns (bot texts in the customer's locale) and reports them as `outcome`. */
+    const base = { role: 'customer' as const, language, externalKey: input.externalKey };
+    const customerTurn: NewTurn = input.action
+      ? { ...base, kind: 'action', text: firewall.screen({ text: toActionText(language, input.action) }).text, data: { action: input.action } }
+      : { ...base, kind: 'message', text, ...(message.attachments.length > 0 ? { data: { attachments: [...message.attachments] } } : {}) };
+    const asked = text && !input.action ? gate.toChannelQuestion(text) : undefined;
+
+    let step = decideInput({
+      state: conversation.state,
+      text,
+      question,
+      action: input.action,
+      choice: input.choice,
+      switched,
+      switchOnly,
+      language,
+      locale,
+      customerTurn,
+      notices,
+      recent,
+      asksForHuman: question !== '' && asksForHuman(question),
+      channelCheckReply: asked ? gate.checkChannel(asked, language)?.reply : undefined,
+      externalKey: input.externalKey,
+      exchangeName: settings.exchangeName,
+    });
+    if (step.kind === 'choice') step = await decideChoice(conversation, step.choice, recent, language, input.externalKey);
+    if (step.kind === 'search')
+      step = await decideSearch(conversation, step, { question, text, action: input.action, escalation: input.escalation, message, recent, language, notices });
+    return applyStep(step, { conversation, language, locale, appendOptions, elsewhere: input.escalateElsewhere });
+  }
+
+  /** Carries out what was decided for an input: the one place its turns are appended and its outcome made. */
+  async function applyStep(
+    step: InputStep,
+    at: {
+      conversation: Conversation;
+      language: Language;
+      locale: Locale;
+      appendOptions: AppendOptions | undefined;
+      elsewhere: CustomerInput['escalateElsewhere'];
+    },
+  ): Promise<CustomerOutcome> {
+    const { conversation, language, locale, appendOptions } = at;
     const reply = async (turns: NewTurn[], outcome: CustomerOutcome['outcome'], patch?: ConversationPatch): Promise<CustomerOutcome> => {
       const result = await append(conversation.id, toLocaleTurns(turns, locale), patch, appendOptions);
       return { outcome: result.duplicate ? 'duplicate' : outcome, conversation: result.conversation, turns: result.turns };
     };
-
-    if (text && switched && !input.action && detectLanguageSwitch(text)) {
-      return reply(
-        [
-          { ...base, kind: 'language_switch', text },
-          { role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched },
-        ],
-        'acknowledged',
-        { language: switched, languageChosen: true },
-      );
-    }
-    const patch = switched ? { language, languageChosen: true } : { language };
-    if (input.choice) return handleChoice(conversation, input.choice, recent, locale, input.externalKey, appendOptions, input.escalateElsewhere);
-    if (!text && !input.action) {
-      if (switched) {
-        return reply(
-          [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched, externalKey: input.externalKey }],
-          'acknowledged',
-          patch,
-        );
-      }
-      throw new HelpdeskError('invalid_input', 'empty customer input', toEmptyMessageReply(language));
-    }
-    const customerTurn: NewTurn = input.action
-      ? { ...base, kind: 'action', text: firewall.screen({ text: toActionText(language, input.action) }).text, data: { action: input.action } }
-      : { ...base, kind: 'message', text, ...(message.attachments.length > 0 ? { data: { attachments: [...message.attachments] } } : {}) };
-
-    // After a resolved handoff, a lone 1–5 is the customer's rating of the service.
-    const rating = conversation.state === 'closed' && text && !input.action ? toRating(text) : undefined;
-    if (rating !== undefined) {
-      return reply(
-        [
-          { ...base, kind: 'rating', text, data: { rating } },
-          { role: 'bot', kind: 'notice', text: toRatingThanks(language, rating), language },
-        ],
-        'acknowledged',
-        { ...patch, state: 'bot' },
-      );
-    }
-
-    // With humans: the message is recorded for the agents. Until an agent claims it, the bot
-    // acknowledges once (and a second request for a human), and offers to take the customer back.
-    if (conversation.state === 'escalated') {
-      const step = decideWhileWaiting({ recent, action: input.action, asksForHuman: question !== '' && asksForHuman(question) });
-      if (step.kind === 'back_to_bot') {
-        await deps.queue?.withdraw(conversation.id);
-        return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toBackToBotText(language), language }]), 'acknowledged', {
-          ...patch,
-          state: 'bot',
-        });
-      }
-      if (step.kind === 'acknowledge') {
+    switch (step.kind) {
+      case 'empty':
+        throw new HelpdeskError('invalid_input', 'empty customer input', toEmptyMessageReply(language));
+      case 'escalate':
+        return escalate(conversation, step.turn, step.decision, locale, step.extra, appendOptions, at.elsewhere);
+      case 'acknowledge_waiting': {
         const status = await deps.queue?.status(conversation.id, language).catch((error: unknown) => {
           logger.warn({ err: error, conversationId: conversation.id }, 'queue status unavailable');
           return undefined;
@@ -514,48 +520,37 @@ export function createHelpdesk(deps: HelpdeskDeps) {
           language,
           data: { waiting: step.waiting, actions: [toAskBotAction(language)] },
         };
-        return reply(withNotices([customerTurn, ack]), 'forwarded', patch);
+        return reply([...step.turns, ack], 'forwarded', step.patch);
       }
-      return reply(withNotices([customerTurn]), 'forwarded', patch);
+      case 'reply':
+        if (step.withdraw) await deps.queue?.withdraw(conversation.id);
+        return reply(step.turns, step.outcome, step.patch);
+      case 'choice':
+      case 'search':
+        throw new Error(`a ${step.kind} step is decided further before it is applied`);
     }
+  }
 
-    if (input.action === 'solved') {
-      return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }]), 'acknowledged', {
-        ...patch,
-        state: 'bot',
-      });
-    }
-    // "Ask the bot instead" pressed when the conversation is with the bot already.
-    if (input.action === 'bot') {
-      return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toBackToBotText(language), language }]), 'acknowledged', patch);
-    }
-
-    // Nothing but a secret: the warning is the answer (there is no question to look up).
-    if (!input.action && question === '' && notices.length > 0) {
-      return reply(withNotices([customerTurn]), 'acknowledged', patch);
-    }
-
-    // "Is @someone official?": answered by the official-channel check, not by retrieval.
-    const asked = text && !input.action ? gate.toChannelQuestion(text) : undefined;
-    const verdict = asked ? gate.checkChannel(asked, language) : undefined;
-    if (verdict) {
-      return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: verdict.reply, language }]), 'acknowledged', patch);
-    }
-
-    // Small talk (a greeting, thanks, "在吗", an emoji...) gets a short reply of its own, before any
-    // search: it is not a question the knowledge base could miss. A greeting with a question in it
-    // is a question.
-    const smallTalk = !input.action ? decideSmallTalk(question, recent, locale, settings.exchangeName) : undefined;
-    if (smallTalk) {
-      const said: NewTurn = { ...customerTurn, data: { ...customerTurn.data, dialogueAct: smallTalk.act } };
-      if (smallTalk.kind === 'escalate') return escalate(conversation, said, smallTalk.decision, locale, notices, appendOptions, input.escalateElsewhere);
-      return reply(
-        withNotices([said, { role: 'bot', kind: 'notice', text: smallTalk.text, language, data: { dialogueAct: smallTalk.act } }]),
-        'acknowledged',
-        patch,
-      );
-    }
-
+  /**
+   * A question for the knowledge base: searched (in the context of the previous answer when unsure),
+   * then answered, clarified with the closest entries, or escalated (decideEscalation).
+   */
+  async function decideSearch(
+    conversation: Conversation,
+    search: Extract<InputStep, { kind: 'search' }>,
+    f: {
+      question: string;
+      text: string;
+      action: CustomerAction | undefined;
+      escalation: EscalationDecision | undefined;
+      message: CustomerMessage;
+      recent: Turn[];
+      language: Language;
+      notices: NewTurn[];
+    },
+  ): Promise<InputStep> {
+    const { question, recent, language, notices } = f;
+    const withNotices = (turns: NewTurn[]): NewTurn[] => [...turns.slice(0, 1), ...notices, ...turns.slice(1)];
     let retrieval: Retrieved | undefined;
     let failed = false;
     if (question) {
@@ -576,35 +571,35 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const { topics, history } = await recentAnswerTopics(conversation, recent);
     const decided = decideEscalation({
       text: question,
-      action: input.action,
+      action: f.action,
       confidence: retrieval?.confidence,
       threshold: settings.answerThreshold,
       topTopic: retrieval?.candidates[0]?.topic,
       recentAnswerTopics: topics,
       failed,
     });
-    const decision = input.action === 'human' && input.escalation ? input.escalation : decided;
-    const recorded: NewTurn = { ...customerTurn, data: { ...customerTurn.data, ...toTurnData(retrieval) } };
+    const decision = f.action === 'human' && f.escalation ? f.escalation : decided;
+    const recorded: NewTurn = { ...search.turn, data: { ...search.turn.data, ...toTurnData(retrieval) } };
     // Not sure: the first miss offers the closest entries; the second in a row goes to a human.
     // A customer who pasted a recovery phrase or private key and is not answered needs a person to
     // follow up (the secret is removed, but the customer may be acting on a scammer's request).
-    const exposedKeys = message.screening.secretTypes.some((type) => type === 'recovery_phrase' || type === 'private_key');
-    const clarifyOrEscalate = async (miss: EscalationDecision): Promise<CustomerOutcome> => {
+    const exposedKeys = f.message.screening.secretTypes.some((type) => type === 'recovery_phrase' || type === 'private_key');
+    const clarifyOrEscalate = async (miss: EscalationDecision): Promise<InputStep> => {
       if (retrieval && !exposedKeys && !followsUnansweredClarify(recent)) {
         const closest = retrieval.candidates.slice(0, MAX_CHOICES);
         const choices = toChoices(closest, await knowledge.entriesOfTopics(closest.map((c) => c.topic)), language);
         if (choices.length > 0) {
-          return reply(
-            withNotices([
-              recorded,
-              { role: 'bot', kind: 'clarify', text: toClarifyText(language), language, data: { choices, noneLabel: toNoneLabel(language) } },
-            ]),
-            'clarified',
-            patch,
-          );
+          const clarify: NewTurn = {
+            role: 'bot',
+            kind: 'clarify',
+            text: toClarifyText(language),
+            language,
+            data: { choices, noneLabel: toNoneLabel(language) },
+          };
+          return { kind: 'reply', turns: withNotices([recorded, clarify]), outcome: 'clarified', patch: search.patch };
         }
       }
-      return escalate(conversation, recorded, miss, locale, notices, appendOptions, input.escalateElsewhere);
+      return { kind: 'escalate', turn: recorded, decision: miss, extra: notices };
     };
     if (decision) {
       if (decision.reason === 'low_confidence') return clarifyOrEscalate(decision);
@@ -612,18 +607,18 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       const extra: NewTurn[] = [];
       if ((decision.reason === 'sensitive_topic' || decision.reason === 'scam_report') && retrieval && retrieval.confidence >= settings.answerThreshold) {
         const answer = await composeAnswer(
-          text,
+          f.text,
           language,
           retrieval.candidates.map((c) => c.topic),
           history,
         );
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
-      return escalate(conversation, recorded, decision, locale, [...notices, ...extra], appendOptions, input.escalateElsewhere);
+      return { kind: 'escalate', turn: recorded, decision, extra: [...notices, ...extra] };
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
     const answer = await composeAnswer(
-      text,
+      f.text,
       language,
       retrieval.candidates.map((c) => c.topic),
       history,
@@ -631,7 +626,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if ('noAnswer' in answer) {
       return clarifyOrEscalate({ reason: 'low_confidence', priority: 'normal', detail: 'the model found no answer in the retrieved entries' });
     }
-    return reply(withNotices([recorded, toAnswerTurn(answer, language, retrieval, true)]), 'answered', patch);
+    return { kind: 'reply', turns: withNotices([recorded, toAnswerTurn(answer, language, retrieval, true)]), outcome: 'answered', patch: search.patch };
   }
 
   /**
@@ -639,23 +634,22 @@ export function createHelpdesk(deps: HelpdeskDeps) {
    * these") a human. The pick is recorded with the entry and the question it answers. A pick no
    * open `clarify` offers (an old keyboard, a forged button) gets a polite reply.
    */
-  async function handleChoice(
+  async function decideChoice(
     conversation: Conversation,
     picked: CustomerChoice,
     recent: Turn[],
-    locale: Locale,
+    language: Language,
     externalKey: string | undefined,
-    appendOptions: AppendOptions | undefined,
-    elsewhere: CustomerInput['escalateElsewhere'],
-  ): Promise<CustomerOutcome> {
-    const language = toLanguageOf(locale);
+  ): Promise<InputStep> {
     const offered = conversation.state === 'escalated' ? undefined : findOfferedChoice(recent, picked.entryId);
-    const done = async (turns: NewTurn[], outcome: CustomerOutcome['outcome']): Promise<CustomerOutcome> => {
-      const result = await append(conversation.id, toLocaleTurns(turns, locale), { language }, appendOptions);
-      return { outcome: result.duplicate ? 'duplicate' : outcome, conversation: result.conversation, turns: result.turns };
-    };
+    const patch: ConversationPatch = { language };
     if (!offered) {
-      return done([{ role: 'bot', kind: 'notice', text: toUnknownChoiceReply(language), language, externalKey }], 'acknowledged');
+      return {
+        kind: 'reply',
+        turns: [{ role: 'bot', kind: 'notice', text: toUnknownChoiceReply(language), language, externalKey }],
+        outcome: 'acknowledged',
+        patch,
+      };
     }
     const title = offered.choice?.title ?? offered.clarify.data.noneLabel ?? toNoneLabel(language);
     const chosen: NewTurn = {
@@ -667,30 +661,24 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       data: { choice: { entryId: offered.choice?.entryId ?? null, questionSeq: offered.question?.seq ?? null } },
     };
     if (!offered.choice) {
-      return escalate(
-        conversation,
-        chosen,
-        { reason: 'low_confidence', priority: 'normal', detail: 'none of the offered entries fits' },
-        locale,
-        [],
-        appendOptions,
-        elsewhere,
-      );
+      return {
+        kind: 'escalate',
+        turn: chosen,
+        decision: { reason: 'low_confidence', priority: 'normal', detail: 'none of the offered entries fits' },
+        extra: [],
+      };
     }
     const question = offered.question?.text ?? offered.choice.title;
     const answer = await composeAnswer(question, language, [offered.choice.topic], recent);
     if ('noAnswer' in answer) {
-      return escalate(
-        conversation,
-        chosen,
-        { reason: 'low_confidence', priority: 'normal', detail: 'the chosen entry is no longer available' },
-        locale,
-        [],
-        appendOptions,
-        elsewhere,
-      );
+      return {
+        kind: 'escalate',
+        turn: chosen,
+        decision: { reason: 'low_confidence', priority: 'normal', detail: 'the chosen entry is no longer available' },
+        extra: [],
+      };
     }
-    return done([chosen, toAnswerTurn(answer, language, undefined, true)], 'answered');
+    return { kind: 'reply', turns: [chosen, toAnswerTurn(answer, language, undefined, true)], outcome: 'answered', patch };
   }
 
   function toAnswerTurn(

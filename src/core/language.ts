@@ -17,10 +17,13 @@ export function detectLanguage(text: string): Language | undefined {
   return han * 12 >= latin ? 'zh' : 'en';
 }
 
-const SWITCH_TO_EN = /^\s*(?:\/lang\s+en|english(?:\s+please)?|in english(?:\s+please)?|speak english|请?(?:用|说)英文|英文|英语)\s*[.!。！]?\s*$/i;
-const SWITCH_TO_ZH = /^\s*(?:\/lang\s+zh|chinese(?:\s+please)?|in chinese(?:\s+please)?|speak chinese|中文|请?(?:用|说)中文|简体中文|繁體中文|说中文|講中文)\s*[.!。！]?\s*$/i;
+const SWITCH_TO_EN = /^\s*(?:english(?:\s+please)?|in english(?:\s+please)?|speak english|请?(?:用|说)英文|英文|英语)\s*[.!。！]?\s*$/i;
+const SWITCH_TO_ZH = /^\s*(?:chinese(?:\s+please)?|in chinese(?:\s+please)?|speak chinese|中文|请?(?:用|说)中文|简体中文|繁體中文|说中文|講中文)\s*[.!。！]?\s*$/i;
 
-/** Recognizes a message whose whole point is to switch language ("English please", "说中文", "/lang zh"). */
+/**
+ * Recognizes a message whose whole point is to switch language ("English please", "说中文"). A
+ * channel's command for it (Telegram's /lang) is the channel's to read: it arrives as a language.
+ */
 export function detectLanguageSwitch(text: string): Language | undefined {
   if (SWITCH_TO_EN.test(text)) return 'en';
   if (SWITCH_TO_ZH.test(text)) return 'zh';

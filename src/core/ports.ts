@@ -241,56 +241,6 @@ export interface Logger {
   debug(obj: object, msg?: string): void;
 }
 
-/** An update received from a messaging channel (a Telegram update), kept until it has been handled. */
-export interface InboundUpdate {
-  /** Who sent it, e.g. "telegram:<bot id>": update ids are unique per bot only. */
-  source: string;
-  updateId: number;
-  chatId: string;
-  messageId: number | null;
-  /**
-   * What the channel keeps of the update to handle it: ids and the customer's content through the
-   * firewall, never the raw update. Purged (null) once the update is settled.
-   */
-  payload: unknown;
-  /** Failed handling attempts so far. */
-  attempts: number;
-}
-
-/** What storing an update found: see UpdateInbox.record. */
-export type RecordOutcome = 'stored' | 'queued' | 'duplicate';
-
-/** Durable inbox of channel updates: a redelivery is recognised, and unfinished work survives a restart. */
-export interface UpdateInbox {
-  /**
-   * Stores the update: 'stored', or 'queued' when an earlier update of its chat is stored and not
-   * handled yet (perhaps by another instance: this one waits its turn), or 'duplicate' when it was
-   * stored before (a redelivery, to be ignored).
-   */
-  record(update: Omit<InboundUpdate, 'attempts'>): Promise<RecordOutcome>;
-  /**
-   * The chat's updates stored before `updateId` and not handled yet, oldest first, each with how
-   * long ago it was stored (by the database's clock, the same for every instance).
-   */
-  earlierPending(source: string, chatId: string, updateId: number): Promise<Array<InboundUpdate & { waitedMs: number }>>;
-  /** Updates stored but not handled yet, oldest first. */
-  pending(source: string, limit: number): Promise<InboundUpdate[]>;
-  /**
-   * Marks an update handled ('done') or given up ('failed'), purging its payload, or counts one
-   * failed attempt ('retry').
-   */
-  settle(source: string, updateId: number, status: 'done' | 'failed' | 'retry', error?: string): Promise<void>;
-  /** The update that carried a chat message (to reference the original of an edited message). */
-  findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined>;
-  /**
-   * Stores the update's replies in the outbox (as ChannelOutbox.enqueue) and marks the update
-   * 'done', atomically and in one round trip. With `claimForMs` > 0 the replies that are at once
-   * the head of their chat's queue are stored already leased for that long and returned, for the
-   * caller to send without claiming them first. Optional (enqueue, then settle, otherwise).
-   */
-  settleWithReplies?(source: string, updateId: number, replies: OutboundMessage[], error?: string, claimForMs?: number): Promise<ClaimedMessage[]>;
-}
-
 /** A message waiting to be sent to a customer on a channel. */
 export interface OutboundMessage {
   channel: string;
@@ -308,10 +258,6 @@ export interface ClaimedMessage extends OutboundMessage {
   attempts: number;
 }
 
-/**
- * Durable outbox: a reply is stored before it is sent; messages of one chat go out one at a time
- * in the order they were stored, while other chats proceed.
- */
 /** A message the channel accepted: its outbox id, what the channel answered, and when. */
 export interface SentMessage {
   id: number;
@@ -319,6 +265,12 @@ export interface SentMessage {
   at: Date;
 }
 
+/**
+ * Durable outbox of the channel adapters (Telegram's replies, Slack's redactions): a message is
+ * stored before it is sent; messages of one chat go out one at a time in the order they were
+ * stored, while other chats proceed. Core does not use it; it lives here because two adapters
+ * share it and adapters never import one another.
+ */
 export interface ChannelOutbox {
   enqueue(messages: OutboundMessage[]): Promise<void>;
   /**

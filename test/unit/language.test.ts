@@ -20,9 +20,13 @@ describe('detectLanguage', () => {
 describe('detectLanguageSwitch', () => {
   it('recognizes explicit switches in both languages', () => {
     expect(detectLanguageSwitch('English please')).toBe('en');
-    expect(detectLanguageSwitch('/lang zh')).toBe('zh');
     expect(detectLanguageSwitch('说中文')).toBe('zh');
     expect(detectLanguageSwitch('请用英文')).toBe('en');
+  });
+
+  it("leaves a channel's command to its channel: /lang is not read as words", () => {
+    expect(detectLanguageSwitch('/lang zh')).toBeUndefined();
+    expect(detectLanguageSwitch('/lang en')).toBeUndefined();
   });
 
   it('does not treat a question mentioning a language as a switch', () => {

@@ -1,5 +1,5 @@
 import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
-import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, type RecordOutcome, toStorableJson, type UpdateInbox } from '../../core/index.js';
+import { type ChannelOutbox, type ClaimedMessage, type OutboundMessage, toStorableJson } from '../../core/index.js';
 import type { ContentKeys } from './content-keys.js';
 import { contentKeysOf, type Db, queryRows, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
@@ -129,8 +129,24 @@ function toInboundUpdate(r: typeof channelUpdate.$inferSelect, keys: ContentKeys
   };
 }
 
-/** The durable inbox of channel updates in PostgreSQL (or PGlite). */
-export function createPgUpdateInbox(db: Db): UpdateInbox {
+/** A channel update as stored: its ids, what the channel keeps of it, and its failed attempts. */
+export interface InboundUpdate {
+  source: string;
+  updateId: number;
+  chatId: string;
+  messageId: number | null;
+  payload: unknown;
+  attempts: number;
+}
+
+/** What storing an update found: new, new behind an earlier update of its chat not handled yet, or seen before. */
+export type RecordOutcome = 'stored' | 'queued' | 'duplicate';
+
+/**
+ * The durable inbox of channel updates in PostgreSQL (or PGlite). It implements the Telegram
+ * channel's UpdateInbox, where each method's contract is written (the composition root checks the fit).
+ */
+export function createPgUpdateInbox(db: Db) {
   const keys = contentKeysOf(db);
   // Updates arriving together (the webhook under load) are stored by one INSERT: each caller is
   // answered after the statement holding its update committed.
@@ -173,8 +189,8 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
     return items.map((item) => item.replies.flatMap((m) => byKey.get(m.dedupeKey) ?? []));
   });
   return {
-    record: (update) => recordAll(update),
-    async pending(source, limit) {
+    record: (update: Omit<InboundUpdate, 'attempts'>): Promise<RecordOutcome> => recordAll(update),
+    async pending(source: string, limit: number): Promise<InboundUpdate[]> {
       const rows = await db
         .select()
         .from(channelUpdate)
@@ -183,7 +199,7 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
         .limit(limit);
       return rows.map((r) => toInboundUpdate(r, keys));
     },
-    async earlierPending(source, chatId, updateId) {
+    async earlierPending(source: string, chatId: string, updateId: number): Promise<Array<InboundUpdate & { waitedMs: number }>> {
       const rows = await db
         .select({ ...getTableColumns(channelUpdate), waitedMs: sql<number>`extract(epoch FROM now() - ${channelUpdate.receivedAt}) * 1000` })
         .from(channelUpdate)
@@ -198,7 +214,7 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
         .orderBy(asc(channelUpdate.updateId));
       return rows.map((r) => ({ ...toInboundUpdate(r, keys), waitedMs: Number(r.waitedMs) }));
     },
-    async settle(source, updateId, status, error) {
+    async settle(source: string, updateId: number, status: 'done' | 'failed' | 'retry', error?: string): Promise<void> {
       const where = and(eq(channelUpdate.source, source), eq(channelUpdate.updateId, updateId));
       if (status === 'retry') {
         await db
@@ -222,8 +238,8 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
      * One statement: the replies are stored (in order, ids ascending) exactly when the update is
      * marked handled, so a crash leaves either both or neither.
      */
-    settleWithReplies: (source, updateId, replies, error, claimForMs = 0) => settleAll({ source, updateId, replies, error, claimForMs }),
-    async findByMessage(source, chatId, messageId) {
+    settleWithReplies: (source: string, updateId: number, replies: OutboundMessage[], error?: string, claimForMs = 0): Promise<ClaimedMessage[]> => settleAll({ source, updateId, replies, error, claimForMs }),
+    async findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined> {
       const [row] = await db
         .select({ updateId: channelUpdate.updateId })
         .from(channelUpdate)

@@ -238,3 +238,5 @@ export function createOutboxSender(options: {
     },
   };
 }
+
+export type OutboxSender = ReturnType<typeof createOutboxSender>;

@@ -55,3 +55,5 @@ export function createPrivateLinks(botToken: string) {
     isLink: (payload: string) => /^(t|h[0-5][nu])_[np][0-9a-z]+_[A-Za-z0-9_-]{16}$/.test(payload),
   };
 }
+
+export type PrivateLinks = ReturnType<typeof createPrivateLinks>;
