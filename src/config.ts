@@ -144,6 +144,8 @@ const envSchema = z.object({
   RATE_LIMIT_MESSAGES: integer(20, 1, 10_000),
   RATE_LIMIT_WINDOW_SECONDS: integer(60, 1, 86_400),
   ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
+  // Prometheus metrics at /metrics: open when unset, else only with this bearer token.
+  METRICS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
   // Limits per client address (web API), and which proxies tell the client's address.
   TRUST_PROXY: optionalText.transform((value, ctx): TrustProxy => {
     if (value === undefined || ['false', 'no', 'off', '0'].includes(value.toLowerCase())) return undefined;
@@ -237,6 +239,8 @@ export type Config = {
         }
       | undefined;
   };
+  /** GET /metrics (Prometheus): the bearer token it requires; undefined: open. */
+  metrics: { token: string | undefined };
   safety: {
     official: { urls: string[]; telegramHandles: string[]; emails: string[]; phones: string[] };
     rateLimit: { limit: number; windowMs: number };
@@ -367,6 +371,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             }
           : undefined,
     },
+    metrics: { token: e.METRICS_TOKEN },
     safety: {
       official: {
         urls: e.OFFICIAL_URLS,

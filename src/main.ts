@@ -13,6 +13,10 @@ import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
+import { createPgOperationsProbe } from './adapters/postgres/pg-operations-probe.js';
+import { createPgStats } from './adapters/postgres/pg-stats.js';
+import { createPrometheusMetrics } from './adapters/prometheus/prometheus-metrics.js';
+import { createStatsRoutes } from './adapters/web/stats-routes.js';
 import { createWebApp } from './adapters/web/web-app.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
@@ -23,7 +27,19 @@ import { bundleWidget, createWidgetRoutes } from './adapters/web/widget-routes.j
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
-import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
+import {
+  createHelpdesk,
+  createOfficialAllowlist,
+  createRetriever,
+  DEFAULT_TUNING,
+  createHandoffDesk,
+  type HandoffDeskDeps,
+  notifyAppends,
+  observeHelpdesk,
+  observeRetriever,
+  observeSecurityEvents,
+  startDeskSweeps,
+} from './core/index.js';
 import { toReadiness } from './check-readiness.js';
 import { createEmbedder } from './create-embedder.js';
 
@@ -144,12 +160,19 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
-  const helpdesk = createHelpdesk({
+  // Prometheus metrics: core reports through its observer; queue and log figures are read on scrape.
+  const metrics = createPrometheusMetrics({
+    probe: createPgOperationsProbe(database.db),
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    token: config.metrics.token,
+    onProbeError: (error) => logger.warn({ err: error }, 'metrics: database figures unavailable for this scrape'),
+  });
+  const helpdesk = observeHelpdesk(createHelpdesk({
     turnLog,
     conversations,
     knowledge,
     embedder,
-    retriever: createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }),
+    retriever: observeRetriever(createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }), metrics.observer),
     splitPassages: createPassageSplitter(),
     answerer:
       openai && config.openai
@@ -164,10 +187,10 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     safety: {
       allowlist: createOfficialAllowlist(config.safety.official),
       rateLimit: config.safety.rateLimit,
-      events: createPgSecurityEventLog(database.db),
+      events: observeSecurityEvents(createPgSecurityEventLog(database.db), metrics.observer),
       adminToken: config.safety.adminToken,
     },
-  });
+  }), metrics.observer);
 
   const knowledgeSync = createKnowledgeSync({ helpdesk, dir: resolve(config.knowledgeDir), logger });
   await knowledgeSync.syncNow();
@@ -180,6 +203,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     readiness: async () => toReadiness(await database.probe(PROBE_TIMEOUT_MS)),
     onError: (error) => logger.error({ err: error }, 'request failed'),
     frameAncestors: config.frameAncestors,
+    observeRequest: metrics.observeRequest,
     clients: {
       trustProxy: config.safety.clients.trustProxy,
       limits: config.safety.clients,
@@ -225,6 +249,8 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
+  app.route('/', createStatsRoutes({ helpdesk, stats: createPgStats(database.db) }));
+  app.get('/metrics', (c) => metrics.handle(c.req.raw));
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();

@@ -48,3 +48,19 @@ export { toRating } from './handoff/handoff-messages.js';
 export { notifyAppends } from './handoff/notify-appends.js';
 export { startDeskSweeps } from './handoff/start-desk-sweeps.js';
 export { createKeyedRunner, type KeyedRunner } from './keyed-runner.js';
+export { observeHelpdesk, observeRetriever, observeSecurityEvents, type HelpdeskObserver, type InputOutcome } from './operations/observe.js';
+export type { OperationsProbe, OperationsSnapshot, QueueDepth } from './operations/operations-probe.js';
+export {
+  toHelpdeskStats,
+  toStatsPeriod,
+  summarizeDurations,
+  StatsRangeError,
+  MAX_STATS_DAYS,
+  MOST_CITED,
+  type HelpdeskStats,
+  type HandoffSpan,
+  type StatsAgent,
+  type StatsFacts,
+  type StatsRange,
+  type StatsSource,
+} from './operations/stats.js';

@@ -1,0 +1,2 @@
+CREATE INDEX "turn_role_created_idx" ON "turn" USING btree ("role","created_at","conversation_id","language");--> statement-breakpoint
+CREATE INDEX "turn_kind_created_idx" ON "turn" USING btree ("kind","created_at","conversation_id");

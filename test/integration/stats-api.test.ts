@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/adapters/postgres/database.js';
+import { createPgStats } from '../../src/adapters/postgres/pg-stats.js';
+import { conversation, turn } from '../../src/adapters/postgres/schema/index.js';
+import { createStatsRoutes } from '../../src/adapters/web/stats-routes.js';
+import type { Channel, Language, Role, TurnData, TurnKind } from '../../src/core/index.js';
+import { createTestDatabase, testEngines } from '../support/databases.js';
+import { wireHelpdesk } from '../support/helpdesk.js';
+
+const ADMIN_TOKEN = 'stats-admin-token-0123456789';
+const ALICE = { agentId: 'U1', author: 'Alice' };
+const BOB = { agentId: 'U2', author: 'Bob' };
+
+/**
+ * A scripted history with exact times, written as the stores write it (conversation and turn
+ * rows). Range under test: 2026-03-02 to 2026-03-04 (UTC). The expected figures below are worked
+ * out by hand from this script (docs/stats.md).
+ */
+async function writeHistory(db: Database['db']) {
+  const open = async (channel: Channel, language: Language) => {
+    const id = randomUUID();
+    await db.insert(conversation).values({ id, channel, externalId: randomUUID(), language, createdAt: new Date('2026-03-01T00:00:00Z') });
+    let seq = 0;
+    const say = async (role: Role, kind: TurnKind, at: string, extra: { language?: Language; data?: TurnData; reason?: string; priority?: string } = {}) => {
+      seq += 1;
+      await db.insert(turn).values({
+        conversationId: id,
+        seq,
+        role,
+        kind,
+        text: `${role} ${kind}`,
+        language: extra.language ?? language,
+        data: extra.data ?? {},
+        escalationReason: extra.reason ?? null,
+        escalationPriority: extra.priority ?? null,
+        createdAt: new Date(at),
+      });
+    };
+    return say;
+  };
+  const cite = (...ids: string[]): TurnData => ({ citations: ids.map((id) => ({ id, title: id, version: 1 })) });
+  const agent = (who: typeof ALICE, extra: TurnData = {}): TurnData => ({ ...who, ...extra });
+
+  // A: answered, then marked solved: resolved by the bot.
+  const a = await open('web', 'en');
+  await a('bot', 'greeting', '2026-03-02T10:00:00Z');
+  await a('customer', 'message', '2026-03-02T10:00:05Z');
+  await a('bot', 'answer', '2026-03-02T10:00:06Z', { data: cite('faq-withdrawal') });
+  await a('customer', 'action', '2026-03-02T10:01:00Z', { data: { action: 'solved' } });
+  await a('bot', 'notice', '2026-03-02T10:01:01Z');
+  // B: answered on two days, in Chinese then in English; never marked solved.
+  const b = await open('telegram', 'zh');
+  await b('customer', 'message', '2026-03-02T11:00:00Z');
+  await b('bot', 'answer', '2026-03-02T11:00:01Z', { data: cite('faq-withdrawal', 'faq-kyc') });
+  await b('customer', 'message', '2026-03-03T09:00:00Z', { language: 'en' });
+  await b('bot', 'answer', '2026-03-03T09:00:01Z', { language: 'en', data: cite('faq-kyc') });
+  // C: escalated, claimed, replied to after 600 s, resolved after 1800 s by Alice, rated 5.
+  const c = await open('web', 'en');
+  await c('customer', 'message', '2026-03-02T12:00:00Z');
+  await c('system', 'escalation', '2026-03-02T12:00:00Z', { reason: 'low_confidence', priority: 'normal' });
+  await c('agent', 'handoff', '2026-03-02T12:05:00Z', { data: agent(ALICE, { handoff: 'claimed' }) });
+  await c('agent', 'message', '2026-03-02T12:10:00Z', { data: agent(ALICE) });
+  await c('agent', 'handoff', '2026-03-02T12:30:00Z', { data: agent(ALICE, { handoff: 'resolved' }) });
+  await c('customer', 'rating', '2026-03-02T12:31:00Z', { data: { rating: 5 } });
+  // D: an urgent scam report; Bob's internal note is not a reply; reply after 120 s, resolved after 1200 s, rated 3.
+  const d = await open('telegram', 'en');
+  await d('customer', 'message', '2026-03-03T08:00:00Z');
+  await d('system', 'escalation', '2026-03-03T08:00:00Z', { reason: 'scam_report', priority: 'urgent' });
+  await d('agent', 'note', '2026-03-03T08:01:00Z', { data: agent(BOB, { internal: true }) });
+  await d('agent', 'message', '2026-03-03T08:02:00Z', { data: agent(BOB) });
+  await d('agent', 'handoff', '2026-03-03T08:20:00Z', { data: agent(BOB, { handoff: 'resolved' }) });
+  await d('customer', 'rating', '2026-03-03T08:21:00Z', { data: { rating: 3 } });
+  // E: asked for a human, nobody answered, then marked solved (no human turn: resolved by the bot).
+  const e = await open('web', 'zh');
+  await e('customer', 'action', '2026-03-03T14:00:00Z', { data: { action: 'human' } });
+  await e('system', 'escalation', '2026-03-03T14:00:01Z', { reason: 'customer_requested_human', priority: 'normal' });
+  await e('customer', 'action', '2026-03-03T15:00:00Z', { data: { action: 'solved' } });
+  // F: asked in the last second of the range; the answer falls after it.
+  const f = await open('web', 'en');
+  await f('customer', 'message', '2026-03-04T23:59:59.500Z');
+  await f('bot', 'answer', '2026-03-05T00:00:00.200Z', { data: cite('faq-fees') });
+  // G: escalated before the range; an agent's reply inside it does not make G a conversation of the range.
+  const g = await open('web', 'en');
+  await g('customer', 'message', '2026-03-01T23:00:00Z');
+  await g('system', 'escalation', '2026-03-01T23:00:01Z', { reason: 'sensitive_topic', priority: 'urgent' });
+  await g('agent', 'message', '2026-03-02T00:10:00Z', { data: agent(ALICE) });
+  // H: answered, escalated, Alice replies (240 s) and hands back; escalated again, Bob replies (60 s), resolves (600 s), rated 4.
+  const h = await open('web', 'en');
+  await h('customer', 'message', '2026-03-04T09:59:00Z');
+  await h('bot', 'answer', '2026-03-04T09:59:01Z', { data: cite('faq-fees') });
+  await h('customer', 'message', '2026-03-04T10:00:00Z');
+  await h('system', 'escalation', '2026-03-04T10:00:01Z', { reason: 'low_confidence', priority: 'normal' });
+  await h('agent', 'message', '2026-03-04T10:04:01Z', { data: agent(ALICE) });
+  await h('agent', 'handoff', '2026-03-04T10:05:00Z', { data: agent(ALICE, { handoff: 'handed_back' }) });
+  await h('customer', 'message', '2026-03-04T10:06:00Z');
+  await h('system', 'escalation', '2026-03-04T10:06:01Z', { reason: 'customer_unsatisfied', priority: 'normal' });
+  await h('agent', 'message', '2026-03-04T10:07:01Z', { data: agent(BOB) });
+  await h('agent', 'handoff', '2026-03-04T10:16:01Z', { data: agent(BOB, { handoff: 'resolved' }) });
+  await h('customer', 'rating', '2026-03-04T10:17:00Z', { data: { rating: 4 } });
+}
+
+describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  let app: ReturnType<typeof createStatsRoutes>;
+  const get = (query: string, token: string = ADMIN_TOKEN) =>
+    app.request(`/api/admin/stats${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  beforeAll(async () => {
+    ({ database, drop } = await createTestDatabase(engine));
+    const { helpdesk } = wireHelpdesk(database, { safety: () => ({ adminToken: ADMIN_TOKEN }) });
+    app = createStatsRoutes({ helpdesk, stats: createPgStats(database.db) });
+    await writeHistory(database.db);
+  }, 60_000);
+  afterAll(async () => drop?.());
+
+  it('equals, figure by figure, what the scripted history produces', async () => {
+    const res = await get('?from=2026-03-02&to=2026-03-04');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      from: '2026-03-02',
+      to: '2026-03-04',
+      channel: null,
+      conversations: 7,
+      resolvedByBot: 2,
+      botOnly: 3,
+      deflection: 0.2857,
+      botOnlyShare: 0.4286,
+      perDay: [
+        { date: '2026-03-02', channel: 'telegram', language: 'zh', conversations: 1 },
+        { date: '2026-03-02', channel: 'web', language: 'en', conversations: 2 },
+        { date: '2026-03-03', channel: 'telegram', language: 'en', conversations: 2 },
+        { date: '2026-03-03', channel: 'web', language: 'zh', conversations: 1 },
+        { date: '2026-03-04', channel: 'web', language: 'en', conversations: 2 },
+      ],
+      escalations: 5,
+      escalationsByReason: { customer_requested_human: 1, customer_unsatisfied: 1, low_confidence: 2, scam_report: 1 },
+      escalationsByPriority: { normal: 4, urgent: 1 },
+      ratings: { '1': 0, '2': 0, '3': 1, '4': 1, '5': 1 },
+      ratingAverage: 4,
+      ratingsPerDay: [
+        { date: '2026-03-02', count: 1, average: 5 },
+        { date: '2026-03-03', count: 1, average: 3 },
+        { date: '2026-03-04', count: 1, average: 4 },
+      ],
+      ratingsByAgent: [
+        { agentId: 'U1', agent: 'Alice', count: 1, average: 5 },
+        { agentId: 'U2', agent: 'Bob', count: 2, average: 3.5 },
+      ],
+      firstHumanReply: {
+        count: 4,
+        p50Seconds: 180,
+        p90Seconds: 492,
+        withoutReply: 1,
+        byAgent: [
+          { agentId: 'U1', agent: 'Alice', count: 2, p50Seconds: 420, p90Seconds: 564 },
+          { agentId: 'U2', agent: 'Bob', count: 2, p50Seconds: 90, p90Seconds: 114 },
+        ],
+      },
+      resolution: {
+        count: 3,
+        p50Seconds: 1200,
+        p90Seconds: 1680,
+        unresolved: 2,
+        byAgent: [
+          { agentId: 'U1', agent: 'Alice', count: 1, p50Seconds: 1800, p90Seconds: 1800 },
+          { agentId: 'U2', agent: 'Bob', count: 2, p50Seconds: 900, p90Seconds: 1140 },
+        ],
+      },
+      mostCited: [
+        { entryId: 'faq-kyc', title: null, count: 2 },
+        { entryId: 'faq-withdrawal', title: null, count: 2 },
+        { entryId: 'faq-fees', title: null, count: 1 },
+      ],
+    });
+  });
+
+  it('counts only the channel asked for', async () => {
+    const stats = (await (await get('?from=2026-03-02&to=2026-03-04&channel=telegram')).json()) as Record<string, any>;
+    expect(stats).toMatchObject({
+      channel: 'telegram',
+      conversations: 2,
+      resolvedByBot: 0,
+      botOnly: 1,
+      escalationsByReason: { scam_report: 1 },
+      escalationsByPriority: { urgent: 1 },
+      ratings: { '1': 0, '2': 0, '3': 1, '4': 0, '5': 0 },
+      firstHumanReply: { count: 1, p50Seconds: 120, p90Seconds: 120, withoutReply: 0 },
+      resolution: { count: 1, p50Seconds: 1200, unresolved: 0 },
+      mostCited: [
+        { entryId: 'faq-kyc', title: null, count: 2 },
+        { entryId: 'faq-withdrawal', title: null, count: 1 },
+      ],
+    });
+    expect(stats.perDay.map((d: { channel: string }) => d.channel)).toEqual(['telegram', 'telegram']);
+  });
+
+  it('counts a single day, with no figure from the days around it', async () => {
+    const stats = (await (await get('?from=2026-03-04&to=2026-03-04')).json()) as Record<string, any>;
+    expect(stats).toMatchObject({ conversations: 2, resolvedByBot: 0, botOnly: 1, escalations: 2, mostCited: [{ entryId: 'faq-fees', count: 1 }] });
+    expect((await (await get('?from=2026-02-01&to=2026-02-28')).json()) as Record<string, any>).toMatchObject({
+      conversations: 0,
+      deflection: null,
+      escalations: 0,
+      firstHumanReply: { count: 0, p50Seconds: null, p90Seconds: null },
+      mostCited: [],
+    });
+  });
+
+  it('exports the same figures as CSV rows', async () => {
+    const res = await get('?from=2026-03-02&to=2026-03-04&format=csv');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('content-disposition')).toContain('helpdesk-stats-2026-03-02-2026-03-04.csv');
+    const lines = (await res.text()).trimEnd().split('\r\n');
+    expect(lines[0]).toBe('figure,date,channel,language,key,value');
+    expect(lines).toContain('conversations,,,,,7');
+    expect(lines).toContain('conversationsPerDay,2026-03-03,telegram,en,,2');
+    expect(lines).toContain('escalationsByReason,,,,low_confidence,2');
+    expect(lines).toContain('ratings,,,,5,1');
+    expect(lines).toContain('firstHumanReplyP90Seconds,,,,,492');
+    expect(lines).toContain('resolutionP50SecondsByAgent,,,,U2,900');
+    expect(lines).toContain('mostCited,,,,faq-kyc,2');
+  });
+
+  it('refuses bad ranges, channels and formats with a clear message, and strangers', async () => {
+    const refused = async (query: string, message: RegExp) => {
+      const res = await get(query);
+      expect(res.status, query).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('invalid_request');
+      expect(body.error.message).toMatch(message);
+    };
+    await refused('?to=2026-03-04', /from is required/);
+    await refused('?from=2026-03-02', /to is required/);
+    await refused('?from=2026-02-30&to=2026-03-04', /from must be a date written YYYY-MM-DD/);
+    await refused('?from=2026-3-2&to=2026-03-04', /from must be a date/);
+    await refused('?from=2026-03-02&to=tomorrow', /to must be a date/);
+    await refused('?from=2026-03-04&to=2026-03-02', /before from/);
+    await refused('?from=2024-01-01&to=2026-03-02', /at most 366/);
+    await refused('?from=2026-03-02&to=2026-03-04&channel=email', /channel must be one of web, telegram/);
+    await refused('?from=2026-03-02&to=2026-03-04&format=xml', /format must be json or csv/);
+    expect((await get('?from=2026-03-02&to=2026-03-04', '')).status).toBe(403);
+    expect((await get('?from=2026-03-02&to=2026-03-04', 'wrong-token-0123456789')).status).toBe(403);
+  });
+});
