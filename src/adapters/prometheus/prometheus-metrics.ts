@@ -85,20 +85,16 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}) 
     registers,
   });
 
-  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers });
-  const outboxPending = gauge('helpdesk_outbox_pending', 'Messages waiting in the outbox to be sent to customers, by channel.', ['channel']);
-  const outboxAge = gauge('helpdesk_outbox_oldest_age_seconds', 'Age of the oldest message waiting in the outbox, by channel.', ['channel']);
-  const inboxPending = gauge('helpdesk_inbox_pending', 'Channel updates received and not handled yet, by source.', ['source']);
-  const inboxAge = gauge('helpdesk_inbox_oldest_age_seconds', 'Age of the oldest channel update not handled yet, by source.', ['source']);
-  const logSize = gauge('helpdesk_turn_log_size_entries', 'Entries in the verifiable turn log.');
-  const checkpointSize = gauge('helpdesk_turn_log_checkpoint_size_entries', 'Entries covered by the latest signed checkpoint.');
-  const checkpointAge = gauge('helpdesk_turn_log_checkpoint_age_seconds', 'Seconds since the latest checkpoint was signed (absent before the first).');
-  const handoffsOpen = gauge('helpdesk_handoffs_open', 'Open handoffs to humans, by whether an agent has claimed them.', ['claimed']);
-  const unclaimedAge = gauge('helpdesk_handoff_oldest_unclaimed_age_seconds', 'How long the longest-waiting unclaimed handoff has waited.');
-  const probeUp = gauge('helpdesk_operations_probe_success', '1 when the database figures of this scrape were read (or reused) successfully, else 0.');
-  const probeDuration = gauge('helpdesk_operations_probe_duration_seconds', 'How long the last database read for the gauges took.');
-  const databaseGauges = [outboxPending, outboxAge, inboxPending, inboxAge, logSize, checkpointSize, checkpointAge, handoffsOpen, unclaimedAge];
-
+  const probeUp = new Gauge({
+    name: 'helpdesk_operations_probe_success',
+    help: '1 when the database figures of this scrape were read (or reused) successfully, else 0 (and they are left out).',
+    registers: options.probe ? registers : [],
+  });
+  const probeDuration = new Gauge({
+    name: 'helpdesk_operations_probe_duration_seconds',
+    help: 'How long the last database read for the gauges took.',
+    registers: options.probe ? registers : [],
+  });
   let cached: { at: number; snapshot: OperationsSnapshot | undefined } | undefined;
   let inFlight: Promise<OperationsSnapshot | undefined> | undefined;
 
@@ -135,10 +131,19 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}) 
     return result;
   }
 
-  function setDatabaseGauges(read: OperationsSnapshot | undefined): void {
-    for (const g of databaseGauges) g.reset();
+  /**
+   * The database figures as their own exposition, made anew from a snapshot: a figure the
+   * database did not give (no snapshot, no checkpoint yet) is absent, never a misleading 0.
+   */
+  async function databaseExposition(read: OperationsSnapshot | undefined): Promise<string> {
     if (options.probe) probeUp.set(read ? 1 : 0);
-    if (!read) return;
+    if (!read) return '';
+    const own = new Registry();
+    const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [own] });
+    const outboxPending = gauge('helpdesk_outbox_pending', 'Messages waiting in the outbox to be sent to customers, by channel.', ['channel']);
+    const outboxAge = gauge('helpdesk_outbox_oldest_age_seconds', 'Age of the oldest message waiting in the outbox, by channel.', ['channel']);
+    const inboxPending = gauge('helpdesk_inbox_pending', 'Channel updates received and not handled yet, by source.', ['source']);
+    const inboxAge = gauge('helpdesk_inbox_oldest_age_seconds', 'Age of the oldest channel update not handled yet, by source.', ['source']);
     for (const q of read.outbox) {
       outboxPending.set({ channel: q.name }, q.pending);
       outboxAge.set({ channel: q.name }, q.oldestAgeSeconds);
@@ -147,12 +152,16 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}) 
       inboxPending.set({ source: q.name }, q.pending);
       inboxAge.set({ source: q.name }, q.oldestAgeSeconds);
     }
-    logSize.set(read.turnLog.size);
-    checkpointSize.set(read.turnLog.checkpointSize);
-    if (read.turnLog.checkpointAgeSeconds !== null) checkpointAge.set(read.turnLog.checkpointAgeSeconds);
+    gauge('helpdesk_turn_log_size_entries', 'Entries in the verifiable turn log.').set(read.turnLog.size);
+    gauge('helpdesk_turn_log_checkpoint_size_entries', 'Entries covered by the latest signed checkpoint.').set(read.turnLog.checkpointSize);
+    if (read.turnLog.checkpointAgeSeconds !== null) {
+      gauge('helpdesk_turn_log_checkpoint_age_seconds', 'Seconds since the latest checkpoint was signed (absent before the first).').set(read.turnLog.checkpointAgeSeconds);
+    }
+    const handoffsOpen = gauge('helpdesk_handoffs_open', 'Open handoffs to humans, by whether an agent has claimed them.', ['claimed']);
     handoffsOpen.set({ claimed: 'false' }, read.handoffs.unclaimed);
     handoffsOpen.set({ claimed: 'true' }, read.handoffs.claimed);
-    unclaimedAge.set(read.handoffs.oldestUnclaimedAgeSeconds);
+    gauge('helpdesk_handoff_oldest_unclaimed_age_seconds', 'How long the longest-waiting unclaimed handoff has waited.').set(read.handoffs.oldestUnclaimedAgeSeconds);
+    return own.metrics();
   }
 
   const observer: HelpdeskObserver = {
@@ -201,8 +210,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}) 
           headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' },
         });
       }
-      setDatabaseGauges(await snapshot());
-      return new Response(await registry.metrics(), {
+      const database = await databaseExposition(await snapshot());
+      const own = await registry.metrics();
+      return new Response(database ? `${own.trimEnd()}\n${database}` : own, {
         status: 200,
         headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' },
       });
