@@ -112,7 +112,7 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     const { helpdesk } = wireHelpdesk(database, { safety: () => ({ adminToken: ADMIN_TOKEN }) });
     app = createStatsRoutes({ helpdesk, stats: createPgStats(database.db) });
     await writeHistory(database.db);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => drop?.());
 
   it('equals, figure by figure, what the scripted history produces', async () => {

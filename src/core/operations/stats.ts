@@ -33,7 +33,10 @@ export interface StatsFacts {
   resolvedByBot: number;
   /** Of those: neither an escalation nor an agent turn in the range. */
   botOnly: number;
-  /** Per UTC day, channel and language (of the conversation's first customer turn that day): conversations with a customer turn that day. */
+  /**
+   * Per UTC day, channel and language: conversations with a customer turn in that language that
+   * day (one that switched language that day counts under both).
+   */
   perDay: Array<{ date: string; channel: Channel; language: Language; conversations: number }>;
   /** Escalation turns in the range by reason and priority. */
   escalations: Array<{ reason: string; priority: string; count: number }>;

@@ -46,4 +46,9 @@ export const turn = pgTable('turn', {
   // reads (index-only on an append-only table) instead of scanning every turn.
   index('turn_role_created_idx').on(t.role, t.createdAt, t.conversationId, t.language),
   index('turn_kind_created_idx').on(t.kind, t.createdAt, t.conversationId),
+  // What followed an escalation (the first agent reply, the resolve) and the resolve a rating
+  // rates: one probe each into these small partial indexes instead of a walk over the turns.
+  index('turn_escalation_seq_idx').on(t.conversationId, t.seq).where(sql`${t.kind} = 'escalation'`),
+  index('turn_agent_reply_seq_idx').on(t.conversationId, t.seq).where(sql`${t.role} = 'agent' AND ${t.kind} = 'message'`),
+  index('turn_resolved_seq_idx').on(t.conversationId, t.seq).where(sql`${t.kind} = 'handoff' AND (${t.data} ->> 'handoff') = 'resolved'`),
 ]);
