@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readKnowledgeFiles } from '../src/adapters/knowledge-files/read-knowledge-files.js';
 import { loadConfig } from '../src/config.js';
-import { DEFAULT_TUNING, type KnowledgeEntry, toTopic, validateEntries } from '../src/core/index.js';
+import { DEFAULT_TUNING, toTopic, validateEntries } from '../src/core/index.js';
 import { createEmbedder } from '../src/create-embedder.js';
 import { readEvalSet, readQueries, samplePhrasings } from '../src/evaluation/eval-set.js';
 import { type EvaluationRun, evaluateHelpdesk, evaluateMiniSearch, fitCalibration, toKnowledgeEntry } from '../src/evaluation/run-evaluation.js';

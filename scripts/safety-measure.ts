@@ -80,7 +80,7 @@ function repeatedPhrase(list: string[]): string[] {
 const LOOKALIKES: Record<string, string> = { a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х', y: 'у', i: 'і' };
 /** The words with one Latin letter of one word replaced by its Cyrillic look-alike. */
 function withLookalike(words: string[]): string[] {
-  const candidates = words.map((w, i) => i).filter((i) => [...(words[i] as string)].some((c) => c in LOOKALIKES));
+  const candidates = words.map((_w, i) => i).filter((i) => [...(words[i] as string)].some((c) => c in LOOKALIKES));
   const i = pick(candidates);
   const w = words[i] as string;
   const k = pick([...w].map((c, k) => (c in LOOKALIKES ? k : -1)).filter((k) => k >= 0));

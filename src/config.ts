@@ -103,7 +103,7 @@ const envSchema = z.object({
   OPENAI_EMBEDDING_MODEL: optionalText.default('text-embedding-3-small'),
   EMBEDDER: z.enum(['auto', 'local', 'openai']).default('auto'),
   MODEL_TIMEOUT_MS: integer(20_000, 100, 600_000),
-  // Turn log (issue 4): checkpoint origin, signing key (never in the database), publication folder.
+  // Turn log: checkpoint origin, signing key (never in the database), publication folder.
   LOG_ORIGIN: optionalText.default('helpdesk.example/turn-log').refine((v) => !/[\s+]/.test(v), { message: 'expected no spaces or "+"' }),
   LOG_SIGNING_KEY: optionalText.refine((v) => v === undefined || v.startsWith('PRIVATE+KEY+'), { message: 'expected a signer key PRIVATE+KEY+name+id+key' }),
   LOG_SIGNING_KEY_FILE: optionalText,
@@ -113,7 +113,7 @@ const envSchema = z.object({
   // Turn log in Slack (needs Slack below): checkpoints to this channel; integrity alerts go here too (else to the support channel).
   SLACK_LOG_CHANNEL: optionalText.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,}$/.test(v), { message: 'expected a channel id like C0123456789' }),
   SLACK_LOG_INTERVAL_S: integer(600, 1, 86_400),
-  // Human handoff (issue 6): Slack is on when the three SLACK_* below are set; hours and waits always apply.
+  // Human handoff: Slack is on when the three SLACK_* below are set; hours and waits always apply.
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_SUPPORT_CHANNEL: optionalText,
@@ -131,12 +131,12 @@ const envSchema = z.object({
   HANDOFF_MINUTES_PER_CONVERSATION: integer(10, 1, 1440),
   HANDOFF_UNCLAIMED_MINUTES: integer(15, 1, 10_080),
   HANDOFF_AGENT_NAME: optionalText,
-  // Telegram (issue 5): on when the bot token is set; long polling unless a webhook URL is given.
+  // Telegram: on when the bot token is set; long polling unless a webhook URL is given.
   TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[\w-]+$/.test(v), { message: 'expected a BotFather token like 123456:ABC-…' }),
   TELEGRAM_API_ROOT: url(['http:', 'https:']),
   TELEGRAM_WEBHOOK_URL: url(['https:', 'http:']),
   TELEGRAM_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v), { message: 'expected 1-256 characters A-Z a-z 0-9 _ -' }),
-  // Safety (issue 7): the official contacts the bot may name and /verify confirms, abuse limits, admin access.
+  // Safety: the official contacts the bot may name and /verify confirms, abuse limits, admin access.
   OFFICIAL_URLS: list('https://www.examplex.example,https://support.examplex.example,https://status.examplex.example'),
   OFFICIAL_TELEGRAM_HANDLES: list('@ExampleXSupportBot,@ExampleXAnnouncements'),
   OFFICIAL_EMAILS: list('support@examplex.example'),
@@ -175,87 +175,6 @@ const envSchema = z.object({
 /** See TRUST_PROXY in .env.example. */
 export type TrustProxy = { hops: number } | { proxies: string[] } | undefined;
 
-export type Config = {
-  port: number;
-  host: string;
-  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  dataDir: string;
-  databaseUrl: string | undefined;
-  knowledgeDir: string;
-  watchKnowledge: boolean;
-  exchangeName: string;
-  answerThreshold: number;
-  maxMessageChars: number;
-  httpBodyLimitBytes: number;
-  /** Longest time to receive one request, headers and body (a slow client holds a socket no longer). */
-  httpRequestTimeoutMs: number;
-  /** CSP frame-ancestors sources of the HTML pages. */
-  frameAncestors: string;
-  openai:
-    | {
-        apiKey: string;
-        baseUrl: string | undefined;
-        chatModel: string;
-        embeddingModel: string;
-        timeoutMs: number;
-      }
-    | undefined;
-  embedder: 'local' | 'openai';
-  /** Telegram channel; undefined when TELEGRAM_BOT_TOKEN is not set. */
-  telegram: { token: string; apiRoot: string | undefined; webhookUrl: string | undefined; webhookSecret: string | undefined } | undefined;
-  turnLog: {
-    origin: string;
-    /** Signer key text; when absent, read from (or created in) `signingKeyFile`. */
-    signingKey: string | undefined;
-    signingKeyFile: string;
-    checkpointDir: string;
-    checkpointIntervalMs: number;
-    selfCheckIntervalMs: number;
-    /** Slack channel id for signed checkpoints (needs Slack); alerts go there too, else to the support channel. */
-    slackChannel: string | undefined;
-    /** At most one checkpoint post to Slack per this many ms. */
-    slackIntervalMs: number;
-  };
-  handoff: {
-    hours: WorkingHours;
-    minutesPerConversation: number;
-    unclaimedAfterMs: number;
-    genericAgentName: string | undefined;
-    slack:
-      | {
-          botToken: string;
-          signingSecret: string;
-          supportChannel: string;
-          apiUrl: string | undefined;
-          appToken: string | undefined;
-          command: string;
-          reminderGroup: string | undefined;
-          /** User group whose members count as agents; undefined: anyone in the support channel. */
-          agentGroup: string | undefined;
-          workspaceUrl: string | undefined;
-          pollMs: number;
-          retryBaseMs: number;
-          retryMaxMs: number;
-        }
-      | undefined;
-  };
-  /** GET /metrics (Prometheus): the bearer token it requires; undefined: open. */
-  metrics: { token: string | undefined };
-  safety: {
-    official: { urls: string[]; telegramHandles: string[]; emails: string[]; phones: string[] };
-    rateLimit: { limit: number; windowMs: number };
-    adminToken: string | undefined;
-    /** Limits per client address on the web API, and which proxies tell that address. */
-    clients: {
-      trustProxy: TrustProxy;
-      conversations: { limit: number; windowMs: number };
-      messages: { limit: number; windowMs: number };
-      refusals: { limit: number; windowMs: number };
-      globalConversations: { limit: number; windowMs: number };
-    };
-  };
-};
-
 /**
  * A value as an error message may show it: secrets hidden whole, and the password of anything
  * URL- or DSN-like (a mistyped DATABASE_URL still carries its credentials) replaced by ***.
@@ -279,37 +198,27 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates the whole environment at once; throws one ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.') || '(environment)';
-      const raw = env[name];
-      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(toShownValue(name, raw))})`;
-      return `${name}: ${issue.message}${shown}`;
-    });
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
-  if (e.EMBEDDER === 'openai' && !e.OPENAI_API_KEY) {
-    problems.push('EMBEDDER: "openai" needs OPENAI_API_KEY to be set');
-  }
+/**
+ * The configuration the product runs with: the environment read by `envSchema`, checked across
+ * variables and shaped by concern. `Config` is inferred from it, so a setting is declared once.
+ */
+const configSchema = envSchema.transform((e, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (e.EMBEDDER === 'openai' && !e.OPENAI_API_KEY) problem('EMBEDDER', '"openai" needs OPENAI_API_KEY to be set');
   let hours: WorkingHours | undefined;
   try {
     hours = parseWorkingHours(e.HANDOFF_WORKING_HOURS, e.HANDOFF_TIMEZONE);
   } catch (error) {
-    problems.push(`HANDOFF_WORKING_HOURS / HANDOFF_TIMEZONE: ${(error as Error).message}`);
+    problem('HANDOFF_WORKING_HOURS / HANDOFF_TIMEZONE', (error as Error).message);
   }
   const slackParts = [e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_SUPPORT_CHANNEL];
   if (slackParts.some(Boolean) && !slackParts.every(Boolean)) {
-    problems.push('SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL: set all three to enable Slack, or none');
+    problem('SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL', 'set all three to enable Slack, or none');
   }
   if (e.SLACK_LOG_CHANNEL && !slackParts.every(Boolean)) {
-    problems.push('SLACK_LOG_CHANNEL: needs Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL)');
+    problem('SLACK_LOG_CHANNEL', 'needs Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL)');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!hours) return z.NEVER;
   const openai = e.OPENAI_API_KEY
     ? {
         apiKey: e.OPENAI_API_KEY,
@@ -319,6 +228,25 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         timeoutMs: e.MODEL_TIMEOUT_MS,
       }
     : undefined;
+  const slack =
+    e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET && e.SLACK_SUPPORT_CHANNEL
+      ? {
+          botToken: e.SLACK_BOT_TOKEN,
+          signingSecret: e.SLACK_SIGNING_SECRET,
+          supportChannel: e.SLACK_SUPPORT_CHANNEL,
+          apiUrl: e.SLACK_API_URL,
+          appToken: e.SLACK_APP_TOKEN,
+          command: e.SLACK_COMMAND,
+          reminderGroup: e.SLACK_REMINDER_GROUP,
+          /** User group whose members count as agents; undefined: anyone in the support channel. */
+          agentGroup: e.SLACK_AGENT_GROUP,
+          workspaceUrl: e.SLACK_WORKSPACE_URL,
+          pollMs: e.SLACK_OUTBOX_POLL_MS,
+          retryBaseMs: e.SLACK_RETRY_BASE_MS,
+          retryMaxMs: e.SLACK_RETRY_MAX_MS,
+        }
+      : undefined;
+  const perClientWindowMs = e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -331,45 +259,35 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     answerThreshold: e.ANSWER_THRESHOLD,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+    /** Longest time to receive one request, headers and body (a slow client holds a socket no longer). */
     httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    /** CSP frame-ancestors sources of the HTML pages. */
     frameAncestors: e.FRAME_ANCESTORS,
     openai,
-    embedder: e.EMBEDDER === 'auto' ? (openai ? 'openai' : 'local') : e.EMBEDDER,
+    embedder: e.EMBEDDER === 'auto' ? (openai ? ('openai' as const) : ('local' as const)) : e.EMBEDDER,
+    /** Telegram channel; undefined when TELEGRAM_BOT_TOKEN is not set. */
     telegram: e.TELEGRAM_BOT_TOKEN
       ? { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET }
       : undefined,
     turnLog: {
       origin: e.LOG_ORIGIN,
+      /** Signer key text; when absent, read from (or created in) `signingKeyFile`. */
       signingKey: e.LOG_SIGNING_KEY,
       signingKeyFile: e.LOG_SIGNING_KEY_FILE ?? `${e.DATA_DIR}/log-signing-key`,
       checkpointDir: e.LOG_CHECKPOINT_DIR ?? `${e.DATA_DIR}/checkpoints`,
       checkpointIntervalMs: e.LOG_CHECKPOINT_INTERVAL_MS,
       selfCheckIntervalMs: e.LOG_SELF_CHECK_INTERVAL_MS,
+      /** Slack channel id for signed checkpoints (needs Slack); alerts go there too, else to the support channel. */
       slackChannel: e.SLACK_LOG_CHANNEL,
+      /** At most one checkpoint post to Slack per this many ms. */
       slackIntervalMs: e.SLACK_LOG_INTERVAL_S * 1000,
     },
     handoff: {
-      hours: hours as WorkingHours,
+      hours,
       minutesPerConversation: e.HANDOFF_MINUTES_PER_CONVERSATION,
       unclaimedAfterMs: e.HANDOFF_UNCLAIMED_MINUTES * 60_000,
       genericAgentName: e.HANDOFF_AGENT_NAME,
-      slack:
-        e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET && e.SLACK_SUPPORT_CHANNEL
-          ? {
-              botToken: e.SLACK_BOT_TOKEN,
-              signingSecret: e.SLACK_SIGNING_SECRET,
-              supportChannel: e.SLACK_SUPPORT_CHANNEL,
-              apiUrl: e.SLACK_API_URL,
-              appToken: e.SLACK_APP_TOKEN,
-              command: e.SLACK_COMMAND,
-              reminderGroup: e.SLACK_REMINDER_GROUP,
-              agentGroup: e.SLACK_AGENT_GROUP,
-              workspaceUrl: e.SLACK_WORKSPACE_URL,
-              pollMs: e.SLACK_OUTBOX_POLL_MS,
-              retryBaseMs: e.SLACK_RETRY_BASE_MS,
-              retryMaxMs: e.SLACK_RETRY_MAX_MS,
-            }
-          : undefined,
+      slack,
     },
     metrics: { token: e.METRICS_TOKEN },
     safety: {
@@ -381,13 +299,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
       rateLimit: { limit: e.RATE_LIMIT_MESSAGES, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
       adminToken: e.ADMIN_TOKEN,
+      /** Limits per client address on the web API, and which proxies tell that address. */
       clients: {
         trustProxy: e.TRUST_PROXY,
-        conversations: { limit: e.RATE_LIMIT_CLIENT_CONVERSATIONS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
-        messages: { limit: e.RATE_LIMIT_CLIENT_MESSAGES, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
-        refusals: { limit: e.RATE_LIMIT_CLIENT_REFUSALS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
-        globalConversations: { limit: e.RATE_LIMIT_GLOBAL_CONVERSATIONS, windowMs: e.RATE_LIMIT_CLIENT_WINDOW_SECONDS * 1000 },
+        conversations: { limit: e.RATE_LIMIT_CLIENT_CONVERSATIONS, windowMs: perClientWindowMs },
+        messages: { limit: e.RATE_LIMIT_CLIENT_MESSAGES, windowMs: perClientWindowMs },
+        refusals: { limit: e.RATE_LIMIT_CLIENT_REFUSALS, windowMs: perClientWindowMs },
+        globalConversations: { limit: e.RATE_LIMIT_GLOBAL_CONVERSATIONS, windowMs: perClientWindowMs },
       },
     },
   };
+});
+
+export type Config = z.output<typeof configSchema>;
+
+/** Validates the whole environment at once; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const raw = env[name];
+    const shown = raw === undefined ? '' : ` (got ${JSON.stringify(toShownValue(name, raw))})`;
+    return `${name}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(problems);
 }

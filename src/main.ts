@@ -83,6 +83,41 @@ export interface RunningHelpdesk {
 export async function startHelpdesk(options: { env: Record<string, string | undefined>; logDestination?: pino.DestinationStream }): Promise<RunningHelpdesk> {
   const config = loadConfig(options.env);
   const logger = createLogger(config.logLevel, options.logDestination);
+  // Whatever has started is stopped in reverse order: by stop(), or at once when start-up fails
+  // part way (a port in use must not leave the data folder locked and timers running).
+  const stack = createStopStack(logger);
+  try {
+    return await start(config, logger, stack);
+  } catch (error) {
+    await stack.unwind();
+    throw error;
+  }
+}
+
+/** Things to stop, last started first; a failing step is logged and the rest still run. */
+function createStopStack(logger: pino.Logger) {
+  const steps: Array<{ name: string; stop: () => unknown }> = [];
+  let unwound: Promise<void> | undefined;
+  return {
+    push(name: string, stop: () => unknown): void {
+      steps.push({ name, stop });
+    },
+    unwind(): Promise<void> {
+      unwound ??= (async () => {
+        for (const step of steps.reverse()) {
+          try {
+            await step.stop();
+          } catch (error) {
+            logger.error({ err: error, step: step.name }, 'stopping failed');
+          }
+        }
+      })();
+      return unwound;
+    },
+  };
+}
+
+async function start(config: Config, logger: pino.Logger, stack: ReturnType<typeof createStopStack>): Promise<RunningHelpdesk> {
   // The widget is bundled (by esbuild, in its own process) while the database opens.
   const [opened, bundled] = await Promise.allSettled([
     openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
@@ -90,17 +125,10 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   ]);
   if (opened.status === 'rejected') throw opened.reason;
   const database = opened.value;
-  if (bundled.status === 'rejected') {
-    await database.close();
-    throw bundled.reason;
-  }
+  stack.push('database', () => database.close());
+  if (bundled.status === 'rejected') throw bundled.reason;
   const widget = bundled.value;
-  try {
-    await database.migrate();
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
+  await database.migrate();
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
   const embedder = createEmbedder(config);
   const knowledge = createPgKnowledgeIndex(database.db);
@@ -152,11 +180,18 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
       })
     : undefined;
   slackLog?.start();
+  stack.push('slack log', () => slackLog?.stop());
   const checkpointing = turnLog.startCheckpointing(config.turnLog.checkpointIntervalMs);
+  stack.push('checkpoints', async () => {
+    await checkpointing.stop();
+    // A last checkpoint covers the final appends before the process goes.
+    await turnLog.checkpointNow();
+  });
   const selfCheck = turnLog.startSelfCheck(config.turnLog.selfCheckIntervalMs, (violations) => {
     logger.error({ violations: violations.slice(0, 20), count: violations.length }, 'TURN LOG INTEGRITY ALERT: run npm run audit:verify');
     slackLog?.alert(violations);
   });
+  stack.push('self-check', () => selfCheck.stop());
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
@@ -192,9 +227,11 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
     },
   }), metrics.observer);
 
+  stack.push('security events', () => helpdesk.flushSecurityEvents());
   const knowledgeSync = createKnowledgeSync({ helpdesk, dir: resolve(config.knowledgeDir), logger });
+  stack.push('knowledge sync', () => knowledgeSync.idle());
   await knowledgeSync.syncNow();
-  const stopWatching = config.watchKnowledge ? knowledgeSync.watch() : () => undefined;
+  if (config.watchKnowledge) stack.push('knowledge watch', knowledgeSync.watch());
 
   const app = createWebApp({
     helpdesk,
@@ -245,6 +282,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
       })
     : undefined;
   const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
+  stack.push('desk sweeps', () => sweeps?.stop());
   wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
@@ -254,6 +292,7 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();
+    stack.push('slack', () => slack.stop());
   }
   // Telegram: webhook on this same HTTP server when TELEGRAM_WEBHOOK_URL is set, long polling otherwise.
   const telegramConfig = config.telegram;
@@ -274,41 +313,24 @@ export async function startHelpdesk(options: { env: Record<string, string | unde
         exchangeName: config.exchangeName,
       })
     : undefined;
-  if (telegram) customerChannels.telegram = telegram.customerChannel;
+  if (telegram) {
+    customerChannels.telegram = telegram.customerChannel;
+    // Stopped after the HTTP server: no webhook call arrives once it stops.
+    stack.push('telegram', () => telegram.stop());
+  }
   if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () => resolveServer(s));
     s.once('error', reject);
   });
+  stack.push('http server', () => new Promise<void>((done) => server.close(() => done())));
   await telegram?.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   logger.info({ url, database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }, 'helpdesk ready');
 
-  let stopped: Promise<void> | undefined;
-  return {
-    url,
-    config,
-    stop() {
-      stopped ??= (async () => {
-        stopWatching();
-        selfCheck.stop();
-        await new Promise<void>((done) => server.close(() => done()));
-        await telegram?.stop();
-        await slack?.stop();
-        await slackLog?.stop();
-        await sweeps?.stop();
-        await knowledgeSync.idle();
-        await helpdesk.flushSecurityEvents();
-        await checkpointing.stop();
-        // A last checkpoint covers the final appends before the process goes.
-        await turnLog.checkpointNow().catch((error) => logger.error({ err: error }, 'final checkpoint failed'));
-        await database.close();
-      })();
-      return stopped;
-    },
-  };
+  return { url, config, stop: () => stack.unwind() };
 }
 
 async function main(): Promise<void> {

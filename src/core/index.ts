@@ -48,6 +48,8 @@ export { toRating } from './handoff/handoff-messages.js';
 export { notifyAppends } from './handoff/notify-appends.js';
 export { startDeskSweeps } from './handoff/start-desk-sweeps.js';
 export { createKeyedRunner, type KeyedRunner } from './keyed-runner.js';
+export { type Backoff, backoffMs, retry, type RetryOptions, sleep } from './lib/retry.js';
+export { createWakeLoop, type WakeLoop } from './lib/wake-loop.js';
 export { observeHelpdesk, observeRetriever, observeSecurityEvents, type HelpdeskObserver, type InputOutcome } from './operations/observe.js';
 export type { OperationsProbe, OperationsSnapshot, QueueDepth } from './operations/operations-probe.js';
 export {

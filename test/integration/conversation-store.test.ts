@@ -61,7 +61,7 @@ describe.each(testEngines())('conversation store on %s', (engine) => {
 
   it('treats a repeated external key as a no-op returning the original turns', async () => {
     const c = await open('dedupe');
-    const first = await store.append(c.id, [
+    await store.append(c.id, [
       { role: 'customer', kind: 'message', text: screened('hello'), language: 'en', externalKey: 'test:update:1' },
       { role: 'bot', kind: 'answer', text: 'hi there', language: 'en' },
     ]);

@@ -46,7 +46,12 @@ describe.each(testEngines())('the operations probe on %s', (engine) => {
   it('reads the database at most once per cache period however many scrapes come at once', async () => {
     const real = createPgOperationsProbe(database.db);
     let reads = 0;
-    const counting: OperationsProbe = { read: () => ((reads += 1), real.read()) };
+    const counting: OperationsProbe = {
+      read: () => {
+        reads += 1;
+        return real.read();
+      },
+    };
     const metrics = createPrometheusMetrics({ probe: counting, probeCacheMs: 60_000 });
     const texts = await Promise.all(Array.from({ length: 50 }, () => scrape(metrics)));
     expect(reads).toBe(1);

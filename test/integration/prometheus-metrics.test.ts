@@ -30,7 +30,7 @@ function parseExposition(text: string): MetricFamily[] {
 }
 
 /** A series' value: the sum over samples whose labels include `labels` (0 when none); a histogram's observations as `<name>_count`. */
-function valueOf(families: MetricFamily[], name: string, labels: Record<string, string> = {}): number {
+function seriesValue(families: MetricFamily[], name: string, labels: Record<string, string> = {}): number {
   return families
     .filter((f) => f.name === name)
     .flatMap((f) => f.metrics)
@@ -105,7 +105,7 @@ describe.each(testEngines())('GET /metrics of the running product on %s', (engin
     await fetch(`${running.url}/api/conversations/00000000-0000-4000-8000-000000000000/nothing-here`);
 
     const { text, families: after } = await scrape();
-    const moved = (name: string, labels: Record<string, string> = {}) => valueOf(after, name, labels) - valueOf(before, name, labels);
+    const moved = (name: string, labels: Record<string, string> = {}) => seriesValue(after, name, labels) - seriesValue(before, name, labels);
     expect(moved('helpdesk_replies_total', { outcome: 'answered', channel: 'web' })).toBe(1);
     expect(moved('helpdesk_replies_total', { outcome: 'escalated', channel: 'web' })).toBe(1);
     expect(moved('helpdesk_replies_total', { outcome: 'forwarded', channel: 'web' })).toBe(1);
@@ -127,12 +127,12 @@ describe.each(testEngines())('GET /metrics of the running product on %s', (engin
     await vi.waitFor(
       async () => {
         const { families } = await scrape();
-        expect(valueOf(families, 'helpdesk_operations_probe_success')).toBe(1);
-        expect(valueOf(families, 'helpdesk_turn_log_size_entries')).toBeGreaterThan(0);
-        expect(valueOf(families, 'helpdesk_turn_log_checkpoint_size_entries')).toBeGreaterThan(0);
+        expect(seriesValue(families, 'helpdesk_operations_probe_success')).toBe(1);
+        expect(seriesValue(families, 'helpdesk_turn_log_size_entries')).toBeGreaterThan(0);
+        expect(seriesValue(families, 'helpdesk_turn_log_checkpoint_size_entries')).toBeGreaterThan(0);
         expect(families.some((f) => f.name === 'helpdesk_turn_log_checkpoint_age_seconds')).toBe(true);
-        expect(valueOf(families, 'helpdesk_handoffs_open', { claimed: 'false' })).toBeGreaterThanOrEqual(1);
-        expect(valueOf(families, 'helpdesk_handoff_oldest_unclaimed_age_seconds')).toBeGreaterThanOrEqual(0);
+        expect(seriesValue(families, 'helpdesk_handoffs_open', { claimed: 'false' })).toBeGreaterThanOrEqual(1);
+        expect(seriesValue(families, 'helpdesk_handoff_oldest_unclaimed_age_seconds')).toBeGreaterThanOrEqual(0);
       },
       { timeout: 20_000, interval: 500 },
     );

@@ -91,7 +91,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
   it('keeps the secret out of the agents\' view of an escalated conversation too', async () => {
     const c = await start('en');
     await say(c, { action: 'human' });
-    const res = await say(c, { text: 'the agent wants my 2FA code: 123456 and my private key 0x' + 'a1b2c3d4'.repeat(8) });
+    const res = await say(c, { text: `the agent wants my 2FA code: 123456 and my private key 0x${'a1b2c3d4'.repeat(8)}` });
     expect(res.json.outcome).toBe('forwarded');
     const [customer, warning] = res.json.turns;
     expect(customer.text).toBe('the agent wants my 2FA code: [2FA code removed] and my private key [private key removed]');

@@ -63,6 +63,24 @@ describe('start-up and the embedded database', () => {
     }
   });
 
+  it('undoes what it started when start-up fails part way: a port in use leaves the data folder unlocked', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const port = String((taken.address() as { port: number }).port);
+    const folder = await mkdtemp(join(tmpdir(), 'helpdesk-failed-start-'));
+    try {
+      const env = { PORT: port, HOST: '127.0.0.1', DATA_DIR: folder, KNOWLEDGE_DIR, KB_WATCH: 'true', LOG_LEVEL: 'silent' };
+      await expect(startHelpdesk({ env })).rejects.toThrow(/EADDRINUSE/);
+      // The failed start closed the database (its lock released) and stopped its timers and watcher.
+      const again = await startHelpdesk({ env: { ...env, PORT: '0' } });
+      await again.stop();
+    } finally {
+      taken.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('gives a second process on the same data folder a clear error and leaves the folder intact', async () => {
     const holder = await openDatabase({ dataDir });
     try {

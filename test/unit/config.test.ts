@@ -31,6 +31,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EMBEDDER: 'openai' })).toThrow(/OPENAI_API_KEY/);
     expect(() => loadConfig({ OPENAI_API_KEY: 'secret', OPENAI_BASE_URL: 'not a url' })).toThrow(/OPENAI_BASE_URL/);
   });
+
+  it('names every problem between variables in one error: the embedder, the working hours, Slack half set', () => {
+    let error: unknown;
+    try {
+      loadConfig({ EMBEDDER: 'openai', HANDOFF_TIMEZONE: 'Mars/Olympus_Mons', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_LOG_CHANNEL: 'C0123456789' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/^EMBEDDER: "openai" needs OPENAI_API_KEY/m);
+    expect(problems.join('\n')).toMatch(/^HANDOFF_WORKING_HOURS \/ HANDOFF_TIMEZONE: /m);
+    expect(problems.join('\n')).toMatch(/^SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_SUPPORT_CHANNEL: set all three/m);
+    expect(problems.join('\n')).toMatch(/^SLACK_LOG_CHANNEL: needs Slack/m);
+  });
 });
 
 describe('configuration errors never echo credentials', () => {

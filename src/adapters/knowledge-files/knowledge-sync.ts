@@ -1,4 +1,5 @@
 import type { Helpdesk, Logger } from '../../core/index.js';
+import { backoffMs } from '../../core/index.js';
 import { readKnowledgeFiles, watchKnowledgeFiles } from './read-knowledge-files.js';
 
 /** First wait before a failed sync (the database away, say) is tried again; doubles up to the last. */
@@ -45,7 +46,7 @@ export function createKnowledgeSync(deps: { helpdesk: Helpdesk; dir: string; log
         await syncOnce();
         failures = 0;
       } catch (error) {
-        const delayMs = Math.min(firstRetryMs * 2 ** failures, maxRetryMs);
+        const delayMs = backoffMs(failures, { baseMs: firstRetryMs, maxMs: maxRetryMs });
         failures += 1;
         logger.error({ err: error, retryInMs: delayMs }, 'knowledge sync failed; trying again');
         if (!stopped) retry = setTimeout(schedule, delayMs);

@@ -13,7 +13,7 @@ export function createGroupCommit<T, R>(write: (items: T[]) => Promise<R[]>, opt
   async function flush(batch: typeof queue): Promise<void> {
     try {
       const results = await write(batch.map((b) => b.item));
-      batch.forEach((b, i) => b.resolve(results[i] as R));
+      for (const [i, b] of batch.entries()) b.resolve(results[i] as R);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]?.reject(error);

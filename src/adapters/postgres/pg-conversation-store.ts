@@ -23,7 +23,7 @@ import { type Frontier, LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '.
 import { type Db, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
 import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type Tx } from './pg-log-append.js';
-import { conversation, conversationKey, turn, turnContent } from './schema/index.js';
+import { conversation, type conversationKey, turn, type turnContent } from './schema/index.js';
 
 type ConversationRow = typeof conversation.$inferSelect;
 type TurnRow = typeof turn.$inferSelect;

@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, gt, lt, lte, notExists, sql } from 'drizzle-orm';
 import {
-  type AuditEntry,
   type AuditReport,
   type CheckpointSource,
   completeSubtrees,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { App, LogLevel, type Logger as BoltLogger, SocketModeReceiver } from '@slack/bolt';
 import {
+  backoffMs,
+  sleep,
   buildHandoffSummary,
   type Conversation,
   createKeyedRunner,
@@ -104,7 +106,7 @@ function keepReconnecting(client: SocketModeReceiver['client'], stopped: () => b
 function retryDelayMs(error: unknown, attempts: number, options: SlackHandoffOptions): number {
   const e = error as { code?: string; retryAfter?: number; data?: { error?: string } };
   if (e.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number') return Math.max(options.retryBaseMs, e.retryAfter * 1000);
-  return Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(attempts, 16));
+  return backoffMs(attempts, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
 }
 
 /**
@@ -241,7 +243,7 @@ export function createSlackHandoff(deps: {
     for (let attempt = 0; ; attempt++) {
       const record = await handoffs.findByThread(channel, threadTs);
       if (record || attempt >= 5) return record;
-      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      await sleep(backoffMs(attempt, { baseMs: 50, maxMs: 50 * 2 ** 10 }));
     }
   }
 
@@ -559,9 +561,9 @@ export function createSlackHandoff(deps: {
         logger.info({ channel: options.supportChannel, transport: receiver ? 'http' : 'socket' }, 'slack handoff ready');
         return;
       } catch (error) {
-        const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(attempt, 16));
+        const delay = backoffMs(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
         logger.warn({ err: (error as Error).message, retryInMs: delay }, 'slack not reachable at start-up; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { webApi } from '@slack/bolt';
-import { type Logger, type NoteVerifier, openCheckpoint, parseVerifierKey, type Violation } from '../../core/index.js';
+import { backoffMs, type Logger, type NoteVerifier, openCheckpoint, parseVerifierKey, type Violation } from '../../core/index.js';
 
 export interface SlackLogPublisherOptions {
   botToken: string;
@@ -63,7 +63,7 @@ export function toAlertText(violations: Violation[], origin: string): string {
 function retryDelayMs(error: unknown, failures: number, options: SlackLogPublisherOptions): number {
   const e = error as { code?: string; retryAfter?: number };
   if (e.code === webApi.ErrorCode.RateLimitedError && typeof e.retryAfter === 'number') return Math.max(1000, e.retryAfter * 1000);
-  return Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(failures, 16));
+  return backoffMs(failures, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
 }
 
 function readState(file: string | undefined, channel: string | undefined): number {

@@ -1,4 +1,5 @@
 import type { ChannelOutbox, ClaimedMessage, Logger, SentMessage } from '../../core/index.js';
+import { backoffMs } from '../../core/index.js';
 
 export interface SendTuning {
   /** First retry delay after a 5xx or network error; doubles per attempt. */
@@ -49,7 +50,7 @@ export function decideRetry(failure: CallFailure, attempts: number, tuning: Send
     const seconds = failure.retryAfterSeconds ?? 1;
     return { retry: true, delayMs: Math.min(seconds * 1000, tuning.maxRetryAfterMs) };
   }
-  const backoff = Math.min(tuning.retryBaseMs * 2 ** Math.min(attempts, 20), tuning.retryMaxMs);
+  const backoff = backoffMs(attempts, { baseMs: tuning.retryBaseMs, maxMs: tuning.retryMaxMs });
   if (failure.code === undefined || failure.code >= 500 || failure.code === 401) return { retry: true, delayMs: backoff };
   return { retry: false };
 }

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Telegraf, TelegramError } from 'telegraf';
 import {
+  backoffMs,
+  sleep,
   type ChannelOutbox,
   type Conversation,
   type CustomerChannel,
@@ -114,7 +116,6 @@ function toFailure(error: unknown): CallFailure {
   return { description: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A document stored in the outbox as `{ filename, text }` becomes a multipart upload (telegraf's InputFile). */
 function toUpload(payload: Record<string, unknown>): Record<string, unknown> {
@@ -135,7 +136,8 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
   const botId = Number(options.token.split(':')[0]);
   const source = `${TELEGRAM_CHANNEL}:${botId}`;
   const bot = new Telegraf(options.token, {
-    // The webhook is answered by our own route; nothing may ride on its HTTP response (pitfall 5).
+    // The webhook is answered by our own route: no method call may ride on its HTTP response body
+    // (telegraf's webhookReply), whose result nobody would see.
     telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false },
   });
   const sender = createOutboxSender({
@@ -197,7 +199,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         } catch (error) {
           if (stopping) throw error;
           logger.warn({ err: error, attempt }, 'telegram getMe failed; retrying');
-          await sleep(Math.min(tuning.handleRetryMs * 2 ** attempt, tuning.retryMaxMs));
+          await sleep(backoffMs(attempt, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs }));
         }
       }
     })();
@@ -261,7 +263,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       logger.debug({ updateId: update.update_id }, 'telegram update already received');
       return 'duplicate';
     }
-    // Answered at once, before any slow work: Telegram refuses answers after ~15 s (pitfall 11).
+    // Answered at once, before any slow work: Telegram refuses answers after ~15 s.
     if (update.callback_query) {
       bot.telegram
         .answerCbQuery(update.callback_query.id)
@@ -334,7 +336,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         logger.error({ err: error, updateId, attempt, last }, 'telegram update handling failed');
         if (!last) {
           await inbox.settle(source, updateId, 'retry', String(error)).catch(() => undefined);
-          await sleep(tuning.handleRetryMs * 2 ** (attempt - 1));
+          await sleep(backoffMs(attempt - 1, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs }));
           continue;
         }
         if (stopping) return; // still pending: handled again after the restart
@@ -594,7 +596,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         const failure = toFailure(error);
         const delayMs = failure.retryAfterSeconds !== undefined
           ? failure.retryAfterSeconds * 1000
-          : Math.min(tuning.handleRetryMs * 2 ** failures, tuning.retryMaxMs);
+          : backoffMs(failures, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs });
         failures += 1;
         logger.warn({ code: failure.code, description: failure.description, delayMs }, 'telegram getUpdates failed; retrying');
         if (failure.code === 409 || failure.code === 404) offset = undefined;
@@ -631,7 +633,7 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
         return;
       } catch (error) {
         logger.warn({ err: error, attempt }, 'telegram setWebhook failed; retrying');
-        await sleep(Math.min(tuning.handleRetryMs * 2 ** attempt, tuning.retryMaxMs));
+        await sleep(backoffMs(attempt, { baseMs: tuning.handleRetryMs, maxMs: tuning.retryMaxMs }));
       }
     }
   }

@@ -215,7 +215,7 @@ export function toInboundEvent(update: TgUpdate, bot: BotIdentity): Inbound {
   const origin = toOrigin(message.chat, from, message.message_id);
   const text = message.text ?? '';
   const command = text.startsWith('/') ? COMMAND.exec(text.trim()) : null;
-  if (command && command[2] && command[2].toLowerCase() !== bot.username.toLowerCase()) {
+  if (command?.[2] && command[2].toLowerCase() !== bot.username.toLowerCase()) {
     return { ignored: 'command for another bot' };
   }
   if (origin.isGroup && !command && !addressesBot(message, bot)) return { ignored: 'group message not addressed to the bot' };

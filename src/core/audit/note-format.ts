@@ -62,7 +62,7 @@ export function parseCheckpointBody(body: string, origin: string): { ok: true; c
   if (noteOrigin !== origin) return fail('wrong_origin', `wrong origin "${noteOrigin}" (expected "${origin}")`);
   if (!sizeText || !/^(0|[1-9][0-9]{0,15})$/.test(sizeText)) return fail('malformed_size', 'malformed tree size');
   const root = fromBase64(rootText ?? '');
-  if (!root || root.length !== 32) return fail('malformed_root', 'malformed root hash');
+  if (root?.length !== 32) return fail('malformed_root', 'malformed root hash');
   return { ok: true, checkpoint: { origin: noteOrigin, size: Number(sizeText), root } };
 }
 

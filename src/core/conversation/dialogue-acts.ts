@@ -113,12 +113,12 @@ const PATTERN_FORMULAS: Array<{ act: keyof typeof FORMULAS; source: string }> = 
 /** Letters (Latin or Han) repeated in a row count once: "hiiii", "thxx", 谢谢谢谢, 嗯嗯嗯. */
 const squeeze = (text: string) => text.replace(/(\p{L})\1+/gu, '$1');
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // A formula ending in a Latin letter or digit must end a word ("hi" is not the start of "hidden");
 // a Chinese one needs no boundary.
 const toFormulaSource = (formula: string) => {
-  const body = squeeze(formula).split(/\s+/).map(escape).join('\\s*');
+  const body = squeeze(formula).split(/\s+/).map(escapeRegExp).join('\\s*');
   return /[a-z0-9]$/.test(formula) ? `${body}(?![a-z0-9])` : body;
 };
 
@@ -138,7 +138,7 @@ const PRECEDENCE: SmallTalkAct[] = ['farewell', 'thanks', 'are_you_there', 'gree
 
 // Pictographs, their modifiers and joiners, flags, keycaps; and the common text emoticons.
 const EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\ufe0f\u20e3]/gu;
-const EMOTICON = /(?:^|(?<=\s))(?:[:;=][-']?[)(\]\[dpo3|/\\*]+|\^[_\-.]?\^|t_t|qaq|<3|orz|:\))(?=\s|$)/gu;
+const EMOTICON = /(?:^|(?<=\s))(?:[:;=][-']?[)(\][dpo3|/\\*]+|\^[_\-.]?\^|t_t|qaq|<3|orz|:\))(?=\s|$)/gu;
 const SEPARATORS = /[\s\p{P}\p{S}]+/gu;
 
 /**

@@ -15,6 +15,7 @@ export interface WakeLoop {
  * next due work (e.g. the earliest retry), which brings the next timed run forward; the timer never
  * waits longer than `intervalMs`. A failed run is logged; the next wake or tick tries again.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a run that has no next due time is an async function returning nothing
 export function createWakeLoop(options: { name: string; intervalMs: number; logger: Logger; run: () => Promise<number | undefined | void> }): WakeLoop {
   let running: Promise<void> | undefined;
   let again = false;

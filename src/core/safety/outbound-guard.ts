@@ -16,7 +16,7 @@ const URL_PATTERN = new RegExp(
   'gi',
 );
 const EMAIL_PATTERN = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
-const HANDLE_PATTERN = /(?<![\w@.\/])@[A-Za-z][A-Za-z0-9_]{3,31}\b/g;
+const HANDLE_PATTERN = /(?<![\w@./])@[A-Za-z][A-Za-z0-9_]{3,31}\b/g;
 const PHONE_PATTERN =
   /(?<![\w+])(?:\+\d[\d\s().-]{6,18}\d|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b1[3-9]\d{9}\b|\b[48]00[\s-]?\d{3}[\s-]?\d{4}\b)(?![\w])/g;
 

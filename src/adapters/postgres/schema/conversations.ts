@@ -21,7 +21,7 @@ export const conversation = pgTable('conversation', {
 ]);
 
 /**
- * Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. The verifiable log (its own issue)
+ * Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. The verifiable log (turn-log.ts)
  * adds a log entry per turn keyed by (conversation_id, seq) without changing this table.
  */
 export const turn = pgTable('turn', {

@@ -96,7 +96,7 @@ function render(): void {
   document.querySelectorAll<HTMLElement>('[data-ui]').forEach((node) => {
     node.textContent = ui[node.dataset.ui as string] ?? '';
   });
-  document.querySelectorAll<HTMLButtonElement>('[data-lang]').forEach((button) => button.setAttribute('aria-pressed', String(button.dataset.lang === lang)));
+  for (const button of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-lang]'))) button.setAttribute('aria-pressed', String(button.dataset.lang === lang));
   const result = $('result');
   result.replaceChildren();
   if ('report' in shown) result.append(renderView(describeTranscript(shown.report, lang)));
@@ -122,12 +122,12 @@ async function verifyChosenFile(): Promise<void> {
   render();
 }
 
-document.querySelectorAll<HTMLButtonElement>('[data-lang]').forEach((button) =>
+for (const button of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-lang]'))) {
   button.addEventListener('click', () => {
     lang = button.dataset.lang === 'zh' ? 'zh' : 'en';
     render();
-  }),
-);
+  });
+}
 $('verify').addEventListener('click', () => {
   verifyChosenFile().catch((error: unknown) => {
     shown = { message: String(error), key: 'error' };
