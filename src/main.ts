@@ -202,6 +202,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     token: config.metrics.token,
     onProbeError: (error) => logger.warn({ err: error }, 'metrics: database figures unavailable for this scrape'),
   });
+  const namedRoutes = new Map<string, string>();
   const helpdesk = observeHelpdesk(createHelpdesk({
     turnLog,
     conversations,
@@ -240,7 +241,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     readiness: async () => toReadiness(await database.probe(PROBE_TIMEOUT_MS)),
     onError: (error) => logger.error({ err: error }, 'request failed'),
     frameAncestors: config.frameAncestors,
-    observeRequest: metrics.observeRequest,
+    // A webhook path may carry a secret (…/telegram/<secret>): such routes are labelled by name.
+    observeRequest: (timing) => metrics.observeRequest({ ...timing, route: namedRoutes.get(timing.route) ?? timing.route }),
     clients: {
       trustProxy: config.safety.clients.trustProxy,
       limits: config.safety.clients,
@@ -318,7 +320,10 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     // Stopped after the HTTP server: no webhook call arrives once it stops.
     stack.push('telegram', () => telegram.stop());
   }
-  if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
+  if (telegram?.webhookPath) {
+    namedRoutes.set(telegram.webhookPath, 'telegram-webhook');
+    app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
+  }
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () => resolveServer(s));
     s.once('error', reject);

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../scripts/bench/in-process.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
+import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 import { seededMnemonic } from '../support/mnemonics.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+/** The webhook path of this test carries a secret, as operators often make it. */
+const WEBHOOK_PATH = '/telegram/hook-5ecret-path-0123';
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 /**
@@ -40,6 +44,7 @@ function seriesValue(families: MetricFamily[], name: string, labels: Record<stri
 
 describe.each(testEngines())('GET /metrics of the running product on %s', (engine) => {
   let running: RunningHelpdesk;
+  let telegram: FakeTelegram;
   let dataDir: string;
   let dropDatabase: (() => Promise<void>) | undefined;
 
@@ -47,9 +52,15 @@ describe.each(testEngines())('GET /metrics of the running product on %s', (engin
     dataDir = await mkdtemp(join(tmpdir(), 'helpdesk-metrics-'));
     const postgres = engine === 'postgres' ? await createEmptyPostgresDatabase() : undefined;
     dropDatabase = postgres?.drop;
+    telegram = await startFakeTelegram();
+    const port = await freePort();
     running = await startHelpdesk({
       env: {
-        PORT: '0',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}${WEBHOOK_PATH}`,
         DATA_DIR: dataDir,
         KNOWLEDGE_DIR,
         KB_WATCH: 'false',
@@ -58,9 +69,11 @@ describe.each(testEngines())('GET /metrics of the running product on %s', (engin
         ...(postgres ? { DATABASE_URL: postgres.url } : {}),
       },
     });
+    await telegram.waitFor(() => telegram.webhookInfo() !== undefined, 15_000, 'setWebhook');
   }, 120_000);
   afterAll(async () => {
     await running?.stop();
+    await telegram?.close();
     await dropDatabase?.();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -118,6 +131,17 @@ describe.each(testEngines())('GET /metrics of the running product on %s', (engin
     expect(moved('helpdesk_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_class: '4xx' })).toBe(1);
     // No label carries a raw path: ids never become series.
     for (const line of text.split('\n').filter((l) => !l.startsWith('#'))) expect(line).not.toMatch(UUID);
+  });
+
+  it('counts a Telegram customer under its channel and the webhook under a name, never its secret path', async () => {
+    const before = (await scrape()).families;
+    telegram.userSends(4242, 'What are the trading fees?');
+    await telegram.waitFor(() => telegram.sentTo(4242).length > 0, 15_000, 'the answer');
+    const { text, families: after } = await scrape();
+    const moved = (name: string, labels: Record<string, string> = {}) => seriesValue(after, name, labels) - seriesValue(before, name, labels);
+    expect(moved('helpdesk_replies_total', { outcome: 'answered', channel: 'telegram' })).toBe(1);
+    expect(moved('helpdesk_http_request_duration_seconds_count', { method: 'POST', route: 'telegram-webhook', status_class: '2xx' })).toBe(1);
+    expect(text).not.toContain('5ecret');
   });
 
   it('reports the turn log, the checkpoint and open handoffs read from the database', async () => {
