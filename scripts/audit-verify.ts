@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadContentKeys } from '../src/adapters/postgres/content-keys.js';
 import { openDatabase } from '../src/adapters/postgres/database.js';
 import { loadSigningKey, readPublishedCheckpoints } from '../src/adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog } from '../src/adapters/postgres/pg-turn-log.js';
@@ -30,7 +31,14 @@ if (!verifierKey) {
 const checkpointDir = resolve(args.checkpoints ?? config.turnLog.checkpointDir);
 const published = readPublishedCheckpoints(checkpointDir);
 
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) });
+// Content keys are unwrapped to check each turn's content; without the master key every turn would look shredded.
+const contentKeyFile = resolve(config.turnLog.contentKeyFile);
+if (!config.turnLog.contentMasterKey && !existsSync(contentKeyFile)) {
+  console.error(`No content master key: configure CONTENT_MASTER_KEY or ${contentKeyFile} (the server creates it on first start).`);
+  process.exit(2);
+}
+const contentKeys = loadContentKeys({ text: config.turnLog.contentMasterKey, file: contentKeyFile }).keys;
+const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir), contentKeys });
 let ok = false;
 try {
   await database.migrate();

@@ -8,7 +8,7 @@
  * Telegram webhook throughput and Slack handoff latency run against the stand-ins in test/stand-ins.
  * Screening measures the secret firewall on hostile 64 KB messages (in-process, no database).
  * Stats measures the dashboard's figures (GET /api/admin/stats) over a generated history of 1M turns on PostgreSQL.
- * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,stats,screening` runs a subset (the others are marked skipped).
+ * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,erasure,stats,screening` runs a subset (the others are marked skipped).
  * `npm run bench -- --only soak [--soak-minutes 30]` runs the product on PGlite under steady load for
  * that long and reports its memory over time; it runs only when named.
  */
@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { installCleanupHandlers } from './bench/cleanup.js';
 import { adminDatabaseUrl, withBenchDatabase } from './bench/postgres.js';
+import { benchErasure } from './bench/erasure.js';
 import { benchRetrieval, loadRetrievalSet } from './bench/retrieval.js';
 import { benchScreening } from './bench/screening.js';
 import { benchSlack } from './bench/slack.js';
@@ -40,7 +41,7 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'stats', 'screening', 'soak'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'erasure', 'stats', 'screening', 'soak'] as const;
 /** Parts that run only when named in --only (they take long). */
 const ON_REQUEST: readonly Part[] = ['soak'];
 type Part = (typeof PARTS)[number];
@@ -174,6 +175,15 @@ async function main(): Promise<void> {
         )
       : { skipped: noPostgres };
 
+  // Erasure: one conversation erased and the master key rotated, with 10,000 conversations stored.
+  const erasure = !selected('erasure')
+    ? NOT_SELECTED
+    : adminUrl
+      ? await part('erasure and key rotation on postgres (10,000 conversations)', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) => benchErasure(databaseUrl, { conversations: 10_000, rounds: 5, log })),
+        )
+      : { skipped: noPostgres };
+
   // The dashboard's figures over 1M turns: p95 per date range (target ≤ 500 ms).
   const stats = !selected('stats')
     ? NOT_SELECTED
@@ -193,6 +203,7 @@ async function main(): Promise<void> {
 
   const result = {
     turnLog,
+    erasure,
     stats,
     screening,
     machine,

@@ -108,6 +108,12 @@ const envSchema = z.object({
   LOG_SIGNING_KEY: optionalText.refine((v) => v === undefined || v.startsWith('PRIVATE+KEY+'), { message: 'expected a signer key PRIVATE+KEY+name+id+key' }),
   LOG_SIGNING_KEY_FILE: optionalText,
   LOG_CHECKPOINT_DIR: optionalText,
+  // Erasure: the master key wrapping every customer's content key (never in the database), and retention.
+  CONTENT_MASTER_KEY: optionalText.refine((v) => v === undefined || /^v\d{1,9}:[A-Za-z0-9+/]{43}=(\s*[,\n]\s*v\d{1,9}:[A-Za-z0-9+/]{43}=)*$/.test(v.trim()), {
+    message: 'expected v<version>:<base64 of 32 bytes>, several separated by commas',
+  }),
+  CONTENT_KEY_FILE: optionalText,
+  RETENTION_DAYS: integer(0, 0, 36_500),
   LOG_CHECKPOINT_INTERVAL_MS: integer(1000, 100, 3_600_000),
   LOG_SELF_CHECK_INTERVAL_MS: integer(60_000, 1000, 86_400_000),
   // Turn log in Slack (needs Slack below): checkpoints to this channel; integrity alerts go here too (else to the support channel).
@@ -277,6 +283,11 @@ const configSchema = envSchema.transform((e, ctx) => {
       checkpointDir: e.LOG_CHECKPOINT_DIR ?? `${e.DATA_DIR}/checkpoints`,
       checkpointIntervalMs: e.LOG_CHECKPOINT_INTERVAL_MS,
       selfCheckIntervalMs: e.LOG_SELF_CHECK_INTERVAL_MS,
+      /** Content master keys text; when absent, read from (or created in) `contentKeyFile`. */
+      contentMasterKey: e.CONTENT_MASTER_KEY,
+      contentKeyFile: e.CONTENT_KEY_FILE ?? `${e.DATA_DIR}/content-master-key`,
+      /** Closed conversations older than this many days are erased (0: never). */
+      retentionDays: e.RETENTION_DAYS,
       /** Slack channel id for signed checkpoints (needs Slack); alerts go there too, else to the support channel. */
       slackChannel: e.SLACK_LOG_CHANNEL,
       /** At most one checkpoint post to Slack per this many ms. */

@@ -7,7 +7,9 @@ import { createKnowledgeSync } from './adapters/knowledge-files/knowledge-sync.j
 import { createPassageSplitter } from './adapters/local/passage-splitter.js';
 import { createOpenAIAnswerer } from './adapters/openai/openai-answerer.js';
 import { createOpenAIClient } from './adapters/openai/openai-client.js';
+import { loadContentKeys } from './adapters/postgres/content-keys.js';
 import { openDatabase, redactDatabaseError } from './adapters/postgres/database.js';
+import { startRetention } from './adapters/postgres/pg-erasure.js';
 import { createPgConversationStore } from './adapters/postgres/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
@@ -23,6 +25,7 @@ import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { createSlackLogPublisher, type SlackLogPublisher } from './adapters/slack/slack-log-publisher.js';
 import { createLogProofRoutes } from './adapters/web/log-proof-routes.js';
+import { bundleConsole } from './adapters/web/admin/console-routes.js';
 import { bundleWidget, createWidgetRoutes } from './adapters/web/widget-routes.js';
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
@@ -41,10 +44,13 @@ import {
   startDeskSweeps,
 } from './core/index.js';
 import { toReadiness } from './check-readiness.js';
+import { createConsole } from './create-console.js';
 import { createEmbedder } from './create-embedder.js';
 
 /** How long the database has to answer a readiness or reachability probe. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** How often settled payloads are purged and, with RETENTION_DAYS, old conversations erased. */
+const RETENTION_SWEEP_MS = 5 * 60_000;
 
 /**
  * The product's logger: pino, with errors serialized without the values a failed statement
@@ -118,15 +124,23 @@ function createStopStack(logger: pino.Logger) {
 }
 
 async function start(config: Config, logger: pino.Logger, stack: ReturnType<typeof createStopStack>): Promise<RunningHelpdesk> {
-  // The widget is bundled (by esbuild, in its own process) while the database opens.
-  const [opened, bundled] = await Promise.allSettled([
-    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir) }),
+  // The content master key lives outside the database: configured, or a file (created on first start).
+  const content = loadContentKeys({ text: config.turnLog.contentMasterKey, file: resolve(config.turnLog.contentKeyFile), createIfMissing: true });
+  if (content.created && config.databaseUrl) {
+    logger.warn({ file: resolve(config.turnLog.contentKeyFile) }, 'created a content master key: every instance sharing this database must use the same key file or CONTENT_MASTER_KEY');
+  }
+  // The widget and the console are bundled (by esbuild, in its own process) while the database
+  // opens; the console's bundle is kept, so wiring the console later finds it built.
+  const [opened, bundled, consoleBundled] = await Promise.allSettled([
+    openDatabase({ databaseUrl: config.databaseUrl, dataDir: resolve(config.dataDir), contentKeys: content.keys }),
     bundleWidget({ exchangeName: config.exchangeName, maxMessageChars: config.maxMessageChars }),
+    bundleConsole({ exchangeName: config.exchangeName }),
   ]);
   if (opened.status === 'rejected') throw opened.reason;
   const database = opened.value;
   stack.push('database', () => database.close());
   if (bundled.status === 'rejected') throw bundled.reason;
+  if (consoleBundled.status === 'rejected') throw consoleBundled.reason;
   const widget = bundled.value;
   await database.migrate();
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
@@ -203,13 +217,19 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     onProbeError: (error) => logger.warn({ err: error }, 'metrics: database figures unavailable for this scrape'),
   });
   const namedRoutes = new Map<string, string>();
+  const splitPassages = createPassageSplitter();
+  const allowlist = createOfficialAllowlist(config.safety.official);
   const helpdesk = observeHelpdesk(createHelpdesk({
     turnLog,
+    // A customer waiting for a human is told their place in the queue and can go back to the bot.
+    // The desk is made below (it reviews agents' replies with this helpdesk); customers write only
+    // once the server has started, after both exist.
+    queue: { status: (id, language) => desk.status(id, language), withdraw: (id) => desk.withdraw(id) },
     conversations,
     knowledge,
     embedder,
     retriever: observeRetriever(createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }), metrics.observer),
-    splitPassages: createPassageSplitter(),
+    splitPassages,
     answerer:
       openai && config.openai
         ? createOpenAIAnswerer(openai, { model: config.openai.chatModel, exchangeName: config.exchangeName })
@@ -221,7 +241,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
       maxMessageChars: config.maxMessageChars,
     },
     safety: {
-      allowlist: createOfficialAllowlist(config.safety.official),
+      allowlist,
       rateLimit: config.safety.rateLimit,
       events: observeSecurityEvents(createPgSecurityEventLog(database.db), metrics.observer),
       adminToken: config.safety.adminToken,
@@ -229,10 +249,27 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   }), metrics.observer);
 
   stack.push('security events', () => helpdesk.flushSecurityEvents());
-  const knowledgeSync = createKnowledgeSync({ helpdesk, dir: resolve(config.knowledgeDir), logger });
+  // The database is the knowledge base's source of truth; the Markdown folder is imported into it
+  // (a file never overwrites a console edit: a conflict is kept) and exported by npm run kb:export.
+  const staffConsole = await createConsole({
+    database,
+    index: knowledge,
+    helpdesk,
+    embedder,
+    splitPassages,
+    allowlist,
+    adminToken: config.safety.adminToken,
+    exchangeName: config.exchangeName,
+    logger,
+    onError: (error) => logger.error({ err: error }, 'request failed'),
+  });
+  await staffConsole.knowledge.prepare();
+  const knowledgeSync = createKnowledgeSync({ importFiles: (files) => staffConsole.knowledge.importFiles(files), dir: resolve(config.knowledgeDir), logger });
   stack.push('knowledge sync', () => knowledgeSync.idle());
   await knowledgeSync.syncNow();
   if (config.watchKnowledge) stack.push('knowledge watch', knowledgeSync.watch());
+  const consoleWork = staffConsole.start();
+  stack.push('console', () => consoleWork.stop());
 
   const app = createWebApp({
     helpdesk,
@@ -276,6 +313,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
         logger,
         // Telegram joins this map below; files are fetched when a thread is mirrored, by then it is there.
         customerChannels,
+        redactions: createPgChannelOutbox(database.db),
         options: {
           ...slackConfig,
           unclaimedAfterMs: config.handoff.unclaimedAfterMs,
@@ -290,6 +328,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
   app.route('/', createStatsRoutes({ helpdesk, stats: createPgStats(database.db) }));
+  staffConsole.mount(app);
   app.get('/metrics', (c) => metrics.handle(c.req.raw));
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
@@ -333,6 +372,9 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  // Settled reply payloads are emptied, and with RETENTION_DAYS old closed conversations erased.
+  const retention = startRetention({ db: database.db, log: turnLog, retentionDays: config.turnLog.retentionDays, intervalMs: RETENTION_SWEEP_MS, logger });
+  stack.push('retention', () => retention.stop());
   logger.info({ url, database: database.engine, embedder: embedder.id, mode: openai ? 'model' : 'offline' }, 'helpdesk ready');
 
   return { url, config, stop: () => stack.unwind() };

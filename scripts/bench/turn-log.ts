@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import { generateMasterKeyText, loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
 import { openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
@@ -21,11 +22,16 @@ import { appendToLog } from '../../src/adapters/postgres/pg-log-append.js';
 import { percentile, round } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
+
+// One content master key for the benchmark's processes (they inherit the environment): they share a database.
+process.env.CONTENT_MASTER_KEY ??= generateMasterKeyText();
+/** The content master keys every process of the benchmark (and a test using its workers) shares. */
+export const benchContentKeys = () => loadContentKeys({ text: process.env.CONTENT_MASTER_KEY }).keys;
 const firewall = createFirewall({ maxMessageChars: 4000 });
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function runWorker(url: string, count: number, concurrency: number): Promise<void> {
-  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
   const flushes = process.env.TURN_LOG_FLUSHES ? Number(process.env.TURN_LOG_FLUSHES) : undefined;
   const store = createPgConversationStore(database.db, flushes ? { maxFlushes: flushes } : {});
   const conversations = [];
@@ -113,7 +119,7 @@ export function startAppendWorker(url: string, count: number, concurrency: numbe
 
 /** Appends `total` turns in large appends (the same code path, 1000 turns per transaction). */
 export async function fill(url: string, total: number, log: (m: string) => void): Promise<void> {
-  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
   const store = createPgConversationStore(database.db);
   const PER_APPEND = 1000;
   // Customer text is stored screened; the filler is screened once (its content does not matter here).
@@ -159,7 +165,7 @@ export async function benchTurnLog(
   options: { appendsPerProcess: number; concurrency: number; verifyEntries: number; proofEntries: number; log: (m: string) => void },
 ) {
   const { log } = options;
-  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
   await database.migrate();
   const checkpoints: Array<{ at: number; size: number }> = [];
   const turnLog = createPgTurnLog({
@@ -259,7 +265,7 @@ async function timeProofsInChild(url: string, size: number, warm: number, timed:
 }
 
 async function runProofs(url: string, size: number, warm: number, timed: number): Promise<void> {
-  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
   const turnLog = createPgTurnLog({ db: database.db, origin: 'bench.example/turn-log' });
   const ms: number[] = [];
   for (let i = 0; i < warm + timed; i++) {

@@ -6,7 +6,20 @@ export type HelpdeskErrorCode =
   | 'storage_failure'
   | 'model_failure'
   | 'knowledge_invalid'
-  | 'data_dir_locked';
+  | 'data_dir_locked'
+  /** No valid staff session or token (missing, expired, signed out). */
+  | 'unauthenticated'
+  /** Wrong user name or password. */
+  | 'login_failed'
+  /** Too many failed sign-ins (the account, or the client): try again later. */
+  | 'login_locked'
+  /** An account that exists already, or that does not exist. */
+  | 'account_exists'
+  | 'account_not_found'
+  | 'entry_not_found'
+  /** The entry changed since the version the caller started from (or exists already, for a create). */
+  | 'version_conflict'
+  | 'conflict_not_found';
 
 /**
  * The one error type core throws. `message` is for logs; `userMessage` is safe to show a customer

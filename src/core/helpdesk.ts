@@ -2,30 +2,41 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   toActionText,
   toActions,
+  toAskBotAction,
   toEmptyMessageReply,
   toEscalationNotice,
   toGreeting,
+  toWebGreeting,
   toLanguageSwitched,
   toOtherLanguageNote,
   toSolvedReply,
 } from './conversation/messages.js';
 import { createKeyedRunner } from './keyed-runner.js';
+import { findOfferedChoice, followsUnansweredClarify, MAX_CHOICES, toChoices, toClarifyText, toNoneLabel, toUnknownChoiceReply } from './conversation/clarify.js';
+import { decideLocale, toLocaleTurn } from './conversation/locale.js';
+import { toFollowUpQuery } from './conversation/follow-up.js';
+import { decideSmallTalk } from './conversation/small-talk.js';
+import { decideWhileWaiting, toBackToBotText, toWaitingText } from './conversation/waiting.js';
+import { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
+import { type HitTestResult, toDryRunLogger, toHitTestResult } from './knowledge/hit-test.js';
+import { createMemorySecurityEventLog } from './safety/security-events.js';
 import { rejectUnlistedContacts, toKnowledgeLinks } from './safety/check-knowledge-contacts.js';
 import { createSafetyGate, type HelpdeskSafety } from './safety/safety-gate.js';
 import { type RawCustomerMessage, withoutMarkers } from './safety/firewall.js';
 import { checkModelAnswer } from './safety/check-grounding.js';
 import { blockReasons } from './safety/outbound-guard.js';
 import { HelpdeskError } from './errors.js';
-import { decideEscalation } from './escalation/decide-escalation.js';
+import { asksForHuman, decideEscalation } from './escalation/decide-escalation.js';
 import { toRating, toRatingThanks } from './handoff/handoff-messages.js';
 import type { KnowledgeProblem, RawKnowledgeFile } from './knowledge/validate-entries.js';
 import { type PassageSplitter, type SyncReport, syncKnowledgeFiles } from './knowledge/sync-knowledge.js';
-import { detectLanguage, detectLanguageSwitch } from './language.js';
+import { detectLanguage, detectLanguageSwitch, type Locale, toLanguageOf } from './language.js';
 import type {
   AnswerMode,
   Channel,
   Conversation,
   CustomerAction,
+  CustomerChoice,
   CustomerMessage,
   EscalationDecision,
   Language,
@@ -34,7 +45,7 @@ import type {
   Turn,
   TurnData,
 } from './model.js';
-import type { Answerer, AppendOptions, ConversationPatch, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
+import type { Answerer, AppendOptions, WaitingQueue, ConversationPatch, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
 import { type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
 import { describeTranscript, renderTranscriptText } from './audit/transcript-text.js';
 import type { Retriever } from './retrieval/retrieve.js';
@@ -53,6 +64,8 @@ export interface HelpdeskDeps {
   settings: { exchangeName: string; answerThreshold: number; maxMessageChars: number };
   /** Official contacts, rate limit, security-event log, admin token (see core/safety). */
   safety?: HelpdeskSafety;
+  /** The human queue (the handoff desk): place and wait for a waiting customer; absent: not told. */
+  queue?: WaitingQueue;
 }
 
 export type CustomerInput = {
@@ -60,6 +73,8 @@ export type CustomerInput = {
   /** What the customer wrote, through the firewall (`Helpdesk.screen`). */
   message?: CustomerMessage;
   action?: CustomerAction;
+  /** A pick among the choices of the bot's latest `clarify` turn (entryId null: "None of these"). */
+  choice?: CustomerChoice;
   /** Language the customer chose explicitly (a switch in the widget, /lang on Telegram). */
   language?: Language;
   /** Unique id of the external message, so that a redelivery is a no-op. */
@@ -81,7 +96,7 @@ export type CustomerInput = {
 
 /** What happened to a customer input: answered, escalated (or redirected to where it may be), forwarded to humans, or a duplicate. */
 export type CustomerOutcome = {
-  outcome: 'answered' | 'escalated' | 'redirected' | 'forwarded' | 'acknowledged' | 'duplicate';
+  outcome: 'answered' | 'clarified' | 'escalated' | 'redirected' | 'forwarded' | 'acknowledged' | 'duplicate';
   conversation: Conversation;
   turns: Turn[];
   /** For `redirected`: the escalation that was not made here. */
@@ -91,7 +106,18 @@ export type CustomerOutcome = {
 const RECENT_TURNS = 12;
 const MODEL_CONTEXT_ENTRIES = 3;
 
+type Retrieved = Awaited<ReturnType<Retriever['retrieve']>>;
+
+// A follow-up is short: a few words that lean on the previous answer.
+const FOLLOW_UP_MAX_HAN = 10;
+const FOLLOW_UP_MAX_WORDS = 6;
+const isShortFollowUp = (question: string) =>
+  (question.match(/\p{Script=Han}/gu)?.length ?? 0) <= FOLLOW_UP_MAX_HAN &&
+  question.replace(/\p{Script=Han}/gu, ' ').split(/\s+/).filter(Boolean).length <= FOLLOW_UP_MAX_WORDS;
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+/** The entries' own links: an answer from them may name them (published by another instance a moment ago too). */
+const linksOf = (entries: StoredEntry[]) => entries.flatMap((e) => e.links.map((l) => l.url));
 
 /** The one object adapters talk to. Channel-agnostic: no SDK, no SQL, no environment. */
 export function createHelpdesk(deps: HelpdeskDeps) {
@@ -144,7 +170,10 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const greeting = (): NewTurn => ({
       role: 'bot',
       kind: 'greeting',
-      text: [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'),
+      text:
+        input.channel === 'web'
+          ? toWebGreeting(language, settings.exchangeName)
+          : [toGreeting(language, settings.exchangeName), gate.officialChannelsLine(language)].filter(Boolean).join('\n'),
       language,
     });
     if (input.greetWithFirstTurn) {
@@ -216,13 +245,14 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     return ofTopic.find((e) => e.lang === language) ?? ofTopic[0];
   }
 
+  /** An answer from the entries of `topics` (closest first): the model's, else the first entry's text. */
   async function composeAnswer(
     question: string,
     language: Language,
-    retrieval: RetrievalResult,
+    topics: string[],
     history: Turn[],
   ): Promise<{ text: string; cited: StoredEntry[]; mode: AnswerMode; model?: string; error?: string } | { noAnswer: true }> {
-    const topTopics = retrieval.candidates.slice(0, MODEL_CONTEXT_ENTRIES).map((c) => c.topic);
+    const topTopics = topics.slice(0, MODEL_CONTEXT_ENTRIES);
     const entries = await knowledge.entriesOfTopics(topTopics);
     const best = pickEntry(entries, topTopics[0] ?? '', language);
     if (!best) return { noAnswer: true };
@@ -241,7 +271,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       if (result.kind === 'no_answer') return { noAnswer: true };
       const cited = context.filter((e) => result.citedIds.includes(e.id));
       // Model output is untrusted: one that asks for a secret or names an unlisted contact is not sent.
-      const review = gate.review(result.text);
+      const review = gate.review(result.text, linksOf(context));
       // Customer text and entries are data: an answer that left them (another language, a persona,
       // an obeyed instruction, a leaked prompt) is not grounded in the entries and is not sent either.
       const drift = checkModelAnswer(result.text, language, [...context.flatMap((e) => [e.title, e.body, ...e.questions])]);
@@ -261,15 +291,16 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     conversation: Conversation,
     customerTurn: NewTurn,
     decision: EscalationDecision,
-    language: Language,
+    locale: Locale,
     extra: NewTurn[] = [],
     appendOptions?: AppendOptions,
     elsewhere?: CustomerInput['escalateElsewhere'],
   ): Promise<CustomerOutcome> {
+    const language = toLanguageOf(locale);
     if (elsewhere) {
       const redirected = await append(
         conversation.id,
-        [customerTurn, ...extra, { role: 'bot', kind: 'notice', text: elsewhere(decision, language), language }],
+        toLocaleTurns([customerTurn, ...extra, { role: 'bot', kind: 'notice', text: elsewhere(decision, language), language }], locale),
         { language },
         appendOptions,
       );
@@ -278,17 +309,20 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     }
     const result = await append(
       conversation.id,
-      [
-        customerTurn,
-        ...extra,
-        {
-          role: 'system',
-          kind: 'escalation',
-          text: toEscalationNotice(language, decision.reason, decision.priority),
-          language,
-          escalation: decision,
-        },
-      ],
+      toLocaleTurns(
+        [
+          customerTurn,
+          ...extra,
+          {
+            role: 'system',
+            kind: 'escalation',
+            text: toEscalationNotice(language, decision.reason, decision.priority),
+            language,
+            escalation: decision,
+          },
+        ],
+        locale,
+      ),
       { state: 'escalated', priority: decision.priority, escalationReason: decision.reason, language },
       appendOptions,
     );
@@ -297,6 +331,26 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       'conversation escalated',
     );
     return { outcome: result.duplicate ? 'duplicate' : 'escalated', conversation: result.conversation, turns: result.turns };
+  }
+
+  const toLocaleTurns = (turns: NewTurn[], locale: Locale) => turns.map((t) => toLocaleTurn(t, locale));
+
+  /**
+   * A question retrieval is unsure of, read as a follow-up of the question the bot just answered.
+   * The reading is taken only when it is confident and stays on the answered topic or among the
+   * question's own closest topics: a new question never gets the previous answer by association.
+   */
+  async function inContextOf(recent: Turn[], question: string, alone: Retrieved): Promise<Retrieved> {
+    const followUp = toFollowUpQuery(recent, question);
+    if (!followUp) return alone;
+    const inContext = await retriever.retrieve(followUp.query);
+    const topic = inContext.candidates[0]?.topic;
+    if (inContext.confidence < settings.answerThreshold || topic === undefined) return alone;
+    // A confident reading of its own is left only for the topic just answered: the customer is
+    // still on it ("要多久能审核完" after the lost-2FA answer is about that review).
+    if (alone.confidence >= settings.answerThreshold) return topic === followUp.answeredTopic ? inContext : alone;
+    const related = topic === followUp.answeredTopic || alone.candidates.slice(0, MAX_CHOICES).some((c) => c.topic === topic);
+    return related ? inContext : alone;
   }
 
   /**
@@ -358,33 +412,37 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const detected = question ? detectLanguage(question) : undefined;
     // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
     const language: Language = switched ?? (conversation.languageChosen ? conversation.language : detected ?? conversation.language);
+    // How a Chinese reply is written (Simplified or Traditional): what the customer writes, remembered.
+    const locale: Locale = decideLocale(language, question, recent);
     const base = { role: 'customer' as const, language, externalKey: input.externalKey };
     const notices = gate.toNotices(message.screening, language);
     const withNotices = (turns: NewTurn[]): NewTurn[] => [...turns.slice(0, 1), ...notices, ...turns.slice(1)];
     await gate.recordScreening(message.screening, conversation.id, conversation.channel);
+    /** Appends the turns (bot texts in the customer's locale) and reports them as `outcome`. */
+    const reply = async (turns: NewTurn[], outcome: CustomerOutcome['outcome'], patch?: ConversationPatch): Promise<CustomerOutcome> => {
+      const result = await append(conversation.id, toLocaleTurns(turns, locale), patch, appendOptions);
+      return { outcome: result.duplicate ? 'duplicate' : outcome, conversation: result.conversation, turns: result.turns };
+    };
 
     if (text && switched && !input.action && detectLanguageSwitch(text)) {
-      const result = await append(
-        conversation.id,
+      return reply(
         [
           { ...base, kind: 'language_switch', text },
           { role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched },
         ],
+        'acknowledged',
         { language: switched, languageChosen: true },
-        appendOptions,
       );
-      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
     const patch = switched ? { language, languageChosen: true } : { language };
+    if (input.choice) return handleChoice(conversation, input.choice, recent, locale, input.externalKey, appendOptions, input.escalateElsewhere);
     if (!text && !input.action) {
       if (switched) {
-        const result = await append(
-          conversation.id,
+        return reply(
           [{ role: 'bot', kind: 'language_switch', text: toLanguageSwitched(switched), language: switched, externalKey: input.externalKey }],
+          'acknowledged',
           patch,
-          appendOptions,
         );
-        return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
       }
       throw new HelpdeskError('invalid_input', 'empty customer input', toEmptyMessageReply(language));
     }
@@ -395,58 +453,87 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     // After a resolved handoff, a lone 1–5 is the customer's rating of the service.
     const rating = conversation.state === 'closed' && text && !input.action ? toRating(text) : undefined;
     if (rating !== undefined) {
-      const result = await append(
-        conversation.id,
+      return reply(
         [
           { ...base, kind: 'rating', text, data: { rating } },
           { role: 'bot', kind: 'notice', text: toRatingThanks(language, rating), language },
         ],
+        'acknowledged',
         { ...patch, state: 'bot' },
-        appendOptions,
       );
-      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
     }
 
-    // With humans: the message is recorded for the agents and the bot stays silent.
+    // With humans: the message is recorded for the agents. Until an agent claims it, the bot
+    // acknowledges once (and a second request for a human), and offers to take the customer back.
     if (conversation.state === 'escalated') {
-      const result = await append(conversation.id, withNotices([customerTurn]), patch, appendOptions);
-      return { outcome: result.duplicate ? 'duplicate' : 'forwarded', conversation: result.conversation, turns: result.turns };
+      const step = decideWhileWaiting({ recent, action: input.action, asksForHuman: question !== '' && asksForHuman(question) });
+      if (step.kind === 'back_to_bot') {
+        await deps.queue?.withdraw(conversation.id);
+        return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toBackToBotText(language), language }]), 'acknowledged', {
+          ...patch,
+          state: 'bot',
+        });
+      }
+      if (step.kind === 'acknowledge') {
+        const status = await deps.queue?.status(conversation.id, language).catch((error: unknown) => {
+          logger.warn({ err: error, conversationId: conversation.id }, 'queue status unavailable');
+          return undefined;
+        });
+        const ack: NewTurn = {
+          role: 'bot',
+          kind: 'notice',
+          text: toWaitingText(language, step.waiting, status),
+          language,
+          data: { waiting: step.waiting, actions: [toAskBotAction(language)] },
+        };
+        return reply(withNotices([customerTurn, ack]), 'forwarded', patch);
+      }
+      return reply(withNotices([customerTurn]), 'forwarded', patch);
     }
 
     if (input.action === 'solved') {
-      const result = await append(
-        conversation.id,
-        withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }]),
-        { ...patch, state: 'bot' },
-        appendOptions,
-      );
-      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+      return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toSolvedReply(language), language }]), 'acknowledged', {
+        ...patch,
+        state: 'bot',
+      });
+    }
+    // "Ask the bot instead" pressed when the conversation is with the bot already.
+    if (input.action === 'bot') {
+      return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: toBackToBotText(language), language }]), 'acknowledged', patch);
     }
 
     // Nothing but a secret: the warning is the answer (there is no question to look up).
     if (!input.action && question === '' && notices.length > 0) {
-      const result = await append(conversation.id, withNotices([customerTurn]), patch, appendOptions);
-      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+      return reply(withNotices([customerTurn]), 'acknowledged', patch);
     }
 
     // "Is @someone official?": answered by the official-channel check, not by retrieval.
     const asked = text && !input.action ? gate.toChannelQuestion(text) : undefined;
     const verdict = asked ? gate.checkChannel(asked, language) : undefined;
     if (verdict) {
-      const result = await append(
-        conversation.id,
-        withNotices([customerTurn, { role: 'bot', kind: 'notice', text: verdict.reply, language }]),
-        patch,
-        appendOptions,
-      );
-      return { outcome: result.duplicate ? 'duplicate' : 'acknowledged', conversation: result.conversation, turns: result.turns };
+      return reply(withNotices([customerTurn, { role: 'bot', kind: 'notice', text: verdict.reply, language }]), 'acknowledged', patch);
     }
 
-    let retrieval: (RetrievalResult & { features: unknown }) | undefined;
+    // Small talk (a greeting, thanks, "在吗", an emoji...) gets a short reply of its own, before any
+    // search: it is not a question the knowledge base could miss. A greeting with a question in it
+    // is a question.
+    const smallTalk = !input.action ? decideSmallTalk(question, recent, locale, settings.exchangeName) : undefined;
+    if (smallTalk) {
+      const said: NewTurn = { ...customerTurn, data: { ...customerTurn.data, dialogueAct: smallTalk.act } };
+      if (smallTalk.kind === 'escalate') return escalate(conversation, said, smallTalk.decision, locale, notices, appendOptions, input.escalateElsewhere);
+      return reply(
+        withNotices([said, { role: 'bot', kind: 'notice', text: smallTalk.text, language, data: { dialogueAct: smallTalk.act } }]),
+        'acknowledged',
+        patch,
+      );
+    }
+
+    let retrieval: Retrieved | undefined;
     let failed = false;
     if (question) {
       try {
         retrieval = await retriever.retrieve(question);
+        if (retrieval.confidence < settings.answerThreshold || isShortFollowUp(question)) retrieval = await inContextOf(recent, question, retrieval);
       } catch (error) {
         failed = true;
         logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');
@@ -464,53 +551,137 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     });
     const decision = input.action === 'human' && input.escalation ? input.escalation : decided;
     const recorded: NewTurn = { ...customerTurn, data: { ...customerTurn.data, ...toTurnData(retrieval) } };
+    // Not sure: the first miss offers the closest entries; the second in a row goes to a human.
+    // A customer who pasted a recovery phrase or private key and is not answered needs a person to
+    // follow up (the secret is removed, but the customer may be acting on a scammer's request).
+    const exposedKeys = message.screening.secretTypes.some((type) => type === 'recovery_phrase' || type === 'private_key');
+    const clarifyOrEscalate = async (miss: EscalationDecision): Promise<CustomerOutcome> => {
+      if (retrieval && !exposedKeys && !followsUnansweredClarify(recent)) {
+        const closest = retrieval.candidates.slice(0, MAX_CHOICES);
+        const choices = toChoices(closest, await knowledge.entriesOfTopics(closest.map((c) => c.topic)), language);
+        if (choices.length > 0) {
+          return reply(
+            withNotices([
+              recorded,
+              { role: 'bot', kind: 'clarify', text: toClarifyText(language), language, data: { choices, noneLabel: toNoneLabel(language) } },
+            ]),
+            'clarified',
+            patch,
+          );
+        }
+      }
+      return escalate(conversation, recorded, miss, locale, notices, appendOptions, input.escalateElsewhere);
+    };
     if (decision) {
+      if (decision.reason === 'low_confidence') return clarifyOrEscalate(decision);
       // For an urgent case the bot still gives the immediate steps when it has a confident match.
       const extra: NewTurn[] = [];
       if ((decision.reason === 'sensitive_topic' || decision.reason === 'scam_report') && retrieval && retrieval.confidence >= settings.answerThreshold) {
-        const answer = await composeAnswer(text, language, retrieval, history);
+        const answer = await composeAnswer(text, language, retrieval.candidates.map((c) => c.topic), history);
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
-      return escalate(conversation, recorded, decision, language, [...notices, ...extra], appendOptions, input.escalateElsewhere);
+      return escalate(conversation, recorded, decision, locale, [...notices, ...extra], appendOptions, input.escalateElsewhere);
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
-    const answer = await composeAnswer(text, language, retrieval, history);
+    const answer = await composeAnswer(text, language, retrieval.candidates.map((c) => c.topic), history);
     if ('noAnswer' in answer) {
-      return escalate(conversation, recorded, {
-        reason: 'low_confidence',
-        priority: 'normal',
-        detail: 'the model found no answer in the retrieved entries',
-      }, language, notices, appendOptions, input.escalateElsewhere);
+      return clarifyOrEscalate({ reason: 'low_confidence', priority: 'normal', detail: 'the model found no answer in the retrieved entries' });
     }
-    const result = await append(
-      conversation.id,
-      withNotices([recorded, toAnswerTurn(answer, language, retrieval, true)]),
-      patch,
-      appendOptions,
-    );
-    return { outcome: result.duplicate ? 'duplicate' : 'answered', conversation: result.conversation, turns: result.turns };
+    return reply(withNotices([recorded, toAnswerTurn(answer, language, retrieval, true)]), 'answered', patch);
+  }
+
+  /**
+   * A pick among the offered choices: that entry's answer to the question asked, or ("None of
+   * these") a human. The pick is recorded with the entry and the question it answers. A pick no
+   * open `clarify` offers (an old keyboard, a forged button) gets a polite reply.
+   */
+  async function handleChoice(
+    conversation: Conversation,
+    picked: CustomerChoice,
+    recent: Turn[],
+    locale: Locale,
+    externalKey: string | undefined,
+    appendOptions: AppendOptions | undefined,
+    elsewhere: CustomerInput['escalateElsewhere'],
+  ): Promise<CustomerOutcome> {
+    const language = toLanguageOf(locale);
+    const offered = conversation.state === 'escalated' ? undefined : findOfferedChoice(recent, picked.entryId);
+    const done = async (turns: NewTurn[], outcome: CustomerOutcome['outcome']): Promise<CustomerOutcome> => {
+      const result = await append(conversation.id, toLocaleTurns(turns, locale), { language }, appendOptions);
+      return { outcome: result.duplicate ? 'duplicate' : outcome, conversation: result.conversation, turns: result.turns };
+    };
+    if (!offered) {
+      return done([{ role: 'bot', kind: 'notice', text: toUnknownChoiceReply(language), language, externalKey }], 'acknowledged');
+    }
+    const title = offered.choice?.title ?? offered.clarify.data.noneLabel ?? toNoneLabel(language);
+    const chosen: NewTurn = {
+      role: 'customer',
+      kind: 'choice',
+      text: firewall.screen({ text: title }).text,
+      language,
+      externalKey,
+      data: { choice: { entryId: offered.choice?.entryId ?? null, questionSeq: offered.question?.seq ?? null } },
+    };
+    if (!offered.choice) {
+      return escalate(conversation, chosen, { reason: 'low_confidence', priority: 'normal', detail: 'none of the offered entries fits' }, locale, [], appendOptions, elsewhere);
+    }
+    const question = offered.question?.text ?? offered.choice.title;
+    const answer = await composeAnswer(question, language, [offered.choice.topic], recent);
+    if ('noAnswer' in answer) {
+      return escalate(conversation, chosen, { reason: 'low_confidence', priority: 'normal', detail: 'the chosen entry is no longer available' }, locale, [], appendOptions, elsewhere);
+    }
+    return done([chosen, toAnswerTurn(answer, language, undefined, true)], 'answered');
   }
 
   function toAnswerTurn(
     answer: { text: string; cited: StoredEntry[]; mode: AnswerMode; model?: string; error?: string },
     language: Language,
-    retrieval: RetrievalResult,
+    retrieval: RetrievalResult | undefined,
     withActions: boolean,
   ): NewTurn {
     const data: TurnData = {
       ...toTurnData(retrieval),
-      citations: answer.cited.map((e) => ({ id: e.id, title: e.title, version: e.version })),
+      citations: answer.cited.map((e) => ({ id: e.id, title: e.title, version: e.version, ...(e.links[0] ? { url: e.links[0].url } : {}) })),
       ...(withActions ? { actions: toActions(language) } : {}),
       ...(answer.model ? { model: answer.model } : {}),
       ...(answer.error ? { error: answer.error } : {}),
     };
     // Last line of defence: an unlisted contact never leaves, whatever produced the text.
-    return { role: 'bot', kind: 'answer', text: gate.review(answer.text).text, language, data, answerMode: answer.mode };
+    return { role: 'bot', kind: 'answer', text: gate.review(answer.text, linksOf(answer.cited)).text, language, data, answerMode: answer.mode };
+  }
+
+  /**
+   * Plays a question through this helpdesk as a new web customer would ask it, recording nothing:
+   * the same knowledge, retrieval, answerer, safety checks and policy (this function, built again
+   * over conversations kept in memory, without rate limit or security events). `language`: as if
+   * the customer had chosen it; else it is detected, as for a customer.
+   */
+  async function hitTest(text: string, options: { language?: Language } = {}): Promise<HitTestResult> {
+    const store = createMemoryConversationStore();
+    const dry = createHelpdesk({
+      ...deps,
+      conversations: store,
+      turnLog: undefined,
+      logger: toDryRunLogger(logger),
+      safety: { allowlist: gate.allowlist, rateLimit: { limit: Number.MAX_SAFE_INTEGER, windowMs: 1 }, events: createMemorySecurityEventLog() },
+    });
+    const { conversation } = await dry.startConversation({ channel: 'web', language: options.language });
+    try {
+      const outcome = await dry.handleCustomerInput({ conversationId: conversation.id, message: dry.screen({ text }), ...(options.language ? { language: options.language } : {}) });
+      return toHitTestResult(outcome.turns, settings.answerThreshold);
+    } finally {
+      store.forget(conversation.id);
+    }
   }
 
   return {
     startConversation,
     authorize,
+    hitTest,
+    /** The links the knowledge base cites (mentionable, not "official"), after a change made elsewhere than syncKnowledge. */
+    setKnowledgeLinks(urls: string[]): void {
+      gate.setKnowledgeLinks(urls);
+    },
     /** Handles one customer message or button press; messages of one conversation run in order. */
     handleCustomerInput(input: CustomerInput): Promise<CustomerOutcome> {
       // Overlong messages are not refused: the firewall truncates them and tells the customer.

@@ -7,10 +7,12 @@ export { detectChineseScript, toSimplifiedChinese, toTraditionalChinese, type Ch
 export { classifyDialogueAct, isSmallTalk, DIALOGUE_ACTS, type DialogueAct, type SmallTalkAct } from './conversation/dialogue-acts.js';
 export { toDialogueActReply } from './conversation/dialogue-act-messages.js';
 export { decideEscalation, asksForHuman, isScamReport, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
-export { validateEntries, type RawKnowledgeFile, type KnowledgeProblem } from './knowledge/validate-entries.js';
+export { validateEntries, checkMarkdown, describeIssues, ENTRY_LIMITS, type RawKnowledgeFile, type KnowledgeProblem, type FieldIssue, type FieldIssueCode } from './knowledge/validate-entries.js';
 export {
+  prepareUpserts,
   syncKnowledge,
   syncKnowledgeFiles,
+  type VersionedEntry,
   toContentHash,
   toTopic,
   INDEX_FORMAT_VERSION,
@@ -48,6 +50,53 @@ export { toRating } from './handoff/handoff-messages.js';
 export { notifyAppends } from './handoff/notify-appends.js';
 export { startDeskSweeps } from './handoff/start-desk-sweeps.js';
 export { createKeyedRunner, type KeyedRunner } from './keyed-runner.js';
+export { STAFF_ROLES, PERMISSIONS, can, isStaffRole, permissionsOf, type Permission, type StaffRole } from './admin/roles.js';
+export {
+  createAdminAccess,
+  checkAccountName,
+  DEFAULT_SESSION_SETTINGS,
+  LoginLockedError,
+  type AccountStore,
+  type AdminAccess,
+  type Principal,
+  type SessionSettings,
+  type SessionStore,
+  type StaffAccount,
+  type StaffSession,
+} from './admin/admin-access.js';
+export { hashPassword, verifyPassword, generatePassword, MIN_PASSWORD_CHARS } from './admin/passwords.js';
+export { toEntryHash, toEntryContent, type EntryContent } from './knowledge/entry-content.js';
+export type { EntryHeads, FileConflict, FileState, KnowledgeCommit, KnowledgeStore, NewRevision, Revision, RevisionOrigin } from './knowledge/knowledge-store.js';
+export { EntryValidationError, VersionConflictError } from './knowledge/knowledge-errors.js';
+export {
+  createKnowledgeBase,
+  type ChangeAuthor,
+  type EntryInput,
+  type EntrySummary,
+  type EntryView,
+  type ExportItem,
+  type ExportPlan,
+  type ImportReport,
+  type KnowledgeBase,
+  type SaveOptions,
+  type TranslationState,
+  type TranslationView,
+} from './knowledge/knowledge-base.js';
+export { toHitTestResult, type HitDecision, type HitTestResult } from './knowledge/hit-test.js';
+export {
+  clusterQuestions,
+  createGapReport,
+  findUnansweredQuestions,
+  GAP_CLUSTER_THRESHOLD,
+  GAP_SIGNALS,
+  type GapCluster,
+  type GapReport,
+  type GapReporter,
+  type GapSignal,
+  type GapSource,
+  type UnansweredQuestion,
+} from './knowledge/gap-report.js';
+export { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
 export { type Backoff, backoffMs, retry, type RetryOptions, sleep } from './lib/retry.js';
 export { createWakeLoop, type WakeLoop } from './lib/wake-loop.js';
 export { observeHelpdesk, observeRetriever, observeSecurityEvents, type HelpdeskObserver, type InputOutcome } from './operations/observe.js';

@@ -29,7 +29,14 @@ export type TurnKind =
   /** An agent's internal note: kept in the record, never shown to the customer (`data.internal`). */
   | 'note'
   /** The customer's 1–5 rating after a resolved handoff (`data.rating`). */
-  | 'rating';
+  | 'rating'
+  /**
+   * The bot is not sure what the customer means and offers the closest entries (`data.choices`),
+   * plus "None of these: talk to a human" (`data.noneLabel`).
+   */
+  | 'clarify'
+  /** The customer picked one of a `clarify` turn's choices, or none of them (`data.choice`). */
+  | 'choice';
 
 /** How a bot answer was produced. */
 export type AnswerMode = 'offline' | 'model' | 'fallback';
@@ -46,9 +53,40 @@ export type EscalationReason =
   | 'scam_report'
   | 'customer_unsatisfied'
   | 'model_failure'
-  | 'repeated_failure';
+  | 'repeated_failure'
+  /** The customer insulted the bot again after a calm reply to the first insult. */
+  | 'repeated_abuse';
 
-export type CustomerAction = 'solved' | 'human';
+/**
+ * A button the customer pressed: the answer solved it, talk to a human, or (while waiting for a
+ * human) go back to the bot.
+ */
+export type CustomerAction = 'solved' | 'human' | 'bot';
+
+/** A pick among a `clarify` turn's choices: an entry id, or null for "None of these: talk to a human". */
+export interface CustomerChoice {
+  entryId: string | null;
+}
+
+/** One entry a `clarify` turn offers: its id, its title in the customer's language, its topic. */
+export interface OfferedChoice {
+  entryId: string;
+  title: string;
+  topic: string;
+}
+
+/** The dialogue acts the bot answers with a reply of its own (see core/conversation/dialogue-acts). */
+export type SmallTalkActName =
+  | 'greeting'
+  | 'are_you_there'
+  | 'thanks'
+  | 'acknowledgement'
+  | 'farewell'
+  | 'emoji_only'
+  | 'laughter'
+  | 'abuse'
+  | 'chit_chat'
+  | 'out_of_scope';
 
 export interface KnowledgeLink {
   title: string;
@@ -83,6 +121,8 @@ export interface Citation {
   id: string;
   title: string;
   version: number;
+  /** The entry's help-center page, when it names one (its first link). */
+  url?: string;
 }
 
 /** One retrieved candidate topic with its scores. */
@@ -140,6 +180,18 @@ export interface TurnData {
   /** Who did it, by the agents' tool id (e.g. a Slack user id); `author` is the display name. */
   agentId?: string;
   rating?: number;
+  /** The small-talk act of a customer message and of the bot's reply to it (for analytics). */
+  dialogueAct?: SmallTalkActName;
+  /** A `clarify` turn's choices, closest first. */
+  choices?: OfferedChoice[];
+  /** A `clarify` turn's label for "None of these: talk to a human". */
+  noneLabel?: string;
+  /** A `choice` turn: the entry picked (null: none of them) and the customer turn that asked. */
+  choice?: { entryId: string | null; questionSeq: number | null };
+  /** A bot notice while the customer waits for a human (`ack`: messages seen, `human_again`: asked again). */
+  waiting?: 'ack' | 'human_again';
+  /** How a Chinese reply is written when not Simplified: the conversation's script, remembered. */
+  locale?: 'zh-Hant';
   /** Set on a turn whose content was erased (crypto-shredded): index of the erasure's log entry. */
   erasedBy?: number;
   /** Where an agent turn came from in the agents' tool (Slack message ts, edit of which ts). */

@@ -1,3 +1,4 @@
+import type { QueueStatus } from './conversation/waiting.js';
 import type {
   AnswerMode,
   Channel,
@@ -49,6 +50,8 @@ export interface EntryUpsert {
   chunks: ChunkInput[];
   /** Normalized mean vector of the title and question chunks (see toCentroid); null when there is none. */
   centroid: number[] | null;
+  /** The version to index it as (the knowledge base's version); absent: version + 1 when its content changed. */
+  version?: number;
 }
 
 export interface ChunkHit {
@@ -333,4 +336,12 @@ export interface ChannelOutbox {
   markFailed(id: number, error: string): Promise<void>;
   /** Milliseconds until the next pending message of the channel is due; undefined when none is pending. */
   nextDueInMs(channel: string): Promise<number | undefined>;
+}
+
+/** The human queue as a waiting customer sees it (the handoff desk implements it). */
+export interface WaitingQueue {
+  /** The conversation's place among unclaimed handoffs and the wait; undefined when it is not queued. */
+  status(conversationId: string, language: Language): Promise<QueueStatus | undefined>;
+  /** The customer went back to the bot before an agent claimed: the handoff closes. */
+  withdraw(conversationId: string): Promise<void>;
 }

@@ -14,6 +14,7 @@ export const EXPECTED_REASONS = [
   'model_failure',
   'repeated_failure',
   'scam_report',
+  'repeated_abuse',
 ] as const;
 
 const SMALL_TALK_ACTS = DIALOGUE_ACTS.filter((a) => a !== 'question') as [SmallTalkAct, ...SmallTalkAct[]];

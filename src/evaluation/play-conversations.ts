@@ -83,7 +83,7 @@ function groupTally<K extends string>(turns: PlayedTurn[], key: (t: PlayedTurn) 
  * customer answers with `choice: {entryId}` (`entryId: null` for "None of these").
  */
 function toChoiceInput(conversationId: string, choice: OfferedChoice | null): CustomerInput {
-  return { conversationId, choice: { entryId: choice?.entryId ?? null } } as CustomerInput;
+  return { conversationId, choice: { entryId: choice?.entryId ?? null } };
 }
 
 /**

@@ -64,7 +64,8 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
           const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
         });
         url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-        // A conversation with erased turns, a later message, an internal note and an agent reply.
+        // A conversation with erased turns (a message the bot clarifies), a later message and its
+        // answer, an internal note and an agent reply.
         const c = (await (await request('/api/conversations', { method: 'POST', body: { language: 'zh' } })).json()) as { id: string; token: string };
         await request(`/api/conversations/${c.id}/messages`, { method: 'POST', token: c.token, body: { text: '我的地址是 0xdeadbeef，请删除我的资料' } });
         const erasure = await turnLog.erase(c.id);
@@ -123,14 +124,14 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     expect(await page.locator('h1').innerText()).toBe('验证聊天记录');
     await verifyFile(page, rich.bundle);
-    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ 验证通过：共 6 条/);
+    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ 验证通过：共 7 条/);
     const statuses = await turns(page).evaluateAll((items) => items.map((i) => i.getAttribute('data-status')));
-    expect(statuses).toEqual(['erased', 'erased', 'erased', 'event', 'verified', 'withheld', 'verified']);
+    expect(statuses).toEqual(['erased', 'erased', 'erased', 'event', 'verified', 'verified', 'withheld', 'verified']);
     const texts = await turns(page).locator('.body').allInnerTexts();
     expect(texts[0]).toContain(`【已应客户要求删除：日志记录 #${rich.erasureIdx}，customer_request`);
     expect(texts[3]).toBe('删除第 1–3 条的内容（customer_request）');
     expect(texts[4]).toBe('我的提现一直没有到账');
-    expect(texts[5]).toBe('【客服内部备注：已记录并可证明，内容不公开】');
+    expect(texts[6]).toBe('【客服内部备注：已记录并可证明，内容不公开】');
     expect(texts.join('\n')).not.toMatch(/0xdeadbeef|chain congestion/);
     const checkpoint = await page.getByTestId('section-checkpoint').innerText();
     expect(checkpoint).toContain(ORIGIN);
@@ -144,7 +145,7 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
     await page.getByTestId('lang-en').click();
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.locator('h1').innerText()).toBe('Verify a transcript');
-    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ VERIFIED: 6 turns/);
+    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ VERIFIED: 7 turns/);
     expect(await turns(page).nth(0).locator('.body').innerText()).toContain(`[erased at the customer's request: log entry #${rich.erasureIdx}, customer_request`);
     expect(await page.getByTestId('section-checkpoint').innerText()).toMatch(/signature\s+valid, by key/);
   });
@@ -154,7 +155,7 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
     expect(await page.locator('h1').innerText()).toBe('Verify a transcript');
     expect(await page.getByTestId('lang-en').getAttribute('aria-pressed')).toBe('true');
     await verifyFile(page, rich.bundle);
-    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ VERIFIED: 6 turns/);
+    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ VERIFIED: 7 turns/);
   });
 
   it('rejects a transcript whose readable text was altered (an older file) or added (a current one), naming the difference and never showing the altered words as a turn', async () => {
@@ -202,7 +203,7 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
     expect(await page.getByTestId('verdict').innerText()).toMatch(/^✘ NOT VERIFIED: 2 problems/);
     expect(await page.getByTestId('problems').innerText()).toContain('the signed checkpoint is rejected: it carries no signature by this key');
     await verifyFile(page, rich.bundle, '');
-    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ VERIFIED WITH THE FILE'S OWN KEY: 6 turns/);
+    expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ VERIFIED WITH THE FILE'S OWN KEY: 7 turns/);
     expect(await page.getByTestId('section-key').innerText()).toContain('Taken from the file itself');
   });
 });

@@ -35,11 +35,14 @@ describe('model mode through the openai SDK against a local stand-in', () => {
     expect(prompt).toContain('How do I reset my password?');
   });
 
-  it('escalates when the model finds no answer in the entries instead of improvising', async () => {
-    fake.script({ kind: 'reply', content: 'NO_ANSWER' });
+  it('offers the closest entries when the model finds no answer in them, and escalates on the second miss', async () => {
+    fake.script({ kind: 'reply', content: 'NO_ANSWER' }, { kind: 'reply', content: 'NO_ANSWER' });
     const result = await ask('How do I reset my password?');
-    expect(result.outcome).toBe('escalated');
-    expect(result.turns.at(-1)?.escalation?.reason).toBe('low_confidence');
+    expect(result.outcome).toBe('clarified');
+    expect(result.turns.at(-1)?.data.choices?.map((c) => c.entryId)).toContain('password-reset-en');
+    const again = await t.helpdesk.handleCustomerInput({ conversationId: result.conversation.id, message: t.helpdesk.screen({ text: 'How can I change my password?' }) });
+    expect(again.outcome).toBe('escalated');
+    expect(again.turns.at(-1)?.escalation?.reason).toBe('low_confidence');
   });
 
   it('falls back to the offline answer when the model fails', async () => {
@@ -59,7 +62,7 @@ describe('model mode through the openai SDK against a local stand-in', () => {
   it('never calls the model for a question retrieval cannot ground', async () => {
     const before = fake.requests.length;
     const result = await ask('Can you recommend a pizza place in Rome?');
-    expect(result.outcome).toBe('escalated');
+    expect(result.outcome).toBe('clarified');
     expect(fake.requests.length).toBe(before);
   });
 

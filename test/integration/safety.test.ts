@@ -266,10 +266,14 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(reply.text).toContain('@ExampleXSupportBot');
   });
 
-  it('states the official channels in the greeting', async () => {
+  it('states the official channels in the Telegram greeting, and behind the widget\'s Verify control on the web', async () => {
+    const telegram = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'official-greeting', language: 'en' });
+    expect(telegram.turns[0]?.text).toContain('@ExampleXSupportBot');
+    expect(telegram.turns[0]?.text).toContain('no phone support');
     const c = await start('en');
-    expect(c.turns[0]?.text).toContain('@ExampleXSupportBot');
-    expect(c.turns[0]?.text).toContain('no phone support');
+    expect(c.turns[0]?.text).not.toContain('@ExampleXSupportBot');
+    const list = await call('GET', '/api/official-channels?language=en');
+    expect(list.json.message).toContain('@ExampleXSupportBot');
   });
 
   it('rejects at sync a knowledge entry that names an unlisted contact, and keeps the others', async () => {

@@ -403,7 +403,7 @@ describe.each(testEngines())('two app instances on one %s database', (engine) =>
     const fake = await new FakeSlack().start();
     fake.addUser('UALICE', 'Alice');
     const db = await createTestDatabase(engine);
-    const second = engine === 'postgres' ? await openDatabase({ databaseUrl: db.url, dataDir: 'unused' }) : db.database;
+    const second = engine === 'postgres' ? await openDatabase({ databaseUrl: db.url, dataDir: 'unused', contentKeys: db.database.contentKeys }) : db.database;
     const a = await startInstance(db.database, fake);
     const b = await startInstance(second, fake, { sync: false });
     try {

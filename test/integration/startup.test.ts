@@ -177,12 +177,9 @@ describe('knowledge folder watching', () => {
     await cp(KNOWLEDGE_DIR, dir, { recursive: true });
     const t = await createTestHelpdesk('pglite');
     let outage = 2;
-    const helpdesk = {
-      ...t.helpdesk,
-      syncKnowledge: (files: Parameters<typeof t.helpdesk.syncKnowledge>[0]) =>
-        outage-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : t.helpdesk.syncKnowledge(files),
-    };
-    const sync = createKnowledgeSync({ helpdesk, dir, logger: silentLogger, retryMs: [100, 400] });
+    const importFiles = (files: Parameters<typeof t.helpdesk.syncKnowledge>[0]) =>
+      outage-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : t.helpdesk.syncKnowledge(files);
+    const sync = createKnowledgeSync({ importFiles, dir, logger: silentLogger, retryMs: [100, 400] });
     const unwatch = sync.watch();
     try {
       await writeFile(join(dir, 'en', 'staking-rewards.md'), '---\nid: staking-rewards-en\nlang: en\ntitle: When are staking rewards paid?\n---\nDaily at 08:00 UTC+8.\n');

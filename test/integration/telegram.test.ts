@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/adapters/postgres/database.js';
-import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/pg-telegram-store.js';
+import { createPgChannelOutbox, createPgUpdateInbox, openPayload, updateContext } from '../../src/adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, type TelegramChannel, type TelegramHelpdesk, type TelegramTuning } from '../../src/adapters/telegram/telegram-channel.js';
 import type { Answerer, Turn } from '../../src/core/index.js';
 import { sql } from 'drizzle-orm';
@@ -310,7 +310,10 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     await accepted(sent.update.update_id);
     const payloadOf = async () =>
       (await queryRows<{ payload: unknown }>(t.database.db, sql`SELECT payload FROM channel_update WHERE update_id = ${sent.update.update_id}`))[0]?.payload;
-    const waiting = JSON.stringify(await payloadOf());
+    // Stored sealed under the content master key: the words are not in the row, only in what it opens to.
+    const stored = JSON.stringify(await payloadOf());
+    expect(stored).not.toContain('wallet');
+    const waiting = JSON.stringify(openPayload(t.database.contentKeys, await payloadOf(), updateContext(`telegram:${fake.botUser.id}`, sent.update.update_id)));
     expect(waiting).toContain('my wallet words are [recovery phrase removed]');
     expect(waiting).not.toContain(phrase.split(' ').slice(0, 3).join(' '));
     // Not the raw update: no Telegram fields, no first or last name.

@@ -155,6 +155,8 @@ describe.each(testEngines())('transcripts on %s', (engine) => {
       ['customer', 'erased'],
       ['system', 'erased'],
       ['customer', 'verified'],
+      // While waiting for a human, the customer's message is acknowledged once.
+      ['bot', 'verified'],
       ['agent', 'withheld'],
       ['agent', 'verified'],
     ]);
@@ -308,7 +310,7 @@ describe.each(testEngines())('transcripts on %s', (engine) => {
     writeFileSync(good, JSON.stringify(bundle));
     const en = runVerifyCommand(good, ['--key', t.signer.verifierKey, '--lang', 'en']);
     expect(en.status).toBe(0);
-    expect(en.stderr).toMatch(/^✔ VERIFIED: 6 turns/);
+    expect(en.stderr).toMatch(/^✔ VERIFIED: 7 turns/);
     expect(en.stdout).toContain('我的提现一直没有到账');
     expect(en.stdout).toMatch(/Signed checkpoint\n {2}log \(origin\) +exchange\.example\/turn-log\n {2}tree size +\d+ entries\n {2}root hash +[A-Za-z0-9+/]{43}=\n {2}signature +valid, by key exchange\.example\/turn-log [0-9a-f]{8}/);
     expect(en.stdout).toContain(`key used  ${t.signer.verifierKey}`);
@@ -317,7 +319,7 @@ describe.each(testEngines())('transcripts on %s', (engine) => {
     // LANG chooses the language when --lang is not given.
     const zh = runVerifyCommand(good, ['--key', t.signer.verifierKey], { LANG: 'zh_CN.UTF-8' });
     expect(zh.status).toBe(0);
-    expect(zh.stdout).toMatch(/^✔ 验证通过：共 6 条/);
+    expect(zh.stdout).toMatch(/^✔ 验证通过：共 7 条/);
     expect(zh.stdout).toContain(`【已应客户要求删除：日志记录 #${c.erasureIdx}`);
     expect(zh.stdout).toContain('签名检查点');
     // Without a key, the file's own key is used and said to prove nothing until compared.

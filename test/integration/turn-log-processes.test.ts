@@ -10,7 +10,7 @@ import { createPgConversationStore } from '../../src/adapters/postgres/pg-conver
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
 import { freePort } from '../../scripts/bench/in-process.js';
-import { type Ack, startAppendWorker, type Worker } from '../../scripts/bench/turn-log.js';
+import { type Ack, benchContentKeys, startAppendWorker, type Worker } from '../../scripts/bench/turn-log.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 import { screened } from '../support/screened.js';
 
@@ -50,7 +50,7 @@ async function runWorkers(workers: Worker[]) {
 describe.skipIf(!testEngines().includes('postgres'))('turn log appended by several processes on one PostgreSQL', () => {
   it('keeps indexes contiguous without forks, with every acknowledged append logged', async () => {
     const empty = await createEmptyPostgresDatabase();
-    const database = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused' });
+    const database = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused', contentKeys: benchContentKeys() });
     try {
       await database.migrate();
       const workers = [startAppendWorker(empty.url, 400, 8), startAppendWorker(empty.url, 400, 8)];
@@ -67,7 +67,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
 
   it('loses nothing acknowledged when a process is killed in the middle of appending', async () => {
     const empty = await createEmptyPostgresDatabase();
-    const database = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused' });
+    const database = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused', contentKeys: benchContentKeys() });
     try {
       await database.migrate();
       const victim = startAppendWorker(empty.url, 100_000, 16);
@@ -86,7 +86,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
 
   it('runs the app under a role that may append but cannot change, delete or unguard the log', async () => {
     const empty = await createEmptyPostgresDatabase();
-    const owner = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused' });
+    const owner = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused', contentKeys: benchContentKeys() });
     const role = `helpdesk_app_${Math.random().toString(36).slice(2, 10)}`;
     const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await admin.connect();
@@ -103,7 +103,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
         REVOKE DELETE, TRUNCATE ON log_head FROM ${role};`));
       const url = new URL(empty.url);
       url.username = role;
-      app = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' });
+      app = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused', contentKeys: benchContentKeys() });
       const store = createPgConversationStore(app.db);
       const { conversation } = await store.open({ channel: 'web', externalId: 'restricted', language: 'en', tokenHash: null });
       await store.append(conversation.id, [{ role: 'customer', kind: 'message', text: screened('appends work'), language: 'en' }]);
@@ -145,7 +145,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       pg(`initdb -D ${dir}/data -A trust -U postgres`);
       start();
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+      database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
       await database.migrate();
       await database.close();
       database = undefined;
@@ -156,7 +156,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       const codes = await Promise.all(workers.map((w) => w.exited));
       expect(codes.every((c) => c !== 0)).toBe(true);
       start();
-      database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+      database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
       await expectEveryAckLogged(database, workers.flatMap((w) => w.acks));
     } finally {
       await database?.close();

@@ -356,7 +356,16 @@ describe.each(testEngines())('turn log on %s', (engine) => {
         spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts'], {
           cwd: REPO,
           encoding: 'utf8',
-          env: { ...process.env, DATABASE_URL: s.test.url, LOG_ORIGIN: ORIGIN, LOG_SIGNING_KEY: SIGNING_KEY, LOG_CHECKPOINT_DIR: s.dir, LOG_LEVEL: 'silent' },
+          env: {
+            ...process.env,
+            DATABASE_URL: s.test.url,
+            LOG_ORIGIN: ORIGIN,
+            LOG_SIGNING_KEY: SIGNING_KEY,
+            LOG_CHECKPOINT_DIR: s.dir,
+            LOG_LEVEL: 'silent',
+            // The content master key the test database's content is wrapped under.
+            CONTENT_MASTER_KEY: s.test.database.contentKeys.exportText().trim().replace(/\n/g, ','),
+          },
         });
       const ok = run();
       expect(ok.stdout).toMatch(/INTACT/);

@@ -258,6 +258,19 @@ export class FakeSlack {
         message.edited = true;
         return send(200, { ok: true, channel: message.channel, ts: message.ts, text: message.text });
       }
+      case 'chat.delete': {
+        const at = this.messages.findIndex((x) => x.channel === params.channel && x.ts === params.ts);
+        if (at === -1) return send(200, { ok: false, error: 'message_not_found' });
+        this.messages.splice(at, 1);
+        return send(200, { ok: true, channel: params.channel, ts: params.ts });
+      }
+      case 'files.delete': {
+        const id = String(params.file ?? '');
+        if (!this.uploads.delete(id)) return send(200, { ok: false, error: 'file_not_found' });
+        // Slack shows a deleted file's message without it.
+        for (const m of this.messages) if (m.files?.some((f) => f.id === id)) m.files = m.files.filter((f) => f.id !== id);
+        return send(200, { ok: true });
+      }
       case 'chat.postEphemeral':
         this.ephemerals.push({ channel: String(params.channel), user: String(params.user), text: String(params.text ?? ''), ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}) });
         return send(200, { ok: true, message_ts: this.nextTs() });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
 import { type Database, openDatabase } from '../../src/adapters/postgres/database.js';
 
 export type Engine = 'pglite' | 'postgres';
@@ -25,7 +26,8 @@ export async function createTestDatabase(engine: Engine): Promise<{ database: Da
     return { database, url: undefined, drop: () => database.close() };
   }
   const empty = await createEmptyPostgresDatabase();
-  const database = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused' });
+  // The test's own master key, in memory: a real deployment configures one (CONTENT_KEY_FILE).
+  const database = await openDatabase({ databaseUrl: empty.url, dataDir: 'unused', contentKeys: loadContentKeys({}).keys });
   await database.migrate();
   return {
     database,

@@ -5,14 +5,17 @@ import { createPassageSplitter } from '../../src/adapters/local/passage-splitter
 import type { Database } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
+import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import { bundleWidget, createWidgetRoutes } from '../../src/adapters/web/widget-routes.js';
 import { toReadiness } from '../../src/check-readiness.js';
 import {
   type Answerer,
   type ConversationStore,
+  createHandoffDesk,
   createHelpdesk,
   createRetriever,
+  parseWorkingHours,
   type Embedder,
   type HelpdeskSafety,
   type TurnLog,
@@ -34,6 +37,8 @@ type HelpdeskOptions = {
   turnLog?: (database: Database) => TurnLog;
   /** Wraps the conversation store (e.g. to wake the handoff desk on appends, as main.ts does). */
   wrapConversations?: (store: ConversationStore) => ConversationStore;
+  /** A handoff desk on the test database, wired as the helpdesk's queue as main.ts wires it. */
+  desk?: { hours?: string; minutesPerConversation?: number };
 };
 
 /** The real helpdesk on a given database, wired as main.ts wires it (offline embedder by default); nothing synced yet. */
@@ -42,7 +47,22 @@ export function wireHelpdesk(database: Database, options: HelpdeskOptions = {}) 
   const knowledge = createPgKnowledgeIndex(database.db);
   const store = createPgConversationStore(database.db);
   const conversations = options.wrapConversations ? options.wrapConversations(store) : store;
+  const desk = options.desk
+    ? createHandoffDesk({
+        conversations,
+        handoffs: createPgHandoffStore(database.db),
+        customerChannels: {},
+        logger: silentLogger,
+        settings: {
+          hours: parseWorkingHours(options.desk.hours ?? '24/7', 'UTC'),
+          minutesPerConversation: options.desk.minutesPerConversation ?? 10,
+          unclaimedAfterMs: 60_000,
+          genericAgentName: undefined,
+        },
+      })
+    : undefined;
   const helpdesk = createHelpdesk({
+    ...(desk ? { queue: desk } : {}),
     conversations,
     knowledge,
     embedder,
@@ -54,13 +74,13 @@ export function wireHelpdesk(database: Database, options: HelpdeskOptions = {}) 
     ...(options.safety ? { safety: options.safety(database) } : {}),
     ...(options.turnLog ? { turnLog: options.turnLog(database) } : {}),
   });
-  return { helpdesk, knowledge, conversations };
+  return { helpdesk, knowledge, conversations, desk };
 }
 
 /** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app (the widget mounted as main.ts mounts it). */
 export async function createTestHelpdesk(engine: Engine, options: HelpdeskOptions & { bodyLimitBytes?: number } = {}) {
   const { database, drop } = await createTestDatabase(engine);
-  const { helpdesk, knowledge, conversations } = wireHelpdesk(database, options);
+  const { helpdesk, knowledge, conversations, desk } = wireHelpdesk(database, options);
   const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
   const app = createWebApp({
     helpdesk,
@@ -70,7 +90,7 @@ export async function createTestHelpdesk(engine: Engine, options: HelpdeskOption
     onError: () => undefined,
   });
   app.route('/', createWidgetRoutes(await bundleWidget({ exchangeName: 'ExampleX', maxMessageChars: options.maxMessageChars ?? 4000 })));
-  return { database, helpdesk, knowledge, conversations, app, report, drop };
+  return { database, helpdesk, knowledge, conversations, desk, app, report, drop };
 }
 
 /** A JSON call to the product's HTTP API (optionally with a bearer token); the status and the parsed body. */

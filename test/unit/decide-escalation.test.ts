@@ -27,6 +27,37 @@ describe('decideEscalation', () => {
     expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
   });
 
+  it.each(['人工客服一般多久回复', '真人客服幾點上班', 'when do your human agents work', 'what are the working hours of live agents'])(
+    'lets the bot answer "%s", a question about the human team rather than a request for it',
+    (text) => {
+      expect(decideEscalation({ ...confident, text })).toBeNull();
+    },
+  );
+
+  it.each([
+    '有人自称是你们客服加我微信，让我转USDT做验证，是真的吗',
+    'someone called me saying they are from ExampleX and asked me to move my funds to a safe wallet, is that legit?',
+    '有人冒充你們客服私訊我，要我匯款，是詐騙嗎',
+  ])('answers "%s", a question whether a contact is genuine that asks for no secret', (text) => {
+    expect(decideEscalation({ ...confident, text })).toBeNull();
+  });
+
+  it.each([
+    '有个客服在电报上找我，说要我的助记词才能帮我解冻',
+    'a guy from ExampleX support on telegram wants my 12 recovery words to unlock my withdrawal',
+    'someone asked for my seed phrase, is that legit?',
+  ])('escalates "%s" as a scam report: someone wants a secret', (text) => {
+    expect(decideEscalation({ ...confident, text })?.reason).toBe('scam_report');
+  });
+
+  it('still escalates a reported loss phrased as a question', () => {
+    expect(decideEscalation({ ...confident, text: '我被骗了，钱被转走了，是诈骗吗' })?.reason).toBe('sensitive_topic');
+  });
+
+  it.each(['转人工要多久', 'I want to talk to a human, how long will it take'])('still escalates "%s", a request with a question about the wait', (text) => {
+    expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
+  });
+
   it.each([
     'my account was hacked and my BTC is gone',
     'someone logged into my account',

@@ -188,4 +188,20 @@ describe('toDialogueActReply', () => {
     expect(reply).toMatch(/sorry/i);
     expect(reply).toMatch(/human/);
   });
+
+  it.each([
+    ['ok so 24h', 'acknowledgement'],
+    ['ok I will not pay', 'acknowledgement'],
+    ['好的 我明天再看', 'acknowledgement'],
+    ['thanks, will try tomorrow', 'thanks'],
+  ] as const)('reads "%s", a short restatement after ok or thanks, as %s', (text, act) => {
+    expect(classifyDialogueAct(text)).toBe(act);
+  });
+
+  it.each(['ok so how long does it take', 'ok what now?', '好的 那要等多久', 'ok my withdrawal is still pending', 'thanks but where is my deposit'])(
+    'reads "%s" as a question, not a closing',
+    (text) => {
+      expect(classifyDialogueAct(text)).toBe('question');
+    },
+  );
 });

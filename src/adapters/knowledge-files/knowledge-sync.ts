@@ -1,6 +1,16 @@
-import type { Helpdesk, Logger } from '../../core/index.js';
+import type { Logger, RawKnowledgeFile } from '../../core/index.js';
 import { backoffMs } from '../../core/index.js';
 import { readKnowledgeFiles, watchKnowledgeFiles } from './read-knowledge-files.js';
+
+/** What an import reports, as logged. */
+interface SyncSummary {
+  added: string[];
+  updated: string[];
+  removed: string[];
+  unchanged: number;
+  problems: unknown[];
+  conflicts?: string[];
+}
 
 /** First wait before a failed sync (the database away, say) is tried again; doubles up to the last. */
 const RETRY_MS = [5_000, 60_000] as const;
@@ -10,8 +20,14 @@ const RETRY_MS = [5_000, 60_000] as const;
  * overlap: a change during a sync schedules exactly one more. A failed sync is tried again, later
  * and later, until one succeeds: a change made while the database was away is not lost.
  */
-export function createKnowledgeSync(deps: { helpdesk: Helpdesk; dir: string; logger: Logger; retryMs?: readonly [number, number] }) {
-  const { helpdesk, dir, logger } = deps;
+export function createKnowledgeSync(deps: {
+  /** Imports the folder's files (the knowledge base's importFiles, or the helpdesk's syncKnowledge). */
+  importFiles: (files: RawKnowledgeFile[]) => Promise<SyncSummary>;
+  dir: string;
+  logger: Logger;
+  retryMs?: readonly [number, number];
+}) {
+  const { dir, logger } = deps;
   const [firstRetryMs, maxRetryMs] = deps.retryMs ?? RETRY_MS;
   let running: Promise<void> = Promise.resolve();
   let queued = false;
@@ -21,7 +37,7 @@ export function createKnowledgeSync(deps: { helpdesk: Helpdesk; dir: string; log
 
   async function syncOnce() {
     const started = Date.now();
-    const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(dir));
+    const report = await deps.importFiles(await readKnowledgeFiles(dir));
     logger.info(
       {
         added: report.added.length,
@@ -29,6 +45,7 @@ export function createKnowledgeSync(deps: { helpdesk: Helpdesk; dir: string; log
         removed: report.removed.length,
         unchanged: report.unchanged,
         problems: report.problems.length,
+        ...(report.conflicts ? { conflicts: report.conflicts.length } : {}),
         ms: Date.now() - started,
       },
       'knowledge base synced',

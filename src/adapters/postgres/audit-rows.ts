@@ -1,5 +1,8 @@
 import type { AuditEntry } from '../../core/audit/verify-log.js';
 
+/** Unwraps a conversation's stored content key (see content-keys.ts). */
+export type UnwrapKey = (wrapped: Uint8Array, conversationId: string) => Uint8Array;
+
 /** Runs one parameterized statement ($1, $2…) and returns its rows. */
 export type RunQuery = <T>(text: string, params: unknown[]) => Promise<T[]>;
 
@@ -37,6 +40,7 @@ interface AuditRow {
 export async function auditRows(
   run: RunQuery,
   range: { afterIdx: number; limit: number } | { from: number; to: number },
+  unwrap: UnwrapKey,
   keys: AuditKeyCache = new Map(),
 ): Promise<AuditEntry[]> {
   const rows =
@@ -47,6 +51,7 @@ export async function auditRows(
     run,
     rows.filter((r) => r.sealed).map((r) => r.conversation_id),
     keys,
+    unwrap,
   );
   // turn.text is NOT NULL: a null text means no turn row.
   return rows.map((r) => ({
@@ -66,7 +71,7 @@ export async function auditRows(
  * The keys of these conversations (null: none stored), from `keys` or read into it. The answer is
  * the page's own: another page running meanwhile may clear `keys` when it is full.
  */
-async function readKeys(run: RunQuery, conversationIds: Iterable<string>, keys: AuditKeyCache): Promise<Map<string, Uint8Array | null>> {
+async function readKeys(run: RunQuery, conversationIds: Iterable<string>, keys: AuditKeyCache, unwrap: UnwrapKey): Promise<Map<string, Uint8Array | null>> {
   const page = new Map<string, Uint8Array | null>();
   const unknown = new Set<string>();
   for (const id of conversationIds) {
@@ -81,7 +86,15 @@ async function readKeys(run: RunQuery, conversationIds: Iterable<string>, keys: 
     [[...unknown].join(',')],
   );
   for (const id of unknown) page.set(id, null);
-  for (const k of found) page.set(k.conversation_id, k.key);
+  // A key that does not unwrap (altered, or under a master key not known here) counts as absent:
+  // the audit then reports the turns it would open as content missing without an erasure.
+  for (const k of found) {
+    try {
+      page.set(k.conversation_id, unwrap(k.key, k.conversation_id));
+    } catch {
+      page.set(k.conversation_id, null);
+    }
+  }
   for (const id of unknown) keys.set(id, page.get(id) ?? null);
   return page;
 }
@@ -113,7 +126,13 @@ export interface CopiedRows {
  * Entries are parsed only when asked for, so that a page's entries need not all live at once
  * (they die young instead of being copied by the garbage collector).
  */
-export async function copiedAuditRows(run: RunQuery, copy: RunCopy, range: { from: number; to: number }, keys: AuditKeyCache = new Map()): Promise<CopiedRows> {
+export async function copiedAuditRows(
+  run: RunQuery,
+  copy: RunCopy,
+  range: { from: number; to: number },
+  unwrap: UnwrapKey,
+  keys: AuditKeyCache = new Map(),
+): Promise<CopiedRows> {
   if (!Number.isSafeInteger(range.from) || !Number.isSafeInteger(range.to)) throw new Error('audit range bounds must be safe integers');
   const b = await copy(selectCopied(range.from, range.to));
   if (b.length < 19 || !b.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('COPY output is not in binary format');
@@ -144,7 +163,7 @@ export async function copiedAuditRows(run: RunQuery, copy: RunCopy, range: { fro
     }
     if (o > b.length) throw new Error('COPY output is truncated');
   }
-  const pageKeys = await readKeys(run, keyed, keys);
+  const pageKeys = await readKeys(run, keyed, keys, unwrap);
   return {
     count,
     entry(i: number): AuditEntry {

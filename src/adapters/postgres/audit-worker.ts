@@ -6,12 +6,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { checkEntry, type Violation } from '../../core/audit/verify-log.js';
+import { loadContentKeys } from './content-keys.js';
 import { type AuditKeyCache, type CopiedRows, copiedAuditRows, type RunCopy, type RunQuery } from './audit-rows.js';
 import { type AuditBegin, type AuditPageReply, type AuditPageRequest, CONTENT_GONE, KIND_CODES, PREV_LEAF, PREV_OTHER } from './audit-workers.js';
 
 const port = parentPort;
 if (!port) throw new Error('audit-worker.ts runs as a worker thread');
-const { databaseUrl } = workerData as { databaseUrl: string };
+const { databaseUrl, masterKeys } = workerData as { databaseUrl: string; masterKeys: string };
+// The master keys of the audit's process, handed over in memory: stored keys are unwrapped here.
+const contentKeys = loadContentKeys({ text: masterKeys }).keys;
+const unwrap = (wrapped: Uint8Array, conversationId: string) => contentKeys.unwrap(wrapped, conversationId);
 
 // Connects at once; pages wait for the snapshot to be imported (`begin`).
 const client = new pg.Client({ connectionString: databaseUrl });
@@ -132,7 +136,7 @@ function check(request: AuditPageRequest, rows: CopiedRows): AuditPageReply {
 // must reach the main thread in the order it reads the replies.
 let checked: Promise<unknown> = Promise.resolve();
 function page(request: AuditPageRequest): Promise<AuditPageReply> {
-  const rows = ready.then(() => copiedAuditRows(run, copy, { from: request.from, to: request.to }, keys));
+  const rows = ready.then(() => copiedAuditRows(run, copy, { from: request.from, to: request.to }, unwrap, keys));
   rows.catch(() => undefined); // handled below, in order
   const reply = checked.then(async () => check(request, await rows));
   checked = reply.catch(() => undefined);

@@ -4,7 +4,7 @@ import type { LogHeader } from '../../core/audit/log-entry.js';
 import type { CheckedEntry, Violation } from '../../core/audit/verify-log.js';
 
 /** Entry kinds as the workers encode them (code = index + 1; 0 = header did not parse). */
-export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold'];
+export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold', 'knowledge'];
 const KIND_MASK = 0x07;
 /** Flags: the header's `prev` names a leaf (in `prevs`), or is another string (in `otherPrevs`). */
 export const PREV_LEAF = 0x08;
@@ -53,7 +53,7 @@ const WORKER_URL = new URL('./audit-worker.ts', import.meta.url).href;
  * until `close`); `pages(ranges, feed)` then checks the index ranges, spread over the workers, and
  * hands each entry to `feed` in index order.
  */
-export function startAuditWorkers(options: { databaseUrl: string; count: number }) {
+export function startAuditWorkers(options: { databaseUrl: string; count: number; masterKeys: string }) {
   // The product runs TypeScript through tsx; a worker needs its loader registered before its entry.
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
@@ -68,7 +68,7 @@ export function startAuditWorkers(options: { databaseUrl: string; count: number 
     const worker = new Worker(bootstrap, {
       eval: true,
       execArgv: [],
-      workerData: { databaseUrl: options.databaseUrl },
+      workerData: { databaseUrl: options.databaseUrl, masterKeys: options.masterKeys },
       // A page (5,000 entries) leaves ~15 MB of short-lived objects: with a young generation that
       // holds it, they die young instead of being copied and promoted (audit ~10% faster than
       // with the default; 128 MB was slower again).

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { type ContentKeys, loadContentKeys } from './content-keys.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openPrivately } from './data-dir-permissions.js';
 import * as schema from './schema/index.js';
@@ -29,7 +30,12 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export interface Database {
   db: Db;
   engine: 'pglite' | 'postgres';
-  /** Applies the drizzle migrations; safe with several instances starting at once. */
+  /** The master keys that wrap the content keys stored in this database (never stored in it). */
+  contentKeys: ContentKeys;
+  /**
+   * Applies the drizzle migrations (safe with several instances starting at once), then checks that
+   * the content master keys are the ones this database's content is wrapped under.
+   */
   migrate(): Promise<void>;
   /**
    * Whether the database answers within `timeoutMs`, how many of the migrations in `drizzle/` it
@@ -106,7 +112,63 @@ export function withSessionOptions(databaseUrl: string): { connectionString: str
  * Opens PostgreSQL through node-postgres when a URL is given, else the embedded PGlite with pgvector
  * in `dataDir` ("memory://" for a throwaway in-memory database).
  */
-export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Database> {
+export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string; contentKeys?: ContentKeys }): Promise<Database> {
+  const database = await openEngine(options);
+  // Without configured keys only a throwaway in-memory database gets keys (made up, in memory).
+  const inMemory = options.dataDir.startsWith('memory://') && !options.databaseUrl;
+  const keys = options.contentKeys ?? (inMemory ? loadContentKeys({}).keys : withoutKeys());
+  const migrate = database.migrate;
+  const opened: Database = {
+    ...database,
+    contentKeys: keys,
+    async migrate() {
+      await migrate();
+      opened.contentKeys = await checkContentMaster(database.db, keys);
+      registry.set(database.db, opened.contentKeys);
+    },
+  };
+  registry.set(database.db, keys);
+  return opened;
+}
+
+const registry = new WeakMap<Db, ContentKeys>();
+
+/** The content master keys of an opened database (stores take them from there). */
+export function contentKeysOf(db: Db): ContentKeys {
+  const keys = registry.get(db);
+  if (!keys) throw new Error('contentKeysOf: this database handle was not opened by openDatabase');
+  return keys;
+}
+
+/**
+ * Registers the fingerprints of `keys` (each version once) and refuses keys that differ from those
+ * registered: content wrapped under one master key must never be written beside content another
+ * key wraps. Tools opened without keys (migrate, kb:sync) register nothing.
+ */
+async function checkContentMaster(db: Db, keys: ContentKeys): Promise<ContentKeys> {
+  if (keys.source === 'none') return keys;
+  const rows = (await db.execute(sql`SELECT version, fingerprint FROM content_master`)) as unknown as { rows: Array<{ version: number; fingerprint: string }> };
+  const registered = new Map(rows.rows.map((r) => [Number(r.version), r.fingerprint]));
+  for (const { version, fingerprint } of keys.fingerprints()) {
+    const known = registered.get(version);
+    if (known !== undefined && known !== fingerprint) {
+      throw new Error(
+        `content master key v${version} (${keys.source}) is not the one this database's content is wrapped under: every instance must use the same CONTENT_MASTER_KEY / CONTENT_KEY_FILE`,
+      );
+    }
+    if (known === undefined) await db.execute(sql`INSERT INTO content_master (version, fingerprint) VALUES (${version}, ${fingerprint}) ON CONFLICT DO NOTHING`);
+  }
+  return keys;
+}
+
+function withoutKeys(): ContentKeys {
+  const refuse = (): never => {
+    throw new Error('no content master key configured (CONTENT_MASTER_KEY or CONTENT_KEY_FILE): customer content cannot be read or written');
+  };
+  return { current: 0, source: 'none', versionOf: () => 0, wrap: refuse, unwrap: refuse, seal: refuse, open: refuse, addVersion: refuse, retireBelow: refuse, exportText: () => '', fingerprints: () => [] };
+}
+
+async function openEngine(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Omit<Database, 'contentKeys'>> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
       ...withSessionOptions(options.databaseUrl),

@@ -19,11 +19,12 @@ import type {
   TurnData,
   TurnKind,
 } from '../../core/index.js';
-import { type Frontier, LOG_FORMAT_VERSION, newContentKey, toTurnEntry } from '../../core/index.js';
-import { type Db, runStatement, statement } from './database.js';
+import { type Frontier, LOG_FORMAT_VERSION, newContentKey, openContent, SEALED_ROW_DATA, type TurnContent, toTurnEntry } from '../../core/index.js';
+import { type ContentKeys, openText, sealText } from './content-keys.js';
+import { contentKeysOf, type Db, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
 import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type Tx } from './pg-log-append.js';
-import { conversation, type conversationKey, turn, type turnContent } from './schema/index.js';
+import { conversation, conversationKey, turn, turnContent } from './schema/index.js';
 
 type ConversationRow = typeof conversation.$inferSelect;
 type TurnRow = typeof turn.$inferSelect;
@@ -31,7 +32,10 @@ type TurnRow = typeof turn.$inferSelect;
 const DEFAULT_PAGE = 200;
 const UNIQUE_VIOLATION = '23505';
 
-function toConversation(row: ConversationRow): Conversation {
+/** A conversation's customer handle is stored sealed (see sealText), bound to the conversation. */
+export const handleContext = (conversationId: string) => `handle:${conversationId}`;
+
+function toConversation(row: ConversationRow, keys: ContentKeys): Conversation {
   return {
     id: row.id,
     channel: row.channel as Channel,
@@ -41,14 +45,15 @@ function toConversation(row: ConversationRow): Conversation {
     state: row.state as ConversationState,
     priority: row.priority as Priority,
     escalationReason: (row.escalationReason as EscalationReason | null) ?? null,
-    customerHandle: row.customerHandle,
+    customerHandle: openText(keys, row.customerHandle, handleContext(row.id)),
     lastSeq: row.lastSeq,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
 }
 
-function toTurn(row: TurnRow): Turn {
+/** A turn row as core sees it. */
+export function toTurn(row: TurnRow): Turn {
   return {
     conversationId: row.conversationId,
     seq: row.seq,
@@ -69,6 +74,27 @@ function toTurn(row: TurnRow): Turn {
   };
 }
 
+/**
+ * A turn with its content: rows written as SEALED_ROW_DATA keep none, their content is opened from
+ * `sealed` with the conversation's key; a row whose key or content is gone (erased) reads as empty.
+ * Rows written before content was sealed only keep their content in the row.
+ */
+function withContent(t: Turn, sealed: Uint8Array | null | undefined, key: Buffer | null): Turn {
+  const data = t.data as Record<string, unknown>;
+  if (data.sealed !== 1) return t;
+  const opened = sealed && key ? openContent(key, t.conversationId, t.seq, sealed) : undefined;
+  if (!opened) return { ...t, data: {} };
+  const content = JSON.parse(opened.contentBytes.toString('utf8')) as TurnContent;
+  return { ...t, text: content.text, data: content.data, escalation: t.escalation ? { ...t.escalation, detail: content.escalationDetail ?? '' } : null };
+}
+
+const fromHex = (value: string | null | undefined): Buffer | null => (value ? Buffer.from(value.replace(/^\\x/, ''), 'hex') : null);
+
+/** The content key of a conversation as stored (wrapped), unwrapped; null when none (never written, or erased). */
+function unwrapKey(keys: ContentKeys, conversationId: string, wrapped: Uint8Array | null | undefined): Buffer | null {
+  return wrapped ? keys.unwrap(wrapped, conversationId) : null;
+}
+
 /** A turn as json_agg writes it (column names, timestamps as text). */
 interface RawTurn {
   seq: number;
@@ -82,6 +108,8 @@ interface RawTurn {
   escalation_priority: string | null;
   escalation_detail: string | null;
   created_at: string;
+  /** The turn's sealed content (json_agg writes bytea as \\x hex). */
+  sealed?: string | null;
 }
 
 function fromRawTurn(conversationId: string, t: RawTurn): Turn {
@@ -193,9 +221,12 @@ const OPEN_CONVERSATIONS = statement(`WITH input AS (
  */
 const CONTEXT = statement(`SELECT ${C_COLUMNS},
     (SELECT coalesce(json_agg(t ORDER BY t.seq), '[]'::json) FROM (
-      SELECT seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at
-      FROM turn WHERE conversation_id = c.id AND seq > greatest(0, c.last_seq - $2::integer)
-      ORDER BY seq LIMIT $3::integer) t) AS recent,
+      SELECT t.seq, t.role, t.kind, t.text, t.language, t.data, t.answer_mode, t.escalation_reason, t.escalation_priority, t.escalation_detail,
+        t.created_at, tc.sealed
+      FROM turn t LEFT JOIN turn_content tc ON tc.conversation_id = t.conversation_id AND tc.seq = t.seq
+      WHERE t.conversation_id = c.id AND t.seq > greatest(0, c.last_seq - $2::integer)
+      ORDER BY t.seq LIMIT $3::integer) t) AS recent,
+    (SELECT k.key FROM conversation_key k WHERE k.conversation_id = c.id) AS wrapped_key,
     EXISTS (SELECT 1 FROM turn WHERE external_key = ANY($4::text[])) AS keys_seen
   FROM conversation c WHERE c.id = $1::uuid`);
 
@@ -272,8 +303,8 @@ interface ChainState {
 
 type RawState = RawConversation & { key: Uint8Array | null; last_leaf: Uint8Array | null; head_size: string | number };
 
-function toChainState(r: RawState): ChainState {
-  return { row: fromRawConversation(r), key: r.key ? Buffer.from(r.key) : null, lastLeaf: r.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null };
+function toChainState(r: RawState, keys: ContentKeys): ChainState {
+  return { row: fromRawConversation(r), key: unwrapKey(keys, r.id, r.key), lastLeaf: r.last_leaf ? Buffer.from(r.last_leaf).toString('hex') : null };
 }
 
 /** The most locked batches in a row without another writer a process waits for before it tries one statement again. */
@@ -306,8 +337,25 @@ const DEFAULT_MAX_FLUSHES = 1;
  * the verifiable log in the same transaction (a turn never exists without its log entry, nor the
  * reverse), its content sealed under the conversation's key.
  */
+/** Turn rows of one conversation with their content opened (one read of the sealed contents and the key). */
+export async function openTurns(db: Db, conversationId: string, rows: TurnRow[]): Promise<Turn[]> {
+  const contentKeys = contentKeysOf(db);
+  const seqs = rows.filter((r) => (r.data as { sealed?: number }).sealed === 1).map((r) => r.seq);
+  if (seqs.length === 0) return rows.map(toTurn);
+  const [contents, [wrapped]] = await Promise.all([
+    db
+      .select({ seq: turnContent.seq, sealed: turnContent.sealed })
+      .from(turnContent)
+      .where(and(eq(turnContent.conversationId, conversationId), inArray(turnContent.seq, seqs))),
+    db.select({ key: conversationKey.key }).from(conversationKey).where(eq(conversationKey.conversationId, conversationId)),
+  ]);
+  const sealed = new Map(contents.map((c) => [c.seq, c.sealed]));
+  const key = unwrapKey(contentKeys, conversationId, wrapped?.key);
+  return rows.map((r) => withContent(toTurn(r), sealed.get(r.seq), key));
+}
 export function createPgConversationStore(db: Db, options: { maxBatch?: number; maxFlushes?: number } = {}): ConversationStore {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const contentKeys = contentKeysOf(db);
   const maxFlushes = options.maxFlushes ?? DEFAULT_MAX_FLUSHES;
   /**
    * Conversations opened together (new chats under load) are inserted by one statement; each caller
@@ -316,13 +364,14 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
    */
   const openAll = createGroupCommit(
     async (inputs: NewConversation[]): Promise<Array<{ row: ConversationRow; created: boolean } | undefined>> => {
+      const ids = inputs.map(() => randomUUID());
       const raw = await runStatement<RawConversation & { created: boolean }>(db, OPEN_CONVERSATIONS, [
-        inputs.map(() => randomUUID()),
+        ids,
         inputs.map((i) => i.channel),
         inputs.map((i) => i.externalId),
         inputs.map((i) => i.tokenHash),
         inputs.map((i) => i.language),
-        inputs.map((i) => i.customerHandle ?? null),
+        inputs.map((i, n) => sealText(contentKeys, i.customerHandle, handleContext(ids[n] as string))),
       ]);
       const created = new Map<string, ConversationRow>();
       const existing = new Map<string, ConversationRow>();
@@ -344,8 +393,10 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   async function find(id: string) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const [row] = await db.select().from(conversation).where(eq(conversation.id, id));
-    return row ? toConversation(row) : undefined;
+    return row ? toConversation(row, contentKeys) : undefined;
   }
+
+
 
   /** The turns recorded for an external key: that input and what the bot said back. */
   async function findDuplicate(keys: string[]): Promise<AppendResult | undefined> {
@@ -358,7 +409,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       .orderBy(asc(turn.seq))
       .limit(20);
     const end = following.findIndex((t) => t.role === 'customer');
-    const turns = [first, ...(end === -1 ? following : following.slice(0, end))].map(toTurn);
+    const turns = await openTurns(db, first.conversationId, [first, ...(end === -1 ? following : following.slice(0, end))]);
     const current = await find(first.conversationId);
     if (!current) return undefined;
     return { conversation: current, turns, duplicate: true };
@@ -426,7 +477,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   async function writeLocked(tx: Tx, batch: PendingAppend[], ids: string[]) {
     // Lock order everywhere: conversation rows by id, then the log head.
     await runStatement(tx, LOCK_CONVERSATIONS, [ids]);
-    const states = new Map((await runStatement<RawState>(tx, CONVERSATION_STATE, [ids])).map((r) => [r.id, toChainState(r)]));
+    const states = new Map((await runStatement<RawState>(tx, CONVERSATION_STATE, [ids])).map((r) => [r.id, toChainState(r, contentKeys)]));
     for (const id of ids) if (!states.has(id)) throw new Error(`conversation ${id} not found`);
     const plan = planBatch(batch, ids, states);
     const raw = await runStatement<RawInserted>(tx, WRITE_BATCH, plan.values);
@@ -434,7 +485,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     const log = await openLogAppend(tx);
     for (const entry of plan.drafts) log.add(entry.header, entry);
     await log.finish();
-    return { results: toResults(batch, plan.perItem, raw), after: plan.after, startSize: log.startSize, frontier: log.frontier };
+    return { results: toResults(batch, plan, raw), after: plan.after, startSize: log.startSize, frontier: log.frontier };
   }
 
   /**
@@ -446,7 +497,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     if (missing.length > 0) {
       const read = await runStatement<RawState>(db, CONVERSATION_STATE, [missing]);
       if (read.length !== missing.length || read.some((r) => Number(r.head_size) !== last.size)) return undefined;
-      for (const r of read) remember(r.id, toChainState(r));
+      for (const r of read) remember(r.id, toChainState(r, contentKeys));
     }
     const states = new Map(ids.map((id) => [id, known.get(id) as ChainState]));
     if (ids.some((id) => !states.get(id))) return undefined;
@@ -463,7 +514,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     if (raw[0]?.ok !== 1) return undefined;
     head = log.frontier;
     for (const [id, state] of plan.after) remember(id, state);
-    return toResults(batch, plan.perItem, raw.filter((r) => r.seq !== null));
+    return toResults(batch, plan, raw.filter((r) => r.seq !== null));
   }
 
   /**
@@ -481,13 +532,14 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       else {
         const key = newContentKey();
         keys.set(id, key);
-        newKeys.push({ conversationId: id, key });
+        newKeys.push({ conversationId: id, key: contentKeys.wrap(key, id) });
       }
     }
     const log = chainsFrom(new Map(ids.map((id) => [id, (states.get(id) as ChainState).lastLeaf])));
     const turnRows: Array<typeof turn.$inferInsert> = [];
     const contentRows: Array<typeof turnContent.$inferInsert> = [];
     const perItem: Array<{ row: ConversationRow; turnSeqs: number[] }> = [];
+    const plain = new Map<string, TurnContent>();
     const now = new Date();
     for (const item of batch) {
       const before = current.get(item.conversationId) as ConversationRow;
@@ -514,18 +566,20 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
         );
         log.prepare(entry.header);
         contentRows.push({ conversationId: item.conversationId, seq, sealed: entry.sealed });
+        plain.set(`${item.conversationId}:${seq}`, { text: t.text, data, escalationDetail: t.escalation?.detail ?? null });
+        // The row keeps no content: it is sealed in turn_content only (see SEALED_ROW_DATA).
         turnRows.push({
           conversationId: item.conversationId,
           seq,
           role: t.role,
           kind: t.kind,
-          text: t.text,
+          text: '',
           language: t.language,
-          data,
+          data: SEALED_ROW_DATA,
           answerMode: t.answerMode ?? null,
           escalationReason: t.escalation?.reason ?? null,
           escalationPriority: t.escalation?.priority ?? null,
-          escalationDetail: t.escalation?.detail ?? null,
+          escalationDetail: null,
           externalKey: t.externalKey ?? null,
           createdAt: new Date(at),
         });
@@ -579,23 +633,28 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     const after = new Map<string, ChainState>(
       ids.map((id) => [id, { row: current.get(id) as ConversationRow, key: keys.get(id) as Buffer, lastLeaf: log.prevOf(id) }]),
     );
-    return { values, drafts: log.drafts, perItem, after };
+    return { values, drafts: log.drafts, perItem, after, plain };
   }
 
   /** Each append's result: its conversation as the batch left it, and its turns as stored. */
-  function toResults(batch: PendingAppend[], perItem: Array<{ row: ConversationRow; turnSeqs: number[] }>, raw: RawInserted[]): AppendResult[] {
+  function toResults(batch: PendingAppend[], plan: { perItem: Array<{ row: ConversationRow; turnSeqs: number[] }>; plain: Map<string, TurnContent> }, raw: RawInserted[]): AppendResult[] {
+    const { perItem, plain } = plan;
     const bySeq = new Map<string, TurnRow>();
     for (const r of raw) {
-      bySeq.set(`${r.conversation_id}:${r.seq}`, {
+      const key = `${r.conversation_id}:${r.seq}`;
+      const content = plain.get(key) as TurnContent;
+      bySeq.set(key, {
         ...toTurnRowParts(r),
-        data: typeof r.data === 'string' ? (JSON.parse(r.data) as TurnData) : r.data,
+        text: content.text,
+        data: content.data,
+        escalationDetail: content.escalationDetail,
         createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
       });
     }
     return batch.map((item, i) => {
       const { row, turnSeqs } = perItem[i] as { row: ConversationRow; turnSeqs: number[] };
       return {
-        conversation: toConversation(row),
+        conversation: toConversation(row, contentKeys),
         turns: turnSeqs.map((seq) => toTurn(bySeq.get(`${item.conversationId}:${seq}`) as TurnRow)),
         duplicate: false,
       };
@@ -629,16 +688,16 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       if (opened) {
         // A conversation just created has no turns, key or log entries: its first batch need not read it.
         if (opened.created && maxFlushes === 1) remember(opened.row.id, { row: opened.row, key: null, lastLeaf: null });
-        return { conversation: toConversation(opened.row), created: opened.created };
+        return { conversation: toConversation(opened.row, contentKeys), created: opened.created };
       }
       const [existing] = await runStatement<RawConversation>(db, FIND_BY_EXTERNAL, [input.channel, input.externalId]);
       if (!existing) throw new Error('conversation neither created nor found');
-      return { conversation: toConversation(fromRawConversation(existing)), created: false };
+      return { conversation: toConversation(fromRawConversation(existing), contentKeys), created: false };
     },
     find,
     async context(id, recent, externalKeys) {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-      const [found] = await runStatement<RawConversation & { recent: RawTurn[] | string; keys_seen: boolean }>(db, CONTEXT, [
+      const [found] = await runStatement<RawConversation & { recent: RawTurn[] | string; keys_seen: boolean; wrapped_key: Uint8Array | null }>(db, CONTEXT, [
         id,
         recent,
         DEFAULT_PAGE,
@@ -646,9 +705,10 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       ]);
       if (!found) return undefined;
       const raw = typeof found.recent === 'string' ? (JSON.parse(found.recent) as RawTurn[]) : found.recent;
+      const key = unwrapKey(contentKeys, found.id, found.wrapped_key);
       return {
-        conversation: toConversation(fromRawConversation(found)),
-        recentTurns: raw.map((t) => fromRawTurn(found.id, t)),
+        conversation: toConversation(fromRawConversation(found), contentKeys),
+        recentTurns: raw.map((t) => withContent(fromRawTurn(found.id, t), fromHex(t.sealed), key)),
         keysSeen: found.keys_seen === true,
       };
     },
@@ -666,7 +726,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
         .where(and(eq(turn.conversationId, conversationId), gt(turn.seq, afterSeq)))
         .orderBy(asc(turn.seq))
         .limit(limit);
-      return rows.map(toTurn);
+      return openTurns(db, conversationId, rows);
     },
     async listByState(state) {
       const rows = await db
@@ -674,7 +734,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
         .from(conversation)
         .where(eq(conversation.state, state))
         .orderBy(desc(sql`${conversation.priority} = 'urgent'`), asc(conversation.updatedAt));
-      return rows.map(toConversation);
+      return rows.map((r) => toConversation(r, contentKeys));
     },
   };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Conversation, HandoffRecord, HandoffStore, HandoffWithConversation } from '../../core/index.js';
-import { type Db, queryRows } from './database.js';
+import { type ContentKeys, openText } from './content-keys.js';
+import { contentKeysOf, type Db, queryRows } from './database.js';
 
 type Row = Record<string, unknown>;
 
@@ -26,7 +27,7 @@ function toRecord(r: Row): HandoffRecord {
   };
 }
 
-function toConversation(r: Row): Conversation {
+function toConversation(r: Row, keys: ContentKeys): Conversation {
   return {
     id: String(r.c_id),
     channel: r.c_channel as Conversation['channel'],
@@ -36,7 +37,8 @@ function toConversation(r: Row): Conversation {
     state: r.c_state as Conversation['state'],
     priority: r.c_priority as Conversation['priority'],
     escalationReason: (r.c_escalation_reason as Conversation['escalationReason']) ?? null,
-    customerHandle: (r.c_customer_handle as string | null) ?? null,
+    // Sealed as the conversation store seals it (handle:<conversation id>).
+    customerHandle: openText(keys, (r.c_customer_handle as string | null) ?? null, `handle:${String(r.c_id)}`),
     lastSeq: Number(r.c_last_seq),
     createdAt: date(r.c_created_at) as Date,
     updatedAt: date(r.c_updated_at) as Date,
@@ -50,10 +52,10 @@ const CONVERSATION_COLUMNS = sql.raw(
    c.created_at AS c_created_at, c.updated_at AS c_updated_at`,
 );
 
-const both = (r: Row): HandoffWithConversation => ({ record: toRecord(r), conversation: toConversation(r) });
-
 /** Handoff state in PostgreSQL (or PGlite); transitions are single conditional statements. */
 export function createPgHandoffStore(db: Db): HandoffStore {
+  const keys = contentKeysOf(db);
+  const both = (r: Row): HandoffWithConversation => ({ record: toRecord(r), conversation: toConversation(r, keys) });
   const rows = (query: ReturnType<typeof sql>) => queryRows<Row>(db, query);
 
   return {

@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, SearchResults, StoredEntry } from '../../core/index.js';
 import { type Db, runStatement, type Statement, statement } from './database.js';
+import type { Tx } from './pg-log-append.js';
 import { createGroupCommit } from './group-commit.js';
 import {
   buildLexicalReplica,
@@ -355,7 +356,18 @@ interface LexicalQuery {
 }
 
 /** The knowledge base in PostgreSQL: entries, chunks with pgvector embeddings, BM25 term table. */
-export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: ReplicaBudget; generationMaxAgeMs?: number } = {}): KnowledgeIndex {
+/** The knowledge index, plus what the knowledge base's store (same adapter) needs of it. */
+export interface PgKnowledgeIndex extends KnowledgeIndex {
+  /**
+   * applySync with more writes in the same transaction: `during` runs last, under the index's lock
+   * (one knowledge-base change at a time, across instances), after the index rows are written.
+   */
+  applySyncWith<T>(upserts: EntryUpsert[], removals: string[], during: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Changes whenever an entry is published, changed or removed (by any instance). */
+  generation(): Promise<string>;
+}
+
+export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: ReplicaBudget; generationMaxAgeMs?: number } = {}): PgKnowledgeIndex {
   const budget = options.replicaBudget ?? REPLICA_BUDGET;
   const generationMaxAgeMs = options.generationMaxAgeMs ?? GENERATION_MAX_AGE_MS;
   /** One group commit per key, made on first use: searches share a statement only when their key is the same. */
@@ -503,6 +515,102 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     return toLexicalSearch(terms, await lexicalAll({ terms, limit }));
   }
 
+  /** What this instance holds of the knowledge base is dropped before and after a change (a search in between may have reloaded it). */
+  function forgetCopies() {
+    cache = undefined;
+    seenGeneration = undefined;
+    confirmed = undefined;
+    for (const replicas of [centroidReplicas, lexicalReplicas, vectorReplicas]) replicas.clear();
+  }
+
+  async function applySyncWith<T>(upserts: EntryUpsert[], removals: string[], during: (tx: Tx) => Promise<T>): Promise<T> {
+    forgetCopies();
+    const result = await db.transaction(async (tx) => {
+      // Two instances syncing at once would interleave chunk rows; one sync at a time.
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(${SYNC_LOCK_KEY})`);
+      // Embeddings are stored in the row (drizzle/0009); one too large for a row needs TOAST again.
+      if (upserts.some((u) => (u.chunks[0]?.embedding.length ?? 0) > MAX_INLINE_DIMENSIONS)) {
+        await tx.execute(sql`ALTER TABLE kb_chunk ALTER COLUMN embedding SET STORAGE EXTENDED`);
+        await tx.execute(sql`ALTER TABLE kb_centroid ALTER COLUMN embedding SET STORAGE EXTENDED`);
+      }
+      if (removals.length > 0) await tx.delete(kbEntry).where(inArray(kbEntry.id, removals));
+      for (const upsert of upserts) {
+        const { entry } = upsert;
+        const [existing] = await tx
+          .select({ version: kbEntry.version, contentHash: kbEntry.contentHash })
+          .from(kbEntry)
+          .where(eq(kbEntry.id, entry.id))
+          .for('update');
+        const contentChanged = !existing || existing.contentHash !== upsert.contentHash;
+        const version = upsert.version ?? (existing ? existing.version + (contentChanged ? 1 : 0) : 1);
+        const values = {
+          id: entry.id,
+          topic: upsert.topic,
+          lang: entry.lang,
+          title: entry.title,
+          body: entry.body,
+          questions: entry.questions,
+          tags: entry.tags,
+          links: entry.links,
+          translation: entry.translation ?? null,
+          source: entry.source,
+          contentHash: upsert.contentHash,
+          embedder: upsert.embedder,
+          questionTerms: upsert.chunks.reduce((n, c) => (c.kind === 'passage' ? n : n + c.terms.length), 0),
+          version,
+          updatedAt: new Date(),
+        };
+        await tx.insert(kbEntry).values(values).onConflictDoUpdate({ target: kbEntry.id, set: values });
+        if (contentChanged || existing?.version !== version) {
+          await tx
+            .insert(kbEntryVersion)
+            .values({ id: entry.id, version, contentHash: upsert.contentHash, title: entry.title, body: entry.body })
+            .onConflictDoNothing();
+        }
+        await tx.delete(kbChunk).where(eq(kbChunk.entryId, entry.id));
+        await tx.delete(kbCentroid).where(eq(kbCentroid.entryId, entry.id));
+        if (upsert.centroid) {
+          await tx.insert(kbCentroid).values({ entryId: entry.id, topic: upsert.topic, embedder: upsert.embedder, embedding: upsert.centroid });
+        }
+        if (upsert.chunks.length === 0) continue;
+        const inserted = await tx
+          .insert(kbChunk)
+          .values(
+            upsert.chunks.map((c) => ({
+              entryId: entry.id,
+              topic: upsert.topic,
+              version,
+              kind: c.kind,
+              text: c.text,
+              termCount: c.terms.length,
+              embedder: upsert.embedder,
+              embedding: c.embedding,
+            })),
+          )
+          .returning({ id: kbChunk.id });
+        const termRows = upsert.chunks.flatMap((c, i) =>
+          [...countTerms(c.terms)].map(([term, tf]) => ({ chunkId: inserted[i]?.id ?? 0, term, tf })),
+        );
+        for (let i = 0; i < termRows.length; i += INSERT_BATCH_ROWS) {
+          await tx.insert(kbTerm).values(termRows.slice(i, i + INSERT_BATCH_ROWS));
+        }
+      }
+      // Built after the rows of a first sync are in: a bulk build is much faster than inserts.
+      const embedders = new Map(upserts.flatMap((u) => (u.chunks[0] ? [[u.embedder, u.chunks[0].embedding.length]] : [])));
+      // pgvector's HNSW indexes take at most 2,000 dimensions; larger embeddings are searched exactly.
+      for (const [embedder, dimensions] of embedders) {
+        if (dimensions <= MAX_HNSW_DIMENSIONS) await tx.execute(toHnswIndexSql(embedder, dimensions));
+      }
+      // Fresh statistics after a bulk change: without them the planner scans the whole term table
+      // instead of looking the query's terms up in its index (several times slower at 10k phrasings).
+      if (upserts.length > 0 || removals.length > 0) await tx.execute(sql`ANALYZE kb_term, kb_chunk, kb_entry, kb_centroid`);
+      return during(tx);
+    });
+    forgetCopies();
+    return result;
+  }
+
+
   return {
     async entryStates() {
       const rows = await db
@@ -517,91 +625,13 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
       return new Map<string, EntryState>(rows.map((r) => [r.id, r]));
     },
 
-    async applySync(upserts: EntryUpsert[], removals: string[]) {
-      cache = undefined;
-      seenGeneration = undefined;
-      confirmed = undefined;
-      for (const replicas of [centroidReplicas, lexicalReplicas, vectorReplicas]) replicas.clear();
-      await db.transaction(async (tx) => {
-        // Two instances syncing at once would interleave chunk rows; one sync at a time.
-        await tx.execute(sql`SELECT pg_advisory_xact_lock(${SYNC_LOCK_KEY})`);
-        // Embeddings are stored in the row (drizzle/0009); one too large for a row needs TOAST again.
-        if (upserts.some((u) => (u.chunks[0]?.embedding.length ?? 0) > MAX_INLINE_DIMENSIONS)) {
-          await tx.execute(sql`ALTER TABLE kb_chunk ALTER COLUMN embedding SET STORAGE EXTENDED`);
-          await tx.execute(sql`ALTER TABLE kb_centroid ALTER COLUMN embedding SET STORAGE EXTENDED`);
-        }
-        if (removals.length > 0) await tx.delete(kbEntry).where(inArray(kbEntry.id, removals));
-        for (const upsert of upserts) {
-          const { entry } = upsert;
-          const [existing] = await tx
-            .select({ version: kbEntry.version, contentHash: kbEntry.contentHash })
-            .from(kbEntry)
-            .where(eq(kbEntry.id, entry.id))
-            .for('update');
-          const contentChanged = !existing || existing.contentHash !== upsert.contentHash;
-          const version = existing ? existing.version + (contentChanged ? 1 : 0) : 1;
-          const values = {
-            id: entry.id,
-            topic: upsert.topic,
-            lang: entry.lang,
-            title: entry.title,
-            body: entry.body,
-            questions: entry.questions,
-            tags: entry.tags,
-            links: entry.links,
-            translation: entry.translation ?? null,
-            source: entry.source,
-            contentHash: upsert.contentHash,
-            embedder: upsert.embedder,
-            questionTerms: upsert.chunks.reduce((n, c) => (c.kind === 'passage' ? n : n + c.terms.length), 0),
-            version,
-            updatedAt: new Date(),
-          };
-          await tx.insert(kbEntry).values(values).onConflictDoUpdate({ target: kbEntry.id, set: values });
-          if (contentChanged) {
-            await tx
-              .insert(kbEntryVersion)
-              .values({ id: entry.id, version, contentHash: upsert.contentHash, title: entry.title, body: entry.body })
-              .onConflictDoNothing();
-          }
-          await tx.delete(kbChunk).where(eq(kbChunk.entryId, entry.id));
-          await tx.delete(kbCentroid).where(eq(kbCentroid.entryId, entry.id));
-          if (upsert.centroid) {
-            await tx.insert(kbCentroid).values({ entryId: entry.id, topic: upsert.topic, embedder: upsert.embedder, embedding: upsert.centroid });
-          }
-          if (upsert.chunks.length === 0) continue;
-          const inserted = await tx
-            .insert(kbChunk)
-            .values(
-              upsert.chunks.map((c) => ({
-                entryId: entry.id,
-                topic: upsert.topic,
-                version,
-                kind: c.kind,
-                text: c.text,
-                termCount: c.terms.length,
-                embedder: upsert.embedder,
-                embedding: c.embedding,
-              })),
-            )
-            .returning({ id: kbChunk.id });
-          const termRows = upsert.chunks.flatMap((c, i) =>
-            [...countTerms(c.terms)].map(([term, tf]) => ({ chunkId: inserted[i]?.id ?? 0, term, tf })),
-          );
-          for (let i = 0; i < termRows.length; i += INSERT_BATCH_ROWS) {
-            await tx.insert(kbTerm).values(termRows.slice(i, i + INSERT_BATCH_ROWS));
-          }
-        }
-        // Built after the rows of a first sync are in: a bulk build is much faster than inserts.
-        const embedders = new Map(upserts.flatMap((u) => (u.chunks[0] ? [[u.embedder, u.chunks[0].embedding.length]] : [])));
-        // pgvector's HNSW indexes take at most 2,000 dimensions; larger embeddings are searched exactly.
-        for (const [embedder, dimensions] of embedders) {
-          if (dimensions <= MAX_HNSW_DIMENSIONS) await tx.execute(toHnswIndexSql(embedder, dimensions));
-        }
-        // Fresh statistics after a bulk change: without them the planner scans the whole term table
-        // instead of looking the query's terms up in its index (several times slower at 10k phrasings).
-        if (upserts.length > 0 || removals.length > 0) await tx.execute(sql`ANALYZE kb_term, kb_chunk, kb_entry, kb_centroid`);
-      });
+    applySync: (upserts: EntryUpsert[], removals: string[]) => applySyncWith(upserts, removals, async () => undefined),
+
+    applySyncWith,
+
+    async generation() {
+      const [row] = await runStatement<{ generation: string }>(db, KB_GENERATION_NOW, []);
+      return row?.generation ?? '';
     },
 
     searchVector: (embedding, embedder, limit) =>

@@ -128,7 +128,7 @@ export function logAppender(frontier: Frontier) {
       appendLeaf(frontier, leaf, (level, index, hash) => {
         if (level % STORED_LEVEL_STEP === 0) nodes.push({ level, idx: index, hash });
       });
-      const seq = header.kind === 'turn' || header.kind === 'close' ? header.seq : header.kind === 'erasure' ? header.through : null;
+      const seq = header.kind === 'turn' || header.kind === 'close' ? header.seq : header.kind === 'erasure' ? header.through : header.kind === 'knowledge' ? header.version : null;
       entries.push({ idx, leafHash: leaf, header: bytes, kind: header.kind, conversationId: header.conv, seq });
       return { idx, leaf, header };
     },

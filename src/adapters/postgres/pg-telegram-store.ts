@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { type ChannelOutbox, type ClaimedMessage, type InboundUpdate, type OutboundMessage, type RecordOutcome, toStorableJson, type UpdateInbox } from '../../core/index.js';
-import { type Db, queryRows, runStatement, statement } from './database.js';
+import type { ContentKeys } from './content-keys.js';
+import { contentKeysOf, type Db, queryRows, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
 import { channelOutbox, channelUpdate } from './schema/index.js';
 
@@ -85,31 +86,52 @@ interface ClaimedRow {
   attempts: number;
 }
 
-function toClaimed(r: ClaimedRow): ClaimedMessage {
+/**
+ * Payloads hold customer words (an update's text, a reply, a transcript document): they are stored
+ * sealed, `{"sealed": base64}`, under the content master key (see content-keys.ts), bound to the
+ * row's identity. Rows stored before sealing are read as they are.
+ */
+export function sealPayload(keys: ContentKeys, payload: unknown, context: string): { sealed: string } {
+  return { sealed: keys.seal(Buffer.from(JSON.stringify(payload), 'utf8'), context).toString('base64') };
+}
+
+export function openPayload(keys: ContentKeys, stored: unknown, context: string): unknown {
+  const value = typeof stored === 'string' ? (JSON.parse(stored) as unknown) : stored;
+  const sealed = (value as { sealed?: unknown } | null)?.sealed;
+  if (typeof sealed !== 'string' || Object.keys(value as object).length !== 1) return value;
+  return JSON.parse(keys.open(Buffer.from(sealed, 'base64'), context).toString('utf8')) as unknown;
+}
+
+export const updateContext = (source: string, updateId: number) => `update:${source}:${updateId}`;
+export const outboxContext = (dedupeKey: string) => `outbox:${dedupeKey}`;
+
+function toClaimed(r: ClaimedRow, keys: ContentKeys): ClaimedMessage {
   return {
     id: Number(r.id),
     channel: r.channel,
     chatId: r.chat_id,
     dedupeKey: r.dedupe_key,
     method: r.method,
-    payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
+    payload: openPayload(keys, r.payload, outboxContext(r.dedupe_key)) as Record<string, unknown>,
     attempts: r.attempts,
   };
 }
 
-function toInboundUpdate(r: typeof channelUpdate.$inferSelect): InboundUpdate {
+function toInboundUpdate(r: typeof channelUpdate.$inferSelect, keys: ContentKeys): InboundUpdate {
+  const updateId = Number(r.updateId);
   return {
     source: r.source,
-    updateId: Number(r.updateId),
+    updateId,
     chatId: r.chatId,
     messageId: r.messageId === null ? null : Number(r.messageId),
-    payload: r.payload,
+    payload: r.payload === null ? null : openPayload(keys, r.payload, updateContext(r.source, updateId)),
     attempts: r.attempts,
   };
 }
 
 /** The durable inbox of channel updates in PostgreSQL (or PGlite). */
 export function createPgUpdateInbox(db: Db): UpdateInbox {
+  const keys = contentKeysOf(db);
   // Updates arriving together (the webhook under load) are stored by one INSERT: each caller is
   // answered after the statement holding its update committed.
   const recordAll = createGroupCommit(async (updates: Array<Omit<InboundUpdate, 'attempts'>>): Promise<RecordOutcome[]> => {
@@ -120,7 +142,7 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
       updates.map((u) => u.messageId),
       // jsonb refuses U+0000 and lone surrogates: a stranger's update must still be stored once
       // (else the webhook answers 500 and Telegram redelivers it forever).
-      updates.map((u) => JSON.stringify(toStorableJson(u.payload))),
+      updates.map((u) => JSON.stringify(sealPayload(keys, toStorableJson(u.payload), updateContext(u.source, u.updateId)))),
     ]);
     const stored = new Map(inserted.map((r) => [`${r.source}\u0000${Number(r.update_id)}`, r.behind]));
     // The same update twice in one statement is stored once: only its first caller stored it.
@@ -144,10 +166,10 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
       replies.map((m) => m.chatId),
       replies.map((m) => m.dedupeKey),
       replies.map((m) => m.method),
-      replies.map((m) => JSON.stringify(m.payload)),
+      replies.map((m) => JSON.stringify(sealPayload(keys, m.payload, outboxContext(m.dedupeKey)))),
       Math.min(...items.map((i) => i.claimForMs)),
     ]);
-    const byKey = new Map(claimed.map((r) => [r.dedupe_key, toClaimed(r)]));
+    const byKey = new Map(claimed.map((r) => [r.dedupe_key, toClaimed(r, keys)]));
     return items.map((item) => item.replies.flatMap((m) => byKey.get(m.dedupeKey) ?? []));
   });
   return {
@@ -159,7 +181,7 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
         .where(and(eq(channelUpdate.source, source), eq(channelUpdate.status, 'pending')))
         .orderBy(asc(channelUpdate.updateId))
         .limit(limit);
-      return rows.map(toInboundUpdate);
+      return rows.map((r) => toInboundUpdate(r, keys));
     },
     async earlierPending(source, chatId, updateId) {
       const rows = await db
@@ -174,7 +196,7 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
           ),
         )
         .orderBy(asc(channelUpdate.updateId));
-      return rows.map((r) => ({ ...toInboundUpdate(r), waitedMs: Number(r.waitedMs) }));
+      return rows.map((r) => ({ ...toInboundUpdate(r, keys), waitedMs: Number(r.waitedMs) }));
     },
     async settle(source, updateId, status, error) {
       const where = and(eq(channelUpdate.source, source), eq(channelUpdate.updateId, updateId));
@@ -215,12 +237,15 @@ export function createPgUpdateInbox(db: Db): UpdateInbox {
 
 /** The durable outbox in PostgreSQL (or PGlite). */
 export function createPgChannelOutbox(db: Db): ChannelOutbox {
+  const keys = contentKeysOf(db);
   return {
     async enqueue(messages) {
       if (messages.length === 0) return;
       await db
         .insert(channelOutbox)
-        .values(messages.map((m) => ({ channel: m.channel, chatId: m.chatId, dedupeKey: m.dedupeKey, method: m.method, payload: m.payload })))
+        .values(
+          messages.map((m) => ({ channel: m.channel, chatId: m.chatId, dedupeKey: m.dedupeKey, method: m.method, payload: sealPayload(keys, m.payload, outboxContext(m.dedupeKey)) })),
+        )
         .onConflictDoNothing({ target: channelOutbox.dedupeKey });
     },
     async claim(channel, limit, leaseMs, sent = []) {
@@ -232,7 +257,7 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         sent.map((m) => m.at),
         sent.map((m) => (m.result === null || m.result === undefined ? null : JSON.stringify(m.result))),
       ]);
-      return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+      return rows.map((r) => toClaimed(r, keys)).sort((a, b) => a.id - b.id);
     },
     async renew(ids, leaseMs) {
       if (ids.length === 0) return;

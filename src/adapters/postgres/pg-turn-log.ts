@@ -1,7 +1,10 @@
-import { and, asc, desc, eq, gt, lt, lte, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, like, lt, lte, ne, notExists, or, sql } from 'drizzle-orm';
 import {
   type AuditReport,
   type CheckpointSource,
+  checkKnowledgeRevisions,
+  type Language,
+  type RevisionStatus,
   completeSubtrees,
   consistencyRanges,
   createLogVerifier,
@@ -25,11 +28,24 @@ import {
   type Violation,
   parseHeader,
 } from '../../core/index.js';
-import { type Db, queryRows, runStatement, statement } from './database.js';
+import { contentKeysOf, type Db, queryRows, runStatement, statement } from './database.js';
 import { type AuditKeyCache, auditRows, type RunQuery } from './audit-rows.js';
 import { type AuditWorkers, defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
-import { conversation, conversationKey, legalHold, logCheckpoint, logEntry, logHead, turn, turnContent } from './schema/index.js';
+import {
+  channelOutbox,
+  channelUpdate,
+  conversation,
+  conversationKey,
+  handoff,
+  kbRevision,
+  legalHold,
+  logCheckpoint,
+  logEntry,
+  logHead,
+  turn,
+  turnContent,
+} from './schema/index.js';
 
 const AUDIT_PAGE = 5000;
 
@@ -69,6 +85,7 @@ export function createPgTurnLog(deps: {
   audit?: { databaseUrl?: string | undefined; workers?: number; parallelFrom?: number; pageSize?: number };
 }) {
   const { db, origin } = deps;
+  const contentKeys = contentKeysOf(db);
   const pageSize = deps.audit?.pageSize ?? AUDIT_PAGE;
   // Without any key the log can still append, erase and place holds; checks then report the lack.
   const verifierKey: string = deps.verifierKey ?? deps.signer?.verifierKey ?? '';
@@ -200,9 +217,12 @@ export function createPgTurnLog(deps: {
         receipt: signNote(toReceiptBody(origin, r.idx, r.leafHash), signerOrThrow()),
       };
       if (r.kind !== 'turn' || r.seq === null) return entry;
-      const internal = (r.data as { internal?: boolean } | null)?.internal === true;
-      const opened = r.sealed && r.key && !internal ? openContent(r.key, conversationId, r.seq, r.sealed) : undefined;
-      if (opened) entry.content = { salt: opened.salt.toString('base64'), bytes: opened.contentBytes.toString('base64') };
+      const key = r.key ? contentKeys.unwrap(r.key, conversationId) : undefined;
+      const opened = r.sealed && key ? openContent(key, conversationId, r.seq, r.sealed) : undefined;
+      // Internal notes are kept from the customer; a sealed row says so only in its content.
+      const data = (r.data as { sealed?: number } | null)?.sealed === 1 && opened ? (JSON.parse(opened.contentBytes.toString('utf8')) as { data?: unknown }).data : r.data;
+      const internal = (data as { internal?: boolean } | null)?.internal === true;
+      if (opened && !internal) entry.content = { salt: opened.salt.toString('base64'), bytes: opened.contentBytes.toString('base64') };
       else if (internal) entry.withheld = true;
       else {
         const erasure = erasures.find((e) => e.idx > r.idx && (e.seq ?? 0) >= (r.seq as number));
@@ -260,10 +280,65 @@ export function createPgTurnLog(deps: {
         await tx.execute(sql`SELECT set_config('helpdesk.erasure', '', true)`);
         await tx.delete(turnContent).where(and(eq(turnContent.conversationId, conversationId), lte(turnContent.seq, header.through)));
         await tx.delete(conversationKey).where(eq(conversationKey.conversationId, conversationId));
-        await tx.update(conversation).set({ customerHandle: null }).where(eq(conversation.id, conversationId));
+        await purgeChannelCopies(tx, conversationId, idx);
         return { status: 'erased', entryIdx: idx, turnsErased: redacted.length };
       },
     );
+  }
+
+  /**
+   * What the channels kept of an erased conversation goes with it: the Telegram updates its turns
+   * came from (payload purged, ids kept so that a redelivery is still recognised), the replies to
+   * them in the outbox (payload emptied, pending ones given up), what the handoff was relaying, and
+   * the customer's handle and external id. The conversation row stays (the log refers to it) under
+   * an external id that names nobody: a Telegram user's next message opens a new conversation; a
+   * web customer holding the conversation's token (a random secret, kept as a hash) may go on.
+   */
+  async function purgeChannelCopies(tx: Parameters<Parameters<Db['transaction']>[0]>[0], conversationId: string, erasureIdx: number): Promise<void> {
+    const keyed = await tx.select({ key: turn.externalKey }).from(turn).where(and(eq(turn.conversationId, conversationId), isNotNull(turn.externalKey)));
+    const updates = keyed.flatMap((r) => {
+      const match = /^tg:(\d+):(\d+)$/.exec(r.key ?? '');
+      return match ? [{ source: `telegram:${match[1]}`, updateId: Number(match[2]), bot: match[1] as string }] : [];
+    });
+    for (const u of updates) {
+      await tx
+        .update(channelUpdate)
+        .set({ payload: null, status: sql`CASE WHEN ${channelUpdate.status} = 'pending' THEN 'done' ELSE ${channelUpdate.status} END`, lastError: null })
+        .where(and(eq(channelUpdate.source, u.source), eq(channelUpdate.updateId, u.updateId)));
+    }
+    const replyKeys = [...updates.map((u) => `tg:${u.bot}:u${u.updateId}:%`), `%:${conversationId}:%`];
+    await tx
+      .update(channelOutbox)
+      .set({
+        payload: {},
+        status: sql`CASE WHEN ${channelOutbox.status} = 'pending' THEN 'failed' ELSE ${channelOutbox.status} END`,
+        lastError: sql`CASE WHEN ${channelOutbox.status} = 'pending' THEN 'erased' ELSE ${channelOutbox.lastError} END`,
+        lockedUntil: null,
+      })
+      .where(and(ne(channelOutbox.channel, 'slack'), or(...replyKeys.map((k) => like(channelOutbox.dedupeKey, k)))));
+    const [desk] = await tx
+      .update(handoff)
+      .set({ mirrorInflight: null, lastError: null })
+      .where(eq(handoff.conversationId, conversationId))
+      .returning({ channel: handoff.deskChannel, thread: handoff.deskThread });
+    // The agents' Slack thread: the bot's messages there are redacted, its uploads deleted, by the
+    // Slack adapter through the outbox (whenever the server runs: this may be a command-line erasure).
+    if (desk?.channel && desk.thread) {
+      await tx
+        .insert(channelOutbox)
+        .values({
+          channel: 'slack',
+          chatId: desk.channel,
+          dedupeKey: `slack:redact:${conversationId}:${erasureIdx}`,
+          method: 'redact_thread',
+          payload: { channel: desk.channel, thread: desk.thread, marker: `_Erased at the customer's request (turn log entry #${erasureIdx})._ 已应客户要求删除。` },
+        })
+        .onConflictDoNothing();
+    }
+    await tx
+      .update(conversation)
+      .set({ customerHandle: null, externalId: `erased:${conversationId}` })
+      .where(eq(conversation.id, conversationId));
   }
 
   /** Places (or replaces) a legal hold: erasure requests are deferred and the deferral logged. */
@@ -289,7 +364,7 @@ export function createPgTurnLog(deps: {
     );
   }
 
-  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) => auditRows(runOn(q), { afterIdx, limit }, keys);
+  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) => auditRows(runOn(q), { afterIdx, limit }, (wrapped, id) => contentKeys.unwrap(wrapped, id), keys);
 
   /**
    * Turns stored without a log entry (at most 100). NOT EXISTS rather than an outer join: it is
@@ -311,6 +386,35 @@ export function createPgTurnLog(deps: {
       .limit(100);
   }
 
+  /** The knowledge base's history against its log entries (few rows: read whole, in the audit's snapshot). */
+  async function knowledgeViolations(q: Db): Promise<Violation[]> {
+    const entries = await q.select({ idx: logEntry.idx, header: logEntry.header }).from(logEntry).where(eq(logEntry.kind, 'knowledge'));
+    const events = entries.flatMap((e) => {
+      const parsed = parseHeader(e.header);
+      return parsed.ok && parsed.header.kind === 'knowledge' ? [{ idx: e.idx, header: parsed.header }] : [];
+    });
+    const revisions = await q.select().from(kbRevision);
+    return checkKnowledgeRevisions(
+      events,
+      revisions.map((r) => ({
+        content: {
+          id: r.entryId,
+          lang: r.lang as Language,
+          title: r.title,
+          questions: r.questions,
+          tags: r.tags,
+          links: r.links,
+          translation: r.translation ?? undefined,
+          body: r.body,
+        },
+        version: r.version,
+        status: r.status as RevisionStatus,
+        author: r.author,
+        logIdx: r.logIdx,
+      })),
+    );
+  }
+
   async function storedCheckpoints(q: Db = db): Promise<CheckpointSource[]> {
     const rows = await q.select({ note: logCheckpoint.note }).from(logCheckpoint).orderBy(asc(logCheckpoint.size));
     return rows.map((r) => ({ source: 'database', note: r.note }));
@@ -327,7 +431,7 @@ export function createPgTurnLog(deps: {
     // Worker threads take about half a second to start: they start now, alongside ANALYZE.
     const workers =
       databaseUrl && (await head()).size >= (deps.audit?.parallelFrom ?? PARALLEL_AUDIT_FROM)
-        ? startAuditWorkers({ databaseUrl, count: deps.audit?.workers ?? defaultAuditWorkers() })
+        ? startAuditWorkers({ databaseUrl, count: deps.audit?.workers ?? defaultAuditWorkers(), masterKeys: contentKeys.exportText() })
         : undefined;
     try {
       await analyzeIfStale();
@@ -336,8 +440,13 @@ export function createPgTurnLog(deps: {
           const q = tx as unknown as Db;
           const h = await head(q);
           const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints(q)), ...(options.published ?? [])] });
-          if (workers) return v.finish(h, await feedFromWorkers(q, workers, h.size, v));
+          if (workers) {
+            const withoutEntry = await feedFromWorkers(q, workers, h.size, v);
+            v.addViolations(await knowledgeViolations(q));
+            return v.finish(h, withoutEntry);
+          }
           await feedInThread(q, v);
+          v.addViolations(await knowledgeViolations(q));
           return v.finish(h, await turnsWithoutEntry(q));
         },
         { isolationLevel: 'repeatable read', accessMode: 'read only' },

@@ -6,7 +6,9 @@ import {
   buildHandoffSummary,
   type Conversation,
   createKeyedRunner,
+  type ChannelOutbox,
   type CustomerChannel,
+  type SentMessage,
   type Helpdesk,
   type HandoffDesk,
   type HandoffStore,
@@ -122,6 +124,11 @@ export function createSlackHandoff(deps: {
   options: SlackHandoffOptions;
   /** Where customers' files (screenshots) are fetched from, to upload them into the thread. */
   customerChannels?: Partial<Record<Conversation['channel'], CustomerChannel>>;
+  /**
+   * The durable outbox holding the threads to redact after an erasure (channel `slack`, method
+   * `redact_thread`, payload `{ channel, thread, marker }`): each sweep works them off.
+   */
+  redactions?: ChannelOutbox;
   now?: () => Date;
 }) {
   const { helpdesk, desk, handoffs, logger, options } = deps;
@@ -530,6 +537,73 @@ export function createSlackHandoff(deps: {
       // Slack is failing: the next sweep (poll or wake) tries again once the retry is due.
       if (failed) break;
     }
+    await redactErased();
+  }
+
+  let own: { userId?: string; botId?: string } | undefined;
+
+  /**
+   * Threads of erased conversations: every message the bot posted there (the root with the
+   * customer's name, mirrored customer messages, bot answers) is replaced by the marker, and every
+   * file it uploaded deleted. Messages of agents are theirs: a bot token cannot change them.
+   * Idempotent: a redaction interrupted half-way is simply done again.
+   */
+  async function redactErased(): Promise<void> {
+    const outbox = deps.redactions;
+    if (!outbox) return;
+    let done: SentMessage[] = [];
+    for (;;) {
+      const claimed = await outbox.claim('slack', BATCH, options.leaseMs, done);
+      done = [];
+      if (claimed.length === 0) return;
+      for (const message of claimed) {
+        const { channel, thread, marker } = message.payload as { channel?: string; thread?: string; marker?: string };
+        if (message.method !== 'redact_thread' || !channel || !thread) {
+          await outbox.markFailed(message.id, `not a redaction: ${message.method}`);
+          continue;
+        }
+        try {
+          await redactThread(channel, thread, marker ?? 'Erased.');
+          done.push({ id: message.id, at: new Date(), result: null });
+        } catch (error) {
+          const delay = retryDelayMs(error, message.attempts, options);
+          logger.warn({ err: (error as Error).message, retryInMs: delay }, 'slack redaction failed; kept in the outbox');
+          await outbox.retryLater(message.id, delay, String((error as Error).message ?? error));
+        }
+      }
+      if (done.length === 0) return;
+    }
+  }
+
+  async function redactThread(channel: string, thread: string, marker: string): Promise<void> {
+    if (!own?.userId) {
+      const auth = await app.client.auth.test();
+      own = { ...(auth.user_id ? { userId: auth.user_id } : {}), ...(auth.bot_id ? { botId: auth.bot_id } : {}) };
+    }
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: marker } }];
+    let cursor: string | undefined;
+    do {
+      const page = await app.client.conversations
+        .replies({ channel, ts: thread, limit: 200, ...(cursor ? { cursor } : {}) })
+        .catch((error: { data?: { error?: string } }) => {
+          // The thread is gone already (deleted in Slack): nothing left to redact.
+          if (error.data?.error === 'thread_not_found' || error.data?.error === 'channel_not_found') return undefined;
+          throw error;
+        });
+      if (!page) return;
+      for (const m of page.messages ?? []) {
+        const mine = (own.botId && m.bot_id === own.botId) || (own.userId && m.user === own.userId);
+        if (!mine || !m.ts) continue;
+        for (const file of m.files ?? []) {
+          if (!file.id) continue;
+          await app.client.files.delete({ file: file.id }).catch((error: { data?: { error?: string } }) => {
+            if (error.data?.error !== 'file_not_found' && error.data?.error !== 'file_deleted') throw error;
+          });
+        }
+        if (m.text !== marker) await app.client.chat.update({ channel, ts: m.ts, text: marker, blocks });
+      }
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
   }
 
   /** Runs a sweep now (or right after the current one). */

@@ -16,6 +16,7 @@ const REASON_LABEL: Record<EscalationReason, string> = {
   customer_unsatisfied: 'customer unsatisfied with the answer',
   model_failure: 'model failure',
   repeated_failure: 'repeated failed answers',
+  repeated_abuse: 'abusive again after a calm reply',
 };
 const ROLE_LABEL: Record<string, string> = { customer: 'Customer', bot: 'Bot', system: 'System', agent: 'Agent' };
 

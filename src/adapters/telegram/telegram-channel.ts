@@ -470,6 +470,23 @@ export function createTelegramChannel(options: TelegramChannelOptions) {
       case 'action':
         outcome = await helpdesk.handleCustomerInput({ conversationId, action: event.action, externalKey, ...created, ...groupEscalation });
         break;
+      case 'choice': {
+        outcome = await helpdesk.handleCustomerInput({ conversationId, choice: { entryId: event.entryId }, externalKey, ...created });
+        // The keyboard closes once used: the same choice cannot be sent twice from it.
+        const close: OutboundMessage[] =
+          event.keyboardMessageId === null
+            ? []
+            : [
+                {
+                  channel: TELEGRAM_CHANNEL,
+                  chatId: origin.chatId,
+                  dedupeKey: `tg:${botId}:u${updateId}:close-keyboard`,
+                  method: 'editMessageReplyMarkup',
+                  payload: { chat_id: origin.chatId, message_id: event.keyboardMessageId, reply_markup: { inline_keyboard: [] } },
+                },
+              ];
+        return [...close, ...fromTurns([...started.turns, ...outcome.turns], origin.chatId, null)];
+      }
       case 'attachment':
         outcome = await record(event.message, telegramTexts.attachmentReceived(language), 'attachment');
         break;

@@ -79,6 +79,8 @@ export type InboundEvent =
   | { kind: 'text'; raw: RawCustomerMessage }
   | { kind: 'command'; command: string; raw: RawCustomerMessage }
   | { kind: 'action'; action: CustomerAction }
+  /** A pick among a clarifying turn's choices (entryId null: "None of these"), from the message with the keyboard. */
+  | { kind: 'choice'; entryId: string | null; keyboardMessageId: number | null }
   | { kind: 'attachment'; raw: RawCustomerMessage }
   | { kind: 'unsupported'; raw: RawCustomerMessage }
   | { kind: 'edit'; raw: RawCustomerMessage; editedMessageId: number };
@@ -97,6 +99,7 @@ export type StoredEvent =
   | { kind: 'text' | 'attachment' | 'unsupported'; message: CustomerMessage }
   | { kind: 'command'; command: string; message: CustomerMessage }
   | { kind: 'action'; action: CustomerAction }
+  | { kind: 'choice'; entryId: string | null; keyboardMessageId: number | null }
   | { kind: 'edit'; message: CustomerMessage; editedMessageId: number };
 
 /** Telegram's `language_code` ("zh-hans", "en-US"...) as a helpdesk language, when it is one. */
@@ -108,6 +111,13 @@ export function toLanguage(code: string | undefined): Language | undefined {
 }
 
 export const CALLBACK_PREFIX = 'act:';
+/** Callback data of a choice button: `choose:<entry id>`, or `choose:none` for "None of these". */
+export const CHOICE_PREFIX = 'choose:';
+export const CHOICE_NONE = 'none';
+/** What an entry id may look like in callback data (the client sends it: anything else is refused). */
+const ENTRY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,56}$/;
+const ACTIONS: readonly string[] = ['solved', 'human', 'bot'];
+const isAction = (value: unknown): value is CustomerAction => typeof value === 'string' && ACTIONS.includes(value);
 
 /** The chat an update belongs to, for per-chat ordering; undefined for updates the bot ignores. */
 export function chatIdOf(update: TgUpdate): string | undefined {
@@ -202,8 +212,15 @@ export function toInboundEvent(update: TgUpdate, bot: BotIdentity): Inbound {
     const chat = query.message?.chat;
     const action = query.data?.startsWith(CALLBACK_PREFIX) ? query.data.slice(CALLBACK_PREFIX.length) : undefined;
     if (!chat) return { ignored: 'callback query without message' };
-    // The data is the client's to send: it is not echoed into logs.
-    if (action !== 'solved' && action !== 'human') return { ignored: 'unknown callback data' };
+    const keyboardMessageId = typeof query.message?.message_id === 'number' ? query.message.message_id : null;
+    // The data is the client's to send: it is not echoed into logs, and an entry id is checked for
+    // its form here and against the choices offered by the helpdesk.
+    if (query.data?.startsWith(CHOICE_PREFIX)) {
+      const picked = query.data.slice(CHOICE_PREFIX.length);
+      if (picked !== CHOICE_NONE && !ENTRY_ID.test(picked)) return { ignored: 'unknown callback data' };
+      return { origin: toOrigin(chat, query.from, null), event: { kind: 'choice', entryId: picked === CHOICE_NONE ? null : picked, keyboardMessageId } };
+    }
+    if (!isAction(action)) return { ignored: 'unknown callback data' };
     return { origin: toOrigin(chat, query.from, null), event: { kind: 'action', action } };
   }
   const edited = update.edited_message;
@@ -263,6 +280,7 @@ export function toStoredInbound(update: TgUpdate, bot: BotIdentity, firewall: Sc
   const event = inbound.event;
   switch (event.kind) {
     case 'action':
+    case 'choice':
       return { origin, event };
     case 'command':
       return { origin, event: { kind: 'command', command: event.command, message: firewall.screen(event.raw) } };
@@ -297,7 +315,13 @@ export function reviveStoredInbound(payload: unknown, firewall: Pick<Helpdesk, '
     languageCode: origin.languageCode === 'zh' || origin.languageCode === 'en' ? origin.languageCode : undefined,
   };
   if (event.kind === 'action') {
-    return event.action === 'solved' || event.action === 'human' ? { origin: revivedOrigin, event: { kind: 'action', action: event.action } } : undefined;
+    return isAction(event.action) ? { origin: revivedOrigin, event: { kind: 'action', action: event.action } } : undefined;
+  }
+  if (event.kind === 'choice') {
+    const entryId = event.entryId === null ? null : typeof event.entryId === 'string' && ENTRY_ID.test(event.entryId) ? event.entryId : undefined;
+    if (entryId === undefined) return undefined;
+    const keyboardMessageId = typeof event.keyboardMessageId === 'number' ? event.keyboardMessageId : null;
+    return { origin: revivedOrigin, event: { kind: 'choice', entryId, keyboardMessageId } };
   }
   const message = firewall.reviveMessage(event.message);
   if (!message) return undefined;

@@ -2,7 +2,28 @@ import type { Turn } from '../../core/index.js';
 import { escapeHtml } from './format-html.js';
 import { TELEGRAM_MAX_MESSAGE_CHARS, splitMessage } from './split-message.js';
 import { telegramTexts } from './telegram-texts.js';
-import { CALLBACK_PREFIX } from './to-inbound-event.js';
+import { CALLBACK_PREFIX, CHOICE_NONE, CHOICE_PREFIX } from './to-inbound-event.js';
+
+/** Telegram's limit on a button's callback data, in bytes. */
+const CALLBACK_DATA_MAX_BYTES = 64;
+
+type InlineKeyboard = Array<Array<{ text: string; callback_data: string }>>;
+
+/**
+ * A turn's buttons as an inline keyboard: its actions on one row; a clarifying turn's choices one
+ * per row (titles are long), then "None of these". Undefined when the turn has none.
+ */
+function toKeyboard(turn: Turn): InlineKeyboard | undefined {
+  const rows: InlineKeyboard = [];
+  const actions = turn.data.actions ?? [];
+  if (actions.length > 0) rows.push(actions.map((a) => ({ text: a.label, callback_data: `${CALLBACK_PREFIX}${a.id}` })));
+  const choices = (turn.data.choices ?? []).filter((c) => Buffer.byteLength(`${CHOICE_PREFIX}${c.entryId}`) <= CALLBACK_DATA_MAX_BYTES);
+  if (choices.length > 0) {
+    for (const c of choices) rows.push([{ text: c.title, callback_data: `${CHOICE_PREFIX}${c.entryId}` }]);
+    rows.push([{ text: turn.data.noneLabel ?? 'None of these', callback_data: `${CHOICE_PREFIX}${CHOICE_NONE}` }]);
+  }
+  return rows.length > 0 ? rows : undefined;
+}
 
 /** Bot API `sendMessage` parameters. */
 export interface SendMessageParams {
@@ -10,7 +31,7 @@ export interface SendMessageParams {
   text: string;
   parse_mode: 'HTML';
   link_preview_options: { is_disabled: true };
-  reply_markup?: { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> };
+  reply_markup?: { inline_keyboard: InlineKeyboard };
   reply_parameters?: { message_id: number; allow_sending_without_reply: true };
 }
 
@@ -46,15 +67,13 @@ export function toTelegramMessages(
       pieces.push(footer);
     }
   }
-  const actions = turn.data.actions ?? [];
+  const keyboard = toKeyboard(turn);
   return pieces.map((piece, i) => ({
     chat_id: options.chatId,
     text: piece.html,
     parse_mode: 'HTML' as const,
     link_preview_options: { is_disabled: true as const },
-    ...(i === pieces.length - 1 && actions.length > 0
-      ? { reply_markup: { inline_keyboard: [actions.map((a) => ({ text: a.label, callback_data: `${CALLBACK_PREFIX}${a.id}` }))] } }
-      : {}),
+    ...(i === pieces.length - 1 && keyboard ? { reply_markup: { inline_keyboard: keyboard } } : {}),
     ...(i === 0 && options.replyToMessageId
       ? { reply_parameters: { message_id: options.replyToMessageId, allow_sending_without_reply: true as const } }
       : {}),

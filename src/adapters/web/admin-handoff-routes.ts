@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type HandoffDesk, type Helpdesk, HelpdeskError, type OutboundBlockReason } from '../../core/index.js';
+import type { HandoffDesk, Helpdesk, OutboundBlockReason } from '../../core/index.js';
+import { apiError, bearerToken, parseOr400 } from './api-errors.js';
 import { clientOf } from './client-limits.js';
 import { toTurnView } from './web-app.js';
 
@@ -16,30 +17,21 @@ const actionBody = z.object({ agent: z.string().trim().min(1).max(80), text: z.s
 /**
  * Agents without Slack: list open handoffs and act on them with the admin token. Every action is a
  * turn naming the agent ("admin:<agent>"), exactly as from Slack. `key` makes a retried POST a no-op.
+ * Mounted on the web app, whose error handler answers what these routes throw.
  */
 export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: HandoffDesk }) {
   const { helpdesk, desk } = deps;
   const app = new Hono();
-  const bearer = (h: string | undefined) => /^Bearer\s+(\S+)$/i.exec(h ?? '')?.[1];
-
-  app.onError((error, c) => {
-    if (error instanceof HelpdeskError && (error.code === 'forbidden' || error.code === 'conversation_not_found')) {
-      return c.json({ error: { code: error.code, message: error.userMessage } }, error.code === 'forbidden' ? 403 : 404);
-    }
-    if (error instanceof z.ZodError) return c.json({ error: { code: 'invalid_request', message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } }, 400);
-    throw error;
-  });
-
   // Ids are UUIDs: anything else is a bad request, answered before touching the database.
   app.use('/api/admin/handoffs/:id/*', async (c, next) => {
     if (!UUID.test(c.req.param('id') ?? '')) {
-      return c.json({ error: { code: 'invalid_request', message: 'The conversation id is not valid (expected a UUID).' } }, 400);
+      throw apiError(400, 'invalid_request', 'The conversation id is not valid (expected a UUID).');
     }
     return next();
   });
 
   app.get('/api/admin/handoffs', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs', clientOf(c));
+    await helpdesk.authorizeAdmin(bearerToken(c), 'GET /api/admin/handoffs', clientOf(c));
     const open = await desk.listOpen();
     return c.json({
       handoffs: open.map(({ record, conversation }) => ({
@@ -56,8 +48,8 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
   });
 
   app.get('/api/admin/handoffs/:id/turns', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), 'GET /api/admin/handoffs/:id/turns', clientOf(c));
-    const after = afterQuery.parse(c.req.query('after') ?? '0');
+    await helpdesk.authorizeAdmin(bearerToken(c), 'GET /api/admin/handoffs/:id/turns', clientOf(c));
+    const after = parseOr400(afterQuery, c.req.query('after') ?? '0');
     const turns = await helpdesk.turns(c.req.param('id'), after, 200);
     return c.json({ turns: turns.map((t) => ({ ...toTurnView(t), internal: Boolean(t.data.internal) })) });
   });
@@ -65,8 +57,8 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
   const actions = ['reply', 'note', 'claim', 'resolve', 'hand-back'] as const;
   for (const action of actions) {
     app.post(`/api/admin/handoffs/:id/${action}`, async (c) => {
-      await helpdesk.authorizeAdmin(bearer(c.req.header('authorization')), `POST /api/admin/handoffs/:id/${action}`, clientOf(c));
-      const body = actionBody.parse(await c.req.json().catch(() => ({})));
+      await helpdesk.authorizeAdmin(bearerToken(c), `POST /api/admin/handoffs/:id/${action}`, clientOf(c));
+      const body = parseOr400(actionBody, await c.req.json().catch(() => ({})));
       const id = c.req.param('id');
       const origin = {
         agent: { id: `admin:${body.agent}`, name: body.agent },
@@ -74,7 +66,7 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
         desk: { tool: 'admin' },
       };
       if ((action === 'reply' || action === 'note') && !body.text) {
-        return c.json({ error: { code: 'invalid_request', message: 'text is required' } }, 400);
+        throw apiError(400, 'invalid_request', 'text is required');
       }
       const result =
         action === 'reply'

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { type Helpdesk, HelpdeskError, isVisibleToCustomer, type Turn } from '../../core/index.js';
-
-import { RateLimitedError } from '../../core/index.js';
+import { type Conversation, type Helpdesk, isVisibleToCustomer, type Turn } from '../../core/index.js';
+import { apiError, apiErrorHandler, bearerToken, jsonBody, parseOr400 } from './api-errors.js';
 import { transcriptPageScript } from './transcript-page/bundle-page.js';
 import { type ClientLimitSettings, clientOf, identifyClient } from './client-limits.js';
 import { type RequestTiming, timeRequests } from './request-timing.js';
@@ -26,6 +26,8 @@ export function toTurnView(turn: Turn) {
     ...(turn.data.author ? { author: turn.data.author } : {}),
     citations: turn.data.citations ?? [],
     actions: turn.data.actions ?? [],
+    ...(turn.data.choices ? { choices: turn.data.choices.map((c) => ({ entryId: c.entryId, title: c.title })), noneLabel: turn.data.noneLabel ?? '' } : {}),
+    ...(turn.data.handoff ? { handoff: turn.data.handoff } : {}),
     ...(turn.escalation ? { escalation: { reason: turn.escalation.reason, priority: turn.escalation.priority } } : {}),
   };
 }
@@ -35,12 +37,20 @@ const createBody = z.object({ language: language.optional() }).strict();
 const messageBody = z
   .object({
     text: z.string({ error: 'text must be a string' }).optional(),
-    action: z.enum(['solved', 'human'], { error: 'action must be "solved" or "human"' }).optional(),
+    action: z.enum(['solved', 'human', 'bot'], { error: 'action must be "solved", "human" or "bot"' }).optional(),
+    /** A pick among the choices the bot offered: an entry id, or null for "None of these". */
+    choice: z
+      .object({ entryId: z.string({ error: 'choice.entryId must be a string or null' }).min(1).max(200).nullable() }, { error: 'choice must be {"entryId": string | null}' })
+      .strict()
+      .optional(),
     language: language.optional(),
   })
   .strict()
-  .refine((b) => b.text !== undefined || b.action !== undefined || b.language !== undefined, {
-    message: 'send "text", "action" or "language"',
+  .refine((b) => b.text !== undefined || b.action !== undefined || b.choice !== undefined || b.language !== undefined, {
+    message: 'send "text", "action", "choice" or "language"',
+  })
+  .refine((b) => [b.text, b.action, b.choice].filter((v) => v !== undefined).length <= 1, {
+    message: 'send one of "text", "action" and "choice"',
   })
   .refine((b) => b.text === undefined || b.text.trim().length > 0, { message: 'text must not be empty' });
 const verifyBody = z
@@ -58,53 +68,6 @@ const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 /** A client's key for one message (a UUID, say): printable ASCII without spaces. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
-
-class HttpError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 403 | 404 | 413 | 415,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!type.toLowerCase().startsWith('application/json')) {
-    throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
-  }
-  const raw = await c.req.text();
-  if (raw.trim() === '') return {};
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'The body is not valid JSON.');
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const message = result.error.issues
-      .map((i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message))
-      .join('; ');
-    throw new HttpError(400, 'invalid_request', message);
-  }
-  return result.data;
-}
-
-function bearer(c: Context): string | undefined {
-  const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match?.[1];
-}
-
-const STATUS_OF: Partial<Record<HelpdeskError['code'], 400 | 403 | 404>> = {
-  conversation_not_found: 404,
-  forbidden: 403,
-  invalid_input: 400,
-};
 
 /** The web channel: the JSON API the widget talks to (the widget itself: widget-routes.ts). Transport only. */
 export function createWebApp(deps: {
@@ -134,7 +97,7 @@ export function createWebApp(deps: {
   app.use(
     '*',
     limitBodies(deps.bodyLimitBytes, (_c, limit) => {
-      throw new HttpError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
+      throw apiError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
     }),
   );
 
@@ -148,8 +111,8 @@ export function createWebApp(deps: {
     });
   });
 
-  app.post('/api/conversations', async (c) => {
-    const body = parse(createBody, await readJson(c));
+  app.post('/api/conversations', ...jsonBody(createBody), async (c) => {
+    const body = c.req.valid('json');
     const started = await helpdesk.startConversation({ channel: 'web', language: body.language, withToken: true });
     return c.json(
       {
@@ -166,16 +129,16 @@ export function createWebApp(deps: {
   // Ids are UUIDs: anything else is a bad request, answered before touching the database.
   app.use('/api/conversations/:id/*', async (c, next) => {
     if (!CONVERSATION_ID.test(c.req.param('id') ?? '')) {
-      throw new HttpError(400, 'invalid_request', 'The conversation id is not valid (expected a UUID).');
+      throw apiError(400, 'invalid_request', 'The conversation id is not valid (expected a UUID).');
     }
     await next();
   });
 
   // Anti-impersonation: "is this handle / link / e-mail / phone number official?" (the widget's form).
-  app.post('/api/verify-channel', async (c) => {
-    const body = parse(verifyBody, await readJson(c));
+  app.post('/api/verify-channel', ...jsonBody(verifyBody), async (c) => {
+    const body = c.req.valid('json');
     const result = helpdesk.checkOfficialChannel(body.input, body.language ?? 'en');
-    if (!result) throw new HttpError(404, 'not_configured', 'No official channels are configured.');
+    if (!result) throw apiError(404, 'not_configured', 'No official channels are configured.');
     const { check } = result;
     return c.json({
       official: check.official,
@@ -198,8 +161,8 @@ export function createWebApp(deps: {
 
   // Admin: only with ADMIN_TOKEN; every denial is recorded by core.
   app.get('/api/admin/conversations', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/conversations', clientOf(c));
-    const state = parse(stateQuery, c.req.query('state') ?? 'escalated');
+    await helpdesk.authorizeAdmin(bearerToken(c), 'GET /api/admin/conversations', clientOf(c));
+    const state = parseOr400(stateQuery, c.req.query('state') ?? 'escalated');
     const list = await helpdesk.listConversations(state);
     return c.json({
       conversations: list.map((v) => ({
@@ -217,28 +180,34 @@ export function createWebApp(deps: {
   });
 
   app.get('/api/admin/security-events', async (c) => {
-    await helpdesk.authorizeAdmin(bearer(c), 'GET /api/admin/security-events', clientOf(c));
-    const type = parse(eventTypeQuery, c.req.query('type'));
-    const limit = parse(limitQuery, c.req.query('limit') ?? '100');
+    await helpdesk.authorizeAdmin(bearerToken(c), 'GET /api/admin/security-events', clientOf(c));
+    const type = parseOr400(eventTypeQuery, c.req.query('type'));
+    const limit = parseOr400(limitQuery, c.req.query('limit') ?? '100');
     const events = await helpdesk.securityEvents.list({ ...(type ? { type } : {}), limit });
     return c.json({ events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })) });
   });
 
-  app.post('/api/conversations/:id/messages', async (c) => {
+  // The customer's token is checked before anything of the body is read.
+  const customer = createMiddleware<{ Variables: { conversation: Conversation } }>(async (c, next) => {
+    c.set('conversation', await helpdesk.authorize(c.req.param('id') ?? '', bearerToken(c), clientOf(c)));
+    await next();
+  });
+
+  app.post('/api/conversations/:id/messages', customer, ...jsonBody(messageBody), async (c) => {
     const id = c.req.param('id');
-    await helpdesk.authorize(id, bearer(c), clientOf(c));
-    const body = parse(messageBody, await readJson(c));
+    const body = c.req.valid('json');
     // A request sent again with the same key (the answer was lost, the client retried) is stored
     // once; the repeat is answered with the turns stored the first time.
     const key = c.req.header('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.');
+      throw apiError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.');
     }
     const result = await helpdesk.handleCustomerInput({
       conversationId: id,
       // The widget's only free text field, through the firewall before anything else sees it.
       ...(body.text !== undefined ? { message: helpdesk.screen({ text: body.text }) } : {}),
       ...(body.action !== undefined ? { action: body.action } : {}),
+      ...(body.choice !== undefined ? { choice: { entryId: body.choice.entryId } } : {}),
       ...(body.language !== undefined ? { language: body.language } : {}),
       ...(key !== undefined ? { externalKey: `web:${id}:${key}` } : {}),
     });
@@ -248,10 +217,10 @@ export function createWebApp(deps: {
     return c.json({ outcome: result.outcome, state: result.conversation.state, turns }, 201, replayed);
   });
 
-  app.get('/api/conversations/:id/messages', async (c) => {
+  app.get('/api/conversations/:id/messages', customer, async (c) => {
     const id = c.req.param('id');
-    const conversation = await helpdesk.authorize(id, bearer(c), clientOf(c));
-    const after = parse(afterQuery, c.req.query('after') ?? '0');
+    const conversation = c.get('conversation');
+    const after = parseOr400(afterQuery, c.req.query('after') ?? '0');
     const turns = await helpdesk.turns(id, after, MAX_PAGE);
     // Agents' internal notes are part of the record, not of the customer's view.
     return c.json({ state: conversation.state, language: conversation.language, turns: turns.filter(isVisibleToCustomer).map(toTurnView) });
@@ -269,9 +238,9 @@ export function createWebApp(deps: {
   });
   app.get('/verify-transcript', (c) => c.html(transcriptPage));
   app.get('/verify-transcript.js', async (c) => c.body(await transcriptPageScript(), 200, { 'content-type': 'text/javascript; charset=utf-8' }));
-  app.get('/api/conversations/:id/transcript', async (c) => {
+  app.get('/api/conversations/:id/transcript', customer, async (c) => {
     const id = c.req.param('id');
-    const conversation = await helpdesk.authorize(id, bearer(c), clientOf(c));
+    const conversation = c.get('conversation');
     if (!helpdesk.turnLog) return c.json({ error: { code: 'not_available', message: 'Transcripts are not available here.' } }, 501);
     const lang = c.req.query('lang');
     const { bundle, readable } = await helpdesk.transcript(id, lang === 'zh' || lang === 'en' ? lang : conversation.language);
@@ -289,22 +258,7 @@ export function createWebApp(deps: {
   app.notFound((c) =>
  c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
 
-  app.onError((error, c) => {
-    if (error instanceof RateLimitedError) {
-      return c.json({ error: { code: 'rate_limited', message: error.userMessage } }, 429, {
-        'retry-after': String(error.retryAfterSeconds),
-      });
-    }
-    if (error instanceof HttpError) {
-      return c.json({ error: { code: error.code, message: error.message } }, error.status);
-    }
-    if (error instanceof HelpdeskError) {
-      const status = STATUS_OF[error.code];
-      if (status) return c.json({ error: { code: error.code, message: error.userMessage } }, status);
-    }
-    deps.onError(error);
-    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again.' } }, 500);
-  });
+  app.onError(apiErrorHandler(deps.onError));
 
   return app;
 }

@@ -22,6 +22,18 @@ export const SALT_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/**
+ * The `data` of a turn row that keeps no content: the turn's text, data and escalation detail live
+ * only sealed in turn_content, under the conversation's key, so that destroying the key leaves no
+ * readable copy in the turn table, its old row versions or the WAL.
+ */
+export const SEALED_ROW_DATA = Object.freeze({ sealed: 1 }) as unknown as TurnData;
+
+export function isSealedRow(row: { text: string; data: unknown; escalationDetail: string | null }): boolean {
+  const d = row.data as Record<string, unknown> | null;
+  return row.text === '' && row.escalationDetail === null && d !== null && typeof d === 'object' && d.sealed === 1 && Object.keys(d).length === 1;
+}
+
 export function toContentBytes(content: TurnContent): Buffer {
   return toCanonicalBytes({ text: content.text, data: content.data, escalationDetail: content.escalationDetail });
 }

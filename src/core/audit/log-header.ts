@@ -11,8 +11,12 @@ import { isCanonicalJsonText } from './canonical-json.js';
  * - `erasure`: the content of turns 1..`through` was destroyed (crypto-shredding), reason code.
  * - `erasure_deferred`: an erasure request was refused for now, with a reason code (legal hold).
  * - `legal_hold`: a legal hold was placed (`on: true`) or released.
+ * - `knowledge`: a knowledge-base entry got a new version: a draft, a published version (the bot
+ *   answers with it from then on) or a removal; with the content's hash and who made it. `conv` is
+ *   the entry's own chain (toKnowledgeChainId), so an entry's versions chain like a conversation's
+ *   turns; it names no conversation.
  */
-export type LogEntryKind = 'turn' | 'close' | 'erasure' | 'erasure_deferred' | 'legal_hold';
+export type LogEntryKind = 'turn' | 'close' | 'erasure' | 'erasure_deferred' | 'legal_hold' | 'knowledge';
 export const LOG_FORMAT_VERSION = 1;
 
 /** Domain of a turn's content commitment: SHA-256(domain || salt || canonical content). */
@@ -63,7 +67,22 @@ export interface LegalHoldHeader extends HeaderBase {
   on: boolean;
 }
 
-export type LogHeader = TurnHeader | CloseHeader | ErasureHeader | ErasureDeferredHeader | LegalHoldHeader;
+export type KnowledgeOp = 'draft' | 'publish' | 'remove';
+export const KNOWLEDGE_OPS: readonly KnowledgeOp[] = ['draft', 'publish', 'remove'];
+
+export interface KnowledgeHeader extends HeaderBase {
+  kind: 'knowledge';
+  /** The entry's id (stable, chosen by admins: no personal data). */
+  entry: string;
+  version: number;
+  op: KnowledgeOp;
+  /** SHA-256 (hex) of the version's canonical content (core/knowledge/entry-content.ts). */
+  hash: string;
+  /** Who: a console account's name, `token:admin` for the admin token, `files:<path>` for an import. */
+  by: string;
+}
+
+export type LogHeader = TurnHeader | CloseHeader | ErasureHeader | ErasureDeferredHeader | LegalHoldHeader | KnowledgeHeader;
 
 export type HeaderParse = { ok: true; header: LogHeader } | { ok: false; reason: string };
 
@@ -100,6 +119,19 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
       break;
     case 'erasure_deferred':
     case 'legal_hold':
+      break;
+    case 'knowledge':
+      if (
+        typeof h.entry !== 'string' ||
+        !Number.isSafeInteger(h.version) ||
+        (h.version as number) < 1 ||
+        !KNOWLEDGE_OPS.includes(h.op as KnowledgeOp) ||
+        typeof h.hash !== 'string' ||
+        !/^[0-9a-f]{64}$/.test(h.hash) ||
+        typeof h.by !== 'string'
+      ) {
+        return { ok: false, reason: 'knowledge header lacks entry, version, op, hash or author' };
+      }
       break;
     default:
       return { ok: false, reason: `unknown entry kind ${String(h.kind)}` };

@@ -397,8 +397,8 @@ export async function verifyTranscript(input: unknown, options: VerifyTranscript
   for (const { c, h } of proven) {
     const { entry, content } = c.decoded;
     const idx = entry.idx;
-    if (h.conv !== bundle.conversationId) {
-      // Proven, but someone else's: neither shown nor part of this conversation's chain.
+    if (h.conv !== bundle.conversationId || h.kind === 'knowledge') {
+      // Proven, but someone else's (or a knowledge-base change): neither shown nor part of this conversation's chain.
       problem('other_conversation', idx);
       continue;
     }

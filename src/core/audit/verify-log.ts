@@ -1,5 +1,5 @@
 import { appendLeaf, emptyFrontier, type Frontier, frontierRoot, leafHash } from './merkle.js';
-import { type LogHeader, openContent, parseHeader, toContentCommitment } from './log-entry.js';
+import { isSealedRow, type LogHeader, openContent, parseHeader, toContentCommitment } from './log-entry.js';
 import { jsonEqual } from './canonical-json.js';
 import { type Checkpoint, type NoteVerifier, openCheckpoint } from './signed-note.js';
 import type { TurnData } from '../model.js';
@@ -33,6 +33,9 @@ export interface AuditReport {
   turns: number;
   conversations: number;
   erasedTurns: number;
+  /** Knowledge-base changes logged (drafts, publications, removals), and the entries they concern. */
+  knowledgeEvents: number;
+  knowledgeEntries: number;
   checkpointsChecked: number;
   violations: Violation[];
   firstFailingIndex: number | null;
@@ -94,7 +97,7 @@ export function checkEntry(entry: AuditEntry): CheckedEntry {
     return facts;
   }
   const h = parsed.header;
-  const seq = h.kind === 'turn' || h.kind === 'close' ? h.seq : h.kind === 'erasure' ? h.through : null;
+  const seq = h.kind === 'turn' || h.kind === 'close' ? h.seq : h.kind === 'erasure' ? h.through : h.kind === 'knowledge' ? h.version : null;
   if (h.kind !== entry.kind || h.conv !== entry.conversationId || seq !== entry.seq) {
     entryProblem(facts, 'indexed columns (kind, conversation, seq) disagree with the header');
   }
@@ -123,7 +126,7 @@ function checkTurnContent(entry: AuditEntry, header: Extract<LogHeader, { kind: 
   if (!content) return 'stored content does not decrypt (altered)';
   if (toContentCommitment(content.salt, content.contentBytes) !== header.commit) return 'content does not match its logged commitment (altered)';
   if (!entry.turnRow) return 'turn row missing (deleted)';
-  if (!sameContent(content.contentBytes, entry.turnRow)) return 'turn row differs from the logged content (modified)';
+  if (!isSealedRow(entry.turnRow) && !sameContent(content.contentBytes, entry.turnRow)) return 'turn row differs from the logged content (modified)';
   return undefined;
 }
 
@@ -164,6 +167,8 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
   const bySize = new Map<number, Array<Checkpoint & { source: string }>>();
   let turns = 0;
   let erasedTurns = 0;
+  let knowledgeEvents = 0;
+  const knowledgeChains = new Set<string>();
   let checkpointsChecked = 0;
   let expected = 0;
   const fail = (idx: number | null, reason: string) => violations.push({ idx, reason });
@@ -231,6 +236,16 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
           list.push({ seq, idx: facts.idx });
           pending.set(facts.conv, list);
         }
+      } else if (facts.kind === 'knowledge') {
+        // An entry's versions follow one another; its first logged version may be any (entries
+        // that existed before the log recorded knowledge changes start where they were).
+        const version = facts.seq as number;
+        if (chain.lastLeaf !== null && version !== chain.lastSeq + 1) {
+          fail(facts.idx, `knowledge chain ${facts.conv}: version ${version} follows version ${chain.lastSeq} (version missing)`);
+        }
+        chain.lastSeq = version;
+        knowledgeEvents += 1;
+        knowledgeChains.add(facts.conv);
       } else if (facts.kind === 'close') {
         if (facts.seq !== chain.lastSeq) fail(facts.idx, `conversation ${facts.conv}: closed at ${facts.seq} turns but ${chain.lastSeq} are logged`);
       } else if (facts.kind === 'erasure') {
@@ -257,6 +272,10 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
     /** The same for an entry whose own checks ran elsewhere (a worker thread). */
     feedChecked,
     addCheckpoints,
+    /** Problems found outside the stream (e.g. the knowledge-base history against its log entries). */
+    addViolations(list: Violation[]): void {
+      for (const v of list) violations.push(v);
+    },
     get size() {
       return frontier.size;
     },
@@ -285,8 +304,10 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
         root: frontierRoot(frontier).toString('hex'),
         entries: frontier.size,
         turns,
-        conversations: chains.size,
+        conversations: chains.size - knowledgeChains.size,
         erasedTurns,
+        knowledgeEvents,
+        knowledgeEntries: knowledgeChains.size,
         checkpointsChecked,
         violations,
         firstFailingIndex: first?.idx ?? null,

@@ -1,4 +1,5 @@
 import { toSimplifiedChinese } from '../chinese-script.js';
+import type { SmallTalkActName } from '../model.js';
 
 /**
  * What a customer message does in the conversation, before anything asks what it is about.
@@ -6,18 +7,7 @@ import { toSimplifiedChinese } from '../chinese-script.js';
  * knowledge base is not searched. `question` is everything else (a question, a problem, a request
  * for a human, a pasted address): the usual path decides.
  */
-export type DialogueAct =
-  | 'greeting'
-  | 'are_you_there'
-  | 'thanks'
-  | 'acknowledgement'
-  | 'farewell'
-  | 'emoji_only'
-  | 'laughter'
-  | 'abuse'
-  | 'chit_chat'
-  | 'out_of_scope'
-  | 'question';
+export type DialogueAct = SmallTalkActName | 'question';
 
 export type SmallTalkAct = Exclude<DialogueAct, 'question'>;
 
@@ -182,6 +172,40 @@ function toFormulaActs(text: string): SmallTalkAct[] | undefined {
   return acts;
 }
 
+// A few words after "ok" / "thanks" that restate rather than ask ("ok so 24h", "ok I will not pay").
+const CLOSING_REST_MAX_WORDS = 4;
+const CLOSING_REST_MAX_HAN = 6;
+const INTERROGATIVE = /\b(?:what|how|why|when|where|which|who|can|could|should|is|are|do|does|will|would)\b|怎么|什么|为什么|吗|么|呢|如何|哪|多久|几/;
+
+/**
+ * "ok" or "thanks" followed by a short restatement, without a question: the customer closes the
+ * topic. Undefined for anything else (the message then goes on to be read as a question).
+ */
+function toClosingAct(text: string, original: string): 'acknowledgement' | 'thanks' | undefined {
+  if (/[?？]/.test(original)) return undefined;
+  // The formulas the message opens with (fillers among them), up to the first word that is none.
+  let rest = squeeze(text).replace(SEPARATORS, ' ').trim();
+  const acts = new Set<keyof typeof FORMULAS>();
+  for (;;) {
+    let best: { act: keyof typeof FORMULAS; length: number } | undefined;
+    for (const { act, pattern } of FORMULA_MATCHERS) {
+      const match = pattern.exec(rest);
+      if (!match) continue;
+      // A filler that starts with a formula ("ok so") still says the formula's act.
+      if (act !== 'filler') acts.add(act);
+      if (match[0].length > (best?.length ?? 0)) best = { act, length: match[0].length };
+    }
+    if (!best) break;
+    rest = rest.slice(best.length).trimStart();
+  }
+  if (acts.size === 0 || [...acts].some((act) => act !== 'acknowledgement' && act !== 'thanks')) return undefined;
+  if (rest === '' || INTERROGATIVE.test(rest)) return undefined;
+  const han = rest.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const latinWords = rest.replace(/\p{Script=Han}/gu, ' ').split(/\s+/).filter(Boolean).length;
+  if (han > CLOSING_REST_MAX_HAN || latinWords > CLOSING_REST_MAX_WORDS) return undefined;
+  return acts.has('thanks') ? 'thanks' : 'acknowledgement';
+}
+
 /**
  * Classifies one customer message into a dialogue act, in Simplified or Traditional Chinese or
  * English. Small talk is a whole message: "你好" is a greeting, "你好，我的提现没到账" a question.
@@ -210,6 +234,8 @@ export function classifyDialogueAct(message: string): DialogueAct {
     return act;
   }
   if (onTopic) return 'question';
+  const closing = toClosingAct(text, message);
+  if (closing) return closing;
   if (CHIT_CHAT.test(text)) return 'chit_chat';
   if (OUT_OF_SCOPE.test(text)) return 'out_of_scope';
   return 'question';

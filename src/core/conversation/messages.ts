@@ -7,6 +7,16 @@ export function toGreeting(language: Language, exchangeName: string): string {
     : `Hi! I'm the ${exchangeName} support assistant. Ask me about deposits, withdrawals, account security, identity verification or fees. Type "human" at any time to reach a person.\nPlease note: ${exchangeName} support will never ask for your password, 2FA codes, recovery phrase or private keys.`;
 }
 
+/**
+ * The web widget's greeting: two short lines. The widget shows the safety reminder in its header
+ * and the official channels behind its "Verify a channel" control, so they are not repeated here.
+ */
+export function toWebGreeting(language: Language, exchangeName: string): string {
+  return language === 'zh'
+    ? `您好！我是 ${exchangeName} 客服助手。\n请直接描述您的问题，例如「USDT 提现一直没到账」；需要人工时输入"人工"。`
+    : `Hi! I'm the ${exchangeName} support assistant.\nDescribe your problem, e.g. "my USDT withdrawal hasn't arrived"; type "human" to reach a person.`;
+}
+
 const REASON_TEXT: Record<EscalationReason, Record<Language, string>> = {
   customer_requested_human: { en: 'you asked for a human', zh: '您要求人工服务' },
   low_confidence: { en: "I couldn't find a reliable answer in our help articles", zh: '我在帮助文档中没有找到可靠的答案' },
@@ -15,6 +25,7 @@ const REASON_TEXT: Record<EscalationReason, Record<Language, string>> = {
   customer_unsatisfied: { en: "my answer didn't solve your problem", zh: '我的回答没有解决您的问题' },
   model_failure: { en: 'our assistant had a technical problem', zh: '助手出现了技术问题' },
   repeated_failure: { en: "my answers haven't solved this so far", zh: '我的回答一直没能解决这个问题' },
+  repeated_abuse: { en: 'a person is better placed to help you from here', zh: '接下来由人工客服为您处理更合适' },
 };
 
 export function toEscalationNotice(language: Language, reason: EscalationReason, priority: Priority): string {
@@ -45,8 +56,13 @@ export function toActions(language: Language): TurnAction[] {
       ];
 }
 
+/** The button that takes a customer waiting for a human back to the bot. */
+export function toAskBotAction(language: Language): TurnAction {
+  return { id: 'bot', label: language === 'zh' ? '继续问机器人' : 'Ask the bot instead' };
+}
+
 export function toActionText(language: Language, action: CustomerAction): string {
-  return toActions(language).find((a) => a.id === action)?.label ?? action;
+  return [...toActions(language), toAskBotAction(language)].find((a) => a.id === action)?.label ?? action;
 }
 
 export function toSolvedReply(language: Language): string {

@@ -1,6 +1,11 @@
 import { HelpdeskError } from '../errors.js';
 import type { Conversation, Language, Turn, TurnData } from '../model.js';
 import type { ConversationStore, Logger, NewTurn } from '../ports.js';
+import type { QueueStatus } from '../conversation/waiting.js';
+import { decideLocale, toLocaleTurn } from '../conversation/locale.js';
+
+/** How far back the desk looks for the script the customer writes in. */
+const RECENT_TURNS = 12;
 import { createKeyedRunner } from '../keyed-runner.js';
 import { blockReasons, type OutboundBlockReason, type OutboundReview, reviewOutbound } from '../safety/outbound-guard.js';
 import {
@@ -96,8 +101,22 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
     await handoffs.advanceDelivered(conversationId, conversation.lastSeq);
   }
 
+  /**
+   * The desk's own notices (wait, claim, hand back, resolve, reminder) in the script the customer
+   * writes: Traditional Chinese when the conversation's recent turns say so. Agents' own words are
+   * kept as they wrote them.
+   */
+  async function inCustomerScript(conversationId: string, turns: NewTurn[]): Promise<NewTurn[]> {
+    if (!turns.some((t) => t.kind === 'handoff' && t.language === 'zh')) return turns;
+    const conversation = await conversations.find(conversationId);
+    if (!conversation) return turns;
+    const recent = await conversations.turns(conversationId, Math.max(0, conversation.lastSeq - RECENT_TURNS));
+    const locale = decideLocale('zh', '', recent);
+    return turns.map((t) => (t.kind === 'handoff' ? toLocaleTurn(t, locale) : t));
+  }
+
   async function appendAndDeliver(conversationId: string, turns: NewTurn[], patch?: Parameters<ConversationStore['append']>[2]) {
-    const result = await conversations.append(conversationId, turns, patch);
+    const result = await conversations.append(conversationId, await inCustomerScript(conversationId, turns), patch);
     if (!result.duplicate) {
       await deliverPending(conversationId).catch((error) =>
         logger.warn({ err: error, conversationId }, 'delivery to the customer deferred'),
@@ -163,17 +182,40 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
   const desk = {
     deliverPending,
 
+    /**
+     * Where a waiting conversation stands: its place among the unclaimed handoffs in the order
+     * agents see them (urgent first, then the longest waiting) and the wait that place means.
+     * Undefined when it is not waiting unclaimed.
+     */
+    async status(conversationId: string, language: Language): Promise<QueueStatus | undefined> {
+      const unclaimed = (await handoffs.listOpen()).filter((h) => !h.record.claimedBy);
+      const index = unclaimed.findIndex((h) => h.conversation.id === conversationId);
+      const mine = unclaimed[index];
+      if (!mine) return undefined;
+      const urgent = mine.conversation.priority === 'urgent';
+      const wait = estimateWait({ now: now(), hours: settings.hours, queueAhead: index, minutesPerConversation: settings.minutesPerConversation });
+      return { position: index + 1, urgent, waitText: toWaitNotice(language, wait, settings.hours, urgent) };
+    },
+
+    /** The customer went back to the bot before anyone claimed: the handoff closes (the thread shows why). */
+    async withdraw(conversationId: string): Promise<void> {
+      await handoffs.close(conversationId);
+    },
+
     /** Opens handoffs for new escalations and tells each customer the estimated wait. */
     async openEscalations(limit = 20): Promise<HandoffWithConversation[]> {
       const opened = await handoffs.openPending(limit);
       for (const { record, conversation } of opened) {
-        const ahead = await handoffs.countUnclaimedBefore(record.escalatedAt);
+        const status = await desk.status(conversation.id, conversation.language);
+        // Placed by priority: an urgent case waits only for the urgent ones before it.
+        const ahead = status ? status.position - 1 : await handoffs.countUnclaimedBefore(record.escalatedAt);
+        const urgent = conversation.priority === 'urgent';
         const wait = estimateWait({ now: now(), hours: settings.hours, queueAhead: ahead, minutesPerConversation: settings.minutesPerConversation });
         await appendAndDeliver(conversation.id, [
           {
             role: 'bot',
             kind: 'handoff',
-            text: toWaitNotice(conversation.language, wait, settings.hours),
+            text: toWaitNotice(conversation.language, wait, settings.hours, urgent),
             language: conversation.language,
             data: { handoff: 'waiting' },
             externalKey: `handoff:waiting:${conversation.id}:${record.openedSeq}`,

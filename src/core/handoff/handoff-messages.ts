@@ -2,8 +2,13 @@ import type { Language } from '../model.js';
 import type { WaitEstimate, WorkingHours } from './working-hours.js';
 
 /** What the customer is told about the human handoff, in both languages. */
-export function toWaitNotice(language: Language, wait: WaitEstimate, hours: WorkingHours): string {
+export function toWaitNotice(language: Language, wait: WaitEstimate, hours: WorkingHours, urgent = false): string {
   if (wait.open) {
+    if (urgent) {
+      return language === 'zh'
+        ? `紧急问题优先处理：人工客服预计约 ${wait.minutes} 分钟内回复您。`
+        : `Urgent cases are handled first: a human agent should reply in about ${wait.minutes} minute${wait.minutes === 1 ? '' : 's'}.`;
+    }
     return language === 'zh'
       ? `人工客服预计约 ${wait.minutes} 分钟内回复您。`
       : `A human agent should reply in about ${wait.minutes} minute${wait.minutes === 1 ? '' : 's'}.`;

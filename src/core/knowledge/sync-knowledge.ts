@@ -11,6 +11,9 @@ const EMBED_BATCH = 128;
 
 export type PassageSplitter = (text: string) => Promise<string[]>;
 
+/** An entry to index; `version`, when given, is the version it is indexed (and cited) as. */
+export type VersionedEntry = KnowledgeEntry & { version?: number };
+
 export interface SyncReport {
   added: string[];
   updated: string[];
@@ -51,13 +54,44 @@ async function toChunks(entry: KnowledgeEntry, splitPassages: PassageSplitter): 
 }
 
 /**
+ * Chunks and embeds entries for the index (embedding happens here, before any write transaction,
+ * so a slow model API never holds a database lock).
+ */
+export async function prepareUpserts(
+  entries: VersionedEntry[],
+  deps: { embedder: Embedder; splitPassages: PassageSplitter },
+): Promise<EntryUpsert[]> {
+  const { embedder, splitPassages } = deps;
+  const pending: Array<{ entry: VersionedEntry; chunks: Omit<ChunkInput, 'embedding'>[] }> = [];
+  for (const entry of entries) pending.push({ entry, chunks: await toChunks(entry, splitPassages) });
+  const texts = pending.flatMap((p) => p.chunks.map((c) => c.text));
+  const vectors: number[][] = [];
+  for (let i = 0; i < texts.length; i += EMBED_BATCH) {
+    vectors.push(...(await embedder.embed(texts.slice(i, i + EMBED_BATCH))));
+  }
+  let next = 0;
+  return pending.map((p) => {
+    const chunks = p.chunks.map((c) => ({ ...c, embedding: vectors[next++] ?? [] }));
+    const { version, ...entry } = p.entry;
+    return {
+      entry,
+      topic: toTopic(entry),
+      contentHash: toContentHash(entry),
+      embedder: embedder.id,
+      chunks,
+      centroid: toCentroid(chunks.filter((c) => c.kind !== 'passage').map((c) => c.embedding)),
+      ...(version !== undefined ? { version } : {}),
+    };
+  });
+}
+
+/**
  * Brings the index in line with the given entries: idempotent and incremental. Only entries whose
- * content hash or embedder changed are re-chunked and re-embedded (version + 1); entries no longer
- * present are removed. Embedding happens before the write transaction, so a slow model API never
- * holds a database lock.
+ * content hash, embedder or given version changed are re-chunked and re-embedded (without a given
+ * version, a changed entry gets version + 1); entries no longer present are removed.
  */
 export async function syncKnowledge(
-  entries: KnowledgeEntry[],
+  entries: VersionedEntry[],
   deps: {
     index: KnowledgeIndex;
     embedder: Embedder;
@@ -66,44 +100,27 @@ export async function syncKnowledge(
     keepSources?: Set<string>;
   },
 ): Promise<SyncReport> {
-  const { index, embedder, splitPassages } = deps;
+  const { index, embedder } = deps;
   const keepSources = deps.keepSources ?? new Set<string>();
   const states = await index.entryStates();
   const report: SyncReport = { added: [], updated: [], removed: [], unchanged: 0, chunksEmbedded: 0 };
-  const pending: Array<{ entry: KnowledgeEntry; contentHash: string; chunks: Omit<ChunkInput, 'embedding'>[] }> = [];
+  const changed: VersionedEntry[] = [];
   for (const entry of entries) {
-    const contentHash = toContentHash(entry);
     const state = states.get(entry.id);
-    if (state && state.contentHash === contentHash && state.embedder === embedder.id) {
+    const { version: _, ...content } = entry;
+    if (state && state.contentHash === toContentHash(content) && state.embedder === embedder.id && (entry.version === undefined || entry.version === state.version)) {
       report.unchanged++;
       continue;
     }
     (state ? report.updated : report.added).push(entry.id);
-    pending.push({ entry, contentHash, chunks: await toChunks(entry, splitPassages) });
+    changed.push(entry);
   }
   const present = new Set(entries.map((e) => e.id));
   report.removed = [...states]
     .filter(([id, state]) => !present.has(id) && !keepSources.has(state.source))
     .map(([id]) => id);
-
-  const texts = pending.flatMap((p) => p.chunks.map((c) => c.text));
-  const vectors: number[][] = [];
-  for (let i = 0; i < texts.length; i += EMBED_BATCH) {
-    vectors.push(...(await embedder.embed(texts.slice(i, i + EMBED_BATCH))));
-  }
-  report.chunksEmbedded = vectors.length;
-  let next = 0;
-  const upserts: EntryUpsert[] = pending.map((p) => {
-    const chunks = p.chunks.map((c) => ({ ...c, embedding: vectors[next++] ?? [] }));
-    return {
-      entry: p.entry,
-      topic: toTopic(p.entry),
-      contentHash: p.contentHash,
-      embedder: embedder.id,
-      chunks,
-      centroid: toCentroid(chunks.filter((c) => c.kind !== 'passage').map((c) => c.embedding)),
-    };
-  });
+  const upserts = await prepareUpserts(changed, deps);
+  report.chunksEmbedded = upserts.reduce((n, u) => n + u.chunks.length, 0);
   if (upserts.length > 0 || report.removed.length > 0) await index.applySync(upserts, report.removed);
   return report;
 }

@@ -1,4 +1,5 @@
-import type { RawKnowledgeFile } from '../knowledge/validate-entries.js';
+import type { FieldIssue, RawKnowledgeFile } from '../knowledge/validate-entries.js';
+import type { KnowledgeEntry } from '../model.js';
 import { type OfficialAllowlist, withKnowledgeLinks } from './official-channels.js';
 import { asksForSecret, findContacts } from './outbound-guard.js';
 import { isAllowedContact } from './official-channels.js';
@@ -46,4 +47,28 @@ export function rejectUnlistedContacts(
     };
   });
   return { files: checked, rejected };
+}
+
+/**
+ * The same check for one entry, field by field (the console shows each issue at its field):
+ * contacts in the title, a question or the answer that are neither official nor among `allowed`'s
+ * knowledge-base links, and an answer that asks for a secret.
+ */
+export function checkEntryContacts(entry: Pick<KnowledgeEntry, 'title' | 'questions' | 'body'>, allowed: OfficialAllowlist): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const fields: Array<[string, string]> = [['title', entry.title], ...entry.questions.map((q, i): [string, string] => [`questions.${i}`, q]), ['body', entry.body]];
+  for (const [field, text] of fields) {
+    const unlisted = [...new Set(findContacts(text).filter((c) => !isAllowedContact(c.value, allowed)).map((c) => c.value))];
+    if (unlisted.length > 0) {
+      issues.push({
+        field,
+        code: 'unlisted_contact',
+        message: `names a contact that is not on the official allowlist: ${unlisted.join(', ')} (add it to the OFFICIAL_* settings or the entry's links if it is really ours)`,
+      });
+    }
+  }
+  if (asksForSecret(entry.body)) {
+    issues.push({ field: 'body', code: 'asks_for_secret', message: 'asks the customer for a secret (recovery phrase, private key, password or 2FA code): support never does' });
+  }
+  return issues;
 }

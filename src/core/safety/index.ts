@@ -33,7 +33,7 @@ export {
   type SecurityEventType,
   type RecordedSecurityEvent,
 } from './security-events.js';
-export { rejectUnlistedContacts, toKnowledgeLinks } from './check-knowledge-contacts.js';
+export { checkEntryContacts, rejectUnlistedContacts, toKnowledgeLinks } from './check-knowledge-contacts.js';
 export {
   toSecretWarning,
   toTruncationNotice,

@@ -148,9 +148,12 @@ export function createSafetyGate(options: {
       throw new RateLimitedError(seconds, toRateLimitReply(language, seconds));
     },
 
-    /** Reviews a bot or agent text. Without an allowlist contacts are not checked. */
-    review(text: string): OutboundReview {
-      return reviewOutbound(text, allowlist);
+    /**
+     * Reviews a bot or agent text. Without an allowlist contacts are not checked.
+     * `links`: the cited entries' own links, mentionable even before this instance learnt of them.
+     */
+    review(text: string, links: string[] = []): OutboundReview {
+      return reviewOutbound(text, allowlist && links.length > 0 ? withKnowledgeLinks(allowlist, links) : allowlist);
     },
 
     checkChannel(input: string, language: Language): { check: OfficialChannelCheck; reply: string } | undefined {

@@ -42,6 +42,8 @@ export const turn = pgTable('turn', {
 }, (t) => [
   uniqueIndex('turn_conversation_seq_idx').on(t.conversationId, t.seq),
   uniqueIndex('turn_external_key_idx').on(t.externalKey),
+  // The gap report's signals (escalations, ratings, replies to a clarifying question) by time.
+  index('turn_gap_signal_idx').on(t.createdAt).where(sql`${t.kind} IN ('escalation', 'rating', 'clarify', 'choice')`),
   // The dashboard's figures read turns of a role or kind within a time range: these cover those
   // reads (index-only on an append-only table) instead of scanning every turn.
   index('turn_role_created_idx').on(t.role, t.createdAt, t.conversationId, t.language),

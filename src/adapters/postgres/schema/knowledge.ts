@@ -91,3 +91,65 @@ export const kbStats = pgTable('kb_stats', {
   chunks: bigint('chunks', { mode: 'number' }).notNull(),
   terms: bigint('terms', { mode: 'number' }).notNull(),
 }, () => [check('kb_stats_id_check', sql`"id" = 1`)]);
+
+/**
+ * Every version of every entry as written, the database being the knowledge base's source of truth
+ * (docs/decisions/knowledge-source-of-truth.md): a draft, a published version (answered with), or
+ * a removal. Append-only (drizzle/0015): history, diffs and restores read it, and each row has its
+ * turn-log entry (kind `knowledge`) that `npm run audit:verify` compares it with.
+ */
+export const kbRevision = pgTable('kb_revision', {
+  entryId: text('entry_id').notNull(),
+  version: integer('version').notNull(),
+  status: text('status').notNull(),
+  lang: text('lang').notNull(),
+  title: text('title').notNull(),
+  questions: jsonb('questions').$type<string[]>().notNull(),
+  tags: jsonb('tags').$type<string[]>().notNull(),
+  links: jsonb('links').$type<Array<{ title: string; url: string }>>().notNull(),
+  translation: text('translation'),
+  body: text('body').notNull(),
+  /** SHA-256 of the content's canonical form (core/knowledge/entry-content.ts), as logged. */
+  contentHash: text('content_hash').notNull(),
+  /** The version of the translation this content matches (a translation brought up to date), if declared. */
+  translationSync: integer('translation_sync'),
+  author: text('author').notNull(),
+  origin: text('origin').notNull(),
+  restoredFrom: integer('restored_from'),
+  /** Index of its turn-log entry. */
+  logIdx: bigint('log_idx', { mode: 'number' }).notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ name: 'kb_revision_pkey', columns: [t.entryId, t.version] }),
+  index('kb_revision_created_idx').on(t.createdAt),
+  check('kb_revision_status_check', sql`${t.status} IN ('draft', 'published', 'removed')`),
+]);
+
+/**
+ * What the Markdown folder last held for an entry, as imported from it or exported to it: the file,
+ * its content hash and the version that content is. A file whose content differs is imported only
+ * when the entry has no newer version since (else it is a conflict, kb_conflict).
+ */
+export const kbFileState = pgTable('kb_file_state', {
+  entryId: text('entry_id').primaryKey(),
+  source: text('source').notNull(),
+  contentHash: text('content_hash').notNull(),
+  version: integer('version').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A file changed (or deleted) on disk while the entry was also changed in the console: neither side
+ * wins silently; the console shows both until someone chooses.
+ */
+export const kbConflict = pgTable('kb_conflict', {
+  entryId: text('entry_id').primaryKey(),
+  source: text('source').notNull(),
+  kind: text('kind').notNull(),
+  fileHash: text('file_hash'),
+  /** The file's entry as read (null when the file was deleted). */
+  file: jsonb('file'),
+  /** The entry's latest version when the conflict was found. */
+  headVersion: integer('head_version').notNull(),
+  detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [check('kb_conflict_kind_check', sql`${t.kind} IN ('changed', 'deleted', 'both_new')`)]);

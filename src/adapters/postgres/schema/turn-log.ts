@@ -64,3 +64,13 @@ export const legalHold = pgTable('legal_hold', {
   reason: text('reason').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [foreignKey({ name: 'legal_hold_conversation_id_fkey', columns: [t.conversationId], foreignColumns: [conversation.id] })]);
+
+/**
+ * Public fingerprints of the master keys that wrap `conversation_key` (the keys themselves never
+ * enter the database): a process whose master key differs is refused before it writes.
+ */
+export const contentMaster = pgTable('content_master', {
+  version: integer('version').primaryKey(),
+  fingerprint: text('fingerprint').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});

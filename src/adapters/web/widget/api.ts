@@ -7,6 +7,8 @@ export interface CitationView {
   id: string;
   title: string;
   version: number;
+  /** The entry's help-center page, when it has one. */
+  url?: string;
 }
 
 export interface ActionView {
@@ -24,6 +26,11 @@ export interface TurnView {
   author?: string;
   citations: CitationView[];
   actions: ActionView[];
+  /** A clarifying turn's entries, and the label of "None of these". */
+  choices?: Array<{ entryId: string; title: string }>;
+  noneLabel?: string;
+  /** Which handoff event a handoff turn is (waiting, claimed, handed_back, resolved, reminder). */
+  handoff?: string;
   escalation?: { reason: string; priority: string };
 }
 

@@ -2,6 +2,7 @@ import { type Api, ApiError, type ConversationState, errorText, isConversationSt
 import { all, h } from './dom.js';
 import { createMessageList, readTurns } from './messages.js';
 import { shouldPoll } from './poll.js';
+import type { TurnView } from './api.js';
 import { type ActionId, markFailed, markSending, type TurnContext } from './render.js';
 import type { WidgetSettings } from './settings.js';
 import { type KeyValueStore, LANGUAGE_KEY, loadConversation, saveConversation } from './storage.js';
@@ -14,7 +15,7 @@ const READ_TIMEOUT_MS = 20_000;
 const DOWNLOAD_URL_LIFETIME_MS = 60_000;
 
 /** What the customer sends: text, a button's action, or an explicit language choice. */
-type MessageBody = { text: string } | { action: ActionId } | { language: Language };
+type MessageBody = { text: string } | { action: ActionId } | { choice: { entryId: string | null } } | { language: Language };
 
 /** Per-request options of a send: e.g. a header that every attempt of the same message repeats. */
 export type SendOptions = Pick<RequestOptions, 'headers'>;
@@ -47,6 +48,8 @@ interface ChatState {
   notice: TextKey | null;
   /** The error line shows a failed start, cleared once the conversation is there. */
   startupErrorShown: boolean;
+  /** The agent handling the conversation (from the latest claim), for the header. */
+  agentName: string | null;
 }
 
 export interface ChatOptions {
@@ -91,6 +94,7 @@ export function createChat(options: ChatOptions): Chat {
     retry: null,
     notice: null,
     startupErrorShown: false,
+    agentName: null,
   };
   // Messages, actions and language changes are posted one at a time, in the order the customer made them.
   let postQueue: Promise<unknown> = Promise.resolve();
@@ -120,7 +124,14 @@ export function createChat(options: ChatOptions): Chat {
   const messages = createMessageList(ui.list);
 
   const texts = (): Texts => allTexts[state.language];
-  const turnContext = (): TurnContext => ({ texts: texts(), language: state.language, onAction: sendAction });
+  const turnContext = (): TurnContext => ({
+    texts: texts(),
+    language: state.language,
+    textsOf: (language) => (language === 'zh' || language === 'en' ? allTexts[language] : texts()),
+    onAction: sendAction,
+    onChoice: sendChoice,
+    onRate: sendRating,
+  });
 
   // --- The frame -----------------------------------------------------------------------------
 
@@ -137,7 +148,9 @@ export function createChat(options: ChatOptions): Chat {
     const s = state.conversationState;
     const key: TextKey =
       s === 'escalated' ? 'subtitleEscalated' : s === 'closed' ? 'subtitleClosed' : state.starting && !state.conversation ? 'connecting' : 'subtitle';
-    view.setStatus(texts()[key], s ?? 'none');
+    // Waiting for a human, then the agent who claimed it, then resolved.
+    const text = s === 'escalated' && state.agentName ? texts().subtitleWithAgent(state.agentName) : texts()[key];
+    view.setStatus(text, s === 'escalated' && state.agentName ? 'claimed' : (s ?? 'none'));
   }
 
   function updateComposer(): void {
@@ -183,12 +196,32 @@ export function createChat(options: ChatOptions): Chat {
   /** Shows new turns; replies that arrive while the embedded panel is closed raise the unread badge (unless silent). */
   function applyTurns(value: unknown, pending: HTMLElement | null = null, silent = false): void {
     const stick = view.isNearBottom();
-    const fromOthers = messages.apply(readTurns(value), pending, turnContext());
+    const turns = readTurns(value);
+    followConversation(turns);
+    const fromOthers = messages.apply(turns, pending, turnContext());
     persist();
     view.scrollToBottom(stick);
     if (fromOthers && !silent && mode === 'embed' && !state.open) {
       state.unread += fromOthers;
       view.setUnread(state.unread, texts());
+    }
+  }
+
+  /**
+   * Follows what the turns say: the agent who claimed (for the header), and the language the bot
+   * now answers in (the widget's own labels follow it, without telling the server: it chose it).
+   */
+  function followConversation(turns: readonly TurnView[]): void {
+    for (const turn of turns) {
+      if (turn.kind === 'handoff' && turn.handoff === 'claimed') state.agentName = typeof turn.author === 'string' && turn.author ? turn.author : texts().agent;
+      if (turn.kind === 'handoff' && (turn.handoff === 'handed_back' || turn.handoff === 'resolved')) state.agentName = null;
+      if (turn.kind === 'escalation') state.agentName = null;
+    }
+    const spoken = [...turns].reverse().find((t) => t.role === 'bot' && (t.language === 'zh' || t.language === 'en'));
+    if (spoken && spoken.language !== state.language && (spoken.language === 'zh' || spoken.language === 'en')) {
+      state.language = spoken.language;
+      store.set(LANGUAGE_KEY, spoken.language);
+      applyTexts();
     }
   }
 
@@ -329,11 +362,26 @@ export function createChat(options: ChatOptions): Chat {
 
   /** Marks a turn's action buttons used (or free again), and the pressed one chosen. */
   function markActions(button: HTMLButtonElement, used: boolean): void {
-    for (const b of button.parentNode ? all(button.parentNode, '[data-testid="action"]') : []) {
+    for (const b of button.parentNode ? all(button.parentNode, 'button') : []) {
       if (used) b.setAttribute('data-used', 'true');
       else b.removeAttribute('data-used');
     }
     button.classList.toggle('exh-chosen', used);
+  }
+
+  /** A quick reply to a clarifying turn: the entry picked, or none of them. */
+  function sendChoice(entryId: string | null, label: string, button: HTMLButtonElement): void {
+    if (state.sending) return;
+    markActions(button, true);
+    send({ choice: { entryId } }, addPending(label), button);
+    ui.input.focus();
+  }
+
+  /** The rating after an agent resolved the conversation: sent as the number the bot asked for. */
+  function sendRating(rating: number, button: HTMLButtonElement): void {
+    if (state.sending) return;
+    markActions(button, true);
+    send({ text: String(rating) }, addPending(String(rating)), button);
   }
 
   function sendAction(action: ActionId, label: string, button?: HTMLButtonElement): void {

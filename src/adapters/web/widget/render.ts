@@ -3,13 +3,20 @@ import { all, h, ICONS, icon } from './dom.js';
 import { type Inline, parseMarkup } from './markup.js';
 import { isTextKey, type Language, type TextKey, type Texts } from './texts.js';
 
-export type ActionId = 'solved' | 'human';
+export type ActionId = 'solved' | 'human' | 'bot';
+const ACTION_IDS: readonly string[] = ['solved', 'human', 'bot'];
 
 export interface TurnContext {
   texts: Texts;
   language: Language;
+  /** The widget's texts in a turn's own language (labels under a turn follow the turn, not the toggle). */
+  textsOf(language: string): Texts;
   /** The customer pressed one of a turn's action buttons. */
   onAction(action: ActionId, label: string, button: HTMLButtonElement): void;
+  /** The customer picked one of the entries a clarifying turn offered (null: none of them). */
+  onChoice(entryId: string | null, label: string, button: HTMLButtonElement): void;
+  /** The customer rated the service 1–5 after an agent resolved the conversation. */
+  onRate(rating: number, button: HTMLButtonElement): void;
 }
 
 type Role = 'customer' | 'bot' | 'system' | 'agent';
@@ -117,31 +124,68 @@ function metaLine(role: Role, turn: Partial<TurnView> | null, ctx: Pick<TurnCont
   return meta;
 }
 
+/** Only web links are followed from a citation. */
+const isWebLink = (url: unknown): url is string => typeof url === 'string' && /^https?:\/\//i.test(url);
+
+/** The entries an answer used, by title, linked to their help-center page when they have one. */
 function renderCitations(citations: readonly unknown[], texts: Texts): HTMLElement | null {
   const items = citations.flatMap((value) => {
     if (!value || typeof value !== 'object') return [];
     const c = value as Partial<Record<keyof TurnView['citations'][number], unknown>>;
     const id = c.id == null ? '' : String(c.id);
     const title = c.title == null || c.title === '' ? id : String(c.title);
+    const name = isWebLink(c.url)
+      ? h('a', { class: 'exh-citation-title exh-link', href: c.url, target: '_blank', rel: 'noopener noreferrer nofollow', text: title })
+      : h('span', { class: 'exh-citation-title', text: title });
     return [
       h('li', { class: 'exh-citation', 'data-testid': 'citation', 'data-citation-id': id, 'data-version': c.version == null ? null : String(c.version) }, [
         icon(ICONS.book, 13),
-        label('span', 'source', texts, 'exh-citation-label'),
-        h('span', { class: 'exh-citation-title', text: title }),
-        label('span', 'sourceOpen', texts),
-        h('span', { class: 'exh-citation-id', text: id }),
-        label('span', 'sourceClose', texts),
+        h('span', { class: 'exh-citation-label', text: texts.source }),
+        name,
       ]),
     ];
   });
   return items.length ? h('ul', { class: 'exh-citations', 'data-testid': 'citations' }, items) : null;
 }
 
+/** A clarifying turn's choices as quick replies, then "None of these: talk to a human". */
+function renderChoices(choices: readonly unknown[], noneLabel: unknown, ctx: TurnContext): HTMLElement | null {
+  const pick = (entryId: string | null, text: string, className: string) => {
+    const button = h('button', { type: 'button', class: `exh-action ${className}`, 'data-testid': 'choice', 'data-entry-id': entryId ?? '', text });
+    button.addEventListener('click', () => {
+      if (!button.disabled) ctx.onChoice(entryId, text, button);
+    });
+    return button;
+  };
+  const buttons = choices.flatMap((value) => {
+    if (!value || typeof value !== 'object') return [];
+    const { entryId, title } = value as Record<string, unknown>;
+    if (typeof entryId !== 'string' || !entryId) return [];
+    return [pick(entryId, typeof title === 'string' && title ? title : entryId, 'exh-choice')];
+  });
+  if (buttons.length === 0) return null;
+  buttons.push(pick(null, typeof noneLabel === 'string' && noneLabel ? noneLabel : ctx.texts.human, 'exh-choice exh-choice-none'));
+  return h('div', { class: 'exh-actions exh-choices', role: 'group' }, buttons);
+}
+
+/** The 1–5 rating asked for when an agent resolves the conversation. */
+function renderRating(texts: Texts, ctx: TurnContext): HTMLElement {
+  const buttons = [1, 2, 3, 4, 5].map((n) => {
+    const button = h('button', { type: 'button', class: 'exh-action exh-rate', 'data-testid': 'rate', 'data-rating': String(n), 'aria-label': texts.rateLabel(n), text: `${n} ★` });
+    button.addEventListener('click', () => {
+      if (!button.disabled) ctx.onRate(n, button);
+    });
+    return button;
+  });
+  return h('div', { class: 'exh-actions exh-rating', role: 'group', 'aria-label': texts.rate }, buttons);
+}
+
 function renderActions(actions: readonly unknown[], ctx: TurnContext): HTMLElement | null {
   const buttons = actions.flatMap((value) => {
     if (!value || typeof value !== 'object') return [];
-    const { id, label: given } = value as Record<string, unknown>;
-    if (id !== 'solved' && id !== 'human') return [];
+    const { id: givenId, label: given } = value as Record<string, unknown>;
+    if (typeof givenId !== 'string' || !ACTION_IDS.includes(givenId)) return [];
+    const id = givenId as ActionId;
     const text = typeof given === 'string' && given ? given : id === 'solved' ? 'OK' : ctx.texts.human;
     const button = h('button', { type: 'button', class: `exh-action exh-action-${id}`, 'data-testid': 'action', 'data-action': id, text });
     button.addEventListener('click', () => {
@@ -192,10 +236,14 @@ export function renderTurn(turn: TurnView, ctx: TurnContext): HTMLLIElement {
   li.appendChild(metaLine(role, turn, ctx));
   li.appendChild(bubble);
   if (role !== 'customer') {
-    const citations = Array.isArray(turn.citations) ? renderCitations(turn.citations, ctx.texts) : null;
+    const own = ctx.textsOf(turn.language);
+    const citations = Array.isArray(turn.citations) ? renderCitations(turn.citations, own) : null;
     if (citations) li.appendChild(citations);
     const actions = Array.isArray(turn.actions) ? renderActions(turn.actions, ctx) : null;
     if (actions) li.appendChild(actions);
+    const choices = Array.isArray(turn.choices) ? renderChoices(turn.choices, turn.noneLabel, ctx) : null;
+    if (choices) li.appendChild(choices);
+    if (turn.handoff === 'resolved') li.appendChild(renderRating(own, ctx));
   }
   return li;
 }

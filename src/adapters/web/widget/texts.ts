@@ -33,10 +33,13 @@ export interface Texts {
   transcript: string;
   transcriptSoon: string;
   transcriptReady: string;
-  /** A citation reads `${source}${title}${sourceOpen}${id}${sourceClose}`. */
+  /** Before the titles of the entries an answer used. */
   source: string;
-  sourceOpen: string;
-  sourceClose: string;
+  /** The rating control after an agent resolved the conversation. */
+  rate: string;
+  rateLabel(rating: number): string;
+  /** The header while an agent is handling the conversation. */
+  subtitleWithAgent(name: string): string;
   typing: string;
   connecting: string;
   errorGeneric: string;
@@ -93,8 +96,9 @@ export function createTexts(settings: Pick<WidgetSettings, 'exchangeName' | 'max
       transcriptSoon: 'Transcript download is coming soon.',
       transcriptReady: 'Transcript downloaded.',
       source: 'Source: ',
-      sourceOpen: ' (',
-      sourceClose: ')',
+      rate: 'Rate this conversation',
+      rateLabel: (n) => `${n} out of 5`,
+      subtitleWithAgent: (name) => `${name} is helping you`,
       typing: 'Support is typing…',
       connecting: 'Connecting…',
       errorGeneric: 'Sorry, something went wrong. Please try again.',
@@ -136,8 +140,9 @@ export function createTexts(settings: Pick<WidgetSettings, 'exchangeName' | 'max
       transcriptSoon: '聊天记录下载功能即将上线。',
       transcriptReady: '聊天记录已下载。',
       source: '来源：',
-      sourceOpen: '（',
-      sourceClose: '）',
+      rate: '为本次服务评分',
+      rateLabel: (n) => `${n} 分（满分 5 分）`,
+      subtitleWithAgent: (name) => `${name} 正在为您服务`,
       typing: '客服正在输入…',
       connecting: '正在连接…',
       errorGeneric: '抱歉，出现了一点问题，请重试。',

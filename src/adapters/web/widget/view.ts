@@ -280,10 +280,11 @@ export function createView(mode: Mode, settings: WidgetSettings, handlers: ViewH
     },
     updateComposer({ sending, closed }, texts) {
       const length = ui.input.value.length;
-      ui.sendBtn.disabled = sending || closed || ui.input.value.trim().length === 0 || length > settings.maxMessageChars;
+      // A closed conversation still takes messages: the rating the bot asks for, or a new question.
+      ui.sendBtn.disabled = sending || ui.input.value.trim().length === 0 || length > settings.maxMessageChars;
       ui.sendBtn.setAttribute('aria-busy', sending ? 'true' : 'false');
-      ui.humanBtn.disabled = sending || closed;
-      ui.input.disabled = closed;
+      ui.humanBtn.disabled = sending;
+      ui.input.disabled = false;
       ui.closedBox.hidden = !closed;
       if (length >= counterFrom) {
         ui.counter.hidden = false;
@@ -294,8 +295,8 @@ export function createView(mode: Mode, settings: WidgetSettings, handlers: ViewH
         ui.counter.textContent = '';
       }
       // The turns' action buttons follow the same busy state; a used one stays disabled.
-      for (const b of all<HTMLButtonElement>(ui.list, '[data-testid="action"]')) {
-        b.disabled = sending || closed || b.getAttribute('data-used') === 'true';
+      for (const b of all<HTMLButtonElement>(ui.list, 'button.exh-action')) {
+        b.disabled = sending || b.getAttribute('data-used') === 'true';
       }
     },
     autosize() {

@@ -1,0 +1,29 @@
+/**
+ * Staff roles and what each may do. The console shows a page only to roles holding its
+ * permission, and the admin API checks the same permission on every route: one table for both.
+ * The support lead's dashboard and the agents' inbox add their permissions here.
+ */
+export const STAFF_ROLES = ['admin', 'kb_editor', 'agent', 'lead'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+export const PERMISSIONS = ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const GRANTS: Record<StaffRole, readonly Permission[]> = {
+  admin: PERMISSIONS,
+  kb_editor: ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps'],
+  lead: ['kb.read', 'kb.test', 'kb.gaps'],
+  agent: ['kb.read', 'kb.test'],
+};
+
+export function isStaffRole(value: unknown): value is StaffRole {
+  return typeof value === 'string' && (STAFF_ROLES as readonly string[]).includes(value);
+}
+
+export function permissionsOf(role: StaffRole): Permission[] {
+  return [...GRANTS[role]];
+}
+
+export function can(role: StaffRole, permission: Permission): boolean {
+  return GRANTS[role].includes(permission);
+}

@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
+import { type Database, openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
+import { eraseCustomer, SETTLED_PAYLOAD_MS, sweepRetention } from '../../src/adapters/postgres/pg-erasure.js';
+import { createPgChannelOutbox } from '../../src/adapters/postgres/pg-telegram-store.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { generateSignerKey, parseSignerKey, verifyTranscript } from '../../src/core/index.js';
+import { createEmptyPostgresDatabase, type Engine, testEngines } from '../support/databases.js';
+import { screened } from '../support/screened.js';
+
+const ORIGIN = 'test.example/retention';
+const SIGNER = parseSignerKey(generateSignerKey(ORIGIN));
+
+/** A database whose master keys are in a key file, as `npm start` keeps them; `open()` gives another instance on it (PostgreSQL). */
+async function setup(engine: Engine) {
+  const dir = mkdtempSync(join(tmpdir(), 'helpdesk-retention-'));
+  const keyFile = join(dir, 'content-master-key');
+  const keys = () => loadContentKeys({ file: keyFile, createIfMissing: true }).keys;
+  const empty = engine === 'postgres' ? await createEmptyPostgresDatabase() : undefined;
+  const open = async (): Promise<Database> => {
+    const database = await openDatabase(empty ? { databaseUrl: empty.url, dataDir: 'unused', contentKeys: keys() } : { dataDir: 'memory://', contentKeys: keys() });
+    await database.migrate();
+    return database;
+  };
+  const first = await open();
+  const instance = (database: Database) => ({
+    database,
+    db: database.db,
+    store: createPgConversationStore(database.db),
+    log: createPgTurnLog({ db: database.db, origin: ORIGIN, signer: SIGNER }),
+  });
+  return {
+    ...instance(first),
+    /** Another instance on the same PostgreSQL, with its own copy of the key file's keys. */
+    async another() {
+      return instance(await open());
+    },
+    async drop(...others: Database[]) {
+      for (const o of others) await o.close();
+      await first.close();
+      await empty?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+async function converse(s: Pick<Setup, 'store'>, channel: 'telegram' | 'web', externalId: string, words: string, close = false) {
+  const { conversation } = await s.store.open({ channel, externalId, language: 'zh', tokenHash: null, customerHandle: screened(`@${externalId}`) });
+  await s.store.append(conversation.id, [
+    { role: 'customer', kind: 'message', text: screened(words), language: 'zh' },
+    { role: 'bot', kind: 'answer', text: '请稍等', language: 'zh' },
+  ], close ? { state: 'closed' } : {});
+  return conversation.id;
+}
+
+const texts = async (s: Pick<Setup, 'store'>, id: string) => (await s.store.turns(id, 0)).map((t) => t.text);
+
+describe.each(testEngines())('erasure by customer, retention and audits on %s', (engine) => {
+  it('erases every conversation of a Telegram user, private chat and group member alike, and a web customer; other members keep theirs; the audit and transcripts verify with the erased turns marked', async () => {
+    const s = await setup(engine);
+    try {
+      const own = await converse(s, 'telegram', '555001', '我的提现没到账');
+      const inGroup = await converse(s, 'telegram', '-100777:555001', '群里的问题');
+      const neighbour = await converse(s, 'telegram', '-100777:555002', '邻居的问题');
+      const suffixOnly = await converse(s, 'telegram', '1555001', '号码相似的人');
+      const web = await converse(s, 'web', 'w-abc', 'web customer words');
+
+      const telegram = await eraseCustomer(s.db, s.log, { channel: 'telegram', userId: '555001' });
+      expect(telegram.conversations.map((c) => c.conversationId).sort()).toEqual([own, inGroup].sort());
+      expect(telegram.conversations.every((c) => c.result.status === 'erased')).toBe(true);
+      expect(telegram.rotation).toMatchObject({ version: 2, retired: [1] });
+      const webErasure = await eraseCustomer(s.db, s.log, { channel: 'web', externalId: 'w-abc' });
+      expect(webErasure.conversations.map((c) => c.conversationId)).toEqual([web]);
+      expect(webErasure.rotation?.version).toBe(3);
+
+      expect(await texts(s, own)).toEqual(['', '']);
+      expect(await texts(s, inGroup)).toEqual(['', '']);
+      expect(await texts(s, web)).toEqual(['', '']);
+      expect(await texts(s, neighbour)).toEqual(['邻居的问题', '请稍等']);
+      expect(await texts(s, suffixOnly)).toEqual(['号码相似的人', '请稍等']);
+      expect((await s.store.find(neighbour))?.customerHandle).toBe('@-100777:555002');
+      expect((await s.store.find(own))?.customerHandle).toBeNull();
+
+      await s.log.checkpointNow();
+      const report = await s.log.verify();
+      expect(report.violations).toEqual([]);
+      expect(report).toMatchObject({ ok: true, erasedTurns: 6 });
+      const transcript = await verifyTranscript(await s.log.transcript(own), { key: SIGNER.verifierKey });
+      expect(transcript.problems).toEqual([]);
+      expect(transcript.turns.map((t) => t.status)).toEqual(['erased', 'erased']);
+    } finally {
+      await s.drop();
+    }
+  }, 120_000);
+
+  it('erases closed conversations older than RETENTION_DAYS unless under a legal hold, each erasure logged; empties settled reply payloads and keeps their ids', async () => {
+    const s = await setup(engine);
+    try {
+      const old = await converse(s, 'web', 'old', '很久以前的问题', true);
+      const held = await converse(s, 'web', 'held', '有争议的问题', true);
+      const recent = await converse(s, 'web', 'recent', '最近的问题', true);
+      const open = await converse(s, 'web', 'open', '还没解决的问题');
+      await s.log.placeLegalHold(held, 'open dispute #42');
+      await s.db.execute(sql`UPDATE conversation SET updated_at = now() - interval '40 days' WHERE external_id IN ('old', 'held', 'open')`);
+      const outbox = createPgChannelOutbox(s.db);
+      await outbox.enqueue([
+        { channel: 'telegram', chatId: '42', dedupeKey: 'tg:1:u1:0', method: 'sendMessage', payload: { chat_id: 42, text: '发出的回复' } },
+        { channel: 'telegram', chatId: '43', dedupeKey: 'tg:1:u2:0', method: 'sendMessage', payload: { chat_id: 43, text: '还在等待的回复' } },
+      ]);
+      const [sent] = await outbox.claim('telegram', 1, 60_000);
+      await outbox.claim('telegram', 0, 60_000, [{ id: sent?.id as number, at: new Date(Date.now() - SETTLED_PAYLOAD_MS - 1000), result: { message_id: 1 } }]);
+
+      const sweep = await sweepRetention(s.db, s.log, 30);
+      expect(sweep.purged).toBe(1);
+      expect(sweep.erasure?.conversations.map((c) => c.conversationId)).toEqual([old]);
+      const [result] = sweep.erasure?.conversations ?? [];
+      expect((await s.log.entry(result?.result.entryIdx as number))?.parsed).toMatchObject({ kind: 'erasure', conv: old, reason: 'retention' });
+      expect(await texts(s, old)).toEqual(['', '']);
+      for (const kept of [held, recent, open]) expect((await texts(s, kept))[0]).not.toBe('');
+
+      const rows = await queryRows<{ dedupe_key: string; status: string; payload: unknown }>(s.db, sql`SELECT dedupe_key, status, payload FROM channel_outbox ORDER BY id`);
+      expect(rows.map((r) => [r.dedupe_key, r.status])).toEqual([
+        ['tg:1:u1:0', 'sent'],
+        ['tg:1:u2:0', 'pending'],
+      ]);
+      expect(rows[0]?.payload).toEqual({});
+      // The pending reply is still sent, sealed under the rotated master key.
+      const [pending] = await outbox.claim('telegram', 5, 60_000);
+      expect(pending?.payload).toEqual({ chat_id: 43, text: '还在等待的回复' });
+
+      // A second sweep finds nothing more to erase; the audit passes.
+      expect((await sweepRetention(s.db, s.log, 30)).erasure).toBeUndefined();
+      await s.log.checkpointNow();
+      expect(await s.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
+    } finally {
+      await s.drop();
+    }
+  }, 120_000);
+
+  it.skipIf(engine !== 'postgres')('keeps two instances sharing the key file working across an erasure and its key rotation; the audit passes on each and after a restart', async () => {
+    const s = await setup(engine);
+    const b = await s.another();
+    let restarted: Awaited<ReturnType<Setup['another']>> | undefined;
+    try {
+      const alice = await converse(s, 'telegram', '901', '甲的问题');
+      const bob = await converse(b, 'telegram', '902', '乙的问题');
+      // B knows Bob's key (unwrapped under v1); A erases Alice and rotates to v2 in the shared key file.
+      const erasure = await eraseCustomer(s.db, s.log, { conversationId: alice });
+      expect(erasure.rotation?.version).toBe(2);
+      // B goes on: it reads what A re-wrapped, appends, opens new conversations under the new key.
+      await b.store.append(bob, [{ role: 'customer', kind: 'message', text: screened('乙又来了'), language: 'zh' }]);
+      expect(await texts(b, bob)).toEqual(['乙的问题', '请稍等', '乙又来了']);
+      const carol = await converse(b, 'telegram', '903', '丙的问题');
+      expect(await texts(s, carol)).toEqual(['丙的问题', '请稍等']);
+      await s.log.checkpointNow();
+      for (const instance of [s, b]) expect(await instance.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
+      restarted = await s.another();
+      expect(await restarted.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
+      expect(await texts(restarted, bob)).toEqual(['乙的问题', '请稍等', '乙又来了']);
+    } finally {
+      await s.drop(b.database, ...(restarted ? [restarted.database] : []));
+    }
+  }, 120_000);
+});
