@@ -1,62 +1,72 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/adapters/postgres/database.js';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Database, queryRows } from '../../src/adapters/postgres/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgStats } from '../../src/adapters/postgres/pg-stats.js';
-import { conversation, turn } from '../../src/adapters/postgres/schema/index.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { createStatsRoutes } from '../../src/adapters/web/stats-routes.js';
-import type { Channel, Language, Role, TurnData, TurnKind } from '../../src/core/index.js';
+import { type Channel, type EscalationReason, generateSignerKey, type Language, parseSignerKey, type Priority, type Role, type TurnData, type TurnKind } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
 import { wireHelpdesk } from '../support/helpdesk.js';
+import { screened } from '../support/screened.js';
 
 const ADMIN_TOKEN = 'stats-admin-token-0123456789';
 const ALICE = { agentId: 'U1', author: 'Alice' };
 const BOB = { agentId: 'U2', author: 'Bob' };
+/** Words only a customer would write: they must never reach a plain column. */
+const CUSTOMER_WORDS = '我的提现一直没有到账';
+const ORIGIN = 'test.example/stats';
 
 /**
- * A scripted history with exact times, written as the stores write it (conversation and turn
- * rows). Range under test: 2026-03-02 to 2026-03-04 (UTC). The expected figures below are worked
- * out by hand from this script (docs/stats.md).
+ * A scripted history with exact times, written through the conversation store as the product
+ * writes it: content sealed, the row keeping only its plain metadata. The clock (Date only) is
+ * set to each turn's time. Range under test: 2026-03-02 to 2026-03-04 (UTC). The expected figures
+ * below are worked out by hand from this script (docs/stats.md).
  */
 async function writeHistory(db: Database['db']) {
-  const open = async (channel: Channel, language: Language) => {
-    const id = randomUUID();
-    await db.insert(conversation).values({ id, channel, externalId: randomUUID(), language, createdAt: new Date('2026-03-01T00:00:00Z') });
-    let seq = 0;
-    const say = async (role: Role, kind: TurnKind, at: string, extra: { language?: Language; data?: TurnData; reason?: string; priority?: string } = {}) => {
-      seq += 1;
-      await db.insert(turn).values({
-        conversationId: id,
-        seq,
-        role,
-        kind,
-        text: `${role} ${kind}`,
-        language: extra.language ?? language,
-        data: extra.data ?? {},
-        escalationReason: extra.reason ?? null,
-        escalationPriority: extra.priority ?? null,
-        createdAt: new Date(at),
-      });
-    };
-    return say;
-  };
+  const store = createPgConversationStore(db);
+  const ids: Record<string, string> = {};
+  vi.useFakeTimers({ toFake: ['Date'] });
+  try {
+    await script(async (name: string, channel: Channel, language: Language) => {
+      const { conversation: c } = await store.open({ channel, externalId: `customer-${name}`, language, tokenHash: null, customerHandle: screened(`@customer_${name}`) });
+      ids[name] = c.id;
+      return async (role: Role, kind: TurnKind, at: string, extra: { language?: Language; data?: TurnData; reason?: EscalationReason; priority?: Priority } = {}) => {
+        vi.setSystemTime(new Date(at));
+        const text = `${CUSTOMER_WORDS} ${name} ${role} ${kind}`;
+        const base = { kind, language: extra.language ?? language, data: extra.data ?? {} };
+        const escalation = extra.reason ? { reason: extra.reason, priority: extra.priority ?? 'normal', detail: `${CUSTOMER_WORDS} detail` } : null;
+        await store.append(c.id, [role === 'customer' ? { ...base, role, text: screened(text) } : { ...base, role, text, escalation }]);
+      };
+    });
+  } finally {
+    vi.useRealTimers();
+  }
+  return ids;
+}
+
+type Say = (role: Role, kind: TurnKind, at: string, extra?: { language?: Language; data?: TurnData; reason?: EscalationReason; priority?: Priority }) => Promise<void>;
+
+async function script(open: (name: string, channel: Channel, language: Language) => Promise<Say>) {
   const cite = (...ids: string[]): TurnData => ({ citations: ids.map((id) => ({ id, title: id, version: 1 })) });
   const agent = (who: typeof ALICE, extra: TurnData = {}): TurnData => ({ ...who, ...extra });
 
   // A: answered, then marked solved: resolved by the bot.
-  const a = await open('web', 'en');
+  const a = await open('a', 'web', 'en');
   await a('bot', 'greeting', '2026-03-02T10:00:00Z');
   await a('customer', 'message', '2026-03-02T10:00:05Z');
   await a('bot', 'answer', '2026-03-02T10:00:06Z', { data: cite('faq-withdrawal') });
   await a('customer', 'action', '2026-03-02T10:01:00Z', { data: { action: 'solved' } });
   await a('bot', 'notice', '2026-03-02T10:01:01Z');
   // B: answered on two days, in Chinese then in English; never marked solved.
-  const b = await open('telegram', 'zh');
+  const b = await open('b', 'telegram', 'zh');
   await b('customer', 'message', '2026-03-02T11:00:00Z');
   await b('bot', 'answer', '2026-03-02T11:00:01Z', { data: cite('faq-withdrawal', 'faq-kyc') });
   await b('customer', 'message', '2026-03-03T09:00:00Z', { language: 'en' });
   await b('bot', 'answer', '2026-03-03T09:00:01Z', { language: 'en', data: cite('faq-kyc') });
   // C: escalated, claimed, replied to after 600 s, resolved after 1800 s by Alice, rated 5.
-  const c = await open('web', 'en');
+  const c = await open('c', 'web', 'en');
   await c('customer', 'message', '2026-03-02T12:00:00Z');
   await c('system', 'escalation', '2026-03-02T12:00:00Z', { reason: 'low_confidence', priority: 'normal' });
   await c('agent', 'handoff', '2026-03-02T12:05:00Z', { data: agent(ALICE, { handoff: 'claimed' }) });
@@ -64,7 +74,7 @@ async function writeHistory(db: Database['db']) {
   await c('agent', 'handoff', '2026-03-02T12:30:00Z', { data: agent(ALICE, { handoff: 'resolved' }) });
   await c('customer', 'rating', '2026-03-02T12:31:00Z', { data: { rating: 5 } });
   // D: an urgent scam report; Bob's internal note is not a reply; reply after 120 s, resolved after 1200 s, rated 3.
-  const d = await open('telegram', 'en');
+  const d = await open('d', 'telegram', 'en');
   await d('customer', 'message', '2026-03-03T08:00:00Z');
   await d('system', 'escalation', '2026-03-03T08:00:00Z', { reason: 'scam_report', priority: 'urgent' });
   await d('agent', 'note', '2026-03-03T08:01:00Z', { data: agent(BOB, { internal: true }) });
@@ -72,21 +82,21 @@ async function writeHistory(db: Database['db']) {
   await d('agent', 'handoff', '2026-03-03T08:20:00Z', { data: agent(BOB, { handoff: 'resolved' }) });
   await d('customer', 'rating', '2026-03-03T08:21:00Z', { data: { rating: 3 } });
   // E: asked for a human, nobody answered, then marked solved (no human turn: resolved by the bot).
-  const e = await open('web', 'zh');
+  const e = await open('e', 'web', 'zh');
   await e('customer', 'action', '2026-03-03T14:00:00Z', { data: { action: 'human' } });
   await e('system', 'escalation', '2026-03-03T14:00:01Z', { reason: 'customer_requested_human', priority: 'normal' });
   await e('customer', 'action', '2026-03-03T15:00:00Z', { data: { action: 'solved' } });
   // F: asked in the last second of the range; the answer falls after it.
-  const f = await open('web', 'en');
+  const f = await open('f', 'web', 'en');
   await f('customer', 'message', '2026-03-04T23:59:59.500Z');
   await f('bot', 'answer', '2026-03-05T00:00:00.200Z', { data: cite('faq-fees') });
   // G: escalated before the range; an agent's reply inside it does not make G a conversation of the range.
-  const g = await open('web', 'en');
+  const g = await open('g', 'web', 'en');
   await g('customer', 'message', '2026-03-01T23:00:00Z');
   await g('system', 'escalation', '2026-03-01T23:00:01Z', { reason: 'sensitive_topic', priority: 'urgent' });
   await g('agent', 'message', '2026-03-02T00:10:00Z', { data: agent(ALICE) });
   // H: answered, escalated, Alice replies (240 s) and hands back; escalated again, Bob replies (60 s), resolves (600 s), rated 4.
-  const h = await open('web', 'en');
+  const h = await open('h', 'web', 'en');
   await h('customer', 'message', '2026-03-04T09:59:00Z');
   await h('bot', 'answer', '2026-03-04T09:59:01Z', { data: cite('faq-fees') });
   await h('customer', 'message', '2026-03-04T10:00:00Z');
@@ -104,6 +114,7 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
   let database: Database;
   let drop: () => Promise<void>;
   let app: ReturnType<typeof createStatsRoutes>;
+  let ids: Record<string, string>;
   const get = (query: string, token: string = ADMIN_TOKEN) =>
     app.request(`/api/admin/stats${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
@@ -111,7 +122,7 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     ({ database, drop } = await createTestDatabase(engine));
     const { helpdesk } = wireHelpdesk(database, { safety: () => ({ adminToken: ADMIN_TOKEN }) });
     app = createStatsRoutes({ helpdesk, stats: createPgStats(database.db) });
-    await writeHistory(database.db);
+    ids = await writeHistory(database.db);
   }, 180_000);
   afterAll(async () => drop?.());
 
@@ -243,5 +254,44 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     await refused('?from=2026-03-02&to=2026-03-04&format=xml', /format must be json or csv/);
     expect((await get('?from=2026-03-02&to=2026-03-04', '')).status).toBe(403);
     expect((await get('?from=2026-03-02&to=2026-03-04', 'wrong-token-0123456789')).status).toBe(403);
+  });
+  it('reads sealed turns: the rows keep no content, only plain metadata free of customer words', async () => {
+    const rows = await queryRows<{ data: unknown; text: string; line: string }>(
+      database.db,
+      sql`SELECT t.data, t.text, row_to_json(t)::text AS line FROM turn t WHERE t.conversation_id = ${ids.c}::uuid ORDER BY t.seq`,
+    );
+    expect(rows.map((r) => [r.text, r.data])).toEqual(rows.map(() => ['', { sealed: 1 }]));
+    for (const r of rows) {
+      expect(r.line).not.toContain(CUSTOMER_WORDS);
+      expect(r.line).not.toContain('customer_c');
+    }
+    const meta = await queryRows<{ kind: string; rating: number | null; handoff: string | null; agent_id: string | null; agent_name: string | null }>(
+      database.db,
+      sql`SELECT kind, rating, handoff, agent_id, agent_name FROM turn WHERE conversation_id = ${ids.c}::uuid AND (rating IS NOT NULL OR handoff IS NOT NULL) ORDER BY seq`,
+    );
+    expect(meta).toEqual([
+      { kind: 'handoff', rating: null, handoff: 'claimed', agent_id: 'U1', agent_name: 'Alice' },
+      { kind: 'handoff', rating: null, handoff: 'resolved', agent_id: 'U1', agent_name: 'Alice' },
+      { kind: 'rating', rating: 5, handoff: null, agent_id: null, agent_name: null },
+    ]);
+  });
+
+  it('gives the same figures after conversations are erased (erasure destroys content, not counts); the audit passes, and catches a changed rating', async () => {
+    const before = await (await get('?from=2026-03-02&to=2026-03-04')).json();
+    const log = createPgTurnLog({ db: database.db, origin: ORIGIN, signer: parseSignerKey(generateSignerKey(ORIGIN)) });
+    for (const name of ['a', 'c', 'd', 'h']) expect(await log.erase(ids[name] as string)).toMatchObject({ status: 'erased' });
+    expect(await (await get('?from=2026-03-02&to=2026-03-04')).json()).toEqual(before);
+    expect(await (await get('?from=2026-03-02&to=2026-03-04&format=csv')).text()).toContain('ratings,,,,5,1');
+    const audit = await log.verify();
+    expect(audit.violations).toEqual([]);
+    expect(audit.erasedTurns).toBeGreaterThan(0);
+
+    // A rating changed in the row after its content was erased: only the header can tell.
+    const client = (database.db as unknown as { $client: { exec?: (q: string) => Promise<unknown>; query: (q: string) => Promise<unknown> } }).$client;
+    const exec = (query: string) => (client.exec ? client.exec(query) : client.query(query));
+    await exec(`ALTER TABLE turn DISABLE TRIGGER USER; UPDATE turn SET rating = 1 WHERE conversation_id = '${ids.c}' AND kind = 'rating'; ALTER TABLE turn ENABLE TRIGGER USER`);
+    const tampered = await log.verify();
+    expect(tampered.ok).toBe(false);
+    expect(tampered.violations.map((v) => v.reason)).toEqual([expect.stringMatching(/plain metadata differs from the logged header/)]);
   });
 });

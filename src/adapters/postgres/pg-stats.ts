@@ -47,7 +47,7 @@ export function createPgStats(db: Db): StatsSource {
               SELECT DISTINCT t.conversation_id FROM turn t ${ofChannel(t)} WHERE t.role = 'customer' AND ${inRange(t)}
             ), solved AS (
               SELECT DISTINCT t.conversation_id FROM turn t
-              WHERE t.kind = 'action' AND t.role = 'customer' AND t.data->>'action' = 'solved' AND ${inRange(t)}
+              WHERE t.kind = 'action' AND t.role = 'customer' AND t.action = 'solved' AND ${inRange(t)}
             ), human AS (
               SELECT DISTINCT t.conversation_id FROM turn t WHERE t.role = 'agent' AND ${inRange(t)}
             ), escalated AS (
@@ -73,11 +73,11 @@ export function createPgStats(db: Db): StatsSource {
       // The agent a rating rates: who resolved the handoff last before it.
       const ratingsQuery = queryRows<{ day: string; rating: number | null; agent_id: string | null; author: string | null }>(
         db,
-        sql`SELECT ${dayOf(sql`t.created_at`)} AS day, CASE WHEN jsonb_typeof(t.data->'rating') = 'number' THEN round((t.data->>'rating')::numeric)::int END AS rating, r.agent_id, r.author
+        sql`SELECT ${dayOf(sql`t.created_at`)} AS day, t.rating::int AS rating, r.agent_id, r.author
             FROM turn t ${ofChannel(t)}
             LEFT JOIN LATERAL (
-              SELECT p.data->>'agentId' AS agent_id, p.data->>'author' AS author FROM turn p
-              WHERE p.conversation_id = t.conversation_id AND p.seq < t.seq AND p.kind = 'handoff' AND p.data->>'handoff' = 'resolved'
+              SELECT p.agent_id, p.agent_name AS author FROM turn p
+              WHERE p.conversation_id = t.conversation_id AND p.seq < t.seq AND p.kind = 'handoff' AND p.handoff = 'resolved'
               ORDER BY p.seq DESC LIMIT 1
             ) r ON true
             WHERE t.kind = 'rating' AND ${inRange(t)}
@@ -103,15 +103,15 @@ export function createPgStats(db: Db): StatsSource {
               SELECT min(n.seq) AS seq FROM turn n WHERE n.conversation_id = t.conversation_id AND n.seq > t.seq AND n.kind = 'escalation'
             ) nx ON true
             LEFT JOIN LATERAL (
-              SELECT ${msOf(sql`r.created_at`)} AS at_ms, r.data->>'agentId' AS agent_id, r.data->>'author' AS author FROM turn r
+              SELECT ${msOf(sql`r.created_at`)} AS at_ms, r.agent_id, r.agent_name AS author FROM turn r
               WHERE r.conversation_id = t.conversation_id AND r.seq > t.seq AND (nx.seq IS NULL OR r.seq < nx.seq)
                 AND r.role = 'agent' AND r.kind = 'message'
               ORDER BY r.seq LIMIT 1
             ) fr ON true
             LEFT JOIN LATERAL (
-              SELECT ${msOf(sql`r.created_at`)} AS at_ms, r.data->>'agentId' AS agent_id, r.data->>'author' AS author FROM turn r
+              SELECT ${msOf(sql`r.created_at`)} AS at_ms, r.agent_id, r.agent_name AS author FROM turn r
               WHERE r.conversation_id = t.conversation_id AND r.seq > t.seq AND (nx.seq IS NULL OR r.seq < nx.seq)
-                AND r.role = 'agent' AND r.kind = 'handoff' AND r.data->>'handoff' = 'resolved'
+                AND r.role = 'agent' AND r.kind = 'handoff' AND r.handoff = 'resolved'
               ORDER BY r.seq LIMIT 1
             ) rs ON true
             WHERE t.kind = 'escalation' AND ${inRange(t)}
@@ -121,10 +121,10 @@ export function createPgStats(db: Db): StatsSource {
       const citedQuery = queryRows<{ entry_id: string; title: string | null; n: number }>(
         db,
         sql`SELECT x.entry_id, e.title, x.n FROM (
-              SELECT el->>'id' AS entry_id, count(*)::int AS n
+              SELECT el.entry_id, count(*)::int AS n
               FROM turn t ${ofChannel(t)}
-              CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(t.data->'citations') = 'array' THEN t.data->'citations' ELSE '[]'::jsonb END) AS el
-              WHERE t.kind = 'answer' AND t.role = 'bot' AND ${inRange(t)} AND el->>'id' IS NOT NULL
+              CROSS JOIN LATERAL (SELECT DISTINCT u AS entry_id FROM unnest(t.cites) AS u) el
+              WHERE t.kind = 'answer' AND t.role = 'bot' AND ${inRange(t)} AND t.cites IS NOT NULL
               GROUP BY 1 ORDER BY n DESC, entry_id LIMIT ${citedLimit}
             ) x LEFT JOIN kb_entry e ON e.id = x.entry_id
             ORDER BY x.n DESC, x.entry_id`,
