@@ -16,9 +16,7 @@ import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
 import { createPgOperationsProbe } from './adapters/postgres/pg-operations-probe.js';
-import { createPgStats } from './adapters/postgres/pg-stats.js';
 import { createPrometheusMetrics } from './adapters/prometheus/prometheus-metrics.js';
-import { createStatsRoutes } from './adapters/web/stats-routes.js';
 import { createWebApp } from './adapters/web/web-app.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
@@ -327,7 +325,6 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
-  app.route('/', createStatsRoutes({ helpdesk, stats: createPgStats(database.db) }));
   staffConsole.mount(app);
   app.get('/metrics', (c) => metrics.handle(c.req.raw));
   if (slack) {

@@ -6,8 +6,9 @@
  * Three in four are answered by the bot (greeting, two questions with cited answers, "solved" on
  * every third, a last message); one in four is escalated (reason and priority varying), claimed,
  * replied to, resolved and rated. A third are on Telegram, half in Chinese. Rows are written with
- * one INSERT … SELECT per table, as the stores would have written them, then VACUUM ANALYZE (as
- * autovacuum does on a live append-only table).
+ * one INSERT … SELECT per table as the store writes them (content sealed elsewhere: the row keeps
+ * the marker and its plain metadata; the turn trigger fills the roll-ups), in each conversation's
+ * seq order, then VACUUM ANALYZE (as autovacuum does on a live append-only table).
  */
 import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
@@ -45,34 +46,36 @@ export async function writeHistory(database: Awaited<ReturnType<typeof openDatab
     options.log(`stats: ${conversations} conversations written`);
     // Turn s of conversation i: escalated conversations (i % 4 = 0) follow the handoff script.
     await database.db.execute(sql`
-      INSERT INTO turn (conversation_id, seq, role, kind, text, language, data, escalation_reason, escalation_priority, created_at)
-      SELECT md5('bench-conversation-' || i)::uuid, s,
+      INSERT INTO turn (conversation_id, seq, role, kind, text, language, data, escalation_reason, escalation_priority, created_at,
+                        rating, action, handoff, agent_id, agent_name, cites)
+      SELECT conversation_id, s, role, kind, '', language, '{"sealed":1}'::jsonb, escalation_reason, escalation_priority, created_at,
+             CASE WHEN kind = 'rating' THEN (1 + i % 5)::smallint END,
+             CASE WHEN kind = 'action' THEN 'solved' END,
+             CASE WHEN kind = 'handoff' THEN CASE s WHEN 5 THEN 'claimed' ELSE 'resolved' END END,
+             CASE WHEN role = 'agent' THEN 'U' || (i % 12) END,
+             CASE WHEN role = 'agent' THEN 'Agent ' || (i % 12) END,
+             CASE WHEN kind = 'answer' THEN ARRAY['entry-' || CASE WHEN i % 4 = 0 THEN i % 97 ELSE (i * s) % 97 END] END
+      FROM (
+      SELECT i, s, md5('bench-conversation-' || i)::uuid AS conversation_id,
              CASE WHEN i % 4 = 0 THEN (ARRAY['customer','bot','customer','system','agent','agent','agent','customer'])[s]
-                  ELSE (ARRAY['bot','customer','bot','customer','bot','customer','bot','customer'])[s] END,
+                  ELSE (ARRAY['bot','customer','bot','customer','bot','customer','bot','customer'])[s] END AS role,
              CASE WHEN i % 4 = 0 THEN (ARRAY['message','answer','message','escalation','handoff','message','handoff','rating'])[s]
                   WHEN s = 6 AND i % 3 = 0 THEN 'action'
-                  ELSE (ARRAY['greeting','message','answer','message','answer','message','notice','message'])[s] END,
-             'bench turn',
-             CASE WHEN i % 2 = 0 THEN 'zh' ELSE 'en' END,
-             CASE
-               WHEN i % 4 = 0 AND s = 2 THEN jsonb_build_object('citations', jsonb_build_array(jsonb_build_object('id', 'entry-' || (i % 97), 'title', 'Entry', 'version', 1)))
-               WHEN i % 4 = 0 AND s IN (5, 6, 7) THEN jsonb_build_object('agentId', 'U' || (i % 12), 'author', 'Agent ' || (i % 12))
-                 || CASE s WHEN 5 THEN '{"handoff":"claimed"}'::jsonb WHEN 7 THEN '{"handoff":"resolved"}'::jsonb ELSE '{}'::jsonb END
-               WHEN i % 4 = 0 AND s = 8 THEN jsonb_build_object('rating', 1 + i % 5)
-               WHEN i % 4 <> 0 AND s IN (3, 5) THEN jsonb_build_object('citations', jsonb_build_array(jsonb_build_object('id', 'entry-' || ((i * s) % 97), 'title', 'Entry', 'version', 1)),
-                                                                    'retrieval', jsonb_build_object('confidence', 0.8, 'candidates', '[]'::jsonb))
-               WHEN i % 4 <> 0 AND s = 6 AND i % 3 = 0 THEN '{"action":"solved"}'::jsonb
-               ELSE '{}'::jsonb
-             END,
-             CASE WHEN i % 4 = 0 AND s = 4 THEN (ARRAY['low_confidence','customer_requested_human','sensitive_topic','scam_report','customer_unsatisfied'])[1 + i % 5] END,
-             CASE WHEN i % 4 = 0 AND s = 4 THEN CASE WHEN i % 20 = 0 THEN 'urgent' ELSE 'normal' END END,
+                  ELSE (ARRAY['greeting','message','answer','message','answer','message','notice','message'])[s] END AS kind,
+             CASE WHEN i % 2 = 0 THEN 'zh' ELSE 'en' END AS language,
+             CASE WHEN i % 4 = 0 AND s = 4 THEN (ARRAY['low_confidence','customer_requested_human','sensitive_topic','scam_report','customer_unsatisfied'])[1 + i % 5] END AS escalation_reason,
+             CASE WHEN i % 4 = 0 AND s = 4 THEN CASE WHEN i % 20 = 0 THEN 'urgent' ELSE 'normal' END END AS escalation_priority,
              ${historyStart}::timestamptz + (i::float8 / ${conversations}) * interval '${sql.raw(String(HISTORY_DAYS))} days'
-               + CASE WHEN i % 4 = 0 AND s >= 5 THEN interval '1 second' * (60 + (i % 900) * s) ELSE interval '20 seconds' * s END
-      FROM generate_series(1, ${conversations}) AS i CROSS JOIN generate_series(1, ${TURNS_PER_CONVERSATION}) AS s`);
+               + CASE WHEN i % 4 = 0 AND s >= 5 THEN interval '1 second' * (60 + (i % 900) * s) ELSE interval '20 seconds' * s END AS created_at
+      FROM generate_series(1, ${conversations}) AS i CROSS JOIN generate_series(1, ${TURNS_PER_CONVERSATION}) AS s
+      ) g
+      ORDER BY i, s`);
     const [{ n: written } = { n: 0 }] = await queryRows<{ n: number }>(database.db, sql`SELECT count(*)::int AS n FROM turn`);
     options.log(`stats: ${written} turns written in ${((performance.now() - t0) / 1000).toFixed(1)} s; vacuum analyze…`);
     await database.db.execute(sql`VACUUM ANALYZE turn`);
     await database.db.execute(sql`VACUUM ANALYZE conversation`);
+    await database.db.execute(sql`VACUUM ANALYZE stats_activity`);
+    await database.db.execute(sql`VACUUM ANALYZE stats_handoff`);
     return written;
   }
 }

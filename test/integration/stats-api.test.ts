@@ -4,19 +4,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, queryRows } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgStats } from '../../src/adapters/postgres/pg-stats.js';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
-import { createStatsRoutes } from '../../src/adapters/web/stats-routes.js';
-import { type Channel, type EscalationReason, generateSignerKey, type Language, parseSignerKey, type Priority, type Role, type TurnData, type TurnKind } from '../../src/core/index.js';
-import { createTestDatabase, testEngines } from '../support/databases.js';
-import { wireHelpdesk } from '../support/helpdesk.js';
+import { type Channel, type EscalationReason, type Language, type Priority, type Role, type TurnData, type TurnKind } from '../../src/core/index.js';
+import { ADMIN_TOKEN, AGENT, createTestConsole } from '../support/console.js';
+import { testEngines } from '../support/databases.js';
 import { screened } from '../support/screened.js';
 
-const ADMIN_TOKEN = 'stats-admin-token-0123456789';
+const LEAD = { user: 'lena', password: 'lena-password-12' };
 const ALICE = { agentId: 'U1', author: 'Alice' };
 const BOB = { agentId: 'U2', author: 'Bob' };
 /** Words only a customer would write: they must never reach a plain column. */
 const CUSTOMER_WORDS = '我的提现一直没有到账';
-const ORIGIN = 'test.example/stats';
 
 /**
  * A scripted history with exact times, written through the conversation store as the product
@@ -113,15 +110,16 @@ async function script(open: (name: string, channel: Channel, language: Language)
 describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
   let database: Database;
   let drop: () => Promise<void>;
-  let app: ReturnType<typeof createStatsRoutes>;
+  let app: Awaited<ReturnType<typeof createTestConsole>>['app'];
   let ids: Record<string, string>;
+  let log: Awaited<ReturnType<typeof createTestConsole>>['turnLog'];
   const get = (query: string, token: string = ADMIN_TOKEN) =>
     app.request(`/api/admin/stats${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   beforeAll(async () => {
-    ({ database, drop } = await createTestDatabase(engine));
-    const { helpdesk } = wireHelpdesk(database, { safety: () => ({ adminToken: ADMIN_TOKEN }) });
-    app = createStatsRoutes({ helpdesk, stats: createPgStats(database.db) });
+    const t = await createTestConsole(engine);
+    ({ database, drop, app, turnLog: log } = t);
+    await t.staff.access.addAccount({ name: LEAD.user, role: 'lead', password: LEAD.password });
     ids = await writeHistory(database.db);
   }, 180_000);
   afterAll(async () => drop?.());
@@ -252,8 +250,21 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     await refused('?from=2024-01-01&to=2026-03-02', /at most 366/);
     await refused('?from=2026-03-02&to=2026-03-04&channel=email', /channel must be one of web, telegram/);
     await refused('?from=2026-03-02&to=2026-03-04&format=xml', /format must be json or csv/);
-    expect((await get('?from=2026-03-02&to=2026-03-04', '')).status).toBe(403);
-    expect((await get('?from=2026-03-02&to=2026-03-04', 'wrong-token-0123456789')).status).toBe(403);
+    expect((await get('?from=2026-03-02&to=2026-03-04', '')).status).toBe(401);
+    expect((await get('?from=2026-03-02&to=2026-03-04', 'wrong-token-0123456789')).status).toBe(401);
+  });
+
+  it("answers a lead's console session, and refuses an agent's", async () => {
+    const sessionOf = async (who: { user: string; password: string }) => {
+      const res = await app.request('/api/admin/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) });
+      expect(res.status).toBe(200);
+      return (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    };
+    const asLead = await app.request('/api/admin/stats?from=2026-03-02&to=2026-03-04', { headers: { cookie: await sessionOf(LEAD) } });
+    expect(asLead.status).toBe(200);
+    expect(((await asLead.json()) as { conversations: number }).conversations).toBe(7);
+    const asAgent = await app.request('/api/admin/stats?from=2026-03-02&to=2026-03-04', { headers: { cookie: await sessionOf(AGENT) } });
+    expect(asAgent.status).toBe(403);
   });
   it('reads sealed turns: the rows keep no content, only plain metadata free of customer words', async () => {
     const rows = await queryRows<{ data: unknown; text: string; line: string }>(
@@ -278,7 +289,6 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
 
   it('gives the same figures after conversations are erased (erasure destroys content, not counts); the audit passes, and catches a changed rating', async () => {
     const before = await (await get('?from=2026-03-02&to=2026-03-04')).json();
-    const log = createPgTurnLog({ db: database.db, origin: ORIGIN, signer: parseSignerKey(generateSignerKey(ORIGIN)) });
     for (const name of ['a', 'c', 'd', 'h']) expect(await log.erase(ids[name] as string)).toMatchObject({ status: 'erased' });
     expect(await (await get('?from=2026-03-02&to=2026-03-04')).json()).toEqual(before);
     expect(await (await get('?from=2026-03-02&to=2026-03-04&format=csv')).text()).toContain('ratings,,,,5,1');

@@ -12,11 +12,11 @@ const toAgent = (id: unknown, name: unknown): StatsAgent | null =>
   typeof id === 'string' && id !== '' ? { id, name: typeof name === 'string' ? name : null } : null;
 
 /**
- * The dashboard's facts (docs/stats.md) in a few aggregate statements over `turn`, each bounded by
- * the range on `created_at`: the (role, created_at …) and (kind, created_at …) indexes cover them,
- * and the look-ups of what followed an escalation or preceded a rating go through small partial
- * indexes on (conversation_id, seq) of escalations, agent replies and resolves. Hand-written SQL: this is the
- * measured path of `npm run bench` (stats over 1M turns).
+ * The dashboard's facts (docs/stats.md) in a few aggregate statements, each bounded by the range:
+ * conversations, per-day counts, escalations and what followed them from the roll-ups the turn
+ * trigger keeps (schema/stats.ts: one row per conversation-day, one per escalation); ratings and
+ * cited entries from the turns' plain metadata through the (kind, created_at) index. Hand-written
+ * SQL: this is the measured path of `npm run bench` (stats over 1M turns).
  */
 export function createPgStats(db: Db): StatsSource {
   return {
@@ -27,47 +27,36 @@ export function createPgStats(db: Db): StatsSource {
       const ofChannel = (alias: SQL) =>
         channel ? sql`JOIN conversation c ON c.id = ${alias}.conversation_id AND c.channel = ${channel}` : sql``;
 
-      // Distinct (conversation, day, language) first: a hash aggregate over the covering index, no sort.
+      // The roll-ups are keyed by UTC day: the range's days are [start, end).
+      const days = sql`a.day >= ${start.toISOString().slice(0, 10)}::date AND a.day < ${end.toISOString().slice(0, 10)}::date`;
+      const ofChannelA = channel ? sql`AND a.channel = ${channel}` : sql``;
       const perDayQuery = queryRows<{ day: string; channel: Channel; language: Language; n: number }>(
         db,
-        sql`SELECT to_char(f.day, 'YYYY-MM-DD') AS day, c.channel, f.language, count(*)::int AS n
-            FROM (
-              SELECT DISTINCT t.conversation_id, (t.created_at AT TIME ZONE 'UTC')::date AS day, t.language
-              FROM turn t
-              WHERE t.role = 'customer' AND ${inRange(t)}
-            ) f
-            JOIN conversation c ON c.id = f.conversation_id ${channel ? sql`AND c.channel = ${channel}` : sql``}
-            GROUP BY f.day, c.channel, f.language
-            ORDER BY f.day, c.channel, f.language`,
+        sql`SELECT to_char(a.day, 'YYYY-MM-DD') AS day, a.channel, a.language, count(*)::int AS n
+            FROM stats_activity a
+            WHERE a.customer AND ${days} ${ofChannelA}
+            GROUP BY a.day, a.channel, a.language
+            ORDER BY a.day, a.channel, a.language`,
       );
 
       const totalsQuery = queryRows<{ conversations: number; resolved_by_bot: number; bot_only: number }>(
         db,
-        sql`WITH active AS (
-              SELECT DISTINCT t.conversation_id FROM turn t ${ofChannel(t)} WHERE t.role = 'customer' AND ${inRange(t)}
-            ), solved AS (
-              SELECT DISTINCT t.conversation_id FROM turn t
-              WHERE t.kind = 'action' AND t.role = 'customer' AND t.action = 'solved' AND ${inRange(t)}
-            ), human AS (
-              SELECT DISTINCT t.conversation_id FROM turn t WHERE t.role = 'agent' AND ${inRange(t)}
-            ), escalated AS (
-              SELECT DISTINCT t.conversation_id FROM turn t WHERE t.kind = 'escalation' AND ${inRange(t)}
-            )
-            SELECT count(*)::int AS conversations,
-                   count(*) FILTER (WHERE s.conversation_id IS NOT NULL AND h.conversation_id IS NULL)::int AS resolved_by_bot,
-                   count(*) FILTER (WHERE h.conversation_id IS NULL AND e.conversation_id IS NULL)::int AS bot_only
-            FROM active a
-            LEFT JOIN solved s ON s.conversation_id = a.conversation_id
-            LEFT JOIN human h ON h.conversation_id = a.conversation_id
-            LEFT JOIN escalated e ON e.conversation_id = a.conversation_id`,
+        sql`SELECT count(*)::int AS conversations,
+                   count(*) FILTER (WHERE f.solved AND NOT f.human)::int AS resolved_by_bot,
+                   count(*) FILTER (WHERE NOT f.human AND NOT f.escalated)::int AS bot_only
+            FROM (
+              SELECT bool_or(a.customer) AS customer, bool_or(a.solved) AS solved, bool_or(a.human) AS human, bool_or(a.escalated) AS escalated
+              FROM stats_activity a
+              WHERE ${days} ${ofChannelA}
+              GROUP BY a.conversation_id
+            ) f
+            WHERE f.customer`,
       );
 
+      const inRangeH = sql`h.escalated_at >= ${start.toISOString()}::timestamptz AND h.escalated_at < ${end.toISOString()}::timestamptz ${channel ? sql`AND h.channel = ${channel}` : sql``}`;
       const escalationsQuery = queryRows<{ reason: string | null; priority: string | null; n: number }>(
         db,
-        sql`SELECT t.escalation_reason AS reason, t.escalation_priority AS priority, count(*)::int AS n
-            FROM turn t ${ofChannel(t)}
-            WHERE t.kind = 'escalation' AND ${inRange(t)}
-            GROUP BY 1, 2 ORDER BY 1, 2`,
+        sql`SELECT h.reason, h.priority, count(*)::int AS n FROM stats_handoff h WHERE ${inRangeH} GROUP BY 1, 2 ORDER BY 1, 2`,
       );
 
       // The agent a rating rates: who resolved the handoff last before it.
@@ -84,7 +73,6 @@ export function createPgStats(db: Db): StatsSource {
             ORDER BY t.created_at, t.conversation_id, t.seq`,
       );
 
-      // Each escalation's span ends at the conversation's next escalation: a reply after that belongs to it.
       const handoffsQuery = queryRows<{
         escalated_ms: number;
         reply_ms: number | null;
@@ -95,27 +83,12 @@ export function createPgStats(db: Db): StatsSource {
         resolved_author: string | null;
       }>(
         db,
-        sql`SELECT ${msOf(sql`t.created_at`)} AS escalated_ms,
-                   fr.at_ms AS reply_ms, fr.agent_id AS reply_agent, fr.author AS reply_author,
-                   rs.at_ms AS resolved_ms, rs.agent_id AS resolved_agent, rs.author AS resolved_author
-            FROM turn t ${ofChannel(t)}
-            LEFT JOIN LATERAL (
-              SELECT min(n.seq) AS seq FROM turn n WHERE n.conversation_id = t.conversation_id AND n.seq > t.seq AND n.kind = 'escalation'
-            ) nx ON true
-            LEFT JOIN LATERAL (
-              SELECT ${msOf(sql`r.created_at`)} AS at_ms, r.agent_id, r.agent_name AS author FROM turn r
-              WHERE r.conversation_id = t.conversation_id AND r.seq > t.seq AND (nx.seq IS NULL OR r.seq < nx.seq)
-                AND r.role = 'agent' AND r.kind = 'message'
-              ORDER BY r.seq LIMIT 1
-            ) fr ON true
-            LEFT JOIN LATERAL (
-              SELECT ${msOf(sql`r.created_at`)} AS at_ms, r.agent_id, r.agent_name AS author FROM turn r
-              WHERE r.conversation_id = t.conversation_id AND r.seq > t.seq AND (nx.seq IS NULL OR r.seq < nx.seq)
-                AND r.role = 'agent' AND r.kind = 'handoff' AND r.handoff = 'resolved'
-              ORDER BY r.seq LIMIT 1
-            ) rs ON true
-            WHERE t.kind = 'escalation' AND ${inRange(t)}
-            ORDER BY t.created_at, t.conversation_id, t.seq`,
+        sql`SELECT ${msOf(sql`h.escalated_at`)} AS escalated_ms,
+                   ${msOf(sql`h.reply_at`)} AS reply_ms, h.reply_agent, h.reply_agent_name AS reply_author,
+                   ${msOf(sql`h.resolved_at`)} AS resolved_ms, h.resolved_agent, h.resolved_agent_name AS resolved_author
+            FROM stats_handoff h
+            WHERE ${inRangeH}
+            ORDER BY h.escalated_at, h.conversation_id, h.seq`,
       );
 
       const citedQuery = queryRows<{ entry_id: string; title: string | null; n: number }>(

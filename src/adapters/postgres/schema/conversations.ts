@@ -53,13 +53,9 @@ export const turn = pgTable('turn', {
   uniqueIndex('turn_external_key_idx').on(t.externalKey),
   // The gap report's signals (escalations, ratings, replies to a clarifying question) by time.
   index('turn_gap_signal_idx').on(t.createdAt).where(sql`${t.kind} IN ('escalation', 'rating', 'clarify', 'choice')`),
-  // The dashboard's figures read turns of a role or kind within a time range: these cover those
-  // reads (index-only on an append-only table) instead of scanning every turn.
-  index('turn_role_created_idx').on(t.role, t.createdAt, t.conversationId, t.language),
+  // The dashboard's ratings and most cited entries read turns of a kind within a time range (the
+  // other figures come from the roll-ups in schema/stats.ts); a rating's agent is who resolved last
+  // before it: one probe into the partial index of resolves.
   index('turn_kind_created_idx').on(t.kind, t.createdAt, t.conversationId),
-  // What followed an escalation (the first agent reply, the resolve) and the resolve a rating
-  // rates: one probe each into these small partial indexes instead of a walk over the turns.
-  index('turn_escalation_seq_idx').on(t.conversationId, t.seq).where(sql`${t.kind} = 'escalation'`),
-  index('turn_agent_reply_seq_idx').on(t.conversationId, t.seq).where(sql`${t.role} = 'agent' AND ${t.kind} = 'message'`),
   index('turn_resolved_seq_idx').on(t.conversationId, t.seq).where(sql`${t.kind} = 'handoff' AND ${t.handoff} = 'resolved'`),
 ]);
