@@ -97,6 +97,10 @@ function tile(testId: string, label: string, value: string, detail: string): HTM
 }
 
 const section = (title: string, ...children: Array<Node | null>) => h('section', { class: 'card dash-section' }, [h('h2', { class: 'dash-h2', text: title }), ...children]);
+const wide = (el: HTMLElement) => {
+  el.classList.add('dash-wide');
+  return el;
+};
 
 const baseOptions = { animation: false as const, responsive: true, maintainAspectRatio: false };
 
@@ -227,7 +231,7 @@ export async function renderDashboard(ctx: PageContext): Promise<HTMLElement> {
     const a = [...s.firstHumanReply.byAgent, ...s.resolution.byAgent, ...s.ratingsByAgent].find((x) => x.agentId === id);
     return a ? agentName(a) : id;
   };
-  const agents = section(
+  const agents = wide(section(
     dt('byAgent'),
     table(
       'dash-agents',
@@ -240,7 +244,7 @@ export async function renderDashboard(ctx: PageContext): Promise<HTMLElement> {
       }),
       [1, 2, 3, 4, 5, 6, 7, 8],
     ),
-  );
+  ));
 
   const cited = section(
     dt('mostCited'),
