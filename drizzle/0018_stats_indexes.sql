@@ -10,6 +10,15 @@ CREATE TABLE IF NOT EXISTS "stats_activity" (
 	CONSTRAINT "stats_activity_pkey" PRIMARY KEY("conversation_id","day","language")
 );
 --> statement-breakpoint
+CREATE TABLE IF NOT EXISTS "stats_citation" (
+	"conversation_id" uuid NOT NULL,
+	"seq" integer NOT NULL,
+	"entry_id" text NOT NULL,
+	"day" date NOT NULL,
+	"channel" text NOT NULL,
+	CONSTRAINT "stats_citation_pkey" PRIMARY KEY("conversation_id","seq","entry_id")
+);
+--> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "stats_handoff" (
 	"conversation_id" uuid NOT NULL,
 	"seq" integer NOT NULL,
@@ -26,6 +35,17 @@ CREATE TABLE IF NOT EXISTS "stats_handoff" (
 	CONSTRAINT "stats_handoff_pkey" PRIMARY KEY("conversation_id","seq")
 );
 --> statement-breakpoint
+CREATE TABLE IF NOT EXISTS "stats_rating" (
+	"conversation_id" uuid NOT NULL,
+	"seq" integer NOT NULL,
+	"rated_at" timestamp with time zone NOT NULL,
+	"channel" text NOT NULL,
+	"rating" smallint NOT NULL,
+	"agent_id" text,
+	"agent_name" text,
+	CONSTRAINT "stats_rating_pkey" PRIMARY KEY("conversation_id","seq")
+);
+--> statement-breakpoint
 ALTER TABLE "turn" ADD COLUMN IF NOT EXISTS "rating" smallint;--> statement-breakpoint
 ALTER TABLE "turn" ADD COLUMN IF NOT EXISTS "action" text;--> statement-breakpoint
 ALTER TABLE "turn" ADD COLUMN IF NOT EXISTS "handoff" text;--> statement-breakpoint
@@ -33,9 +53,11 @@ ALTER TABLE "turn" ADD COLUMN IF NOT EXISTS "agent_id" text;--> statement-breakp
 ALTER TABLE "turn" ADD COLUMN IF NOT EXISTS "agent_name" text;--> statement-breakpoint
 ALTER TABLE "turn" ADD COLUMN IF NOT EXISTS "cites" text[];--> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "stats_activity_day_idx" ON "stats_activity" USING btree ("day");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "stats_citation_day_idx" ON "stats_citation" USING btree ("day","entry_id","channel");--> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "stats_handoff_escalated_idx" ON "stats_handoff" USING btree ("escalated_at");--> statement-breakpoint
-CREATE INDEX IF NOT EXISTS "turn_kind_created_idx" ON "turn" USING btree ("kind","created_at","conversation_id");--> statement-breakpoint
-CREATE INDEX IF NOT EXISTS "turn_resolved_seq_idx" ON "turn" USING btree ("conversation_id","seq") WHERE "turn"."kind" = 'handoff' AND "turn"."handoff" = 'resolved';--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "stats_rating_rated_idx" ON "stats_rating" USING btree ("rated_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "turn_resolved_seq_idx" ON "turn" USING btree ("conversation_id","seq") WHERE "turn"."kind" = 'handoff' AND "turn"."handoff" = 'resolved';
+--> statement-breakpoint
 -- The dashboard's roll-ups (schema/stats.ts) follow every new turn in its own transaction. Turns of
 -- one conversation are appended in seq order, so "the latest escalation before this turn" is the
 -- one whose span (until the next escalation) the turn falls in.
@@ -44,10 +66,29 @@ DECLARE
   ch text;
   esc integer;
 BEGIN
-  IF NEW.role NOT IN ('customer', 'agent') AND NEW.kind <> 'escalation' THEN
+  IF NEW.role NOT IN ('customer', 'agent') AND NEW.kind <> 'escalation' AND NEW.cites IS NULL THEN
     RETURN NULL;
   END IF;
   SELECT channel INTO ch FROM conversation WHERE id = NEW.conversation_id;
+  IF NEW.kind = 'answer' AND NEW.role = 'bot' AND NEW.cites IS NOT NULL THEN
+    INSERT INTO stats_citation (conversation_id, seq, entry_id, day, channel)
+    SELECT DISTINCT NEW.conversation_id, NEW.seq, e, (NEW.created_at AT TIME ZONE 'UTC')::date, ch FROM unnest(NEW.cites) AS e
+    ON CONFLICT DO NOTHING;
+  END IF;
+  IF NEW.role NOT IN ('customer', 'agent') AND NEW.kind <> 'escalation' THEN
+    RETURN NULL;
+  END IF;
+  IF NEW.kind = 'rating' AND NEW.rating IS NOT NULL THEN
+    INSERT INTO stats_rating (conversation_id, seq, rated_at, channel, rating, agent_id, agent_name)
+    SELECT NEW.conversation_id, NEW.seq, NEW.created_at, ch, NEW.rating, r.agent_id, r.agent_name
+    FROM (SELECT NULL) one
+    LEFT JOIN LATERAL (
+      SELECT p.agent_id, p.agent_name FROM turn p
+      WHERE p.conversation_id = NEW.conversation_id AND p.seq < NEW.seq AND p.kind = 'handoff' AND p.handoff = 'resolved'
+      ORDER BY p.seq DESC LIMIT 1
+    ) r ON true
+    ON CONFLICT DO NOTHING;
+  END IF;
   INSERT INTO stats_activity AS a (conversation_id, day, language, channel, customer, solved, human, escalated)
   VALUES (NEW.conversation_id, (NEW.created_at AT TIME ZONE 'UTC')::date, NEW.language, ch, NEW.role = 'customer',
           NEW.role = 'customer' AND NEW.kind = 'action' AND NEW.action IS NOT DISTINCT FROM 'solved', NEW.role = 'agent', NEW.kind = 'escalation')
@@ -112,4 +153,22 @@ LEFT JOIN LATERAL (
   ORDER BY r.seq LIMIT 1
 ) rs ON true
 WHERE t.kind = 'escalation'
+ON CONFLICT DO NOTHING;
+--> statement-breakpoint
+INSERT INTO stats_rating (conversation_id, seq, rated_at, channel, rating, agent_id, agent_name)
+SELECT t.conversation_id, t.seq, t.created_at, c.channel, t.rating, r.agent_id, r.agent_name
+FROM turn t
+JOIN conversation c ON c.id = t.conversation_id
+LEFT JOIN LATERAL (
+  SELECT p.agent_id, p.agent_name FROM turn p
+  WHERE p.conversation_id = t.conversation_id AND p.seq < t.seq AND p.kind = 'handoff' AND p.handoff = 'resolved'
+  ORDER BY p.seq DESC LIMIT 1
+) r ON true
+WHERE t.kind = 'rating' AND t.rating IS NOT NULL
+ON CONFLICT DO NOTHING;
+--> statement-breakpoint
+INSERT INTO stats_citation (conversation_id, seq, entry_id, day, channel)
+SELECT DISTINCT t.conversation_id, t.seq, e, (t.created_at AT TIME ZONE 'UTC')::date, c.channel
+FROM turn t JOIN conversation c ON c.id = t.conversation_id CROSS JOIN LATERAL unnest(t.cites) AS e
+WHERE t.kind = 'answer' AND t.role = 'bot' AND t.cites IS NOT NULL
 ON CONFLICT DO NOTHING;

@@ -20,7 +20,7 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     ({ database, drop, app, turnLog: log } = t);
     await t.staff.access.addAccount({ name: LEAD.user, role: 'lead', password: LEAD.password });
     ids = await writeHistory(database.db);
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => drop?.());
 
   it('equals, figure by figure, what the scripted history produces', async () => {

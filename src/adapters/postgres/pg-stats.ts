@@ -12,20 +12,14 @@ const toAgent = (id: unknown, name: unknown): StatsAgent | null =>
   typeof id === 'string' && id !== '' ? { id, name: typeof name === 'string' ? name : null } : null;
 
 /**
- * The dashboard's facts (docs/stats.md) in a few aggregate statements, each bounded by the range:
- * conversations, per-day counts, escalations and what followed them from the roll-ups the turn
- * trigger keeps (schema/stats.ts: one row per conversation-day, one per escalation); ratings and
- * cited entries from the turns' plain metadata through the (kind, created_at) index. Hand-written
- * SQL: this is the measured path of `npm run bench` (stats over 1M turns).
+ * The dashboard's facts (docs/stats.md) in a few aggregate statements over the roll-ups the turn
+ * trigger keeps (schema/stats.ts: one row per conversation-day, per escalation with what followed
+ * it, per rating with its agent, per cited entry), each bounded by the range through its day or
+ * time index. Hand-written SQL: this is the measured path of `npm run bench` (stats over 1M turns).
  */
 export function createPgStats(db: Db): StatsSource {
   return {
     async read({ start, end, channel, citedLimit }): Promise<StatsFacts> {
-      const inRange = (alias: SQL) => sql`${alias}.created_at >= ${start.toISOString()}::timestamptz AND ${alias}.created_at < ${end.toISOString()}::timestamptz`;
-      const t = sql.raw('t');
-      // Conversations of the channel asked for: a join only when a channel is asked for.
-      const ofChannel = (alias: SQL) =>
-        channel ? sql`JOIN conversation c ON c.id = ${alias}.conversation_id AND c.channel = ${channel}` : sql``;
 
       // The roll-ups are keyed by UTC day: the range's days are [start, end).
       const days = sql`a.day >= ${start.toISOString().slice(0, 10)}::date AND a.day < ${end.toISOString().slice(0, 10)}::date`;
@@ -59,18 +53,12 @@ export function createPgStats(db: Db): StatsSource {
         sql`SELECT h.reason, h.priority, count(*)::int AS n FROM stats_handoff h WHERE ${inRangeH} GROUP BY 1, 2 ORDER BY 1, 2`,
       );
 
-      // The agent a rating rates: who resolved the handoff last before it.
       const ratingsQuery = queryRows<{ day: string; rating: number | null; agent_id: string | null; author: string | null }>(
         db,
-        sql`SELECT ${dayOf(sql`t.created_at`)} AS day, t.rating::int AS rating, r.agent_id, r.author
-            FROM turn t ${ofChannel(t)}
-            LEFT JOIN LATERAL (
-              SELECT p.agent_id, p.agent_name AS author FROM turn p
-              WHERE p.conversation_id = t.conversation_id AND p.seq < t.seq AND p.kind = 'handoff' AND p.handoff = 'resolved'
-              ORDER BY p.seq DESC LIMIT 1
-            ) r ON true
-            WHERE t.kind = 'rating' AND ${inRange(t)}
-            ORDER BY t.created_at, t.conversation_id, t.seq`,
+        sql`SELECT ${dayOf(sql`r.rated_at`)} AS day, r.rating::int AS rating, r.agent_id, r.agent_name AS author
+            FROM stats_rating r
+            WHERE r.rated_at >= ${start.toISOString()}::timestamptz AND r.rated_at < ${end.toISOString()}::timestamptz ${channel ? sql`AND r.channel = ${channel}` : sql``}
+            ORDER BY r.rated_at, r.conversation_id, r.seq`,
       );
 
       const handoffsQuery = queryRows<{
@@ -94,10 +82,9 @@ export function createPgStats(db: Db): StatsSource {
       const citedQuery = queryRows<{ entry_id: string; title: string | null; n: number }>(
         db,
         sql`SELECT x.entry_id, e.title, x.n FROM (
-              SELECT el.entry_id, count(*)::int AS n
-              FROM turn t ${ofChannel(t)}
-              CROSS JOIN LATERAL (SELECT DISTINCT u AS entry_id FROM unnest(t.cites) AS u) el
-              WHERE t.kind = 'answer' AND t.role = 'bot' AND ${inRange(t)} AND t.cites IS NOT NULL
+              SELECT a.entry_id, count(*)::int AS n
+              FROM stats_citation a
+              WHERE ${days} ${ofChannelA}
               GROUP BY 1 ORDER BY n DESC, entry_id LIMIT ${citedLimit}
             ) x LEFT JOIN kb_entry e ON e.id = x.entry_id
             ORDER BY x.n DESC, x.entry_id`,

@@ -53,9 +53,7 @@ export const turn = pgTable('turn', {
   uniqueIndex('turn_external_key_idx').on(t.externalKey),
   // The gap report's signals (escalations, ratings, replies to a clarifying question) by time.
   index('turn_gap_signal_idx').on(t.createdAt).where(sql`${t.kind} IN ('escalation', 'rating', 'clarify', 'choice')`),
-  // The dashboard's ratings and most cited entries read turns of a kind within a time range (the
-  // other figures come from the roll-ups in schema/stats.ts); a rating's agent is who resolved last
-  // before it: one probe into the partial index of resolves.
-  index('turn_kind_created_idx').on(t.kind, t.createdAt, t.conversationId),
+  // A rating's agent is who resolved last before it (the stats trigger, drizzle/0018): one probe
+  // into this partial index of resolves.
   index('turn_resolved_seq_idx').on(t.conversationId, t.seq).where(sql`${t.kind} = 'handoff' AND ${t.handoff} = 'resolved'`),
 ]);

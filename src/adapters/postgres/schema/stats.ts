@@ -1,4 +1,4 @@
-import { boolean, date, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, date, index, integer, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * Roll-ups of the turn table for the dashboard's figures, kept by the trigger turn_stats_rollup
@@ -47,4 +47,33 @@ export const statsHandoff = pgTable('stats_handoff', {
 }, (t) => [
   primaryKey({ name: 'stats_handoff_pkey', columns: [t.conversationId, t.seq] }),
   index('stats_handoff_escalated_idx').on(t.escalatedAt),
+]);
+
+/** One row per rating turn, with the agent whose resolve was the last before it. */
+export const statsRating = pgTable('stats_rating', {
+  conversationId: uuid('conversation_id').notNull(),
+  seq: integer('seq').notNull(),
+  ratedAt: timestamp('rated_at', { withTimezone: true }).notNull(),
+  channel: text('channel').notNull(),
+  rating: smallint('rating').notNull(),
+  agentId: text('agent_id'),
+  agentName: text('agent_name'),
+}, (t) => [
+  primaryKey({ name: 'stats_rating_pkey', columns: [t.conversationId, t.seq] }),
+  index('stats_rating_rated_idx').on(t.ratedAt),
+]);
+
+/**
+ * One row per knowledge entry cited by a bot answer (insert-only: concurrent answers citing the
+ * same entry never wait for each other, as a shared counter row would make them).
+ */
+export const statsCitation = pgTable('stats_citation', {
+  conversationId: uuid('conversation_id').notNull(),
+  seq: integer('seq').notNull(),
+  entryId: text('entry_id').notNull(),
+  day: date('day', { mode: 'string' }).notNull(),
+  channel: text('channel').notNull(),
+}, (t) => [
+  primaryKey({ name: 'stats_citation_pkey', columns: [t.conversationId, t.seq, t.entryId] }),
+  index('stats_citation_day_idx').on(t.day, t.entryId, t.channel),
 ]);
