@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, queryRows } from '../../src/adapters/postgres/database.js';
@@ -184,6 +185,17 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
       { kind: 'handoff', rating: null, handoff: 'resolved', agent_id: 'U1', agent_name: 'Alice' },
       { kind: 'rating', rating: 5, handoff: null, agent_id: null, agent_name: null },
     ]);
+  });
+
+  it("rebuilds the same roll-ups from the turns alone with the migration's backfill", async () => {
+    const before = await (await get('?from=2026-03-02&to=2026-03-04')).json();
+    const migration = await readFile(new URL('../../drizzle/0018_stats_indexes.sql', import.meta.url), 'utf8');
+    const backfill = migration.split('--> statement-breakpoint').map((part) => part.trim()).filter((part) => /^(--[^\n]*\n)*INSERT INTO stats_/.test(part));
+    expect(backfill).toHaveLength(4);
+    for (const table of ['stats_activity', 'stats_handoff', 'stats_rating', 'stats_citation']) await database.db.execute(sql.raw(`DELETE FROM ${table}`));
+    expect(((await (await get('?from=2026-03-02&to=2026-03-04')).json()) as { conversations: number }).conversations).toBe(0);
+    for (const statement of backfill) await database.db.execute(sql.raw(statement));
+    expect(await (await get('?from=2026-03-02&to=2026-03-04')).json()).toEqual(before);
   });
 
   it('gives the same figures after conversations are erased (erasure destroys content, not counts); the audit passes, and catches a changed rating', async () => {
