@@ -7,7 +7,8 @@
  * reported as skipped. The retrieval part needs ../shared/eval/clinc150/{kb,dev}.jsonl.
  * Telegram webhook throughput and Slack handoff latency run against the stand-ins in test/stand-ins.
  * Screening measures the secret firewall on hostile 64 KB messages (in-process, no database).
- * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,erasure,screening` runs a subset (the others are marked skipped).
+ * Stats measures the dashboard's figures (GET /api/admin/stats) over a generated history of 1M turns on PostgreSQL.
+ * `npm run bench -- --only startup,webReply,retrieval,telegram,slack,turnLog,erasure,stats,screening` runs a subset (the others are marked skipped).
  * `npm run bench -- --only soak [--soak-minutes 30]` runs the product on PGlite under steady load for
  * that long and reports its memory over time; it runs only when named.
  */
@@ -26,6 +27,7 @@ import { benchStartup } from './bench/startup.js';
 import { benchTelegram } from './bench/telegram.js';
 import { benchWebReply } from './bench/web-reply.js';
 import { benchTurnLog } from './bench/turn-log.js';
+import { benchDashboardStats } from './bench/dashboard-stats.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KB_URL = new URL('../../shared/eval/clinc150/kb.jsonl', import.meta.url);
@@ -39,7 +41,7 @@ console.debug = console.error;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'erasure', 'screening', 'soak'] as const;
+const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog', 'erasure', 'stats', 'screening', 'soak'] as const;
 /** Parts that run only when named in --only (they take long). */
 const ON_REQUEST: readonly Part[] = ['soak'];
 type Part = (typeof PARTS)[number];
@@ -182,6 +184,15 @@ async function main(): Promise<void> {
         )
       : { skipped: noPostgres };
 
+  // The dashboard's figures over 1M turns: p95 per date range (target ≤ 500 ms).
+  const stats = !selected('stats')
+    ? NOT_SELECTED
+    : adminUrl
+      ? await part('dashboard stats on postgres (1M generated turns)', () =>
+          withBenchDatabase(adminUrl, (databaseUrl) => benchDashboardStats({ databaseUrl, log })),
+        )
+      : { skipped: noPostgres };
+
   // Memory over a long run on PGlite (the embedded default), only when asked for.
   const soak = selected('soak')
     ? await part(`soak on pglite (${soakMinutes} min)`, () => benchSoak({ repoRoot: REPO_ROOT, minutes: soakMinutes }))
@@ -193,6 +204,7 @@ async function main(): Promise<void> {
   const result = {
     turnLog,
     erasure,
+    stats,
     screening,
     machine,
     startup,

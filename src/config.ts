@@ -150,6 +150,8 @@ const envSchema = z.object({
   RATE_LIMIT_MESSAGES: integer(20, 1, 10_000),
   RATE_LIMIT_WINDOW_SECONDS: integer(60, 1, 86_400),
   ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
+  // Prometheus metrics at /metrics: open when unset, else only with this bearer token.
+  METRICS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'expected at least 16 characters' }),
   // Limits per client address (web API), and which proxies tell the client's address.
   TRUST_PROXY: optionalText.transform((value, ctx): TrustProxy => {
     if (value === undefined || ['false', 'no', 'off', '0'].includes(value.toLowerCase())) return undefined;
@@ -298,6 +300,7 @@ const configSchema = envSchema.transform((e, ctx) => {
       genericAgentName: e.HANDOFF_AGENT_NAME,
       slack,
     },
+    metrics: { token: e.METRICS_TOKEN },
     safety: {
       official: {
         urls: e.OFFICIAL_URLS,

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { Database } from './adapters/postgres/database.js';
 import { createPgAccountStore, createPgSessionStore } from './adapters/postgres/pg-admin-store.js';
 import { createPgGapSource } from './adapters/postgres/pg-gap-source.js';
+import { createPgStats } from './adapters/postgres/pg-stats.js';
 import type { PgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgKnowledgeStore } from './adapters/postgres/pg-knowledge-store.js';
 import { createAdminApp } from './adapters/web/admin/admin-app.js';
@@ -51,7 +52,7 @@ export function createStoredKnowledgeBase(deps: {
 
 /**
  * The knowledge base as admins keep it (history in the database), staff sign-in, the gap report,
- * and the console with its JSON API, wired on one database: what main.ts and the tests mount.
+ * the dashboard's figures, and the console with its JSON API, wired on one database: what main.ts and the tests mount.
  */
 export async function createConsole(deps: {
   database: Database;
@@ -90,7 +91,7 @@ export async function createConsole(deps: {
 
   /** Mounts the console (/admin) and its API (/api/admin) on the product's app. */
   function mount(app: Hono): void {
-    app.route('/', createAdminApp({ access, knowledge, gaps, helpdesk, onError: deps.onError }));
+    app.route('/', createAdminApp({ access, knowledge, gaps, helpdesk, stats: createPgStats(database.db), onError: deps.onError }));
     app.route('/', createConsoleRoutes(assets));
   }
 

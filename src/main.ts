@@ -15,6 +15,8 @@ import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/log-
 import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
+import { createPgOperationsProbe } from './adapters/postgres/pg-operations-probe.js';
+import { createPrometheusMetrics } from './adapters/prometheus/prometheus-metrics.js';
 import { createWebApp } from './adapters/web/web-app.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore, createPgThreadMirrorStore } from './adapters/postgres/pg-handoff-store.js';
@@ -26,7 +28,19 @@ import { bundleWidget, createWidgetRoutes } from './adapters/web/widget-routes.j
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
-import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
+import {
+  createHelpdesk,
+  createOfficialAllowlist,
+  createRetriever,
+  DEFAULT_TUNING,
+  createHandoffDesk,
+  type HandoffDeskDeps,
+  notifyAppends,
+  observeHelpdesk,
+  observeRetriever,
+  observeSecurityEvents,
+  startDeskSweeps,
+} from './core/index.js';
 import { toReadiness } from './check-readiness.js';
 import { createConsole } from './create-console.js';
 import { createEmbedder } from './create-embedder.js';
@@ -193,9 +207,17 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
   const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
+  // Prometheus metrics: core reports through its observer; queue and log figures are read on scrape.
+  const metrics = createPrometheusMetrics({
+    probe: createPgOperationsProbe(database.db),
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    token: config.metrics.token,
+    onProbeError: (error) => logger.warn({ err: error }, 'metrics: database figures unavailable for this scrape'),
+  });
+  const namedRoutes = new Map<string, string>();
   const splitPassages = createPassageSplitter();
   const allowlist = createOfficialAllowlist(config.safety.official);
-  const helpdesk = createHelpdesk({
+  const helpdesk = observeHelpdesk(createHelpdesk({
     turnLog,
     // A customer waiting for a human is told their place in the queue and can go back to the bot.
     // The desk is made below (it reviews agents' replies with this helpdesk); customers write only
@@ -204,7 +226,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     conversations,
     knowledge,
     embedder,
-    retriever: createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }),
+    retriever: observeRetriever(createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }), metrics.observer),
     splitPassages,
     answerer:
       openai && config.openai
@@ -219,10 +241,10 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     safety: {
       allowlist,
       rateLimit: config.safety.rateLimit,
-      events: createPgSecurityEventLog(database.db),
+      events: observeSecurityEvents(createPgSecurityEventLog(database.db), metrics.observer),
       adminToken: config.safety.adminToken,
     },
-  });
+  }), metrics.observer);
 
   stack.push('security events', () => helpdesk.flushSecurityEvents());
   // The database is the knowledge base's source of truth; the Markdown folder is imported into it
@@ -254,6 +276,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     readiness: async () => toReadiness(await database.probe(PROBE_TIMEOUT_MS)),
     onError: (error) => logger.error({ err: error }, 'request failed'),
     frameAncestors: config.frameAncestors,
+    // A webhook path may carry a secret (…/telegram/<secret>): such routes are labelled by name.
+    observeRequest: (timing) => metrics.observeRequest({ ...timing, route: namedRoutes.get(timing.route) ?? timing.route }),
     clients: {
       trustProxy: config.safety.clients.trustProxy,
       limits: config.safety.clients,
@@ -302,6 +326,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
   staffConsole.mount(app);
+  app.get('/metrics', (c) => metrics.handle(c.req.raw));
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();
@@ -331,7 +356,10 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     // Stopped after the HTTP server: no webhook call arrives once it stops.
     stack.push('telegram', () => telegram.stop());
   }
-  if (telegram?.webhookPath) app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
+  if (telegram?.webhookPath) {
+    namedRoutes.set(telegram.webhookPath, 'telegram-webhook');
+    app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
+  }
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () => resolveServer(s));
     s.once('error', reject);

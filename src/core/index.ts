@@ -99,3 +99,19 @@ export {
 export { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
 export { type Backoff, backoffMs, retry, type RetryOptions, sleep } from './lib/retry.js';
 export { createWakeLoop, type WakeLoop } from './lib/wake-loop.js';
+export { observeHelpdesk, observeRetriever, observeSecurityEvents, type HelpdeskObserver, type InputOutcome } from './operations/observe.js';
+export type { OperationsProbe, OperationsSnapshot, QueueDepth } from './operations/operations-probe.js';
+export {
+  toHelpdeskStats,
+  toStatsPeriod,
+  summarizeDurations,
+  StatsRangeError,
+  MAX_STATS_DAYS,
+  MOST_CITED,
+  type HelpdeskStats,
+  type HandoffSpan,
+  type StatsAgent,
+  type StatsFacts,
+  type StatsRange,
+  type StatsSource,
+} from './operations/stats.js';

@@ -11,8 +11,12 @@ export type AuditKeyCache = Map<string, Uint8Array | null>;
 const KEY_CACHE_LIMIT = 100_000;
 
 // Byte columns travel as base64: node-postgres decodes bytea from hex, which costs more per row.
+/** A turn row's plain metadata columns as one object without its null members (AuditEntry turnRow.meta). */
+const ROW_META = `jsonb_strip_nulls(jsonb_build_object('rating', t.rating, 'action', t.action, 'handoff', t.handoff, 'agent', t.agent_id, 'agentName', t.agent_name, 'cites', to_jsonb(t.cites)))`;
+
 const SELECT_ENTRIES = `SELECT e.idx, encode(e.leaf_hash, 'base64') AS leaf_hash, encode(e.header, 'base64') AS header, e.kind,
-    e.conversation_id, e.seq, encode(c.sealed, 'base64') AS sealed, t.text, t.data, t.escalation_detail
+    e.conversation_id, e.seq, encode(c.sealed, 'base64') AS sealed, t.text, t.data, t.escalation_detail,
+    ${ROW_META} AS meta
   FROM log_entry e
   LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
   LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq`;
@@ -28,6 +32,7 @@ interface AuditRow {
   text: string | null;
   data: unknown;
   escalation_detail: string | null;
+  meta: unknown;
 }
 
 /**
@@ -63,7 +68,10 @@ export async function auditRows(
     seq: r.seq,
     sealed: r.sealed === null ? null : Buffer.from(r.sealed, 'base64'),
     key: r.sealed ? (pageKeys.get(r.conversation_id) ?? null) : null,
-    turnRow: r.text === null ? null : { text: r.text, data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail },
+    turnRow:
+      r.text === null
+        ? null
+        : { text: r.text, data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail, meta: typeof r.meta === 'string' ? JSON.parse(r.meta) : r.meta },
   }));
 }
 
@@ -103,9 +111,9 @@ async function readKeys(run: RunQuery, conversationIds: Iterable<string>, keys: 
 export type RunCopy = (text: string) => Promise<Buffer>;
 
 // The same columns as SELECT_ENTRIES, unencoded: in COPY's binary format bytea comes as its bytes.
-const COPY_COLUMNS = 10;
+const COPY_COLUMNS = 11;
 const selectCopied = (from: number, to: number) =>
-  `COPY (SELECT e.idx, e.leaf_hash, e.header, e.kind, e.conversation_id::text, e.seq, c.sealed, t.text, t.data, t.escalation_detail
+  `COPY (SELECT e.idx, e.leaf_hash, e.header, e.kind, e.conversation_id::text, e.seq, c.sealed, t.text, t.data, t.escalation_detail, ${ROW_META}
   FROM log_entry e
   LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
   LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq
@@ -227,6 +235,13 @@ function parseCopiedRow(b: Buffer, start: number, keys: Map<string, Uint8Array |
   }
   n = field(b);
   const escalationDetail = n === -1 ? null : text(b, n);
+  n = field(b);
+  let meta: unknown = null;
+  if (n !== -1) {
+    if (n < 1 || b[at] !== 1) throw new Error('COPY row with an unknown jsonb format');
+    at += 1;
+    meta = JSON.parse(text(b, n - 1));
+  }
   return {
     idx,
     leafHash,
@@ -236,6 +251,6 @@ function parseCopiedRow(b: Buffer, start: number, keys: Map<string, Uint8Array |
     seq,
     sealed,
     key: sealed && sealed.length > 0 ? (keys.get(conversationId) ?? null) : null,
-    turnRow: rowText === null ? null : { text: rowText, data, escalationDetail },
+    turnRow: rowText === null ? null : { text: rowText, data, escalationDetail, meta },
   };
 }

@@ -19,7 +19,7 @@ import type {
   TurnData,
   TurnKind,
 } from '../../core/index.js';
-import { type Frontier, LOG_FORMAT_VERSION, newContentKey, openContent, SEALED_ROW_DATA, type TurnContent, toTurnEntry } from '../../core/index.js';
+import { expectedRowMeta, type Frontier, LOG_FORMAT_VERSION, newContentKey, openContent, SEALED_ROW_DATA, type TurnContent, toTurnEntry } from '../../core/index.js';
 import { type ContentKeys, openText, sealText } from './content-keys.js';
 import { contentKeysOf, type Db, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
@@ -27,7 +27,8 @@ import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type Tx } f
 import { conversation, conversationKey, turn, turnContent } from './schema/index.js';
 
 type ConversationRow = typeof conversation.$inferSelect;
-type TurnRow = typeof turn.$inferSelect;
+/** A turn row without its plain metadata columns, which repeat what its content says (toTurnMeta). */
+type TurnRow = Omit<typeof turn.$inferSelect, 'rating' | 'action' | 'handoff' | 'agentId' | 'agentName' | 'cites'>;
 
 const DEFAULT_PAGE = 200;
 const UNIQUE_VIOLATION = '23505';
@@ -239,10 +240,11 @@ const LOCK_CONVERSATIONS = statement(LOCK_CONVERSATIONS_TEXT);
 
 /**
  * The rows of a batch as CTEs: the conversations' new state ($1-$8), new content keys ($9-$10),
- * the turns' sealed content and the turns ($11-$24; `inserted` returns them as stored, in order).
+ * the turns' sealed content and the turns ($11-$24 and their plain metadata, expectedRowMeta, at
+ * `metaParam`; `inserted` returns them as stored, in order).
  * `guard` (a condition, or empty) is asked of every row.
  */
-function batchWrites(guard = ''): string {
+function batchWrites(metaParam: number, guard = ''): string {
   const and = guard ? ` AND ${guard}` : '';
   const where = guard ? ` WHERE ${guard}` : '';
   return `updated AS (
@@ -255,24 +257,27 @@ function batchWrites(guard = ''): string {
   content AS (INSERT INTO turn_content (conversation_id, seq, sealed) SELECT * FROM unnest($11::uuid[], $12::integer[], $13::bytea[])${where}),
   inserted AS (
     INSERT INTO turn (conversation_id, seq, role, kind, text, language, data, answer_mode,
-      escalation_reason, escalation_priority, escalation_detail, external_key, created_at)
+      escalation_reason, escalation_priority, escalation_detail, external_key, created_at,
+      rating, action, handoff, agent_id, agent_name, cites)
     SELECT t.conversation_id, t.seq, t.role, t.kind, t.text, t.language, t.data, t.answer_mode,
-      t.escalation_reason, t.escalation_priority, t.escalation_detail, t.external_key, t.created_at
+      t.escalation_reason, t.escalation_priority, t.escalation_detail, t.external_key, t.created_at,
+      (t.meta->>'rating')::smallint, t.meta->>'action', t.meta->>'handoff', t.meta->>'agent', t.meta->>'agentName',
+      CASE WHEN t.meta ? 'cites' THEN ARRAY(SELECT jsonb_array_elements_text(t.meta->'cites')) END
     FROM unnest($11::uuid[], $12::integer[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[], $19::text[],
-      $20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz[]) WITH ORDINALITY
+      $20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz[], $${metaParam}::jsonb[]) WITH ORDINALITY
       AS t(conversation_id, seq, role, kind, text, language, data, answer_mode,
-        escalation_reason, escalation_priority, escalation_detail, external_key, created_at, ord)${where}
+        escalation_reason, escalation_priority, escalation_detail, external_key, created_at, meta, ord)${where}
     ORDER BY t.ord
     RETURNING conversation_id, seq, role, kind, text, language, data, answer_mode, escalation_reason, escalation_priority, escalation_detail, created_at)`;
 }
 
 /** One statement for the rows of a batch, under the conversations' locks (the turns as stored come back). */
-const WRITE_BATCH = statement(`WITH ${batchWrites()} SELECT * FROM inserted`);
+const WRITE_BATCH = statement(`WITH ${batchWrites(25)} SELECT * FROM inserted`);
 
 /**
  * A whole batch in one statement, without a transaction around it: written only if the log head
  * is still at the size this process left it ($38, after locking the $39 conversations in the lock
- * order), else nothing (ok 0). The rows ($1-$24), the log entries ($25-$33) and the head ($34-$37)
+ * order), else nothing (ok 0). The rows ($1-$24, $40), the log entries ($25-$33) and the head ($34-$37)
  * were computed from the state this process wrote last.
  */
 const WRITE_BATCH_IF_HEAD = statement(`WITH locked AS (${LOCK_CONVERSATIONS_TEXT}),
@@ -280,7 +285,7 @@ const WRITE_BATCH_IF_HEAD = statement(`WITH locked AS (${LOCK_CONVERSATIONS_TEXT
     UPDATE log_head SET ${headSet(34)}
     WHERE id = 1 AND size = $38::bigint AND (SELECT count(*) FROM locked) = $39::integer
     RETURNING 1),
-  ${batchWrites('EXISTS (SELECT 1 FROM head)')},
+  ${batchWrites(40, 'EXISTS (SELECT 1 FROM head)')},
   ${logWrites(25, 'EXISTS (SELECT 1 FROM head)')}
   SELECT h.ok, i.* FROM (SELECT count(*)::integer AS ok FROM head) h LEFT JOIN inserted i ON true`);
 
@@ -481,7 +486,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     const states = new Map((await runStatement<RawState>(tx, CONVERSATION_STATE, [ids])).map((r) => [r.id, toChainState(r, contentKeys)]));
     for (const id of ids) if (!states.has(id)) throw new Error(`conversation ${id} not found`);
     const plan = planBatch(batch, ids, states);
-    const raw = await runStatement<RawInserted>(tx, WRITE_BATCH, plan.values);
+    const raw = await runStatement<RawInserted>(tx, WRITE_BATCH, [...plan.values, plan.meta]);
     // Last, and short: the log head lock serializes every append of every process until commit.
     const log = await openLogAppend(tx);
     for (const entry of plan.drafts) log.add(entry.header, entry);
@@ -511,6 +516,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
       ...log.headValues(),
       last.size,
       ids.length,
+      plan.meta,
     ]);
     if (raw[0]?.ok !== 1) return undefined;
     head = log.frontier;
@@ -541,6 +547,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     const contentRows: Array<typeof turnContent.$inferInsert> = [];
     const perItem: Array<{ row: ConversationRow; turnSeqs: number[] }> = [];
     const plain = new Map<string, TurnContent>();
+    const meta: string[] = [];
     const now = new Date();
     for (const item of batch) {
       const before = current.get(item.conversationId) as ConversationRow;
@@ -566,6 +573,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
           keys.get(item.conversationId) as Buffer,
         );
         log.prepare(entry.header);
+        meta.push(JSON.stringify(expectedRowMeta(entry.header)));
         contentRows.push({ conversationId: item.conversationId, seq, sealed: entry.sealed });
         plain.set(`${item.conversationId}:${seq}`, { text: t.text, data, escalationDetail: t.escalation?.detail ?? null });
         // The row keeps no content: it is sealed in turn_content only (see SEALED_ROW_DATA).
@@ -634,7 +642,7 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     const after = new Map<string, ChainState>(
       ids.map((id) => [id, { row: current.get(id) as ConversationRow, key: keys.get(id) as Buffer, lastLeaf: log.prevOf(id) }]),
     );
-    return { values, drafts: log.drafts, perItem, after, plain };
+    return { values, meta, drafts: log.drafts, perItem, after, plain };
   }
 
   /** Each append's result: its conversation as the batch left it, and its turns as stored. */

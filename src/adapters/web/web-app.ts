@@ -7,6 +7,7 @@ import { type Conversation, type Helpdesk, isVisibleToCustomer, type Turn } from
 import { apiError, apiErrorHandler, bearerToken, jsonBody, parseOr400 } from './api-errors.js';
 import { transcriptPageScript } from './transcript-page/bundle-page.js';
 import { type ClientLimitSettings, clientOf, identifyClient } from './client-limits.js';
+import { type RequestTiming, timeRequests } from './request-timing.js';
 import { closeAfterUnreadBody, inlineStyleHashes, limitBodies, securityHeaders } from './http-guards.js';
 
 const MAX_PAGE = 200;
@@ -80,11 +81,14 @@ export function createWebApp(deps: {
   frameAncestors?: string;
   /** How to tell clients apart and, when given, the limits per client (see client-limits.ts). */
   clients?: { trustProxy: ClientLimitSettings['trustProxy']; limits?: Omit<ClientLimitSettings, 'trustProxy'>; warn: (message: string) => void };
+  /** Told of every request (method, route pattern, status, duration), e.g. for metrics. */
+  observeRequest?: (timing: RequestTiming) => void;
 }) {
   const { helpdesk } = deps;
   const transcriptPage = readFileSync(new URL('./transcript-page/index.html', import.meta.url), 'utf8');
   const app = new Hono();
 
+  if (deps.observeRequest) app.use('*', timeRequests(deps.observeRequest));
   app.use('*', securityHeaders({ frameAncestors: deps.frameAncestors ?? "'none'", styleHashes: inlineStyleHashes(transcriptPage) }));
   app.use('*', closeAfterUnreadBody());
   app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'], allowMethods: ['GET', 'POST'] }));

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import type { AnswerMode, EscalationDecision, Role, TurnData, TurnKind } from '../model.js';
 import { toCanonicalJson } from './canonical-json.js';
-import { CONTENT_DOMAIN_TEXT, LOG_FORMAT_VERSION, type LogHeader, type TurnHeader } from './log-header.js';
+import { CONTENT_DOMAIN_TEXT, LOG_FORMAT_VERSION, type LogHeader, type TurnHeader, type TurnMeta } from './log-header.js';
 
 export * from './log-header.js';
 
@@ -46,6 +46,41 @@ export function toHeaderBytes(header: LogHeader): Buffer {
   return toCanonicalBytes(header);
 }
 
+/** The longest agent id or name kept in plain (longer ones are cut, never refused). */
+const MAX_META_TEXT = 200;
+
+/**
+ * A turn's plain metadata, from its role, kind and data: an allowlist, so no other part of the
+ * content ever reaches the row or the header in plain.
+ */
+export function toTurnMeta(role: Role, kind: TurnKind, data: TurnData): TurnMeta {
+  const meta: TurnMeta = {};
+  if (kind === 'rating' && typeof data.rating === 'number' && Number.isInteger(data.rating) && data.rating >= 1 && data.rating <= 5) {
+    meta.rating = data.rating;
+  }
+  if (kind === 'action' && role === 'customer' && typeof data.action === 'string') meta.action = data.action;
+  if (kind === 'handoff' && typeof data.handoff === 'string') meta.handoff = data.handoff;
+  if (role === 'agent') {
+    if (typeof data.agentId === 'string' && data.agentId !== '') meta.agent = data.agentId.slice(0, MAX_META_TEXT);
+    if (typeof data.author === 'string' && data.author !== '') meta.agentName = data.author.slice(0, MAX_META_TEXT);
+  }
+  return meta;
+}
+
+/** The ids of the entries a turn cites, in order, as its header lists them. */
+export const citedIds = (header: TurnHeader): string[] => header.cites.map(([id]) => id);
+
+/**
+ * What the plain metadata columns of a turn's row must say, given its header: the header's `meta`
+ * and its cited entry ids (null when none); a header without `meta` predates these columns and
+ * its row must leave them empty.
+ */
+export function expectedRowMeta(header: TurnHeader): TurnMeta & { cites?: string[] } {
+  if (!header.meta) return {};
+  const cites = citedIds(header);
+  return { ...header.meta, ...(cites.length > 0 ? { cites } : {}) };
+}
+
 export interface NewTurnFacts {
   conversationId: string;
   seq: number;
@@ -79,6 +114,7 @@ export function toTurnEntry(facts: NewTurnFacts, key: Uint8Array): { header: Tur
     prev: facts.prev,
     at: facts.at,
     commit: toContentCommitment(salt, contentBytes),
+    meta: toTurnMeta(facts.role, facts.kind, facts.data),
   };
   return {
     header,

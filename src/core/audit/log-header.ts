@@ -44,6 +44,28 @@ export interface TurnHeader extends HeaderBase {
   model: string | null;
   /** SHA-256(domain || salt || canonical content), hex. */
   commit: string;
+  /**
+   * The turn's plain metadata (toTurnMeta), kept in the turn row beside the sealed content for the
+   * figures; absent on turns logged before rows carried it (their rows carry none).
+   */
+  meta?: TurnMeta;
+}
+
+/**
+ * What a turn row says in plain about its turn besides role, kind and language: never the
+ * customer's words, names or handles, only codes, a rating and the staff member who acted. The
+ * header binds it, so it survives an erasure (which destroys content only) and stays checkable.
+ */
+export interface TurnMeta {
+  /** A `rating` turn's value, an integer 1-5. */
+  rating?: number;
+  /** A customer `action` turn's action code (solved, human, …). */
+  action?: string;
+  /** A `handoff` turn's event (waiting, claimed, handed_back, resolved, reminder). */
+  handoff?: string;
+  /** An agent turn's agent id in the agents' tool, and their display name there. */
+  agent?: string;
+  agentName?: string;
 }
 
 export interface CloseHeader extends HeaderBase {

@@ -1,5 +1,5 @@
 import { appendLeaf, emptyFrontier, type Frontier, frontierRoot, leafHash } from './merkle.js';
-import { isSealedRow, type LogHeader, openContent, parseHeader, toContentCommitment } from './log-entry.js';
+import { expectedRowMeta, isSealedRow, type LogHeader, openContent, parseHeader, toContentCommitment, toTurnMeta } from './log-entry.js';
 import { jsonEqual } from './canonical-json.js';
 import { type Checkpoint, type NoteVerifier, openCheckpoint } from './signed-note.js';
 import type { TurnData } from '../model.js';
@@ -15,8 +15,11 @@ export interface AuditEntry {
   /** Turn entries: the sealed content and the conversation key, when they still exist. */
   sealed?: Uint8Array | null;
   key?: Uint8Array | null;
-  /** Turn entries: the row of the turn table, when it exists. */
-  turnRow?: { text: string; data: unknown; escalationDetail: string | null } | null;
+  /**
+   * Turn entries: the row of the turn table, when it exists; `meta` is its plain metadata columns
+   * as one object without its null members (rating, action, handoff, agent, agentName, cites).
+   */
+  turnRow?: { text: string; data: unknown; escalationDetail: string | null; meta: unknown } | null;
 }
 
 export interface Violation {
@@ -106,6 +109,10 @@ export function checkEntry(entry: AuditEntry): CheckedEntry {
   facts.prev = h.prev !== null && LEAF_HEX.test(h.prev) ? Buffer.from(h.prev, 'hex') : h.prev;
   facts.seq = seq;
   if (h.kind === 'turn') {
+    // The plain metadata is bound by the header: checked whether or not the content still exists.
+    if (entry.turnRow && !jsonEqual(entry.turnRow.meta ?? {}, expectedRowMeta(h))) {
+      entryProblem(facts, `turn ${h.conv}#${h.seq}: turn row's plain metadata differs from the logged header (modified)`);
+    }
     const problem = checkTurnContent(entry, h);
     if (problem === 'gone') facts.contentGone = true;
     else if (problem) facts.contentViolation = { idx: entry.idx, reason: `turn ${h.conv}#${h.seq}: ${problem}` };
@@ -125,9 +132,20 @@ function checkTurnContent(entry: AuditEntry, header: Extract<LogHeader, { kind: 
   const content = openContent(entry.key, header.conv, header.seq, entry.sealed);
   if (!content) return 'stored content does not decrypt (altered)';
   if (toContentCommitment(content.salt, content.contentBytes) !== header.commit) return 'content does not match its logged commitment (altered)';
+  if (header.meta && !metaMatches(content.contentBytes, header)) return "the header's plain metadata is not the content's";
   if (!entry.turnRow) return 'turn row missing (deleted)';
   if (!isSealedRow(entry.turnRow) && !sameContent(content.contentBytes, entry.turnRow)) return 'turn row differs from the logged content (modified)';
   return undefined;
+}
+
+/** Is the header's plain metadata what its committed content gives (toTurnMeta)? */
+function metaMatches(contentBytes: Buffer, header: Extract<LogHeader, { kind: 'turn' }>): boolean {
+  try {
+    const content = JSON.parse(contentBytes.toString('utf8')) as { data?: TurnData };
+    return jsonEqual(toTurnMeta(header.role, header.type, content.data ?? {}), header.meta);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const conversation = pgTable('conversation', {
   id: uuid('id').primaryKey(),
@@ -39,9 +39,21 @@ export const turn = pgTable('turn', {
   escalationDetail: text('escalation_detail'),
   externalKey: text('external_key'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  // The turn's plain metadata (TurnMeta, bound by its log header): what the figures count, kept
+  // in plain beside the sealed content so that they survive an erasure. Never customer words.
+  rating: smallint('rating'),
+  action: text('action'),
+  handoff: text('handoff'),
+  agentId: text('agent_id'),
+  agentName: text('agent_name'),
+  /** The knowledge entries the turn cites (the header's cites without versions); null when none. */
+  cites: text('cites').array(),
 }, (t) => [
   uniqueIndex('turn_conversation_seq_idx').on(t.conversationId, t.seq),
   uniqueIndex('turn_external_key_idx').on(t.externalKey),
   // The gap report's signals (escalations, ratings, replies to a clarifying question) by time.
   index('turn_gap_signal_idx').on(t.createdAt).where(sql`${t.kind} IN ('escalation', 'rating', 'clarify', 'choice')`),
+  // A rating's agent is who resolved last before it (the stats trigger, drizzle/0018): one probe
+  // into this partial index of resolves.
+  index('turn_resolved_seq_idx').on(t.conversationId, t.seq).where(sql`${t.kind} = 'handoff' AND ${t.handoff} = 'resolved'`),
 ]);

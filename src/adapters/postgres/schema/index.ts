@@ -7,3 +7,4 @@ export * from './handoff.js';
 export * from './knowledge.js';
 export * from './safety.js';
 export * from './turn-log.js';
+export * from './stats.js';

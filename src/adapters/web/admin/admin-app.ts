@@ -20,8 +20,10 @@ import {
   type Permission,
   type Principal,
   type Revision,
+  type StatsSource,
   VersionConflictError,
 } from '../../../core/index.js';
+import { createStatsRoutes } from '../stats-routes.js';
 import { toTurnView } from '../web-app.js';
 
 /** The session cookie: HttpOnly, SameSite=Strict, sent to the admin API only, Secure behind HTTPS. */
@@ -162,6 +164,8 @@ export function createAdminApp(deps: {
   knowledge: KnowledgeBase;
   gaps: GapReporter;
   helpdesk: Pick<Helpdesk, 'hitTest' | 'recordSecurityEvent'>;
+  /** The dashboard's figures (GET /api/admin/stats). */
+  stats: StatsSource;
   onError: (error: unknown) => void;
   /** The client's address for the sign-in limit; default: the socket's. */
   clientOf?: (c: Context) => string;
@@ -245,6 +249,8 @@ export function createAdminApp(deps: {
   });
 
   app.use('/api/admin/kb/*', signedIn);
+  app.use('/api/admin/stats', signedIn);
+  app.route('/', createStatsRoutes({ stats: deps.stats, guard: requires('stats.read') }));
 
   app.get('/api/admin/kb/entries', requires('kb.read'), async (c) => {
     const query = parseWith(listQuery, c.req.query());

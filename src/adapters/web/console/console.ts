@@ -1,4 +1,5 @@
 import { renderConflicts } from './pages/conflicts.js';
+import { renderDashboard } from './pages/dashboard.js';
 import { renderEditor } from './pages/editor.js';
 import { renderEntries } from './pages/entries.js';
 import { renderGaps } from './pages/gaps.js';
@@ -15,6 +16,7 @@ const PAGES: Page[] = [
   { path: /^\/hit-test$/, permission: 'kb.test', nav: { key: 'navHitTest', href: '#/hit-test' }, render: renderHitTest },
   { path: /^\/gaps$/, permission: 'kb.gaps', nav: { key: 'navGaps', href: '#/gaps' }, render: renderGaps },
   { path: /^\/conflicts$/, permission: 'kb.read', nav: { key: 'navConflicts', href: '#/conflicts' }, render: renderConflicts },
+  { path: /^\/dashboard$/, permission: 'stats.read', nav: { key: 'navDashboard', href: '#/dashboard' }, render: renderDashboard },
 ];
 
 void startConsole(PAGES);
