@@ -297,11 +297,14 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     : undefined;
   const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
   stack.push('desk sweeps', () => sweeps?.stop());
-  wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
+  wakeHandoff = () => {
+    void (slack ? slack.wake() : sweeps?.wake());
+    staffConsole.inboxFeed.wake();
+  };
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
-  staffConsole.mount(app);
+  staffConsole.mount(app, { desk, conversations });
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();

@@ -45,7 +45,11 @@ function toConversation(r: Row, keys: ContentKeys): Conversation {
   };
 }
 
-const CONVERSATION_COLUMNS = sql.raw(
+/** A handoff row joined with its conversation's columns (aliased `c_…`). */
+export const toHandoffWithConversation = (r: Row, keys: ContentKeys): HandoffWithConversation => ({ record: toRecord(r), conversation: toConversation(r, keys) });
+
+/** The conversation's columns for a join with `handoff h` (`conversation c`), as toHandoffWithConversation reads them. */
+export const CONVERSATION_COLUMNS = sql.raw(
   `c.id AS c_id, c.channel AS c_channel, c.external_id AS c_external_id, c.language AS c_language,
    c.language_chosen AS c_language_chosen, c.state AS c_state, c.priority AS c_priority,
    c.escalation_reason AS c_escalation_reason, c.customer_handle AS c_customer_handle, c.last_seq AS c_last_seq,
@@ -55,7 +59,7 @@ const CONVERSATION_COLUMNS = sql.raw(
 /** Handoff state in PostgreSQL (or PGlite); transitions are single conditional statements. */
 export function createPgHandoffStore(db: Db): HandoffStore {
   const keys = contentKeysOf(db);
-  const both = (r: Row): HandoffWithConversation => ({ record: toRecord(r), conversation: toConversation(r, keys) });
+  const both = (r: Row) => toHandoffWithConversation(r, keys);
   const rows = (query: ReturnType<typeof sql>) => queryRows<Row>(db, query);
 
   return {
