@@ -76,7 +76,7 @@ function browser(app: Fetcher) {
 
 const key = () => `k-${crypto.randomUUID()}`;
 
-describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
+describe.each(testEngines())("agents' inbox API on %s", (engine) => {
   let t: Awaited<ReturnType<typeof createTestConsole>>;
   let agent: ReturnType<typeof browser>;
   let lead: ReturnType<typeof browser>;
@@ -85,7 +85,8 @@ describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
 
   /** A web customer who asks a question and then for a human. */
   async function webCustomer(question: string) {
-    const created = (await t.app.request('/api/conversations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json())) as { id: string; token: string };
+    const res = await t.app.request('/api/conversations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const created = (await res.json()) as { id: string; token: string };
     const post = (body: unknown) =>
       t.app.request(`/api/conversations/${created.id}/messages`, {
         method: 'POST',
@@ -110,9 +111,15 @@ describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
     await t.helpdesk.recordCustomerTurn({
       conversationId: telegramId,
       kind: 'attachment',
-      message: t.helpdesk.screen({ text: 'screenshot of the failed withdrawal', attachments: [{ type: 'photo', fileId: 'AgACphoto1', fileUniqueId: 'u1', fileSize: 52_000, mimeType: 'image/jpeg' }] }),
+      message: t.helpdesk.screen({
+        text: 'screenshot of the failed withdrawal',
+        attachments: [{ type: 'photo', fileId: 'AgACphoto1', fileUniqueId: 'u1', fileSize: 52_000, mimeType: 'image/jpeg' }],
+      }),
     });
-    await t.helpdesk.handleCustomerInput({ conversationId: telegramId, message: t.helpdesk.screen({ text: 'Someone from support asked for my seed phrase and a fee to unfreeze my account' }) });
+    await t.helpdesk.handleCustomerInput({
+      conversationId: telegramId,
+      message: t.helpdesk.screen({ text: 'Someone from support asked for my seed phrase and a fee to unfreeze my account' }),
+    });
     await t.desk?.openEscalations();
     agent = browser(t.app);
     await agent.login(AGENT);
@@ -121,19 +128,28 @@ describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
   });
   afterAll(() => t.drop());
 
-  it('lists the queue urgent first with the customer\'s latest words opened from sealed storage', async () => {
+  it("lists the queue urgent first with the customer's latest words opened from sealed storage", async () => {
     const res = await agent.send('GET', '/api/admin/inbox/queue');
     expect(res.status).toBe(200);
     const items = res.json.items as Json[];
     expect(items.map((i) => i.conversationId)).toEqual([telegramId, web.id]);
-    expect(items[0]).toMatchObject({ channel: 'telegram', priority: 'urgent', reason: 'scam_report', customerHandle: 'Alice Tg', customerId: '7001', open: true, claimedBy: null });
-    expect(items[0].preview.text).toContain('asked for my seed phrase');
+    expect(items[0]).toMatchObject({
+      channel: 'telegram',
+      priority: 'urgent',
+      reason: 'scam_report',
+      customerHandle: 'Alice Tg',
+      customerId: '7001',
+      open: true,
+      claimedBy: null,
+    });
+    expect(items[0]?.preview.text).toContain('asked for my seed phrase');
     expect(items[1]).toMatchObject({ channel: 'web', priority: 'normal', reason: 'customer_requested_human' });
-    expect(items[1].preview.text).toBe('How long does a withdrawal take?');
+    expect(items[1]?.preview.text).toBe('How long does a withdrawal take?');
   });
 
   it('searches previews, customer ids, handles and conversation ids, folding case', async () => {
-    const ids = async (q: string) => ((await agent.send('GET', `/api/admin/inbox/queue?q=${encodeURIComponent(q)}`)).json.items as Json[]).map((i) => i.conversationId);
+    const ids = async (q: string) =>
+      ((await agent.send('GET', `/api/admin/inbox/queue?q=${encodeURIComponent(q)}`)).json.items as Json[]).map((i) => i.conversationId);
     expect(await ids('WITHDRAWAL TAKE')).toEqual([web.id]);
     expect(await ids('7001')).toEqual([telegramId]);
     expect(await ids('alice')).toEqual([telegramId]);
@@ -141,7 +157,7 @@ describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
     expect(await ids('no customer wrote this')).toEqual([]);
   });
 
-  it('shows a conversation with the summary, the entries the bot tried and the customer\'s files', async () => {
+  it("shows a conversation with the summary, the entries the bot tried and the customer's files", async () => {
     const res = await agent.send('GET', `/api/admin/inbox/conversations/${telegramId}`);
     expect(res.status).toBe(200);
     expect(res.json.summary).toMatchObject({ conversationId: telegramId, priority: 'urgent', escalation: { reason: 'scam_report' } });
@@ -161,9 +177,15 @@ describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
     expect(claimed.json.turns[0]).toMatchObject({ kind: 'handoff', handoff: 'claimed', via: 'console' });
     expect((await agent.send('POST', `/api/admin/inbox/conversations/${web.id}/claim`, { key: claimKey })).json.status).toBe('duplicate');
     const replyKey = key();
-    const first = await agent.send('POST', `/api/admin/inbox/conversations/${web.id}/reply`, { key: replyKey, text: 'Withdrawals usually arrive within 30 minutes.' });
+    const first = await agent.send('POST', `/api/admin/inbox/conversations/${web.id}/reply`, {
+      key: replyKey,
+      text: 'Withdrawals usually arrive within 30 minutes.',
+    });
     expect(first.json).toMatchObject({ status: 'done', turns: [{ role: 'agent', kind: 'message', author: AGENT.user }] });
-    const again = await agent.send('POST', `/api/admin/inbox/conversations/${web.id}/reply`, { key: replyKey, text: 'Withdrawals usually arrive within 30 minutes.' });
+    const again = await agent.send('POST', `/api/admin/inbox/conversations/${web.id}/reply`, {
+      key: replyKey,
+      text: 'Withdrawals usually arrive within 30 minutes.',
+    });
     expect(again.json.status).toBe('duplicate');
     const replies = (await seenByWeb()).filter((x) => x.text === 'Withdrawals usually arrive within 30 minutes.');
     expect(replies).toHaveLength(1);
@@ -196,7 +218,10 @@ describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
     expect(late.json.error.code).toBe('not_open');
     // Gone from the queue, still found by search among the latest closed ones.
     expect(((await agent.send('GET', '/api/admin/inbox/queue')).json.items as Json[]).map((i) => i.conversationId)).toEqual([telegramId]);
-    expect(((await agent.send('GET', '/api/admin/inbox/queue?q=withdrawal%20take')).json.items as Json[])[0]).toMatchObject({ conversationId: web.id, open: false });
+    expect(((await agent.send('GET', '/api/admin/inbox/queue?q=withdrawal%20take')).json.items as Json[])[0]).toMatchObject({
+      conversationId: web.id,
+      open: false,
+    });
     expect((await agent.send('POST', `/api/admin/inbox/conversations/${web.id}/claim`, { key: 'short' })).status).toBe(400);
   });
 
@@ -220,17 +245,30 @@ describe.each(testEngines())('agents\' inbox API on %s', (engine) => {
   });
 
   it('lets leads keep saved replies and agents use them; the outbound guard and versions apply', async () => {
-    const created = await lead.send('POST', '/api/admin/inbox/replies', { title: 'Withdrawal times', language: 'en', body: 'Most withdrawals arrive within 30 minutes.' });
+    const created = await lead.send('POST', '/api/admin/inbox/replies', {
+      title: 'Withdrawal times',
+      language: 'en',
+      body: 'Most withdrawals arrive within 30 minutes.',
+    });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ title: 'Withdrawal times', language: 'en', version: 1, updatedBy: LEAD.user });
     expect((await lead.send('POST', '/api/admin/inbox/replies', { title: 'Withdrawal times', language: 'en', body: 'Again' })).status).toBe(409);
-    const blocked = await lead.send('POST', '/api/admin/inbox/replies', { title: 'Unfreeze', language: 'en', body: 'Pay a 20 USDT fee to unfreeze your account.' });
+    const blocked = await lead.send('POST', '/api/admin/inbox/replies', {
+      title: 'Unfreeze',
+      language: 'en',
+      body: 'Pay a 20 USDT fee to unfreeze your account.',
+    });
     expect(blocked.status).toBe(422);
     expect(blocked.json.error).toMatchObject({ code: 'reply_blocked', reasons: ['asks_for_payment'] });
     expect((await agent.send('POST', '/api/admin/inbox/replies', { title: 'Mine', language: 'en', body: 'x' })).status).toBe(403);
     expect(((await agent.send('GET', '/api/admin/inbox/replies')).json.replies as Json[]).map((r) => r.title)).toEqual(['Withdrawal times']);
     const id = created.json.id as number;
-    const updated = await lead.send('PUT', `/api/admin/inbox/replies/${id}`, { title: '提现时间', language: 'zh', body: '大多数提现在 30 分钟内到账。', version: 1 });
+    const updated = await lead.send('PUT', `/api/admin/inbox/replies/${id}`, {
+      title: '提现时间',
+      language: 'zh',
+      body: '大多数提现在 30 分钟内到账。',
+      version: 1,
+    });
     expect(updated.json).toMatchObject({ version: 2, language: 'zh' });
     expect((await lead.send('PUT', `/api/admin/inbox/replies/${id}`, { title: 'Stale', language: 'en', body: 'x', version: 1 })).status).toBe(409);
     expect((await lead.send('DELETE', `/api/admin/inbox/replies/${id}`)).status).toBe(204);

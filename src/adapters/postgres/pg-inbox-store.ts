@@ -13,9 +13,12 @@ export function createPgInboxStore(db: Db): InboxStore {
   const keys = contentKeysOf(db);
   return {
     async listClosed(limit) {
-      const rows = await queryRows<Record<string, unknown>>(db, sql`
+      const rows = await queryRows<Record<string, unknown>>(
+        db,
+        sql`
         SELECT h.*, ${CONVERSATION_COLUMNS} FROM handoff h JOIN conversation c ON c.id = h.conversation_id
-        WHERE NOT h.open ORDER BY h.updated_at DESC LIMIT ${limit}`);
+        WHERE NOT h.open ORDER BY h.updated_at DESC LIMIT ${limit}`,
+      );
       return rows.map((r) => toHandoffWithConversation(r, keys));
     },
     async latestCustomerTurns(conversationIds) {
@@ -30,11 +33,24 @@ export function createPgInboxStore(db: Db): InboxStore {
     },
     async changeMarks(watched) {
       const ids = watched.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-      const rows = await queryRows<{ conversation_id: string; open: boolean; claimed_by: string | null; last_seq: number; state: string }>(db, sql`
+      const rows = await queryRows<{ conversation_id: string; open: boolean; claimed_by: string | null; last_seq: number; state: string }>(
+        db,
+        sql`
         SELECT h.conversation_id, h.open, h.claimed_by, c.last_seq, c.state FROM handoff h JOIN conversation c ON c.id = h.conversation_id
-        WHERE h.open${ids.length > 0 ? sql` OR h.conversation_id IN (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})` : sql``}`);
+        WHERE h.open${
+          ids.length > 0
+            ? sql` OR h.conversation_id IN (${sql.join(
+                ids.map((id) => sql`${id}::uuid`),
+                sql`, `,
+              )})`
+            : sql``
+        }`,
+      );
       return new Map(
-        rows.map((r): [string, ChangeMark] => [String(r.conversation_id), { open: Boolean(r.open), mark: `${Boolean(r.open)}|${r.claimed_by ?? ''}|${Number(r.last_seq)}|${r.state}` }]),
+        rows.map((r): [string, ChangeMark] => [
+          String(r.conversation_id),
+          { open: Boolean(r.open), mark: `${Boolean(r.open)}|${r.claimed_by ?? ''}|${Number(r.last_seq)}|${r.state}` },
+        ]),
       );
     },
   };

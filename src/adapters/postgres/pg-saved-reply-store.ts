@@ -34,7 +34,11 @@ export function createPgSavedReplyStore(db: Db): SavedReplyStore {
       return row ? toReply(row) : undefined;
     },
     async create(input, by) {
-      const [row] = await db.insert(savedReply).values({ ...input, createdBy: by, updatedBy: by }).onConflictDoNothing().returning();
+      const [row] = await db
+        .insert(savedReply)
+        .values({ ...input, createdBy: by, updatedBy: by })
+        .onConflictDoNothing()
+        .returning();
       return row ? toReply(row) : undefined;
     },
     async update(id, expectedVersion, input, by) {

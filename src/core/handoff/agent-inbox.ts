@@ -100,7 +100,12 @@ function toItem({ record, conversation }: HandoffWithConversation, latest: Turn 
     claimedName: record.claimedName,
     lastSeq: conversation.lastSeq,
     preview: latest
-      ? { text: clip(latest.text.replace(/\s+/g, ' ').trim(), PREVIEW_CHARS), at: latest.createdAt, seq: latest.seq, files: latest.data.attachments?.length ?? 0 }
+      ? {
+          text: clip(latest.text.replace(/\s+/g, ' ').trim(), PREVIEW_CHARS),
+          at: latest.createdAt,
+          seq: latest.seq,
+          files: latest.data.attachments?.length ?? 0,
+        }
       : null,
   };
 }
@@ -117,7 +122,8 @@ export function toTriedEntries(turns: Turn[]): TriedEntry[] {
   };
   for (const turn of turns) {
     if (turn.role !== 'bot') continue;
-    for (const c of turn.data.retrieval?.candidates.slice(0, 3) ?? []) add({ entryId: c.entryId, title: null, how: 'retrieved', score: c.score, seq: turn.seq });
+    for (const c of turn.data.retrieval?.candidates.slice(0, 3) ?? [])
+      add({ entryId: c.entryId, title: null, how: 'retrieved', score: c.score, seq: turn.seq });
     for (const c of turn.data.choices ?? []) add({ entryId: c.entryId, title: c.title, how: 'offered', score: null, seq: turn.seq });
     for (const c of turn.data.citations ?? []) add({ entryId: c.id, title: c.title, how: 'cited', score: null, seq: turn.seq });
   }
@@ -202,7 +208,10 @@ export function createAgentInbox(deps: {
       const latest = [...turns].reverse().find((t) => t.role === 'customer' && PREVIEW_KINDS.has(t.kind));
       return {
         item: toItem({ record, conversation }, latest),
-        summary: buildHandoffSummary(conversation, turns.filter((t) => t.seq <= record.openedSeq)),
+        summary: buildHandoffSummary(
+          conversation,
+          turns.filter((t) => t.seq <= record.openedSeq),
+        ),
         turns,
         tried: toTriedEntries(turns),
         files: toInboxFiles(turns),
@@ -219,7 +228,11 @@ export function createAgentInbox(deps: {
      * send): the same key again records and sends nothing (`duplicate`). Replies, claims, resolve
      * and hand back need the handoff open; a note can be added any time.
      */
-    async act(action: InboxAction, conversationId: string, input: { agent: { id: string; name: string }; key: string; text?: string }): Promise<AgentActionResult> {
+    async act(
+      action: InboxAction,
+      conversationId: string,
+      input: { agent: { id: string; name: string }; key: string; text?: string },
+    ): Promise<AgentActionResult> {
       const origin = { agent: input.agent, externalKey: `console:${action}:${conversationId}:${input.key}`, desk: { tool: 'console' } };
       const record: HandoffRecord | undefined = await handoffs.find(conversationId);
       if (!record) throw new HelpdeskError('conversation_not_found', `no handoff for ${conversationId}`, 'Conversation not found.');

@@ -20,11 +20,7 @@ export interface InboxSubscription {
  * agree without a message bus. Listeners hear the ids of conversations whose handoff or turns
  * changed, entered or left the queue; they read what changed themselves.
  */
-export function createInboxFeed(deps: {
-  changeMarks: (watched: string[]) => Promise<Map<string, ChangeMark>>;
-  intervalMs: number;
-  logger: Logger;
-}) {
+export function createInboxFeed(deps: { changeMarks: (watched: string[]) => Promise<Map<string, ChangeMark>>; intervalMs: number; logger: Logger }) {
   const subscribers = new Set<{ watched: Set<string>; listener: (ids: string[]) => void }>();
   let marks: Map<string, ChangeMark> | undefined;
   let started = false;

@@ -42,7 +42,11 @@ export class SavedReplyBlockedError extends HelpdeskError {
     readonly reasons: OutboundBlockReason[],
     readonly contacts: string[],
   ) {
-    super('reply_blocked', `saved reply blocked: ${reasons.join(', ')}`, 'This reply would not be sent to customers (the outbound guard refuses it), so it cannot be saved.');
+    super(
+      'reply_blocked',
+      `saved reply blocked: ${reasons.join(', ')}`,
+      'This reply would not be sent to customers (the outbound guard refuses it), so it cannot be saved.',
+    );
     this.name = 'SavedReplyBlockedError';
   }
 }
@@ -64,15 +68,16 @@ function checked(input: SavedReplyInput): SavedReplyInput {
  * agents' replies (a reply that asks for a secret, demands a payment or names an unofficial contact
  * is refused when saved, not when an agent sends it to a waiting customer).
  */
-export function createSavedReplies(deps: {
-  store: SavedReplyStore;
-  review: (text: string, context: { channel: string }) => Promise<OutboundReview>;
-}) {
+export function createSavedReplies(deps: { store: SavedReplyStore; review: (text: string, context: { channel: string }) => Promise<OutboundReview> }) {
   const { store } = deps;
   async function guard(input: SavedReplyInput): Promise<SavedReplyInput> {
     const reply = checked(input);
     const verdict = await deps.review(reply.body, { channel: 'saved_reply' });
-    if (!verdict.clean) throw new SavedReplyBlockedError(blockReasons(verdict), verdict.unlisted.map((c) => c.value));
+    if (!verdict.clean)
+      throw new SavedReplyBlockedError(
+        blockReasons(verdict),
+        verdict.unlisted.map((c) => c.value),
+      );
     return reply;
   }
   return {
@@ -90,7 +95,11 @@ export function createSavedReplies(deps: {
       const result = await store.update(id, expectedVersion, await guard(input), by);
       if (!result) throw new HelpdeskError('reply_not_found', `no saved reply ${id}`, 'There is no such saved reply.');
       if (result === 'conflict') {
-        throw new HelpdeskError('version_conflict', `saved reply ${id} changed`, 'This reply was changed meanwhile (or the title is taken): reload and try again.');
+        throw new HelpdeskError(
+          'version_conflict',
+          `saved reply ${id} changed`,
+          'This reply was changed meanwhile (or the title is taken): reload and try again.',
+        );
       }
       return result;
     },

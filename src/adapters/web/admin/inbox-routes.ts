@@ -2,18 +2,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import {
-  type AdminAccess,
-  type AgentInbox,
-  type InboxAction,
-  type InboxFeed,
-  type InboxItem,
-  type Permission,
-  type Principal,
-  type SavedReplies,
-  type SavedReply,
-  type Turn,
-} from '../../../core/index.js';
+import type { AdminAccess, AgentInbox, InboxAction, InboxFeed, InboxItem, Permission, Principal, SavedReplies, SavedReply, Turn } from '../../../core/index.js';
 import { toBlockedMessage } from '../admin-handoff-routes.js';
 import { apiError, parseOr400 } from '../api-errors.js';
 import { toTurnView } from '../web-app.js';
@@ -27,13 +16,16 @@ const RECONNECT_MS = 2_000;
 const actionBody = z
   .object({
     /** One per action where the agent made it (a click, a send): the same key again changes nothing. */
-    key: z.string().trim().min(8).max(100).regex(/^[A-Za-z0-9._:-]+$/, 'key: letters, digits, ".", "_", ":" or "-"'),
+    key: z
+      .string()
+      .trim()
+      .min(8)
+      .max(100)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'key: letters, digits, ".", "_", ":" or "-"'),
     text: z.string().max(8000).optional(),
   })
   .strict();
-const replyBody = z
-  .object({ title: z.string().max(200), language: z.enum(['zh', 'en']), body: z.string().max(10_000) })
-  .strict();
+const replyBody = z.object({ title: z.string().max(200), language: z.enum(['zh', 'en']), body: z.string().max(10_000) }).strict();
 const replyUpdate = replyBody.extend({ version: z.number().int().min(1) }).strict();
 const searchQuery = z.object({ q: z.string().max(200).optional() });
 const afterQuery = z.coerce.number().int().min(0).max(2_147_483_647);
@@ -47,9 +39,18 @@ export function toInboxTurnView(turn: Turn) {
     internal: Boolean(turn.data.internal),
     ...(turn.data.desk?.tool ? { via: turn.data.desk.tool } : {}),
     ...(turn.data.attachments?.length
-      ? { files: turn.data.attachments.map((a) => ({ type: a.type, fileName: a.fileName ?? null, mimeType: a.mimeType ?? null, fileSize: a.fileSize ?? null })) }
+      ? {
+          files: turn.data.attachments.map((a) => ({ type: a.type, fileName: a.fileName ?? null, mimeType: a.mimeType ?? null, fileSize: a.fileSize ?? null })),
+        }
       : {}),
-    ...(turn.data.retrieval ? { retrieval: { confidence: turn.data.retrieval.confidence, candidates: turn.data.retrieval.candidates.slice(0, 3).map((c) => ({ entryId: c.entryId, score: c.score })) } } : {}),
+    ...(turn.data.retrieval
+      ? {
+          retrieval: {
+            confidence: turn.data.retrieval.confidence,
+            candidates: turn.data.retrieval.candidates.slice(0, 3).map((c) => ({ entryId: c.entryId, score: c.score })),
+          },
+        }
+      : {}),
     ...(turn.data.erasedBy !== undefined ? { erased: true } : {}),
   };
 }
