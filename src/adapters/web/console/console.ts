@@ -4,6 +4,8 @@ import { renderEntries } from './pages/entries.js';
 import { renderGaps } from './pages/gaps.js';
 import { renderHistory } from './pages/history.js';
 import { renderHitTest } from './pages/hit-test.js';
+import { renderInbox } from './pages/inbox.js';
+import { renderReplies } from './pages/replies.js';
 import { type Page, startConsole } from './shell.js';
 
 // The console's pages by address; the navigation shows those with a label the role may open.
@@ -15,6 +17,8 @@ const PAGES: Page[] = [
   { path: /^\/hit-test$/, permission: 'kb.test', nav: { key: 'navHitTest', href: '#/hit-test' }, render: renderHitTest },
   { path: /^\/gaps$/, permission: 'kb.gaps', nav: { key: 'navGaps', href: '#/gaps' }, render: renderGaps },
   { path: /^\/conflicts$/, permission: 'kb.read', nav: { key: 'navConflicts', href: '#/conflicts' }, render: renderConflicts },
+  { path: /^\/inbox(?:\/([0-9a-f-]{36}))?$/, permission: 'inbox.work', nav: { key: 'navInbox', href: '#/inbox' }, render: renderInbox },
+  { path: /^\/replies$/, permission: 'inbox.work', nav: { key: 'navReplies', href: '#/replies' }, render: renderReplies },
 ];
 
 void startConsole(PAGES);
