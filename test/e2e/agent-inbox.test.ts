@@ -178,6 +178,8 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
       expect(threadTexts(telegramRoot).join('\n')).toContain(telegramReply);
       expect(threadTexts(webRoot).join('\n')).toContain(`Claimed by ${AGENT.user}`);
       expect(threadTexts(webRoot).join('\n')).toContain(webReply);
+      // The root names the holder by name (not as a Slack mention).
+      expect(JSON.stringify(rootFor('@trader_88001')?.blocks)).toContain(`Claimed by ${AGENT.user}`);
     }, WAIT);
     // A Slack agent writes in the Telegram thread: the inbox shows it without a reload, and the customer gets it.
     const fromSlack = 'Sam here: the deposit is confirmed on chain.';

@@ -17,8 +17,11 @@ const minutesSince = (iso: string) => Math.max(0, Math.round((Date.now() - new D
 const textKey = (key: string): TextKey => key as TextKey;
 const newKey = () => (typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
+/** The customer's handle, else the channel and (the start of) their id there. */
 function who(item: InboxItemView): string {
-  return item.customerHandle ?? `${t(textKey(`channel_${item.channel}`))} ${item.customerId}`;
+  if (item.customerHandle) return item.customerHandle;
+  const id = item.customerId.length > 12 ? `${item.customerId.slice(0, 8)}…` : item.customerId;
+  return `${t(textKey(`channel_${item.channel}`))} · ${id}`;
 }
 
 function statusBadge(item: InboxItemView): HTMLElement {
