@@ -5,6 +5,11 @@
  * and the live stream of changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/adapters/postgres/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
+import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { createHandoffDesk, parseWorkingHours } from '../../src/core/index.js';
+import { silentLogger } from '../support/helpdesk.js';
 import { AGENT, createTestConsole, EDITOR, LEAD } from '../support/console.js';
 import { testEngines } from '../support/databases.js';
 
@@ -242,6 +247,33 @@ describe.each(testEngines())("agents' inbox API on %s", (engine) => {
     await agent.send('POST', `/api/admin/inbox/conversations/${telegramId}/hand-back`, { key: key() });
     expect((await stream.next('change')).ids).toContain(telegramId);
     await stream.close();
+  });
+
+  it.runIf(engine === 'postgres')('shows what another instance on the same PostgreSQL did, within its poll interval', async () => {
+    const other = await openDatabase({ databaseUrl: t.url as string, dataDir: 'unused', contentKeys: t.database.contentKeys });
+    try {
+      const conversations = createPgConversationStore(other.db);
+      const desk = createHandoffDesk({
+        conversations,
+        handoffs: createPgHandoffStore(other.db),
+        customerChannels: {},
+        logger: silentLogger,
+        settings: { hours: parseWorkingHours('24/7', 'UTC'), minutesPerConversation: 5, unclaimedAfterMs: 3_600_000, genericAgentName: undefined },
+      });
+      const customer = await webCustomer('Where is my deposit from yesterday?');
+      await t.desk?.openEscalations();
+      const stream = await agent.stream(`/api/admin/inbox/events?watch=${customer.id}`);
+      await stream.next('ready');
+      // Nothing in this instance hears of it: only the database says so.
+      await desk.reply(customer.id, { agent: { id: 'U999', name: 'Noor' }, text: 'Found it, crediting now.', externalKey: 'other-instance:1', desk: { tool: 'slack' } });
+      expect((await stream.next('change', 5_000)).ids).toContain(customer.id);
+      await stream.close();
+      const view = await agent.send('GET', `/api/admin/inbox/conversations/${customer.id}`);
+      expect(view.json.item).toMatchObject({ claimedName: 'Noor' });
+      expect((view.json.turns as Json[]).at(-1)).toMatchObject({ role: 'agent', text: 'Found it, crediting now.', via: 'slack' });
+    } finally {
+      await other.close();
+    }
   });
 
   it('lets leads keep saved replies and agents use them; the outbound guard and versions apply', async () => {
