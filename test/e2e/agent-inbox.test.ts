@@ -112,18 +112,21 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     }, WAIT);
   const threadTexts = (root: FakeMessage) => slack.thread(CHANNEL, root.ts).map((m) => m.text);
 
+  /** A web customer in the widget (its own browser context) who asks a question, then for a human. */
   async function webCustomer(question: string) {
-    const res = await fetch(url('/api/conversations'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"language":"en"}' });
-    const { id, token } = (await res.json()) as { id: string; token: string };
-    const post = (body: unknown) =>
-      fetch(url(`/api/conversations/${id}/messages`), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-    expect((await post({ text: question })).ok).toBe(true);
-    expect((await post({ action: 'human' })).ok).toBe(true);
-    const seen = async () => {
-      const turns = await fetch(url(`/api/conversations/${id}/messages?after=0`), { headers: { authorization: `Bearer ${token}` } });
-      return ((await turns.json()) as { turns: Array<{ text: string; role: string }> }).turns;
-    };
-    return { id, seen };
+    const context = await (browser as Browser).newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(url('/'));
+    await page.locator('[data-testid="message"][data-role="bot"][data-seq]').first().waitFor();
+    await page.getByTestId('input').fill(question);
+    await page.getByTestId('send').click();
+    await page.locator('[data-testid="message"][data-role="customer"][data-seq]').filter({ hasText: question }).waitFor();
+    await page.getByTestId('human').click();
+    await expect.poll(() => page.getByTestId('helpdesk-root').getAttribute('data-state'), WAIT).toBe('escalated');
+    /** The agents' messages the customer sees, rendered from stored turns. */
+    const agentMessages = (text: string) => page.locator('[data-testid="message"][data-role="agent"][data-seq]').filter({ hasText: text });
+    return { page, context, agentMessages };
   }
 
   async function signIn(page: Page) {
@@ -135,8 +138,8 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     await page.getByTestId('signed-in').waitFor();
   }
 
-  async function replyFromInbox(page: Page, conversationId: string, text: string) {
-    await page.locator(`[data-testid="queue-item"][data-id="${conversationId}"] a`).click();
+  async function replyFromInbox(page: Page, preview: string, text: string) {
+    await page.locator('[data-testid="queue-item"]').filter({ hasText: preview }).locator('a').click();
     await page.getByTestId('inbox-claim').click();
     await expect.poll(() => page.getByTestId('inbox-status').first().textContent(), WAIT).toContain(AGENT.user);
     await page.getByTestId('reply-text').fill(text);
@@ -145,13 +148,14 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
   }
 
   it('lets an agent claim and reply from the inbox: the web and the Telegram customer each get the reply once, and Slack shows it', async () => {
-    const web = await webCustomer('How long does a withdrawal take?');
+    const question = 'How long does a withdrawal take?';
+    const web = await webCustomer(question);
     const chat = 88_001;
     const from = { id: chat, username: 'trader_88001', language_code: 'en' };
     telegram.userSends(chat, 'My deposit has not arrived', { from });
     telegram.userSends(chat, '/human', { from });
     const telegramRoot = await waitForRoot('@trader_88001');
-    const webRoot = await waitForRoot(web.id);
+    const webRoot = await waitForRoot(question);
 
     const context = await (browser as Browser).newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -163,15 +167,14 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     expect(previews).toEqual(expect.arrayContaining(['How long does a withdrawal take?', 'My deposit has not arrived']));
 
     const webReply = 'Withdrawals usually arrive within 30 minutes; yours is on its way.';
-    await replyFromInbox(page, web.id, webReply);
+    await replyFromInbox(page, question, webReply);
     await page.screenshot({ path: join(SHOTS, 'inbox-web-1280.png') });
-    const telegramId = (await page.locator('[data-testid="queue-item"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).find((id) => id !== web.id) as string;
     const telegramReply = 'I am checking your deposit with the network now.';
-    await replyFromInbox(page, telegramId, telegramReply);
+    await replyFromInbox(page, 'My deposit has not arrived', telegramReply);
 
     // Each customer gets the reply, once, after the claim notice.
     await vi.waitFor(() => expect(telegram.sentTo(chat).some((m) => m.text.includes(telegramReply))).toBe(true), WAIT);
-    await vi.waitFor(async () => expect((await web.seen()).some((x) => x.text === webReply)).toBe(true), WAIT);
+    await web.agentMessages(webReply).first().waitFor();
     // The claims and replies are in the Slack threads.
     await vi.waitFor(() => {
       expect(threadTexts(telegramRoot).join('\n')).toContain(`Claimed by ${AGENT.user}`);
@@ -199,13 +202,23 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     expect(telegram.sentTo(chat).filter((m) => m.text.includes(telegramReply))).toHaveLength(1);
     expect(telegram.sentTo(chat).filter((m) => m.text.includes(fromSlack))).toHaveLength(1);
     expect(telegram.sentTo(chat).map((m) => m.text).join('\n')).not.toContain('send me your 2FA code');
-    expect((await web.seen()).filter((x) => x.text === webReply)).toHaveLength(1);
+    expect(await web.agentMessages(webReply).count()).toBe(1);
+    expect(await web.agentMessages(`${AGENT.user} from our support team`).count()).toBe(1);
+    await web.page.screenshot({ path: join(SHOTS, 'widget-agent-reply.png') });
     expect(threadTexts(telegramRoot).filter((x) => x.includes(telegramReply))).toHaveLength(1);
     const texts = telegram.sentTo(chat).map((m) => m.text);
     const claimed = texts.findIndex((x) => x.includes(`${AGENT.user} from our support team`));
     expect(claimed).toBeGreaterThanOrEqual(0);
     expect(claimed).toBeLessThan(texts.findIndex((x) => x.includes(telegramReply)));
+    // The inbox in Chinese, on a phone.
+    await page.getByTestId('ui-language').selectOption('zh');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.locator('.nav-link[aria-current="page"]').textContent(), WAIT).toBe('收件箱');
+    await page.getByTestId('reply-send').waitFor();
+    expect(await page.getByTestId('reply-send').textContent()).toBe('发送回复');
+    await page.screenshot({ path: join(SHOTS, 'inbox-zh-390.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     await context.close();
+    await web.context.close();
   }, 180_000);
 });
