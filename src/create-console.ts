@@ -17,6 +17,7 @@ import {
   createSavedReplies,
   type ConversationStore,
   type HandoffDesk,
+  type HandoffDeskDeps,
   createKnowledgeBase,
   type Embedder,
   type Helpdesk,
@@ -108,9 +109,15 @@ export async function createConsole(deps: {
    * Mounts the console (/admin) and its API (/api/admin) on the product's app; with the handoff
    * desk, the agents' inbox too (acting through the same desk as Slack).
    */
-  function mount(app: Hono, inbox?: { desk: HandoffDesk; conversations: ConversationStore }): void {
+  function mount(app: Hono, inbox?: { desk: HandoffDesk; conversations: ConversationStore; customerChannels?: HandoffDeskDeps['customerChannels'] }): void {
     const agentInbox = inbox
-      ? createAgentInbox({ desk: inbox.desk, handoffs: createPgHandoffStore(database.db), conversations: inbox.conversations, store: inboxStore })
+      ? createAgentInbox({
+          desk: inbox.desk,
+          handoffs: createPgHandoffStore(database.db),
+          conversations: inbox.conversations,
+          store: inboxStore,
+          ...(inbox.customerChannels ? { customerChannels: inbox.customerChannels } : {}),
+        })
       : undefined;
     app.route(
       '/',

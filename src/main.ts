@@ -304,7 +304,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
-  staffConsole.mount(app, { desk, conversations });
+  // Telegram joins customerChannels below: the inbox fetches customers' files through it.
+  staffConsole.mount(app, { desk, conversations, customerChannels });
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));
     slack.start();

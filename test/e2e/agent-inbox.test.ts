@@ -153,6 +153,7 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     const chat = 88_001;
     const from = { id: chat, username: 'trader_88001', language_code: 'en' };
     telegram.userSends(chat, 'My deposit has not arrived', { from });
+    const photo = telegram.userSendsPhoto(chat, 'the deposit page', { from }).message as unknown as { photo: Array<{ file_id: string }> };
     telegram.userSends(chat, '/human', { from });
     const telegramRoot = await waitForRoot('@trader_88001');
     const webRoot = await waitForRoot(question);
@@ -164,13 +165,21 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     await page.getByTestId('queue-item').first().waitFor();
     await expect.poll(() => page.getByTestId('inbox-live').textContent(), WAIT).toBe('Live');
     const previews = await page.getByTestId('queue-preview').allTextContents();
-    expect(previews).toEqual(expect.arrayContaining(['How long does a withdrawal take?', 'My deposit has not arrived']));
+    expect(previews).toEqual(expect.arrayContaining(['How long does a withdrawal take?', '[photo] the deposit page']));
 
     const webReply = 'Withdrawals usually arrive within 30 minutes; yours is on its way.';
     await replyFromInbox(page, question, webReply);
     await page.screenshot({ path: join(SHOTS, 'inbox-web-1280.png') });
     const telegramReply = 'I am checking your deposit with the network now.';
-    await replyFromInbox(page, 'My deposit has not arrived', telegramReply);
+    await replyFromInbox(page, 'the deposit page', telegramReply);
+    // The customer's screenshot, fetched from Telegram for the agent, byte for byte, as an image.
+    const href = await page.getByTestId('inbox-file').first().getAttribute('href');
+    const fetched = await page.evaluate(async (path) => {
+      const res = await fetch(path as string);
+      return { type: res.headers.get('content-type'), bytes: Array.from(new Uint8Array(await res.arrayBuffer())) };
+    }, href);
+    expect(fetched.type).toBe('image/jpeg');
+    expect(Buffer.from(fetched.bytes)).toEqual(telegram.fileBytes(photo.photo.at(-1)?.file_id as string));
 
     // Each customer gets the reply, once, after the claim notice.
     await vi.waitFor(() => expect(telegram.sentTo(chat).some((m) => m.text.includes(telegramReply))).toBe(true), WAIT);

@@ -167,6 +167,11 @@ describe.each(testEngines())("agents' inbox API on %s", (engine) => {
     expect(res.status).toBe(200);
     expect(res.json.summary).toMatchObject({ conversationId: telegramId, priority: 'urgent', escalation: { reason: 'scam_report' } });
     expect(res.json.files).toEqual([expect.objectContaining({ type: 'photo', mimeType: 'image/jpeg', fileSize: 52_000, index: 0 })]);
+    // Its bytes come from the channel that keeps them; this one is wired without Telegram.
+    const { seq } = res.json.files[0];
+    expect((await agent.send('GET', `/api/admin/inbox/conversations/${telegramId}/files/${seq}/0`)).json.error.code).toBe('file_unavailable');
+    expect((await agent.send('GET', `/api/admin/inbox/conversations/${telegramId}/files/${seq}/1`)).json.error.code).toBe('file_not_found');
+    expect((await agent.send('GET', `/api/admin/inbox/conversations/${telegramId}/files/1/0`)).status).toBe(404);
     const webView = await agent.send('GET', `/api/admin/inbox/conversations/${web.id}`);
     const answer = (webView.json.turns as Json[]).find((x) => x.kind === 'answer');
     expect(answer?.citations.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import type { AttachmentType, Conversation, Turn } from '../model.js';
 import type { ConversationStore } from '../ports.js';
 import { buildHandoffSummary, type HandoffSummary } from './build-handoff-summary.js';
 import type { AgentActionResult, HandoffDesk } from './create-handoff-desk.js';
-import type { HandoffRecord, HandoffStore, HandoffWithConversation } from './handoff-store.js';
+import type { CustomerChannel, CustomerFile, HandoffRecord, HandoffStore, HandoffWithConversation } from './handoff-store.js';
 import type { ChangeMark } from './inbox-feed.js';
 
 /** What the inbox reads beyond the desk's own state: previews, closed handoffs, change marks. */
@@ -165,6 +165,8 @@ export function createAgentInbox(deps: {
   handoffs: Pick<HandoffStore, 'find' | 'listOpen'>;
   conversations: Pick<ConversationStore, 'find' | 'turns'>;
   store: InboxStore;
+  /** Where the customers' files are fetched from, by channel (the same map the desk delivers through). */
+  customerChannels?: Partial<Record<Conversation['channel'], CustomerChannel>>;
 }) {
   const { desk, handoffs, conversations, store } = deps;
 
@@ -221,6 +223,22 @@ export function createAgentInbox(deps: {
     /** Turns after `afterSeq` (the live view's catch-up), internal notes included. */
     turns(conversationId: string, afterSeq: number): Promise<Turn[]> {
       return conversations.turns(conversationId, afterSeq, TURN_PAGE);
+    },
+
+    /**
+     * The bytes of a file a customer sent (turn `seq`, its `index`-th file), fetched from the
+     * channel that keeps it; undefined when there is no such file of the customer's;
+     * `{ unavailable }` when the channel will not give it (or cannot fetch files).
+     */
+    async file(conversationId: string, seq: number, index: number): Promise<CustomerFile | { unavailable: string } | undefined> {
+      const conversation = await conversations.find(conversationId);
+      if (!conversation || !(await handoffs.find(conversationId))) return undefined;
+      const [turn] = await conversations.turns(conversationId, seq - 1, 1);
+      const attachment = turn?.seq === seq && turn.role === 'customer' ? turn.data.attachments?.[index] : undefined;
+      if (!attachment) return undefined;
+      const channel = deps.customerChannels?.[conversation.channel];
+      if (!channel?.fetchFile) return { unavailable: `files are not fetched from ${conversation.channel}` };
+      return channel.fetchFile(attachment);
     },
 
     /**

@@ -263,11 +263,16 @@ export async function renderInbox(ctx: PageContext): Promise<HTMLElement> {
         : h(
             'ul',
             { class: 'files small', 'data-testid': 'inbox-files' },
-            files.map((f) =>
-              h('li', {
-                text: `📎 ${f.type}${f.fileName ? ` · ${f.fileName}` : ''}${f.mimeType ? ` · ${f.mimeType}` : ''}${f.fileSize ? ` · ${t('fileSize', { size: Math.ceil(f.fileSize / 1024) })}` : ''} · ${formatTime(f.at)}`,
-              }),
-            ),
+            files.map((f) => {
+              const href = `/api/admin/inbox/conversations/${item.conversationId}/files/${f.seq}/${f.index}`;
+              const label = `📎 ${f.type}${f.fileName ? ` · ${f.fileName}` : ''}${f.mimeType ? ` · ${f.mimeType}` : ''}${f.fileSize ? ` · ${t('fileSize', { size: Math.ceil(f.fileSize / 1024) })}` : ''} · ${formatTime(f.at)}`;
+              return h('li', {}, [
+                h('a', { href, target: '_blank', rel: 'noopener', 'data-testid': 'inbox-file', text: label }),
+                f.type === 'photo'
+                  ? h('img', { src: href, alt: f.fileName ?? f.type, class: 'file-thumb', loading: 'lazy', onerror: (event: Event) => (event.target as HTMLElement).remove() })
+                  : null,
+              ]);
+            }),
           ),
     ];
     side.replaceChildren(...sideParts.filter((n): n is Node => n !== null));
