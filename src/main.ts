@@ -17,7 +17,7 @@ import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.j
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
 import { createWebApp } from './adapters/web/web-app.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
-import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
+import { createPgHandoffStore, createPgThreadMirrorStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { createSlackLogPublisher, type SlackLogPublisher } from './adapters/slack/slack-log-publisher.js';
 import { createLogProofRoutes } from './adapters/web/log-proof-routes.js';
@@ -283,7 +283,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     ? createSlackHandoff({
         helpdesk,
         desk,
-        handoffs,
+        mirrors: createPgThreadMirrorStore(database.db),
         logger,
         // Telegram joins this map below; files are fetched when a thread is mirrored, by then it is there.
         customerChannels,
