@@ -39,13 +39,6 @@ describe('Slack thread root', () => {
       claimedName,
       remindedAt: null,
       deliveredSeq: 3,
-      deskChannel: 'C1',
-      deskThread: '1.1',
-      relayedSeq: 3,
-      rootDirty: false,
-      mirrorInflight: null,
-      attempts: 0,
-      lastError: null,
     });
     const inbox = JSON.stringify(toRootMessage(summary({}), record('console:bob', 'bob <!here>')).blocks);
     expect(inbox).toContain('Claimed by bob &lt;!here&gt;');

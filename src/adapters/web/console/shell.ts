@@ -31,7 +31,7 @@ export interface Page {
 
 let session: SessionInfo | null = null;
 let leaveGuard: (() => boolean) | null = null;
-let cleanups: Array<() => void> = [];
+const cleanups: Array<() => void> = [];
 let shownHash = '';
 let pages: Page[] = [];
 const app = () => document.getElementById('app') as HTMLElement;

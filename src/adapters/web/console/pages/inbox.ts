@@ -102,7 +102,7 @@ export async function renderInbox(ctx: PageContext): Promise<HTMLElement> {
   const liveBadge = badge(t('liveOff'), 'muted', { 'data-testid': 'inbox-live' });
   const list = h('ul', { class: 'queue-list', 'aria-label': t('inboxTitle') });
   const count = h('p', { class: 'small muted', 'data-testid': 'inbox-count' });
-  const search = h('input', { type: 'search', id: 'inbox-search', 'data-testid': 'inbox-search', placeholder: t('inboxSearchPlaceholder'), maxlength: 200, value: query });
+  const search = h('input', { type: 'search', id: 'inbox-search', class: 'inbox-search-input', 'data-testid': 'inbox-search', placeholder: t('inboxSearchPlaceholder'), maxlength: 200, value: query });
   const searchForm = h('form', { class: 'inbox-search', role: 'search' }, [h('label', { for: 'inbox-search', class: 'sr-only', text: t('inboxSearch') }), search, h('button', { type: 'submit', class: 'btn', text: t('search') })]);
 
   function drawQueue(): void {
