@@ -3,13 +3,22 @@ import type { Database } from './adapters/postgres/database.js';
 import { createPgAccountStore, createPgSessionStore } from './adapters/postgres/pg-admin-store.js';
 import { createPgGapSource } from './adapters/postgres/pg-gap-source.js';
 import { createPgStats } from './adapters/postgres/pg-stats.js';
+import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
+import { createPgInboxStore } from './adapters/postgres/pg-inbox-store.js';
+import { createPgSavedReplyStore } from './adapters/postgres/pg-saved-reply-store.js';
 import type { PgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgKnowledgeStore } from './adapters/postgres/pg-knowledge-store.js';
 import { createAdminApp } from './adapters/web/admin/admin-app.js';
 import { bundleConsole, createConsoleRoutes } from './adapters/web/admin/console-routes.js';
 import {
   createAdminAccess,
+  createAgentInbox,
   createGapReport,
+  createInboxFeed,
+  createSavedReplies,
+  type ConversationStore,
+  type HandoffDesk,
+  type HandoffDeskDeps,
   createKnowledgeBase,
   type Embedder,
   type Helpdesk,
@@ -24,6 +33,11 @@ import {
 
 /** How often an instance looks for knowledge changes published by another (for the links it may cite). */
 export const KNOWLEDGE_FOLLOW_MS = 1_000;
+/**
+ * How often the agents' inbox looks for changes while someone watches it: what another instance
+ * did shows within this (this instance's own changes show at once).
+ */
+export const INBOX_POLL_MS = 1_000;
 /** How often expired staff sessions are deleted. */
 const SESSION_PURGE_MS = 10 * 60_000;
 
@@ -88,29 +102,56 @@ export async function createConsole(deps: {
   });
   const gaps = createGapReport({ source: createPgGapSource(database.db), embedder: deps.embedder });
   const assets = await bundleConsole({ exchangeName: deps.exchangeName });
+  const inboxStore = createPgInboxStore(database.db);
+  const inboxFeed = createInboxFeed({ changeMarks: (watched) => inboxStore.changeMarks(watched), intervalMs: INBOX_POLL_MS, logger });
+  const savedReplies = createSavedReplies({ store: createPgSavedReplyStore(database.db), review: (text, context) => helpdesk.reviewOutbound(text, context) });
 
-  /** Mounts the console (/admin) and its API (/api/admin) on the product's app. */
-  function mount(app: Hono): void {
-    app.route('/', createAdminApp({ access, knowledge, gaps, helpdesk, stats: createPgStats(database.db), onError: deps.onError }));
+  /**
+   * Mounts the console (/admin) and its API (/api/admin) on the product's app; with the handoff
+   * desk, the agents' inbox too (acting through the same desk as Slack).
+   */
+  function mount(app: Hono, inbox?: { desk: HandoffDesk; conversations: ConversationStore; customerChannels?: HandoffDeskDeps['customerChannels'] }): void {
+    const agentInbox = inbox
+      ? createAgentInbox({
+          desk: inbox.desk,
+          handoffs: createPgHandoffStore(database.db),
+          conversations: inbox.conversations,
+          store: inboxStore,
+          ...(inbox.customerChannels ? { customerChannels: inbox.customerChannels } : {}),
+        })
+      : undefined;
+    app.route(
+      '/',
+      createAdminApp({
+        access,
+        knowledge,
+        gaps,
+        helpdesk,
+        stats: createPgStats(database.db),
+        onError: deps.onError,
+        ...(agentInbox ? { inbox: { inbox: agentInbox, feed: inboxFeed, savedReplies } } : {}),
+      }),
+    );
     app.route('/', createConsoleRoutes(assets));
   }
 
   /** Follows other instances' publications and purges expired sessions until stopped. */
-  function start(): { stop(): void } {
+  function start(): { stop(): Promise<void> } {
     const following = knowledge.follow(KNOWLEDGE_FOLLOW_MS);
     const purge = setInterval(() => {
       access.purgeSessions().catch((error) => logger.warn({ err: error }, 'session purge failed'));
     }, SESSION_PURGE_MS);
     purge.unref();
     return {
-      stop() {
+      async stop() {
         following.stop();
         clearInterval(purge);
+        await inboxFeed.stop();
       },
     };
   }
 
-  return { knowledge, access, gaps, mount, start };
+  return { knowledge, access, gaps, inboxFeed, savedReplies, mount, start };
 }
 
 export type Console = Awaited<ReturnType<typeof createConsole>>;

@@ -321,11 +321,15 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     : undefined;
   const sweeps = slack ? undefined : startDeskSweeps(desk, logger, 1000);
   stack.push('desk sweeps', () => sweeps?.stop());
-  wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
+  wakeHandoff = () => {
+    void (slack ? slack.wake() : sweeps?.wake());
+    staffConsole.inboxFeed.wake();
+  };
   app.route('/', createWidgetRoutes(widget));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
-  staffConsole.mount(app);
+  // Telegram joins customerChannels below: the inbox fetches customers' files through it.
+  staffConsole.mount(app, { desk, conversations, customerChannels });
   app.get('/metrics', (c) => metrics.handle(c.req.raw));
   if (slack) {
     app.post('/slack/events', (c) => slack.handle(c.req.raw));

@@ -19,7 +19,12 @@ export type HelpdeskErrorCode =
   | 'entry_not_found'
   /** The entry changed since the version the caller started from (or exists already, for a create). */
   | 'version_conflict'
-  | 'conflict_not_found';
+  | 'conflict_not_found'
+  /** A saved reply of the agents' inbox: none of that id, or one of that title exists already. */
+  | 'reply_not_found'
+  | 'reply_exists'
+  /** The outbound guard refuses the text (a saved reply that would not be sent to customers). */
+  | 'reply_blocked';
 
 /**
  * The one error type core throws. `message` is for logs; `userMessage` is safe to show a customer

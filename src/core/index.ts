@@ -48,6 +48,30 @@ export { buildHandoffSummary, type HandoffSummary } from './handoff/build-handof
 export { estimateWait, parseWorkingHours, toMinuteOfWeek, type WaitEstimate, type WorkingHours } from './handoff/working-hours.js';
 export { toRating } from './handoff/handoff-messages.js';
 export { notifyAppends } from './handoff/notify-appends.js';
+export {
+  createAgentInbox,
+  matchesSearch,
+  toInboxFiles,
+  toTriedEntries,
+  SEARCH_CLOSED_HANDOFFS,
+  type AgentInbox,
+  type InboxAction,
+  type InboxConversation,
+  type InboxFile,
+  type InboxItem,
+  type InboxStore,
+  type TriedEntry,
+} from './handoff/agent-inbox.js';
+export { createInboxFeed, type ChangeMark, type InboxFeed, type InboxSubscription } from './handoff/inbox-feed.js';
+export {
+  createSavedReplies,
+  SAVED_REPLY_LIMITS,
+  SavedReplyBlockedError,
+  type SavedReplies,
+  type SavedReply,
+  type SavedReplyInput,
+  type SavedReplyStore,
+} from './handoff/saved-replies.js';
 export { startDeskSweeps } from './handoff/start-desk-sweeps.js';
 export { createKeyedRunner, type KeyedRunner } from './keyed-runner.js';
 export { STAFF_ROLES, PERMISSIONS, can, isStaffRole, permissionsOf, type Permission, type StaffRole } from './admin/roles.js';

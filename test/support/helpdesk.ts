@@ -79,7 +79,7 @@ export function wireHelpdesk(database: Database, options: HelpdeskOptions = {}) 
 
 /** The real helpdesk on a fresh database with the starter knowledge base synced, and its web app (the widget mounted as main.ts mounts it). */
 export async function createTestHelpdesk(engine: Engine, options: HelpdeskOptions & { bodyLimitBytes?: number } = {}) {
-  const { database, drop } = await createTestDatabase(engine);
+  const { database, drop, url } = await createTestDatabase(engine);
   const { helpdesk, knowledge, conversations, desk } = wireHelpdesk(database, options);
   const report = await helpdesk.syncKnowledge(await readKnowledgeFiles(KNOWLEDGE_DIR));
   const app = createWebApp({
@@ -90,7 +90,7 @@ export async function createTestHelpdesk(engine: Engine, options: HelpdeskOption
     onError: () => undefined,
   });
   app.route('/', createWidgetRoutes(await bundleWidget({ exchangeName: 'ExampleX', maxMessageChars: options.maxMessageChars ?? 4000 })));
-  return { database, helpdesk, knowledge, conversations, desk, app, report, drop };
+  return { database, url, helpdesk, knowledge, conversations, desk, app, report, drop };
 }
 
 /** A JSON call to the product's HTTP API (optionally with a bearer token); the status and the parsed body. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toRootMessage } from '../../src/adapters/slack/slack-messages.js';
-import type { HandoffSummary } from '../../src/core/index.js';
+import type { HandoffRecord, HandoffSummary } from '../../src/core/index.js';
 
 const summary = (over: Partial<HandoffSummary>): HandoffSummary => ({
   conversationId: '00000000-0000-4000-8000-000000000001',
@@ -27,5 +27,22 @@ describe('Slack thread root', () => {
     expect(root.text).toContain('Mallory &lt;!everyone&gt;');
     // The blocks were already escaped; they stay so.
     expect(JSON.stringify(root.blocks)).not.toMatch(/<!channel>/);
+  });
+
+  it('names a holder from another desk by name and a Slack user by mention', () => {
+    const record = (claimedBy: string, claimedName: string): HandoffRecord => ({
+      conversationId: '00000000-0000-4000-8000-000000000001',
+      open: true,
+      openedSeq: 3,
+      escalatedAt: new Date(0),
+      claimedBy,
+      claimedName,
+      remindedAt: null,
+      deliveredSeq: 3,
+    });
+    const inbox = JSON.stringify(toRootMessage(summary({}), record('console:bob', 'bob <!here>')).blocks);
+    expect(inbox).toContain('Claimed by bob &lt;!here&gt;');
+    expect(inbox).not.toContain('<@console:');
+    expect(JSON.stringify(toRootMessage(summary({}), record('UALICE', 'Alice')).blocks)).toContain('Claimed by <@UALICE>');
   });
 });

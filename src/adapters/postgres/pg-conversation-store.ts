@@ -359,6 +359,25 @@ export async function openTurns(db: Db, conversationId: string, rows: TurnRow[])
   const key = unwrapKey(contentKeys, conversationId, wrapped?.key);
   return rows.map((r) => withContent(toTurn(r), sealed.get(r.seq), key));
 }
+/** Sealed contents of (conversation, seq) pairs ($1, $2), in one statement. */
+const SEALED_CONTENTS = statement(`SELECT tc.conversation_id, tc.seq, tc.sealed FROM turn_content tc
+  JOIN unnest($1::uuid[], $2::integer[]) AS p(conversation_id, seq) ON tc.conversation_id = p.conversation_id AND tc.seq = p.seq`);
+
+/** Turn rows of any conversations with their content opened, in two reads (contents, keys) whatever their number. */
+export async function openTurnsOfMany(db: Db, rows: TurnRow[]): Promise<Turn[]> {
+  const sealedRows = rows.filter((r) => (r.data as { sealed?: number }).sealed === 1);
+  if (sealedRows.length === 0) return rows.map(toTurn);
+  const ids = [...new Set(sealedRows.map((r) => r.conversationId))];
+  const [contents, wrapped] = await Promise.all([
+    runStatement<{ conversation_id: string; seq: number; sealed: Uint8Array }>(db, SEALED_CONTENTS, [sealedRows.map((r) => r.conversationId), sealedRows.map((r) => r.seq)]),
+    db.select({ conversationId: conversationKey.conversationId, key: conversationKey.key }).from(conversationKey).where(inArray(conversationKey.conversationId, ids)),
+  ]);
+  const contentKeys = contentKeysOf(db);
+  const sealed = new Map(contents.map((c) => [`${c.conversation_id}:${c.seq}`, c.sealed]));
+  const keys = new Map(wrapped.map((w) => [w.conversationId, unwrapKey(contentKeys, w.conversationId, w.key)]));
+  return rows.map((r) => withContent(toTurn(r), sealed.get(`${r.conversationId}:${r.seq}`), keys.get(r.conversationId) ?? null));
+}
+
 export function createPgConversationStore(db: Db, options: { maxBatch?: number; maxFlushes?: number } = {}): ConversationStore {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const contentKeys = contentKeysOf(db);

@@ -20,10 +20,16 @@ const REASON_LABEL: Record<EscalationReason, string> = {
 };
 const ROLE_LABEL: Record<string, string> = { customer: 'Customer', bot: 'Bot', system: 'System', agent: 'Agent' };
 
+/** Who holds a handoff: a Slack user as a mention, an agent of another desk (the console's inbox, the admin API) by name. */
+function holder(record: HandoffRecord): string {
+  const id = record.claimedBy ?? '';
+  return /^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : escapeMrkdwn(record.claimedName ?? id);
+}
+
 function statusLine(record: HandoffRecord | undefined): string {
   if (!record) return ':hourglass_flowing_sand: *Waiting for an agent*';
-  if (!record.open) return record.claimedBy ? `:white_check_mark: *Closed* (was with <@${record.claimedBy}>)` : ':white_check_mark: *Closed*';
-  if (record.claimedBy) return `:raising_hand: *Claimed by <@${record.claimedBy}>*`;
+  if (!record.open) return record.claimedBy ? `:white_check_mark: *Closed* (was with ${holder(record)})` : ':white_check_mark: *Closed*';
+  if (record.claimedBy) return `:raising_hand: *Claimed by ${holder(record)}*`;
   return record.remindedAt ? ':rotating_light: *Still unclaimed*' : ':hourglass_flowing_sand: *Waiting for an agent*';
 }
 
@@ -124,7 +130,7 @@ export function toQueueText(open: HandoffWithConversation[], now: Date, threadLi
   if (open.length === 0) return 'No open conversations. :tada:';
   const lines = open.map(({ record, conversation }, i) => {
     const minutes = Math.max(0, Math.round((now.getTime() - record.escalatedAt.getTime()) / 60_000));
-    const who = record.claimedBy ? `claimed by <@${record.claimedBy}>` : '*unclaimed*';
+    const who = record.claimedBy ? `claimed by ${holder(record)}` : '*unclaimed*';
     const link = threadLink(record);
     return `${i + 1}. ${conversation.priority === 'urgent' ? ':red_circle: urgent' : 'normal'} · waiting ${minutes} min · ${conversation.channel}${conversation.customerHandle ? ` ${escapeMrkdwn(conversation.customerHandle)}` : ''} · ${who} · \`${conversation.id}\`${link ? ` · <${link}|thread>` : ''}`;
   });

@@ -10,6 +10,11 @@ const BLOCKED: Record<OutboundBlockReason, string> = {
   asks_for_payment: 'it asks the customer to pay to unlock, unfreeze or verify an account.',
   unlisted_contact: 'it names a contact that is not an official channel or a knowledge-base link.',
 };
+/** Why the outbound guard kept an agent's reply from the customer, in words (it is kept as an internal note). */
+export function toBlockedMessage(reasons: OutboundBlockReason[]): string {
+  return `Not sent to the customer: ${reasons.map((r) => BLOCKED[r]).join(' ')} It is kept as an internal note.`;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
 const actionBody = z.object({ agent: z.string().trim().min(1).max(80), text: z.string().trim().min(1).max(8000).optional(), key: z.string().max(200).optional() });
@@ -87,7 +92,7 @@ export function createAdminHandoffRoutes(deps: { helpdesk: Helpdesk; desk: Hando
               code: 'reply_blocked',
               reasons: result.reasons,
               ...(result.contacts.length > 0 ? { contacts: result.contacts } : {}),
-              message: `Not sent to the customer: ${result.reasons.map((r) => BLOCKED[r]).join(' ')} It is kept as an internal note.`,
+              message: toBlockedMessage(result.reasons),
             },
           },
           422,

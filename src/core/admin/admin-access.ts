@@ -231,6 +231,18 @@ export function createAdminAccess(deps: {
       };
     },
 
+    /**
+     * Whether a session is still valid, without counting as use (a live-update stream asks this
+     * while it stays open: an unattended console still expires when idle).
+     */
+    async sessionAlive(token: string | undefined): Promise<boolean> {
+      if (!token || token.length > 200) return false;
+      const found = await deps.sessions.find(toIdHash(token));
+      if (!found) return false;
+      const t = now();
+      return found.session.expiresAt.getTime() > t && found.session.lastSeenAt.getTime() + settings.idleMs > t;
+    },
+
     /** The principal of the admin token (bearer), or undefined when it is not the token. */
     authenticateToken(token: string | undefined): Principal | undefined {
       if (!tokenHash || !token || !timingSafeEqual(tokenHash, sha256(token))) return undefined;

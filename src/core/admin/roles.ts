@@ -6,14 +6,19 @@
 export const STAFF_ROLES = ['admin', 'kb_editor', 'agent', 'lead'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
-export const PERMISSIONS = ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps', 'stats.read'] as const;
+/**
+ * `inbox.work`: the agents' inbox (queue, conversations, claim, reply, notes, resolve, hand back,
+ * using saved replies); `inbox.replies`: keeping the team's saved replies; `stats.read`: the
+ * dashboard and GET /api/admin/stats.
+ */
+export const PERMISSIONS = ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps', 'stats.read', 'inbox.work', 'inbox.replies'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<StaffRole, readonly Permission[]> = {
   admin: PERMISSIONS,
   kb_editor: ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps'],
-  lead: ['kb.read', 'kb.test', 'kb.gaps', 'stats.read'],
-  agent: ['kb.read', 'kb.test'],
+  lead: ['kb.read', 'kb.test', 'kb.gaps', 'stats.read', 'inbox.work', 'inbox.replies'],
+  agent: ['kb.read', 'kb.test', 'inbox.work'],
 };
 
 export function isStaffRole(value: unknown): value is StaffRole {

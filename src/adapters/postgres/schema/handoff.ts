@@ -1,4 +1,5 @@
-import { boolean, foreignKey, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, check, foreignKey, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { conversation } from './conversations.js';
 
 /** Handoff of a conversation to humans and its mirror in the agents' Slack thread (drizzle/0006_slack.sql, 0008_slack_inflight.sql). */
@@ -28,4 +29,26 @@ export const handoff = pgTable('handoff', {
   foreignKey({ name: 'handoff_conversation_id_fkey', columns: [t.conversationId], foreignColumns: [conversation.id] }),
   uniqueIndex('handoff_desk_thread_idx').on(t.deskChannel, t.deskThread),
   index('handoff_open_idx').on(t.open, t.escalatedAt),
+  // The inbox's search looks through the latest closed handoffs beside the open ones.
+  index('handoff_closed_idx').on(t.updatedAt).where(sql`NOT ${t.open}`),
+]);
+
+/**
+ * The support team's saved replies for the agents' inbox: a title and a body per language, kept by
+ * leads and admins, used by every agent. Not customer content: stored in clear. `version` is bumped
+ * by every change (an edit names the version it started from).
+ */
+export const savedReply = pgTable('saved_reply', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  language: text('language').notNull(),
+  title: text('title').notNull(),
+  body: text('body').notNull(),
+  version: integer('version').notNull().default(1),
+  createdBy: text('created_by').notNull(),
+  updatedBy: text('updated_by').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('saved_reply_title_idx').on(t.language, t.title),
+  check('saved_reply_language_check', sql`${t.language} IN ('zh', 'en')`),
 ]);

@@ -21,10 +21,12 @@ import {
   type Principal,
   type Revision,
   type StatsSource,
+  SavedReplyBlockedError,
   VersionConflictError,
 } from '../../../core/index.js';
 import { createStatsRoutes } from '../stats-routes.js';
 import { toTurnView } from '../web-app.js';
+import { registerInboxRoutes } from './inbox-routes.js';
 
 /** The session cookie: HttpOnly, SameSite=Strict, sent to the admin API only, Secure behind HTTPS. */
 export const SESSION_COOKIE = 'helpdesk_console';
@@ -47,6 +49,9 @@ const STATUS_OF: Partial<Record<HelpdeskError['code'], ContentfulStatusCode>> = 
   conflict_not_found: 404,
   version_conflict: 409,
   knowledge_invalid: 422,
+  conversation_not_found: 404,
+  reply_not_found: 404,
+  reply_exists: 409,
 };
 
 /** Parses with a zod schema; unknown fields and wrong types are a 400 naming the fields. */
@@ -169,6 +174,8 @@ export function createAdminApp(deps: {
   onError: (error: unknown) => void;
   /** The client's address for the sign-in limit; default: the socket's. */
   clientOf?: (c: Context) => string;
+  /** The agents' inbox (absent: its routes are not mounted). */
+  inbox?: Pick<Parameters<typeof registerInboxRoutes>[1], 'inbox' | 'feed' | 'savedReplies'>;
 }) {
   const { access, knowledge } = deps;
   const clientOf = deps.clientOf ?? socketAddress;
@@ -251,6 +258,7 @@ export function createAdminApp(deps: {
   app.use('/api/admin/kb/*', signedIn);
   app.use('/api/admin/stats', signedIn);
   app.route('/', createStatsRoutes({ stats: deps.stats, guard: requires('stats.read') }));
+  if (deps.inbox) registerInboxRoutes(app, { ...deps.inbox, access, signedIn, requires, sessionCookie: SESSION_COOKIE });
 
   app.get('/api/admin/kb/entries', requires('kb.read'), async (c) => {
     const query = parseWith(listQuery, c.req.query());
@@ -380,6 +388,9 @@ export function createAdminApp(deps: {
         }
         if (error instanceof EntryValidationError) {
           return c.json({ error: { code: 'invalid_entry', message: error.userMessage, issues: error.issues } }, 422);
+        }
+        if (error instanceof SavedReplyBlockedError) {
+          return c.json({ error: { code: error.code, message: error.userMessage, reasons: error.reasons, contacts: error.contacts } }, 422);
         }
         if (error instanceof VersionConflictError) {
           const code = error.reason === 'exists' ? 'duplicate_id' : 'version_conflict';

@@ -14,6 +14,8 @@ export interface PageContext {
   navigate(hash: string): void;
   /** A page with unsaved work says so (`dirty` true): leaving it then asks first. */
   setLeaveGuard(dirty: (() => boolean) | null): void;
+  /** Runs when the page is left or drawn again (to close a live stream, stop a timer). */
+  onLeave(cleanup: () => void): void;
 }
 
 /**
@@ -29,6 +31,7 @@ export interface Page {
 
 let session: SessionInfo | null = null;
 let leaveGuard: (() => boolean) | null = null;
+const cleanups: Array<() => void> = [];
 let shownHash = '';
 let pages: Page[] = [];
 const app = () => document.getElementById('app') as HTMLElement;
@@ -156,6 +159,7 @@ const mayLeave = () => !leaveGuard?.() || window.confirm(t('unsavedChanges'));
 async function signOut(): Promise<void> {
   if (!mayLeave()) return;
   await call('POST', '/api/admin/logout').catch(() => undefined);
+  for (const cleanup of cleanups.splice(0)) cleanup();
   session = null;
   useSession(null);
   showLogin();
@@ -168,6 +172,7 @@ async function render(force = false): Promise<void> {
   if (!force && hash === shownHash) return;
   shownHash = hash;
   const [path = '', queryText = ''] = hash.slice(1).split('?');
+  for (const cleanup of cleanups.splice(0)) cleanup();
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   app().replaceChildren(header(), main);
   const page = pages.find((p) => p.path.test(path));
@@ -191,6 +196,9 @@ async function render(force = false): Promise<void> {
     },
     setLeaveGuard: (dirty) => {
       leaveGuard = dirty;
+    },
+    onLeave: (cleanup) => {
+      cleanups.push(cleanup);
     },
   };
   await loadInto(main, async () => page.render(ctx));

@@ -110,3 +110,50 @@ export interface GapReportView {
   questions: number;
   clusters: GapClusterView[];
 }
+
+/** The agents' inbox (GET /api/admin/inbox/…). */
+export interface InboxItemView {
+  conversationId: string;
+  channel: 'web' | 'telegram';
+  customerHandle: string | null;
+  customerId: string;
+  language: Lang;
+  priority: 'normal' | 'urgent';
+  reason: string | null;
+  state: 'bot' | 'escalated' | 'closed';
+  open: boolean;
+  waitingSince: string;
+  claimedBy: string | null;
+  claimedName: string | null;
+  lastSeq: number;
+  preview: { text: string; at: string; seq: number; files: number } | null;
+}
+
+export interface InboxTurnView extends TurnView {
+  author?: string;
+  internal: boolean;
+  via?: string;
+  handoff?: string;
+  choices?: Array<{ entryId: string; title: string }>;
+  files?: Array<{ type: string; fileName: string | null; mimeType: string | null; fileSize: number | null }>;
+  retrieval?: { confidence: number; candidates: Array<{ entryId: string; score: number }> };
+  erased?: boolean;
+}
+
+export interface InboxConversationView {
+  item: InboxItemView;
+  summary: { summary: string; escalation: { reason: string; priority: string; detail: string } | null };
+  turns: InboxTurnView[];
+  tried: Array<{ entryId: string; title: string | null; how: 'cited' | 'offered' | 'retrieved'; score: number | null; seq: number }>;
+  files: Array<{ seq: number; index: number; at: string; type: string; fileName: string | null; mimeType: string | null; fileSize: number | null }>;
+}
+
+export interface SavedReplyView {
+  id: number;
+  title: string;
+  language: Lang;
+  body: string;
+  version: number;
+  updatedBy: string;
+  updatedAt: string;
+}
