@@ -10,6 +10,7 @@ import {
   createAdminAccess,
   createGapReport,
   createKnowledgeBase,
+  type CustomerFileStore,
   type Embedder,
   type Helpdesk,
   type KnowledgeBase,
@@ -62,6 +63,8 @@ export async function createConsole(deps: {
   allowlist: OfficialAllowlist | undefined;
   adminToken: string | undefined;
   exchangeName: string;
+  /** Customers' uploaded files, shown to agents. */
+  files?: CustomerFileStore;
   logger: Logger;
   sessions?: Partial<SessionSettings>;
   onError: (error: unknown) => void;
@@ -90,7 +93,7 @@ export async function createConsole(deps: {
 
   /** Mounts the console (/admin) and its API (/api/admin) on the product's app. */
   function mount(app: Hono): void {
-    app.route('/', createAdminApp({ access, knowledge, gaps, helpdesk, onError: deps.onError }));
+    app.route('/', createAdminApp({ access, knowledge, gaps, helpdesk, ...(deps.files ? { files: deps.files } : {}), onError: deps.onError }));
     app.route('/', createConsoleRoutes(assets));
   }
 

@@ -16,6 +16,8 @@ import { createPgTurnLog } from './adapters/postgres/pg-turn-log.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
 import { createWebApp } from './adapters/web/web-app.js';
+import { createCustomerUploadRoutes, createWebCustomerChannel } from './adapters/web/customer-uploads.js';
+import { createPgCustomerFileStore, NoContentKeyError } from './adapters/postgres/pg-customer-files.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
@@ -227,8 +229,10 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   stack.push('security events', () => helpdesk.flushSecurityEvents());
   // The database is the knowledge base's source of truth; the Markdown folder is imported into it
   // (a file never overwrites a console edit: a conflict is kept) and exported by npm run kb:export.
+  const customerFiles = createPgCustomerFileStore(database.db);
   const staffConsole = await createConsole({
     database,
+    files: customerFiles,
     index: knowledge,
     helpdesk,
     embedder,
@@ -262,7 +266,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
   const handoffs = createPgHandoffStore(database.db);
-  const customerChannels: HandoffDeskDeps['customerChannels'] = {};
+  // Web customers poll for agents' turns; their files are in the product's store.
+  const customerChannels: HandoffDeskDeps['customerChannels'] = { web: createWebCustomerChannel(customerFiles) };
   const desk = createHandoffDesk({
     conversations,
     handoffs,
@@ -299,6 +304,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   stack.push('desk sweeps', () => sweeps?.stop());
   wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
   app.route('/', createWidgetRoutes(widget));
+  app.route('/', createCustomerUploadRoutes({ helpdesk, files: customerFiles, isNoContentKey: (error) => error instanceof NoContentKeyError }));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
   staffConsole.mount(app);

@@ -6,14 +6,15 @@
 export const STAFF_ROLES = ['admin', 'kb_editor', 'agent', 'lead'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
-export const PERMISSIONS = ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps'] as const;
+export const PERMISSIONS = ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps', 'files.read'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<StaffRole, readonly Permission[]> = {
   admin: PERMISSIONS,
   kb_editor: ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps'],
-  lead: ['kb.read', 'kb.test', 'kb.gaps'],
-  agent: ['kb.read', 'kb.test'],
+  lead: ['kb.read', 'kb.test', 'kb.gaps', 'files.read'],
+  // Customers' files (screenshots) are evidence agents work with.
+  agent: ['kb.read', 'kb.test', 'files.read'],
 };
 
 export function isStaffRole(value: unknown): value is StaffRole {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   type AdminAccess,
   can,
+  type CustomerFileStore,
   type EntrySummary,
   type EntryView,
   EntryValidationError,
@@ -23,6 +24,7 @@ import {
   VersionConflictError,
 } from '../../../core/index.js';
 import { toTurnView } from '../web-app.js';
+import { addCustomerFileRoutes } from './customer-file-routes.js';
 
 /** The session cookie: HttpOnly, SameSite=Strict, sent to the admin API only, Secure behind HTTPS. */
 export const SESSION_COOKIE = 'helpdesk_console';
@@ -162,6 +164,8 @@ export function createAdminApp(deps: {
   knowledge: KnowledgeBase;
   gaps: GapReporter;
   helpdesk: Pick<Helpdesk, 'hitTest' | 'recordSecurityEvent'>;
+  /** Customers' uploaded files, for agents (see customer-file-routes.ts). */
+  files?: CustomerFileStore;
   onError: (error: unknown) => void;
   /** The client's address for the sign-in limit; default: the socket's. */
   clientOf?: (c: Context) => string;
@@ -362,6 +366,8 @@ export function createAdminApp(deps: {
       })),
     });
   });
+
+  if (deps.files) addCustomerFileRoutes(app, { files: deps.files, signedIn, allowed: requires('files.read') });
 
   app.onError(
     apiErrorHandler(deps.onError, {
