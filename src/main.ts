@@ -17,6 +17,7 @@ import { createPgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.j
 import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events.js';
 import { createWebApp } from './adapters/web/web-app.js';
 import { createCustomerUploadRoutes, createWebCustomerChannel } from './adapters/web/customer-uploads.js';
+import { createCustomerContactRoutes, toDeskHours } from './adapters/web/customer-contact.js';
 import { createPgCustomerFileStore, NoContentKeyError } from './adapters/postgres/pg-customer-files.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
@@ -28,7 +29,7 @@ import { bundleWidget, createWidgetRoutes } from './adapters/web/widget-routes.j
 import { createPgChannelOutbox, createPgUpdateInbox } from './adapters/postgres/pg-telegram-store.js';
 import { createTelegramChannel, deriveWebhookSecret } from './adapters/telegram/telegram-channel.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
-import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
+import { createHelpdesk, createOfficialAllowlist, createRetriever, DEFAULT_TUNING, createHandoffDesk, estimateWait, type HandoffDeskDeps, notifyAppends, startDeskSweeps } from './core/index.js';
 import { toReadiness } from './check-readiness.js';
 import { createConsole } from './create-console.js';
 import { createEmbedder } from './create-embedder.js';
@@ -304,6 +305,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   stack.push('desk sweeps', () => sweeps?.stop());
   wakeHandoff = () => void (slack ? slack.wake() : sweeps?.wake());
   app.route('/', createWidgetRoutes(widget));
+  app.route('/', createCustomerContactRoutes({ helpdesk, deskHours: () => toDeskHours(estimateWait({ now: new Date(), hours: config.handoff.hours, queueAhead: 0, minutesPerConversation: 1 })) }));
   app.route('/', createCustomerUploadRoutes({ helpdesk, files: customerFiles, isNoContentKey: (error) => error instanceof NoContentKeyError }));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));

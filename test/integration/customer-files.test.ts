@@ -195,4 +195,31 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     expect(shared.title).toContain(name);
     expect(JSON.stringify(slack.thread(CHANNEL, root.ts).map((m) => m.text))).toContain('this is the error I get');
   });
+
+  it('takes an e-mail address for the answer: validated, screened, recorded for agents (Slack thread), refused when malformed or for a stranger', async () => {
+    const c = await start();
+    const desk = await call('GET', '/api/desk');
+    expect(desk.json).toEqual({ open: true });
+    for (const bad of ['not-an-address', 'a@b', 'two@@at.example', 'x@y.com <script>', `${'a'.repeat(250)}@x.com`]) {
+      const res = await call('POST', `/api/conversations/${c.id}/contact`, { email: bad }, c.token);
+      expect(res.status, bad).toBe(400);
+    }
+    const stranger = await call('POST', `/api/conversations/${c.id}/contact`, { email: 'me@example.com' });
+    expect(stranger.status).toBe(403);
+    await call('POST', `/api/conversations/${c.id}/messages`, { text: '我的账户被冻结了' }, c.token);
+    await call('POST', `/api/conversations/${c.id}/messages`, { action: 'human' }, c.token);
+    const root = await vi.waitFor(() => {
+      const found = slack.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.metadata ?? {}).includes(c.id));
+      if (!found) throw new Error('no thread yet');
+      return found;
+    }, WAIT);
+    const email = `li.${randomInt(1e9)}@mail.example`;
+    const res = await call('POST', `/api/conversations/${c.id}/contact`, { email: `  ${email} ` }, c.token);
+    expect(res.status).toBe(201);
+    expect(res.json.turns[0]).toMatchObject({ role: 'customer', text: email, contact: 'email' });
+    expect(res.json.turns[1].text).toContain(email);
+    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).some((m) => m.text.includes('e-mail address for the answer') && m.text.includes(email))).toBe(true), WAIT);
+    const turns = await call('GET', `/api/admin/handoffs/${c.id}/turns`, undefined, ADMIN_TOKEN);
+    expect(turns.json.turns.some((t: Json) => t.contact === 'email' && t.text === email)).toBe(true);
+  });
 });

@@ -130,7 +130,7 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("leaves none of an erased Telegram user's words, name or handle, nor a web customer's screenshot (bytes, name, caption), in any file of the data folder, from their private chat and a group; what a copy made before holds no longer opens; the bot's Slack thread is redacted once the server runs again", async () => {
+  it("leaves none of an erased Telegram user's words, name or handle, nor a web customer's screenshot (bytes, name, caption) and e-mail address, in any file of the data folder, from their private chat and a group; what a copy made before holds no longer opens; the bot's Slack thread is redacted once the server runs again", async () => {
     const userId = 700_000_000 + randomInt(99_999_999);
     const nonce = uniqueChinese(6);
     const privateWords = `我的提现一直没有到账${nonce}`;
@@ -175,6 +175,14 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     form.append('caption', caption);
     const uploadedWeb = await fetch(`${running?.url}/api/conversations/${web.id}/files`, { method: 'POST', headers: { authorization: `Bearer ${web.token}` }, body: form });
     expect(uploadedWeb.status).toBe(201);
+    // And the e-mail address they left for the answer.
+    const email = `trader.${randomInt(1e9).toString(36)}@mail-${randomInt(1e9).toString(36)}.example`;
+    const left = await fetch(`${running?.url}/api/conversations/${web.id}/contact`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${web.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
+    expect(left.status).toBe(201);
     await running?.stop();
     running = undefined;
     // Stored sealed: the image's bytes are in no file even before the erasure.
@@ -207,7 +215,7 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     expect(audit.stdout).toMatch(/INTACT/);
     expect(audit.status).toBe(0);
 
-    const needles = [privateWords, nonce, groupWords, firstName, username, imageMarker, imageName, caption];
+    const needles = [privateWords, nonce, groupWords, firstName, username, imageMarker, imageName, caption, email];
     const files = engine === 'pglite' ? filesUnder(dir) : await postgresFiles(databaseUrl as string);
     if (!files) {
       console.warn(`erasure file check skipped on ${engine}: the server's data directory is not readable from this process`);

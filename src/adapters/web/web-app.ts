@@ -28,6 +28,7 @@ export function toTurnView(turn: Turn) {
     actions: turn.data.actions ?? [],
     ...(turn.data.choices ? { choices: turn.data.choices.map((c) => ({ entryId: c.entryId, title: c.title })), noneLabel: turn.data.noneLabel ?? '' } : {}),
     ...(turn.data.handoff ? { handoff: turn.data.handoff } : {}),
+    ...(turn.data.contact ? { contact: turn.data.contact } : {}),
     // Files the customer sent (their names as the firewall left them); staff fetch web files by id.
     ...(turn.data.attachments?.length
       ? {
