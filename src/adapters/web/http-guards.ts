@@ -70,7 +70,8 @@ export function securityHeaders(options: { frameAncestors: string; styleHashes: 
     "default-src 'none'",
     "script-src 'self'",
     `style-src 'self' ${options.styleHashes.join(' ')}`.trim(),
-    "img-src 'self' data:",
+    // blob: for the preview of a screenshot the customer is about to send.
+    "img-src 'self' data: blob:",
     "font-src 'self'",
     "connect-src 'self'",
     "form-action 'self'",
