@@ -20,7 +20,7 @@ import { createCustomerUploadRoutes, createWebCustomerChannel } from './adapters
 import { createCustomerContactRoutes, toDeskHours } from './adapters/web/customer-contact.js';
 import { createPgCustomerFileStore, NoContentKeyError } from './adapters/postgres/pg-customer-files.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
-import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
+import { createPgHandoffStore, createPgThreadMirrorStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
 import { createSlackLogPublisher, type SlackLogPublisher } from './adapters/slack/slack-log-publisher.js';
 import { createLogProofRoutes } from './adapters/web/log-proof-routes.js';
@@ -289,7 +289,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     ? createSlackHandoff({
         helpdesk,
         desk,
-        handoffs,
+        mirrors: createPgThreadMirrorStore(database.db),
         logger,
         // Telegram joins this map below; files are fetched when a thread is mirrored, by then it is there.
         customerChannels,

@@ -12,9 +12,17 @@ import {
   toSolvedReply,
 } from './conversation/messages.js';
 import { createKeyedRunner } from './keyed-runner.js';
-import { findOfferedChoice, followsUnansweredClarify, MAX_CHOICES, toChoices, toClarifyText, toNoneLabel, toUnknownChoiceReply } from './conversation/clarify.js';
+import {
+  findOfferedChoice,
+  followsUnansweredClarify,
+  MAX_CHOICES,
+  toChoices,
+  toClarifyText,
+  toNoneLabel,
+  toUnknownChoiceReply,
+} from './conversation/clarify.js';
 import { decideLocale, toLocaleTurn } from './conversation/locale.js';
-import { toFollowUpQuery } from './conversation/follow-up.js';
+import { toCorrectedQuery, toFollowUpQuery } from './conversation/follow-up.js';
 import { decideSmallTalk } from './conversation/small-talk.js';
 import { decideWhileWaiting, toBackToBotText, toWaitingText } from './conversation/waiting.js';
 import { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
@@ -45,7 +53,18 @@ import type {
   Turn,
   TurnData,
 } from './model.js';
-import type { Answerer, AppendOptions, WaitingQueue, ConversationPatch, ConversationStore, Embedder, KnowledgeIndex, Logger, NewTurn, TurnLog } from './ports.js';
+import type {
+  Answerer,
+  AppendOptions,
+  WaitingQueue,
+  ConversationPatch,
+  ConversationStore,
+  Embedder,
+  KnowledgeIndex,
+  Logger,
+  NewTurn,
+  TurnLog,
+} from './ports.js';
 import { type TranscriptBundle, verifyTranscript } from './audit/transcript.js';
 import { describeTranscript, renderTranscriptText } from './audit/transcript-text.js';
 import type { Retriever } from './retrieval/retrieve.js';
@@ -113,7 +132,10 @@ const FOLLOW_UP_MAX_HAN = 10;
 const FOLLOW_UP_MAX_WORDS = 6;
 const isShortFollowUp = (question: string) =>
   (question.match(/\p{Script=Han}/gu)?.length ?? 0) <= FOLLOW_UP_MAX_HAN &&
-  question.replace(/\p{Script=Han}/gu, ' ').split(/\s+/).filter(Boolean).length <= FOLLOW_UP_MAX_WORDS;
+  question
+    .replace(/\p{Script=Han}/gu, ' ')
+    .split(/\s+/)
+    .filter(Boolean).length <= FOLLOW_UP_MAX_WORDS;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 /** The entries' own links: an answer from them may name them (published by another instance a moment ago too). */
@@ -258,9 +280,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     if (!best) return { noAnswer: true };
     const offlineText = best.lang === language ? best.body : `${toOtherLanguageNote(language)}${best.body}`;
     if (!answerer) return { text: offlineText, cited: [best], mode: 'offline' };
-    const context = topTopics
-      .map((topic) => pickEntry(entries, topic, language))
-      .filter((e): e is StoredEntry => e !== undefined);
+    const context = topTopics.map((topic) => pickEntry(entries, topic, language)).filter((e): e is StoredEntry => e !== undefined);
     try {
       const result = await answerer.answer({
         question,
@@ -276,7 +296,13 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       // an obeyed instruction, a leaked prompt) is not grounded in the entries and is not sent either.
       const drift = checkModelAnswer(result.text, language, [...context.flatMap((e) => [e.title, e.body, ...e.questions])]);
       if (!review.clean || drift) {
-        const reason = review.asksForSecret ? 'asks_for_secret' : review.asksForPayment ? 'asks_for_payment' : review.unlisted.length > 0 ? 'unlisted_contact' : (drift as string);
+        const reason = review.asksForSecret
+          ? 'asks_for_secret'
+          : review.asksForPayment
+            ? 'asks_for_payment'
+            : review.unlisted.length > 0
+              ? 'unlisted_contact'
+              : (drift as string);
         await gate.record({ type: 'outbound_blocked', channel: 'model', detail: { reason, count: review.unlisted.length } });
         return { text: offlineText, cited: [best], mode: 'fallback', error: `outbound guard: ${reason}` };
       }
@@ -305,7 +331,12 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         appendOptions,
       );
       logger.info({ conversationId: conversation.id, reason: decision.reason }, 'escalation redirected to a private conversation');
-      return { outcome: redirected.duplicate ? 'duplicate' : 'redirected', conversation: redirected.conversation, turns: redirected.turns, escalation: decision };
+      return {
+        outcome: redirected.duplicate ? 'duplicate' : 'redirected',
+        conversation: redirected.conversation,
+        turns: redirected.turns,
+        escalation: decision,
+      };
     }
     const result = await append(
       conversation.id,
@@ -326,10 +357,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       { state: 'escalated', priority: decision.priority, escalationReason: decision.reason, language },
       appendOptions,
     );
-    logger.info(
-      { conversationId: conversation.id, reason: decision.reason, priority: decision.priority },
-      'conversation escalated',
-    );
+    logger.info({ conversationId: conversation.id, reason: decision.reason, priority: decision.priority }, 'conversation escalated');
     return { outcome: result.duplicate ? 'duplicate' : 'escalated', conversation: result.conversation, turns: result.turns };
   }
 
@@ -411,7 +439,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     const switched = input.language ?? (text ? detectLanguageSwitch(text) : undefined);
     const detected = question ? detectLanguage(question) : undefined;
     // An explicit choice sticks; otherwise the bot follows the language the customer writes in.
-    const language: Language = switched ?? (conversation.languageChosen ? conversation.language : detected ?? conversation.language);
+    const language: Language = switched ?? (conversation.languageChosen ? conversation.language : (detected ?? conversation.language));
     // How a Chinese reply is written (Simplified or Traditional): what the customer writes, remembered.
     const locale: Locale = decideLocale(language, question, recent);
     const base = { role: 'customer' as const, language, externalKey: input.externalKey };
@@ -532,8 +560,14 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     let failed = false;
     if (question) {
       try {
-        retrieval = await retriever.retrieve(question);
-        if (retrieval.confidence < settings.answerThreshold || isShortFollowUp(question)) retrieval = await inContextOf(recent, question, retrieval);
+        const corrected = toCorrectedQuery(recent, question);
+        if (corrected) {
+          const exclude = corrected.takenBackTopic ? new Set([corrected.takenBackTopic]) : undefined;
+          retrieval = await retriever.retrieve(corrected.query, undefined, exclude ? { exclude } : undefined);
+        } else {
+          retrieval = await retriever.retrieve(question);
+          if (retrieval.confidence < settings.answerThreshold || isShortFollowUp(question)) retrieval = await inContextOf(recent, question, retrieval);
+        }
       } catch (error) {
         failed = true;
         logger.error({ err: error, conversationId: conversation.id }, 'retrieval failed');
@@ -577,13 +611,23 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       // For an urgent case the bot still gives the immediate steps when it has a confident match.
       const extra: NewTurn[] = [];
       if ((decision.reason === 'sensitive_topic' || decision.reason === 'scam_report') && retrieval && retrieval.confidence >= settings.answerThreshold) {
-        const answer = await composeAnswer(text, language, retrieval.candidates.map((c) => c.topic), history);
+        const answer = await composeAnswer(
+          text,
+          language,
+          retrieval.candidates.map((c) => c.topic),
+          history,
+        );
         if (!('noAnswer' in answer)) extra.push(toAnswerTurn(answer, language, retrieval, false));
       }
       return escalate(conversation, recorded, decision, locale, [...notices, ...extra], appendOptions, input.escalateElsewhere);
     }
     if (!retrieval) throw new HelpdeskError('storage_failure', 'no retrieval result without escalation');
-    const answer = await composeAnswer(text, language, retrieval.candidates.map((c) => c.topic), history);
+    const answer = await composeAnswer(
+      text,
+      language,
+      retrieval.candidates.map((c) => c.topic),
+      history,
+    );
     if ('noAnswer' in answer) {
       return clarifyOrEscalate({ reason: 'low_confidence', priority: 'normal', detail: 'the model found no answer in the retrieved entries' });
     }
@@ -623,12 +667,28 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       data: { choice: { entryId: offered.choice?.entryId ?? null, questionSeq: offered.question?.seq ?? null } },
     };
     if (!offered.choice) {
-      return escalate(conversation, chosen, { reason: 'low_confidence', priority: 'normal', detail: 'none of the offered entries fits' }, locale, [], appendOptions, elsewhere);
+      return escalate(
+        conversation,
+        chosen,
+        { reason: 'low_confidence', priority: 'normal', detail: 'none of the offered entries fits' },
+        locale,
+        [],
+        appendOptions,
+        elsewhere,
+      );
     }
     const question = offered.question?.text ?? offered.choice.title;
     const answer = await composeAnswer(question, language, [offered.choice.topic], recent);
     if ('noAnswer' in answer) {
-      return escalate(conversation, chosen, { reason: 'low_confidence', priority: 'normal', detail: 'the chosen entry is no longer available' }, locale, [], appendOptions, elsewhere);
+      return escalate(
+        conversation,
+        chosen,
+        { reason: 'low_confidence', priority: 'normal', detail: 'the chosen entry is no longer available' },
+        locale,
+        [],
+        appendOptions,
+        elsewhere,
+      );
     }
     return done([chosen, toAnswerTurn(answer, language, undefined, true)], 'answered');
   }
@@ -667,7 +727,11 @@ export function createHelpdesk(deps: HelpdeskDeps) {
     });
     const { conversation } = await dry.startConversation({ channel: 'web', language: options.language });
     try {
-      const outcome = await dry.handleCustomerInput({ conversationId: conversation.id, message: dry.screen({ text }), ...(options.language ? { language: options.language } : {}) });
+      const outcome = await dry.handleCustomerInput({
+        conversationId: conversation.id,
+        message: dry.screen({ text }),
+        ...(options.language ? { language: options.language } : {}),
+      });
       return toHitTestResult(outcome.turns, settings.answerThreshold);
     } finally {
       store.forget(conversation.id);
@@ -708,7 +772,9 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       return { bundle, readable: renderTranscriptText(describeTranscript(report, language, { audience: 'customer' })) };
     },
     /** The turn log's latest signed checkpoint and public key, for publication. */
-    turnLog: deps.turnLog ? { origin: deps.turnLog.origin, publicKey: deps.turnLog.publicKey, latestCheckpoint: () => (deps.turnLog as TurnLog).latestCheckpoint() } : undefined,
+    turnLog: deps.turnLog
+      ? { origin: deps.turnLog.origin, publicKey: deps.turnLog.publicKey, latestCheckpoint: () => (deps.turnLog as TurnLog).latestCheckpoint() }
+      : undefined,
     listEscalated(): Promise<Conversation[]> {
       return conversations.listByState('escalated');
     },

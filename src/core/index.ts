@@ -43,7 +43,7 @@ export {
   type HandoffDesk,
   type HandoffDeskDeps,
 } from './handoff/create-handoff-desk.js';
-export type { CustomerChannel, CustomerFile, HandoffRecord, HandoffStore, HandoffWithConversation, MirrorProgress } from './handoff/handoff-store.js';
+export type { CustomerChannel, CustomerFile, HandoffRecord, HandoffStore, HandoffWithConversation } from './handoff/handoff-store.js';
 export { buildHandoffSummary, type HandoffSummary } from './handoff/build-handoff-summary.js';
 export { estimateWait, parseWorkingHours, toMinuteOfWeek, type WaitEstimate, type WorkingHours } from './handoff/working-hours.js';
 export { toRating } from './handoff/handoff-messages.js';

@@ -62,6 +62,19 @@ describe.each(testEngines())('conversing like a first-line agent on %s', (engine
       expect(other.json.turns[1].citations[0].id).not.toBe('2fa-lost-zh');
     });
 
+    it('answers a correction as the corrected question, not with the entry taken back', async () => {
+      const c = await open('en');
+      const first = await say(c, { text: 'my deposit hasnt arrived' });
+      expect(first.json.turns[1].citations[0].id).toBe('deposit-not-credited-en');
+      const corrected = await say(c, { text: 'sorry i meant my withdrawal, not deposit' });
+      expect(corrected.json.outcome).toBe('answered');
+      expect(corrected.json.turns[1].citations[0].id).toBe('withdrawal-pending-en');
+      const hant = await open('zh');
+      await say(hant, { text: '入金沒到' });
+      const swapped = await say(hant, { text: '不好意思，我是說出金，不是入金' });
+      expect(swapped.json.turns[1].citations[0].id).toBe('withdrawal-pending-zh');
+    });
+
     it('answers a greeting with a question in it as the question', async () => {
       const c = await open('en');
       const res = await say(c, { text: 'hi, my withdrawal failed' });

@@ -1,23 +1,25 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { type Database, openDatabase } from '../../src/adapters/postgres/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { createPgHandoffStore, createPgThreadMirrorStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { handoff } from '../../src/adapters/postgres/schema/index.js';
 import { createSlackHandoff, type SlackHandoff } from '../../src/adapters/slack/slack-handoff.js';
 import { ACTION_CLAIM, ACTION_HAND_BACK, ACTION_RESOLVE } from '../../src/adapters/slack/slack-messages.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
-import {
-  type Conversation,
-  createHandoffDesk,
-  notifyAppends,
-  parseWorkingHours,
-  type Turn,
-} from '../../src/core/index.js';
+import { type Conversation, createHandoffDesk, notifyAppends, parseWorkingHours, type Turn } from '../../src/core/index.js';
 import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
 import { call, KNOWLEDGE_DIR, silentLogger, wireHelpdesk } from '../support/helpdesk.js';
+
+/** The thread mirror's columns of a conversation's handoff row, as stored. */
+async function mirrorOf(database: Database, conversationId: string) {
+  const [row] = await database.db.select().from(handoff).where(eq(handoff.conversationId, conversationId));
+  return row;
+}
 
 const CHANNEL = 'CSUPPORT';
 type Json = Record<string, any>;
@@ -48,7 +50,7 @@ async function startInstance(
   slack = createSlackHandoff({
     helpdesk,
     desk,
-    handoffs,
+    mirrors: createPgThreadMirrorStore(database.db),
     logger: silentLogger,
     options: {
       botToken: fake.token,
@@ -87,7 +89,6 @@ async function startInstance(
 
 type Instance = Awaited<ReturnType<typeof startInstance>>;
 
-
 describe.each(testEngines())('Slack handoff on %s', (engine) => {
   let fake: FakeSlack;
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -114,7 +115,8 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     return {
       ...c,
       say: (body: Json) => call(app.url, 'POST', `/api/conversations/${c.id}/messages`, body, c.token),
-      seen: async () => (await call(app.url, 'GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token)).json as { state: string; turns: Json[] },
+      seen: async () =>
+        (await call(app.url, 'GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token)).json as { state: string; turns: Json[] },
     };
   };
   const rootOf = (conversationId: string): FakeMessage | undefined =>
@@ -189,7 +191,12 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     await vi.waitFor(async () => {
       const all = await app.helpdesk.turns(customer.id, 0);
       // Slack does not order separate events (the edit and the deletion are handled concurrently).
-      expect(all.filter((t) => t.role === 'agent').map((t) => t.kind).sort()).toEqual(['edit', 'handoff', 'message', 'note', 'note']);
+      expect(
+        all
+          .filter((t) => t.role === 'agent')
+          .map((t) => t.kind)
+          .sort(),
+      ).toEqual(['edit', 'handoff', 'message', 'note', 'note']);
     });
     const seen = await customer.seen();
     expect(seen.turns.map((t) => t.text)).toContain('Hi, I am looking into your withdrawal now.');
@@ -219,8 +226,18 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     await app.slack.wake();
     await vi.waitFor(() => expect(threadTexts(root).join('\n')).toContain('Customer rated 5/5'));
 
-    const record = (await app.helpdesk.turns(customer.id, 0)).map((t) => `${t.role}:${t.kind}${t.data.handoff ? `:${t.data.handoff}` : ''}${t.data.agentId ? `@${t.data.agentId}` : ''}`);
-    expect(record).toEqual(expect.arrayContaining(['agent:handoff:claimed@UALICE', 'agent:handoff:handed_back@UALICE', 'agent:handoff:resolved@UBOB', 'customer:rating', 'system:escalation']));
+    const record = (await app.helpdesk.turns(customer.id, 0)).map(
+      (t) => `${t.role}:${t.kind}${t.data.handoff ? `:${t.data.handoff}` : ''}${t.data.agentId ? `@${t.data.agentId}` : ''}`,
+    );
+    expect(record).toEqual(
+      expect.arrayContaining([
+        'agent:handoff:claimed@UALICE',
+        'agent:handoff:handed_back@UALICE',
+        'agent:handoff:resolved@UBOB',
+        'customer:rating',
+        'system:escalation',
+      ]),
+    );
   });
 
   it('delivers agent replies to a Telegram customer through the customer channel port, once', async () => {
@@ -258,11 +275,25 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     const customer = await webCustomer();
     await customer.say({ action: 'human' });
     const root = await waitForRoot(customer.id);
-    const forged = await fake.sendEvent({ type: 'message', channel: CHANNEL, user: 'UBOB', text: 'forged', ts: '1800000001.000001', thread_ts: root.ts }, { secret: 'not-the-secret' });
+    const forged = await fake.sendEvent(
+      { type: 'message', channel: CHANNEL, user: 'UBOB', text: 'forged', ts: '1800000001.000001', thread_ts: root.ts },
+      { secret: 'not-the-secret' },
+    );
     expect(forged.status).toBe(401);
-    const stale = await fake.sendEvent({ type: 'message', channel: CHANNEL, user: 'UBOB', text: 'stale', ts: '1800000001.000002', thread_ts: root.ts }, { timestamp: Math.floor(Date.now() / 1000) - 600 });
+    const stale = await fake.sendEvent(
+      { type: 'message', channel: CHANNEL, user: 'UBOB', text: 'stale', ts: '1800000001.000002', thread_ts: root.ts },
+      { timestamp: Math.floor(Date.now() / 1000) - 600 },
+    );
     expect(stale.status).toBe(401);
-    const own = await fake.sendEvent({ type: 'message', channel: CHANNEL, user: fake.botUserId, bot_id: fake.botId, text: 'my own post', ts: '1800000001.000003', thread_ts: root.ts });
+    const own = await fake.sendEvent({
+      type: 'message',
+      channel: CHANNEL,
+      user: fake.botUserId,
+      bot_id: fake.botId,
+      text: 'my own post',
+      ts: '1800000001.000003',
+      thread_ts: root.ts,
+    });
     expect(own.status).toBe(200);
     await new Promise((r) => setTimeout(r, 100));
     const texts = (await customer.seen()).turns.map((t) => t.text);
@@ -381,7 +412,9 @@ describe.each(testEngines())('Slack agents limited to SLACK_AGENT_GROUP on %s', 
       expect(fake.ephemerals.find((e) => e.user === 'UMALLORY')?.text).toMatch(/agents' user group/);
       await fake.userReplies(CHANNEL, root.ts, 'UALICE', 'Alice here, looking into it.');
       const seen = async () =>
-        ((await call(app.url, 'GET', `/api/conversations/${customer.id}/messages?after=0`, undefined, customer.token)).json.turns as Array<{ text: string }>).map((x) => x.text);
+        (
+          (await call(app.url, 'GET', `/api/conversations/${customer.id}/messages?after=0`, undefined, customer.token)).json.turns as Array<{ text: string }>
+        ).map((x) => x.text);
       await vi.waitFor(async () => expect(await seen()).toContain('Alice here, looking into it.'));
       expect((await seen()).join('\n')).not.toContain('DM me');
       expect((await app.helpdesk.turns(customer.id, 0)).map((x) => x.text).join('\n')).not.toMatch(/DM me|nothing to see/);
@@ -415,7 +448,15 @@ describe.each(testEngines())('two app instances on one %s database', (engine) =>
       const roots = fake.posted(CHANNEL).filter((m) => !m.thread_ts && JSON.stringify(m.blocks).includes(customer.id));
       expect(roots).toHaveLength(1);
       const root = roots[0] as FakeMessage;
-      const event = { type: 'message', channel: CHANNEL, user: 'UALICE', text: 'One reply', ts: '1800000002.000001', thread_ts: root.ts, channel_type: 'channel' };
+      const event = {
+        type: 'message',
+        channel: CHANNEL,
+        user: 'UALICE',
+        text: 'One reply',
+        ts: '1800000002.000001',
+        thread_ts: root.ts,
+        channel_type: 'channel',
+      };
       const body = JSON.stringify({ type: 'event_callback', team_id: fake.teamId, api_app_id: 'A0001', event_id: 'EvTWO', event_time: 1, event });
       await fake.deliver(body, 'application/json');
       fake.appUrl = `${b.url}/slack/events`;
@@ -463,14 +504,14 @@ describe.each(testEngines())('Slack posts across a crash on %s', (engine) => {
       await call(b.url, 'POST', `/api/conversations/${customer.id}/messages`, { text: 'Order 1234, still nothing' }, customer.token);
       await vi.waitFor(async () => {
         await b?.slack.wake();
-        const record = await b?.handoffs.find(customer.id);
+        const record = await mirrorOf(db.database, customer.id);
         const turns = (await b?.helpdesk.turns(customer.id, 0)) ?? [];
         expect(record?.mirrorInflight).toBeNull();
         expect(record?.relayedSeq).toBe(turns.at(-1)?.seq);
       });
       expect(roots()).toHaveLength(1);
       const root = roots()[0] as FakeMessage;
-      expect((await b.handoffs.find(customer.id))?.deskThread).toBe(root.ts);
+      expect((await mirrorOf(db.database, customer.id))?.deskThread).toBe(root.ts);
       const texts = fake.thread(CHANNEL, root.ts).map((m) => m.text);
       expect(texts.length).toBeGreaterThanOrEqual(2);
       expect(new Set(texts).size).toBe(texts.length);

@@ -108,6 +108,11 @@ describe('classifyDialogueAct: small talk in Simplified Chinese, Traditional Chi
     ['帮我写作业', 'out_of_scope'],
     ["what's the price of bitcoin going to be next year", 'out_of_scope'],
     ['recommend me a good altcoin', 'out_of_scope'],
+    // a report that the problem is gone, ending in thanks, even when it names the topic
+    ['fixed it, the phone time was wrong. thanks', 'thanks'],
+    ['it works now thank you', 'thanks'],
+    ['搞定了，是手机时间不对，谢谢', 'thanks'],
+    ['到账了 謝謝', 'thanks'],
   ])('reads %s as %s', (text, act) => {
     expect(classifyDialogueAct(text)).toBe(act);
   });
@@ -145,6 +150,11 @@ describe('classifyDialogueAct: everything else is a question', () => {
     '垃圾箱里也没有验证码邮件',
     'what are your official channels',
     '哈哈 我的充值到了吗',
+    // "fixed it" with a problem that remains or a question in it
+    'fixed it but why is my withdrawal still pending? thanks',
+    'it worked but my deposit is still missing thanks',
+    '好了，但是提现还没到，谢谢',
+    '到了吗谢谢',
   ])('reads %s as a question', (text) => {
     expect(classifyDialogueAct(text)).toBe('question');
   });

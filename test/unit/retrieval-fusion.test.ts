@@ -85,6 +85,27 @@ describe('retrieval fusion', () => {
     expect(sure.confidence).toBeGreaterThan(0.5);
     expect(unsure.confidence).toBeLessThan(0.5);
   });
+
+  it('reads the query as if an excluded topic were not in the knowledge base', async () => {
+    const index = createFixedIndex({
+      vector: [hit('deposit', 0.9), hit('withdrawal', 0.85), hit('deposit', 0.8), hit('withdrawal', 0.8)],
+      lexical: [hit('deposit', 5), hit('withdrawal', 4)],
+      centroids: [
+        { entryId: 'deposit', topic: 'deposit', score: 0.8 },
+        { entryId: 'withdrawal', topic: 'withdrawal', score: 0.7 },
+      ],
+      entries: [
+        { entryId: 'deposit', topic: 'deposit', score: 2 },
+        { entryId: 'withdrawal', topic: 'withdrawal', score: 1.5 },
+      ],
+    });
+    const retriever = createRetriever({ index, embedder });
+    expect((await retriever.retrieve('my withdrawal hasnt arrived')).candidates[0]?.topic).toBe('deposit');
+    const without = await retriever.retrieve('my withdrawal hasnt arrived', 5, { exclude: new Set(['deposit']) });
+    expect(without.candidates.map((c) => c.topic)).toEqual(['withdrawal']);
+    expect(without.features.share).toBe(1);
+    expect(without.features.agreement).toBe(1);
+  });
 });
 
 describe('calibration fit', () => {

@@ -35,7 +35,8 @@ const UNIQUE_VIOLATION = '23505';
 /** A conversation's customer handle is stored sealed (see sealText), bound to the conversation. */
 export const handleContext = (conversationId: string) => `handle:${conversationId}`;
 
-function toConversation(row: ConversationRow, keys: ContentKeys): Conversation {
+/** The one mapping of a conversation row (its handle opened). */
+export function toConversation(row: ConversationRow, keys: ContentKeys): Conversation {
   return {
     id: row.id,
     channel: row.channel as Channel,

@@ -1,5 +1,5 @@
 import { and, eq, like, lt, notExists, notLike, or, sql } from 'drizzle-orm';
-import type { Logger } from '../../core/index.js';
+import { createWakeLoop, type Logger } from '../../core/index.js';
 import { type RotationResult, rotateContentKeys } from './content-key-rotation.js';
 import { contentKeysOf, type Db } from './database.js';
 import type { ErasureResult, PgTurnLog } from './pg-turn-log.js';
@@ -57,12 +57,20 @@ export async function eraseConversations(db: Db, log: PgTurnLog, ids: string[], 
   if (!conversations.some((c) => c.result.status === 'erased')) return { conversations, rotation: undefined, rotationPending: undefined };
   const keys = contentKeysOf(db);
   if (keys.source === 'env') {
-    return { conversations, rotation: undefined, rotationPending: 'the master key comes from CONTENT_MASTER_KEY: add a new version to it and run npm run keys:rotate' };
+    return {
+      conversations,
+      rotation: undefined,
+      rotationPending: 'the master key comes from CONTENT_MASTER_KEY: add a new version to it and run npm run keys:rotate',
+    };
   }
   try {
     return { conversations, rotation: await rotateContentKeys(db, keys), rotationPending: undefined };
   } catch (error) {
-    return { conversations, rotation: undefined, rotationPending: `master key rotation failed (${error instanceof Error ? error.message : String(error)}): run npm run keys:rotate` };
+    return {
+      conversations,
+      rotation: undefined,
+      rotationPending: `master key rotation failed (${error instanceof Error ? error.message : String(error)}): run npm run keys:rotate`,
+    };
   }
 }
 
@@ -78,7 +86,12 @@ const RETENTION_BATCH = 500;
  * days, except those under a legal hold: each a logged erasure (reason `retention`), then one key
  * rotation.
  */
-export async function sweepRetention(db: Db, log: PgTurnLog, retentionDays: number, now = new Date()): Promise<{ purged: number; erasure: CustomerErasure | undefined }> {
+export async function sweepRetention(
+  db: Db,
+  log: PgTurnLog,
+  retentionDays: number,
+  now = new Date(),
+): Promise<{ purged: number; erasure: CustomerErasure | undefined }> {
   const purged = await db
     .update(channelOutbox)
     .set({ payload: {} })
@@ -104,32 +117,30 @@ export async function sweepRetention(db: Db, log: PgTurnLog, retentionDays: numb
     )
     .limit(RETENTION_BATCH);
   if (due.length === 0) return { purged: purged.length, erasure: undefined };
-  return { purged: purged.length, erasure: await eraseConversations(db, log, due.map((r) => r.id), 'retention') };
+  return {
+    purged: purged.length,
+    erasure: await eraseConversations(
+      db,
+      log,
+      due.map((r) => r.id),
+      'retention',
+    ),
+  };
 }
 
 /** Runs `sweepRetention` now and every `intervalMs`; one instance per database should run it. */
 export function startRetention(deps: { db: Db; log: PgTurnLog; retentionDays: number; intervalMs: number; logger: Logger }): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  const run = () => {
-    running ??= sweepRetention(deps.db, deps.log, deps.retentionDays)
-      .then(({ purged, erasure }) => {
-        const erased = erasure?.conversations.filter((c) => c.result.status === 'erased').length ?? 0;
-        if (erased > 0 || purged > 0) deps.logger.info({ erased, purged, rotatedTo: erasure?.rotation?.version }, 'retention sweep');
-        if (erasure?.rotationPending) deps.logger.warn({ reason: erasure.rotationPending }, 'erasure does not hold against older copies yet');
-      })
-      .catch((error: unknown) => deps.logger.error({ err: error }, 'retention sweep failed'))
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => void run(), deps.intervalMs);
-  timer.unref();
-  void run();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  const sweeps = createWakeLoop({
+    name: 'retention sweep',
+    intervalMs: deps.intervalMs,
+    logger: deps.logger,
+    async run() {
+      const { purged, erasure } = await sweepRetention(deps.db, deps.log, deps.retentionDays);
+      const erased = erasure?.conversations.filter((c) => c.result.status === 'erased').length ?? 0;
+      if (erased > 0 || purged > 0) deps.logger.info({ erased, purged, rotatedTo: erasure?.rotation?.version }, 'retention sweep');
+      if (erasure?.rotationPending) deps.logger.warn({ reason: erasure.rotationPending }, 'erasure does not hold against older copies yet');
     },
-  };
+  });
+  sweeps.start();
+  return { stop: () => sweeps.stop() };
 }

@@ -1,181 +1,246 @@
-import { sql } from 'drizzle-orm';
-import type { Conversation, HandoffRecord, HandoffStore, HandoffWithConversation } from '../../core/index.js';
-import { type ContentKeys, openText } from './content-keys.js';
-import { contentKeysOf, type Db, queryRows } from './database.js';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { HandoffRecord, HandoffStore, HandoffWithConversation } from '../../core/index.js';
+import { contentKeysOf, type Db } from './database.js';
+import { toConversation } from './pg-conversation-store.js';
+import { conversation, handoff } from './schema/index.js';
 
-type Row = Record<string, unknown>;
+type HandoffRow = typeof handoff.$inferSelect;
 
-const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
-
-function toRecord(r: Row): HandoffRecord {
+/** The one mapping of a handoff row as core sees it (the desk mirror's columns are the mirror store's). */
+export function toHandoffRecord(row: HandoffRow): HandoffRecord {
   return {
-    conversationId: String(r.conversation_id),
-    open: Boolean(r.open),
-    openedSeq: Number(r.opened_seq),
-    escalatedAt: date(r.escalated_at) as Date,
-    claimedBy: (r.claimed_by as string | null) ?? null,
-    claimedName: (r.claimed_name as string | null) ?? null,
-    remindedAt: date(r.reminded_at),
-    deliveredSeq: Number(r.delivered_seq),
-    deskChannel: (r.desk_channel as string | null) ?? null,
-    deskThread: (r.desk_thread as string | null) ?? null,
-    relayedSeq: Number(r.relayed_seq),
-    rootDirty: Boolean(r.root_dirty),
-    mirrorInflight: (r.mirror_inflight as string | null) ?? null,
-    attempts: Number(r.attempts),
-    lastError: (r.last_error as string | null) ?? null,
+    conversationId: row.conversationId,
+    open: row.open,
+    openedSeq: row.openedSeq,
+    escalatedAt: row.escalatedAt,
+    claimedBy: row.claimedBy,
+    claimedName: row.claimedName,
+    remindedAt: row.remindedAt,
+    deliveredSeq: row.deliveredSeq,
   };
 }
 
-function toConversation(r: Row, keys: ContentKeys): Conversation {
-  return {
-    id: String(r.c_id),
-    channel: r.c_channel as Conversation['channel'],
-    externalId: String(r.c_external_id),
-    language: r.c_language as Conversation['language'],
-    languageChosen: Boolean(r.c_language_chosen),
-    state: r.c_state as Conversation['state'],
-    priority: r.c_priority as Conversation['priority'],
-    escalationReason: (r.c_escalation_reason as Conversation['escalationReason']) ?? null,
-    // Sealed as the conversation store seals it (handle:<conversation id>).
-    customerHandle: openText(keys, (r.c_customer_handle as string | null) ?? null, `handle:${String(r.c_id)}`),
-    lastSeq: Number(r.c_last_seq),
-    createdAt: date(r.c_created_at) as Date,
-    updatedAt: date(r.c_updated_at) as Date,
-  };
+/** Handoffs with their conversations, by the given condition, oldest escalation first unless ordered otherwise. */
+export function selectHandoffsWithConversations(db: Db) {
+  return db.select({ handoff, conversation }).from(handoff).innerJoin(conversation, eq(conversation.id, handoff.conversationId));
 }
 
-const CONVERSATION_COLUMNS = sql.raw(
-  `c.id AS c_id, c.channel AS c_channel, c.external_id AS c_external_id, c.language AS c_language,
-   c.language_chosen AS c_language_chosen, c.state AS c_state, c.priority AS c_priority,
-   c.escalation_reason AS c_escalation_reason, c.customer_handle AS c_customer_handle, c.last_seq AS c_last_seq,
-   c.created_at AS c_created_at, c.updated_at AS c_updated_at`,
-);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Handoff state in PostgreSQL (or PGlite); transitions are single conditional statements. */
+/**
+ * Handoff state in PostgreSQL (or PGlite). Every transition is one conditional statement, so two
+ * instances agree. A transition the desk's thread must show (claimed, reminded, closed, reopened)
+ * marks the thread root for re-rendering in the same statement.
+ */
 export function createPgHandoffStore(db: Db): HandoffStore {
   const keys = contentKeysOf(db);
-  const both = (r: Row): HandoffWithConversation => ({ record: toRecord(r), conversation: toConversation(r, keys) });
-  const rows = (query: ReturnType<typeof sql>) => queryRows<Row>(db, query);
+  const withConversations = async (ids: string[]): Promise<HandoffWithConversation[]> => {
+    if (ids.length === 0) return [];
+    const rows = await selectHandoffsWithConversations(db).where(inArray(handoff.conversationId, ids)).orderBy(asc(handoff.escalatedAt));
+    return rows.map((r) => ({ record: toHandoffRecord(r.handoff), conversation: toConversation(r.conversation, keys) }));
+  };
 
   return {
     async openPending(limit) {
-      // New escalations get a row; a re-escalation reopens the existing row (and keeps its thread).
-      const created = await rows(sql`
-        INSERT INTO handoff (conversation_id, opened_seq, delivered_seq, relayed_seq)
-        SELECT c.id, c.last_seq, c.last_seq, c.last_seq FROM conversation c
-        WHERE c.state = 'escalated' AND NOT EXISTS (SELECT 1 FROM handoff h WHERE h.conversation_id = c.id)
-        ORDER BY c.updated_at LIMIT ${limit}
-        ON CONFLICT (conversation_id) DO NOTHING
-        RETURNING conversation_id`);
-      const reopened = await rows(sql`
-        UPDATE handoff h SET open = true, opened_seq = c.last_seq, escalated_at = now(), claimed_by = NULL,
-          claimed_name = NULL, claimed_at = NULL, reminded_at = NULL, root_dirty = true, updated_at = now()
-        FROM conversation c
-        WHERE c.id = h.conversation_id AND c.state = 'escalated' AND h.open = false
-        RETURNING h.conversation_id`);
-      const ids = [...created, ...reopened].map((r) => String(r.conversation_id));
-      if (ids.length === 0) return [];
-      const found = await rows(sql`
-        SELECT h.*, ${CONVERSATION_COLUMNS} FROM handoff h JOIN conversation c ON c.id = h.conversation_id
-        WHERE h.conversation_id IN (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})
-        ORDER BY h.escalated_at`);
-      return found.map(both);
+      // New escalations get a row (two instances may both find one: the insert keeps the first and
+      // returns only what this call inserted); a re-escalation reopens the existing row (and keeps its thread).
+      const pending = await db
+        .select({ id: conversation.id, lastSeq: conversation.lastSeq })
+        .from(conversation)
+        .leftJoin(handoff, eq(handoff.conversationId, conversation.id))
+        .where(and(eq(conversation.state, 'escalated'), isNull(handoff.conversationId)))
+        .orderBy(asc(conversation.updatedAt))
+        .limit(limit);
+      const created =
+        pending.length === 0
+          ? []
+          : await db
+              .insert(handoff)
+              .values(pending.map((c) => ({ conversationId: c.id, openedSeq: c.lastSeq, deliveredSeq: c.lastSeq, relayedSeq: c.lastSeq })))
+              .onConflictDoNothing()
+              .returning({ id: handoff.conversationId });
+      const reopened = await db
+        .update(handoff)
+        .set({
+          open: true,
+          openedSeq: sql`${conversation.lastSeq}`,
+          escalatedAt: sql`now()`,
+          claimedBy: null,
+          claimedName: null,
+          claimedAt: null,
+          remindedAt: null,
+          rootDirty: true,
+          updatedAt: sql`now()`,
+        })
+        .from(conversation)
+        .where(and(eq(conversation.id, handoff.conversationId), eq(conversation.state, 'escalated'), eq(handoff.open, false)))
+        .returning({ id: handoff.conversationId });
+      return withConversations([...created, ...reopened].map((r) => r.id));
     },
     async find(conversationId) {
-      if (!/^[0-9a-f-]{36}$/i.test(conversationId)) return undefined;
-      const [r] = await rows(sql`SELECT * FROM handoff WHERE conversation_id = ${conversationId}::uuid`);
-      return r ? toRecord(r) : undefined;
-    },
-    async findByThread(deskChannel, deskThread) {
-      const [r] = await rows(sql`SELECT * FROM handoff WHERE desk_channel = ${deskChannel} AND desk_thread = ${deskThread}`);
-      return r ? toRecord(r) : undefined;
+      if (!UUID.test(conversationId)) return undefined;
+      const [row] = await db.select().from(handoff).where(eq(handoff.conversationId, conversationId));
+      return row ? toHandoffRecord(row) : undefined;
     },
     async listOpen() {
-      const found = await rows(sql`
-        SELECT h.*, ${CONVERSATION_COLUMNS} FROM handoff h JOIN conversation c ON c.id = h.conversation_id
-        WHERE h.open ORDER BY (c.priority = 'urgent') DESC, h.escalated_at ASC`);
-      return found.map(both);
+      const rows = await selectHandoffsWithConversations(db)
+        .where(eq(handoff.open, true))
+        .orderBy(desc(sql`${conversation.priority} = 'urgent'`), asc(handoff.escalatedAt));
+      return rows.map((r) => ({ record: toHandoffRecord(r.handoff), conversation: toConversation(r.conversation, keys) }));
     },
     async countUnclaimedBefore(before) {
-      const [r] = await rows(sql`SELECT count(*)::int AS n FROM handoff WHERE open AND claimed_by IS NULL AND escalated_at < ${before.toISOString()}::timestamptz`);
-      return Number(r?.n ?? 0);
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(handoff)
+        .where(and(eq(handoff.open, true), isNull(handoff.claimedBy), lt(handoff.escalatedAt, before)));
+      return Number(row?.n ?? 0);
     },
     async claim(conversationId, agent) {
-      const done = await rows(sql`
-        UPDATE handoff SET claimed_by = ${agent.id}, claimed_name = ${agent.name}, claimed_at = now(), root_dirty = true, updated_at = now()
-        WHERE conversation_id = ${conversationId}::uuid AND open AND claimed_by IS NULL RETURNING conversation_id`);
+      const done = await db
+        .update(handoff)
+        .set({ claimedBy: agent.id, claimedName: agent.name, claimedAt: sql`now()`, rootDirty: true, updatedAt: sql`now()` })
+        .where(and(eq(handoff.conversationId, conversationId), eq(handoff.open, true), isNull(handoff.claimedBy)))
+        .returning({ id: handoff.conversationId });
       return done.length > 0;
     },
     async close(conversationId) {
-      const done = await rows(sql`
-        UPDATE handoff SET open = false, root_dirty = true, updated_at = now()
-        WHERE conversation_id = ${conversationId}::uuid AND open RETURNING conversation_id`);
+      const done = await db
+        .update(handoff)
+        .set({ open: false, rootDirty: true, updatedAt: sql`now()` })
+        .where(and(eq(handoff.conversationId, conversationId), eq(handoff.open, true)))
+        .returning({ id: handoff.conversationId });
       return done.length > 0;
     },
     async markReminders(before, limit) {
-      const marked = await rows(sql`
-        UPDATE handoff SET reminded_at = now(), root_dirty = true, updated_at = now()
-        WHERE conversation_id IN (
-          SELECT conversation_id FROM handoff
-          WHERE open AND claimed_by IS NULL AND reminded_at IS NULL AND escalated_at < ${before.toISOString()}::timestamptz
-          ORDER BY escalated_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        AND reminded_at IS NULL
-        RETURNING *`);
-      return marked.map(toRecord);
+      const due = db
+        .select({ id: handoff.conversationId })
+        .from(handoff)
+        .where(and(eq(handoff.open, true), isNull(handoff.claimedBy), isNull(handoff.remindedAt), lt(handoff.escalatedAt, before)))
+        .orderBy(asc(handoff.escalatedAt))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      const marked = await db
+        .update(handoff)
+        .set({ remindedAt: sql`now()`, rootDirty: true, updatedAt: sql`now()` })
+        .where(and(inArray(handoff.conversationId, due), isNull(handoff.remindedAt)))
+        .returning();
+      return marked.map(toHandoffRecord);
     },
     async advanceDelivered(conversationId, seq) {
-      await rows(sql`UPDATE handoff SET delivered_seq = ${seq} WHERE conversation_id = ${conversationId}::uuid AND delivered_seq < ${seq} RETURNING conversation_id`);
+      await db
+        .update(handoff)
+        .set({ deliveredSeq: seq })
+        .where(and(eq(handoff.conversationId, conversationId), lt(handoff.deliveredSeq, seq)));
     },
-    async leaseMirror(owner, leaseMs, limit) {
-      const leased = await rows(sql`
-        WITH due AS (
-          SELECT h.conversation_id FROM handoff h JOIN conversation c ON c.id = h.conversation_id
-          WHERE (h.lease_until IS NULL OR h.lease_until < now()) AND h.next_attempt_at <= now()
-            AND (h.desk_thread IS NULL OR h.root_dirty OR c.last_seq > h.relayed_seq)
-          ORDER BY h.next_attempt_at, h.escalated_at LIMIT ${limit}
-          FOR UPDATE OF h SKIP LOCKED)
-        UPDATE handoff h SET lease_owner = ${owner}, lease_until = now() + ${`${leaseMs} milliseconds`}::interval
-        FROM due WHERE h.conversation_id = due.conversation_id
-        RETURNING h.conversation_id`);
+  };
+}
+
+/**
+ * The desk thread's mirror of a handoff, kept on the handoff's row: the thread (channel and ts),
+ * how far turns are relayed, whether the root must be re-rendered, the post in flight, and a lease
+ * so that one instance at a time works on a thread. Typed as the Slack adapter's ThreadMirrorStore
+ * (structurally: adapters do not import each other; main.ts wires them).
+ */
+export function createPgThreadMirrorStore(db: Db) {
+  const keys = contentKeysOf(db);
+  const behind = or(isNull(handoff.deskThread), eq(handoff.rootDirty, true), gt(conversation.lastSeq, handoff.relayedSeq));
+  const toMirror = (row: HandoffRow) => ({
+    deskChannel: row.deskChannel,
+    deskThread: row.deskThread,
+    relayedSeq: row.relayedSeq,
+    rootDirty: row.rootDirty,
+    mirrorInflight: row.mirrorInflight,
+    attempts: row.attempts,
+    lastError: row.lastError,
+  });
+  const byOwner = (conversationId: string, owner: string) => and(eq(handoff.conversationId, conversationId), eq(handoff.leaseOwner, owner));
+
+  return {
+    async findByThread(deskChannel: string, deskThread: string): Promise<{ conversationId: string } | undefined> {
+      const [row] = await db
+        .select({ conversationId: handoff.conversationId })
+        .from(handoff)
+        .where(and(eq(handoff.deskChannel, deskChannel), eq(handoff.deskThread, deskThread)));
+      return row;
+    },
+    async threadsOf(conversationIds: string[]): Promise<Map<string, { deskChannel: string; deskThread: string }>> {
+      if (conversationIds.length === 0) return new Map();
+      const rows = await db
+        .select({ id: handoff.conversationId, deskChannel: handoff.deskChannel, deskThread: handoff.deskThread })
+        .from(handoff)
+        .where(
+          inArray(
+            handoff.conversationId,
+            conversationIds.filter((id) => UUID.test(id)),
+          ),
+        );
+      return new Map(rows.flatMap((r) => (r.deskChannel && r.deskThread ? [[r.id, { deskChannel: r.deskChannel, deskThread: r.deskThread }] as const] : [])));
+    },
+    /** Leases, for `leaseMs`, handoffs whose thread is behind (none yet, turns not relayed, root to re-render) and due. */
+    async lease(owner: string, leaseMs: number, limit: number) {
+      const due = db
+        .select({ id: handoff.conversationId })
+        .from(handoff)
+        .innerJoin(conversation, eq(conversation.id, handoff.conversationId))
+        .where(and(or(isNull(handoff.leaseUntil), lt(handoff.leaseUntil, sql`now()`)), lte(handoff.nextAttemptAt, sql`now()`), behind))
+        .orderBy(asc(handoff.nextAttemptAt), asc(handoff.escalatedAt))
+        .limit(limit)
+        .for('update', { of: handoff, skipLocked: true });
+      const leased = await db
+        .update(handoff)
+        .set({ leaseOwner: owner, leaseUntil: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
+        .where(inArray(handoff.conversationId, due))
+        .returning({ id: handoff.conversationId });
       if (leased.length === 0) return [];
-      const ids = leased.map((r) => String(r.conversation_id));
-      const found = await rows(sql`
-        SELECT h.*, ${CONVERSATION_COLUMNS} FROM handoff h JOIN conversation c ON c.id = h.conversation_id
-        WHERE h.conversation_id IN (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)}) AND h.lease_owner = ${owner}
-        ORDER BY h.escalated_at`);
-      return found.map(both);
+      const rows = await selectHandoffsWithConversations(db)
+        .where(
+          and(
+            inArray(
+              handoff.conversationId,
+              leased.map((r) => r.id),
+            ),
+            eq(handoff.leaseOwner, owner),
+          ),
+        )
+        .orderBy(asc(handoff.escalatedAt));
+      return rows.map((r) => ({ record: toHandoffRecord(r.handoff), mirror: toMirror(r.handoff), conversation: toConversation(r.conversation, keys) }));
     },
-    async saveMirror(conversationId, owner, progress) {
-      await rows(sql`
-        UPDATE handoff SET
-          desk_channel = COALESCE(${progress.deskChannel ?? null}::text, desk_channel),
-          desk_thread = COALESCE(${progress.deskThread ?? null}::text, desk_thread),
-          relayed_seq = GREATEST(relayed_seq, COALESCE(${progress.relayedSeq ?? null}::int, relayed_seq)),
-          root_dirty = COALESCE(${progress.rootDirty ?? null}::boolean, root_dirty),
-          mirror_inflight = CASE WHEN ${progress.mirrorInflight === undefined} THEN mirror_inflight ELSE ${progress.mirrorInflight ?? null}::text END,
-          attempts = 0, last_error = NULL, updated_at = now()
-        WHERE conversation_id = ${conversationId}::uuid AND lease_owner = ${owner}
-        RETURNING conversation_id`);
+    /** Records progress while holding the lease; `mirrorInflight: null` clears the post in flight, undefined keeps it. */
+    async save(
+      conversationId: string,
+      owner: string,
+      progress: { deskChannel?: string; deskThread?: string; relayedSeq?: number; rootDirty?: boolean; mirrorInflight?: string | null },
+    ): Promise<void> {
+      await db
+        .update(handoff)
+        .set({
+          ...(progress.deskChannel !== undefined ? { deskChannel: progress.deskChannel } : {}),
+          ...(progress.deskThread !== undefined ? { deskThread: progress.deskThread } : {}),
+          ...(progress.relayedSeq !== undefined ? { relayedSeq: sql`GREATEST(${handoff.relayedSeq}, ${progress.relayedSeq}::int)` } : {}),
+          ...(progress.rootDirty !== undefined ? { rootDirty: progress.rootDirty } : {}),
+          ...(progress.mirrorInflight !== undefined ? { mirrorInflight: progress.mirrorInflight } : {}),
+          attempts: 0,
+          lastError: null,
+          updatedAt: sql`now()`,
+        })
+        .where(byOwner(conversationId, owner));
     },
-    async releaseMirror(conversationId, owner, failure) {
-      if (failure) {
-        await rows(sql`
-          UPDATE handoff SET lease_owner = NULL, lease_until = NULL, attempts = attempts + 1, last_error = ${failure.error},
-            next_attempt_at = now() + ${`${Math.max(0, Math.round(failure.retryInMs))} milliseconds`}::interval
-          WHERE conversation_id = ${conversationId}::uuid AND lease_owner = ${owner} RETURNING conversation_id`);
-      } else {
-        await rows(sql`
-          UPDATE handoff SET lease_owner = NULL, lease_until = NULL
-          WHERE conversation_id = ${conversationId}::uuid AND lease_owner = ${owner} RETURNING conversation_id`);
-      }
-    },
-    async nextMirrorDueInMs() {
-      const [r] = await rows(sql`
-        SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(next_attempt_at) - now())) * 1000)::float8 AS ms FROM handoff h
-        JOIN conversation c ON c.id = h.conversation_id
-        WHERE h.next_attempt_at > now() AND (h.desk_thread IS NULL OR h.root_dirty OR c.last_seq > h.relayed_seq)`);
-      return r?.ms === null || r?.ms === undefined ? undefined : Number(r.ms);
+    /** Ends the lease; after a failure the handoff is due again in `retryInMs`. */
+    async release(conversationId: string, owner: string, failure?: { retryInMs: number; error: string }): Promise<void> {
+      await db
+        .update(handoff)
+        .set({
+          leaseOwner: null,
+          leaseUntil: null,
+          ...(failure
+            ? {
+                attempts: sql`${handoff.attempts} + 1`,
+                lastError: failure.error,
+                nextAttemptAt: sql`now() + ${`${Math.max(0, Math.round(failure.retryInMs))} milliseconds`}::interval`,
+              }
+            : {}),
+        })
+        .where(byOwner(conversationId, owner));
     },
   };
 }

@@ -165,7 +165,12 @@ export function createSlackLogPublisher(deps: {
     const { size } = opened.checkpoint;
     if (size <= postedSize) return;
     try {
-      await client.chat.postMessage({ channel, text: toCheckpointText(note, size, options.origin, options.publicKey), unfurl_links: false, unfurl_media: false });
+      await client.chat.postMessage({
+        channel,
+        text: toCheckpointText(note, size, options.origin, options.publicKey),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
     } catch (error) {
       failed(error, 'checkpoint');
       return;
@@ -194,11 +199,14 @@ export function createSlackLogPublisher(deps: {
     if (timer && timerAt <= at) return;
     if (timer) clearTimeout(timer);
     timerAt = at;
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerAt = Number.POSITIVE_INFINITY;
-      void runOnce();
-    }, Math.max(0, at - now()));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Number.POSITIVE_INFINITY;
+        void runOnce();
+      },
+      Math.max(0, at - now()),
+    );
     timer.unref();
   }
 

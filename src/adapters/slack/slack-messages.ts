@@ -1,4 +1,4 @@
-import type { EscalationReason, HandoffRecord, HandoffSummary, HandoffWithConversation, Turn } from '../../core/index.js';
+import type { EscalationReason, HandoffRecord, HandoffSummary, HandoffWithConversation, OutboundBlockReason, Turn } from '../../core/index.js';
 
 export const ACTION_CLAIM = 'handoff_claim';
 export const ACTION_RESOLVE = 'handoff_resolve';
@@ -34,13 +34,17 @@ export function toRootMessage(summary: HandoffSummary, record: HandoffRecord | u
   const reason = summary.escalation
     ? `${REASON_LABEL[summary.escalation.reason] ?? summary.escalation.reason}${summary.escalation.detail ? ` — ${summary.escalation.detail}` : ''}`
     : 'unknown';
-  const lastTurns = summary.lastTurns.map((t) => `*${ROLE_LABEL[t.role] ?? t.role}:* ${escapeMrkdwn(clip(t.text.replace(/\n+/g, ' '), 300))}`).join('\n') || '_none_';
+  const lastTurns =
+    summary.lastTurns.map((t) => `*${ROLE_LABEL[t.role] ?? t.role}:* ${escapeMrkdwn(clip(t.text.replace(/\n+/g, ' '), 300))}`).join('\n') || '_none_';
   const tried = summary.triedEntries.length
-    ? summary.triedEntries.map((e) => `\`${e.entryId}\` ${e.score.toFixed(3)}`).join(', ') + (summary.confidence !== null ? ` (confidence ${summary.confidence.toFixed(2)})` : '')
+    ? summary.triedEntries.map((e) => `\`${e.entryId}\` ${e.score.toFixed(3)}`).join(', ') +
+      (summary.confidence !== null ? ` (confidence ${summary.confidence.toFixed(2)})` : '')
     : '_none_';
   const open = record ? record.open : true;
   const buttons = [
-    ...(open && !record?.claimedBy ? [{ type: 'button', action_id: ACTION_CLAIM, text: { type: 'plain_text', text: 'Claim' }, style: 'primary', value: summary.conversationId }] : []),
+    ...(open && !record?.claimedBy
+      ? [{ type: 'button', action_id: ACTION_CLAIM, text: { type: 'plain_text', text: 'Claim' }, style: 'primary', value: summary.conversationId }]
+      : []),
     ...(open
       ? [
           { type: 'button', action_id: ACTION_RESOLVE, text: { type: 'plain_text', text: 'Resolve' }, value: summary.conversationId },
@@ -76,7 +80,9 @@ export function toThreadMessage(turn: Turn, options: { reminderGroup: string | u
   const who = d.agentId && d.desk?.tool === 'slack' ? `<@${d.agentId}>` : escapeMrkdwn(d.author ?? 'an agent');
   const text = escapeMrkdwn(turn.text);
   // Only the attachment's screened fields: a caption is the turn's text (screened with it).
-  const files = (d.attachments ?? []).map((a) => `:paperclip: ${a.type}${a.fileName ? ` ${escapeMrkdwn(a.fileName)}` : ''}${a.fileId ? ` (file id \`${a.fileId}\`)` : ''}`);
+  const files = (d.attachments ?? []).map(
+    (a) => `:paperclip: ${a.type}${a.fileName ? ` ${escapeMrkdwn(a.fileName)}` : ''}${a.fileId ? ` (file id \`${a.fileId}\`)` : ''}`,
+  );
   switch (turn.kind) {
     case 'handoff':
       switch (d.handoff) {
@@ -126,4 +132,14 @@ export function toQueueText(open: HandoffWithConversation[], now: Date, threadLi
     return `${i + 1}. ${conversation.priority === 'urgent' ? ':red_circle: urgent' : 'normal'} · waiting ${minutes} min · ${conversation.channel}${conversation.customerHandle ? ` ${escapeMrkdwn(conversation.customerHandle)}` : ''} · ${who} · \`${conversation.id}\`${link ? ` · <${link}|thread>` : ''}`;
   });
   return `*${open.length} open conversation${open.length === 1 ? '' : 's'}:*\n${lines.join('\n')}`;
+}
+
+/** What an agent is told when the outbound guard kept their message from the customer. */
+export function toBlockedNotice(result: { reasons: OutboundBlockReason[]; contacts: string[] }): string {
+  const why: Record<OutboundBlockReason, string> = {
+    asks_for_secret: 'it asks the customer for a secret (password, 2FA code, recovery phrase or private key). Support never asks for these.',
+    asks_for_payment: 'it asks the customer to pay (a fee or deposit to unlock, unfreeze or verify an account). Support never does; scammers do.',
+    unlisted_contact: `it names a contact that is not official (${result.contacts.map((c) => `\`${c.replace(/`/g, "'")}\``).join(', ')}). Name only the official channels or the knowledge base's links.`,
+  };
+  return `:no_entry: Not sent to the customer: ${result.reasons.map((r) => why[r]).join(' Also, ')} It is kept in the record as an internal note.`;
 }

@@ -1,6 +1,9 @@
 import type { Conversation, Turn, TurnAttachment } from '../model.js';
 
-/** The handoff of one conversation to humans, and how far it is mirrored into the agents' tool. */
+/**
+ * The handoff of one conversation to humans. How it is mirrored into an agents' tool (a Slack
+ * thread) is that tool's adapter's business.
+ */
 export interface HandoffRecord {
   conversationId: string;
   /** With humans now (false after hand back or resolve). */
@@ -13,20 +16,6 @@ export interface HandoffRecord {
   remindedAt: Date | null;
   /** Desk turns up to this seq have been handed to the customer's channel. */
   deliveredSeq: number;
-  /** The thread in the agents' tool (a Slack channel id and thread ts), once posted. */
-  deskChannel: string | null;
-  deskThread: string | null;
-  /** Turns up to this seq are in the thread. */
-  relayedSeq: number;
-  /** The thread root must be re-rendered (claimed, resolved, handed back, re-escalated). */
-  rootDirty: boolean;
-  /**
-   * A post that may be in Slack although its answer never came back (a crash or a lost response):
-   * `root:<openedSeq>` or `turn:<seq>`. It is looked up before being posted again.
-   */
-  mirrorInflight: string | null;
-  attempts: number;
-  lastError: string | null;
 }
 
 export interface HandoffWithConversation {
@@ -34,21 +23,11 @@ export interface HandoffWithConversation {
   conversation: Conversation;
 }
 
-export type MirrorProgress = {
-  deskChannel?: string;
-  deskThread?: string;
-  relayedSeq?: number;
-  rootDirty?: boolean;
-  /** A post about to be made (a string), or none any more (null). */
-  mirrorInflight?: string | null;
-};
-
 /** Durable handoff state; every transition is a conditional update, so two instances agree. */
 export interface HandoffStore {
   /** Opens a handoff for each escalated conversation without an open one; returns only those this call opened. */
   openPending(limit: number): Promise<HandoffWithConversation[]>;
   find(conversationId: string): Promise<HandoffRecord | undefined>;
-  findByThread(deskChannel: string, deskThread: string): Promise<HandoffRecord | undefined>;
   /** Open handoffs, urgent first, then longest waiting. */
   listOpen(): Promise<HandoffWithConversation[]>;
   /** Open, unclaimed handoffs opened before `before`. */
@@ -60,17 +39,6 @@ export interface HandoffStore {
   /** Marks the reminder sent for open unclaimed handoffs opened before `before`; returns those marked. */
   markReminders(before: Date, limit: number): Promise<HandoffRecord[]>;
   advanceDelivered(conversationId: string, seq: number): Promise<void>;
-  /**
-   * Leases, for `leaseMs`, handoffs whose mirror is behind (no thread yet, turns not relayed, root
-   * to re-render) and due. Only the lease holder works on a handoff's mirror.
-   */
-  leaseMirror(owner: string, leaseMs: number, limit: number): Promise<HandoffWithConversation[]>;
-  /** Records mirror progress while holding the lease. */
-  saveMirror(conversationId: string, owner: string, progress: MirrorProgress): Promise<void>;
-  /** Ends the lease; on failure the handoff is due again after `retryInMs`. */
-  releaseMirror(conversationId: string, owner: string, failure?: { retryInMs: number; error: string }): Promise<void>;
-  /** Milliseconds until the next failed mirror is due again; undefined when none waits. */
-  nextMirrorDueInMs(): Promise<number | undefined>;
 }
 
 /** Hands desk turns (agent replies, handoff notices) to the customer on their channel. */

@@ -1,3 +1,4 @@
+import { createWakeLoop } from '../lib/wake-loop.js';
 import type { Logger } from '../ports.js';
 import type { HandoffDesk } from './create-handoff-desk.js';
 
@@ -6,26 +7,18 @@ import type { HandoffDesk } from './create-handoff-desk.js';
  * on a timer; agents answer through the admin API. With Slack, its outbox sweep does this instead.
  */
 export function startDeskSweeps(desk: HandoffDesk, logger: Logger, pollMs: number) {
-  let running: Promise<void> | undefined;
-  const sweep = () => {
-    running ??= (async () => {
-      try {
-        await desk.openEscalations();
-        await desk.remindUnclaimed();
-      } catch (error) {
-        logger.error({ err: error }, 'handoff sweep failed');
-      }
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-  const timer = setInterval(() => void sweep(), pollMs);
-  return {
-    wake: () => void sweep(),
-    async stop() {
-      clearInterval(timer);
-      await running;
+  const sweeps = createWakeLoop({
+    name: 'handoff sweep',
+    intervalMs: pollMs,
+    logger,
+    async run() {
+      await desk.openEscalations();
+      await desk.remindUnclaimed();
     },
+  });
+  sweeps.start();
+  return {
+    wake: () => void sweeps.wake(),
+    stop: () => sweeps.stop(),
   };
 }

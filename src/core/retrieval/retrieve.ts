@@ -91,7 +91,22 @@ export const DEFAULT_TUNING: RetrievalTuning = {
 };
 
 export interface Retriever {
-  retrieve(text: string, limit?: number): Promise<RetrievalResult & { features: RetrievalFeatures }>;
+  /**
+   * The entries closest to `text`. `exclude` names topics to read the query as if they were not in
+   * the knowledge base (the customer took them back): their hits leave every ranking and vote.
+   */
+  retrieve(text: string, limit?: number, options?: { exclude?: ReadonlySet<string> }): Promise<RetrievalResult & { features: RetrievalFeatures }>;
+}
+
+function withoutTopics(results: SearchResults, exclude: ReadonlySet<string> | undefined): SearchResults {
+  if (!exclude || exclude.size === 0) return results;
+  const keep = <T extends { topic: string }>(hits: T[]) => hits.filter((h) => !exclude.has(h.topic));
+  const { lexical } = results;
+  return {
+    vector: keep(results.vector),
+    centroids: keep(results.centroids),
+    lexical: lexical && { ...lexical, hits: keep(lexical.hits), entries: { ...lexical.entries, hits: keep(lexical.entries.hits) } },
+  };
 }
 
 export function toConfidence(features: RetrievalFeatures, calibration: Calibration): number {
@@ -144,17 +159,13 @@ function bestPerTopic(hits: EntryHit[]): Map<string, number> {
  * the entries' centroids, fused per topic (an entry and its translation), with a calibrated
  * confidence for the answer-or-escalate decision.
  */
-export function createRetriever(deps: {
-  index: KnowledgeIndex;
-  embedder: Embedder;
-  tuning?: RetrievalTuning;
-}): Retriever {
+export function createRetriever(deps: { index: KnowledgeIndex; embedder: Embedder; tuning?: RetrievalTuning }): Retriever {
   const { index, embedder } = deps;
   const tuning = deps.tuning ?? DEFAULT_TUNING;
   return {
-    async retrieve(text, limit = 5) {
+    async retrieve(text, limit = 5, options) {
       const terms = [...new Set(toTerms(text))];
-      return fuse(terms, await search(terms, text), limit);
+      return fuse(terms, withoutTopics(await search(terms, text), options?.exclude), limit);
     },
   };
 
