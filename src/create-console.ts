@@ -20,6 +20,7 @@ import {
   type HandoffDesk,
   type HandoffDeskDeps,
   createKnowledgeBase,
+  type CustomerFileStore,
   type Embedder,
   type Helpdesk,
   type KnowledgeBase,
@@ -77,6 +78,8 @@ export async function createConsole(deps: {
   allowlist: OfficialAllowlist | undefined;
   adminToken: string | undefined;
   exchangeName: string;
+  /** Customers' uploaded files, shown to agents. */
+  files?: CustomerFileStore;
   logger: Logger;
   sessions?: Partial<SessionSettings>;
   onError: (error: unknown) => void;
@@ -128,6 +131,7 @@ export async function createConsole(deps: {
         gaps,
         helpdesk,
         stats: createPgStats(database.db),
+        ...(deps.files ? { files: deps.files } : {}),
         onError: deps.onError,
         ...(agentInbox ? { inbox: { inbox: agentInbox, feed: inboxFeed, savedReplies } } : {}),
       }),

@@ -18,6 +18,9 @@ import { createPgSecurityEventLog } from './adapters/postgres/pg-security-events
 import { createPgOperationsProbe } from './adapters/postgres/pg-operations-probe.js';
 import { createPrometheusMetrics } from './adapters/prometheus/prometheus-metrics.js';
 import { createWebApp } from './adapters/web/web-app.js';
+import { createCustomerUploadRoutes, createWebCustomerChannel } from './adapters/web/customer-uploads.js';
+import { createCustomerContactRoutes, toDeskHours } from './adapters/web/customer-contact.js';
+import { createPgCustomerFileStore, NoContentKeyError } from './adapters/postgres/pg-customer-files.js';
 import { createAdminHandoffRoutes } from './adapters/web/admin-handoff-routes.js';
 import { createPgHandoffStore, createPgThreadMirrorStore } from './adapters/postgres/pg-handoff-store.js';
 import { createSlackHandoff } from './adapters/slack/slack-handoff.js';
@@ -34,6 +37,7 @@ import {
   createRetriever,
   DEFAULT_TUNING,
   createHandoffDesk,
+  estimateWait,
   type HandoffDeskDeps,
   notifyAppends,
   observeHelpdesk,
@@ -249,8 +253,10 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   stack.push('security events', () => helpdesk.flushSecurityEvents());
   // The database is the knowledge base's source of truth; the Markdown folder is imported into it
   // (a file never overwrites a console edit: a conflict is kept) and exported by npm run kb:export.
+  const customerFiles = createPgCustomerFileStore(database.db);
   const staffConsole = await createConsole({
     database,
+    files: customerFiles,
     index: knowledge,
     helpdesk,
     embedder,
@@ -286,7 +292,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   });
   // Human handoff: Slack threads when configured; otherwise the admin API (see README).
   const handoffs = createPgHandoffStore(database.db);
-  const customerChannels: HandoffDeskDeps['customerChannels'] = {};
+  // Web customers poll for agents' turns; their files are in the product's store.
+  const customerChannels: HandoffDeskDeps['customerChannels'] = { web: createWebCustomerChannel(customerFiles) };
   const desk = createHandoffDesk({
     conversations,
     handoffs,
@@ -326,6 +333,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     staffConsole.inboxFeed.wake();
   };
   app.route('/', createWidgetRoutes(widget));
+  app.route('/', createCustomerContactRoutes({ helpdesk, deskHours: () => toDeskHours(estimateWait({ now: new Date(), hours: config.handoff.hours, queueAhead: 0, minutesPerConversation: 1 })) }));
+  app.route('/', createCustomerUploadRoutes({ helpdesk, files: customerFiles, isNoContentKey: (error) => error instanceof NoContentKeyError }));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
   // Telegram joins customerChannels below: the inbox fetches customers' files through it.

@@ -834,6 +834,8 @@ export function createHelpdesk(deps: HelpdeskDeps) {
       message: CustomerMessage;
       /** The customer message this one edits. */
       editOf?: TurnData['editOf'];
+      /** The message is a contact for the answer (an e-mail address left while no agent is on duty). */
+      contact?: TurnData['contact'];
       language?: Language;
       reply?: string;
       externalKey?: string;
@@ -851,6 +853,7 @@ export function createHelpdesk(deps: HelpdeskDeps) {
         const data: TurnData = {
           ...(message.attachments.length > 0 ? { attachments: [...message.attachments] } : {}),
           ...(input.editOf ? { editOf: input.editOf } : {}),
+          ...(input.contact ? { contact: input.contact } : {}),
         };
         const result = await append(conversation.id, [
           { role: 'customer', kind: input.kind, text: message.text, language, data, externalKey: input.externalKey },

@@ -194,6 +194,8 @@ export interface TurnData {
   locale?: 'zh-Hant';
   /** Set on a turn whose content was erased (crypto-shredded): index of the erasure's log entry. */
   erasedBy?: number;
+  /** A customer turn that leaves a contact for the answer: its text is the (screened) e-mail address. */
+  contact?: 'email';
   /** Where an agent turn came from in the agents' tool (Slack message ts, edit of which ts). */
   desk?: { tool: string; ts?: string; editOf?: string; eventId?: string };
 }

@@ -297,3 +297,33 @@ export interface WaitingQueue {
   /** The customer went back to the bot before an agent claimed: the handoff closes. */
   withdraw(conversationId: string): Promise<void>;
 }
+
+/** Image types a customer may upload, as read from the file's bytes. */
+export type CustomerImageType = 'image/png' | 'image/jpeg' | 'image/webp' | 'image/gif';
+
+/** A file a customer uploaded and the product keeps (web screenshots), as stored. */
+export interface StoredFileInfo {
+  id: string;
+  conversationId: string;
+  /** Read from the bytes when it was uploaded. */
+  mediaType: CustomerImageType;
+  size: number;
+  /** The name the customer gave, as the firewall left it (save takes screened text only); null when none. */
+  fileName: string | null;
+  createdAt: Date;
+}
+
+/**
+ * Customers' uploaded files, sealed under their conversation's content key: an erasure of the
+ * conversation makes them unreadable and removes them.
+ */
+export interface CustomerFileStore {
+  /** Stores the file sealed; fails (storing nothing) when the conversation has no content key (erased, never written). */
+  save(file: Omit<StoredFileInfo, 'size' | 'createdAt' | 'fileName'> & { fileName: ScreenedText | null; data: Uint8Array }): Promise<StoredFileInfo>;
+  /** The file and its bytes; undefined when unknown or erased. */
+  read(fileId: string): Promise<(StoredFileInfo & { data: Buffer }) | undefined>;
+  /** The conversation's files, oldest first (without their bytes). */
+  list(conversationId: string): Promise<StoredFileInfo[]>;
+  /** Removes a file whose turn could not be recorded. */
+  remove(fileId: string): Promise<void>;
+}

@@ -13,6 +13,7 @@ import { FakeSlack } from '../stand-ins/fake-slack.js';
 import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+import { imageBytes } from '../support/images.js';
 
 const CHANNEL = 'CSUPPORT';
 const WAIT = { timeout: 30_000, interval: 50 };
@@ -129,7 +130,7 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("leaves none of an erased Telegram user's words, name or handle in any file of the data folder, from their private chat and a group; what a copy made before holds no longer opens; the bot's Slack thread is redacted once the server runs again", async () => {
+  it("leaves none of an erased Telegram user's words, name or handle, nor a web customer's screenshot (bytes, name, caption) and e-mail address, in any file of the data folder, from their private chat and a group; what a copy made before holds no longer opens; the bot's Slack thread is redacted once the server runs again", async () => {
     const userId = 700_000_000 + randomInt(99_999_999);
     const nonce = uniqueChinese(6);
     const privateWords = `我的提现一直没有到账${nonce}`;
@@ -164,12 +165,33 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     await vi.waitFor(() => expect(telegram.sentTo(group.id).length).toBeGreaterThanOrEqual(1), WAIT);
     telegram.userSends(other, otherWords, { from: { id: other, username: 'someone_else', language_code: 'zh-hans' } });
     await vi.waitFor(() => expect(telegram.sentTo(other).length).toBeGreaterThanOrEqual(1), WAIT);
+    // A web customer's screenshot: its bytes, name and caption are the customer's too.
+    const web = (await (await fetch(`${running?.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; token: string };
+    const imageMarker = `pixels-${randomInt(1e9).toString(36)}-${randomInt(1e9).toString(36)}`;
+    const imageName = `截图${uniqueChinese(5)}.png`;
+    const caption = `提现失败${uniqueChinese(6)}`;
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(imageBytes('png', imageMarker))], { type: 'image/png' }), imageName);
+    form.append('caption', caption);
+    const uploadedWeb = await fetch(`${running?.url}/api/conversations/${web.id}/files`, { method: 'POST', headers: { authorization: `Bearer ${web.token}` }, body: form });
+    expect(uploadedWeb.status).toBe(201);
+    // And the e-mail address they left for the answer.
+    const email = `trader.${randomInt(1e9).toString(36)}@mail-${randomInt(1e9).toString(36)}.example`;
+    const left = await fetch(`${running?.url}/api/conversations/${web.id}/contact`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${web.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
+    expect(left.status).toBe(201);
     await running?.stop();
     running = undefined;
+    // Stored sealed: the image's bytes are in no file even before the erasure.
+    const beforeErasure = engine === 'pglite' ? filesUnder(dir) : await postgresFiles(databaseUrl as string);
+    if (beforeErasure) expect(occurrences(beforeErasure, [imageMarker])).toEqual([]);
 
     const keyFile = join(dir, 'content-master-key');
     const before = await storedKeys();
-    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeGreaterThanOrEqual(4);
 
     const erase = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/erase-customer.ts', '--channel', 'telegram', '--user', String(userId)], {
       env: { ...process.env, ...env },
@@ -180,13 +202,20 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     // The private chat and the group conversation, each a logged erasure; then the master key moved on.
     expect(erase.stdout.match(/^erased \d+ turns of /gm)).toHaveLength(2);
     expect(erase.stdout).toMatch(/content master key rotated to v2/);
+    const eraseWeb = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/erase-customer.ts', '--conversation', web.id], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(eraseWeb.stderr).toBe('');
+    expect(eraseWeb.status).toBe(0);
+    expect(eraseWeb.stdout).toMatch(/content master key rotated to v3/);
 
     // The whole log still verifies after the erasures and the key rotation, from the key file now.
     const audit = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts'], { env: { ...process.env, ...env }, encoding: 'utf8' });
     expect(audit.stdout).toMatch(/INTACT/);
     expect(audit.status).toBe(0);
 
-    const needles = [privateWords, nonce, groupWords, firstName, username];
+    const needles = [privateWords, nonce, groupWords, firstName, username, imageMarker, imageName, caption, email];
     const files = engine === 'pglite' ? filesUnder(dir) : await postgresFiles(databaseUrl as string);
     if (!files) {
       console.warn(`erasure file check skipped on ${engine}: the server's data directory is not readable from this process`);
@@ -198,13 +227,13 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
 
     // A copy made before the erasure holds the keys wrapped under the master key the erasure forgot.
     const now = loadContentKeys({ file: keyFile }).keys;
-    expect(now.current).toBe(2);
+    expect(now.current).toBe(3);
     for (const { id, key } of before) expect(() => now.unwrap(key, id), id).toThrow();
 
     // The product runs on: the other customer's words still read, the erased user starts afresh.
     running = await startHelpdesk({ env });
     const remaining = await storedKeys();
-    expect(remaining.length).toBe(before.length - 2);
+    expect(remaining.length).toBe(before.length - 3);
     telegram.userSends(other, '/transcript', { from: { id: other, username: 'someone_else', language_code: 'zh-hans' } });
     await vi.waitFor(() => expect(telegram.sentTo(other).some((m) => m.text.includes(otherWords))).toBe(true), WAIT);
 

@@ -164,6 +164,12 @@ export class FakeSlack {
         const part = form.get('body') ?? form.get('file');
         upload.data = part && typeof part !== 'string' ? Buffer.from(await part.arrayBuffer()) : Buffer.alloc(0);
       } else upload.data = body;
+      // Like Slack: the bytes must be as many as files.getUploadURLExternal was told.
+      if (upload.data.length !== upload.length) {
+        upload.data = undefined;
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('length mismatch');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${upload.data.length}`);
       return;
     }

@@ -94,6 +94,8 @@ describe('the widget polls for replies only when one can come and be seen', () =
     expect(shouldPoll({ ...open, hasConversation: false })).toBe(false);
     expect(shouldPoll({ ...open, starting: true })).toBe(false);
     expect(shouldPoll({ ...open, hidden: true })).toBe(false);
+    // While an agent may reply, a hidden page still polls: the reply changes the tab's title.
+    expect(shouldPoll({ ...open, hidden: true, conversationState: 'escalated' })).toBe(true);
     expect(shouldPoll({ ...open, conversationState: 'closed' })).toBe(false);
   });
 

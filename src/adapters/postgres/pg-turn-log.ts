@@ -37,6 +37,7 @@ import {
   channelUpdate,
   conversation,
   conversationKey,
+  customerFile,
   handoff,
   kbRevision,
   legalHold,
@@ -280,6 +281,8 @@ export function createPgTurnLog(deps: {
         await tx.execute(sql`SELECT set_config('helpdesk.erasure', '', true)`);
         await tx.delete(turnContent).where(and(eq(turnContent.conversationId, conversationId), lte(turnContent.seq, header.through)));
         await tx.delete(conversationKey).where(eq(conversationKey.conversationId, conversationId));
+        // The files the customer uploaded: unreadable with the key gone, and removed.
+        await tx.delete(customerFile).where(eq(customerFile.conversationId, conversationId));
         await purgeChannelCopies(tx, conversationId, idx);
         return { status: 'erased', entryIdx: idx, turnsErased: redacted.length };
       },

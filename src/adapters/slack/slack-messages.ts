@@ -116,6 +116,9 @@ export function toThreadMessage(turn: Turn, options: { reminderGroup: string | u
     default:
       break;
   }
+  if (turn.role === 'customer' && d.contact === 'email') {
+    return `:email: *Customer left an e-mail address for the answer:* ${text} (the helpdesk sends no e-mail: answer here, or write to it yourself)`;
+  }
   if (turn.role === 'customer') {
     const label = turn.kind === 'edit' ? '*Customer (edited):*' : '*Customer:*';
     return [`${label} ${text}`, ...files].join('\n');

@@ -164,7 +164,7 @@ export function identifyClient(options: {
       if (!own.allowed) return refuse(c, client, 'client_conversations', own.retryAfterMs);
       const all = limiters.global.take('all');
       if (!all.allowed) return refuse(c, client, 'global_conversations', all.retryAfterMs);
-    } else if (c.req.method === 'POST' && /^\/api\/conversations\/[^/]+\/messages$/.test(c.req.path)) {
+    } else if (c.req.method === 'POST' && /^\/api\/conversations\/[^/]+\/(messages|files|contact)$/.test(c.req.path)) {
       const own = limiters.messages.take(client);
       if (!own.allowed) return refuse(c, client, 'client_messages', own.retryAfterMs);
     }

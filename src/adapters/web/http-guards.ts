@@ -14,10 +14,20 @@ export const WEBHOOK_BODY_LIMIT_BYTES = 1_000_000;
  * other route `WEBHOOK_BODY_LIMIT_BYTES`, so a signature or secret is never checked over a body
  * of any size.
  */
-export function limitBodies(apiBytes: number, tooLarge: (c: Context, limit: number) => Response | Promise<Response>): MiddlewareHandler {
+export function limitBodies(
+  apiBytes: number,
+  tooLarge: (c: Context, limit: number) => Response | Promise<Response>,
+  /** Routes that take more (file uploads): a POST whose path matches gets its own limit. */
+  larger: ReadonlyArray<{ path: RegExp; bytes: number }> = [],
+): MiddlewareHandler {
   const api = bodyLimit({ maxSize: apiBytes, onError: (c) => tooLarge(c, apiBytes) });
   const other = bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT_BYTES, onError: (c) => tooLarge(c, WEBHOOK_BODY_LIMIT_BYTES) });
-  return (c, next) => (c.req.path.startsWith('/api/') ? api(c, next) : other(c, next));
+  const uploads = larger.map((l) => ({ path: l.path, limit: bodyLimit({ maxSize: l.bytes, onError: (c) => tooLarge(c, l.bytes) }) }));
+  return (c, next) => {
+    const upload = c.req.method === 'POST' ? uploads.find((u) => u.path.test(c.req.path)) : undefined;
+    if (upload) return upload.limit(c, next);
+    return c.req.path.startsWith('/api/') ? api(c, next) : other(c, next);
+  };
 }
 
 /**
@@ -60,7 +70,8 @@ export function securityHeaders(options: { frameAncestors: string; styleHashes: 
     "default-src 'none'",
     "script-src 'self'",
     `style-src 'self' ${options.styleHashes.join(' ')}`.trim(),
-    "img-src 'self' data:",
+    // blob: for the preview of a screenshot the customer is about to send.
+    "img-src 'self' data: blob:",
     "font-src 'self'",
     "connect-src 'self'",
     "form-action 'self'",

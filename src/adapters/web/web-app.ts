@@ -8,6 +8,7 @@ import { apiError, apiErrorHandler, bearerToken, jsonBody, parseOr400 } from './
 import { transcriptPageScript } from './transcript-page/bundle-page.js';
 import { type ClientLimitSettings, clientOf, identifyClient } from './client-limits.js';
 import { type RequestTiming, timeRequests } from './request-timing.js';
+import { MAX_UPLOAD_BYTES, UPLOAD_BODY_LIMIT_BYTES, UPLOAD_PATH } from './sniff-image.js';
 import { closeAfterUnreadBody, inlineStyleHashes, limitBodies, securityHeaders } from './http-guards.js';
 
 const MAX_PAGE = 200;
@@ -28,6 +29,19 @@ export function toTurnView(turn: Turn) {
     actions: turn.data.actions ?? [],
     ...(turn.data.choices ? { choices: turn.data.choices.map((c) => ({ entryId: c.entryId, title: c.title })), noneLabel: turn.data.noneLabel ?? '' } : {}),
     ...(turn.data.handoff ? { handoff: turn.data.handoff } : {}),
+    ...(turn.data.contact ? { contact: turn.data.contact } : {}),
+    // Files the customer sent (their names as the firewall left them); staff fetch web files by id.
+    ...(turn.data.attachments?.length
+      ? {
+          attachments: turn.data.attachments.map((a) => ({
+            type: a.type,
+            fileId: a.fileId,
+            ...(a.fileName ? { fileName: a.fileName } : {}),
+            ...(a.mimeType ? { mediaType: a.mimeType } : {}),
+            ...(a.fileSize !== undefined ? { size: a.fileSize } : {}),
+          })),
+        }
+      : {}),
     ...(turn.escalation ? { escalation: { reason: turn.escalation.reason, priority: turn.escalation.priority } } : {}),
   };
 }
@@ -96,9 +110,14 @@ export function createWebApp(deps: {
   // Every route, the webhooks mounted later included: no body is read beyond its limit.
   app.use(
     '*',
-    limitBodies(deps.bodyLimitBytes, (_c, limit) => {
-      throw apiError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
-    }),
+    limitBodies(
+      deps.bodyLimitBytes,
+      (c, limit) => {
+        if (UPLOAD_PATH.test(c.req.path)) throw apiError(413, 'file_too_large', `The image is larger than ${MAX_UPLOAD_BYTES / (1024 * 1024)} MB.`);
+        throw apiError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
+      },
+      [{ path: UPLOAD_PATH, bytes: UPLOAD_BODY_LIMIT_BYTES }],
+    ),
   );
 
   // Liveness: the process serves HTTP (restart it if not). Readiness: it can do its work now (send

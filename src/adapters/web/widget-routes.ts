@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bundlePage, type PageAssets } from './browser-bundle.js';
 import type { WidgetSettings } from './widget/settings.js';
+import { MAX_UPLOAD_BYTES } from './sniff-image.js';
 import { VERIFY_INPUT_MAX_CHARS } from './web-app.js';
 
 const WIDGET_DIR = new URL('./widget/', import.meta.url);
@@ -15,7 +16,7 @@ export interface WidgetOptions {
 
 /** The widget bundled with the product's name and limits written in (see bundlePage). */
 export function bundleWidget(options: WidgetOptions): Promise<WidgetAssets> {
-  const settings: WidgetSettings = { ...options, verifyMaxChars: VERIFY_INPUT_MAX_CHARS };
+  const settings: WidgetSettings = { ...options, verifyMaxChars: VERIFY_INPUT_MAX_CHARS, maxUploadBytes: MAX_UPLOAD_BYTES };
   return bundlePage({ dir: WIDGET_DIR, script: 'widget.ts', stylesheet: 'widget.css', settingsGlobal: '__WIDGET_SETTINGS__', settings });
 }
 

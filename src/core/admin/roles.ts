@@ -9,16 +9,17 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 /**
  * `inbox.work`: the agents' inbox (queue, conversations, claim, reply, notes, resolve, hand back,
  * using saved replies); `inbox.replies`: keeping the team's saved replies; `stats.read`: the
- * dashboard and GET /api/admin/stats.
+ * dashboard and GET /api/admin/stats; `files.read`: customers' uploaded files (screenshots are evidence
+ * agents work with).
  */
-export const PERMISSIONS = ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps', 'stats.read', 'inbox.work', 'inbox.replies'] as const;
+export const PERMISSIONS = ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps', 'stats.read', 'inbox.work', 'inbox.replies', 'files.read'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<StaffRole, readonly Permission[]> = {
   admin: PERMISSIONS,
   kb_editor: ['kb.read', 'kb.edit', 'kb.test', 'kb.gaps'],
-  lead: ['kb.read', 'kb.test', 'kb.gaps', 'stats.read', 'inbox.work', 'inbox.replies'],
-  agent: ['kb.read', 'kb.test', 'inbox.work'],
+  lead: ['kb.read', 'kb.test', 'kb.gaps', 'stats.read', 'inbox.work', 'inbox.replies', 'files.read'],
+  agent: ['kb.read', 'kb.test', 'inbox.work', 'files.read'],
 };
 
 export function isStaffRole(value: unknown): value is StaffRole {

@@ -3,6 +3,7 @@
 export * from './admin.js';
 export * from './channels.js';
 export * from './conversations.js';
+export * from './files.js';
 export * from './handoff.js';
 export * from './knowledge.js';
 export * from './safety.js';

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   type AdminAccess,
   can,
+  type CustomerFileStore,
   type EntrySummary,
   type EntryView,
   EntryValidationError,
@@ -27,6 +28,7 @@ import {
 import { createStatsRoutes } from '../stats-routes.js';
 import { toTurnView } from '../web-app.js';
 import { registerInboxRoutes } from './inbox-routes.js';
+import { addCustomerFileRoutes } from './customer-file-routes.js';
 
 /** The session cookie: HttpOnly, SameSite=Strict, sent to the admin API only, Secure behind HTTPS. */
 export const SESSION_COOKIE = 'helpdesk_console';
@@ -171,6 +173,8 @@ export function createAdminApp(deps: {
   helpdesk: Pick<Helpdesk, 'hitTest' | 'recordSecurityEvent'>;
   /** The dashboard's figures (GET /api/admin/stats). */
   stats: StatsSource;
+  /** Customers' uploaded files, for agents (see customer-file-routes.ts). */
+  files?: CustomerFileStore;
   onError: (error: unknown) => void;
   /** The client's address for the sign-in limit; default: the socket's. */
   clientOf?: (c: Context) => string;
@@ -376,6 +380,8 @@ export function createAdminApp(deps: {
       })),
     });
   });
+
+  if (deps.files) addCustomerFileRoutes(app, { files: deps.files, signedIn, allowed: requires('files.read') });
 
   app.onError(
     apiErrorHandler(deps.onError, {

@@ -32,6 +32,10 @@ export interface TurnView {
   /** Which handoff event a handoff turn is (waiting, claimed, handed_back, resolved, reminder). */
   handoff?: string;
   escalation?: { reason: string; priority: string };
+  /** Files the customer sent with this turn. */
+  attachments?: Array<{ type: string; fileId: string | null; fileName?: string; mediaType?: string; size?: number }>;
+  /** A customer turn that left an e-mail address for the answer. */
+  contact?: string;
 }
 
 export function isConversationState(value: unknown): value is ConversationState {
@@ -83,6 +87,8 @@ export interface RequestOptions {
 export type JsonObject = Record<string, unknown>;
 
 export interface Api {
+  /** Where the API is (an origin, or a URL without a trailing slash): for requests fetch cannot make (uploads with progress). */
+  readonly base: string;
   /** The response whatever its status; fails only when no answer comes (ApiError "network" or "timeout"). */
   fetch(method: 'GET' | 'POST', path: string, options?: RequestOptions): Promise<Response>;
   /** The JSON object of a 2xx answer ({} when there is none); an ApiError for any other status. */
@@ -134,6 +140,7 @@ export function createApi(base: string): Api {
   }
 
   return {
+    base,
     fetch: (method, path, options = {}) => request(method, path, options, async (res) => res),
     json: (method, path, options = {}) =>
       request(method, path, options, async (res) => {

@@ -8,6 +8,8 @@ import type { WidgetSettings } from './settings.js';
 import { type KeyValueStore, LANGUAGE_KEY, loadConversation, saveConversation } from './storage.js';
 import { createTexts, type Language, otherLanguage, type TextKey, type Texts } from './texts.js';
 import { createView, type Mode, type Ui } from './view.js';
+import { checkImage, uploadImage } from './attachments.js';
+import { createReplyNotifier } from './notify.js';
 
 /** Reads (polls, resuming, the transcript) give up sooner than a message, which waits for its answer. */
 const READ_TIMEOUT_MS = 20_000;
@@ -50,6 +52,12 @@ interface ChatState {
   startupErrorShown: boolean;
   /** The agent handling the conversation (from the latest claim), for the header. */
   agentName: string | null;
+  /** The image picked to send, with its preview (an object URL). */
+  attachment: { file: File; url: string } | null;
+  /** An e-mail address was left for the answer (a turn says so). */
+  contactLeft: boolean;
+  /** Whether someone is on duty now (GET /api/desk), and when the team is back; null until asked. */
+  desk: { open: boolean; nextOpening: Date | null } | null;
 }
 
 export interface ChatOptions {
@@ -74,6 +82,19 @@ export interface Chat {
   autosize(): void;
 }
 
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+/** When the team is back, in the customer's own time zone: weekday and time. */
+function formatOpening(date: Date, language: Language): string {
+  try {
+    return date.toLocaleString(language === 'zh' ? 'zh-CN' : 'en', { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+  } catch {
+    return date.toISOString();
+  }
+}
+
 function conversationPath(conversation: Conversation, rest: string): string {
   return `/api/conversations/${encodeURIComponent(conversation.id)}${rest}`;
 }
@@ -95,7 +116,13 @@ export function createChat(options: ChatOptions): Chat {
     notice: null,
     startupErrorShown: false,
     agentName: null,
+    attachment: null,
+    contactLeft: false,
+    desk: null,
   };
+  const notifier = createReplyNotifier({ store, title: (count) => texts().newReplyTitle(count) });
+  /** Pictures of the files sent from this page, by file id, shown with their turns. */
+  const previews = new Map<string, string>();
   // Messages, actions and language changes are posted one at a time, in the order the customer made them.
   let postQueue: Promise<unknown> = Promise.resolve();
 
@@ -119,6 +146,13 @@ export function createChat(options: ChatOptions): Chat {
       view.autosize();
       updateComposer();
     },
+    filePicked: (file) => void pickFile(file),
+    removeAttachment: () => setAttachment(null),
+    toggleSound: () => {
+      notifier.setSound(!notifier.soundOn);
+      updateSound();
+    },
+    submitEmail: leaveEmail,
   });
   const { ui } = view;
   const messages = createMessageList(ui.list);
@@ -131,6 +165,7 @@ export function createChat(options: ChatOptions): Chat {
     onAction: sendAction,
     onChoice: sendChoice,
     onRate: sendRating,
+    previewOf: (fileId) => previews.get(fileId),
   });
 
   // --- The frame -----------------------------------------------------------------------------
@@ -141,7 +176,14 @@ export function createChat(options: ChatOptions): Chat {
     updateStatus();
     if (!ui.verifyForm.hidden) loadOfficialChannels();
     if (state.notice) ui.errorText.textContent = texts()[state.notice];
+    updateSound();
+    updateEmailOffer();
     updateComposer();
+  }
+
+  function updateSound(): void {
+    ui.soundText.textContent = notifier.soundOn ? texts().soundOn : texts().soundOff;
+    ui.soundBtn.setAttribute('aria-pressed', notifier.soundOn ? 'true' : 'false');
   }
 
   function updateStatus(): void {
@@ -154,13 +196,17 @@ export function createChat(options: ChatOptions): Chat {
   }
 
   function updateComposer(): void {
-    view.updateComposer({ sending: state.sending, closed: state.conversationState === 'closed' }, texts());
+    view.updateComposer({ sending: state.sending, closed: state.conversationState === 'closed', attached: state.attachment !== null }, texts());
   }
 
   function setConversationState(value: unknown): void {
+    const before = state.conversationState;
     if (isConversationState(value)) state.conversationState = value;
     updateStatus();
     updateComposer();
+    // Waiting for a human: is anyone on duty? If not, the widget offers to take an e-mail address.
+    if (state.conversationState === 'escalated' && (before !== 'escalated' || state.desk === null)) checkDesk();
+    updateEmailOffer();
   }
 
   function showError(message: string, retry?: () => void): void {
@@ -197,6 +243,8 @@ export function createChat(options: ChatOptions): Chat {
   function applyTurns(value: unknown, pending: HTMLElement | null = null, silent = false): void {
     const stick = view.isNearBottom();
     const turns = readTurns(value);
+    // An agent's words, not the desk's notices (claimed, resolved): what the tab's title counts.
+    const agentReplies = turns.filter((t) => t.role === 'agent' && t.kind !== 'handoff' && t.seq > messages.lastSeq).length;
     followConversation(turns);
     const fromOthers = messages.apply(turns, pending, turnContext());
     persist();
@@ -205,6 +253,7 @@ export function createChat(options: ChatOptions): Chat {
       state.unread += fromOthers;
       view.setUnread(state.unread, texts());
     }
+    if (!silent) notifier.agentReplied(agentReplies);
   }
 
   /**
@@ -216,7 +265,9 @@ export function createChat(options: ChatOptions): Chat {
       if (turn.kind === 'handoff' && turn.handoff === 'claimed') state.agentName = typeof turn.author === 'string' && turn.author ? turn.author : texts().agent;
       if (turn.kind === 'handoff' && (turn.handoff === 'handed_back' || turn.handoff === 'resolved')) state.agentName = null;
       if (turn.kind === 'escalation') state.agentName = null;
+      if (turn.role === 'customer' && turn.contact === 'email') state.contactLeft = true;
     }
+    updateEmailOffer();
     const spoken = [...turns].reverse().find((t) => t.role === 'bot' && (t.language === 'zh' || t.language === 'en'));
     if (spoken && spoken.language !== state.language && (spoken.language === 'zh' || spoken.language === 'en')) {
       state.language = spoken.language;
@@ -292,6 +343,7 @@ export function createChat(options: ChatOptions): Chat {
   function startNewConversation(expired: boolean): Promise<void> {
     state.conversation = null;
     state.conversationState = null;
+    state.contactLeft = false;
     saveConversation(store, null);
     messages.reset();
     if (expired) messages.addLocalNotice('expired', texts());
@@ -349,6 +401,14 @@ export function createChat(options: ChatOptions): Chat {
   function sendText(): void {
     if (state.sending) return;
     const text = ui.input.value;
+    if (state.attachment) {
+      if (text.length > settings.maxMessageChars) {
+        showError(texts().counter(text.length));
+        return;
+      }
+      sendImage(state.attachment, text.trim());
+      return;
+    }
     if (!text.trim()) return;
     if (text.length > settings.maxMessageChars) {
       showError(texts().counter(text.length));
@@ -444,6 +504,143 @@ export function createChat(options: ChatOptions): Chat {
       (result) => afterPost(result, null),
       (error: unknown) => showError(errorText(error, texts()), notifyLanguage),
     );
+  }
+
+  // --- Screenshots ---------------------------------------------------------------------------
+
+  function setAttachment(attachment: ChatState['attachment']): void {
+    if (state.attachment && state.attachment !== attachment && ![...previews.values()].includes(state.attachment.url)) {
+      URL.revokeObjectURL(state.attachment.url);
+    }
+    state.attachment = attachment;
+    ui.attachment.hidden = attachment === null;
+    ui.attachmentProgress.hidden = true;
+    ui.attachment.removeAttribute('data-state');
+    if (attachment) {
+      ui.attachmentThumb.src = attachment.url;
+      ui.attachmentName.textContent = `${attachment.file.name || texts().screenshot} · ${formatSize(attachment.file.size)}`;
+    } else {
+      ui.attachmentThumb.removeAttribute('src');
+      ui.attachmentName.textContent = '';
+    }
+    updateComposer();
+  }
+
+  /** Checks a picked file where the customer is (size, and type by its bytes) before anything is sent. */
+  async function pickFile(file: File): Promise<void> {
+    clearError();
+    const problem = await checkImage(file, settings.maxUploadBytes);
+    if (problem === 'too_big') return showError(texts().attachTooBig);
+    if (problem) return showError(texts().attachWrongType);
+    setAttachment({ file, url: URL.createObjectURL(file) });
+    ui.input.focus();
+  }
+
+  /** Uploads the image (the composer's text as its caption), showing its progress; Retry sends the same again. */
+  function sendImage(attachment: NonNullable<ChatState['attachment']>, caption: string, key = newIdempotencyKey()): void {
+    clearError();
+    state.sending = true;
+    updateComposer();
+    ui.attachment.setAttribute('data-state', 'uploading');
+    ui.attachmentProgress.hidden = false;
+    ui.attachmentProgress.value = 0;
+    ui.attachmentName.textContent = texts().uploading;
+    const fail = (message: string, retry: boolean) => {
+      state.sending = false;
+      ui.attachment.setAttribute('data-state', 'failed');
+      ui.attachmentProgress.hidden = true;
+      ui.attachmentName.textContent = `${attachment.file.name || texts().screenshot} · ${formatSize(attachment.file.size)}`;
+      updateComposer();
+      showError(message, retry ? () => sendImage(attachment, caption, key) : undefined);
+    };
+    enqueue(async () => {
+      await ensureConversation();
+      const conversation = state.conversation;
+      if (!conversation) throw new ApiError(0, 'bad_response', '');
+      const before = messages.lastSeq;
+      const answer = await uploadImage({
+        url: `${api.base}${conversationPath(conversation, '/files')}`,
+        token: conversation.token,
+        file: attachment.file,
+        caption,
+        idempotencyKey: key,
+        onProgress: (fraction) => (ui.attachmentProgress.value = fraction),
+      });
+      return { answer, before };
+    }).then(
+      ({ answer, before }) => {
+        const error = answer.data?.error as { code?: unknown; message?: unknown } | undefined;
+        if (answer.status === 413) return fail(texts().attachTooBig, false);
+        if (answer.status === 415 && error?.code === 'unsupported_file_type') return fail(texts().attachWrongType, false);
+        if (answer.status < 200 || answer.status >= 300 || !answer.data) {
+          return fail(typeof error?.message === 'string' && error.message ? error.message : texts().attachFailed, answer.status === 0 || answer.status >= 500 || answer.status === 429);
+        }
+        const file = answer.data.file as { id?: unknown } | undefined;
+        if (typeof file?.id === 'string') previews.set(file.id, attachment.url);
+        state.sending = false;
+        if (ui.input.value.trim() === caption) {
+          ui.input.value = '';
+          view.autosize();
+        }
+        setAttachment(null);
+        afterPost({ data: answer.data, before }, null);
+        updateComposer();
+      },
+      (error: unknown) => fail(errorText(error instanceof ApiError ? error : new ApiError(0, 'network', ''), texts()), true),
+    );
+  }
+
+  // --- While no agent is on duty: an e-mail address for the answer --------------------------
+
+  function checkDesk(): void {
+    api.json('GET', '/api/desk', { timeoutMs: READ_TIMEOUT_MS }).then(
+      (data) => {
+        const next = typeof data.nextOpening === 'string' ? new Date(data.nextOpening) : null;
+        state.desk = { open: data.open !== false, nextOpening: next && !Number.isNaN(next.getTime()) ? next : null };
+        updateEmailOffer();
+      },
+      () => undefined,
+    );
+  }
+
+  function updateEmailOffer(): void {
+    const show = state.conversationState === 'escalated' && state.desk !== null && !state.desk.open && !state.contactLeft;
+    ui.emailBox.hidden = !show;
+    if (!show || !state.desk) return;
+    ui.emailOffer.textContent = texts().emailOffer(state.desk.nextOpening ? formatOpening(state.desk.nextOpening, state.language) : '');
+  }
+
+  function leaveEmail(): void {
+    const email = ui.emailInput.value.trim();
+    ui.emailError.hidden = true;
+    if (!/^[^\s@<>]+@[^\s@<>]+\.[A-Za-z]{2,}$/.test(email)) {
+      ui.emailError.textContent = texts().emailInvalid;
+      ui.emailError.hidden = false;
+      ui.emailInput.focus();
+      return;
+    }
+    ui.emailBtn.disabled = true;
+    enqueue(async () => {
+      await ensureConversation();
+      const conversation = state.conversation;
+      if (!conversation) throw new ApiError(0, 'bad_response', '');
+      const before = messages.lastSeq;
+      const data = await api.json('POST', conversationPath(conversation, '/contact'), { body: { email }, token: conversation.token });
+      return { data, before };
+    })
+      .then(
+        (result) => {
+          ui.emailInput.value = '';
+          afterPost(result, null);
+        },
+        (error: unknown) => {
+          ui.emailError.textContent = error instanceof ApiError && error.code === 'invalid_email' ? texts().emailInvalid : errorText(error, texts());
+          ui.emailError.hidden = false;
+        },
+      )
+      .finally(() => {
+        ui.emailBtn.disabled = false;
+      });
   }
 
   // --- Polling for agents' replies -----------------------------------------------------------

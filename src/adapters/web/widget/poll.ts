@@ -16,13 +16,14 @@ export interface PollingState {
 }
 
 /**
- * Whether a poll is worth its request: not before a conversation exists, not while the page is
- * hidden, not once the conversation is closed, and for a closed embedded panel only while a human
- * agent may reply (their reply raises the unread badge).
+ * Whether a poll is worth its request: not before a conversation exists, not once it is closed,
+ * and on a hidden page or a closed embedded panel only while a human agent may reply (their reply
+ * changes the tab's title and raises the unread badge).
  */
 export function shouldPoll(s: PollingState): boolean {
-  if (!s.hasConversation || s.starting || s.hidden) return false;
+  if (!s.hasConversation || s.starting) return false;
   if (s.conversationState === 'closed') return false;
+  if (s.hidden) return s.conversationState === 'escalated';
   if (s.embedded && !s.open && s.conversationState !== 'escalated') return false;
   return true;
 }

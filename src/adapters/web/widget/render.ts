@@ -17,6 +17,8 @@ export interface TurnContext {
   onChoice(entryId: string | null, label: string, button: HTMLButtonElement): void;
   /** The customer rated the service 1–5 after an agent resolved the conversation. */
   onRate(rating: number, button: HTMLButtonElement): void;
+  /** A picture of a file the customer sent from this page (an object URL), to show with its turn. */
+  previewOf?(fileId: string): string | undefined;
 }
 
 type Role = 'customer' | 'bot' | 'system' | 'agent';
@@ -196,6 +198,16 @@ function renderActions(actions: readonly unknown[], ctx: TurnContext): HTMLEleme
   return buttons.length ? h('div', { class: 'exh-actions', role: 'group' }, buttons) : null;
 }
 
+/** A file the customer sent: its picture when this page still has it, its name otherwise. */
+function renderFileChip(file: NonNullable<TurnView['attachments']>[number], ctx: TurnContext): HTMLElement {
+  const name = typeof file?.fileName === 'string' && file.fileName ? file.fileName : ctx.texts.screenshot;
+  const preview = typeof file?.fileId === 'string' ? ctx.previewOf?.(file.fileId) : undefined;
+  return h('div', { class: 'exh-file', 'data-testid': 'file', 'data-file-id': typeof file?.fileId === 'string' ? file.fileId : null }, [
+    preview ? h('img', { class: 'exh-file-thumb', src: preview, alt: name }) : icon(ICONS.image, 16),
+    h('span', { class: 'exh-file-name', text: name }),
+  ]);
+}
+
 /** One turn from the server as a message of the list: the one place a turn's look is decided. */
 export function renderTurn(turn: TurnView, ctx: TurnContext): HTMLLIElement {
   const role: Role = ROLES.includes(turn.role) ? (turn.role as Role) : 'system';
@@ -227,9 +239,12 @@ export function renderTurn(turn: TurnView, ctx: TurnContext): HTMLLIElement {
   }
 
   const bubble = h('div', { class: 'exh-bubble', 'data-testid': 'message-text' });
+  const files = role === 'customer' && Array.isArray(turn.attachments) ? turn.attachments : [];
   if (role === 'customer') {
     bubble.classList.add('exh-plain');
-    bubble.textContent = text;
+    // A file's turn starts with the server's label of what it is ("[photo]"): the chip says it.
+    bubble.textContent = files.length > 0 ? text.replace(/^\[[a-z_]+\]\s*/, '') : text;
+    for (const file of files) bubble.insertBefore(renderFileChip(file, ctx), bubble.firstChild);
   } else {
     renderRichText(bubble, text);
   }

@@ -9,6 +9,8 @@ export interface WidgetSettings {
   maxMessageChars: number;
   /** The longest input the official-channel check accepts. */
   verifyMaxChars: number;
+  /** The largest image the server takes (bytes); bigger ones are refused before uploading. */
+  maxUploadBytes: number;
 }
 
 /** The composer shows its character counter from 7/8 of the limit on (3500 of 4000). */

@@ -64,6 +64,23 @@ export interface Texts {
   counter(length: number): string;
   /** The launcher's label suffix while replies wait unread. */
   unread(count: number): string;
+  attach: string;
+  attachRemove: string;
+  attachTooBig: string;
+  attachWrongType: string;
+  attachFailed: string;
+  uploading: string;
+  screenshot: string;
+  /** Offered while no agent is on duty: leave an e-mail for the answer (`until`: when the team is back, or ''). */
+  emailOffer(until: string): string;
+  emailLabel: string;
+  emailPlaceholder: string;
+  emailSubmit: string;
+  emailInvalid: string;
+  /** The page's title while agents' replies wait unseen in a hidden tab. */
+  newReplyTitle(count: number): string;
+  soundOn: string;
+  soundOff: string;
 }
 
 /** The keys of the plain texts: what an element's `data-i18n` attribute may name. */
@@ -121,6 +138,22 @@ export function createTexts(settings: Pick<WidgetSettings, 'exchangeName' | 'max
       messages: 'Conversation',
       counter,
       unread: (count) => (count === 1 ? '1 new message' : `${count} new messages`),
+      attach: 'Attach a screenshot',
+      attachRemove: 'Remove the image',
+      attachTooBig: 'This image is larger than 10 MB. Please send a smaller screenshot.',
+      attachWrongType: 'Only images can be sent here: PNG, JPEG, WebP or GIF.',
+      attachFailed: 'The image could not be sent. Please try again.',
+      uploading: 'Uploading…',
+      screenshot: 'Screenshot',
+      emailOffer: (until) =>
+        `Our agents are offline${until ? ` until ${until}` : ' right now'}. Leave your e-mail address and we'll answer you there as well as here.`,
+      emailLabel: 'Your e-mail address',
+      emailPlaceholder: 'name@example.com',
+      emailSubmit: 'Leave e-mail',
+      emailInvalid: 'Please enter a valid e-mail address.',
+      newReplyTitle: (count) => (count === 1 ? '(1) New reply' : `(${count}) New replies`),
+      soundOn: 'Sound on',
+      soundOff: 'Sound off',
     },
     zh: {
       title: `${name} 客服`,
@@ -165,6 +198,21 @@ export function createTexts(settings: Pick<WidgetSettings, 'exchangeName' | 'max
       messages: '对话内容',
       counter,
       unread: (count) => `${count} 条新消息`,
+      attach: '添加截图',
+      attachRemove: '移除图片',
+      attachTooBig: '图片超过 10 MB，请发送小一些的截图。',
+      attachWrongType: '这里只能发送图片：PNG、JPEG、WebP 或 GIF。',
+      attachFailed: '图片未能发送，请重试。',
+      uploading: '正在上传…',
+      screenshot: '截图',
+      emailOffer: (until) => `人工客服${until ? `将于 ${until} 上班` : '目前不在线'}。留下您的邮箱，我们会在这里和邮箱中回复您。`,
+      emailLabel: '您的邮箱',
+      emailPlaceholder: 'name@example.com',
+      emailSubmit: '留下邮箱',
+      emailInvalid: '请输入有效的邮箱地址。',
+      newReplyTitle: (count) => `(${count}) 新回复`,
+      soundOn: '提示音：开',
+      soundOff: '提示音：关',
     },
   };
 }

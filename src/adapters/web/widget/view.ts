@@ -1,3 +1,4 @@
+import { IMAGE_ACCEPT } from './attachments.js';
 import { all, h, ICONS, icon } from './dom.js';
 import { relabel } from './render.js';
 import { counterThreshold, type WidgetSettings } from './settings.js';
@@ -20,6 +21,11 @@ export interface ViewHandlers {
   transcript(): void;
   /** The text in the composer changed. */
   edited(): void;
+  /** The customer picked a file to attach. */
+  filePicked(file: File): void;
+  removeAttachment(): void;
+  toggleSound(): void;
+  submitEmail(): void;
 }
 
 export interface Ui {
@@ -60,6 +66,21 @@ export interface Ui {
   counter: HTMLElement;
   launcher: HTMLButtonElement | null;
   badge: HTMLElement | null;
+  attachBtn: HTMLButtonElement;
+  fileInput: HTMLInputElement;
+  attachment: HTMLElement;
+  attachmentThumb: HTMLImageElement;
+  attachmentName: HTMLElement;
+  attachmentProgress: HTMLProgressElement;
+  attachmentRemove: HTMLButtonElement;
+  soundBtn: HTMLButtonElement;
+  soundText: HTMLElement;
+  emailBox: HTMLElement;
+  emailOffer: HTMLElement;
+  emailLabel: HTMLLabelElement;
+  emailInput: HTMLInputElement;
+  emailBtn: HTMLButtonElement;
+  emailError: HTMLElement;
 }
 
 /** The composer grows with its text up to this height, then scrolls. */
@@ -131,7 +152,27 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
   const closedText = h('span');
   const newConvBtn = button({ class: 'exh-btn exh-btn-secondary', 'data-testid': 'new-conversation' }, on.newConversation);
   const closedBox = h('div', { class: 'exh-closed', 'data-testid': 'closed-notice', hidden: true }, [closedText, newConvBtn]);
-  const scroller = h('div', { class: 'exh-scroller' }, [list, typing, closedBox]);
+  // While no agent is on duty: an e-mail address for the answer.
+  const emailOffer = h('p', { class: 'exh-email-offer', 'data-testid': 'email-offer-text' });
+  const emailLabel = h('label', { class: 'exh-sr', for: 'exh-email-input' });
+  const emailInput = h('input', { id: 'exh-email-input', class: 'exh-verify-input', 'data-testid': 'email-input', type: 'email', maxlength: '254', autocomplete: 'email', inputmode: 'email' });
+  const emailBtn = h('button', { type: 'submit', class: 'exh-btn exh-btn-secondary', 'data-testid': 'email-submit' });
+  const emailError = h('p', { class: 'exh-email-error', 'data-testid': 'email-error', role: 'alert', hidden: true });
+  const emailBox = h(
+    'form',
+    {
+      class: 'exh-email',
+      'data-testid': 'email-offer',
+      novalidate: true,
+      hidden: true,
+      onsubmit: (e) => {
+        e.preventDefault();
+        on.submitEmail();
+      },
+    },
+    [emailOffer, emailLabel, h('div', { class: 'exh-verify-row' }, [emailInput, emailBtn]), emailError],
+  );
+  const scroller = h('div', { class: 'exh-scroller' }, [list, typing, emailBox, closedBox]);
 
   const errorText = h('span', { class: 'exh-error-text', 'data-testid': 'error-text' });
   const retryBtn = button({ class: 'exh-link-btn', 'data-testid': 'retry' }, on.retry);
@@ -158,6 +199,24 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
   const verifyToolText = h('span');
   const verifyToolBtn = button({ class: 'exh-tool', 'data-testid': 'verify', 'aria-expanded': 'false' }, on.toggleVerify, [icon(ICONS.shield, 16), verifyToolText]);
   const counter = h('span', { class: 'exh-counter', id: 'exh-counter', 'data-testid': 'counter', 'aria-live': 'polite' });
+  const fileInput = h('input', { type: 'file', accept: IMAGE_ACCEPT, class: 'exh-sr', 'data-testid': 'file-input', tabindex: '-1', 'aria-hidden': 'true' });
+  fileInput.addEventListener('change', () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (file) on.filePicked(file);
+  });
+  const attachBtn = button({ class: 'exh-icon-btn exh-attach', 'data-testid': 'attach' }, () => fileInput.click(), [icon(ICONS.clip, 18)]);
+  const attachmentThumb = h('img', { class: 'exh-attachment-thumb', 'data-testid': 'attachment-thumb', alt: '' });
+  const attachmentName = h('span', { class: 'exh-attachment-name', 'data-testid': 'attachment-name' });
+  const attachmentProgress = h('progress', { class: 'exh-attachment-progress', 'data-testid': 'attachment-progress', max: '1', value: '0', hidden: true });
+  const attachmentRemove = button({ class: 'exh-icon-btn exh-icon-btn-small', 'data-testid': 'attachment-remove' }, on.removeAttachment, [icon(ICONS.close, 14)]);
+  const attachment = h('div', { class: 'exh-attachment', 'data-testid': 'attachment', hidden: true }, [
+    attachmentThumb,
+    h('div', { class: 'exh-attachment-info' }, [attachmentName, attachmentProgress]),
+    attachmentRemove,
+  ]);
+  const soundText = h('span');
+  const soundBtn = button({ class: 'exh-tool', 'data-testid': 'sound', 'aria-pressed': 'false' }, on.toggleSound, [icon(ICONS.bell, 16), soundText]);
   const form = h(
     'form',
     {
@@ -170,8 +229,9 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
     },
     [
       inputLabel,
-      h('div', { class: 'exh-input-row' }, [input, sendBtn]),
-      h('div', { class: 'exh-tools' }, [humanBtn, transcriptBtn, verifyToolBtn, h('span', { class: 'exh-spacer' }), counter]),
+      attachment,
+      h('div', { class: 'exh-input-row' }, [attachBtn, fileInput, input, sendBtn]),
+      h('div', { class: 'exh-tools' }, [humanBtn, transcriptBtn, verifyToolBtn, soundBtn, h('span', { class: 'exh-spacer' }), counter]),
     ],
   );
   input.addEventListener('keydown', (e) => {
@@ -206,7 +266,8 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
     root, panel, title, subtitle, langToggle, closeBtn, safety, official, verifyForm, verifyLabel, verifyInput, verifyBtn,
     verifyResult, verifyToolBtn, verifyToolText, scroller, list, typing, typingText, closedBox, closedText, newConvBtn,
     error, errorText, retryBtn, dismissBtn, inputLabel, input, sendBtn, sendText, humanBtn, humanText, transcriptBtn,
-    transcriptText, counter, launcher, badge,
+    transcriptText, counter, launcher, badge, attachBtn, fileInput, attachment, attachmentThumb, attachmentName,
+    attachmentProgress, attachmentRemove, soundBtn, soundText, emailBox, emailOffer, emailLabel, emailInput, emailBtn, emailError,
   };
 }
 
@@ -216,7 +277,7 @@ export interface View {
   /** Every label in the language; rendered messages' labels too. */
   applyTexts(texts: Texts, language: Language): void;
   setStatus(text: string, state: string): void;
-  updateComposer(state: { sending: boolean; closed: boolean }, texts: Texts): void;
+  updateComposer(state: { sending: boolean; closed: boolean; attached: boolean }, texts: Texts): void;
   autosize(): void;
   setTyping(on: boolean): void;
   showError(message: string, withRetry: boolean): void;
@@ -269,6 +330,13 @@ export function createView(mode: Mode, settings: WidgetSettings, handlers: ViewH
       for (const option of all(ui.langToggle, '.exh-lang-opt')) {
         option.classList.toggle('exh-active', option.getAttribute('data-lang') === language);
       }
+      ui.attachBtn.setAttribute('aria-label', texts.attach);
+      ui.attachBtn.setAttribute('title', texts.attach);
+      ui.attachmentRemove.setAttribute('aria-label', texts.attachRemove);
+      ui.attachmentRemove.setAttribute('title', texts.attachRemove);
+      ui.emailLabel.textContent = texts.emailLabel;
+      ui.emailInput.setAttribute('placeholder', texts.emailPlaceholder);
+      ui.emailBtn.textContent = texts.emailSubmit;
       ui.closeBtn?.setAttribute('aria-label', texts.close);
       ui.closeBtn?.setAttribute('title', texts.close);
       ui.launcher?.setAttribute('title', texts.open);
@@ -278,10 +346,12 @@ export function createView(mode: Mode, settings: WidgetSettings, handlers: ViewH
       ui.subtitle.textContent = text;
       ui.root.setAttribute('data-state', state);
     },
-    updateComposer({ sending, closed }, texts) {
+    updateComposer({ sending, closed, attached }, texts) {
       const length = ui.input.value.length;
       // A closed conversation still takes messages: the rating the bot asks for, or a new question.
-      ui.sendBtn.disabled = sending || ui.input.value.trim().length === 0 || length > settings.maxMessageChars;
+      // An attached image is sent with the text as its caption, or alone.
+      ui.sendBtn.disabled = sending || (ui.input.value.trim().length === 0 && !attached) || length > settings.maxMessageChars;
+      ui.attachBtn.disabled = sending;
       ui.sendBtn.setAttribute('aria-busy', sending ? 'true' : 'false');
       ui.humanBtn.disabled = sending;
       ui.input.disabled = false;
