@@ -85,7 +85,8 @@ try {
   } else if (command === 'add') {
     const result = await access.addAccount({ name: name as string, role: args.role as string, password: await passwordFor(name as string) });
     console.log(`added ${result.account.name} (${result.account.role})`);
-    if (result.generated) console.log(`password: ${result.password}\n(shown once: hand it over safely; change it with npm run admin:user -- password ${result.account.name})`);
+    if (result.generated)
+      console.log(`password: ${result.password}\n(shown once: hand it over safely; change it with npm run admin:user -- password ${result.account.name})`);
   } else if (command === 'password') {
     const result = await access.resetPassword(name as string, await passwordFor(name as string));
     console.log(`new password set for ${name}; its sessions are signed out`);

@@ -46,7 +46,10 @@ const PARTS = ['startup', 'webReply', 'retrieval', 'telegram', 'slack', 'turnLog
 const ON_REQUEST: readonly Part[] = ['soak'];
 type Part = (typeof PARTS)[number];
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, 'soak-minutes': { type: 'string' } } });
-const only = args.only?.split(',').map((x) => x.trim()).filter(Boolean);
+const only = args.only
+  ?.split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
 const soakMinutes = Number(args['soak-minutes'] ?? 30);
 if (only?.some((x) => !(PARTS as readonly string[]).includes(x)) || !(soakMinutes > 0)) {
   console.error(`usage: npm run bench [-- --only ${PARTS.join(',')}] [--soak-minutes 30]`);
@@ -114,9 +117,7 @@ async function main(): Promise<void> {
   };
   log(`machine: ${JSON.stringify(machine)}`);
 
-  const startup = selected('startup')
-    ? await part('startup (npm start → /healthz 200, 3 cold + 3 warm)', () => benchStartup(REPO_ROOT, 3))
-    : NOT_SELECTED;
+  const startup = selected('startup') ? await part('startup (npm start → /healthz 200, 3 cold + 3 warm)', () => benchStartup(REPO_ROOT, 3)) : NOT_SELECTED;
 
   let webReply: Record<string, unknown> = NOT_SELECTED;
   if (selected('webReply')) {
@@ -140,9 +141,7 @@ async function main(): Promise<void> {
     retrieval = { postgres: null, pglite: null, skipped: set.missing };
   } else {
     const onPostgres = adminUrl
-      ? await part('retrieval on postgres (10,000 phrasings)', () =>
-          withBenchDatabase(adminUrl, (databaseUrl) => benchRetrieval(set, 'postgres', databaseUrl)),
-        )
+      ? await part('retrieval on postgres (10,000 phrasings)', () => withBenchDatabase(adminUrl, (databaseUrl) => benchRetrieval(set, 'postgres', databaseUrl)))
       : null;
     const onPglite = await part('retrieval on pglite (10,000 phrasings, memory://)', () => benchRetrieval(set, 'pglite'));
     retrieval = { postgres: onPostgres, pglite: onPglite, ...(adminUrl ? {} : { skipped: `postgres: ${noPostgres}` }) };
@@ -159,9 +158,7 @@ async function main(): Promise<void> {
   const slack = !selected('slack')
     ? NOT_SELECTED
     : adminUrl
-      ? await part('slack handoff latency on postgres', () =>
-          withBenchDatabase(adminUrl, (databaseUrl) => benchSlack({ repoRoot: REPO_ROOT, databaseUrl })),
-        )
+      ? await part('slack handoff latency on postgres', () => withBenchDatabase(adminUrl, (databaseUrl) => benchSlack({ repoRoot: REPO_ROOT, databaseUrl })))
       : { skipped: noPostgres };
 
   // Turn log: appends/s from 2 processes, checkpoint lag, audit time per 1M entries, proofs at 1M.

@@ -81,7 +81,9 @@ try {
     }
     if (erasure.rotation) {
       const r = erasure.rotation;
-      console.log(`content master key rotated to v${r.version}: ${r.rewrapped} keys re-wrapped, ${r.resealed} payloads re-sealed, v${r.retired.join(', v')} forgotten`);
+      console.log(
+        `content master key rotated to v${r.version}: ${r.rewrapped} keys re-wrapped, ${r.resealed} payloads re-sealed, v${r.retired.join(', v')} forgotten`,
+      );
     } else if (erasure.rotationPending) {
       console.error(`NOT YET HOLDING AGAINST OLDER COPIES: ${erasure.rotationPending}`);
       code = 3;

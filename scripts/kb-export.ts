@@ -39,7 +39,9 @@ try {
   for (const id of result.removed) console.log(`removed ${plan.remove.find((r) => r.entryId === id)?.source ?? id}`);
   for (const source of result.changedOnDisk) console.error(`left alone ${source}: it changed on disk; run npm run kb:sync to import it first`);
   for (const s of plan.skipped) console.error(`skipped ${s.entryId}: ${s.reason}`);
-  console.log(`knowledge base exported to ${dir}: ${result.written.length} written, ${result.removed.length} removed, ${result.changedOnDisk.length + plan.skipped.length} left alone`);
+  console.log(
+    `knowledge base exported to ${dir}: ${result.written.length} written, ${result.removed.length} removed, ${result.changedOnDisk.length + plan.skipped.length} left alone`,
+  );
   process.exitCode = result.changedOnDisk.length + plan.skipped.length > 0 ? 1 : 0;
 } finally {
   await database.close();

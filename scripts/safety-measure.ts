@@ -72,7 +72,11 @@ function repeatedPhrase(list: string[]): string[] {
   const distinct = 6 + Math.floor(random() * 4);
   const pool = Array.from({ length: distinct }, () => Math.floor(random() * 2048));
   const indices = Array.from({ length: 11 }, (_, i) => pool[i < distinct ? i : Math.floor(random() * distinct)] as number);
-  const bits = indices.map((i) => i.toString(2).padStart(11, '0')).join('') + Math.floor(random() * 128).toString(2).padStart(7, '0');
+  const bits =
+    indices.map((i) => i.toString(2).padStart(11, '0')).join('') +
+    Math.floor(random() * 128)
+      .toString(2)
+      .padStart(7, '0');
   const entropy = Uint8Array.from({ length: 16 }, (_, i) => Number.parseInt(bits.slice(i * 8, i * 8 + 8), 2));
   return entropyToMnemonic(entropy, list).split(' ');
 }
@@ -112,7 +116,14 @@ const ZH_PHRASE_WRAPS: Array<[string, (w: string[]) => string]> = [
   ['numbered', (w) => w.map((x, i) => `${i + 1}.${x}`).join(' ')],
   ['lines', (w) => w.join('\n')],
   ['commas', (w) => w.join('，')],
-  ['groups of three', (w) => w.map((x, i) => x + ((i + 1) % 3 === 0 ? ' ' : '')).join('').trim()],
+  [
+    'groups of three',
+    (w) =>
+      w
+        .map((x, i) => x + ((i + 1) % 3 === 0 ? ' ' : ''))
+        .join('')
+        .trim(),
+  ],
   ['wallet context', (w) => `钱包恢复不了，这是我的: ${w.join('')}`],
   ['bare, no context', (w) => w.join('')],
   ['glued into a sentence', (w) => `我的助记词是${w.join('')}${pick(['请帮我找回钱包', '谢谢', '怎么办啊', '帮我看看是不是被盗了'])}`],
@@ -240,7 +251,7 @@ function leaked(sample: Sample, masked: string): boolean {
   if (sample.type !== 'recovery_phrase') return sample.pieces.some((p) => p && masked.includes(p));
   // A phrase leaks when 3 of its words survive in a row (as words of the masked text).
   const isZh = /[\u3400-\u9fff]/.test(sample.pieces[0] ?? '');
-  const tokens = isZh ? [...masked].filter((c) => /[\u3400-\u9fff]/.test(c)) : masked.toLowerCase().match(/[a-z]+/g) ?? [];
+  const tokens = isZh ? [...masked].filter((c) => /[\u3400-\u9fff]/.test(c)) : (masked.toLowerCase().match(/[a-z]+/g) ?? []);
   const words = sample.pieces;
   for (let i = 0; i + 3 <= words.length; i++) {
     const piece = words.slice(i, i + 3).join(' ');
@@ -344,9 +355,7 @@ if (JSON_OUT) {
   console.log('  weakest wrappings:');
   for (const w of report.weakestWrappings) console.log(`    ${w.wrapping}: ${(w.recall * 100).toFixed(1)}% of ${w.n}`);
   if (misses.length) console.log(`  first misses:\n    ${misses.join('\n    ')}`);
-  console.log(
-    `false positives: ${flagged.length}/${texts.length} real customer messages (${EVAL_DIR}) = ${(fpRate * 100).toFixed(3)}%`,
-  );
+  console.log(`false positives: ${flagged.length}/${texts.length} real customer messages (${EVAL_DIR}) = ${(fpRate * 100).toFixed(3)}%`);
   for (const f of flagged.slice(0, 10)) console.log(`    [${f.types.join(',')}] ${f.source}: ${JSON.stringify(f.text)}`);
   console.log(`starter knowledge-base questions (zh/en): ${starterFlagged.length}/${starter.length} flagged`);
   console.log(`with the previous message (split-phrase check): ${pairFlagged.length}/${report.withPreviousMessage.pairs} consecutive pairs flagged`);

@@ -71,7 +71,12 @@ const list = (fallback: string) =>
   z
     .string()
     .optional()
-    .transform((value) => (value ?? fallback).split(',').map((v) => v.trim()).filter(Boolean));
+    .transform((value) =>
+      (value ?? fallback)
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    );
 
 /** Every environment variable the product reads. `.env.example` documents each one. */
 const envSchema = z.object({
@@ -92,11 +97,15 @@ const envSchema = z.object({
   // none and self may be written without their quotes (env files strip them).
   FRAME_ANCESTORS: optionalText
     .default("'none'")
-    .transform((v) => v.split(/\s+/).map((t) => (/^'?(none|self)'?$/i.test(t) ? `'${t.replace(/'/g, '').toLowerCase()}'` : t)).join(' '))
-    .refine(
-      (v) => v === "'none'" || v.split(' ').every((t) => t === "'self'" || /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(t)),
-      { message: "expected none, or self and/or origins like https://www.example.com separated by spaces" },
-    ),
+    .transform((v) =>
+      v
+        .split(/\s+/)
+        .map((t) => (/^'?(none|self)'?$/i.test(t) ? `'${t.replace(/'/g, '').toLowerCase()}'` : t))
+        .join(' '),
+    )
+    .refine((v) => v === "'none'" || v.split(' ').every((t) => t === "'self'" || /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(t)), {
+      message: 'expected none, or self and/or origins like https://www.example.com separated by spaces',
+    }),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: url(['http:', 'https:']),
   OPENAI_CHAT_MODEL: optionalText.default('gpt-4o-mini'),
@@ -141,7 +150,9 @@ const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[\w-]+$/.test(v), { message: 'expected a BotFather token like 123456:ABC-…' }),
   TELEGRAM_API_ROOT: url(['http:', 'https:']),
   TELEGRAM_WEBHOOK_URL: url(['https:', 'http:']),
-  TELEGRAM_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v), { message: 'expected 1-256 characters A-Z a-z 0-9 _ -' }),
+  TELEGRAM_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v), {
+    message: 'expected 1-256 characters A-Z a-z 0-9 _ -',
+  }),
   // Safety: the official contacts the bot may name and /verify confirms, abuse limits, admin access.
   OFFICIAL_URLS: list('https://www.examplex.example,https://support.examplex.example,https://status.examplex.example'),
   OFFICIAL_TELEGRAM_HANDLES: list('@ExampleXSupportBot,@ExampleXAnnouncements'),
@@ -159,7 +170,10 @@ const envSchema = z.object({
       const hops = Number(value);
       if (hops <= 10) return { hops };
     } else {
-      const proxies = value.split(',').map((v) => v.trim()).filter(Boolean);
+      const proxies = value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
       const valid = (p: string) => {
         const [address, prefix, extra] = p.split('/');
         const family = isIP(address ?? '');

@@ -31,7 +31,6 @@ import {
   type SessionSettings,
 } from './core/index.js';
 
-
 /** How often an instance looks for knowledge changes published by another (for the links it may cite). */
 export const KNOWLEDGE_FOLLOW_MS = 1_000;
 /**

@@ -129,7 +129,10 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   // The content master key lives outside the database: configured, or a file (created on first start).
   const content = loadContentKeys({ text: config.turnLog.contentMasterKey, file: resolve(config.turnLog.contentKeyFile), createIfMissing: true });
   if (content.created && config.databaseUrl) {
-    logger.warn({ file: resolve(config.turnLog.contentKeyFile) }, 'created a content master key: every instance sharing this database must use the same key file or CONTENT_MASTER_KEY');
+    logger.warn(
+      { file: resolve(config.turnLog.contentKeyFile) },
+      'created a content master key: every instance sharing this database must use the same key file or CONTENT_MASTER_KEY',
+    );
   }
   // The widget and the console are bundled (by esbuild, in its own process) while the database
   // opens; the console's bundle is kept, so wiring the console later finds it built.
@@ -221,34 +224,34 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   const namedRoutes = new Map<string, string>();
   const splitPassages = createPassageSplitter();
   const allowlist = createOfficialAllowlist(config.safety.official);
-  const helpdesk = observeHelpdesk(createHelpdesk({
-    turnLog,
-    // A customer waiting for a human is told their place in the queue and can go back to the bot.
-    // The desk is made below (it reviews agents' replies with this helpdesk); customers write only
-    // once the server has started, after both exist.
-    queue: { status: (id, language) => desk.status(id, language), withdraw: (id) => desk.withdraw(id) },
-    conversations,
-    knowledge,
-    embedder,
-    retriever: observeRetriever(createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }), metrics.observer),
-    splitPassages,
-    answerer:
-      openai && config.openai
-        ? createOpenAIAnswerer(openai, { model: config.openai.chatModel, exchangeName: config.exchangeName })
-        : undefined,
-    logger,
-    settings: {
-      exchangeName: config.exchangeName,
-      answerThreshold: config.answerThreshold,
-      maxMessageChars: config.maxMessageChars,
-    },
-    safety: {
-      allowlist,
-      rateLimit: config.safety.rateLimit,
-      events: observeSecurityEvents(createPgSecurityEventLog(database.db), metrics.observer),
-      adminToken: config.safety.adminToken,
-    },
-  }), metrics.observer);
+  const helpdesk = observeHelpdesk(
+    createHelpdesk({
+      turnLog,
+      // A customer waiting for a human is told their place in the queue and can go back to the bot.
+      // The desk is made below (it reviews agents' replies with this helpdesk); customers write only
+      // once the server has started, after both exist.
+      queue: { status: (id, language) => desk.status(id, language), withdraw: (id) => desk.withdraw(id) },
+      conversations,
+      knowledge,
+      embedder,
+      retriever: observeRetriever(createRetriever({ index: knowledge, embedder, tuning: DEFAULT_TUNING }), metrics.observer),
+      splitPassages,
+      answerer: openai && config.openai ? createOpenAIAnswerer(openai, { model: config.openai.chatModel, exchangeName: config.exchangeName }) : undefined,
+      logger,
+      settings: {
+        exchangeName: config.exchangeName,
+        answerThreshold: config.answerThreshold,
+        maxMessageChars: config.maxMessageChars,
+      },
+      safety: {
+        allowlist,
+        rateLimit: config.safety.rateLimit,
+        events: observeSecurityEvents(createPgSecurityEventLog(database.db), metrics.observer),
+        adminToken: config.safety.adminToken,
+      },
+    }),
+    metrics.observer,
+  );
 
   stack.push('security events', () => helpdesk.flushSecurityEvents());
   // The database is the knowledge base's source of truth; the Markdown folder is imported into it
@@ -333,7 +336,13 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     staffConsole.inboxFeed.wake();
   };
   app.route('/', createWidgetRoutes(widget));
-  app.route('/', createCustomerContactRoutes({ helpdesk, deskHours: () => toDeskHours(estimateWait({ now: new Date(), hours: config.handoff.hours, queueAhead: 0, minutesPerConversation: 1 })) }));
+  app.route(
+    '/',
+    createCustomerContactRoutes({
+      helpdesk,
+      deskHours: () => toDeskHours(estimateWait({ now: new Date(), hours: config.handoff.hours, queueAhead: 0, minutesPerConversation: 1 })),
+    }),
+  );
   app.route('/', createCustomerUploadRoutes({ helpdesk, files: customerFiles, isNoContentKey: (error) => error instanceof NoContentKeyError }));
   app.route('/', createAdminHandoffRoutes({ helpdesk, desk }));
   app.route('/', createLogProofRoutes({ log: turnLog }));
@@ -374,7 +383,9 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
     app.post(telegram.webhookPath, (c) => telegram.handleWebhook(c.req.raw));
   }
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () => resolveServer(s));
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverTimeouts(config.httpRequestTimeoutMs) }, () =>
+      resolveServer(s),
+    );
     s.once('error', reject);
   });
   stack.push('http server', () => new Promise<void>((done) => server.close(() => done())));

@@ -103,7 +103,12 @@ export async function benchDashboardStats(options: { databaseUrl: string; turns?
       const period = toStatsPeriod(range);
       const once = async () => {
         const started = performance.now();
-        const facts = await stats.read({ start: period.start, end: period.end, ...('channel' in range ? { channel: range.channel } : {}), citedLimit: MOST_CITED });
+        const facts = await stats.read({
+          start: period.start,
+          end: period.end,
+          ...('channel' in range ? { channel: range.channel } : {}),
+          citedLimit: MOST_CITED,
+        });
         const figures = toHelpdeskStats(range, facts);
         return { ms: performance.now() - started, figures };
       };

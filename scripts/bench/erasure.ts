@@ -24,7 +24,13 @@ export async function benchErasure(databaseUrl: string, options: { conversations
     for (let i = 0; i < options.conversations; i += 200) {
       const opened = await Promise.all(
         Array.from({ length: Math.min(200, options.conversations - i) }, (_, j) =>
-          store.open({ channel: 'telegram', externalId: String(1_000_000 + i + j), language: 'zh', tokenHash: null, customerHandle: firewall.screenName(`@trader_${i + j}`) }),
+          store.open({
+            channel: 'telegram',
+            externalId: String(1_000_000 + i + j),
+            language: 'zh',
+            tokenHash: null,
+            customerHandle: firewall.screenName(`@trader_${i + j}`),
+          }),
         ),
       );
       await Promise.all(
@@ -53,7 +59,15 @@ export async function benchErasure(databaseUrl: string, options: { conversations
     return {
       conversations: ids.length,
       rounds: options.rounds,
-      eraseAndRotateMs: { p50: round(percentile([...erase].sort((a, b) => a - b), 50)), max: round(Math.max(...erase)) },
+      eraseAndRotateMs: {
+        p50: round(
+          percentile(
+            [...erase].sort((a, b) => a - b),
+            50,
+          ),
+        ),
+        max: round(Math.max(...erase)),
+      },
       keysRewrappedPerRotation: rotate[0],
     };
   } finally {

@@ -52,7 +52,10 @@ export function benchScreening(options: { rounds?: number; maxMessageChars?: num
     let cpu = Number.POSITIVE_INFINITY;
     for (let i = 0; i < rounds; i++) {
       const t0 = performance.now();
-      cpu = Math.min(cpu, cpuMs(() => firewall.screen({ text })));
+      cpu = Math.min(
+        cpu,
+        cpuMs(() => firewall.screen({ text })),
+      );
       screen.push(performance.now() - t0);
       const t1 = performance.now();
       detectSecrets(text);

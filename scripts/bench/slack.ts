@@ -60,7 +60,10 @@ export async function benchSlack(options: { repoRoot: string; databaseUrl: strin
     });
     slack.appUrl = `${running.url}/slack/events`;
     const rootWith = (needle: string) => () =>
-      slack.messages.find((m): m is FakeMessage & { receivedAt: number } => m.channel === CHANNEL && !m.thread_ts && m.receivedAt !== undefined && JSON.stringify(m.blocks ?? []).includes(needle));
+      slack.messages.find(
+        (m): m is FakeMessage & { receivedAt: number } =>
+          m.channel === CHANNEL && !m.thread_ts && m.receivedAt !== undefined && JSON.stringify(m.blocks ?? []).includes(needle),
+      );
     try {
       await telegram.waitFor(() => telegram.webhookInfo() !== undefined, 30_000, 'setWebhook');
       const web = { escalation: [] as number[], reply: [] as number[] };
@@ -77,7 +80,9 @@ export async function benchSlack(options: { repoRoot: string; databaseUrl: strin
         const repliedAt = Date.now();
         void slack.userReplies(CHANNEL, webRoot.ts, 'UAGENT', text);
         await until(async () => {
-          const seen = (await api(`${running.url}/api/conversations/${c.id}/messages?after=0`, { token: c.token })) as { turns: Array<{ role: string; text: string }> };
+          const seen = (await api(`${running.url}/api/conversations/${c.id}/messages?after=0`, { token: c.token })) as {
+            turns: Array<{ role: string; text: string }>;
+          };
           return seen.turns.some((t) => t.role === 'agent' && t.text === text) ? true : undefined;
         }, 'web delivery');
         if (measured) {
@@ -95,7 +100,9 @@ export async function benchSlack(options: { repoRoot: string; databaseUrl: strin
         const tgRepliedAt = Date.now();
         void slack.userReplies(CHANNEL, tgRoot.ts, 'UAGENT', tgText);
         const sent = await until(() => telegram.sentTo(id).find((m) => m.text.endsWith(tgText)), 'telegram delivery').catch((error: unknown) => {
-          throw new Error(`${String(error)}; the customer got ${JSON.stringify(telegram.sentTo(id).map((m) => m.text))}; the thread has ${JSON.stringify(slack.thread(CHANNEL, tgRoot.ts).map((m) => m.text))}`);
+          throw new Error(
+            `${String(error)}; the customer got ${JSON.stringify(telegram.sentTo(id).map((m) => m.text))}; the thread has ${JSON.stringify(slack.thread(CHANNEL, tgRoot.ts).map((m) => m.text))}`,
+          );
         });
         if (measured && delivered) {
           tg.escalation.push(tgRoot.receivedAt - delivered.startedAt);
@@ -108,7 +115,12 @@ export async function benchSlack(options: { repoRoot: string; databaseUrl: strin
         telegram: { escalationToThreadRoot: summarize(tg.escalation), agentReplyToCustomer: summarize(tg.reply) },
         warmup,
       };
-      const p95s = [result.web.escalationToThreadRoot, result.web.agentReplyToCustomer, result.telegram.escalationToThreadRoot, result.telegram.agentReplyToCustomer].map((s) => s.p95Ms);
+      const p95s = [
+        result.web.escalationToThreadRoot,
+        result.web.agentReplyToCustomer,
+        result.telegram.escalationToThreadRoot,
+        result.telegram.agentReplyToCustomer,
+      ].map((s) => s.p95Ms);
       log(`  slack: p95 escalation→root web ${p95s[0]} ms, telegram ${p95s[2]} ms; agent reply→customer web ${p95s[1]} ms, telegram ${p95s[3]} ms`);
       return { ...result, target: { p95MsMax: 300, met: p95s.every((p) => p <= 300) } };
     } finally {

@@ -157,7 +157,9 @@ export async function benchSoak(options: { repoRoot: string; minutes: number; we
       await sleep(5_000);
       if (Date.now() - lastReport >= 60_000) {
         lastReport = Date.now();
-        log(`  soak: ${round((Date.now() - t0) / 60_000, 1)} of ${options.minutes} min, RSS ${samples.at(-1)?.rssMb ?? '?'} MB, ${webMessages} web messages, ${errors} errors`);
+        log(
+          `  soak: ${round((Date.now() - t0) / 60_000, 1)} of ${options.minutes} min, RSS ${samples.at(-1)?.rssMb ?? '?'} MB, ${webMessages} web messages, ${errors} errors`,
+        );
       }
     }
     await Promise.all([sampler, web, telegram]);

@@ -230,9 +230,7 @@ export async function benchStartup(repoRoot: string, runs = 3) {
   }
   const warmMs = round(median(warm), 0);
   const syncFigures = (logs: SyncLog[]) =>
-    logs.length === 0
-      ? null
-      : { medianMs: round(median(logs.map((l) => l.ms)), 0), added: logs[0]?.added, unchanged: logs[0]?.unchanged };
+    logs.length === 0 ? null : { medianMs: round(median(logs.map((l) => l.ms)), 0), added: logs[0]?.added, unchanged: logs[0]?.unchanged };
   return {
     command: 'npm start',
     engine,

@@ -15,7 +15,10 @@ export const round = (x: number, digits = 2): number => {
 };
 
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export interface LatencySummary {

@@ -37,7 +37,14 @@ interface LoadPlan {
 
 type LoadMessage = { type: 'ready'; token: string; apiRoot: string } | { type: 'result'; result: unknown } | { type: 'error'; message: string };
 
-export async function benchTelegram(options: { repoRoot: string; databaseUrl: string; durationS?: number; warmup?: number; aimRate?: number; saturationRate?: number }) {
+export async function benchTelegram(options: {
+  repoRoot: string;
+  databaseUrl: string;
+  durationS?: number;
+  warmup?: number;
+  aimRate?: number;
+  saturationRate?: number;
+}) {
   const plan: LoadPlan = {
     durationS: options.durationS ?? 8,
     warmup: options.warmup ?? 600,
@@ -179,7 +186,9 @@ async function measure(fake: Awaited<ReturnType<typeof startFakeTelegram>>, plan
     const updatesPerSecond = round(toFirst.length / ((lastReply - firstStart) / 1000), 1);
     const first = summarize(toFirst);
     const answer = summarize(toAnswer);
-    log(`  telegram: ${updatesPerSecond} updates/s; update → first sendMessage p50 ${first.p50Ms} ms, p95 ${first.p95Ms} ms; → cited answer p95 ${answer.p95Ms} ms`);
+    log(
+      `  telegram: ${updatesPerSecond} updates/s; update → first sendMessage p50 ${first.p50Ms} ms, p95 ${first.p95Ms} ms; → cited answer p95 ${answer.p95Ms} ms`,
+    );
     return {
       offeredPerSecond: perSecond,
       offeredUpdates: count,
@@ -206,7 +215,11 @@ async function measure(fake: Awaited<ReturnType<typeof startFakeTelegram>>, plan
       updatesPerSecondMin: AIM.updatesPerSecond,
       p95MsMax: AIM.p95MsMax,
       // Kept up with the aim (every update answered, at the offered rate) within the latency aim.
-      met: plan.aimRate >= AIM.updatesPerSecond && atAim.answeredUpdates === atAim.offeredUpdates && atAim.updatesPerSecond >= AIM.updatesPerSecond * 0.97 && atAim.updateToFirstSendMessage.p95Ms <= AIM.p95MsMax,
+      met:
+        plan.aimRate >= AIM.updatesPerSecond &&
+        atAim.answeredUpdates === atAim.offeredUpdates &&
+        atAim.updatesPerSecond >= AIM.updatesPerSecond * 0.97 &&
+        atAim.updateToFirstSendMessage.p95Ms <= AIM.p95MsMax,
     },
   };
 }

@@ -131,10 +131,12 @@ export async function fill(url: string, total: number, log: (m: string) => void)
     const size = Math.min(PER_APPEND, total - done);
     await store.append(
       conversation.id,
-      Array.from({ length: size }, (_, i): NewTurn =>
-        i % 2
-          ? { role: 'bot', kind: 'message', text: `填充 ${done + i} filler text of a typical length for a support chat`, language: 'zh' }
-          : { role: 'customer', kind: 'message', text: filler, language: 'zh' },
+      Array.from(
+        { length: size },
+        (_, i): NewTurn =>
+          i % 2
+            ? { role: 'bot', kind: 'message', text: `填充 ${done + i} filler text of a typical length for a support chat`, language: 'zh' }
+            : { role: 'customer', kind: 'message', text: filler, language: 'zh' },
       ),
     );
     done += size;
@@ -216,7 +218,12 @@ export async function benchTurnLog(
       maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
     };
     log(`appends: ${JSON.stringify(appends)}`);
-    const checkpointLag = { checkpoints: checkpoints.length, p50Ms: round(percentile(lags, 50)), p99Ms: round(percentile(lags, 99)), maxMs: round(lags[lags.length - 1] ?? Number.NaN) };
+    const checkpointLag = {
+      checkpoints: checkpoints.length,
+      p50Ms: round(percentile(lags, 50)),
+      p99Ms: round(percentile(lags, 99)),
+      maxMs: round(lags[lags.length - 1] ?? Number.NaN),
+    };
     log(`checkpoint lag: ${JSON.stringify(checkpointLag)}`);
 
     // 2. Full verification over a larger log, scaled to 1M entries.

@@ -26,13 +26,7 @@ async function postJson(url: string, body: unknown, token?: string): Promise<{ s
  * question in a new conversation (an escalated conversation stops getting bot answers), sent
  * sequentially; the message request is timed end to end, body included.
  */
-export async function benchWebReply(options: {
-  repoRoot: string;
-  engine: 'pglite' | 'postgres';
-  databaseUrl?: string;
-  warmup?: number;
-  measured?: number;
-}) {
+export async function benchWebReply(options: { repoRoot: string; engine: 'pglite' | 'postgres'; databaseUrl?: string; warmup?: number; measured?: number }) {
   const warmup = options.warmup ?? 20;
   const measured = options.measured ?? 300;
   const dataDir = await makeTempDir(`helpdesk-bench-web-${options.engine}-`);
@@ -57,7 +51,9 @@ export async function benchWebReply(options: {
         const reply = await postJson(`${running.url}/api/conversations/${conversation.id}/messages`, { text }, conversation.token);
         const elapsed = performance.now() - t0;
         if (reply.status !== 201) {
-          throw new Error(`POST /api/conversations/:id/messages answered ${reply.status} for ${JSON.stringify(text)}: ${JSON.stringify(reply.json).slice(0, 300)}`);
+          throw new Error(
+            `POST /api/conversations/:id/messages answered ${reply.status} for ${JSON.stringify(text)}: ${JSON.stringify(reply.json).slice(0, 300)}`,
+          );
         }
         if (i >= warmup) {
           samples.push(elapsed);

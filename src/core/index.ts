@@ -7,7 +7,16 @@ export { detectChineseScript, toSimplifiedChinese, toTraditionalChinese, type Ch
 export { classifyDialogueAct, isSmallTalk, DIALOGUE_ACTS, type DialogueAct, type SmallTalkAct } from './conversation/dialogue-acts.js';
 export { toDialogueActReply } from './conversation/dialogue-act-messages.js';
 export { decideEscalation, asksForHuman, isScamReport, isSensitive, isUnsatisfied, type EscalationInput } from './escalation/decide-escalation.js';
-export { validateEntries, checkMarkdown, describeIssues, ENTRY_LIMITS, type RawKnowledgeFile, type KnowledgeProblem, type FieldIssue, type FieldIssueCode } from './knowledge/validate-entries.js';
+export {
+  validateEntries,
+  checkMarkdown,
+  describeIssues,
+  ENTRY_LIMITS,
+  type RawKnowledgeFile,
+  type KnowledgeProblem,
+  type FieldIssue,
+  type FieldIssueCode,
+} from './knowledge/validate-entries.js';
 export {
   prepareUpserts,
   syncKnowledge,
@@ -90,7 +99,16 @@ export {
 } from './admin/admin-access.js';
 export { hashPassword, verifyPassword, generatePassword, MIN_PASSWORD_CHARS } from './admin/passwords.js';
 export { toEntryHash, toEntryContent, type EntryContent } from './knowledge/entry-content.js';
-export type { EntryHeads, FileConflict, FileState, KnowledgeCommit, KnowledgeStore, NewRevision, Revision, RevisionOrigin } from './knowledge/knowledge-store.js';
+export type {
+  EntryHeads,
+  FileConflict,
+  FileState,
+  KnowledgeCommit,
+  KnowledgeStore,
+  NewRevision,
+  Revision,
+  RevisionOrigin,
+} from './knowledge/knowledge-store.js';
 export { EntryValidationError, VersionConflictError } from './knowledge/knowledge-errors.js';
 export {
   createKnowledgeBase,

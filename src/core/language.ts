@@ -18,7 +18,8 @@ export function detectLanguage(text: string): Language | undefined {
 }
 
 const SWITCH_TO_EN = /^\s*(?:english(?:\s+please)?|in english(?:\s+please)?|speak english|请?(?:用|说)英文|英文|英语)\s*[.!。！]?\s*$/i;
-const SWITCH_TO_ZH = /^\s*(?:chinese(?:\s+please)?|in chinese(?:\s+please)?|speak chinese|中文|请?(?:用|说)中文|简体中文|繁體中文|说中文|講中文)\s*[.!。！]?\s*$/i;
+const SWITCH_TO_ZH =
+  /^\s*(?:chinese(?:\s+please)?|in chinese(?:\s+please)?|speak chinese|中文|请?(?:用|说)中文|简体中文|繁體中文|说中文|講中文)\s*[.!。！]?\s*$/i;
 
 /**
  * Recognizes a message whose whole point is to switch language ("English please", "说中文"). A

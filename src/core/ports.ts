@@ -211,9 +211,7 @@ export interface AnswerRequest {
   history: Array<{ role: Role; text: string }>;
 }
 
-export type ModelAnswer =
-  | { kind: 'answer'; text: string; citedIds: string[] }
-  | { kind: 'no_answer' };
+export type ModelAnswer = { kind: 'answer'; text: string; citedIds: string[] } | { kind: 'no_answer' };
 
 /** Writes a grounded answer from retrieved entries only (model mode). */
 export interface Answerer {

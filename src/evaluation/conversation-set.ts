@@ -49,9 +49,7 @@ const conversationSchema = z
     channel: z.enum(['web', 'telegram']).default('web'),
     /** Free labels for reading results by theme (e.g. "scam", "typo", "mixed"). */
     tags: z.array(z.string()).default([]),
-    turns: z
-      .array(z.object({ customer: customerSchema, expect: expectationSchema, note: z.string().optional() }).strict())
-      .min(1),
+    turns: z.array(z.object({ customer: customerSchema, expect: expectationSchema, note: z.string().optional() }).strict()).min(1),
   })
   .strict();
 

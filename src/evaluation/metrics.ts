@@ -1,10 +1,9 @@
 /** Area under the ROC curve: the chance that a random positive scores above a random negative. */
 export function toAuroc(positives: number[], negatives: number[]): number | null {
   if (positives.length === 0 || negatives.length === 0) return null;
-  const all = [
-    ...positives.map((score) => ({ score, positive: true })),
-    ...negatives.map((score) => ({ score, positive: false })),
-  ].sort((a, b) => a.score - b.score);
+  const all = [...positives.map((score) => ({ score, positive: true })), ...negatives.map((score) => ({ score, positive: false }))].sort(
+    (a, b) => a.score - b.score,
+  );
   // Mann-Whitney U with average ranks for ties.
   let rankSumPositive = 0;
   for (let i = 0; i < all.length; ) {

@@ -94,8 +94,7 @@ export async function evaluateHelpdesk(options: {
 // MiniSearch's default tokenizer splits on spaces and punctuation only, which leaves a Chinese
 // sentence as one token; a user indexing Chinese would give it a word segmenter, so the peer gets one.
 const peerSegmenter = new Intl.Segmenter('zh', { granularity: 'word' });
-const tokenizeForPeer = (text: string) =>
-  [...peerSegmenter.segment(text)].filter((s) => s.isWordLike).map((s) => s.segment);
+const tokenizeForPeer = (text: string) => [...peerSegmenter.segment(text)].filter((s) => s.isWordLike).map((s) => s.segment);
 
 /**
  * The peer: MiniSearch (BM25) over every phrasing, an entry ranked by its best phrasing. Its
@@ -143,11 +142,7 @@ export function evaluateMiniSearch(
  * scores it is made of) from cancelling each other with large opposite weights that fit the given
  * sets and carry badly to another knowledge base.
  */
-export function fitCalibration(
-  samples: Array<{ features: RetrievalFeatures; correct: boolean; weight?: number }>,
-  iterations = 25,
-  ridge = 1e-3,
-): Calibration {
+export function fitCalibration(samples: Array<{ features: RetrievalFeatures; correct: boolean; weight?: number }>, iterations = 25, ridge = 1e-3): Calibration {
   const d = FEATURE_NAMES.length + 1;
   const toRow = (f: RetrievalFeatures) => [1, ...FEATURE_NAMES.map((name) => f[name])];
   let w: number[] = new Array(d).fill(0);

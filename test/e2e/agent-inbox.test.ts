@@ -20,7 +20,15 @@ import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 if (!HAS_CHROMIUM && !process.env.CI) console.warn(`Chromium not found at ${CHROMIUM_PATH}: the inbox end-to-end test is skipped.`);
 
@@ -45,7 +53,7 @@ function addAgent(dataDir: string) {
   });
 }
 
-describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack', () => {
+describe.skipIf(!HAS_CHROMIUM)("agents' inbox in headless Chromium beside Slack", () => {
   let running: RunningHelpdesk | undefined;
   let browser: Browser | undefined;
   let telegram: FakeTelegram;
@@ -103,7 +111,8 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
   }, 60_000);
 
   const url = (path: string) => `${running?.url ?? ''}${path}`;
-  const rootFor = (needle: string): FakeMessage | undefined => slack.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(needle));
+  const rootFor = (needle: string): FakeMessage | undefined =>
+    slack.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(needle));
   const waitForRoot = (needle: string) =>
     vi.waitFor(() => {
       const root = rootFor(needle);
@@ -144,7 +153,9 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     await expect.poll(() => page.getByTestId('inbox-status').first().textContent(), WAIT).toContain(AGENT.user);
     await page.getByTestId('reply-text').fill(text);
     await page.getByTestId('reply-send').click();
-    await expect.poll(() => page.locator('[data-testid="inbox-turn"][data-kind="message"]').allTextContents(), WAIT).toEqual(expect.arrayContaining([expect.stringContaining(text)]));
+    await expect
+      .poll(() => page.locator('[data-testid="inbox-turn"][data-kind="message"]').allTextContents(), WAIT)
+      .toEqual(expect.arrayContaining([expect.stringContaining(text)]));
   }
 
   it('lets an agent claim and reply from the inbox: the web and the Telegram customer each get the reply once, and Slack shows it', async () => {
@@ -196,7 +207,9 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     // A Slack agent writes in the Telegram thread: the inbox shows it without a reload, and the customer gets it.
     const fromSlack = 'Sam here: the deposit is confirmed on chain.';
     await slack.userReplies(CHANNEL, telegramRoot.ts, 'USAM', fromSlack);
-    await expect.poll(() => page.locator('[data-testid="inbox-turn"]').allTextContents(), WAIT).toEqual(expect.arrayContaining([expect.stringContaining(fromSlack)]));
+    await expect
+      .poll(() => page.locator('[data-testid="inbox-turn"]').allTextContents(), WAIT)
+      .toEqual(expect.arrayContaining([expect.stringContaining(fromSlack)]));
     await vi.waitFor(() => expect(telegram.sentTo(chat).some((m) => m.text.includes(fromSlack))).toBe(true), WAIT);
 
     // A reply the outbound guard refuses: the agent is told why, the customer gets nothing.
@@ -210,7 +223,12 @@ describe.skipIf(!HAS_CHROMIUM)('agents\' inbox in headless Chromium beside Slack
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(telegram.sentTo(chat).filter((m) => m.text.includes(telegramReply))).toHaveLength(1);
     expect(telegram.sentTo(chat).filter((m) => m.text.includes(fromSlack))).toHaveLength(1);
-    expect(telegram.sentTo(chat).map((m) => m.text).join('\n')).not.toContain('send me your 2FA code');
+    expect(
+      telegram
+        .sentTo(chat)
+        .map((m) => m.text)
+        .join('\n'),
+    ).not.toContain('send me your 2FA code');
     expect(await web.agentMessages(webReply).count()).toBe(1);
     expect(await web.agentMessages(`${AGENT.user} from our support team`).count()).toBe(1);
     await web.page.screenshot({ path: join(SHOTS, 'widget-agent-reply.png') });

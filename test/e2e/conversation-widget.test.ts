@@ -14,7 +14,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 const IN_CI = Boolean(process.env.CI);
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
@@ -115,7 +124,7 @@ describe.skipIf(!HAS_CHROMIUM)('the widget around the answers, in headless Chrom
   );
 
   it(
-    'offers quick replies when unsure; a pick answers with that entry, cited by its title in the answer\'s language',
+    "offers quick replies when unsure; a pick answers with that entry, cited by its title in the answer's language",
     async () => {
       const page = await openPage('zh-CN');
       await page.getByTestId('input').fill('提现有问题');

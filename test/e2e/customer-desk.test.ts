@@ -16,7 +16,16 @@ import { FakeSlack } from '../stand-ins/fake-slack.js';
 import { imageBytes } from '../support/images.js';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 const IN_CI = Boolean(process.env.CI);
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
@@ -102,7 +111,10 @@ describe.skipIf(!HAS_CHROMIUM)('screenshots, an e-mail for the answer and reply 
     context = await browser.newContext({ locale, viewport: { width: 1024, height: 800 } });
     context.setDefaultTimeout(WAIT);
     await context.addInitScript(() => {
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => ((window as { __testHidden?: boolean }).__testHidden ? 'hidden' : 'visible') });
+      Object.defineProperty(document, 'visibilityState', {
+        configurable: true,
+        get: () => ((window as { __testHidden?: boolean }).__testHidden ? 'hidden' : 'visible'),
+      });
       Object.defineProperty(document, 'hidden', { configurable: true, get: () => Boolean((window as { __testHidden?: boolean }).__testHidden) });
     });
     const page = await context.newPage();
@@ -134,11 +146,14 @@ describe.skipIf(!HAS_CHROMIUM)('screenshots, an e-mail for the answer and reply 
 
   /** What `look` finds, once it finds something. */
   const found = <T>(look: () => T | undefined): Promise<T> =>
-    vi.waitFor(() => {
-      const value = look();
-      if (value === undefined) throw new Error('not there yet');
-      return value;
-    }, { timeout: WAIT, interval: 50 });
+    vi.waitFor(
+      () => {
+        const value = look();
+        if (value === undefined) throw new Error('not there yet');
+        return value;
+      },
+      { timeout: WAIT, interval: 50 },
+    );
 
   async function admin(action: string, id: string, body: Record<string, unknown>): Promise<number> {
     const res = await fetch(`${url()}/api/admin/handoffs/${id}/${action}`, {
@@ -170,7 +185,12 @@ describe.skipIf(!HAS_CHROMIUM)('screenshots, an e-mail for the answer and reply 
       const fileId = (await sent.getByTestId('file').getAttribute('data-file-id')) as string;
 
       // The agents' Slack thread gets the file itself.
-      const shared = await found(() => slack.thread(CHANNEL, root).flatMap((m) => m.files ?? []).find((f) => f.name === 'withdrawal-error.png'));
+      const shared = await found(() =>
+        slack
+          .thread(CHANNEL, root)
+          .flatMap((m) => m.files ?? [])
+          .find((f) => f.name === 'withdrawal-error.png'),
+      );
       expect(slack.uploads.get(shared.id)?.data?.equals(bytes)).toBe(true);
       // And staff fetch it from the product.
       const res = await fetch(`${url()}/api/admin/conversations/${id}/files/${fileId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -180,20 +200,18 @@ describe.skipIf(!HAS_CHROMIUM)('screenshots, an e-mail for the answer and reply 
     TEST_TIMEOUT,
   );
 
-  it(
-    'refuses, before uploading, a file that is not an image and one over 10 MB, politely and in Chinese',
-    async () => {
-      const page = await openPage('zh-CN');
-      await page.getByTestId('file-input').setInputFiles({ name: 'shot.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
-      await expect.poll(() => page.getByTestId('error-text').innerText(), { timeout: WAIT }).toBe('这里只能发送图片：PNG、JPEG、WebP 或 GIF。');
-      expect(await page.getByTestId('attachment').isHidden()).toBe(true);
-      // 10 MB go to the browser through the DevTools protocol (as base64): slow on a loaded machine.
-      await page.getByTestId('file-input').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: imageBytes('png', 'huge', 10 * 1024 * 1024 + 1) }, { timeout: 120_000 });
-      await expect.poll(() => page.getByTestId('error-text').innerText(), { timeout: 60_000 }).toBe('图片超过 10 MB，请发送小一些的截图。');
-      expect(await page.getByTestId('attachment').isHidden()).toBe(true);
-    },
-    240_000,
-  );
+  it('refuses, before uploading, a file that is not an image and one over 10 MB, politely and in Chinese', async () => {
+    const page = await openPage('zh-CN');
+    await page.getByTestId('file-input').setInputFiles({ name: 'shot.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
+    await expect.poll(() => page.getByTestId('error-text').innerText(), { timeout: WAIT }).toBe('这里只能发送图片：PNG、JPEG、WebP 或 GIF。');
+    expect(await page.getByTestId('attachment').isHidden()).toBe(true);
+    // 10 MB go to the browser through the DevTools protocol (as base64): slow on a loaded machine.
+    await page
+      .getByTestId('file-input')
+      .setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: imageBytes('png', 'huge', 10 * 1024 * 1024 + 1) }, { timeout: 120_000 });
+    await expect.poll(() => page.getByTestId('error-text').innerText(), { timeout: 60_000 }).toBe('图片超过 10 MB，请发送小一些的截图。');
+    expect(await page.getByTestId('attachment').isHidden()).toBe(true);
+  }, 240_000);
 
   it(
     'offers off hours to leave an e-mail address for the answer: a wrong one is refused, a good one recorded and shown to the agents',

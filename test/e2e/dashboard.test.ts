@@ -20,7 +20,15 @@ import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { writeHistory } from '../support/stats-history.js';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
@@ -45,7 +53,8 @@ function addLead(env: Record<string, string>) {
 }
 
 /** A table's cells, row by row, as the page shows them. */
-const cells = (table: Locator) => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent?.trim() ?? '')));
+const cells = (table: Locator) =>
+  table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent?.trim() ?? '')));
 
 /** Whether a chart's canvas has been drawn on (it differs from a blank canvas of its size). */
 const drawn = (canvas: Locator) =>
@@ -110,102 +119,94 @@ describe.skipIf(!HAS_CHROMIUM)('the support lead dashboard in headless Chromium'
     return page;
   }
 
-  it(
-    'shows a lead the figures of the scripted history, drawn and tabled, filtered by channel, with the CSV export',
-    async () => {
-      const page = await signedIn('en-US');
-      // The lead's navigation leads to the dashboard.
-      await page.getByRole('link', { name: 'Dashboard' }).click();
-      await page.getByTestId('dash-conversations').waitFor();
-      await page.goto(`${helpdesk?.url ?? ''}/admin${RANGE}`);
-      await poll(() => page.getByTestId('dash-conversations-detail').innerText()).toBe('2026-03-02 – 2026-03-04');
+  it('shows a lead the figures of the scripted history, drawn and tabled, filtered by channel, with the CSV export', async () => {
+    const page = await signedIn('en-US');
+    // The lead's navigation leads to the dashboard.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByTestId('dash-conversations').waitFor();
+    await page.goto(`${helpdesk?.url ?? ''}/admin${RANGE}`);
+    await poll(() => page.getByTestId('dash-conversations-detail').innerText()).toBe('2026-03-02 – 2026-03-04');
 
-      expect(await page.getByTestId('dash-conversations-value').innerText()).toBe('7');
-      expect(await page.getByTestId('dash-deflection-value').innerText()).toBe('28.6%');
-      expect(await page.getByTestId('dash-deflection-detail').innerText()).toBe('2 of 7 without a human');
-      expect(await page.getByTestId('dash-escalations-value').innerText()).toBe('5');
-      expect(await page.getByTestId('dash-rating-value').innerText()).toBe('4');
-      expect(await page.getByTestId('dash-rating-detail').innerText()).toBe('3 ratings');
-      expect(await page.getByTestId('dash-first-reply-detail').innerText()).toBe('p50 3 min · p90 8.2 min · 4 measured');
-      expect(await page.getByTestId('dash-resolution-detail').innerText()).toBe('p50 20 min · p90 28 min · 3 measured');
+    expect(await page.getByTestId('dash-conversations-value').innerText()).toBe('7');
+    expect(await page.getByTestId('dash-deflection-value').innerText()).toBe('28.6%');
+    expect(await page.getByTestId('dash-deflection-detail').innerText()).toBe('2 of 7 without a human');
+    expect(await page.getByTestId('dash-escalations-value').innerText()).toBe('5');
+    expect(await page.getByTestId('dash-rating-value').innerText()).toBe('4');
+    expect(await page.getByTestId('dash-rating-detail').innerText()).toBe('3 ratings');
+    expect(await page.getByTestId('dash-first-reply-detail').innerText()).toBe('p50 3 min · p90 8.2 min · 4 measured');
+    expect(await page.getByTestId('dash-resolution-detail').innerText()).toBe('p50 20 min · p90 28 min · 3 measured');
 
-      expect(await cells(page.getByTestId('dash-per-day'))).toEqual([
-        ['2026-03-02', 'Telegram', 'Chinese', '1'],
-        ['2026-03-02', 'Web', 'English', '2'],
-        ['2026-03-03', 'Telegram', 'English', '2'],
-        ['2026-03-03', 'Web', 'Chinese', '1'],
-        ['2026-03-04', 'Web', 'English', '2'],
-      ]);
-      expect(await cells(page.getByTestId('dash-reasons'))).toEqual([
-        ['Low confidence', '2'],
-        ['Asked for a human', '1'],
-        ['Not satisfied', '1'],
-        ['Scam report', '1'],
-      ]);
-      expect(await cells(page.getByTestId('dash-priorities'))).toEqual([
-        ['Normal', '4'],
-        ['Urgent', '1'],
-      ]);
-      expect(await cells(page.getByTestId('dash-ratings'))).toEqual([
-        ['1 ★', '0'],
-        ['2 ★', '0'],
-        ['3 ★', '1'],
-        ['4 ★', '1'],
-        ['5 ★', '1'],
-      ]);
-      expect(await cells(page.getByTestId('dash-rating-trend'))).toEqual([
-        ['2026-03-02', '1', '5'],
-        ['2026-03-03', '1', '3'],
-        ['2026-03-04', '1', '4'],
-      ]);
-      expect(await cells(page.getByTestId('dash-agents'))).toEqual([
-        ['Alice', '2', '7 min', '9.4 min', '1', '30 min', '30 min', '1', '5'],
-        ['Bob', '2', '1.5 min', '1.9 min', '2', '15 min', '19 min', '2', '3.5'],
-      ]);
-      expect(await cells(page.getByTestId('dash-cited'))).toEqual([
-        ['faq-kyc', '2'],
-        ['faq-withdrawal', '2'],
-        ['faq-fees', '1'],
-      ]);
-      for (const chart of ['dash-per-day-chart', 'dash-reasons-chart', 'dash-ratings-chart', 'dash-rating-trend-chart']) {
-        await poll(() => drawn(page.getByTestId(chart))).toBe(true);
-      }
-      await page.getByTestId('dash-gaps-link').waitFor();
-      await page.screenshot({ path: join(SHOTS, 'dashboard-en-1280.png'), fullPage: true });
+    expect(await cells(page.getByTestId('dash-per-day'))).toEqual([
+      ['2026-03-02', 'Telegram', 'Chinese', '1'],
+      ['2026-03-02', 'Web', 'English', '2'],
+      ['2026-03-03', 'Telegram', 'English', '2'],
+      ['2026-03-03', 'Web', 'Chinese', '1'],
+      ['2026-03-04', 'Web', 'English', '2'],
+    ]);
+    expect(await cells(page.getByTestId('dash-reasons'))).toEqual([
+      ['Low confidence', '2'],
+      ['Asked for a human', '1'],
+      ['Not satisfied', '1'],
+      ['Scam report', '1'],
+    ]);
+    expect(await cells(page.getByTestId('dash-priorities'))).toEqual([
+      ['Normal', '4'],
+      ['Urgent', '1'],
+    ]);
+    expect(await cells(page.getByTestId('dash-ratings'))).toEqual([
+      ['1 ★', '0'],
+      ['2 ★', '0'],
+      ['3 ★', '1'],
+      ['4 ★', '1'],
+      ['5 ★', '1'],
+    ]);
+    expect(await cells(page.getByTestId('dash-rating-trend'))).toEqual([
+      ['2026-03-02', '1', '5'],
+      ['2026-03-03', '1', '3'],
+      ['2026-03-04', '1', '4'],
+    ]);
+    expect(await cells(page.getByTestId('dash-agents'))).toEqual([
+      ['Alice', '2', '7 min', '9.4 min', '1', '30 min', '30 min', '1', '5'],
+      ['Bob', '2', '1.5 min', '1.9 min', '2', '15 min', '19 min', '2', '3.5'],
+    ]);
+    expect(await cells(page.getByTestId('dash-cited'))).toEqual([
+      ['faq-kyc', '2'],
+      ['faq-withdrawal', '2'],
+      ['faq-fees', '1'],
+    ]);
+    for (const chart of ['dash-per-day-chart', 'dash-reasons-chart', 'dash-ratings-chart', 'dash-rating-trend-chart']) {
+      await poll(() => drawn(page.getByTestId(chart))).toBe(true);
+    }
+    await page.getByTestId('dash-gaps-link').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'dashboard-en-1280.png'), fullPage: true });
 
-      // The CSV export carries the same figures for the same filters.
-      const href = (await page.getByTestId('dash-csv').getAttribute('href')) ?? '';
-      expect(href).toBe('/api/admin/stats?from=2026-03-02&to=2026-03-04&format=csv');
-      const csv = await page.evaluate(async (path) => (await fetch(path, { credentials: 'same-origin' })).text(), href);
-      expect(csv).toContain('conversations,,,,,7');
-      expect(csv).toContain('ratings,,,,5,1');
+    // The CSV export carries the same figures for the same filters.
+    const href = (await page.getByTestId('dash-csv').getAttribute('href')) ?? '';
+    expect(href).toBe('/api/admin/stats?from=2026-03-02&to=2026-03-04&format=csv');
+    const csv = await page.evaluate(async (path) => (await fetch(path, { credentials: 'same-origin' })).text(), href);
+    expect(csv).toContain('conversations,,,,,7');
+    expect(csv).toContain('ratings,,,,5,1');
 
-      // The channel filter: Telegram only.
-      await page.getByTestId('dash-channel').selectOption('telegram');
-      await page.getByRole('button', { name: 'Show' }).click();
-      await poll(() => page.getByTestId('dash-conversations-value').innerText()).toBe('2');
-      expect(page.url()).toContain('channel=telegram');
-      expect(await cells(page.getByTestId('dash-reasons'))).toEqual([['Scam report', '1']]);
-      expect(await page.getByTestId('dash-csv').getAttribute('href')).toContain('channel=telegram');
-      expect(pageErrors).toEqual([]);
-      await page.context().close();
-    },
-    180_000,
-  );
+    // The channel filter: Telegram only.
+    await page.getByTestId('dash-channel').selectOption('telegram');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await poll(() => page.getByTestId('dash-conversations-value').innerText()).toBe('2');
+    expect(page.url()).toContain('channel=telegram');
+    expect(await cells(page.getByTestId('dash-reasons'))).toEqual([['Scam report', '1']]);
+    expect(await page.getByTestId('dash-csv').getAttribute('href')).toContain('channel=telegram');
+    expect(pageErrors).toEqual([]);
+    await page.context().close();
+  }, 180_000);
 
-  it(
-    'shows the dashboard in Chinese',
-    async () => {
-      const page = await signedIn('zh-CN');
-      await page.goto(`${helpdesk?.url ?? ''}/admin${RANGE}`);
-      await poll(() => page.locator('h1').innerText()).toBe('数据看板');
-      expect(await page.getByTestId('dash-deflection-detail').innerText()).toBe('7 个中有 2 个无需人工');
-      expect(await page.getByTestId('dash-first-reply-detail').innerText()).toBe('p50 3 分钟 · p90 8.2 分钟 · 共 4 次');
-      expect((await cells(page.getByTestId('dash-reasons')))[0]).toEqual(['把握不足', '2']);
-      await page.screenshot({ path: join(SHOTS, 'dashboard-zh-1280.png'), fullPage: true });
-      expect(pageErrors).toEqual([]);
-      await page.context().close();
-    },
-    120_000,
-  );
+  it('shows the dashboard in Chinese', async () => {
+    const page = await signedIn('zh-CN');
+    await page.goto(`${helpdesk?.url ?? ''}/admin${RANGE}`);
+    await poll(() => page.locator('h1').innerText()).toBe('数据看板');
+    expect(await page.getByTestId('dash-deflection-detail').innerText()).toBe('7 个中有 2 个无需人工');
+    expect(await page.getByTestId('dash-first-reply-detail').innerText()).toBe('p50 3 分钟 · p90 8.2 分钟 · 共 4 次');
+    expect((await cells(page.getByTestId('dash-reasons')))[0]).toEqual(['把握不足', '2']);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-zh-1280.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.context().close();
+  }, 120_000);
 });

@@ -82,9 +82,9 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('safety in the chat widget (he
     const mine = page.locator('[data-testid="message"][data-role="customer"][data-seq]');
     await expect.poll(() => mine.first().textContent(), { timeout: WAIT }).toContain('[recovery phrase removed]');
     expect(await mine.first().textContent()).not.toContain('absurd');
-    await expect.poll(() => page.locator('[data-testid="message"][data-role="bot"]').allTextContents(), { timeout: WAIT }).toEqual(
-      expect.arrayContaining([expect.stringContaining('anyone who asks for it is a scammer')]),
-    );
+    await expect
+      .poll(() => page.locator('[data-testid="message"][data-role="bot"]').allTextContents(), { timeout: WAIT })
+      .toEqual(expect.arrayContaining([expect.stringContaining('anyone who asks for it is a scammer')]));
     await page.context().close();
   }, 90_000);
 

@@ -18,7 +18,15 @@ import { createTestDatabase } from '../support/databases.js';
 import { wireHelpdesk } from '../support/helpdesk.js';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 const IN_CI = Boolean(process.env.CI);
 const MISSING_CHROMIUM = `Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH or install chromium)`;
@@ -146,7 +154,9 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.locator('h1').innerText()).toBe('Verify a transcript');
     expect(await page.getByTestId('verdict').innerText()).toMatch(/^✔ VERIFIED: 7 turns/);
-    expect(await turns(page).nth(0).locator('.body').innerText()).toContain(`[erased at the customer's request: log entry #${rich.erasureIdx}, customer_request`);
+    expect(await turns(page).nth(0).locator('.body').innerText()).toContain(
+      `[erased at the customer's request: log entry #${rich.erasureIdx}, customer_request`,
+    );
     expect(await page.getByTestId('section-checkpoint').innerText()).toMatch(/signature\s+valid, by key/);
   });
 

@@ -156,9 +156,7 @@ describe.skipIf(!HAS_CHROMIUM)('chat widget in headless Chromium', () => {
   async function expectEscalatedToHuman(page: Page): Promise<void> {
     const notice = messages(page, 'system').and(page.locator('[data-escalation="true"]'));
     await notice.waitFor({ state: 'visible' });
-    await expect.poll(() => notice.getByTestId('message-text').innerText(), { timeout: WAIT }).toContain(
-      'A human agent will reply here',
-    );
+    await expect.poll(() => notice.getByTestId('message-text').innerText(), { timeout: WAIT }).toContain('A human agent will reply here');
     await expect.poll(() => page.getByTestId('status').innerText(), { timeout: WAIT }).toBe('Waiting for a human agent…');
     await expect.poll(() => page.getByTestId('helpdesk-root').getAttribute('data-state'), { timeout: WAIT }).toBe('escalated');
 
@@ -194,9 +192,7 @@ describe.skipIf(!HAS_CHROMIUM)('chat widget in headless Chromium', () => {
       const ids = await citationIds(answer);
       expect(ids[0]).toBe('password-reset-en');
       for (const id of ids) expect(id).toMatch(/-en$/);
-      expect(await answer.locator('[data-citation-id="password-reset-en"]').innerText()).toContain(
-        'How do I reset or change my password?',
-      );
+      expect(await answer.locator('[data-citation-id="password-reset-en"]').innerText()).toContain('How do I reset or change my password?');
 
       const solved = answer.locator('[data-testid="action"][data-action="solved"]');
       const human = answer.locator('[data-testid="action"][data-action="human"]');

@@ -123,7 +123,7 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     expect(badToken.status).toBe(401);
   });
 
-  it('lists and searches entries for a signed-in editor, and refuses a change without the session\'s CSRF token', async () => {
+  it("lists and searches entries for a signed-in editor, and refuses a change without the session's CSRF token", async () => {
     const b = browser(t.app);
     expect((await b.login(EDITOR.user, EDITOR.password)).status).toBe(200);
     const all = await b.send('GET', '/api/admin/kb/entries');
@@ -167,7 +167,12 @@ describe.each(testEngines())('admin API on %s', (engine) => {
   });
 
   it('keeps a draft out of the answers until it is published', async () => {
-    const draft = await api('PUT', '/api/admin/kb/entries/card-cashback-en/draft', { ...CASHBACK, body: 'The ExampleX card pays **3% cashback** from next month.' }, { 'if-match': '"1"' });
+    const draft = await api(
+      'PUT',
+      '/api/admin/kb/entries/card-cashback-en/draft',
+      { ...CASHBACK, body: 'The ExampleX card pays **3% cashback** from next month.' },
+      { 'if-match': '"1"' },
+    );
     expect(draft.status).toBe(200);
     expect(draft.json.version).toBe(2);
     const hit = await api('POST', '/api/admin/kb/hit-test', { text: CASHBACK_QUESTION });
@@ -186,9 +191,19 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     await first.login(EDITOR.user, EDITOR.password);
     await second.login(EDITOR.user, EDITOR.password);
     const base = (await first.send('GET', '/api/admin/kb/entries/card-cashback-en')).json.version as number;
-    const mine = await first.send('PUT', '/api/admin/kb/entries/card-cashback-en', { ...CASHBACK, body: 'First editor: **3% cashback**, paid on Mondays.' }, { 'if-match': `"${base}"` });
+    const mine = await first.send(
+      'PUT',
+      '/api/admin/kb/entries/card-cashback-en',
+      { ...CASHBACK, body: 'First editor: **3% cashback**, paid on Mondays.' },
+      { 'if-match': `"${base}"` },
+    );
     expect(mine.status).toBe(200);
-    const theirs = await second.send('PUT', '/api/admin/kb/entries/card-cashback-en', { ...CASHBACK, body: 'Second editor: 4% cashback.' }, { 'if-match': `"${base}"` });
+    const theirs = await second.send(
+      'PUT',
+      '/api/admin/kb/entries/card-cashback-en',
+      { ...CASHBACK, body: 'Second editor: 4% cashback.' },
+      { 'if-match': `"${base}"` },
+    );
     expect(theirs.status).toBe(409);
     expect(theirs.json.error.code).toBe('version_conflict');
     expect(theirs.json.error.current.version).toBe(mine.json.version);
@@ -237,7 +252,11 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     const fields = (invalid.json.error.issues as Json[]).map((i) => i.field);
     expect(fields).toEqual(expect.arrayContaining(['lang', 'title', 'questions']));
 
-    const script = await api('PUT', '/api/admin/kb/entries/script-en', { ...CASHBACK, title: 'Script', body: 'Hello <script>alert(1)</script> <img src=x onerror=alert(2)>' });
+    const script = await api('PUT', '/api/admin/kb/entries/script-en', {
+      ...CASHBACK,
+      title: 'Script',
+      body: 'Hello <script>alert(1)</script> <img src=x onerror=alert(2)>',
+    });
     expect(script.status).toBe(422);
     expect((script.json.error.issues as Json[]).map((i) => i.code)).toContain('html_in_markdown');
 
@@ -258,7 +277,11 @@ describe.each(testEngines())('admin API on %s', (engine) => {
 
     const unknownField = await api('PUT', '/api/admin/kb/entries/card-cashback-en', { ...CASHBACK, author: 'mallory' });
     expect(unknownField.status).toBe(400);
-    const notJson = await t.app.request('/api/admin/kb/entries/card-cashback-en', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'text/plain' }, body: 'x' });
+    const notJson = await t.app.request('/api/admin/kb/entries/card-cashback-en', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(notJson.status).toBe(415);
 
     for (const id of ['broken-en', 'script-en', 'huge-en']) expect((await api('GET', `/api/admin/kb/entries/${id}`)).status).toBe(404);
@@ -278,7 +301,11 @@ describe.each(testEngines())('admin API on %s', (engine) => {
   });
 
   it('reports questions customers asked that the bot could not answer, clustered, and answers them once an entry is published', async () => {
-    const asked = ['Can I pay my electricity bill with the Lightning gift voucher?', 'can i pay electricity bills with a lightning gift voucher', 'Is there a Lightning gift voucher for electricity bills?'];
+    const asked = [
+      'Can I pay my electricity bill with the Lightning gift voucher?',
+      'can i pay electricity bills with a lightning gift voucher',
+      'Is there a Lightning gift voucher for electricity bills?',
+    ];
     const conversations: string[] = [];
     for (const text of asked) {
       const started = await t.app.request('/api/conversations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"language":"en"}' });
@@ -357,7 +384,12 @@ describe.each(testEngines())('admin API on %s', (engine) => {
     const warm = await other.hitTest(CASHBACK_QUESTION);
     expect(warm.reply.at(-1)?.text).toContain('2% cashback');
     const current = (await api('GET', '/api/admin/kb/entries/card-cashback-en')).json.version as number;
-    await api('PUT', '/api/admin/kb/entries/card-cashback-en', { ...CASHBACK, body: 'The ExampleX card now pays **5% cashback**.' }, { 'if-match': `"${current}"` });
+    await api(
+      'PUT',
+      '/api/admin/kb/entries/card-cashback-en',
+      { ...CASHBACK, body: 'The ExampleX card now pays **5% cashback**.' },
+      { 'if-match': `"${current}"` },
+    );
     await new Promise((r) => setTimeout(r, 600));
     const after = await other.hitTest(CASHBACK_QUESTION);
     expect(after.reply.at(-1)?.text).toContain('5% cashback');

@@ -41,7 +41,8 @@ describe.each(testEngines())('admin handoff API on %s', (engine) => {
     const created = (await call('POST', '/api/conversations', {})).json as { id: string; token: string };
     await call('POST', `/api/conversations/${created.id}/messages`, { action: 'human' }, created.token);
     await desk.openEscalations();
-    const seen = async () => ((await call('GET', `/api/conversations/${created.id}/messages?after=0`, undefined, created.token)).json.turns as Json[]).map((x) => x.text).join('\n');
+    const seen = async () =>
+      ((await call('GET', `/api/conversations/${created.id}/messages?after=0`, undefined, created.token)).json.turns as Json[]).map((x) => x.text).join('\n');
     return { id: created.id, seen };
   }
 
@@ -52,18 +53,27 @@ describe.each(testEngines())('admin handoff API on %s', (engine) => {
       text: 'Your account is frozen: pay the 0.1 BTC security fee and verify at https://examplex-verify.top/login',
     });
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ status: 'blocked', error: { code: 'reply_blocked', reasons: ['asks_for_payment', 'unlisted_contact'], contacts: ['https://examplex-verify.top/login'] } });
+    expect(res.json).toMatchObject({
+      status: 'blocked',
+      error: { code: 'reply_blocked', reasons: ['asks_for_payment', 'unlisted_contact'], contacts: ['https://examplex-verify.top/login'] },
+    });
     expect(res.json.error.message).toMatch(/Not sent to the customer/);
     expect(await c.seen()).not.toMatch(/security fee|examplex-verify/);
     // Kept in the record as an internal note.
     const turns = (await call('GET', `/api/admin/handoffs/${c.id}/turns`)).json.turns as Json[];
-    expect(turns.find((x) => x.kind === 'note')).toMatchObject({ internal: true, text: expect.stringContaining('[not sent: asks_for_payment, unlisted_contact]') });
+    expect(turns.find((x) => x.kind === 'note')).toMatchObject({
+      internal: true,
+      text: expect.stringContaining('[not sent: asks_for_payment, unlisted_contact]'),
+    });
     const events = await t.helpdesk.securityEvents.list({ type: 'outbound_blocked', conversationId: c.id });
     expect(events[0]).toMatchObject({ channel: 'admin', detail: { reason: 'asks_for_payment', reasons: ['asks_for_payment', 'unlisted_contact'] } });
 
     const secret = await call('POST', `/api/admin/handoffs/${c.id}/reply`, { agent: 'Dana', text: 'Please tell me your 2FA code.' });
     expect(secret).toMatchObject({ status: 422, json: { error: { reasons: ['asks_for_secret'] } } });
-    const fine = await call('POST', `/api/admin/handoffs/${c.id}/reply`, { agent: 'Dana', text: 'See https://support.examplex.example/withdrawals for the steps.' });
+    const fine = await call('POST', `/api/admin/handoffs/${c.id}/reply`, {
+      agent: 'Dana',
+      text: 'See https://support.examplex.example/withdrawals for the steps.',
+    });
     expect(fine.status).toBe(200);
     expect(await c.seen()).toContain('https://support.examplex.example/withdrawals');
   });

@@ -270,7 +270,12 @@ describe.each(testEngines())("agents' inbox API on %s", (engine) => {
       const stream = await agent.stream(`/api/admin/inbox/events?watch=${customer.id}`);
       await stream.next('ready');
       // Nothing in this instance hears of it: only the database says so.
-      await desk.reply(customer.id, { agent: { id: 'U999', name: 'Noor' }, text: 'Found it, crediting now.', externalKey: 'other-instance:1', desk: { tool: 'slack' } });
+      await desk.reply(customer.id, {
+        agent: { id: 'U999', name: 'Noor' },
+        text: 'Found it, crediting now.',
+        externalKey: 'other-instance:1',
+        desk: { tool: 'slack' },
+      });
       expect((await stream.next('change', 5_000)).ids).toContain(customer.id);
       await stream.close();
       const view = await agent.send('GET', `/api/admin/inbox/conversations/${customer.id}`);

@@ -263,7 +263,11 @@ describe.each(testEngines())('conversing like a first-line agent on %s', (engine
       await polling();
       const id = chat++;
       fake.userSends(id, 'problem with withdrawal', { from: { language_code: 'en' } });
-      await fake.waitFor(() => fake.sentTo(id).some((m) => m.replyMarkup?.inline_keyboard?.some((row) => row[0]?.callback_data?.startsWith('choose:'))), 15_000, 'the choices');
+      await fake.waitFor(
+        () => fake.sentTo(id).some((m) => m.replyMarkup?.inline_keyboard?.some((row) => row[0]?.callback_data?.startsWith('choose:'))),
+        15_000,
+        'the choices',
+      );
       const offer = fake.sentTo(id).find((m) => m.replyMarkup?.inline_keyboard?.some((row) => row[0]?.callback_data?.startsWith('choose:'))) as SentMessage;
       const rows = offer.replyMarkup?.inline_keyboard ?? [];
       expect(rows.at(-1)?.[0]).toEqual({ text: 'None of these: talk to a human', callback_data: 'choose:none' });

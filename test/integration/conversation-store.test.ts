@@ -25,8 +25,7 @@ describe.each(testEngines())('conversation store on %s', (engine) => {
   });
   afterAll(() => db.drop());
 
-  const open = async (externalId: string) =>
-    (await store.open({ channel: 'web', externalId, language: 'en', tokenHash: null })).conversation;
+  const open = async (externalId: string) => (await store.open({ channel: 'web', externalId, language: 'en', tokenHash: null })).conversation;
 
   it('keys a conversation by channel and external id', async () => {
     const first = await store.open({ channel: 'telegram', externalId: '42', language: 'zh', tokenHash: null });

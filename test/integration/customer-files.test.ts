@@ -16,7 +16,7 @@ const WAIT = { timeout: 30_000, interval: 50 };
 const MAX_BYTES = 10 * 1024 * 1024;
 type Json = Record<string, any>;
 
-describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
+describe.each(testEngines())("customers' screenshots on %s", (engine) => {
   let slack: FakeSlack;
   let running: RunningHelpdesk;
   let dir: string;
@@ -68,7 +68,11 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     return { status: res.status, json: (await res.json()) as Json };
   };
   const start = async () => (await call('POST', '/api/conversations', { language: 'zh' })).json as { id: string; token: string };
-  const upload = async (c: { id: string; token?: string }, bytes: Buffer, options: { name?: string; type?: string; caption?: string; headers?: Record<string, string> } = {}) => {
+  const upload = async (
+    c: { id: string; token?: string },
+    bytes: Buffer,
+    options: { name?: string; type?: string; caption?: string; headers?: Record<string, string> } = {},
+  ) => {
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(bytes)], { type: options.type ?? 'application/octet-stream' }), options.name ?? 'screen.png');
     if (options.caption !== undefined) form.append('caption', options.caption);
@@ -79,8 +83,10 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     });
     return { status: res.status, json: (await res.json()) as Json };
   };
-  const adminFiles = async (conversationId: string) => (await call('GET', `/api/admin/conversations/${conversationId}/files`, undefined, ADMIN_TOKEN)).json.files as Json[];
-  const turnsOf = async (c: { id: string; token: string }) => (await call('GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token)).json.turns as Json[];
+  const adminFiles = async (conversationId: string) =>
+    (await call('GET', `/api/admin/conversations/${conversationId}/files`, undefined, ADMIN_TOKEN)).json.files as Json[];
+  const turnsOf = async (c: { id: string; token: string }) =>
+    (await call('GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token)).json.turns as Json[];
 
   it('takes a PNG screenshot with a caption: the name and caption through the firewall, the bytes back to staff exactly, with the type read from them', async () => {
     const c = await start();
@@ -97,7 +103,9 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     // A recovery phrase in the caption never gets stored: the firewall's marker is in its place.
     expect(customer.text).toContain('提现失败了');
     expect(customer.text).not.toContain('abandon ability');
-    expect(customer.attachments).toEqual([{ type: 'photo', fileId: res.json.file.id, fileName: `提现截图-${marker}.png`, mediaType: 'image/png', size: bytes.length }]);
+    expect(customer.attachments).toEqual([
+      { type: 'photo', fileId: res.json.file.id, fileName: `提现截图-${marker}.png`, mediaType: 'image/png', size: bytes.length },
+    ]);
     expect(reply).toMatchObject({ role: 'bot', kind: 'notice' });
     expect(reply.text).toContain('截图');
 
@@ -112,7 +120,11 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
 
   it('reads JPEG, WebP and GIF by their bytes, whatever name and type the client declared', async () => {
     const c = await start();
-    for (const [kind, type] of [['jpeg', 'image/jpeg'], ['webp', 'image/webp'], ['gif', 'image/gif']] as const) {
+    for (const [kind, type] of [
+      ['jpeg', 'image/jpeg'],
+      ['webp', 'image/webp'],
+      ['gif', 'image/gif'],
+    ] as const) {
       const res = await upload(c, imageBytes(kind, `m-${kind}`), { name: 'report.pdf', type: 'application/pdf' });
       expect(res.status, kind).toBe(201);
       expect(res.json.file.mediaType).toBe(type);
@@ -128,7 +140,10 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     expect(fake.status).toBe(415);
     expect(fake.json.error.code).toBe('unsupported_file_type');
     // An SVG is an image to a browser, and a page that runs scripts: not taken.
-    const svg = await upload(c, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), { name: 'a.svg', type: 'image/svg+xml' });
+    const svg = await upload(c, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), {
+      name: 'a.svg',
+      type: 'image/svg+xml',
+    });
     expect(svg.status).toBe(415);
     const big = await upload(c, imageBytes('png', 'too-big', MAX_BYTES + 1), { type: 'image/png' });
     expect(big.status).toBe(413);
@@ -160,7 +175,7 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     expect((await adminFiles(c.id)).map((f) => f.id)).toEqual([first.json.file.id]);
   });
 
-  it('keeps staff endpoints to staff: no token 401, another conversation\'s file 404, malformed ids 400', async () => {
+  it("keeps staff endpoints to staff: no token 401, another conversation's file 404, malformed ids 400", async () => {
     const c = await start();
     const res = await upload(c, imageBytes('gif', 'staff-only'));
     const path = `/api/admin/conversations/${c.id}/files/${res.json.file.id}`;
@@ -187,7 +202,10 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     // With agents, no bot reply: the agents see it.
     expect(res.json.turns.map((t: Json) => t.role)).toEqual(['customer']);
     const shared = await vi.waitFor(() => {
-      const file = slack.thread(CHANNEL, root.ts).flatMap((m) => m.files ?? []).find((f) => f.name === name);
+      const file = slack
+        .thread(CHANNEL, root.ts)
+        .flatMap((m) => m.files ?? [])
+        .find((f) => f.name === name);
       if (!file) throw new Error('not uploaded yet');
       return file;
     }, WAIT);
@@ -218,7 +236,10 @@ describe.each(testEngines())('customers\' screenshots on %s', (engine) => {
     expect(res.status).toBe(201);
     expect(res.json.turns[0]).toMatchObject({ role: 'customer', text: email, contact: 'email' });
     expect(res.json.turns[1].text).toContain(email);
-    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).some((m) => m.text.includes('e-mail address for the answer') && m.text.includes(email))).toBe(true), WAIT);
+    await vi.waitFor(
+      () => expect(slack.thread(CHANNEL, root.ts).some((m) => m.text.includes('e-mail address for the answer') && m.text.includes(email))).toBe(true),
+      WAIT,
+    );
     const turns = await call('GET', `/api/admin/handoffs/${c.id}/turns`, undefined, ADMIN_TOKEN);
     expect(turns.json.turns.some((t: Json) => t.contact === 'email' && t.text === email)).toBe(true);
   });

@@ -166,14 +166,20 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
     telegram.userSends(other, otherWords, { from: { id: other, username: 'someone_else', language_code: 'zh-hans' } });
     await vi.waitFor(() => expect(telegram.sentTo(other).length).toBeGreaterThanOrEqual(1), WAIT);
     // A web customer's screenshot: its bytes, name and caption are the customer's too.
-    const web = (await (await fetch(`${running?.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; token: string };
+    const web = (await (
+      await fetch(`${running?.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    ).json()) as { id: string; token: string };
     const imageMarker = `pixels-${randomInt(1e9).toString(36)}-${randomInt(1e9).toString(36)}`;
     const imageName = `截图${uniqueChinese(5)}.png`;
     const caption = `提现失败${uniqueChinese(6)}`;
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(imageBytes('png', imageMarker))], { type: 'image/png' }), imageName);
     form.append('caption', caption);
-    const uploadedWeb = await fetch(`${running?.url}/api/conversations/${web.id}/files`, { method: 'POST', headers: { authorization: `Bearer ${web.token}` }, body: form });
+    const uploadedWeb = await fetch(`${running?.url}/api/conversations/${web.id}/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${web.token}` },
+      body: form,
+    });
     expect(uploadedWeb.status).toBe(201);
     // And the e-mail address they left for the answer.
     const email = `trader.${randomInt(1e9).toString(36)}@mail-${randomInt(1e9).toString(36)}.example`;

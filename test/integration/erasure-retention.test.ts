@@ -23,7 +23,9 @@ async function setup(engine: Engine) {
   const keys = () => loadContentKeys({ file: keyFile, createIfMissing: true }).keys;
   const empty = engine === 'postgres' ? await createEmptyPostgresDatabase() : undefined;
   const open = async (): Promise<Database> => {
-    const database = await openDatabase(empty ? { databaseUrl: empty.url, dataDir: 'unused', contentKeys: keys() } : { dataDir: 'memory://', contentKeys: keys() });
+    const database = await openDatabase(
+      empty ? { databaseUrl: empty.url, dataDir: 'unused', contentKeys: keys() } : { dataDir: 'memory://', contentKeys: keys() },
+    );
     await database.migrate();
     return database;
   };
@@ -53,10 +55,14 @@ type Setup = Awaited<ReturnType<typeof setup>>;
 
 async function converse(s: Pick<Setup, 'store'>, channel: 'telegram' | 'web', externalId: string, words: string, close = false) {
   const { conversation } = await s.store.open({ channel, externalId, language: 'zh', tokenHash: null, customerHandle: screened(`@${externalId}`) });
-  await s.store.append(conversation.id, [
-    { role: 'customer', kind: 'message', text: screened(words), language: 'zh' },
-    { role: 'bot', kind: 'answer', text: '请稍等', language: 'zh' },
-  ], close ? { state: 'closed' } : {});
+  await s.store.append(
+    conversation.id,
+    [
+      { role: 'customer', kind: 'message', text: screened(words), language: 'zh' },
+      { role: 'bot', kind: 'answer', text: '请稍等', language: 'zh' },
+    ],
+    close ? { state: 'closed' } : {},
+  );
   return conversation.id;
 }
 
@@ -125,7 +131,10 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
       expect(await texts(s, old)).toEqual(['', '']);
       for (const kept of [held, recent, open]) expect((await texts(s, kept))[0]).not.toBe('');
 
-      const rows = await queryRows<{ dedupe_key: string; status: string; payload: unknown }>(s.db, sql`SELECT dedupe_key, status, payload FROM channel_outbox ORDER BY id`);
+      const rows = await queryRows<{ dedupe_key: string; status: string; payload: unknown }>(
+        s.db,
+        sql`SELECT dedupe_key, status, payload FROM channel_outbox ORDER BY id`,
+      );
       expect(rows.map((r) => [r.dedupe_key, r.status])).toEqual([
         ['tg:1:u1:0', 'sent'],
         ['tg:1:u2:0', 'pending'],
@@ -144,28 +153,32 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
     }
   }, 120_000);
 
-  it.skipIf(engine !== 'postgres')('keeps two instances sharing the key file working across an erasure and its key rotation; the audit passes on each and after a restart', async () => {
-    const s = await setup(engine);
-    const b = await s.another();
-    let restarted: Awaited<ReturnType<Setup['another']>> | undefined;
-    try {
-      const alice = await converse(s, 'telegram', '901', '甲的问题');
-      const bob = await converse(b, 'telegram', '902', '乙的问题');
-      // B knows Bob's key (unwrapped under v1); A erases Alice and rotates to v2 in the shared key file.
-      const erasure = await eraseCustomer(s.db, s.log, { conversationId: alice });
-      expect(erasure.rotation?.version).toBe(2);
-      // B goes on: it reads what A re-wrapped, appends, opens new conversations under the new key.
-      await b.store.append(bob, [{ role: 'customer', kind: 'message', text: screened('乙又来了'), language: 'zh' }]);
-      expect(await texts(b, bob)).toEqual(['乙的问题', '请稍等', '乙又来了']);
-      const carol = await converse(b, 'telegram', '903', '丙的问题');
-      expect(await texts(s, carol)).toEqual(['丙的问题', '请稍等']);
-      await s.log.checkpointNow();
-      for (const instance of [s, b]) expect(await instance.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
-      restarted = await s.another();
-      expect(await restarted.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
-      expect(await texts(restarted, bob)).toEqual(['乙的问题', '请稍等', '乙又来了']);
-    } finally {
-      await s.drop(b.database, ...(restarted ? [restarted.database] : []));
-    }
-  }, 120_000);
+  it.skipIf(engine !== 'postgres')(
+    'keeps two instances sharing the key file working across an erasure and its key rotation; the audit passes on each and after a restart',
+    async () => {
+      const s = await setup(engine);
+      const b = await s.another();
+      let restarted: Awaited<ReturnType<Setup['another']>> | undefined;
+      try {
+        const alice = await converse(s, 'telegram', '901', '甲的问题');
+        const bob = await converse(b, 'telegram', '902', '乙的问题');
+        // B knows Bob's key (unwrapped under v1); A erases Alice and rotates to v2 in the shared key file.
+        const erasure = await eraseCustomer(s.db, s.log, { conversationId: alice });
+        expect(erasure.rotation?.version).toBe(2);
+        // B goes on: it reads what A re-wrapped, appends, opens new conversations under the new key.
+        await b.store.append(bob, [{ role: 'customer', kind: 'message', text: screened('乙又来了'), language: 'zh' }]);
+        expect(await texts(b, bob)).toEqual(['乙的问题', '请稍等', '乙又来了']);
+        const carol = await converse(b, 'telegram', '903', '丙的问题');
+        expect(await texts(s, carol)).toEqual(['丙的问题', '请稍等']);
+        await s.log.checkpointNow();
+        for (const instance of [s, b]) expect(await instance.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
+        restarted = await s.another();
+        expect(await restarted.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
+        expect(await texts(restarted, bob)).toEqual(['乙的问题', '请稍等', '乙又来了']);
+      } finally {
+        await s.drop(b.database, ...(restarted ? [restarted.database] : []));
+      }
+    },
+    120_000,
+  );
 });

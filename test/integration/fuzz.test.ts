@@ -39,7 +39,15 @@ function createRandom(seed: number) {
     for (let i = 0; i < n; i++) {
       const r = next();
       out +=
-        r < 0.5 ? String.fromCharCode(32 + int(95)) : r < 0.7 ? String.fromCharCode(int(32)) : r < 0.8 ? String.fromCharCode(0xd800 + int(0x800)) : r < 0.9 ? String.fromCharCode(0x4e00 + int(0x5000)) : pick(['\u202e', '\u200b', '\ufeff', '\u0000', '😀', '"', '\\', '{', '}', '[', ']']);
+        r < 0.5
+          ? String.fromCharCode(32 + int(95))
+          : r < 0.7
+            ? String.fromCharCode(int(32))
+            : r < 0.8
+              ? String.fromCharCode(0xd800 + int(0x800))
+              : r < 0.9
+                ? String.fromCharCode(0x4e00 + int(0x5000))
+                : pick(['\u202e', '\u200b', '\ufeff', '\u0000', '😀', '"', '\\', '{', '}', '[', ']']);
     }
     return out;
   };
@@ -63,8 +71,19 @@ function malformedBody(rnd: ReturnType<typeof createRandom>, valid: string): str
       return JSON.stringify({ text: 'x'.repeat(70_000 + rnd.int(10_000)) }); // over the body limit
     case 5:
       return rnd.pick([
-        'null', '1', '"text"', '[]', 'true', '{"text":5}', '{"text":null}', '{"text":["a"]}', '{"action":"delete"}',
-        '{"language":"fr"}', '{"text":"hi","extra":1}', '{"__proto__":{"admin":true},"text":"x"}', '{"constructor":{"prototype":{}}}',
+        'null',
+        '1',
+        '"text"',
+        '[]',
+        'true',
+        '{"text":5}',
+        '{"text":null}',
+        '{"text":["a"]}',
+        '{"action":"delete"}',
+        '{"language":"fr"}',
+        '{"text":"hi","extra":1}',
+        '{"__proto__":{"admin":true},"text":"x"}',
+        '{"constructor":{"prototype":{}}}',
       ]);
     case 6:
       return JSON.stringify({ text: rnd.junk(1 + rnd.int(200)) }); // random text: accepted and normalized
@@ -140,7 +159,13 @@ describe.each(testEngines())('fuzzing the public endpoints on %s', (engine) => {
     await slack?.stop();
     await dropDatabase?.();
     await rm(dir, { recursive: true, force: true });
-    const lines = [...statuses].map(([endpoint, m]) => `${endpoint}: ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    const lines = [...statuses].map(
+      ([endpoint, m]) =>
+        `${endpoint}: ${[...m]
+          .sort((a, b) => a[0] - b[0])
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')}`,
+    );
     console.info(`fuzz on ${engine}:\n  ${lines.join('\n  ')}`);
   }, 60_000);
 
@@ -180,8 +205,23 @@ describe.each(testEngines())('fuzzing the public endpoints on %s', (engine) => {
       ]);
       const method = target.includes('?') ? rnd.pick(['GET', 'GET', 'DELETE', 'PUT']) : rnd.pick(['POST', 'POST', 'POST', 'PATCH', 'GET']);
       const headers: Record<string, string> = {
-        'content-type': rnd.pick(['application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '']),
-        authorization: rnd.pick([`Bearer ${victim.token}`, `Bearer ${victim.token}`, 'Bearer', `Bearer ${rnd.junk(20).replace(/[^\x21-\x7e]/g, 'a')}`, `Basic ${victim.token}`, '']),
+        'content-type': rnd.pick([
+          'application/json',
+          'application/json',
+          'application/json; charset=utf-8',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          '',
+        ]),
+        authorization: rnd.pick([
+          `Bearer ${victim.token}`,
+          `Bearer ${victim.token}`,
+          'Bearer',
+          `Bearer ${rnd.junk(20).replace(/[^\x21-\x7e]/g, 'a')}`,
+          `Basic ${victim.token}`,
+          '',
+        ]),
       };
       if (!headers['content-type']) delete headers['content-type'];
       if (!headers.authorization) delete headers.authorization;
@@ -214,11 +254,26 @@ describe.each(testEngines())('fuzzing the public endpoints on %s', (engine) => {
     for (let i = 0; i < TELEGRAM_FUZZ; i++) {
       const secret = rnd.pick([TELEGRAM_SECRET, TELEGRAM_SECRET, 'wrong', '']);
       // U+0000 and lone surrogates inside an accepted update are the known issue below; kept out here.
-      const storable = (v: string | Uint8Array) => (typeof v === 'string' && secret === TELEGRAM_SECRET ? v.replace(/\u0000|\\u0000|[\ud800-\udfff]|\\ud[89a-f][0-9a-f]{2}/gi, '?') : v);
-      const body = rnd.next() < 0.3
-        ? JSON.stringify({ update_id: rnd.pick([-1, 0, 1e20, 'x', null, 9_000_000 + i]), message: rnd.pick([null, {}, { chat: {} }, { text: rnd.junk(50) }, { chat: { id: 'x' }, text: 5 }, { chat: { id: 1 }, from: {}, text: rnd.junk(5000) }]) })
-        : malformedBody(rnd, update(9_100_000 + i, 'hello'));
-      const res = await post('/telegram/webhook', storable(body), { 'content-type': 'application/json', ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) });
+      const storable = (v: string | Uint8Array) =>
+        typeof v === 'string' && secret === TELEGRAM_SECRET ? v.replace(/\u0000|\\u0000|[\ud800-\udfff]|\\ud[89a-f][0-9a-f]{2}/gi, '?') : v;
+      const body =
+        rnd.next() < 0.3
+          ? JSON.stringify({
+              update_id: rnd.pick([-1, 0, 1e20, 'x', null, 9_000_000 + i]),
+              message: rnd.pick([
+                null,
+                {},
+                { chat: {} },
+                { text: rnd.junk(50) },
+                { chat: { id: 'x' }, text: 5 },
+                { chat: { id: 1 }, from: {}, text: rnd.junk(5000) },
+              ]),
+            })
+          : malformedBody(rnd, update(9_100_000 + i, 'hello'));
+      const res = await post('/telegram/webhook', storable(body), {
+        'content-type': 'application/json',
+        ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}),
+      });
       count('Telegram webhook (fuzz)', res.status);
       expect(res.status, `${secret} ${String(storable(body)).slice(0, 300)}`).toBeLessThan(500);
       await res.arrayBuffer();
@@ -243,7 +298,9 @@ describe.each(testEngines())('fuzzing the public endpoints on %s', (engine) => {
       const signed = rnd.next() < 0.6;
       const headers: Record<string, string> = {
         'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json',
-        ...(signed ? slack.sign(text) : { 'x-slack-request-timestamp': String(rnd.int(2e9)), 'x-slack-signature': `v0=${rnd.urlJunk(10)}`.replace(/[^\x21-\x7e]/g, 'a') }),
+        ...(signed
+          ? slack.sign(text)
+          : { 'x-slack-request-timestamp': String(rnd.int(2e9)), 'x-slack-signature': `v0=${rnd.urlJunk(10)}`.replace(/[^\x21-\x7e]/g, 'a') }),
       };
       // A signed JSON null is the known issue below; kept out here.
       return { body: signed && text === 'null' ? '{}' : signed ? text : raw, headers, signed, text };
@@ -270,10 +327,14 @@ describe.each(testEngines())('fuzzing the public endpoints on %s', (engine) => {
   });
 
   it('stores and answers 200 a Telegram update whose text holds U+0000', async () => {
-    const res = await post('/telegram/webhook', JSON.stringify({
-      update_id: 9_999_000,
-      message: { message_id: 1, date: 1, chat: { id: 77, type: 'private' }, from: { id: 77, is_bot: false, first_name: 'x' }, text: 'a\u0000b' },
-    }), { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': TELEGRAM_SECRET });
+    const res = await post(
+      '/telegram/webhook',
+      JSON.stringify({
+        update_id: 9_999_000,
+        message: { message_id: 1, date: 1, chat: { id: 77, type: 'private' }, from: { id: 77, is_bot: false, first_name: 'x' }, text: 'a\u0000b' },
+      }),
+      { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': TELEGRAM_SECRET },
+    );
     count('Telegram update with U+0000', res.status);
     expect(res.status).toBe(200);
   });
@@ -292,6 +353,8 @@ describe.each(testEngines())('fuzzing the public endpoints on %s', (engine) => {
     const health = await fetch(`${running.url}/healthz`);
     expect(health.status).toBe(200);
     await validCustomer(0);
-    expect(statuses.get('valid web traffic')?.get(201)).toBe((statuses.get('valid web traffic') ? [...(statuses.get('valid web traffic') as Map<number, number>).values()].reduce((a, b) => a + b, 0) : 0));
+    expect(statuses.get('valid web traffic')?.get(201)).toBe(
+      statuses.get('valid web traffic') ? [...(statuses.get('valid web traffic') as Map<number, number>).values()].reduce((a, b) => a + b, 0) : 0,
+    );
   });
 });

@@ -28,14 +28,21 @@ describe.each(testEngines())('greeting a channel customer with their first messa
     // The same customer again: an existing conversation, no second greeting.
     const again = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'greet-1', language: 'en', greetWithFirstTurn: true });
     expect(again.isNew).toBe(false);
-    const next = await t.helpdesk.handleCustomerInput({ conversationId: again.conversation.id, message: t.helpdesk.screen({ text: 'what are your trading fees' }) });
+    const next = await t.helpdesk.handleCustomerInput({
+      conversationId: again.conversation.id,
+      message: t.helpdesk.screen({ text: 'what are your trading fees' }),
+    });
     expect(next.turns.map((turn) => turn.kind)).not.toContain('greeting');
   });
 
   it('greets on the next input a conversation whose first input stored nothing, also after a restart', async () => {
     const started = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'greet-2', language: 'en', greetWithFirstTurn: true });
     await expect(
-      t.helpdesk.handleCustomerInput({ conversationId: started.conversation.id, message: t.helpdesk.screen({ text: '' }), created: { conversation: started.conversation, turns: [] } }),
+      t.helpdesk.handleCustomerInput({
+        conversationId: started.conversation.id,
+        message: t.helpdesk.screen({ text: '' }),
+        created: { conversation: started.conversation, turns: [] },
+      }),
     ).rejects.toMatchObject({ code: 'invalid_input' });
     expect(await t.helpdesk.turns(started.conversation.id, 0)).toEqual([]);
 
@@ -44,19 +51,33 @@ describe.each(testEngines())('greeting a channel customer with their first messa
     const reopened = await restarted.startConversation({ channel: 'telegram', externalId: 'greet-2', language: 'en', greetWithFirstTurn: true });
     expect(reopened.isNew).toBe(true);
     expect(reopened.conversation.id).toBe(started.conversation.id);
-    const outcome = await restarted.handleCustomerInput({ conversationId: reopened.conversation.id, message: restarted.screen({ text: 'hello, my deposit has not arrived' }) });
+    const outcome = await restarted.handleCustomerInput({
+      conversationId: reopened.conversation.id,
+      message: restarted.screen({ text: 'hello, my deposit has not arrived' }),
+    });
     expect(outcome.turns[0]?.kind).toBe('greeting');
     expect((await restarted.turns(started.conversation.id, 0)).filter((turn) => turn.kind === 'greeting')).toHaveLength(1);
   });
 
   it('greets on its next update a conversation whose first input failed, in the same process', async () => {
     const first = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'greet-3', language: 'en', greetWithFirstTurn: true });
-    await expect(t.helpdesk.handleCustomerInput({ conversationId: first.conversation.id, message: t.helpdesk.screen({ text: '' }), created: { conversation: first.conversation, turns: [] } })).rejects.toMatchObject({
+    await expect(
+      t.helpdesk.handleCustomerInput({
+        conversationId: first.conversation.id,
+        message: t.helpdesk.screen({ text: '' }),
+        created: { conversation: first.conversation, turns: [] },
+      }),
+    ).rejects.toMatchObject({
       code: 'invalid_input',
     });
     const second = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'greet-3', language: 'en', greetWithFirstTurn: true });
     expect(second.isNew).toBe(true);
-    const outcome = await t.helpdesk.recordCustomerTurn({ conversationId: second.conversation.id, kind: 'attachment', message: t.helpdesk.screen({ text: 'screenshot' }), reply: 'Got it.' });
+    const outcome = await t.helpdesk.recordCustomerTurn({
+      conversationId: second.conversation.id,
+      kind: 'attachment',
+      message: t.helpdesk.screen({ text: 'screenshot' }),
+      reply: 'Got it.',
+    });
     expect(outcome.turns.map((turn) => turn.kind)).toEqual(['greeting', 'attachment', 'notice']);
   });
 });

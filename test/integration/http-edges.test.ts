@@ -97,7 +97,10 @@ describe('the HTTP edge of the running product', () => {
   });
 
   it('answers 413 to a chunked Telegram webhook body over the limit, with the right secret', async () => {
-    const update = JSON.stringify({ update_id: 1, message: { message_id: 1, date: 1, chat: { id: 1, type: 'private' }, from: { id: 1, is_bot: false, first_name: 'x' }, text: 'x'.repeat(2_000_000) } });
+    const update = JSON.stringify({
+      update_id: 1,
+      message: { message_id: 1, date: 1, chat: { id: 1, type: 'private' }, from: { id: 1, is_bot: false, first_name: 'x' }, text: 'x'.repeat(2_000_000) },
+    });
     const res = await request(running.url, {
       path: '/telegram/webhook',
       headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': TELEGRAM_SECRET },

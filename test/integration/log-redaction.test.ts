@@ -52,6 +52,8 @@ describe.each(testEngines())('logged database errors on %s', (engine) => {
     expect(logged).toContain('invalid input syntax for type integer');
     expect(logged).not.toContain('apple banana');
     // Without the serializer the same lines do carry it (the test's own check that it can fail).
-    expect(JSON.stringify({ m: (duplicate as Error).message, u: (unreadable as Error & { cause?: Error }).cause?.message ?? (unreadable as Error).message })).toContain('apple banana');
+    expect(
+      JSON.stringify({ m: (duplicate as Error).message, u: (unreadable as Error & { cause?: Error }).cause?.message ?? (unreadable as Error).message }),
+    ).toContain('apple banana');
   });
 });

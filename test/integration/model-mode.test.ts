@@ -40,7 +40,10 @@ describe('model mode through the openai SDK against a local stand-in', () => {
     const result = await ask('How do I reset my password?');
     expect(result.outcome).toBe('clarified');
     expect(result.turns.at(-1)?.data.choices?.map((c) => c.entryId)).toContain('password-reset-en');
-    const again = await t.helpdesk.handleCustomerInput({ conversationId: result.conversation.id, message: t.helpdesk.screen({ text: 'How can I change my password?' }) });
+    const again = await t.helpdesk.handleCustomerInput({
+      conversationId: result.conversation.id,
+      message: t.helpdesk.screen({ text: 'How can I change my password?' }),
+    });
     expect(again.outcome).toBe('escalated');
     expect(again.turns.at(-1)?.escalation?.reason).toBe('low_confidence');
   });

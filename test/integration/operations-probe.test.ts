@@ -25,7 +25,13 @@ describe.each(testEngines())('the operations probe on %s', (engine) => {
       handoffs: { unclaimed: 0, claimed: 0, oldestUnclaimedAgeSeconds: 0 },
     });
     const outbox = createPgChannelOutbox(database.db);
-    const message = (chatId: string, n: number) => ({ channel: 'telegram', chatId, dedupeKey: `probe:${chatId}:${n}`, method: 'sendMessage', payload: { chat_id: chatId, text: 'hi' } });
+    const message = (chatId: string, n: number) => ({
+      channel: 'telegram',
+      chatId,
+      dedupeKey: `probe:${chatId}:${n}`,
+      method: 'sendMessage',
+      payload: { chat_id: chatId, text: 'hi' },
+    });
     await outbox.enqueue([message('1', 1), message('1', 2), message('2', 1)]);
     await createPgUpdateInbox(database.db).record({ source: 'telegram:42', updateId: 7, chatId: '1', messageId: 1, payload: {} });
     await new Promise((r) => setTimeout(r, 1100));
@@ -38,8 +44,18 @@ describe.each(testEngines())('the operations probe on %s', (engine) => {
 
     // Sending the heads of both chats, then the last one, empties the outbox.
     const first = await outbox.claim('telegram', 10, 30_000);
-    const second = await outbox.claim('telegram', 10, 30_000, first.map((m) => ({ id: m.id, result: {}, at: new Date() })));
-    await outbox.claim('telegram', 10, 30_000, second.map((m) => ({ id: m.id, result: {}, at: new Date() })));
+    const second = await outbox.claim(
+      'telegram',
+      10,
+      30_000,
+      first.map((m) => ({ id: m.id, result: {}, at: new Date() })),
+    );
+    await outbox.claim(
+      'telegram',
+      10,
+      30_000,
+      second.map((m) => ({ id: m.id, result: {}, at: new Date() })),
+    );
     expect((await probe.read()).outbox).toEqual([]);
   });
 

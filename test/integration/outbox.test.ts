@@ -14,7 +14,13 @@ describe.each(testEngines())('channel outbox on %s', (engine) => {
   });
   afterAll(() => db.drop());
 
-  const message = (chatId: string, n: number) => ({ channel: 'telegram', chatId, dedupeKey: `${chatId}:${n}`, method: 'sendMessage', payload: { chat_id: chatId, text: `message ${n}` } });
+  const message = (chatId: string, n: number) => ({
+    channel: 'telegram',
+    chatId,
+    dedupeKey: `${chatId}:${n}`,
+    method: 'sendMessage',
+    payload: { chat_id: chatId, text: `message ${n}` },
+  });
 
   it('claims one message per chat, oldest first, and the next one only once the previous was marked sent', async () => {
     await outbox.enqueue([message('a', 1), message('a', 2), message('b', 1)]);
@@ -71,7 +77,10 @@ describe.each(testEngines())('channel outbox on %s', (engine) => {
     const inbox = createPgUpdateInbox(db.database.db);
     // Chat c still has a message waiting: nothing of c may overtake it.
     await outbox.enqueue([message('c', 1)]);
-    for (const [updateId, chatId] of [[501, 'd'], [502, 'c']] as const) {
+    for (const [updateId, chatId] of [
+      [501, 'd'],
+      [502, 'c'],
+    ] as const) {
       await inbox.record({ source: 'telegram:1', updateId, chatId, messageId: 1, payload: { update_id: updateId } });
     }
     const leased = await inbox.settleWithReplies?.('telegram:1', 501, [message('d', 1), message('d', 2)], undefined, 60_000);

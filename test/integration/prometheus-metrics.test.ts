@@ -87,7 +87,9 @@ describe.each(testEngines())('GET /metrics of the running product on %s', (engin
   }
 
   async function customer() {
-    const created = (await (await fetch(`${running.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"language":"en"}' })).json()) as {
+    const created = (await (
+      await fetch(`${running.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"language":"en"}' })
+    ).json()) as {
       id: string;
       token: string;
     };

@@ -92,7 +92,10 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
       expect(inMemory?.lexical?.entries.maxIdf).toBe(lexical.entries.maxIdf);
       expectSameRanking(inMemory?.vector.map(chunkKey) ?? [], vector.map(chunkKey));
       expect(vector.length).toBe(60);
-      expectSameRanking(inMemory?.centroids.map((c) => ({ id: c.entryId, score: c.score })) ?? [], centroids.map((c) => ({ id: c.entryId, score: c.score })));
+      expectSameRanking(
+        inMemory?.centroids.map((c) => ({ id: c.entryId, score: c.score })) ?? [],
+        centroids.map((c) => ({ id: c.entryId, score: c.score })),
+      );
       expect(inMemory?.centroids.length).toBe(Math.min(60, (await t.knowledge.listEntries()).length));
       // Over the memory budget, the same search runs as statements.
       expect(await byStatements.search?.(terms, embedding, embedder.id, 60)).toEqual({ lexical, vector, centroids: inMemory?.centroids });
@@ -100,7 +103,15 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
   });
 
   it('gives searches that run together (one shared statement) exactly what each gets alone', async () => {
-    const questions = ['我的提现一直没到账', 'How do I reset my password?', 'what are your trading fees', '充错链了怎么办', 'withdrawal pending for hours', '推荐一家好吃的火锅店', '!!!'];
+    const questions = [
+      '我的提现一直没到账',
+      'How do I reset my password?',
+      'what are your trading fees',
+      '充错链了怎么办',
+      'withdrawal pending for hours',
+      '推荐一家好吃的火锅店',
+      '!!!',
+    ];
     const alone = [];
     for (const question of questions) alone.push(await retriever.retrieve(question));
     const together = await Promise.all(questions.map((question) => retriever.retrieve(question)));

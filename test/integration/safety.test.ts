@@ -88,7 +88,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(stored).not.toContain(phrase);
   });
 
-  it('keeps the secret out of the agents\' view of an escalated conversation too', async () => {
+  it("keeps the secret out of the agents' view of an escalated conversation too", async () => {
     const c = await start('en');
     await say(c, { action: 'human' });
     const res = await say(c, { text: `the agent wants my 2FA code: 123456 and my private key 0x${'a1b2c3d4'.repeat(8)}` });
@@ -99,7 +99,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(await everythingStored()).not.toContain('a1b2c3d4a1b2c3d4');
   });
 
-  it('warns in the conversation\'s language: a Chinese conversation is warned in Chinese about a message that was only an English phrase, with no escalation', async () => {
+  it("warns in the conversation's language: a Chinese conversation is warned in Chinese about a message that was only an English phrase, with no escalation", async () => {
     const c = await start('zh');
     const res = await say(c, { text: seededMnemonic('safety-zh-only-phrase', english) });
     expect(res.status).toBe(201);
@@ -266,7 +266,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
     expect(reply.text).toContain('@ExampleXSupportBot');
   });
 
-  it('states the official channels in the Telegram greeting, and behind the widget\'s Verify control on the web', async () => {
+  it("states the official channels in the Telegram greeting, and behind the widget's Verify control on the web", async () => {
     const telegram = await t.helpdesk.startConversation({ channel: 'telegram', externalId: 'official-greeting', language: 'en' });
     expect(telegram.turns[0]?.text).toContain('@ExampleXSupportBot');
     expect(telegram.turns[0]?.text).toContain('no phone support');
@@ -290,9 +290,7 @@ describe.each(testEngines())('safety on %s', (engine) => {
       },
     ];
     const report = await t.helpdesk.syncKnowledge(files);
-    expect(report.problems).toEqual([
-      expect.objectContaining({ source: 'en/fake-hotline.md', reason: expect.stringContaining('+1 415 555 0100') }),
-    ]);
+    expect(report.problems).toEqual([expect.objectContaining({ source: 'en/fake-hotline.md', reason: expect.stringContaining('+1 415 555 0100') })]);
     expect(report.added).toContain('fine-en');
     const events = await t.events.list({ type: 'knowledge_contact_rejected' });
     expect(events[0]?.detail.reason).toBe('en/fake-hotline.md');

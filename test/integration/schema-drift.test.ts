@@ -40,7 +40,10 @@ describe('drizzle migrations', () => {
     const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as {
       entries: Array<{ idx: number; when: number; tag: string }>;
     };
-    const files = (await readdir(MIGRATIONS_FOLDER)).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)).sort();
+    const files = (await readdir(MIGRATIONS_FOLDER))
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => f.slice(0, -4))
+      .sort();
     expect(journal.entries.map((e) => e.tag)).toEqual(files);
     journal.entries.forEach((e, i) => {
       expect(e.idx).toBe(i);
@@ -65,7 +68,10 @@ function declaredShape(): Shape {
   for (const table of tables) {
     const config = getTableConfig(table);
     const columns = config.columns.map((c) => {
-      const type = c.getSQLType().replace(/^bigserial$/, 'bigint').replace(/^serial$/, 'integer');
+      const type = c
+        .getSQLType()
+        .replace(/^bigserial$/, 'bigint')
+        .replace(/^serial$/, 'integer');
       const hasDefault = c.hasDefault || /serial$/.test(c.getSQLType());
       return `${c.name} ${type}${c.notNull ? ' not null' : ''}${hasDefault ? ' default' : ''}`;
     });

@@ -120,7 +120,10 @@ describe.each(testEngines())('the secret firewall on every text a Telegram custo
     phrases.push(phrase);
     telegram.userSendsPhoto(chat, `support asked me to confirm my wallet: ${phrase}`, { from });
 
-    await vi.waitFor(() => expect(threadTexts(root).some((t) => t.includes('[photo] support asked me to confirm my wallet: [recovery phrase removed]'))).toBe(true), WAIT);
+    await vi.waitFor(
+      () => expect(threadTexts(root).some((t) => t.includes('[photo] support asked me to confirm my wallet: [recovery phrase removed]'))).toBe(true),
+      WAIT,
+    );
     await vi.waitFor(() => expect([...slack.uploads.values()].some((u) => u.completed)).toBe(true), WAIT);
     await vi.waitFor(() => expect(telegram.sentTo(chat).some((m) => m.text.includes('anyone who asks for it is a scammer'))).toBe(true), WAIT);
 
@@ -147,7 +150,11 @@ describe.each(testEngines())('the secret firewall on every text a Telegram custo
     telegram.userSendsMessage(chat, { contact: { phone_number: '+15550100', first_name: p('contact') } }, { from });
     telegram.userSendsMessage(chat, { venue: { title: 'Café Lumière', address: p('venue'), location: { latitude: 1, longitude: 2 } } }, { from });
     telegram.userSendsMessage(chat, { poll: { id: 'p1', question: p('poll'), options: [{ text: 'yes' }, { text: 'no' }] } }, { from });
-    telegram.userSendsMessage(chat, { text: `forwarded: ${p('forward')}`, forward_origin: { type: 'hidden_user', sender_user_name: 'someone', date: 0 } }, { from });
+    telegram.userSendsMessage(
+      chat,
+      { text: `forwarded: ${p('forward')}`, forward_origin: { type: 'hidden_user', sender_user_name: 'someone', date: 0 } },
+      { from },
+    );
     const bot = telegram.sentTo(chat)[0];
     if (bot) telegram.userClicks(bot, `act:${p('callback')}`, from);
 

@@ -35,7 +35,6 @@ function socketModeEnv(fake: FakeSlack, dataDir: string, databaseUrl?: string): 
   };
 }
 
-
 describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
   let fake: FakeSlack;
   let dir: string;
@@ -64,7 +63,8 @@ describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
     return {
       ...c,
       say: (body: Json) => call(running.url, 'POST', `/api/conversations/${c.id}/messages`, body, c.token),
-      seen: async () => (await call(running.url, 'GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token)).json as { state: string; turns: Json[] },
+      seen: async () =>
+        (await call(running.url, 'GET', `/api/conversations/${c.id}/messages?after=0`, undefined, c.token)).json as { state: string; turns: Json[] },
     };
   };
   const rootOf = (conversationId: string): FakeMessage | undefined =>
@@ -73,11 +73,14 @@ describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
   const escalated = async () => {
     const customer = await webCustomer();
     expect((await customer.say({ action: 'human' })).json.outcome).toBe('escalated');
-    const root = await vi.waitFor(() => {
-      const found = rootOf(customer.id);
-      if (!found) throw new Error('no thread root yet');
-      return found;
-    }, { timeout: 10_000 });
+    const root = await vi.waitFor(
+      () => {
+        const found = rootOf(customer.id);
+        if (!found) throw new Error('no thread root yet');
+        return found;
+      },
+      { timeout: 10_000 },
+    );
     return { customer, root };
   };
   const agentTexts = async (customer: Awaited<ReturnType<typeof webCustomer>>) =>
@@ -115,12 +118,23 @@ describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
     fake.socket.retryAfterMs = 300;
     fake.socket.loseAcks(1);
     try {
-      const event = { type: 'message', channel: CHANNEL, user: 'UBOB', text: 'Only once over the socket', ts: '1800000003.000001', thread_ts: root.ts, channel_type: 'channel' };
+      const event = {
+        type: 'message',
+        channel: CHANNEL,
+        user: 'UBOB',
+        text: 'Only once over the socket',
+        ts: '1800000003.000001',
+        thread_ts: root.ts,
+        channel_type: 'channel',
+      };
       const sent = await fake.sendSocketEvent(event, { eventId: 'EvSOCKETRETRY1' });
       expect(sent.status).toBe(200);
       expect(sent.attempts).toBe(2);
       const deliveries = fake.socket.deliveries.filter((d) => d.envelope_id === sent.envelopeId);
-      expect(deliveries.map((d) => [d.retry_attempt, d.retry_reason])).toEqual([[0, ''], [1, 'timeout']]);
+      expect(deliveries.map((d) => [d.retry_attempt, d.retry_reason])).toEqual([
+        [0, ''],
+        [1, 'timeout'],
+      ]);
       expect(fake.socket.acks.filter((a) => a.envelope_id === sent.envelopeId)).toHaveLength(2);
       expect(deliveries.every((d) => (d.payload as Json).event_id === 'EvSOCKETRETRY1')).toBe(true);
     } finally {
@@ -137,7 +151,14 @@ describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
     const clicked = await fake.clickButtonOverSocket(root, ACTION_CLAIM, 'UBOB');
     expect(clicked.status).toBe(200);
     expect(fake.socket.deliveries.find((d) => d.envelope_id === clicked.envelopeId)?.type).toBe('interactive');
-    await vi.waitFor(() => expect(fake.thread(CHANNEL, root.ts).map((m) => m.text).join('\n')).toContain('Claimed by <@UBOB>'));
+    await vi.waitFor(() =>
+      expect(
+        fake
+          .thread(CHANNEL, root.ts)
+          .map((m) => m.text)
+          .join('\n'),
+      ).toContain('Claimed by <@UBOB>'),
+    );
     await vi.waitFor(() => expect(JSON.stringify(rootOf(customer.id)?.blocks)).toContain('Claimed by <@UBOB>'));
     expect(JSON.stringify(rootOf(customer.id)?.blocks)).not.toContain(ACTION_CLAIM);
   });
@@ -197,7 +218,10 @@ describe.each(testEngines())('Slack in Socket Mode on %s', (engine) => {
 
   it('answers POST /slack/events with 404: events come over the socket only', async () => {
     fake.appUrl = `${running.url}/slack/events`;
-    const res = await fake.sendEvent({ type: 'message', channel: CHANNEL, user: 'UBOB', text: 'over HTTP', ts: '1800000009.000001', channel_type: 'channel' }, { retries: 0 });
+    const res = await fake.sendEvent(
+      { type: 'message', channel: CHANNEL, user: 'UBOB', text: 'over HTTP', ts: '1800000009.000001', channel_type: 'channel' },
+      { retries: 0 },
+    );
     expect(res.status).toBe(404);
   });
 });

@@ -46,7 +46,9 @@ describe('start-up and the embedded database', () => {
   it('keeps conversations across a restart on the same data folder', async () => {
     const env = { PORT: '0', DATA_DIR: dataDir, KNOWLEDGE_DIR, KB_WATCH: 'false', LOG_LEVEL: 'silent' };
     const first = await startHelpdesk({ env });
-    const created = await (await fetch(`${first.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json() as { id: string; token: string };
+    const created = (await (
+      await fetch(`${first.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    ).json()) as { id: string; token: string };
     await fetch(`${first.url}/api/conversations/${created.id}/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${created.token}` },
@@ -98,7 +100,7 @@ describe('start-up and the embedded database', () => {
     await again.close();
   });
 
-  it("opens a data folder whose lock names a pid now used by another process (a reboot, or pids wrapping), but not one whose process still runs", async () => {
+  it('opens a data folder whose lock names a pid now used by another process (a reboot, or pids wrapping), but not one whose process still runs', async () => {
     const { writeFile, readFile } = await import('node:fs/promises');
     const lock = join(dataDir, 'helpdesk.lock');
     // A live process that is not the lock's owner: what the owner's pid belongs to after a reboot.
@@ -108,7 +110,10 @@ describe('start-up and the embedded database', () => {
       const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-      for (const stale of [{ pid, boot: 'an-earlier-boot', start }, { pid, boot, start: '1' }]) {
+      for (const stale of [
+        { pid, boot: 'an-earlier-boot', start },
+        { pid, boot, start: '1' },
+      ]) {
         await writeFile(lock, JSON.stringify(stale));
         const database = await openDatabase({ dataDir });
         expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid, boot });
@@ -182,7 +187,10 @@ describe('knowledge folder watching', () => {
     const sync = createKnowledgeSync({ importFiles, dir, logger: silentLogger, retryMs: [100, 400] });
     const unwatch = sync.watch();
     try {
-      await writeFile(join(dir, 'en', 'staking-rewards.md'), '---\nid: staking-rewards-en\nlang: en\ntitle: When are staking rewards paid?\n---\nDaily at 08:00 UTC+8.\n');
+      await writeFile(
+        join(dir, 'en', 'staking-rewards.md'),
+        '---\nid: staking-rewards-en\nlang: en\ntitle: When are staking rewards paid?\n---\nDaily at 08:00 UTC+8.\n',
+      );
       let ids: string[] = [];
       for (let i = 0; i < 50 && !ids.includes('staking-rewards-en'); i++) {
         await new Promise((r) => setTimeout(r, 100));
@@ -203,7 +211,9 @@ describe('knowledge folder watching', () => {
     const data = await mkdtemp(join(tmpdir(), 'helpdesk-data-'));
     await cp(KNOWLEDGE_DIR, dir, { recursive: true });
     // A new conversation per try, all from this address.
-    const running = await startHelpdesk({ env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent', RATE_LIMIT_CLIENT_CONVERSATIONS: '1000' } });
+    const running = await startHelpdesk({
+      env: { PORT: '0', DATA_DIR: data, KNOWLEDGE_DIR: dir, KB_WATCH: 'true', LOG_LEVEL: 'silent', RATE_LIMIT_CLIENT_CONVERSATIONS: '1000' },
+    });
     try {
       await writeFile(
         join(dir, 'en', 'staking-rewards.md'),
@@ -212,7 +222,9 @@ describe('knowledge folder watching', () => {
       let cited: string | undefined;
       for (let i = 0; i < 40 && cited !== 'staking-rewards-en'; i++) {
         await new Promise((r) => setTimeout(r, 250));
-        const conv = (await (await fetch(`${running.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; token: string };
+        const conv = (await (
+          await fetch(`${running.url}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+        ).json()) as { id: string; token: string };
         const res = await fetch(`${running.url}/api/conversations/${conv.id}/messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${conv.token}` },

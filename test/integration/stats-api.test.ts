@@ -190,7 +190,10 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
   it("rebuilds the same roll-ups from the turns alone with the migration's backfill", async () => {
     const before = await (await get('?from=2026-03-02&to=2026-03-04')).json();
     const migration = await readFile(new URL('../../drizzle/0018_stats_indexes.sql', import.meta.url), 'utf8');
-    const backfill = migration.split('--> statement-breakpoint').map((part) => part.trim()).filter((part) => /^(--[^\n]*\n)*INSERT INTO stats_/.test(part));
+    const backfill = migration
+      .split('--> statement-breakpoint')
+      .map((part) => part.trim())
+      .filter((part) => /^(--[^\n]*\n)*INSERT INTO stats_/.test(part));
     expect(backfill).toHaveLength(4);
     for (const table of ['stats_activity', 'stats_handoff', 'stats_rating', 'stats_citation']) await database.db.execute(sql.raw(`DELETE FROM ${table}`));
     expect(((await (await get('?from=2026-03-02&to=2026-03-04')).json()) as { conversations: number }).conversations).toBe(0);
@@ -210,7 +213,9 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     // A rating changed in the row after its content was erased: only the header can tell.
     const client = (database.db as unknown as { $client: { exec?: (q: string) => Promise<unknown>; query: (q: string) => Promise<unknown> } }).$client;
     const exec = (query: string) => (client.exec ? client.exec(query) : client.query(query));
-    await exec(`ALTER TABLE turn DISABLE TRIGGER USER; UPDATE turn SET rating = 1 WHERE conversation_id = '${ids.c}' AND kind = 'rating'; ALTER TABLE turn ENABLE TRIGGER USER`);
+    await exec(
+      `ALTER TABLE turn DISABLE TRIGGER USER; UPDATE turn SET rating = 1 WHERE conversation_id = '${ids.c}' AND kind = 'rating'; ALTER TABLE turn ENABLE TRIGGER USER`,
+    );
     const tampered = await log.verify();
     expect(tampered.ok).toBe(false);
     expect(tampered.violations.map((v) => v.reason)).toEqual([expect.stringMatching(/plain metadata differs from the logged header/)]);

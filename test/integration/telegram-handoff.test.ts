@@ -117,16 +117,22 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     expect(delivered.raw).toContain('&lt;b&gt;there&lt;/b&gt; &amp; welcome');
 
     telegram.userSends(chat, 'It is a withdrawal, txid 0xabc', { from });
-    await vi.waitFor(
-      () => expect(slack.thread(CHANNEL, root.ts).map((m) => m.text)).toContain('*Customer:* It is a withdrawal, txid 0xabc'),
-      WAIT,
-    );
+    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).map((m) => m.text)).toContain('*Customer:* It is a withdrawal, txid 0xabc'), WAIT);
 
     await slack.click(root, ACTION_RESOLVE, 'UALICE');
     await vi.waitFor(() => expect(textsTo(chat).some((t) => /number from 1 to 5/.test(t))).toBe(true), WAIT);
     telegram.userSends(chat, '5', { from });
     await vi.waitFor(() => expect(textsTo(chat)).toContain('Thank you for your rating (5/5)!'), WAIT);
-    await vi.waitFor(() => expect(slack.thread(CHANNEL, root.ts).map((m) => m.text).join('\n')).toContain('Customer rated 5/5'), WAIT);
+    await vi.waitFor(
+      () =>
+        expect(
+          slack
+            .thread(CHANNEL, root.ts)
+            .map((m) => m.text)
+            .join('\n'),
+        ).toContain('Customer rated 5/5'),
+      WAIT,
+    );
 
     // By now the retried event has long been handled: the reply was sent once, after the claim, before the rating request.
     const texts = textsTo(chat);
@@ -239,8 +245,12 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     expect(report.turns.find((x) => x.role === 'customer')?.text).toBe('我的提现一直没到账');
     // Altered after download (the customer's words in the committed content), the same file no longer verifies.
     const altered = JSON.parse(JSON.stringify(bundle));
-    const entry = altered.entries.find((e: { content?: { bytes: string } }) => e.content && Buffer.from(e.content.bytes, 'base64').toString('utf8').includes('我的提现一直没到账'));
-    entry.content.bytes = Buffer.from(Buffer.from(entry.content.bytes, 'base64').toString('utf8').replace('我的提现一直没到账', '我的提现已经到账')).toString('base64');
+    const entry = altered.entries.find(
+      (e: { content?: { bytes: string } }) => e.content && Buffer.from(e.content.bytes, 'base64').toString('utf8').includes('我的提现一直没到账'),
+    );
+    entry.content.bytes = Buffer.from(Buffer.from(entry.content.bytes, 'base64').toString('utf8').replace('我的提现一直没到账', '我的提现已经到账')).toString(
+      'base64',
+    );
     expect((await verifyTranscript(altered, { key: publicKey })).problems.map((p) => p.code)).toEqual(['content_altered']);
     // Sent once, even though the outbox may retry: one file per /transcript.
     await new Promise((r) => setTimeout(r, 200));
@@ -248,7 +258,7 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
   }, 60_000);
 
   it("in a group sends no transcript there: the member gets a link, and in the private chat only that member gets the group conversation's transcript", async () => {
-    const group = { id: -(nextChat++), type: 'supergroup' as const, title: 'Traders' };
+    const group = { id: -nextChat++, type: 'supergroup' as const, title: 'Traders' };
     const member = nextChat++;
     const other = nextChat++;
     const from = { id: member, username: `trader_${member}`, language_code: 'en' };
@@ -286,8 +296,8 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
     expect(JSON.stringify(await denied.json())).toContain('telegram_link_of_another_user');
   }, 60_000);
 
-  it('in a group takes a request for a human to a private chat, in the member\'s language: escalated there after Start, and the agent\'s reply reaches the member privately, never the group', async () => {
-    const group = { id: -(nextChat++), type: 'supergroup' as const, title: 'Traders' };
+  it("in a group takes a request for a human to a private chat, in the member's language: escalated there after Start, and the agent's reply reaches the member privately, never the group", async () => {
+    const group = { id: -nextChat++, type: 'supergroup' as const, title: 'Traders' };
     const member = nextChat++;
     const from = { id: member, username: `trader_${member}`, language_code: 'zh-hans' };
     telegram.userSends(group, '@examplex_support_bot 我的账户被盗了，资金被转走了', { from });

@@ -227,7 +227,10 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(fake.sentTo(chat)).toHaveLength(2);
     fake.recover();
     await waitSent(chat, 5, 'all replies after recovery');
-    const texts = fake.sentTo(chat).slice(2).map((m) => m.text);
+    const texts = fake
+      .sentTo(chat)
+      .slice(2)
+      .map((m) => m.text);
     expect(texts[0]).toMatch(/Source:/);
     expect(texts[1]).toContain('/human');
     expect(texts[2]).toContain('中文');
@@ -271,7 +274,13 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     const dies = async (request: Request) => {
       const update = (await request.json()) as { update_id: number; message: { message_id: number; chat: { id: number } } };
       const { message } = update;
-      await inbox.record({ source: `telegram:${fake.botUser.id}`, updateId: update.update_id, chatId: String(message.chat.id), messageId: message.message_id, payload: update });
+      await inbox.record({
+        source: `telegram:${fake.botUser.id}`,
+        updateId: update.update_id,
+        chatId: String(message.chat.id),
+        messageId: message.message_id,
+        payload: update,
+      });
       return new Response(null, { status: 200 });
     };
     const { instances } = await webhookInstances([{ tuning: { chatTakeoverMs: 1_000 } }], (call, [survivor]) => (call === 0 ? dies : survivor?.handleWebhook));
@@ -290,7 +299,10 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     expect(texts.filter((x) => x.includes('Source:'))).toHaveLength(1);
     expect(texts.filter((x) => x.includes('/human'))).toHaveLength(1);
     expect(texts.findIndex((x) => x.includes('Source:'))).toBeLessThan(texts.findIndex((x) => x.includes('/human')));
-    const statuses = await queryRows<{ status: string }>(t.database.db, sql`SELECT status FROM channel_update WHERE chat_id = ${String(chat)} ORDER BY update_id`);
+    const statuses = await queryRows<{ status: string }>(
+      t.database.db,
+      sql`SELECT status FROM channel_update WHERE chat_id = ${String(chat)} ORDER BY update_id`,
+    );
     expect(statuses.map((r) => r.status)).toEqual(['done', 'done']);
   });
 
@@ -321,10 +333,12 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     release();
     await waitSent(chat, 2);
     await eventually(async () => (await payloadOf()) === null, 'the settled update purged');
-    const row = (await queryRows<{ status: string; chat_id: string; message_id: string | number }>(
-      t.database.db,
-      sql`SELECT status, chat_id, message_id FROM channel_update WHERE update_id = ${sent.update.update_id}`,
-    ))[0];
+    const row = (
+      await queryRows<{ status: string; chat_id: string; message_id: string | number }>(
+        t.database.db,
+        sql`SELECT status, chat_id, message_id FROM channel_update WHERE update_id = ${sent.update.update_id}`,
+      )
+    )[0];
     expect(row).toMatchObject({ status: 'done', chat_id: String(chat) });
     expect(Number(row?.message_id)).toBe(sent.message.message_id);
     // The ids still recognise a redelivery.
@@ -336,7 +350,10 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
 
   it('rejects a webhook call with a wrong or missing secret with 403 and stores nothing', async () => {
     const { url } = await webhook();
-    const body = JSON.stringify({ update_id: 99_999_999, message: { message_id: 1, date: 0, chat: { id: 42, type: 'private' }, from: { id: 42, is_bot: false, first_name: 'X' }, text: 'hi' } });
+    const body = JSON.stringify({
+      update_id: 99_999_999,
+      message: { message_id: 1, date: 0, chat: { id: 42, type: 'private' }, from: { id: 42, is_bot: false, first_name: 'X' }, text: 'hi' },
+    });
     const post = (headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     expect((await post({ 'x-telegram-bot-api-secret-token': 'wrong' })).status).toBe(403);
     expect((await post({})).status).toBe(403);
@@ -350,7 +367,12 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     const chat = newChat();
     // Grounded in the entry (the helpdesk refuses ungrounded model text), with HTML/MarkdownV2 characters.
     const entry = (await t.knowledge.listEntries()).find((e) => e.id === 'password-reset-en');
-    const words = (entry?.body ?? '').replace(/[^A-Za-z ]+/g, ' ').split(/\s+/).filter(Boolean).slice(0, 40).join(' ');
+    const words = (entry?.body ?? '')
+      .replace(/[^A-Za-z ]+/g, ' ')
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 40)
+      .join(' ');
     const paragraph = (i: number) => `Step ${i}: check <b>memo</b> & tag_*[x]* ${words}. ${words}. ${words}.`;
     const long = Array.from({ length: 16 }, (_, i) => paragraph(i)).join('\n\n');
     expect(long.length).toBeGreaterThan(6000);
@@ -358,7 +380,11 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     fake.userSends(chat, 'How do I reset my password?');
     await fake.waitFor(() => fake.sentTo(chat).some((m) => m.text.includes('Source:')), 15_000, 'the split answer');
     const parts = fake.sentTo(chat).filter((m) => m.text.startsWith('Step'));
-    if (process.env.TG_DEBUG) console.log(fake.sentTo(chat).map((m) => m.text.slice(0, 60)), scripted.script.length);
+    if (process.env.TG_DEBUG)
+      console.log(
+        fake.sentTo(chat).map((m) => m.text.slice(0, 60)),
+        scripted.script.length,
+      );
     expect(parts.length).toBeGreaterThanOrEqual(2);
     expect(parts[parts.length - 1]?.text).toContain('Source:');
     for (const part of parts.slice(0, -1)) expect(part.text.endsWith(`${words}.`)).toBe(true);
@@ -429,7 +455,13 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     // What a process killed between storing a reply and sending it leaves: the reply leased to it for a minute.
     const inbox = createPgUpdateInbox(t.database.db);
     const payload = { chat_id: String(chat), text: 'left leased by a killed process' };
-    await inbox.settleWithReplies?.('telegram:0', 0, [{ channel: 'telegram', chatId: String(chat), dedupeKey: `killed-${chat}`, method: 'sendMessage', payload }], undefined, 60_000);
+    await inbox.settleWithReplies?.(
+      'telegram:0',
+      0,
+      [{ channel: 'telegram', chatId: String(chat), dedupeKey: `killed-${chat}`, method: 'sendMessage', payload }],
+      undefined,
+      60_000,
+    );
     const restarted = startChannel({ soleSender: true });
     const t0 = Date.now();
     await restarted.start();
@@ -528,7 +560,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
 
   it('in a group answers only when mentioned or replied to, replying to that message', async () => {
     await polling();
-    const group = { id: -(newChat()), type: 'supergroup' as const, title: 'Traders' };
+    const group = { id: -newChat(), type: 'supergroup' as const, title: 'Traders' };
     fake.userSends(group, 'How do I reset my password?', { from: { id: 9001 } });
     const mentioned = fake.userSends(group, '@examplex_support_bot How do I reset my password?', { from: { id: 9001 } });
     await fake.waitFor(() => answersTo(group.id).length === 1, 15_000, 'the group answer');
@@ -543,7 +575,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
 
   it("in a group sends a member's desk turns (agent replies, handoff notices) to the member's private chat, never to the group", async () => {
     const channel = await polling();
-    const group = { id: -(newChat()), type: 'supergroup' as const, title: 'Traders' };
+    const group = { id: -newChat(), type: 'supergroup' as const, title: 'Traders' };
     const member = newChat();
     fake.userSends(group, '@examplex_support_bot How do I reset my password?', { from: { id: member } });
     fake.userSends(member, '/help'); // Telegram only delivers to users who started the bot
@@ -552,7 +584,14 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     const groupSent = fake.sentTo(group.id).length;
     const { conversation: inGroup } = await t.conversations.open({ channel: 'telegram', externalId: `${group.id}:${member}`, language: 'en', tokenHash: null });
     const agentTurn = await t.conversations.append(inGroup.id, [
-      { role: 'agent', kind: 'message', text: 'Agent here, checking your account.', language: 'en', data: { author: 'Dana', agentId: 'UDANA' }, externalKey: `agent-${member}` },
+      {
+        role: 'agent',
+        kind: 'message',
+        text: 'Agent here, checking your account.',
+        language: 'en',
+        data: { author: 'Dana', agentId: 'UDANA' },
+        externalKey: `agent-${member}`,
+      },
     ]);
     await channel.customerChannel.deliver(agentTurn.conversation, agentTurn.turns);
     await fake.waitFor(() => fake.sentTo(member).some((m) => m.text.includes('Agent here')), 10_000, 'the agent reply in private');
@@ -589,7 +628,11 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       data: { author: 'Dana', agentId: 'UDANA', ...extra },
       externalKey: key,
     });
-    const first = await t.conversations.append(conversation.id, [agent('First <reply>', `k1-${chat}`), agent('secret note', `k2-${chat}`, { internal: true }), agent('Second & last', `k3-${chat}`)]);
+    const first = await t.conversations.append(conversation.id, [
+      agent('First <reply>', `k1-${chat}`),
+      agent('secret note', `k2-${chat}`, { internal: true }),
+      agent('Second & last', `k3-${chat}`),
+    ]);
     // Handed over twice (a crash before the desk recorded the delivery), once concurrently, and out of order.
     await Promise.all([
       channel.customerChannel.deliver(first.conversation, [...first.turns].reverse()),
@@ -600,7 +643,12 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     await channel.customerChannel.deliver(later.conversation, later.turns);
     await waitSent(chat, before + 3, 'the three visible desk turns');
     // Messages of a chat go out in order: anything sent twice would have come before "Third".
-    expect(fake.sentTo(chat).slice(before).map((m) => m.text)).toEqual(['Dana:\nFirst <reply>', 'Dana:\nSecond & last', 'Dana:\nThird']);
+    expect(
+      fake
+        .sentTo(chat)
+        .slice(before)
+        .map((m) => m.text),
+    ).toEqual(['Dana:\nFirst <reply>', 'Dana:\nSecond & last', 'Dana:\nThird']);
     expect(fake.sentTo(chat)[before]?.raw).toBe('<b>Dana</b>:\nFirst &lt;reply&gt;');
   });
 });

@@ -312,7 +312,9 @@ describe.each(testEngines())('transcripts on %s', (engine) => {
     expect(en.status).toBe(0);
     expect(en.stderr).toMatch(/^✔ VERIFIED: 7 turns/);
     expect(en.stdout).toContain('我的提现一直没有到账');
-    expect(en.stdout).toMatch(/Signed checkpoint\n {2}log \(origin\) +exchange\.example\/turn-log\n {2}tree size +\d+ entries\n {2}root hash +[A-Za-z0-9+/]{43}=\n {2}signature +valid, by key exchange\.example\/turn-log [0-9a-f]{8}/);
+    expect(en.stdout).toMatch(
+      /Signed checkpoint\n {2}log \(origin\) +exchange\.example\/turn-log\n {2}tree size +\d+ entries\n {2}root hash +[A-Za-z0-9+/]{43}=\n {2}signature +valid, by key exchange\.example\/turn-log [0-9a-f]{8}/,
+    );
     expect(en.stdout).toContain(`key used  ${t.signer.verifierKey}`);
     expect(en.stdout).toContain('Compare it with the key the exchange publishes');
     expect(en.stdout).toContain(`[erased at the customer's request: log entry #${c.erasureIdx}`);
@@ -396,7 +398,9 @@ describe('transcripts of the earlier format (v1, with a readable text)', () => {
       const run = runVerifyCommand(file, ['--key', fixture.publicKey, '--lang', 'en']);
       expect(run.status).toBe(1);
       expect(run.stderr).toMatch(/^✘ NOT VERIFIED: 1 problem/);
-      expect(run.stdout).toMatch(/the readable text in the file differs from what the verified entries say, first at line \d+: the file says “ {4}我的提现已经到账了”, the verified entries say “ {4}我的提现一直没有到账”/);
+      expect(run.stdout).toMatch(
+        /the readable text in the file differs from what the verified entries say, first at line \d+: the file says “ {4}我的提现已经到账了”, the verified entries say “ {4}我的提现一直没有到账”/,
+      );
       const intact = runVerifyCommand(V1_FIXTURE, ['--key', fixture.publicKey, '--lang', 'en']);
       expect(intact.status).toBe(0);
     } finally {

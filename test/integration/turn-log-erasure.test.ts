@@ -19,7 +19,13 @@ async function setup(engine: Engine) {
     const c = (await store.open({ channel: 'telegram', externalId, language: 'zh', tokenHash: null, customerHandle: screened('@alice') })).conversation;
     await store.append(c.id, [
       { role: 'customer', kind: 'message', text: screened(`我是${externalId}, 我的地址是 0xdeadbeef`), language: 'zh' },
-      { role: 'system', kind: 'escalation', text: '转人工', language: 'zh', escalation: { reason: 'sensitive_topic', priority: 'urgent', detail: 'account takeover' } },
+      {
+        role: 'system',
+        kind: 'escalation',
+        text: '转人工',
+        language: 'zh',
+        escalation: { reason: 'sensitive_topic', priority: 'urgent', detail: 'account takeover' },
+      },
       { role: 'agent', kind: 'message', text: 'We are on it', language: 'en' },
     ]);
     return c;
@@ -70,7 +76,10 @@ describe.each(testEngines())('erasure on %s', (engine) => {
       // The conversation goes on with a fresh key; new turns are kept and verified.
       await s.store.append(alice.id, [{ role: 'customer', kind: 'message', text: screened('hello again'), language: 'en' }]);
       expect((await s.log.verify()).ok).toBe(true);
-      expect((await verifyTranscript(await s.log.transcript(alice.id), { key: SIGNER.verifierKey })).turns.at(-1)).toMatchObject({ status: 'verified', text: screened('hello again') });
+      expect((await verifyTranscript(await s.log.transcript(alice.id), { key: SIGNER.verifierKey })).turns.at(-1)).toMatchObject({
+        status: 'verified',
+        text: screened('hello again'),
+      });
     } finally {
       await s.test.drop();
     }
@@ -112,7 +121,10 @@ describe.each(testEngines())('erasure on %s', (engine) => {
         `BEGIN; SELECT set_config('helpdesk.erasure', '${entryIdx}', true); UPDATE turn SET text = '', escalation_detail = NULL, role = 'bot' WHERE conversation_id = '${erin.id}'; COMMIT`,
       ];
       for (const attempt of attempts) {
-        const error = await s.exec(attempt).then(() => undefined, (e: unknown) => e);
+        const error = await s.exec(attempt).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(String((error as Error | undefined)?.message), attempt).toMatch(/append-only/);
         await s.exec('ROLLBACK').catch(() => undefined);
       }

@@ -95,12 +95,14 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       await owner.migrate();
       await admin.query(`CREATE ROLE ${role} LOGIN`);
       // The grants the README recommends for the application's role.
-      await owner.db.execute(sql.raw(`
+      await owner.db.execute(
+        sql.raw(`
         GRANT USAGE ON SCHEMA public TO ${role};
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role};
         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role};
         REVOKE UPDATE, DELETE, TRUNCATE ON log_entry, log_node, log_checkpoint, turn FROM ${role};
-        REVOKE DELETE, TRUNCATE ON log_head FROM ${role};`));
+        REVOKE DELETE, TRUNCATE ON log_head FROM ${role};`),
+      );
       const url = new URL(empty.url);
       url.username = role;
       app = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused', contentKeys: benchContentKeys() });
@@ -108,7 +110,10 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       const { conversation } = await store.open({ channel: 'web', externalId: 'restricted', language: 'en', tokenHash: null });
       await store.append(conversation.id, [{ role: 'customer', kind: 'message', text: screened('appends work'), language: 'en' }]);
       const refused = async (statement: string) => {
-        const error = await app?.db.execute(sql.raw(statement)).then(() => undefined, (e: unknown) => e);
+        const error = await app?.db.execute(sql.raw(statement)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         return [error, (error as { cause?: unknown })?.cause].map((e) => String((e as Error | undefined)?.message)).join(' ');
       };
       expect(await refused('UPDATE log_entry SET kind = kind')).toMatch(/permission denied/);
@@ -157,7 +162,10 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       expect(codes.every((c) => c !== 0)).toBe(true);
       start();
       database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
-      await expectEveryAckLogged(database, workers.flatMap((w) => w.acks));
+      await expectEveryAckLogged(
+        database,
+        workers.flatMap((w) => w.acks),
+      );
     } finally {
       await database?.close();
       try {
@@ -169,4 +177,3 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
     }
   });
 });
-

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCheckpointFolder } from '../../src/adapters/postgres/log-checkpoint-files.js';
 import { createPgTurnLog, type PgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
-import { createSlackLogPublisher, noteFromSlackText, type SlackLogPublisher, type SlackLogPublisherOptions } from '../../src/adapters/slack/slack-log-publisher.js';
+import {
+  createSlackLogPublisher,
+  noteFromSlackText,
+  type SlackLogPublisher,
+  type SlackLogPublisherOptions,
+} from '../../src/adapters/slack/slack-log-publisher.js';
 import { createLogProofRoutes } from '../../src/adapters/web/log-proof-routes.js';
 import { loadConfig } from '../../src/config.js';
 import { startHelpdesk } from '../../src/main.js';
@@ -33,7 +38,10 @@ describe('turn log publishing configuration', () => {
 
   it('posts checkpoints only when SLACK_LOG_CHANNEL is set, every 600 s unless told otherwise', () => {
     expect(loadConfig(slack).turnLog).toMatchObject({ slackChannel: undefined, slackIntervalMs: 600_000 });
-    expect(loadConfig({ ...slack, SLACK_LOG_CHANNEL: 'C0LOG', SLACK_LOG_INTERVAL_S: '60' }).turnLog).toMatchObject({ slackChannel: 'C0LOG', slackIntervalMs: 60_000 });
+    expect(loadConfig({ ...slack, SLACK_LOG_CHANNEL: 'C0LOG', SLACK_LOG_INTERVAL_S: '60' }).turnLog).toMatchObject({
+      slackChannel: 'C0LOG',
+      slackIntervalMs: 60_000,
+    });
   });
 
   it('refuses a log channel without Slack, a channel name instead of an id, and a bad interval', () => {
@@ -49,21 +57,38 @@ describe('turn log publishing in the composition root', () => {
     const dataDir = tempDir();
     const running = await startHelpdesk({
       env: {
-        PORT: '0', DATA_DIR: dataDir, KNOWLEDGE_DIR, KB_WATCH: 'false', LOG_LEVEL: 'silent', LOG_ORIGIN: ORIGIN,
-        LOG_CHECKPOINT_INTERVAL_MS: '100', SLACK_BOT_TOKEN: fake.token, SLACK_SIGNING_SECRET: fake.signingSecret,
-        SLACK_SUPPORT_CHANNEL: 'CSUP', SLACK_API_URL: fake.apiUrl, SLACK_LOG_CHANNEL: 'CMAINLOG', SLACK_LOG_INTERVAL_S: '3600',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        KNOWLEDGE_DIR,
+        KB_WATCH: 'false',
+        LOG_LEVEL: 'silent',
+        LOG_ORIGIN: ORIGIN,
+        LOG_CHECKPOINT_INTERVAL_MS: '100',
+        SLACK_BOT_TOKEN: fake.token,
+        SLACK_SIGNING_SECRET: fake.signingSecret,
+        SLACK_SUPPORT_CHANNEL: 'CSUP',
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_LOG_CHANNEL: 'CMAINLOG',
+        SLACK_LOG_INTERVAL_S: '3600',
       },
     });
     try {
       const post = (path: string, body: unknown, token?: string) =>
-        fetch(`${running.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+        fetch(`${running.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
       const c = (await (await post('/api/conversations', { language: 'en' })).json()) as { id: string; token: string };
       expect((await post(`/api/conversations/${c.id}/messages`, { text: 'How do I reset my password?' }, c.token)).status).toBe(201);
-      const message = await vi.waitFor(() => {
-        const m = fake.posted('CMAINLOG')[0];
-        if (!m) throw new Error('no checkpoint posted yet');
-        return m;
-      }, { timeout: 15_000, interval: 50 });
+      const message = await vi.waitFor(
+        () => {
+          const m = fake.posted('CMAINLOG')[0];
+          if (!m) throw new Error('no checkpoint posted yet');
+          return m;
+        },
+        { timeout: 15_000, interval: 50 },
+      );
       const publicKey = (await (await fetch(`${running.url}/log/public-key`)).text()).trim();
       const opened = openCheckpoint(noteFromSlackText(message.text) ?? '', parseVerifierKey(publicKey), ORIGIN);
       expect(opened.ok).toBe(true);
@@ -178,7 +203,13 @@ describe.each(testEngines())('turn log publishing on %s', (engine) => {
     expect(note).toBe(served);
     expect(opened.ok && opened.checkpoint.root.equals((await log.head()).root)).toBe(true);
     // A note altered in the channel no longer verifies.
-    expect(openCheckpoint(note.replace(/\n(\d+)\n/, (_, n: string) => `\n${Number(n) + 1}\n`), parseVerifierKey(publicKey), ORIGIN).ok).toBe(false);
+    expect(
+      openCheckpoint(
+        note.replace(/\n(\d+)\n/, (_, n: string) => `\n${Number(n) + 1}\n`),
+        parseVerifierKey(publicKey),
+        ORIGIN,
+      ).ok,
+    ).toBe(false);
     await p.stop();
     listeners.delete(p);
   });
@@ -289,7 +320,15 @@ describe.each(testEngines())('turn log publishing on %s', (engine) => {
       const entry = await log.entry(index);
       const leaf = leafHash(entry?.header as Buffer);
       expect(got.leafHash).toBe(leaf.toString('base64'));
-      expect(verifyInclusion(index, newer.size, leaf, got.proof.map((h) => Buffer.from(h, 'base64')), newer.root)).toBe(true);
+      expect(
+        verifyInclusion(
+          index,
+          newer.size,
+          leaf,
+          got.proof.map((h) => Buffer.from(h, 'base64')),
+          newer.root,
+        ),
+      ).toBe(true);
     }
   });
 
@@ -336,10 +375,17 @@ describe.each(testEngines())('turn log publishing on %s', (engine) => {
 
       const created = await t.helpdesk.startConversation({ channel: 'web', language: 'en', withToken: true });
       await customerSays('Where is my deposit?');
-      const last = await t.conversations.append(created.conversation.id, [{ role: 'agent', kind: 'message', text: 'Your deposit will be credited', language: 'en' }]);
+      const last = await t.conversations.append(created.conversation.id, [
+        { role: 'agent', kind: 'message', text: 'Your deposit will be credited', language: 'en' },
+      ]);
       await log.checkpointNow();
       const exec = rawExec(t.database.db);
-      await exec(asOwner(['turn'], `UPDATE turn SET text = 'We never received a deposit' WHERE conversation_id = '${created.conversation.id}' AND seq = ${last.turns[0]?.seq}`));
+      await exec(
+        asOwner(
+          ['turn'],
+          `UPDATE turn SET text = 'We never received a deposit' WHERE conversation_id = '${created.conversation.id}' AND seq = ${last.turns[0]?.seq}`,
+        ),
+      );
       for (let run = 0; run < 3; run++) {
         await selfCheck.check();
         clock.now += 1000;

@@ -53,7 +53,9 @@ async function setup(engine: Engine) {
     await Promise.all(
       conversations.map((c) => {
         const text = `${c.externalId} says ${round} 你好 ✓`;
-        return store.append(c.id, [round % 2 ? { role: 'bot', kind: 'message', text, language: 'en' } : { role: 'customer', kind: 'message', text: screened(text), language: 'en' }]);
+        return store.append(c.id, [
+          round % 2 ? { role: 'bot', kind: 'message', text, language: 'en' } : { role: 'customer', kind: 'message', text: screened(text), language: 'en' },
+        ]);
       }),
     );
   }
@@ -80,7 +82,9 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     const s = await setup(engine);
     try {
       const more = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => s.store.append((s.conversations[i % 3] as { id: string }).id, [{ role: 'customer', kind: 'message', text: screened(`burst ${i}`), language: 'zh' }])),
+        Array.from({ length: 30 }, (_, i) =>
+          s.store.append((s.conversations[i % 3] as { id: string }).id, [{ role: 'customer', kind: 'message', text: screened(`burst ${i}`), language: 'zh' }]),
+        ),
       );
       expect(more.every((r) => r.turns.length === 1)).toBe(true);
       const [counts] = await s.rows<{ entries: number; turns: number; contents: number; min: number; max: number }>(
@@ -102,7 +106,15 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     try {
       const c = s.conversations[0] as { id: string };
       for (let i = 0; i < 10; i++) {
-        await s.store.append(c.id, Array.from({ length: 30 }, (_, j) => ({ role: 'customer' as const, kind: 'message' as const, text: screened(`bulk ${i}.${j}`), language: 'en' as const })));
+        await s.store.append(
+          c.id,
+          Array.from({ length: 30 }, (_, j) => ({
+            role: 'customer' as const,
+            kind: 'message' as const,
+            text: screened(`bulk ${i}.${j}`),
+            language: 'en' as const,
+          })),
+        );
       }
       const before = (await s.log.head()).size;
       // Small pages make the audit long enough for the appends to land in the middle of it.
@@ -128,7 +140,12 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     try {
       const unreachable = new URL(s.test.url as string);
       unreachable.port = '9';
-      const log = createPgTurnLog({ db: s.db, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: unreachable.toString(), workers: 2, parallelFrom: 0, pageSize: 5 } });
+      const log = createPgTurnLog({
+        db: s.db,
+        origin: ORIGIN,
+        signer: SIGNER,
+        audit: { databaseUrl: unreachable.toString(), workers: 2, parallelFrom: 0, pageSize: 5 },
+      });
       await expect(log.verify()).rejects.toThrow(/audit worker: .*(ECONNREFUSED|connect)/);
       // The database itself is fine: the in-thread audit still passes.
       expect((await s.log.verify()).ok).toBe(true);
@@ -143,7 +160,9 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const other = createPgConversationStore(s.db, { maxFlushes: 2 });
       const c = s.conversations[0] as { id: string };
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) => (i % 2 ? s.store : other).append(c.id, [{ role: 'customer', kind: 'message', text: screened(`race ${i}`), language: 'en' }])),
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? s.store : other).append(c.id, [{ role: 'customer', kind: 'message', text: screened(`race ${i}`), language: 'en' }]),
+        ),
       );
       expect((await s.store.turns(c.id, 0)).map((t) => t.seq)).toEqual(Array.from({ length: 44 }, (_, i) => i + 1));
       const report = await s.audit();
@@ -181,7 +200,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     }
   });
 
-  it('writes a lone writer\'s batch in one statement; takes the locks while another writer appends, and tries again after quiet batches, more of them after each failed try', async () => {
+  it("writes a lone writer's batch in one statement; takes the locks while another writer appends, and tries again after quiet batches, more of them after each failed try", async () => {
     const s = await setup(engine);
     try {
       // Statements sent outside transactions (the locked path runs in a transaction, on another handle).
@@ -244,7 +263,10 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     const s = await setup(engine);
     try {
       // Past 16 entries a level-4 subtree hash is stored, so log_node has a row to protect.
-      await s.store.append((s.conversations[0] as { id: string }).id, Array.from({ length: 8 }, () => ({ role: 'bot' as const, kind: 'message' as const, text: 'x', language: 'en' as const })));
+      await s.store.append(
+        (s.conversations[0] as { id: string }).id,
+        Array.from({ length: 8 }, () => ({ role: 'bot' as const, kind: 'message' as const, text: 'x', language: 'en' as const })),
+      );
       const attempts = [
         "UPDATE log_entry SET kind = 'x' WHERE idx = 1",
         'DELETE FROM log_entry WHERE idx = 11',
@@ -260,7 +282,10 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       for (const replica of [false, true]) {
         for (const attempt of attempts) {
           const query = replica ? `SET session_replication_role = replica; ${attempt}` : attempt;
-          const error = await s.exec(query).then(() => undefined, (e: unknown) => e);
+          const error = await s.exec(query).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           const text = [error, (error as { cause?: unknown })?.cause].map((e) => String((e as Error | undefined)?.message)).join(' ');
           expect(text, query).toMatch(/append-only|only grows/);
           await s.exec('SET session_replication_role = origin');
@@ -339,7 +364,9 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const c = s.conversations[2] as { id: string };
       const appended = await s.store.append(c.id, [{ role: 'agent', kind: 'message', text: 'Your deposit will be credited', language: 'en' }]);
       await s.log.checkpointNow();
-      await s.exec(asOwner(['turn'], `UPDATE turn SET text = 'We never received a deposit' WHERE conversation_id = '${c.id}' AND seq = ${appended.turns[0]?.seq}`));
+      await s.exec(
+        asOwner(['turn'], `UPDATE turn SET text = 'We never received a deposit' WHERE conversation_id = '${c.id}' AND seq = ${appended.turns[0]?.seq}`),
+      );
       await selfCheck.check();
       expect(alerts.join('\n')).toMatch(/turn row differs from the logged content/);
     } finally {
@@ -385,7 +412,12 @@ describe.each(testEngines())('turn log on %s', (engine) => {
     it('detects a modified turn (content changed in the turn table)', async () => {
       const s = await setup(engine);
       try {
-        await s.exec(asOwner(['turn'], "UPDATE turn SET text = 'I never asked for that' WHERE seq = 2 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 0)"));
+        await s.exec(
+          asOwner(
+            ['turn'],
+            "UPDATE turn SET text = 'I never asked for that' WHERE seq = 2 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 0)",
+          ),
+        );
         const [target] = await s.rows<{ idx: number }>(
           "SELECT idx::int FROM log_entry WHERE kind = 'turn' AND seq = 2 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 0)",
         );
@@ -402,7 +434,9 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const s = await setup(engine);
       try {
         // Flips the bits of one ciphertext byte (setting it to a constant would change nothing 1 time in 256).
-        await s.exec('UPDATE turn_content SET sealed = set_byte(sealed, 19, get_byte(sealed, 19) # 255) WHERE seq = 1 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 1)');
+        await s.exec(
+          'UPDATE turn_content SET sealed = set_byte(sealed, 19, get_byte(sealed, 19) # 255) WHERE seq = 1 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 1)',
+        );
         await s.exec('DELETE FROM turn_content WHERE seq = 3 AND conversation_id = (SELECT conversation_id FROM log_entry WHERE idx = 2)');
         const report = await s.audit();
         expect(report.firstFailingIndex).toBe(1);
@@ -417,9 +451,17 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const s = await setup(engine);
       try {
         const [row] = await s.rows<{ header: Uint8Array }>('SELECT header FROM log_entry WHERE idx = 4');
-        const forged = Buffer.from(Buffer.from(row?.header as Uint8Array).toString('utf8').replace('"role":"bot"', '"role":"agent"'), 'utf8');
+        const forged = Buffer.from(
+          Buffer.from(row?.header as Uint8Array)
+            .toString('utf8')
+            .replace('"role":"bot"', '"role":"agent"'),
+          'utf8',
+        );
         await s.exec(
-          asOwner(['log_entry'], `UPDATE log_entry SET header = '\\x${forged.toString('hex')}', leaf_hash = '\\x${leafHash(forged).toString('hex')}' WHERE idx = 4`),
+          asOwner(
+            ['log_entry'],
+            `UPDATE log_entry SET header = '\\x${forged.toString('hex')}', leaf_hash = '\\x${leafHash(forged).toString('hex')}' WHERE idx = 4`,
+          ),
         );
         const report = await s.audit();
         expect(report.ok).toBe(false);
@@ -446,7 +488,10 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const s = await setup(engine);
       try {
         await s.exec(
-          asOwner(['log_entry'], 'UPDATE log_entry SET idx = -1 WHERE idx = 6; UPDATE log_entry SET idx = 6 WHERE idx = 9; UPDATE log_entry SET idx = 9 WHERE idx = -1'),
+          asOwner(
+            ['log_entry'],
+            'UPDATE log_entry SET idx = -1 WHERE idx = 6; UPDATE log_entry SET idx = 6 WHERE idx = 9; UPDATE log_entry SET idx = 9 WHERE idx = -1',
+          ),
         );
         const report = await s.audit();
         expect(report.ok).toBe(false);
@@ -465,10 +510,13 @@ describe.each(testEngines())('turn log on %s', (engine) => {
         const frontier = emptyFrontier();
         for (const l of leaves) appendLeaf(frontier, Buffer.from(l.leaf_hash));
         await s.exec(
-          asOwner(['log_entry', 'log_head', 'log_checkpoint', 'log_node', 'turn'], `DELETE FROM turn t USING log_entry e WHERE e.idx >= ${keep} AND e.conversation_id = t.conversation_id AND e.seq = t.seq;
+          asOwner(
+            ['log_entry', 'log_head', 'log_checkpoint', 'log_node', 'turn'],
+            `DELETE FROM turn t USING log_entry e WHERE e.idx >= ${keep} AND e.conversation_id = t.conversation_id AND e.seq = t.seq;
            UPDATE conversation c SET last_seq = (SELECT count(*) FROM turn t WHERE t.conversation_id = c.id);
            DELETE FROM log_entry WHERE idx >= ${keep}; DELETE FROM log_node; DELETE FROM log_checkpoint;
-           UPDATE log_head SET size = ${keep}, root = '\\x${frontierRoot(frontier).toString('hex')}', frontier = '\\x${encodeFrontier(frontier).toString('hex')}'`),
+           UPDATE log_head SET size = ${keep}, root = '\\x${frontierRoot(frontier).toString('hex')}', frontier = '\\x${encodeFrontier(frontier).toString('hex')}'`,
+          ),
         );
         // Inside the database everything is consistent again.
         const inDatabase = await s.log.verify();
@@ -486,17 +534,27 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const s = await setup(engine);
       try {
         const [row] = await s.rows<{ header: Uint8Array }>('SELECT header FROM log_entry WHERE idx = 11');
-        const forged = Buffer.from(Buffer.from(row?.header as Uint8Array).toString('utf8').replace('"lang":"en"', '"lang":"zh"'), 'utf8');
-        const leaves: Buffer[] = (await s.rows<{ leaf_hash: Uint8Array }>('SELECT leaf_hash FROM log_entry WHERE idx < 11 ORDER BY idx')).map((l) => Buffer.from(l.leaf_hash));
+        const forged = Buffer.from(
+          Buffer.from(row?.header as Uint8Array)
+            .toString('utf8')
+            .replace('"lang":"en"', '"lang":"zh"'),
+          'utf8',
+        );
+        const leaves: Buffer[] = (await s.rows<{ leaf_hash: Uint8Array }>('SELECT leaf_hash FROM log_entry WHERE idx < 11 ORDER BY idx')).map((l) =>
+          Buffer.from(l.leaf_hash),
+        );
         leaves.push(leafHash(forged));
         const frontier = emptyFrontier();
         for (const l of leaves) appendLeaf(frontier, l);
         const mallory = parseSignerKey(generateSignerKey(ORIGIN));
         const note = signCheckpoint({ origin: ORIGIN, size: 12, root: frontierRoot(frontier) }, mallory);
         await s.exec(
-          asOwner(['log_entry', 'log_head', 'log_checkpoint'], `UPDATE log_entry SET header = '\\x${forged.toString('hex')}', leaf_hash = '\\x${leafHash(forged).toString('hex')}' WHERE idx = 11;
+          asOwner(
+            ['log_entry', 'log_head', 'log_checkpoint'],
+            `UPDATE log_entry SET header = '\\x${forged.toString('hex')}', leaf_hash = '\\x${leafHash(forged).toString('hex')}' WHERE idx = 11;
            UPDATE log_head SET root = '\\x${frontierRoot(frontier).toString('hex')}', frontier = '\\x${encodeFrontier(frontier).toString('hex')}';
-           DELETE FROM log_checkpoint; INSERT INTO log_checkpoint (size, root, note) VALUES (12, '\\x${frontierRoot(frontier).toString('hex')}', '${note}')`),
+           DELETE FROM log_checkpoint; INSERT INTO log_checkpoint (size, root, note) VALUES (12, '\\x${frontierRoot(frontier).toString('hex')}', '${note}')`,
+          ),
         );
         const report = await s.audit();
         expect(report.ok).toBe(false);

@@ -203,7 +203,9 @@ describe.each(testEngines())('web API on %s', (engine) => {
     expect(all.json.turns.filter((x: Json) => x.role === 'customer')).toHaveLength(2);
     // Keys belong to their conversation: the same key elsewhere is a new message there.
     const d = await start();
-    const elsewhere = await call('POST', `/api/conversations/${d.id}/messages`, { text: 'How do I reset my password?' }, d.token, { 'idempotency-key': '7f3c2a9e-retry-1' });
+    const elsewhere = await call('POST', `/api/conversations/${d.id}/messages`, { text: 'How do I reset my password?' }, d.token, {
+      'idempotency-key': '7f3c2a9e-retry-1',
+    });
     expect(elsewhere.json.outcome).toBe('answered');
     expect(elsewhere.json.turns[0].seq).toBe(2);
   });

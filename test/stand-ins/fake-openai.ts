@@ -15,7 +15,10 @@ export interface RecordedRequest {
 /** Deterministic embedding: hashed bag of words, L2-normalized. */
 function toVector(text: string, dimensions: number): number[] {
   const v = new Array<number>(dimensions).fill(0);
-  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)) {
+  for (const word of text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)) {
     let h = 2166136261;
     for (const ch of word) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 16777619);
     v[(h >>> 0) % dimensions]! += 1;
@@ -64,8 +67,7 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
       const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
       const data = input.map((text, index) => {
         const vector = toVector(text, dimensions);
-        const embedding =
-          body.encoding_format === 'float' ? vector : Buffer.from(new Float32Array(vector).buffer).toString('base64');
+        const embedding = body.encoding_format === 'float' ? vector : Buffer.from(new Float32Array(vector).buffer).toString('base64');
         return { object: 'embedding', index, embedding };
       });
       return send(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } });
@@ -73,9 +75,7 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}) {
     if (path === '/v1/chat/completions') {
       const step =
         script.shift() ??
-        (responder
-          ? { kind: 'reply' as const, content: responder((body.messages ?? []) as Array<{ role: string; content: string }>) }
-          : fallback);
+        (responder ? { kind: 'reply' as const, content: responder((body.messages ?? []) as Array<{ role: string; content: string }>) } : fallback);
       const model = String(body.model);
       if (step.kind === 'status') return send(res, step.status, step.body ?? { error: { message: 'fault' } }, step.headers);
       if (step.kind === 'delay') await new Promise((r) => setTimeout(r, step.ms));

@@ -194,7 +194,15 @@ export class FakeSlack {
     if (type === 'application/json') Object.assign(params, JSON.parse(raw || '{}'));
     else {
       for (const [k, v] of new URLSearchParams(raw)) {
-        params[k] = /^[[{]/.test(v) ? (() => { try { return JSON.parse(v); } catch { return v; } })() : v;
+        params[k] = /^[[{]/.test(v)
+          ? (() => {
+              try {
+                return JSON.parse(v);
+              } catch {
+                return v;
+              }
+            })()
+          : v;
       }
     }
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (params.token as string | undefined);
@@ -208,12 +216,10 @@ export class FakeSlack {
         record(0);
         req.socket.destroy();
         return;
-      }
-      else if ('status' in f && f.status === 429) {
+      } else if ('status' in f && f.status === 429) {
         record(429);
         return send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(f.retryAfterS) });
-      }
-      else if ('status' in f) {
+      } else if ('status' in f) {
         record(f.status);
         return send(f.status, { ok: false, error: 'internal_error' });
       } else if ('error' in f) {
@@ -234,7 +240,15 @@ export class FakeSlack {
     record(200);
     switch (method) {
       case 'auth.test':
-        return send(200, { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'helpdesk', team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId });
+        return send(200, {
+          ok: true,
+          url: 'https://fake.slack.test/',
+          team: 'Fake',
+          user: 'helpdesk',
+          team_id: this.teamId,
+          user_id: this.botUserId,
+          bot_id: this.botId,
+        });
       case 'chat.postMessage': {
         const channel = String(params.channel ?? '');
         if (!channel.startsWith('C')) return send(200, { ok: false, error: 'channel_not_found' });
@@ -252,7 +266,16 @@ export class FakeSlack {
         this.messages.push(message);
         send(200, { ok: true, channel, ts: message.ts, message: { ...message, type: 'message' } });
         if (this.echoBotMessages && this.appUrl) {
-          void this.sendEvent({ type: 'message', channel, user: this.botUserId, bot_id: this.botId, text: message.text, ts: message.ts, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}), channel_type: 'channel' }).catch(() => undefined);
+          void this.sendEvent({
+            type: 'message',
+            channel,
+            user: this.botUserId,
+            bot_id: this.botId,
+            text: message.text,
+            ts: message.ts,
+            ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+            channel_type: 'channel',
+          }).catch(() => undefined);
         }
         return;
       }
@@ -278,7 +301,12 @@ export class FakeSlack {
         return send(200, { ok: true });
       }
       case 'chat.postEphemeral':
-        this.ephemerals.push({ channel: String(params.channel), user: String(params.user), text: String(params.text ?? ''), ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}) });
+        this.ephemerals.push({
+          channel: String(params.channel),
+          user: String(params.user),
+          text: String(params.text ?? ''),
+          ...(params.thread_ts ? { thread_ts: String(params.thread_ts) } : {}),
+        });
         return send(200, { ok: true, message_ts: this.nextTs() });
       case 'usergroups.users.list': {
         const members = this.userGroups.get(String(params.usergroup ?? ''));
@@ -288,7 +316,10 @@ export class FakeSlack {
       case 'users.info': {
         const user = this.users.get(String(params.user));
         if (!user) return send(200, { ok: false, error: 'user_not_found' });
-        return send(200, { ok: true, user: { id: params.user, name: user.name, real_name: user.real_name, profile: { display_name: user.display_name, real_name: user.real_name } } });
+        return send(200, {
+          ok: true,
+          user: { id: params.user, name: user.name, real_name: user.real_name, profile: { display_name: user.display_name, real_name: user.real_name } },
+        });
       }
       case 'conversations.replies': {
         const ts = String(params.ts);
@@ -503,7 +534,13 @@ export class FakeSlack {
   }
 
   /** A human's thread reply, delivered over the socket. */
-  userRepliesOverSocket(channel: string, threadTs: string, user: string, text: string, options: { eventId?: string } = {}): Promise<SocketSendResult> & { ts: string } {
+  userRepliesOverSocket(
+    channel: string,
+    threadTs: string,
+    user: string,
+    text: string,
+    options: { eventId?: string } = {},
+  ): Promise<SocketSendResult> & { ts: string } {
     return this.viaSocket(() => this.userReplies(channel, threadTs, user, text, options)) as Promise<SocketSendResult> & { ts: string };
   }
 

@@ -47,7 +47,24 @@ export interface RecordedCall {
 
 type Update = Record<string, unknown> & { update_id: number };
 
-const ALLOWED_HTML_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'a', 'code', 'pre', 'span', 'tg-spoiler', 'blockquote', 'tg-emoji']);
+const ALLOWED_HTML_TAGS = new Set([
+  'b',
+  'strong',
+  'i',
+  'em',
+  'u',
+  'ins',
+  's',
+  'strike',
+  'del',
+  'a',
+  'code',
+  'pre',
+  'span',
+  'tg-spoiler',
+  'blockquote',
+  'tg-emoji',
+]);
 
 class ApiError extends Error {
   constructor(
@@ -87,8 +104,15 @@ export function parseTelegramHtml(html: string): string {
       if (!m) fail('unescaped "&": use &amp;');
       const entity = (m as RegExpExecArray)[1] as string;
       plain +=
-        entity === 'lt' ? '<' : entity === 'gt' ? '>' : entity === 'amp' ? '&' : entity === 'quot' ? '"'
-        : String.fromCodePoint(entity.startsWith('#x') || entity.startsWith('#X') ? parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
+        entity === 'lt'
+          ? '<'
+          : entity === 'gt'
+            ? '>'
+            : entity === 'amp'
+              ? '&'
+              : entity === 'quot'
+                ? '"'
+                : String.fromCodePoint(entity.startsWith('#x') || entity.startsWith('#X') ? parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
       i += (m as RegExpExecArray)[0].length;
     } else if (ch === '>') {
       fail('unescaped ">"');
@@ -131,14 +155,16 @@ export function parseMarkdownV2(text: string): string {
 
 let lastUpdateId = 0;
 
-export async function startFakeTelegram(options: {
-  firstUpdateId?: number;
-  token?: string;
-  /** Longest time getUpdates is held, whatever `timeout` asks (tests stay fast). */
-  maxHoldMs?: number;
-  webhookRetryDelayMs?: number;
-  webhookMaxConnections?: number;
-} = {}) {
+export async function startFakeTelegram(
+  options: {
+    firstUpdateId?: number;
+    token?: string;
+    /** Longest time getUpdates is held, whatever `timeout` asks (tests stay fast). */
+    maxHoldMs?: number;
+    webhookRetryDelayMs?: number;
+    webhookMaxConnections?: number;
+  } = {},
+) {
   const token = options.token ?? '123456:TEST-token';
   const botUser: FakeUser = { id: Number(token.split(':')[0]), is_bot: true, first_name: 'Support', username: 'examplex_support_bot' };
   const maxHoldMs = options.maxHoldMs ?? 1000;
@@ -280,7 +306,12 @@ export async function startFakeTelegram(options: {
         if (params.drop_pending_updates === true) queue.length = 0;
         return ok(res, true);
       case 'getWebhookInfo':
-        return ok(res, { url: webhook?.url ?? '', has_custom_certificate: false, pending_update_count: queue.length, ...(webhook?.lastError ? { last_error_message: webhook.lastError, last_error_date: Math.floor(Date.now() / 1000) } : {}) });
+        return ok(res, {
+          url: webhook?.url ?? '',
+          has_custom_certificate: false,
+          pending_update_count: queue.length,
+          ...(webhook?.lastError ? { last_error_message: webhook.lastError, last_error_date: Math.floor(Date.now() / 1000) } : {}),
+        });
       case 'getUpdates': {
         if (webhook) throw new ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
         if (pollingHeld) throw new ApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running');
@@ -342,7 +373,19 @@ export async function startFakeTelegram(options: {
         const document = { message_id: nextMessageId++, chat, filename: file.filename ?? 'file', data: file.data, caption, receivedAt: Date.now() };
         documents.push(document);
         notify();
-        return ok(res, { message_id: document.message_id, date: Math.floor(Date.now() / 1000), chat, from: botUser, document: { file_id: `sent-doc-${document.message_id}`, file_unique_id: `sd${document.message_id}`, file_name: document.filename, file_size: file.data.length }, ...(caption ? { caption } : {}) });
+        return ok(res, {
+          message_id: document.message_id,
+          date: Math.floor(Date.now() / 1000),
+          chat,
+          from: botUser,
+          document: {
+            file_id: `sent-doc-${document.message_id}`,
+            file_unique_id: `sd${document.message_id}`,
+            file_name: document.filename,
+            file_size: file.data.length,
+          },
+          ...(caption ? { caption } : {}),
+        });
       }
       case 'answerCallbackQuery': {
         const id = String(params.callback_query_id ?? '');
@@ -482,7 +525,11 @@ export async function startFakeTelegram(options: {
         {
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}),
+          },
           timeout: 10_000,
         },
         (res) => {
@@ -544,7 +591,11 @@ export async function startFakeTelegram(options: {
     /** How many messages the bot sent to a chat (no copy). */
     sentCount: (chatId: number) => sentByChat.get(chatId)?.length ?? 0,
     /** The customer writes a message; entities for a leading /command and @mentions are added like Telegram does. */
-    userSends(chat: number | FakeChat, text: string, options: { from?: Partial<FakeUser>; replyTo?: SentMessage | { message_id: number; from?: FakeUser } } = {}) {
+    userSends(
+      chat: number | FakeChat,
+      text: string,
+      options: { from?: Partial<FakeUser>; replyTo?: SentMessage | { message_id: number; from?: FakeUser } } = {},
+    ) {
       const c = toChat(chat);
       const entities = commandEntities(text);
       const message = newMessage(c, userOf(c.id, options.from), {
@@ -576,7 +627,9 @@ export async function startFakeTelegram(options: {
     },
     userSendsSticker(chat: number | FakeChat) {
       const c = toChat(chat);
-      const message = newMessage(c, userOf(c.id), { sticker: { file_id: `sticker-${nextMessageId}`, file_unique_id: 'st', width: 512, height: 512, is_animated: false, is_video: false, type: 'regular' } });
+      const message = newMessage(c, userOf(c.id), {
+        sticker: { file_id: `sticker-${nextMessageId}`, file_unique_id: 'st', width: 512, height: 512, is_animated: false, is_video: false, type: 'regular' },
+      });
       return { update: push({ update_id: nextUpdateId++, message }), message };
     },
     userSendsVoice(chat: number | FakeChat) {

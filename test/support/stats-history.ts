@@ -21,9 +21,20 @@ export async function writeHistory(db: Database['db']) {
   vi.useFakeTimers({ toFake: ['Date'] });
   try {
     await script(async (name: string, channel: Channel, language: Language) => {
-      const { conversation: c } = await store.open({ channel, externalId: `customer-${name}`, language, tokenHash: null, customerHandle: screened(`@customer_${name}`) });
+      const { conversation: c } = await store.open({
+        channel,
+        externalId: `customer-${name}`,
+        language,
+        tokenHash: null,
+        customerHandle: screened(`@customer_${name}`),
+      });
       ids[name] = c.id;
-      return async (role: Role, kind: TurnKind, at: string, extra: { language?: Language; data?: TurnData; reason?: EscalationReason; priority?: Priority } = {}) => {
+      return async (
+        role: Role,
+        kind: TurnKind,
+        at: string,
+        extra: { language?: Language; data?: TurnData; reason?: EscalationReason; priority?: Priority } = {},
+      ) => {
         vi.setSystemTime(new Date(at));
         const text = `${CUSTOMER_WORDS} ${name} ${role} ${kind}`;
         const base = { kind, language: extra.language ?? language, data: extra.data ?? {} };
@@ -37,7 +48,12 @@ export async function writeHistory(db: Database['db']) {
   return ids;
 }
 
-type Say = (role: Role, kind: TurnKind, at: string, extra?: { language?: Language; data?: TurnData; reason?: EscalationReason; priority?: Priority }) => Promise<void>;
+type Say = (
+  role: Role,
+  kind: TurnKind,
+  at: string,
+  extra?: { language?: Language; data?: TurnData; reason?: EscalationReason; priority?: Priority },
+) => Promise<void>;
 
 async function script(open: (name: string, channel: Channel, language: Language) => Promise<Say>) {
   const cite = (...ids: string[]): TurnData => ({ citations: ids.map((id) => ({ id, title: id, version: 1 })) });
@@ -100,4 +116,3 @@ async function script(open: (name: string, channel: Channel, language: Language)
   await h('agent', 'handoff', '2026-03-04T10:16:01Z', { data: agent(BOB, { handoff: 'resolved' }) });
   await h('customer', 'rating', '2026-03-04T10:17:00Z', { data: { rating: 4 } });
 }
-

@@ -94,7 +94,8 @@ function setup(settings = {}) {
   };
 }
 
-const login = (access: ReturnType<typeof setup>['access'], password = 'alice-password-1', client = '10.0.0.1') => access.login({ user: 'alice', password, client });
+const login = (access: ReturnType<typeof setup>['access'], password = 'alice-password-1', client = '10.0.0.1') =>
+  access.login({ user: 'alice', password, client });
 
 describe('staff sign-in and sessions', () => {
   it('stores no password, only a scrypt hash, and signs in with the right one', async () => {

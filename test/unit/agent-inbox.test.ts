@@ -35,10 +35,22 @@ const item = (over: Partial<InboxItem>): InboxItem => ({
   ...over,
 });
 
-describe('agents\' inbox', () => {
+describe("agents' inbox", () => {
   it('lists the entries the bot tried once each, cited before offered before retrieved, with titles and scores kept', () => {
     const tried = toTriedEntries([
-      turn({ seq: 2, data: { retrieval: { embedder: 'e', confidence: 0.4, candidates: [{ entryId: 'a', topic: 'a', version: 1, score: 0.8 }, { entryId: 'b', topic: 'b', version: 1, score: 0.5 }] } } }),
+      turn({
+        seq: 2,
+        data: {
+          retrieval: {
+            embedder: 'e',
+            confidence: 0.4,
+            candidates: [
+              { entryId: 'a', topic: 'a', version: 1, score: 0.8 },
+              { entryId: 'b', topic: 'b', version: 1, score: 0.5 },
+            ],
+          },
+        },
+      }),
       turn({ seq: 3, kind: 'clarify', data: { choices: [{ entryId: 'b', title: 'B title', topic: 'b' }] } }),
       turn({ seq: 5, data: { citations: [{ id: 'a', title: 'A title', version: 2 }] } }),
       turn({ seq: 6, role: 'customer', kind: 'message', data: { citations: [{ id: 'z', title: 'not the bot', version: 1 }] } }),
@@ -49,9 +61,19 @@ describe('agents\' inbox', () => {
     ]);
   });
 
-  it('lists the customer\'s files whatever their channel recorded, and no one else\'s', () => {
+  it("lists the customer's files whatever their channel recorded, and no one else's", () => {
     const files = toInboxFiles([
-      turn({ seq: 2, role: 'customer', kind: 'attachment', data: { attachments: [{ type: 'photo', fileId: 'x', fileSize: 10 }, { type: 'document', fileId: 'y' }] } }),
+      turn({
+        seq: 2,
+        role: 'customer',
+        kind: 'attachment',
+        data: {
+          attachments: [
+            { type: 'photo', fileId: 'x', fileSize: 10 },
+            { type: 'document', fileId: 'y' },
+          ],
+        },
+      }),
       turn({ seq: 3, role: 'agent', kind: 'message', data: { attachments: [{ type: 'photo', fileId: 'z' }] } }),
     ]);
     expect(files.map((f) => [f.seq, f.index, f.type, f.fileSize])).toEqual([
@@ -72,7 +94,11 @@ describe('agents\' inbox', () => {
 
   it('tells listeners what changed, entered or left the queue, and not what someone merely opened', async () => {
     let marks = new Map<string, ChangeMark>([['a', { open: true, mark: '1' }]]);
-    const feed = createInboxFeed({ changeMarks: async (watched) => new Map([...marks, ...(watched.includes('old') ? [['old', { open: false, mark: 'x' }] as const] : [])]), intervalMs: 60_000, logger: quiet });
+    const feed = createInboxFeed({
+      changeMarks: async (watched) => new Map([...marks, ...(watched.includes('old') ? [['old', { open: false, mark: 'x' }] as const] : [])]),
+      intervalMs: 60_000,
+      logger: quiet,
+    });
     const heard: string[][] = [];
     const subscription = feed.subscribe((ids) => heard.push(ids));
     const settle = () => new Promise((resolve) => setTimeout(resolve, 20));

@@ -19,7 +19,9 @@ describe('the dependency rule', () => {
         // The BIP-39 wordlists are plain data arrays (no I/O, no SDK): the secret firewall needs them in core.
         // So are OpenCC's conversion dictionaries (opencc-js): Traditional and Simplified Chinese.
         const data = spec.startsWith('@scure/bip39/wordlists/') || spec === 'opencc-js' || spec.startsWith('opencc-js/dict/');
-        const allowed = spec.startsWith('.') ? !spec.includes('adapters/') && !spec.includes('config') && !spec.includes('main') : spec.startsWith('node:') || spec === 'zod' || data;
+        const allowed = spec.startsWith('.')
+          ? !spec.includes('adapters/') && !spec.includes('config') && !spec.includes('main')
+          : spec.startsWith('node:') || spec === 'zod' || data;
         expect(allowed, `${relative(SRC, file)} imports ${spec}`).toBe(true);
       }
     }

@@ -44,8 +44,32 @@ describe('canonical log entries', () => {
 
   it('compares JSON values exactly when their canonical encodings are equal', () => {
     const values: unknown[] = [
-      null, 0, -0, 1, 1.5, '1', '', 'é', true, false, [], {}, [1, 2], [2, 1], [null], [[]], { a: 1 }, { a: 1, b: 2 }, { b: 2, a: 1 },
-      { a: [1, { c: 'x' }] }, { a: [1, { c: 'y' }] }, { a: null }, { b: null }, { a: {} }, { a: [] }, { citations: [{ id: 'faq', version: 2 }] },
+      null,
+      0,
+      -0,
+      1,
+      1.5,
+      '1',
+      '',
+      'é',
+      true,
+      false,
+      [],
+      {},
+      [1, 2],
+      [2, 1],
+      [null],
+      [[]],
+      { a: 1 },
+      { a: 1, b: 2 },
+      { b: 2, a: 1 },
+      { a: [1, { c: 'x' }] },
+      { a: [1, { c: 'y' }] },
+      { a: null },
+      { b: null },
+      { a: {} },
+      { a: [] },
+      { citations: [{ id: 'faq', version: 2 }] },
     ];
     for (const a of values) {
       for (const b of values) {

@@ -16,7 +16,9 @@ const turn = (role: Turn['role'], kind: Turn['kind'], text: string, data: Turn['
   createdAt: new Date(0),
 });
 const answeredWith = (topic: string) =>
-  turn('bot', 'answer', 'an answer', { retrieval: { confidence: 0.9, embedder: 'local', candidates: [{ topic, entryId: `${topic}-en`, version: 1, score: 1 }] } });
+  turn('bot', 'answer', 'an answer', {
+    retrieval: { confidence: 0.9, embedder: 'local', candidates: [{ topic, entryId: `${topic}-en`, version: 1, score: 1 }] },
+  });
 
 describe('toCorrectedQuery: a customer correcting their own previous question', () => {
   it('swaps the word taken back in the previous question and names the entry answered to it', () => {

@@ -32,17 +32,31 @@ const clarify = (...ids: string[]) => turn('bot', 'clarify', { choices: ids.map(
 
 describe('scoreTurn', () => {
   it('counts an answer citing the expected entry or its translation, and nothing else', () => {
-    expect(scoreTurn({ expect: { answer: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), answer('withdrawal-pending-zh')], topicOf }).correct).toBe(true);
-    expect(scoreTurn({ expect: { answer: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), answer('withdrawal-failed-en')], topicOf })).toEqual({
+    expect(
+      scoreTurn({ expect: { answer: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), answer('withdrawal-pending-zh')], topicOf })
+        .correct,
+    ).toBe(true);
+    expect(
+      scoreTurn({ expect: { answer: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), answer('withdrawal-failed-en')], topicOf }),
+    ).toEqual({
       correct: false,
       got: 'answered: withdrawal-failed-en',
     });
     // An answer followed by a handoff is a handoff.
-    expect(scoreTurn({ expect: { answer: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), answer('withdrawal-pending-en'), escalation('sensitive_topic')], topicOf }).correct).toBe(false);
+    expect(
+      scoreTurn({
+        expect: { answer: ['withdrawal-pending-en'] },
+        escalatedBefore: false,
+        turns: [customer(), answer('withdrawal-pending-en'), escalation('sensitive_topic')],
+        topicOf,
+      }).correct,
+    ).toBe(false);
   });
 
   it('counts a handoff only with one of the expected reasons', () => {
-    expect(scoreTurn({ expect: { escalate: ['scam_report'] }, escalatedBefore: false, turns: [customer(), escalation('scam_report')], topicOf }).correct).toBe(true);
+    expect(scoreTurn({ expect: { escalate: ['scam_report'] }, escalatedBefore: false, turns: [customer(), escalation('scam_report')], topicOf }).correct).toBe(
+      true,
+    );
     expect(scoreTurn({ expect: { escalate: ['scam_report'] }, escalatedBefore: false, turns: [customer(), escalation('low_confidence')], topicOf })).toEqual({
       correct: false,
       got: 'escalated: low_confidence',
@@ -52,15 +66,29 @@ describe('scoreTurn', () => {
   it('counts small talk by the act recorded on the customer turn or the reply, without a handoff', () => {
     const reply = turn('bot', 'small_talk', { dialogueAct: 'greeting' });
     expect(scoreTurn({ expect: { smallTalk: 'greeting' }, escalatedBefore: false, turns: [customer(), reply], topicOf }).correct).toBe(true);
-    expect(scoreTurn({ expect: { smallTalk: 'greeting' }, escalatedBefore: false, turns: [customer({ dialogueAct: 'greeting' }), turn('bot', 'notice')], topicOf }).correct).toBe(true);
+    expect(
+      scoreTurn({ expect: { smallTalk: 'greeting' }, escalatedBefore: false, turns: [customer({ dialogueAct: 'greeting' }), turn('bot', 'notice')], topicOf })
+        .correct,
+    ).toBe(true);
     expect(scoreTurn({ expect: { smallTalk: 'thanks' }, escalatedBefore: false, turns: [customer(), reply], topicOf }).correct).toBe(false);
-    expect(scoreTurn({ expect: { smallTalk: 'greeting' }, escalatedBefore: false, turns: [customer(), escalation('low_confidence')], topicOf }).correct).toBe(false);
+    expect(scoreTurn({ expect: { smallTalk: 'greeting' }, escalatedBefore: false, turns: [customer(), escalation('low_confidence')], topicOf }).correct).toBe(
+      false,
+    );
   });
 
   it('counts a clarifying turn when it offers choices, one of them expected when entries are named', () => {
     expect(scoreTurn({ expect: { clarify: [] }, escalatedBefore: false, turns: [customer(), clarify('withdrawal-failed-zh')], topicOf }).correct).toBe(true);
-    expect(scoreTurn({ expect: { clarify: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), clarify('withdrawal-failed-en', 'withdrawal-pending-zh')], topicOf }).correct).toBe(true);
-    expect(scoreTurn({ expect: { clarify: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), clarify('withdrawal-failed-en')], topicOf })).toEqual({
+    expect(
+      scoreTurn({
+        expect: { clarify: ['withdrawal-pending-en'] },
+        escalatedBefore: false,
+        turns: [customer(), clarify('withdrawal-failed-en', 'withdrawal-pending-zh')],
+        topicOf,
+      }).correct,
+    ).toBe(true);
+    expect(
+      scoreTurn({ expect: { clarify: ['withdrawal-pending-en'] }, escalatedBefore: false, turns: [customer(), clarify('withdrawal-failed-en')], topicOf }),
+    ).toEqual({
       correct: false,
       got: 'clarified: withdrawal-failed-en',
     });

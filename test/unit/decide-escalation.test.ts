@@ -23,9 +23,12 @@ describe('decideEscalation', () => {
     });
   });
 
-  it.each(['I want to talk to a human', '转人工', 'agent', '我要找真人客服', 'human please', 'pls a human', 'live agent now'])('escalates "%s" as a request for a human', (text) => {
-    expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
-  });
+  it.each(['I want to talk to a human', '转人工', 'agent', '我要找真人客服', 'human please', 'pls a human', 'live agent now'])(
+    'escalates "%s" as a request for a human',
+    (text) => {
+      expect(decideEscalation({ ...confident, text })?.reason).toBe('customer_requested_human');
+    },
+  );
 
   it.each(['人工客服一般多久回复', '真人客服幾點上班', 'when do your human agents work', 'what are the working hours of live agents'])(
     'lets the bot answer "%s", a question about the human team rather than a request for it',

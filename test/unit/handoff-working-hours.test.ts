@@ -19,7 +19,7 @@ describe('parseWorkingHours', () => {
   });
 
   it('wraps a day range over the week end (Fri-Mon)', () => {
-    expect(parseWorkingHours('Fri-Mon 08:00-12:00', 'UTC').intervals.map((i) => i.start / DAY | 0)).toEqual([0, 1, 5, 6]);
+    expect(parseWorkingHours('Fri-Mon 08:00-12:00', 'UTC').intervals.map((i) => (i.start / DAY) | 0)).toEqual([0, 1, 5, 6]);
   });
 
   it('treats empty and 24/7 as always open', () => {
@@ -59,7 +59,10 @@ describe('estimateWait', () => {
   });
 
   it('is always open with 24/7 hours', () => {
-    expect(estimateWait({ now: new Date('2026-11-22T03:00:00Z'), hours: parseWorkingHours('24/7', 'UTC'), queueAhead: 1, minutesPerConversation: 4 })).toEqual({ open: true, minutes: 8 });
+    expect(estimateWait({ now: new Date('2026-11-22T03:00:00Z'), hours: parseWorkingHours('24/7', 'UTC'), queueAhead: 1, minutesPerConversation: 4 })).toEqual({
+      open: true,
+      minutes: 8,
+    });
   });
 
   it('tells a customer outside hours the hours and the next opening, in their language', () => {

@@ -40,9 +40,43 @@ describe('the knowledge base copy in memory', () => {
 
   it('scores BM25 as the statement does: idf from df, length-normalized tf, unknown terms ignored, ties by chunk id', () => {
     const replica = buildLexicalReplica({ chunks: 3, terms: 12, entries: 3, entryTerms: 4 }, [
-      [10, 'a-en', 'a', 1, 'question', 2, [['fee', 1], ['trade', 1]]],
-      [11, 'b-en', 'b', 2, 'passage', 8, [['fee', 2], ['withdraw', 3], ['card', 3]]],
-      [12, 'c-en', 'c', 1, 'question', 2, [['fee', 1], ['trade', 1]]],
+      [
+        10,
+        'a-en',
+        'a',
+        1,
+        'question',
+        2,
+        [
+          ['fee', 1],
+          ['trade', 1],
+        ],
+      ],
+      [
+        11,
+        'b-en',
+        'b',
+        2,
+        'passage',
+        8,
+        [
+          ['fee', 2],
+          ['withdraw', 3],
+          ['card', 3],
+        ],
+      ],
+      [
+        12,
+        'c-en',
+        'c',
+        1,
+        'question',
+        2,
+        [
+          ['fee', 1],
+          ['trade', 1],
+        ],
+      ],
     ]);
     const k1 = 1.2;
     const b = 0.75;
@@ -67,12 +101,80 @@ describe('the knowledge base copy in memory', () => {
   it('scores whole entries by BM25 as the statement does: titles and questions summed per entry, passages left out, ties by entry id', () => {
     // Entry a: a title and two questions (3 + 2 + 3 terms); b: a title and a passage; c: one question.
     const replica = buildLexicalReplica({ chunks: 6, terms: 23, entries: 3, entryTerms: 12 }, [
-      [1, 'a-en', 'a', 1, 'title', 3, [['card', 1], ['declin', 1], ['payment', 1]]],
-      [2, 'a-en', 'a', 1, 'question', 2, [['card', 1], ['refus', 1]]],
-      [3, 'a-en', 'a', 1, 'question', 3, [['payment', 1], ['declin', 1], ['shop', 1]]],
-      [4, 'b-en', 'b', 2, 'title', 2, [['card', 1], ['lost', 1]]],
-      [5, 'b-en', 'b', 2, 'passage', 11, [['refus', 5], ['payment', 6]]],
-      [6, 'c-en', 'c', 1, 'question', 2, [['card', 1], ['lost', 1]]],
+      [
+        1,
+        'a-en',
+        'a',
+        1,
+        'title',
+        3,
+        [
+          ['card', 1],
+          ['declin', 1],
+          ['payment', 1],
+        ],
+      ],
+      [
+        2,
+        'a-en',
+        'a',
+        1,
+        'question',
+        2,
+        [
+          ['card', 1],
+          ['refus', 1],
+        ],
+      ],
+      [
+        3,
+        'a-en',
+        'a',
+        1,
+        'question',
+        3,
+        [
+          ['payment', 1],
+          ['declin', 1],
+          ['shop', 1],
+        ],
+      ],
+      [
+        4,
+        'b-en',
+        'b',
+        2,
+        'title',
+        2,
+        [
+          ['card', 1],
+          ['lost', 1],
+        ],
+      ],
+      [
+        5,
+        'b-en',
+        'b',
+        2,
+        'passage',
+        11,
+        [
+          ['refus', 5],
+          ['payment', 6],
+        ],
+      ],
+      [
+        6,
+        'c-en',
+        'c',
+        1,
+        'question',
+        2,
+        [
+          ['card', 1],
+          ['lost', 1],
+        ],
+      ],
     ]);
     const k1 = 1.2;
     const b = 0.75;

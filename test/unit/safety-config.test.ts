@@ -29,7 +29,9 @@ describe('safety configuration', () => {
   });
 
   it('refuses a short admin token without echoing it, and a zero rate limit', () => {
-    expect(() => loadConfig({ ADMIN_TOKEN: 'short-secret', RATE_LIMIT_MESSAGES: '0' })).toThrow(/RATE_LIMIT_MESSAGES[\s\S]*ADMIN_TOKEN: expected at least 16 characters \(got "\*\*\*"\)/);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short-secret', RATE_LIMIT_MESSAGES: '0' })).toThrow(
+      /RATE_LIMIT_MESSAGES[\s\S]*ADMIN_TOKEN: expected at least 16 characters \(got "\*\*\*"\)/,
+    );
     try {
       loadConfig({ ADMIN_TOKEN: 'short-secret' });
     } catch (error) {

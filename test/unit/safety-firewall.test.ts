@@ -14,11 +14,19 @@ describe('the firewall', () => {
       attachments: [{ type: 'document', fileId: 'doc-1', fileUniqueId: 'u1', fileName: `${underscored}.txt`, mimeType: 'text/plain', fileSize: 10 }],
     });
     expect(message.text).toBe('[document] my seed is [recovery phrase removed]');
-    expect(message.attachments).toEqual([{ type: 'document', fileId: 'doc-1', fileUniqueId: 'u1', fileName: '[recovery phrase removed].txt', mimeType: 'text/plain', fileSize: 10 }]);
-    expect(message.screening).toEqual({ secretTypes: ['recovery_phrase'], secretCount: 2, truncated: false, originalLength: `[document] my seed is ${phrase}`.length, acrossMessages: false });
+    expect(message.attachments).toEqual([
+      { type: 'document', fileId: 'doc-1', fileUniqueId: 'u1', fileName: '[recovery phrase removed].txt', mimeType: 'text/plain', fileSize: 10 },
+    ]);
+    expect(message.screening).toEqual({
+      secretTypes: ['recovery_phrase'],
+      secretCount: 2,
+      truncated: false,
+      originalLength: `[document] my seed is ${phrase}`.length,
+      acrossMessages: false,
+    });
   });
 
-  it('keeps only ids that look like the channel\'s and drops a declared type that is not a MIME type', () => {
+  it("keeps only ids that look like the channel's and drops a declared type that is not a MIME type", () => {
     const [file] = firewall.screen({
       attachments: [{ type: 'photo', fileId: 'not an id: my password is hunter22', fileUniqueId: 'ok_1', mimeType: `image/jpeg; ${phrase}` }],
     }).attachments;

@@ -126,14 +126,12 @@ describe('the outbound guard', () => {
 });
 
 describe('payment demands and model drift', () => {
-  it.each([
-    'Send 0.05 BTC to unlock your account.',
-    'A verification fee of 50 USDT is required.',
-    '请先支付 100 USDT 解冻费。',
-    '转账 0.1 ETH 即可解冻账户',
-  ])('recognizes a demand for payment: %j', (text) => {
-    expect(asksForPayment(text)).toBe(true);
-  });
+  it.each(['Send 0.05 BTC to unlock your account.', 'A verification fee of 50 USDT is required.', '请先支付 100 USDT 解冻费。', '转账 0.1 ETH 即可解冻账户'])(
+    'recognizes a demand for payment: %j',
+    (text) => {
+      expect(asksForPayment(text)).toBe(true);
+    },
+  );
 
   it.each([
     'A scammer asks you to pay a fee, "deposit" or tax to unfreeze an account.',
@@ -224,15 +222,28 @@ describe('refusal events', () => {
     const store = createMemorySecurityEventLog();
     const log = createAggregatingEventLog(store, { windowMs: 60_000 });
     for (let i = 0; i < 50; i++) {
-      await log.record({ type: 'access_denied', channel: 'admin', detail: { reason: i % 5 ? 'wrong_admin_token' : 'missing_admin_token', route: 'GET /api/admin/conversations', client: '203.0.113.7' } });
+      await log.record({
+        type: 'access_denied',
+        channel: 'admin',
+        detail: { reason: i % 5 ? 'wrong_admin_token' : 'missing_admin_token', route: 'GET /api/admin/conversations', client: '203.0.113.7' },
+      });
     }
-    await log.record({ type: 'access_denied', channel: 'admin', detail: { reason: 'wrong_admin_token', route: 'GET /api/admin/handoffs', client: '198.51.100.1' } });
+    await log.record({
+      type: 'access_denied',
+      channel: 'admin',
+      detail: { reason: 'wrong_admin_token', route: 'GET /api/admin/handoffs', client: '198.51.100.1' },
+    });
     await log.record({ type: 'secret_removed', channel: 'web', conversationId: 'c1', detail: { secretTypes: ['password'], count: 1 } });
     expect((await store.list()).map((e) => e.type)).toEqual(['secret_removed']);
     const listed = await log.list({ type: 'access_denied' });
     expect(listed).toHaveLength(2);
     const first = listed.find((e) => e.detail.client === '203.0.113.7');
-    expect(first?.detail).toMatchObject({ count: 50, reason: 'wrong_admin_token', reasons: { wrong_admin_token: 40, missing_admin_token: 10 }, route: 'GET /api/admin/conversations' });
+    expect(first?.detail).toMatchObject({
+      count: 50,
+      reason: 'wrong_admin_token',
+      reasons: { wrong_admin_token: 40, missing_admin_token: 10 },
+      route: 'GET /api/admin/conversations',
+    });
     expect(listed.find((e) => e.detail.client === '198.51.100.1')?.detail).toMatchObject({ count: 1, reason: 'wrong_admin_token' });
     // The next window starts a new event.
     await log.record({ type: 'access_denied', channel: 'admin', detail: { reason: 'wrong_admin_token', client: '203.0.113.7' } });

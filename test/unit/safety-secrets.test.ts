@@ -28,8 +28,20 @@ describe('recovery phrases', () => {
 
   it.each([
     ['spaces', phrase],
-    ['numbered lines', phrase.split(' ').map((w, i) => `${i + 1}. ${w}`).join('\n')],
-    ['numbered inline with parentheses', phrase.split(' ').map((w, i) => `(${i + 1}) ${w}`).join(' ')],
+    [
+      'numbered lines',
+      phrase
+        .split(' ')
+        .map((w, i) => `${i + 1}. ${w}`)
+        .join('\n'),
+    ],
+    [
+      'numbered inline with parentheses',
+      phrase
+        .split(' ')
+        .map((w, i) => `(${i + 1}) ${w}`)
+        .join(' '),
+    ],
     ['commas in a sentence', `please check, my seed: ${long.split(' ').join(', ')} thanks`],
     ['capitals', phrase.toUpperCase()],
     ['a JSON array', JSON.stringify(long.split(' '))],
@@ -44,7 +56,14 @@ describe('recovery phrases', () => {
     const hans = seededMnemonic('unit-hans', simplifiedChinese);
     const hant = seededMnemonic('unit-hant', traditionalChinese, 256);
     expect(maskSecrets(hans).text).toBe('[recovery phrase removed]');
-    expect(maskSecrets(hant.split(' ').map((w, i) => `${i + 1}.${w}`).join('\n')).text).toBe('1.[recovery phrase removed]');
+    expect(
+      maskSecrets(
+        hant
+          .split(' ')
+          .map((w, i) => `${i + 1}.${w}`)
+          .join('\n'),
+      ).text,
+    ).toBe('1.[recovery phrase removed]');
     // "是" may end the label or start the phrase: it is removed with the phrase when both read as one.
     expect(maskSecrets(`我的助记词是${hans.replace(/ /g, '')}，怎么办`).text).toMatch(/^我的助记词是?\[recovery phrase removed\]，怎么办$/);
     expect(maskSecrets(`助記詞：${hant.replace(/ /g, '')}`).text).toBe('助記詞：[recovery phrase removed]');
@@ -54,7 +73,11 @@ describe('recovery phrases', () => {
     const missed: string[] = [];
     const bareMissed: string[] = [];
     let bare = 0;
-    for (const [name, list] of [['en', english], ['hans', simplifiedChinese], ['hant', traditionalChinese]] as const) {
+    for (const [name, list] of [
+      ['en', english],
+      ['hans', simplifiedChinese],
+      ['hant', traditionalChinese],
+    ] as const) {
       for (let i = 0; i < 300; i++) {
         const phrase = seededMnemonic(`${name}-${i}`, list, i % 2 ? 256 : 128);
         const found = (text: string) => maskSecrets(text).types.includes('recovery_phrase');
@@ -97,7 +120,10 @@ describe('recovery phrases', () => {
 });
 
 describe('phrases the detector used to miss', () => {
-  const lists = [['hans', simplifiedChinese], ['hant', traditionalChinese]] as const;
+  const lists = [
+    ['hans', simplifiedChinese],
+    ['hant', traditionalChinese],
+  ] as const;
 
   it('removes a Chinese phrase glued into a sentence, with text glued on after it too', () => {
     const missed: string[] = [];
@@ -217,14 +243,10 @@ describe('keys and API secrets', () => {
   it('removes WIF keys (checksum-verified), extended private keys and 64-byte keypairs, but not addresses or xpubs', () => {
     expect(types('5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ')).toEqual(['private_key']);
     expect(types('KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn')).toEqual(['private_key']);
-    expect(
-      types('xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi'),
-    ).toEqual(['private_key']);
+    expect(types('xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi')).toEqual(['private_key']);
     expect(types('send to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 please')).toEqual([]);
     expect(types('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq')).toEqual([]);
-    expect(
-      types('xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8'),
-    ).toEqual([]);
+    expect(types('xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8')).toEqual([]);
     // A flipped character breaks the WIF checksum: not recognized as a key (still removed as an unnamed secret).
     expect(types('5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTk')).toEqual(['api_secret']);
   });

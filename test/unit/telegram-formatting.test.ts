@@ -70,7 +70,10 @@ describe('escapeHtml', () => {
 
 describe('toTelegramMessages', () => {
   it('shows an agent reply under the agent display name in bold, text escaped', () => {
-    const [message, ...rest] = toTelegramMessages(turn({ role: 'agent', kind: 'message', text: 'Use <Settings> & Security', data: { author: 'Alice <Ops>' } }), { chatId: '42' });
+    const [message, ...rest] = toTelegramMessages(
+      turn({ role: 'agent', kind: 'message', text: 'Use <Settings> & Security', data: { author: 'Alice <Ops>' } }),
+      { chatId: '42' },
+    );
     expect(rest).toEqual([]);
     expect(message?.text).toBe('<b>Alice &lt;Ops&gt;</b>:\nUse &lt;Settings&gt; &amp; Security');
     expect(parseTelegramHtml(message?.text ?? '')).toBe('Alice <Ops>:\nUse <Settings> & Security');
@@ -80,18 +83,40 @@ describe('toTelegramMessages', () => {
     const text = 'x'.repeat(9000);
     const messages = toTelegramMessages(turn({ role: 'agent', kind: 'message', text, data: { author: 'Bob' } }), { chatId: '42' });
     expect(messages.map((m) => parseTelegramHtml(m.text).length).every((n) => n <= TELEGRAM_MAX_MESSAGE_CHARS)).toBe(true);
-    expect(messages.map((m) => parseTelegramHtml(m.text)).join('').replace('Bob:\n', '')).toBe(text);
+    expect(
+      messages
+        .map((m) => parseTelegramHtml(m.text))
+        .join('')
+        .replace('Bob:\n', ''),
+    ).toBe(text);
   });
 
   it('does not sign handoff notices, which already name the agent', () => {
-    const [message] = toTelegramMessages(turn({ role: 'agent', kind: 'handoff', text: 'Alice from our support team is now handling your request.', data: { author: 'Alice', handoff: 'claimed' } }), { chatId: '42' });
+    const [message] = toTelegramMessages(
+      turn({
+        role: 'agent',
+        kind: 'handoff',
+        text: 'Alice from our support team is now handling your request.',
+        data: { author: 'Alice', handoff: 'claimed' },
+      }),
+      { chatId: '42' },
+    );
     expect(message?.text).toBe('Alice from our support team is now handling your request.');
   });
 
   it('names cited entries at the end and puts the buttons on the last message only', () => {
     const text = `${'a'.repeat(50)}\n\n${'b'.repeat(50)}`;
     const messages = toTelegramMessages(
-      turn({ text, data: { citations: [{ id: 'fees-en', title: 'Fees & limits', score: 0.9 }] as never, actions: [{ id: 'resolved', label: 'This solved it' }, { id: 'human', label: 'Talk to a human' }] as never } }),
+      turn({
+        text,
+        data: {
+          citations: [{ id: 'fees-en', title: 'Fees & limits', score: 0.9 }] as never,
+          actions: [
+            { id: 'resolved', label: 'This solved it' },
+            { id: 'human', label: 'Talk to a human' },
+          ] as never,
+        },
+      }),
       { chatId: '42', limit: 60 },
     );
     // The footer does not fit after the last piece (50 + 2 + 21 > 60): it gets its own message.
@@ -99,7 +124,10 @@ describe('toTelegramMessages', () => {
     expect(messages.at(-1)?.text).toBe('<b>Source:</b> Fees &amp; limits');
     expect(messages.slice(0, -1).every((m) => m.reply_markup === undefined)).toBe(true);
     expect(messages.at(-1)?.reply_markup?.inline_keyboard[0]?.map((b) => b.text)).toEqual(['This solved it', 'Talk to a human']);
-    const roomy = toTelegramMessages(turn({ text, data: { citations: [{ id: 'fees-en', title: 'Fees & limits', score: 0.9 }] as never } }), { chatId: '42', limit: 80 });
+    const roomy = toTelegramMessages(turn({ text, data: { citations: [{ id: 'fees-en', title: 'Fees & limits', score: 0.9 }] as never } }), {
+      chatId: '42',
+      limit: 80,
+    });
     expect(roomy.map((m) => m.text)).toEqual(['a'.repeat(50), `${'b'.repeat(50)}\n\n<b>Source:</b> Fees &amp; limits`]);
   });
 });

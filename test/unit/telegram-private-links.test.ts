@@ -5,7 +5,7 @@ describe('links from a group to a private chat', () => {
   const links = createPrivateLinks('123456:TOKEN');
   const payloadOf = (link: string) => new URL(link).searchParams.get('start') as string;
 
-  it('continue what they name for the member they were made for, within Telegram\'s 64 characters', () => {
+  it("continue what they name for the member they were made for, within Telegram's 64 characters", () => {
     const transcript = links.link('examplex_support_bot', { topic: 'transcript' }, -1001234567890, 4242);
     expect(transcript).toMatch(/^https:\/\/t\.me\/examplex_support_bot\?start=[A-Za-z0-9_-]{1,64}$/);
     expect(links.read(payloadOf(transcript), 4242)).toEqual({ topic: 'transcript', groupId: -1001234567890 });

@@ -31,6 +31,8 @@ describe('the audit of conversation links', () => {
   ])('reports a broken link when prev is %s', (_, prev) => {
     const report = audit(prev);
     expect(report.firstFailingIndex).toBe(1);
-    expect(report.violations.map((x) => x.reason)).toEqual([`conversation ${CONV}: link to the previous entry is broken (an entry was removed, inserted or reordered)`]);
+    expect(report.violations.map((x) => x.reason)).toEqual([
+      `conversation ${CONV}: link to the previous entry is broken (an entry was removed, inserted or reordered)`,
+    ]);
   });
 });

@@ -63,7 +63,9 @@ describe('the widget talks to the product over HTTP', () => {
   });
 
   it("fails with the server's error code and its message for the customer", async () => {
-    const error = await createApi(base).json('GET', '/refused').catch((e: unknown) => e);
+    const error = await createApi(base)
+      .json('GET', '/refused')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 403, code: 'forbidden', message: 'This conversation is not yours.' });
     expect(isGone(error)).toBe(true);
@@ -71,7 +73,9 @@ describe('the widget talks to the product over HTTP', () => {
   });
 
   it('names a status without a JSON error by its number, and shows the generic text for it', async () => {
-    const error = await createApi(base).json('GET', '/broken').catch((e: unknown) => e);
+    const error = await createApi(base)
+      .json('GET', '/broken')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 502, code: 'http_502', message: '' });
     expect(isGone(error)).toBe(false);
     expect(errorText(error, createTexts({ exchangeName: 'X', maxMessageChars: 10 }).zh)).toBe('抱歉，出现了一点问题，请重试。');
@@ -79,11 +83,15 @@ describe('the widget talks to the product over HTTP', () => {
 
   it('gives up after the timeout, and tells an unreachable server from a slow one', async () => {
     const texts = createTexts({ exchangeName: 'X', maxMessageChars: 10 }).en;
-    const slow = await createApi(base).json('GET', '/silent', { timeoutMs: 100 }).catch((e: unknown) => e);
+    const slow = await createApi(base)
+      .json('GET', '/silent', { timeoutMs: 100 })
+      .catch((e: unknown) => e);
     expect(slow).toMatchObject({ status: 0, code: 'timeout' });
     expect(errorText(slow, texts)).toBe(texts.errorTimeout);
 
-    const unreachable = await createApi('http://127.0.0.1:1').json('GET', '/ok').catch((e: unknown) => e);
+    const unreachable = await createApi('http://127.0.0.1:1')
+      .json('GET', '/ok')
+      .catch((e: unknown) => e);
     expect(unreachable).toMatchObject({ status: 0, code: 'network' });
     expect(errorText(unreachable, texts)).toBe(texts.errorNetwork);
   });
@@ -94,7 +102,7 @@ describe('the widget talks to the product over HTTP', () => {
     expect(await res.text()).toBe('<h1>Bad gateway</h1>');
   });
 
-  it("reads turns in the shape the web API sends them (checked by the type checker)", () => {
+  it('reads turns in the shape the web API sends them (checked by the type checker)', () => {
     expectTypeOf<ReturnType<typeof toTurnView>>().toExtend<TurnView>();
   });
 });

@@ -17,7 +17,9 @@ describe('the widget reads the light markup of answers', () => {
   });
 
   it('links only http(s) addresses: a javascript: link stays text', () => {
-    expect(parseInline('[click](javascript:alert(1)) javascript:alert(2)')).toEqual([{ type: 'text', text: '[click](javascript:alert(1)) javascript:alert(2)' }]);
+    expect(parseInline('[click](javascript:alert(1)) javascript:alert(2)')).toEqual([
+      { type: 'text', text: '[click](javascript:alert(1)) javascript:alert(2)' },
+    ]);
     expect(safeHref('javascript:alert(1)')).toBeNull();
     expect(safeHref('data:text/html,<b>x</b>')).toBeNull();
     expect(safeHref('https://example.com/a b')).toBe('https://example.com/a%20b');
@@ -42,7 +44,16 @@ describe('the widget reads the light markup of answers', () => {
       { type: 'text', text: 'b' },
       { type: 'strong', children: [{ type: 'text', text: ' c' }] },
     ]);
-    expect(parseInline('*a `b` c*')).toEqual([{ type: 'em', children: [{ type: 'text', text: 'a ' }, { type: 'code', text: 'b' }, { type: 'text', text: ' c' }] }]);
+    expect(parseInline('*a `b` c*')).toEqual([
+      {
+        type: 'em',
+        children: [
+          { type: 'text', text: 'a ' },
+          { type: 'code', text: 'b' },
+          { type: 'text', text: ' c' },
+        ],
+      },
+    ]);
     expect(parseInline('2 * 3 = 6, a*b')).toEqual([{ type: 'text', text: '2 * 3 = 6, a*b' }]);
   });
 
@@ -64,7 +75,9 @@ describe('the widget reads the light markup of answers', () => {
   });
 
   it('treats Windows and old Mac line ends as line ends, and blank text as nothing', () => {
-    expect(parseMarkup('a\r\nb\rc')).toEqual([{ type: 'paragraph', lines: [[{ type: 'text', text: 'a' }], [{ type: 'text', text: 'b' }], [{ type: 'text', text: 'c' }]] }]);
+    expect(parseMarkup('a\r\nb\rc')).toEqual([
+      { type: 'paragraph', lines: [[{ type: 'text', text: 'a' }], [{ type: 'text', text: 'b' }], [{ type: 'text', text: 'c' }]] },
+    ]);
     expect(parseMarkup(' \n\t\n')).toEqual([]);
   });
 });

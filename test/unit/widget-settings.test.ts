@@ -105,7 +105,7 @@ describe('the widget polls for replies only when one can come and be seen', () =
   });
 });
 
-describe("the widget reads its set-up from its script tag", () => {
+describe('the widget reads its set-up from its script tag', () => {
   const attributes =
     (values: Record<string, string>) =>
     (name: string): string | null =>

@@ -39,9 +39,7 @@ export function createOpenAIAnswerer(client: OpenAI, options: { model: string; e
   return {
     id: `openai:${options.model}`,
     async answer(request: AnswerRequest): Promise<ModelAnswer> {
-      const entries = request.entries
-        .map((e) => `<entry id="${e.id}" version="${e.version}">\n# ${e.title}\n${e.body}\n</entry>`)
-        .join('\n');
+      const entries = request.entries.map((e) => `<entry id="${e.id}" version="${e.version}">\n# ${e.title}\n${e.body}\n</entry>`).join('\n');
       const history = request.history.map((t) => `${t.role}: ${t.text}`).join('\n') || '(none)';
       const messages = await prompt.formatMessages({
         exchange: options.exchangeName,
@@ -66,9 +64,7 @@ export function createOpenAIAnswerer(client: OpenAI, options: { model: string; e
       }
       if (content.includes(NO_ANSWER)) return { kind: 'no_answer' };
       const known = new Set(request.entries.map((e) => e.id));
-      const citedIds = [...content.matchAll(/\[([a-z0-9._-]+)\]/g)]
-        .map((m) => m[1] as string)
-        .filter((id) => known.has(id));
+      const citedIds = [...content.matchAll(/\[([a-z0-9._-]+)\]/g)].map((m) => m[1] as string).filter((id) => known.has(id));
       const text = content.replace(/\s*\[([a-z0-9._-]+)\]/g, (whole, id: string) => (known.has(id) ? '' : whole)).trim();
       return { kind: 'answer', text, citedIds: [...new Set(citedIds)] };
     },

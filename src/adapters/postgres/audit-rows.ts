@@ -71,7 +71,12 @@ export async function auditRows(
     turnRow:
       r.text === null
         ? null
-        : { text: r.text, data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data, escalationDetail: r.escalation_detail, meta: typeof r.meta === 'string' ? JSON.parse(r.meta) : r.meta },
+        : {
+            text: r.text,
+            data: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
+            escalationDetail: r.escalation_detail,
+            meta: typeof r.meta === 'string' ? JSON.parse(r.meta) : r.meta,
+          },
   }));
 }
 

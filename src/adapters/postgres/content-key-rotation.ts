@@ -55,7 +55,9 @@ export async function rotateContentKeys(db: Db, keys: ContentKeys): Promise<Rota
     for (const u of updates) {
       const context = updateContext(u.source, Number(u.update_id));
       const payload = sealPayload(keys, openPayload(keys, u.payload, context), context);
-      await tx.execute(sql`UPDATE channel_update SET payload = ${JSON.stringify(payload)}::jsonb WHERE source = ${u.source} AND update_id = ${Number(u.update_id)}`);
+      await tx.execute(
+        sql`UPDATE channel_update SET payload = ${JSON.stringify(payload)}::jsonb WHERE source = ${u.source} AND update_id = ${Number(u.update_id)}`,
+      );
       resealed += 1;
     }
     const messages = await queryRows<{ id: string | number; dedupe_key: string; payload: unknown }>(
@@ -68,7 +70,10 @@ export async function rotateContentKeys(db: Db, keys: ContentKeys): Promise<Rota
       await tx.execute(sql`UPDATE channel_outbox SET payload = ${JSON.stringify(payload)}::jsonb WHERE id = ${Number(m.id)}`);
       resealed += 1;
     }
-    const handles = await queryRows<{ id: string; customer_handle: string }>(q, sql`SELECT id, customer_handle FROM conversation WHERE customer_handle LIKE 'sealed:%'`);
+    const handles = await queryRows<{ id: string; customer_handle: string }>(
+      q,
+      sql`SELECT id, customer_handle FROM conversation WHERE customer_handle LIKE 'sealed:%'`,
+    );
     if (handles.length > 0) {
       const sealed = handles.map((h) => sealText(keys, openText(keys, h.customer_handle, `handle:${h.id}`), `handle:${h.id}`));
       await tx.execute(
@@ -79,7 +84,10 @@ export async function rotateContentKeys(db: Db, keys: ContentKeys): Promise<Rota
     }
     return { rewrapped: moved.length, resealed };
   });
-  const retired = keys.fingerprints().map((f) => f.version).filter((v) => v < version);
+  const retired = keys
+    .fingerprints()
+    .map((f) => f.version)
+    .filter((v) => v < version);
   if (keys.source !== 'env') keys.retireBelow(version);
   await db.execute(sql`DELETE FROM content_master WHERE version < ${version}`);
   return { version, ...counts, retired };

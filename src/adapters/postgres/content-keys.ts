@@ -61,7 +61,10 @@ export function generateMasterKeyText(version = 1): string {
 
 export function parseMasterKeys(text: string): Map<number, Buffer> {
   const keys = new Map<number, Buffer>();
-  for (const part of text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^v(\d{1,9}):([A-Za-z0-9+/=]+)$/.exec(part);
     const key = match ? Buffer.from(match[2] as string, 'base64') : undefined;
     if (!match || !key || key.length !== MASTER_BYTES) throw new Error('content master key: expected lines v<version>:<base64 of 32 bytes>');
@@ -168,7 +171,10 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
     return plain;
   }
 
-  const versionOf = (stored: Uint8Array) => (stored.length >= HEADER_BYTES + IV_BYTES + TAG_BYTES && (stored[0] === WRAPPED_KEY || stored[0] === SEALED_PAYLOAD) ? Buffer.from(stored).readUInt32BE(1) : 0);
+  const versionOf = (stored: Uint8Array) =>
+    stored.length >= HEADER_BYTES + IV_BYTES + TAG_BYTES && (stored[0] === WRAPPED_KEY || stored[0] === SEALED_PAYLOAD)
+      ? Buffer.from(stored).readUInt32BE(1)
+      : 0;
 
   return {
     get current() {
@@ -198,7 +204,10 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
     },
     exportText: () => toText(masters),
     fingerprints() {
-      return [...masters].map(([version, key]) => ({ version, fingerprint: createHash('sha256').update('helpdesk content master key\n').update(key).digest('hex') }));
+      return [...masters].map(([version, key]) => ({
+        version,
+        fingerprint: createHash('sha256').update('helpdesk content master key\n').update(key).digest('hex'),
+      }));
     },
     addVersion() {
       if (source === 'env') {

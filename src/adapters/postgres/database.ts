@@ -47,9 +47,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseProbe =
-  | { reachable: true; migrationsPending: number; knowledgeEntries: number | null }
-  | { reachable: false; error: string };
+export type DatabaseProbe = { reachable: true; migrationsPending: number; knowledgeEntries: number | null } | { reachable: false; error: string };
 
 type Query = <T>(text: string) => Promise<T[]>;
 
@@ -156,7 +154,8 @@ async function checkContentMaster(db: Db, keys: ContentKeys): Promise<ContentKey
         `content master key v${version} (${keys.source}) is not the one this database's content is wrapped under: every instance must use the same CONTENT_MASTER_KEY / CONTENT_KEY_FILE`,
       );
     }
-    if (known === undefined) await db.execute(sql`INSERT INTO content_master (version, fingerprint) VALUES (${version}, ${fingerprint}) ON CONFLICT DO NOTHING`);
+    if (known === undefined)
+      await db.execute(sql`INSERT INTO content_master (version, fingerprint) VALUES (${version}, ${fingerprint}) ON CONFLICT DO NOTHING`);
   }
   return keys;
 }
@@ -165,7 +164,19 @@ function withoutKeys(): ContentKeys {
   const refuse = (): never => {
     throw new Error('no content master key configured (CONTENT_MASTER_KEY or CONTENT_KEY_FILE): customer content cannot be read or written');
   };
-  return { current: 0, source: 'none', versionOf: () => 0, wrap: refuse, unwrap: refuse, seal: refuse, open: refuse, addVersion: refuse, retireBelow: refuse, exportText: () => '', fingerprints: () => [] };
+  return {
+    current: 0,
+    source: 'none',
+    versionOf: () => 0,
+    wrap: refuse,
+    unwrap: refuse,
+    seal: refuse,
+    open: refuse,
+    addVersion: refuse,
+    retireBelow: refuse,
+    exportText: () => '',
+    fingerprints: () => [],
+  };
 }
 
 async function openEngine(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Omit<Database, 'contentKeys'>> {

@@ -138,9 +138,7 @@ class TopK {
   }
 
   sorted(): Array<{ at: number; score: number }> {
-    return this.at
-      .map((at, i) => ({ at, score: this.scores[i] as number }))
-      .sort((a, b) => b.score - a.score || a.at - b.at);
+    return this.at.map((at, i) => ({ at, score: this.scores[i] as number })).sort((a, b) => b.score - a.score || a.at - b.at);
   }
 }
 
@@ -289,9 +287,7 @@ export function searchLexicalReplica(replica: LexicalReplica, terms: readonly st
       scores.set(index, sum === undefined ? part : sum + part);
     }
   }
-  const ranked = [...scores].sort(
-    ([x, sx], [y, sy]) => sy - sx || (replica.chunks[x] as ReplicaChunk).id - (replica.chunks[y] as ReplicaChunk).id,
-  );
+  const ranked = [...scores].sort(([x, sx], [y, sy]) => sy - sx || (replica.chunks[x] as ReplicaChunk).id - (replica.chunks[y] as ReplicaChunk).id);
   return {
     n,
     terms: known.map(({ term, df, idf }) => [term, df, idf]),
@@ -304,7 +300,12 @@ export function searchLexicalReplica(replica: LexicalReplica, terms: readonly st
 }
 
 /** BM25 over entries as documents, as LEXICAL_SEARCH's entry part: each score summed in term order, ties by entry id. */
-function searchEntries(replica: LexicalReplica, sortedTerms: readonly string[], limit: number, { k1, b }: Bm25): Pick<LexicalResult, 'e' | 'entry_terms' | 'entry_hits'> {
+function searchEntries(
+  replica: LexicalReplica,
+  sortedTerms: readonly string[],
+  limit: number,
+  { k1, b }: Bm25,
+): Pick<LexicalResult, 'e' | 'entry_terms' | 'entry_hits'> {
   const e = replica.entryCount;
   const known = sortedTerms
     .filter((term) => replica.entryPostings.has(term))
@@ -327,7 +328,8 @@ function searchEntries(replica: LexicalReplica, sortedTerms: readonly string[], 
   }
   const ranked = [...scores].sort(
     ([x, sx], [y, sy]) =>
-      sy - sx || byCodePoint((replica.entries[x] as LexicalReplica['entries'][number]).entryId, (replica.entries[y] as LexicalReplica['entries'][number]).entryId),
+      sy - sx ||
+      byCodePoint((replica.entries[x] as LexicalReplica['entries'][number]).entryId, (replica.entries[y] as LexicalReplica['entries'][number]).entryId),
   );
   return {
     e,

@@ -29,7 +29,9 @@ export function createCheckpointFolder(dir: string) {
 export function readPublishedCheckpoints(dir: string): CheckpointSource[] {
   if (!existsSync(dir)) return [];
   const out: CheckpointSource[] = [];
-  for (const name of readdirSync(dir).filter((n) => HISTORY.test(n)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => HISTORY.test(n))
+    .sort()) {
     const lines = readFileSync(join(dir, name), 'utf8').split('\n');
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
@@ -48,7 +50,10 @@ export function readPublishedCheckpoints(dir: string): CheckpointSource[] {
  * The checkpoint signing key: from the configured text, else from a file; an absent file is created
  * with a new key when `createIfMissing` (the embedded default). Never stored in the database.
  */
-export function loadSigningKey(options: { key?: string | undefined; file: string; name: string; createIfMissing: boolean }): { signer: NoteSigner; created: boolean } {
+export function loadSigningKey(options: { key?: string | undefined; file: string; name: string; createIfMissing: boolean }): {
+  signer: NoteSigner;
+  created: boolean;
+} {
   if (options.key) return { signer: parseSignerKey(options.key), created: false };
   if (!existsSync(options.file)) {
     if (!options.createIfMissing) throw new Error(`log signing key file ${options.file} not found`);

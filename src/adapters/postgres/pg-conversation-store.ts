@@ -19,7 +19,16 @@ import type {
   TurnData,
   TurnKind,
 } from '../../core/index.js';
-import { expectedRowMeta, type Frontier, LOG_FORMAT_VERSION, newContentKey, openContent, SEALED_ROW_DATA, type TurnContent, toTurnEntry } from '../../core/index.js';
+import {
+  expectedRowMeta,
+  type Frontier,
+  LOG_FORMAT_VERSION,
+  newContentKey,
+  openContent,
+  SEALED_ROW_DATA,
+  type TurnContent,
+  toTurnEntry,
+} from '../../core/index.js';
 import { type ContentKeys, openText, sealText } from './content-keys.js';
 import { contentKeysOf, type Db, runStatement, statement } from './database.js';
 import { createGroupCommit } from './group-commit.js';
@@ -162,7 +171,9 @@ const CONVERSATION_COLUMNS = `id, channel, external_id, token_hash, language, la
   customer_handle, last_seq, created_at, updated_at`;
 
 /** The same columns of a conversation aliased `c`. */
-const C_COLUMNS = CONVERSATION_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ');
+const C_COLUMNS = CONVERSATION_COLUMNS.split(',')
+  .map((c) => `c.${c.trim()}`)
+  .join(', ');
 
 /** A conversation row as a raw statement returns it (column names; timestamps as Date or text). */
 interface RawConversation {
@@ -369,8 +380,14 @@ export async function openTurnsOfMany(db: Db, rows: TurnRow[]): Promise<Turn[]> 
   if (sealedRows.length === 0) return rows.map(toTurn);
   const ids = [...new Set(sealedRows.map((r) => r.conversationId))];
   const [contents, wrapped] = await Promise.all([
-    runStatement<{ conversation_id: string; seq: number; sealed: Uint8Array }>(db, SEALED_CONTENTS, [sealedRows.map((r) => r.conversationId), sealedRows.map((r) => r.seq)]),
-    db.select({ conversationId: conversationKey.conversationId, key: conversationKey.key }).from(conversationKey).where(inArray(conversationKey.conversationId, ids)),
+    runStatement<{ conversation_id: string; seq: number; sealed: Uint8Array }>(db, SEALED_CONTENTS, [
+      sealedRows.map((r) => r.conversationId),
+      sealedRows.map((r) => r.seq),
+    ]),
+    db
+      .select({ conversationId: conversationKey.conversationId, key: conversationKey.key })
+      .from(conversationKey)
+      .where(inArray(conversationKey.conversationId, ids)),
   ]);
   const contentKeys = contentKeysOf(db);
   const sealed = new Map(contents.map((c) => [`${c.conversation_id}:${c.seq}`, c.sealed]));
@@ -387,41 +404,37 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
    * gets its row when it created it, else undefined (it existed, or an earlier caller in the same
    * statement created it).
    */
-  const openAll = createGroupCommit(
-    async (inputs: NewConversation[]): Promise<Array<{ row: ConversationRow; created: boolean } | undefined>> => {
-      const ids = inputs.map(() => randomUUID());
-      const raw = await runStatement<RawConversation & { created: boolean }>(db, OPEN_CONVERSATIONS, [
-        ids,
-        inputs.map((i) => i.channel),
-        inputs.map((i) => i.externalId),
-        inputs.map((i) => i.tokenHash),
-        inputs.map((i) => i.language),
-        inputs.map((i, n) => sealText(contentKeys, i.customerHandle, handleContext(ids[n] as string))),
-      ]);
-      const created = new Map<string, ConversationRow>();
-      const existing = new Map<string, ConversationRow>();
-      for (const r of raw) (r.created ? created : existing).set(`${r.channel}\u0000${r.external_id}`, fromRawConversation(r));
-      return inputs.map((input) => {
-        const key = `${input.channel}\u0000${input.externalId}`;
-        const row = created.get(key);
-        if (row) {
-          // Only the first caller with this key created it.
-          created.delete(key);
-          return { row, created: true };
-        }
-        const found = existing.get(key);
-        return found ? { row: found, created: false } : undefined;
-      });
-    },
-  );
+  const openAll = createGroupCommit(async (inputs: NewConversation[]): Promise<Array<{ row: ConversationRow; created: boolean } | undefined>> => {
+    const ids = inputs.map(() => randomUUID());
+    const raw = await runStatement<RawConversation & { created: boolean }>(db, OPEN_CONVERSATIONS, [
+      ids,
+      inputs.map((i) => i.channel),
+      inputs.map((i) => i.externalId),
+      inputs.map((i) => i.tokenHash),
+      inputs.map((i) => i.language),
+      inputs.map((i, n) => sealText(contentKeys, i.customerHandle, handleContext(ids[n] as string))),
+    ]);
+    const created = new Map<string, ConversationRow>();
+    const existing = new Map<string, ConversationRow>();
+    for (const r of raw) (r.created ? created : existing).set(`${r.channel}\u0000${r.external_id}`, fromRawConversation(r));
+    return inputs.map((input) => {
+      const key = `${input.channel}\u0000${input.externalId}`;
+      const row = created.get(key);
+      if (row) {
+        // Only the first caller with this key created it.
+        created.delete(key);
+        return { row, created: true };
+      }
+      const found = existing.get(key);
+      return found ? { row: found, created: false } : undefined;
+    });
+  });
 
   async function find(id: string) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const [row] = await db.select().from(conversation).where(eq(conversation.id, id));
     return row ? toConversation(row, contentKeys) : undefined;
   }
-
-
 
   /** The turns recorded for an external key: that input and what the bot said back. */
   async function findDuplicate(keys: string[]): Promise<AppendResult | undefined> {
@@ -540,7 +553,11 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
     if (raw[0]?.ok !== 1) return undefined;
     head = log.frontier;
     for (const [id, state] of plan.after) remember(id, state);
-    return toResults(batch, plan, raw.filter((r) => r.seq !== null));
+    return toResults(
+      batch,
+      plan,
+      raw.filter((r) => r.seq !== null),
+    );
   }
 
   /**
@@ -665,7 +682,11 @@ export function createPgConversationStore(db: Db, options: { maxBatch?: number; 
   }
 
   /** Each append's result: its conversation as the batch left it, and its turns as stored. */
-  function toResults(batch: PendingAppend[], plan: { perItem: Array<{ row: ConversationRow; turnSeqs: number[] }>; plain: Map<string, TurnContent> }, raw: RawInserted[]): AppendResult[] {
+  function toResults(
+    batch: PendingAppend[],
+    plan: { perItem: Array<{ row: ConversationRow; turnSeqs: number[] }>; plain: Map<string, TurnContent> },
+    raw: RawInserted[],
+  ): AppendResult[] {
     const { perItem, plain } = plan;
     const bySeq = new Map<string, TurnRow>();
     for (const r of raw) {

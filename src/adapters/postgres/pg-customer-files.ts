@@ -73,7 +73,14 @@ export function createPgCustomerFileStore(db: Db): CustomerFileStore {
           sealedName: file.fileName ? seal(key, context(file.conversationId, file.id, 'name'), Buffer.from(file.fileName, 'utf8')) : null,
           sealed: seal(key, context(file.conversationId, file.id, 'data'), file.data),
         })
-        .returning({ id: customerFile.id, conversationId: customerFile.conversationId, mediaType: customerFile.mediaType, size: customerFile.size, sealedName: customerFile.sealedName, createdAt: customerFile.createdAt });
+        .returning({
+          id: customerFile.id,
+          conversationId: customerFile.conversationId,
+          mediaType: customerFile.mediaType,
+          size: customerFile.size,
+          sealedName: customerFile.sealedName,
+          createdAt: customerFile.createdAt,
+        });
       if (!row) throw new Error('customer file insert returned nothing');
       return toInfo(row, file.fileName ?? null);
     },
@@ -89,7 +96,14 @@ export function createPgCustomerFileStore(db: Db): CustomerFileStore {
 
     async list(conversationId) {
       const rows = await db
-        .select({ id: customerFile.id, conversationId: customerFile.conversationId, mediaType: customerFile.mediaType, size: customerFile.size, sealedName: customerFile.sealedName, createdAt: customerFile.createdAt })
+        .select({
+          id: customerFile.id,
+          conversationId: customerFile.conversationId,
+          mediaType: customerFile.mediaType,
+          size: customerFile.size,
+          sealedName: customerFile.sealedName,
+          createdAt: customerFile.createdAt,
+        })
         .from(customerFile)
         .where(eq(customerFile.conversationId, conversationId))
         .orderBy(asc(customerFile.createdAt), asc(customerFile.id));

@@ -24,7 +24,12 @@ export function createPgGapSource(db: Db): GapSource {
       const rows = await db
         .select()
         .from(turn)
-        .where(inArray(turn.conversationId, recent.map((r) => r.conversationId)))
+        .where(
+          inArray(
+            turn.conversationId,
+            recent.map((r) => r.conversationId),
+          ),
+        )
         .orderBy(asc(turn.conversationId), asc(turn.seq));
       const byConversation = new Map<string, typeof rows>();
       for (const row of rows) {

@@ -113,7 +113,6 @@ function toLexicalSearch(terms: string[], row: LexicalResult | undefined): Lexic
   return { hits: n > 0 && row?.terms ? (row.hits ?? []).map(toHit) : [], ...toIdf(terms, n, row?.terms), entries };
 }
 
-
 /**
  * Changes whenever an entry is added, changed (version + 1, updated_at) or removed: count, sum of
  * versions and latest update of kb_entry, a scan of one row per entry.
@@ -447,7 +446,13 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     const rows = typeof row?.centroids === 'string' ? (JSON.parse(row.centroids) as CentroidRow[]) : (row?.centroids ?? []);
     return {
       generation: row?.generation ?? '',
-      value: { entries: rows.map(([entryId, topic]) => ({ entryId, topic })), index: toCosineIndex(rows.map((r) => r[2]), Number(dimensions)) },
+      value: {
+        entries: rows.map(([entryId, topic]) => ({ entryId, topic })),
+        index: toCosineIndex(
+          rows.map((r) => r[2]),
+          Number(dimensions),
+        ),
+      },
     };
   });
   const lexicalReplicas = createReplicas(async () => {
@@ -588,9 +593,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
             })),
           )
           .returning({ id: kbChunk.id });
-        const termRows = upsert.chunks.flatMap((c, i) =>
-          [...countTerms(c.terms)].map(([term, tf]) => ({ chunkId: inserted[i]?.id ?? 0, term, tf })),
-        );
+        const termRows = upsert.chunks.flatMap((c, i) => [...countTerms(c.terms)].map(([term, tf]) => ({ chunkId: inserted[i]?.id ?? 0, term, tf })));
         for (let i = 0; i < termRows.length; i += INSERT_BATCH_ROWS) {
           await tx.insert(kbTerm).values(termRows.slice(i, i + INSERT_BATCH_ROWS));
         }
@@ -609,7 +612,6 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     forgetCopies();
     return result;
   }
-
 
   return {
     async entryStates() {

@@ -98,7 +98,9 @@ export function createPgKnowledgeStore(db: Db, index: PgKnowledgeIndex): Knowled
     },
 
     async fileStates() {
-      return db.select({ entryId: kbFileState.entryId, source: kbFileState.source, contentHash: kbFileState.contentHash, version: kbFileState.version }).from(kbFileState);
+      return db
+        .select({ entryId: kbFileState.entryId, source: kbFileState.source, contentHash: kbFileState.contentHash, version: kbFileState.version })
+        .from(kbFileState);
     },
 
     async conflicts() {

@@ -1,14 +1,5 @@
 import { desc, inArray } from 'drizzle-orm';
-import {
-  appendLeaf,
-  decodeFrontier,
-  encodeFrontier,
-  type Frontier,
-  frontierRoot,
-  leafHash,
-  type LogHeader,
-  toHeaderBytes,
-} from '../../core/index.js';
+import { appendLeaf, decodeFrontier, encodeFrontier, type Frontier, frontierRoot, leafHash, type LogHeader, toHeaderBytes } from '../../core/index.js';
 import { type Db, runStatement, statement } from './database.js';
 import { logEntry, type logNode } from './schema/index.js';
 
@@ -128,7 +119,14 @@ export function logAppender(frontier: Frontier) {
       appendLeaf(frontier, leaf, (level, index, hash) => {
         if (level % STORED_LEVEL_STEP === 0) nodes.push({ level, idx: index, hash });
       });
-      const seq = header.kind === 'turn' || header.kind === 'close' ? header.seq : header.kind === 'erasure' ? header.through : header.kind === 'knowledge' ? header.version : null;
+      const seq =
+        header.kind === 'turn' || header.kind === 'close'
+          ? header.seq
+          : header.kind === 'erasure'
+            ? header.through
+            : header.kind === 'knowledge'
+              ? header.version
+              : null;
       entries.push({ idx, leafHash: leaf, header: bytes, kind: header.kind, conversationId: header.conv, seq });
       return { idx, leaf, header };
     },

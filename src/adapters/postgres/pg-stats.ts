@@ -20,7 +20,6 @@ const toAgent = (id: unknown, name: unknown): StatsAgent | null =>
 export function createPgStats(db: Db): StatsSource {
   return {
     async read({ start, end, channel, citedLimit }): Promise<StatsFacts> {
-
       // The roll-ups are keyed by UTC day: the range's days are [start, end).
       const days = sql`a.day >= ${start.toISOString().slice(0, 10)}::date AND a.day < ${end.toISOString().slice(0, 10)}::date`;
       const ofChannelA = channel ? sql`AND a.channel = ${channel}` : sql``;

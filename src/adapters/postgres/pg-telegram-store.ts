@@ -204,12 +204,7 @@ export function createPgUpdateInbox(db: Db) {
         .select({ ...getTableColumns(channelUpdate), waitedMs: sql<number>`extract(epoch FROM now() - ${channelUpdate.receivedAt}) * 1000` })
         .from(channelUpdate)
         .where(
-          and(
-            eq(channelUpdate.source, source),
-            eq(channelUpdate.chatId, chatId),
-            eq(channelUpdate.status, 'pending'),
-            lt(channelUpdate.updateId, updateId),
-          ),
+          and(eq(channelUpdate.source, source), eq(channelUpdate.chatId, chatId), eq(channelUpdate.status, 'pending'), lt(channelUpdate.updateId, updateId)),
         )
         .orderBy(asc(channelUpdate.updateId));
       return rows.map((r) => ({ ...toInboundUpdate(r, keys), waitedMs: Number(r.waitedMs) }));
@@ -238,7 +233,8 @@ export function createPgUpdateInbox(db: Db) {
      * One statement: the replies are stored (in order, ids ascending) exactly when the update is
      * marked handled, so a crash leaves either both or neither.
      */
-    settleWithReplies: (source: string, updateId: number, replies: OutboundMessage[], error?: string, claimForMs = 0): Promise<ClaimedMessage[]> => settleAll({ source, updateId, replies, error, claimForMs }),
+    settleWithReplies: (source: string, updateId: number, replies: OutboundMessage[], error?: string, claimForMs = 0): Promise<ClaimedMessage[]> =>
+      settleAll({ source, updateId, replies, error, claimForMs }),
     async findByMessage(source: string, chatId: string, messageId: number): Promise<number | undefined> {
       const [row] = await db
         .select({ updateId: channelUpdate.updateId })
@@ -260,7 +256,13 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
       await db
         .insert(channelOutbox)
         .values(
-          messages.map((m) => ({ channel: m.channel, chatId: m.chatId, dedupeKey: m.dedupeKey, method: m.method, payload: sealPayload(keys, m.payload, outboxContext(m.dedupeKey)) })),
+          messages.map((m) => ({
+            channel: m.channel,
+            chatId: m.chatId,
+            dedupeKey: m.dedupeKey,
+            method: m.method,
+            payload: sealPayload(keys, m.payload, outboxContext(m.dedupeKey)),
+          })),
         )
         .onConflictDoNothing({ target: channelOutbox.dedupeKey });
     },

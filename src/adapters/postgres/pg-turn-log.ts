@@ -59,9 +59,7 @@ const runOn =
 /** Below this many entries the audit runs in this thread: starting workers costs more. */
 const PARALLEL_AUDIT_FROM = 20_000;
 
-export type ErasureResult =
-  | { status: 'erased'; entryIdx: number; turnsErased: number }
-  | { status: 'deferred'; entryIdx: number; reason: string };
+export type ErasureResult = { status: 'erased'; entryIdx: number; turnsErased: number } | { status: 'deferred'; entryIdx: number; reason: string };
 
 /** Publishes a signed checkpoint outside the database (a folder of files, a Slack channel…). */
 export type PublishCheckpoint = (note: string, checkpoint: { size: number; root: Buffer }) => Promise<void>;
@@ -221,7 +219,8 @@ export function createPgTurnLog(deps: {
       const key = r.key ? contentKeys.unwrap(r.key, conversationId) : undefined;
       const opened = r.sealed && key ? openContent(key, conversationId, r.seq, r.sealed) : undefined;
       // Internal notes are kept from the customer; a sealed row says so only in its content.
-      const data = (r.data as { sealed?: number } | null)?.sealed === 1 && opened ? (JSON.parse(opened.contentBytes.toString('utf8')) as { data?: unknown }).data : r.data;
+      const data =
+        (r.data as { sealed?: number } | null)?.sealed === 1 && opened ? (JSON.parse(opened.contentBytes.toString('utf8')) as { data?: unknown }).data : r.data;
       const internal = (data as { internal?: boolean } | null)?.internal === true;
       if (opened && !internal) entry.content = { salt: opened.salt.toString('base64'), bytes: opened.contentBytes.toString('base64') };
       else if (internal) entry.withheld = true;
@@ -298,7 +297,10 @@ export function createPgTurnLog(deps: {
    * web customer holding the conversation's token (a random secret, kept as a hash) may go on.
    */
   async function purgeChannelCopies(tx: Parameters<Parameters<Db['transaction']>[0]>[0], conversationId: string, erasureIdx: number): Promise<void> {
-    const keyed = await tx.select({ key: turn.externalKey }).from(turn).where(and(eq(turn.conversationId, conversationId), isNotNull(turn.externalKey)));
+    const keyed = await tx
+      .select({ key: turn.externalKey })
+      .from(turn)
+      .where(and(eq(turn.conversationId, conversationId), isNotNull(turn.externalKey)));
     const updates = keyed.flatMap((r) => {
       const match = /^tg:(\d+):(\d+)$/.exec(r.key ?? '');
       return match ? [{ source: `telegram:${match[1]}`, updateId: Number(match[2]), bot: match[1] as string }] : [];
@@ -334,7 +336,11 @@ export function createPgTurnLog(deps: {
           chatId: desk.channel,
           dedupeKey: `slack:redact:${conversationId}:${erasureIdx}`,
           method: 'redact_thread',
-          payload: { channel: desk.channel, thread: desk.thread, marker: `_Erased at the customer's request (turn log entry #${erasureIdx})._ 已应客户要求删除。` },
+          payload: {
+            channel: desk.channel,
+            thread: desk.thread,
+            marker: `_Erased at the customer's request (turn log entry #${erasureIdx})._ 已应客户要求删除。`,
+          },
         })
         .onConflictDoNothing();
     }
@@ -367,7 +373,8 @@ export function createPgTurnLog(deps: {
     );
   }
 
-  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) => auditRows(runOn(q), { afterIdx, limit }, (wrapped, id) => contentKeys.unwrap(wrapped, id), keys);
+  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) =>
+    auditRows(runOn(q), { afterIdx, limit }, (wrapped, id) => contentKeys.unwrap(wrapped, id), keys);
 
   /**
    * Turns stored without a log entry (at most 100). NOT EXISTS rather than an outer join: it is
@@ -507,7 +514,10 @@ export function createPgTurnLog(deps: {
     await q.execute(sql`SET LOCAL max_parallel_workers_per_gather = 0`);
     const [exported] = await queryRows<{ snapshot: string }>(q, sql`SELECT pg_export_snapshot() AS snapshot`);
     workers.begin((exported as { snapshot: string }).snapshot);
-    const [bounds] = await queryRows<{ first: string | number | null; last: string | number | null }>(q, sql`SELECT min(idx) AS first, max(idx) AS last FROM log_entry`);
+    const [bounds] = await queryRows<{ first: string | number | null; last: string | number | null }>(
+      q,
+      sql`SELECT min(idx) AS first, max(idx) AS last FROM log_entry`,
+    );
     // Pages of the indices the head covers; rows a tampering left outside them (negative, or
     // beyond the head) come in one page each side, so a forged index cannot make pages explode.
     const ranges: Array<{ from: number; to: number }> = [];

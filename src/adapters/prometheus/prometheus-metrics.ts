@@ -155,12 +155,16 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}) 
     gauge('helpdesk_turn_log_size_entries', 'Entries in the verifiable turn log.').set(read.turnLog.size);
     gauge('helpdesk_turn_log_checkpoint_size_entries', 'Entries covered by the latest signed checkpoint.').set(read.turnLog.checkpointSize);
     if (read.turnLog.checkpointAgeSeconds !== null) {
-      gauge('helpdesk_turn_log_checkpoint_age_seconds', 'Seconds since the latest checkpoint was signed (absent before the first).').set(read.turnLog.checkpointAgeSeconds);
+      gauge('helpdesk_turn_log_checkpoint_age_seconds', 'Seconds since the latest checkpoint was signed (absent before the first).').set(
+        read.turnLog.checkpointAgeSeconds,
+      );
     }
     const handoffsOpen = gauge('helpdesk_handoffs_open', 'Open handoffs to humans, by whether an agent has claimed them.', ['claimed']);
     handoffsOpen.set({ claimed: 'false' }, read.handoffs.unclaimed);
     handoffsOpen.set({ claimed: 'true' }, read.handoffs.claimed);
-    gauge('helpdesk_handoff_oldest_unclaimed_age_seconds', 'How long the longest-waiting unclaimed handoff has waited.').set(read.handoffs.oldestUnclaimedAgeSeconds);
+    gauge('helpdesk_handoff_oldest_unclaimed_age_seconds', 'How long the longest-waiting unclaimed handoff has waited.').set(
+      read.handoffs.oldestUnclaimedAgeSeconds,
+    );
     return own.metrics();
   }
 

@@ -83,9 +83,7 @@ export function createOutboxSender(options: {
 
   async function send(message: ClaimedMessage): Promise<void> {
     try {
-      const result = (await options.call(message.method, message.payload, AbortSignal.timeout(tuning.sendTimeoutMs))) as
-        | { message_id?: number }
-        | undefined;
+      const result = (await options.call(message.method, message.payload, AbortSignal.timeout(tuning.sendTimeoutMs))) as { message_id?: number } | undefined;
       accepted.push({ id: message.id, result: result?.message_id !== undefined ? { message_id: result.message_id } : null, at: new Date() });
       return; // still leased until the mark is written
     } catch (error) {
@@ -94,7 +92,10 @@ export function createOutboxSender(options: {
       const decision = decideRetry(failure, message.attempts, tuning);
       const reason = `${failure.code ?? 'network'}: ${failure.description ?? String(error)}`.slice(0, 500);
       if (decision.retry) {
-        logger.warn({ outboxId: message.id, chatId: message.chatId, attempts: message.attempts + 1, delayMs: decision.delayMs, reason }, 'telegram send failed; will retry');
+        logger.warn(
+          { outboxId: message.id, chatId: message.chatId, attempts: message.attempts + 1, delayMs: decision.delayMs, reason },
+          'telegram send failed; will retry',
+        );
         await outbox.retryLater(message.id, decision.delayMs, reason);
         wakeIn(decision.delayMs);
       } else {

@@ -11,7 +11,14 @@ import type { EscalationDecision, EscalationReason } from '../../core/index.js';
  */
 export type PrivateTopic = { topic: 'transcript' } | { topic: 'handoff'; escalation: Pick<EscalationDecision, 'reason' | 'priority'> };
 
-const REASONS: EscalationReason[] = ['customer_requested_human', 'sensitive_topic', 'customer_unsatisfied', 'model_failure', 'low_confidence', 'repeated_failure'];
+const REASONS: EscalationReason[] = [
+  'customer_requested_human',
+  'sensitive_topic',
+  'customer_unsatisfied',
+  'model_failure',
+  'low_confidence',
+  'repeated_failure',
+];
 const TAG_CHARS = 16;
 
 export function createPrivateLinks(botToken: string) {

@@ -57,7 +57,7 @@ export const telegramTexts = {
   attachmentReceived(language: Language): string {
     return language === 'zh'
       ? '已收到并保存您的文件，转人工时会一并交给客服。如有问题，请再用文字简单描述。'
-      : "Got it: your file is saved with this conversation and will be handed to the agent. Please also describe your question in words.";
+      : 'Got it: your file is saved with this conversation and will be handed to the agent. Please also describe your question in words.';
   },
   unsupported(language: Language): string {
     return language === 'zh'

@@ -91,9 +91,7 @@ export type Inbound = { origin: InboundOrigin; event: InboundEvent } | { ignored
  * What the inbox keeps of an update, and all the handling reads: ids, and the customer's content
  * through the firewall (a CustomerMessage; the display name screened too). Never the raw update.
  */
-export type StoredInbound =
-  | { ignored: string }
-  | { origin: InboundOrigin; event: StoredEvent };
+export type StoredInbound = { ignored: string } | { origin: InboundOrigin; event: StoredEvent };
 
 export type StoredEvent =
   | { kind: 'text' | 'attachment' | 'unsupported'; message: CustomerMessage }
@@ -156,7 +154,10 @@ function addressesBot(message: TgMessage, bot: BotIdentity): boolean {
 }
 
 function withoutMention(text: string, bot: BotIdentity): string {
-  return text.replace(new RegExp(`@${bot.username}\\b`, 'gi'), '').replace(/\s{2,}/g, ' ').trim();
+  return text
+    .replace(new RegExp(`@${bot.username}\\b`, 'gi'), '')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
 }
 
 function toAttachment(message: TgMessage): RawAttachment | undefined {

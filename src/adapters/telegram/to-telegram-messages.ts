@@ -40,10 +40,7 @@ export interface SendMessageParams {
  * sentence boundaries into messages of at most 4096 characters, the cited entries named at the end
  * and the turn's buttons ("this solved it / talk to a human") on the last message.
  */
-export function toTelegramMessages(
-  turn: Turn,
-  options: { chatId: string; replyToMessageId?: number | null; limit?: number },
-): SendMessageParams[] {
+export function toTelegramMessages(turn: Turn, options: { chatId: string; replyToMessageId?: number | null; limit?: number }): SendMessageParams[] {
   const full = options.limit ?? TELEGRAM_MAX_MESSAGE_CHARS;
   // An agent's reply is signed with the name the desk shows (the agent's or the configured generic one).
   const author = turn.role === 'agent' && turn.kind !== 'handoff' && turn.data.author ? turn.data.author : undefined;
@@ -74,9 +71,7 @@ export function toTelegramMessages(
     parse_mode: 'HTML' as const,
     link_preview_options: { is_disabled: true as const },
     ...(i === pieces.length - 1 && keyboard ? { reply_markup: { inline_keyboard: keyboard } } : {}),
-    ...(i === 0 && options.replyToMessageId
-      ? { reply_parameters: { message_id: options.replyToMessageId, allow_sending_without_reply: true as const } }
-      : {}),
+    ...(i === 0 && options.replyToMessageId ? { reply_parameters: { message_id: options.replyToMessageId, allow_sending_without_reply: true as const } } : {}),
   }));
 }
 

@@ -17,7 +17,11 @@ export function toBlockedMessage(reasons: OutboundBlockReason[]): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const afterQuery = z.coerce.number({ error: 'after must be a number' }).int().min(0).max(2_147_483_647);
-const actionBody = z.object({ agent: z.string().trim().min(1).max(80), text: z.string().trim().min(1).max(8000).optional(), key: z.string().max(200).optional() });
+const actionBody = z.object({
+  agent: z.string().trim().min(1).max(80),
+  text: z.string().trim().min(1).max(8000).optional(),
+  key: z.string().max(200).optional(),
+});
 
 /**
  * Agents without Slack: list open handoffs and act on them with the admin token. Every action is a

@@ -103,8 +103,7 @@ function socketAddressOf(c: Context): string | undefined {
 /** The client of this request (set by `identifyClient`). */
 export const clientOf = (c: Context): string | undefined => c.get('client');
 
-const isPrivatePeer = (address: string) =>
-  /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i.test(address);
+const isPrivatePeer = (address: string) => /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i.test(address);
 
 /**
  * Works out who the client is (see `clientAddress`) and, with limits, refuses with 429 and

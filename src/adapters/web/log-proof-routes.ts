@@ -19,7 +19,8 @@ type Parsed = { ok: true; value: number } | { ok: false; message: string };
 function integerParam(c: Context, name: string): Parsed {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return { ok: false, message: `${name} is required (a whole number)` };
-  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) return { ok: false, message: `${name} must be a whole number ≥ 0 (got ${JSON.stringify(raw.slice(0, 40))})` };
+  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw)))
+    return { ok: false, message: `${name} must be a whole number ≥ 0 (got ${JSON.stringify(raw.slice(0, 40))})` };
   return { ok: true, value: Number(raw) };
 }
 

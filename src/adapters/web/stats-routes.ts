@@ -1,13 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import {
-  type Channel,
-  type HelpdeskStats,
-  MOST_CITED,
-  type StatsSource,
-  StatsRangeError,
-  toHelpdeskStats,
-  toStatsPeriod,
-} from '../../core/index.js';
+import { type Channel, type HelpdeskStats, MOST_CITED, type StatsSource, StatsRangeError, toHelpdeskStats, toStatsPeriod } from '../../core/index.js';
 
 const CHANNELS: readonly Channel[] = ['web', 'telegram'];
 

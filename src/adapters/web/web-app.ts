@@ -54,7 +54,10 @@ const messageBody = z
     action: z.enum(['solved', 'human', 'bot'], { error: 'action must be "solved", "human" or "bot"' }).optional(),
     /** A pick among the choices the bot offered: an entry id, or null for "None of these". */
     choice: z
-      .object({ entryId: z.string({ error: 'choice.entryId must be a string or null' }).min(1).max(200).nullable() }, { error: 'choice must be {"entryId": string | null}' })
+      .object(
+        { entryId: z.string({ error: 'choice.entryId must be a string or null' }).min(1).max(200).nullable() },
+        { error: 'choice must be {"entryId": string | null}' },
+      )
       .strict()
       .optional(),
     language: language.optional(),
@@ -106,7 +109,15 @@ export function createWebApp(deps: {
   app.use('*', securityHeaders({ frameAncestors: deps.frameAncestors ?? "'none'", styleHashes: inlineStyleHashes(transcriptPage) }));
   app.use('*', closeAfterUnreadBody());
   app.use('/api/*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'], allowMethods: ['GET', 'POST'] }));
-  app.use('*', identifyClient({ trustProxy: deps.clients?.trustProxy, limits: deps.clients?.limits, record: helpdesk.recordSecurityEvent, warn: deps.clients?.warn ?? (() => undefined) }));
+  app.use(
+    '*',
+    identifyClient({
+      trustProxy: deps.clients?.trustProxy,
+      limits: deps.clients?.limits,
+      record: helpdesk.recordSecurityEvent,
+      warn: deps.clients?.warn ?? (() => undefined),
+    }),
+  );
   // Every route, the webhooks mounted later included: no body is read beyond its limit.
   app.use(
     '*',
@@ -274,8 +285,7 @@ export function createWebApp(deps: {
     });
   });
 
-  app.notFound((c) =>
- c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } }, 404));
 
   app.onError(apiErrorHandler(deps.onError));
 

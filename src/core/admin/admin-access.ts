@@ -166,7 +166,11 @@ export function createAdminAccess(deps: {
      * `login_failed` for a wrong name or password (the same answer, in about the same time, for
      * either) and LoginLockedError while the account or the client is locked out.
      */
-    async login(input: { user: string; password: string; client: string }): Promise<{ token: string; csrfToken: string; principal: Principal; expiresAt: Date }> {
+    async login(input: {
+      user: string;
+      password: string;
+      client: string;
+    }): Promise<{ token: string; csrfToken: string; principal: Principal; expiresAt: Date }> {
       const limit = clients.take(input.client);
       if (!limit.allowed) {
         await record({ type: 'rate_limited', channel: 'admin', detail: { route: 'POST /api/admin/login', reason: 'login_attempts_per_client' } });

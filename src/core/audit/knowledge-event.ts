@@ -80,7 +80,8 @@ export function checkKnowledgeRevisions(events: Array<{ idx: number; header: Kno
     }
   }
   for (const e of events) {
-    if (!seen.has(e.idx)) violations.push({ idx: e.idx, reason: `knowledge entry ${e.header.entry} v${e.header.version}: logged but its revision is missing (deleted)` });
+    if (!seen.has(e.idx))
+      violations.push({ idx: e.idx, reason: `knowledge entry ${e.header.entry} v${e.header.version}: logged but its revision is missing (deleted)` });
   }
   return violations;
 }

@@ -149,12 +149,7 @@ export function sealContent(key: Uint8Array, conversationId: string, seq: number
 }
 
 /** Decrypts sealed content into its salt and canonical content bytes; undefined when it was altered. */
-export function openContent(
-  key: Uint8Array,
-  conversationId: string,
-  seq: number,
-  sealed: Uint8Array,
-): { salt: Buffer; contentBytes: Buffer } | undefined {
+export function openContent(key: Uint8Array, conversationId: string, seq: number, sealed: Uint8Array): { salt: Buffer; contentBytes: Buffer } | undefined {
   if (sealed.length < IV_BYTES + TAG_BYTES + SALT_BYTES) return undefined;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));

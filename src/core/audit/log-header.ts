@@ -160,4 +160,3 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
   }
   return { ok: true, header: value as LogHeader };
 }
-

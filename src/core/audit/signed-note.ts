@@ -1,5 +1,15 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import { checkKeyName, ED25519_ALG, keyIdPreimage, type NoteFailure, parseCheckpointBody, parseNote, SIGNATURE_DASH, splitKey, splitVerifierKey } from './note-format.js';
+import {
+  checkKeyName,
+  ED25519_ALG,
+  keyIdPreimage,
+  type NoteFailure,
+  parseCheckpointBody,
+  parseNote,
+  SIGNATURE_DASH,
+  splitKey,
+  splitVerifierKey,
+} from './note-format.js';
 
 export { toReceiptBody } from './note-format.js';
 

@@ -63,7 +63,10 @@ const PROBLEMS: Record<TranscriptProblem['code'], Catalog> = {
     en: () => 'it does not follow the previous entry of this conversation (an entry was removed, inserted or reordered)',
     zh: () => '没有接上本会话的上一条记录（有记录被删除、插入或调换）',
   },
-  turn_missing: { en: (p) => `turn ${p.missing} is missing (the next present is turn ${p.seq})`, zh: (p) => `缺少第 ${p.missing} 条（下一条为第 ${p.seq} 条）` },
+  turn_missing: {
+    en: (p) => `turn ${p.missing} is missing (the next present is turn ${p.seq})`,
+    zh: (p) => `缺少第 ${p.missing} 条（下一条为第 ${p.seq} 条）`,
+  },
   content_altered: {
     en: (p) => `the content of turn ${p.seq} was altered (it does not match its commitment)`,
     zh: (p) => `第 ${p.seq} 条的内容被改动（与其承诺值不符）`,
@@ -87,7 +90,8 @@ const PROBLEMS: Record<TranscriptProblem['code'], Catalog> = {
     zh: (p) => `会话结束时共 ${p.closedAt} 条，但这里只有 ${p.present} 条`,
   },
   readable_differs: {
-    en: (p) => `the readable text in the file differs from what the verified entries say, first at line ${p.line}: the file says “${p.carried}”, the verified entries say “${p.verified}”`,
+    en: (p) =>
+      `the readable text in the file differs from what the verified entries say, first at line ${p.line}: the file says “${p.carried}”, the verified entries say “${p.verified}”`,
     zh: (p) => `文件中的可读文本与已验证的记录不符，第一处在第 ${p.line} 行：文件写的是“${p.carried}”，已验证的记录是“${p.verified}”`,
   },
 };
@@ -107,7 +111,10 @@ const ROLES: Record<string, Record<TranscriptLanguage, string>> = {
 
 /** UTC, to the second, the same in both languages. */
 export function formatLogTime(at: number): string {
-  return new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(at)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 export type ItemStatus = VerifiedTurn['status'] | 'event';
@@ -145,7 +152,8 @@ const T = {
     notChecked: (list: string) => `${list} (not checked)`,
     key: 'Public key',
     keyUsed: 'key used',
-    keyGiven: 'Compare it with the key the exchange publishes (GET /log/public-key on its helpdesk, or its announcements): only that key makes this verification mean something.',
+    keyGiven:
+      'Compare it with the key the exchange publishes (GET /log/public-key on its helpdesk, or its announcements): only that key makes this verification mean something.',
     keyFromFile:
       'Taken from the file itself, because no key was given. Anyone who forges a file can put their own key in it: compare this key with the one the exchange publishes (GET /log/public-key) before trusting anything below.',
     keyServer: "The helpdesk's key (GET /log/public-key). Check the JSON file yourself with the key the exchange publishes.",
@@ -263,7 +271,12 @@ export function describeTranscript(report: TranscriptReport, lang: TranscriptLan
     if (c.otherSignatures.length > 0) rows.push([t.otherSignatures, t.notChecked(c.otherSignatures.join(', '))]);
     sections.push({ id: 'checkpoint', title: t.checkpoint, rows, note: null });
   } else if (report.checkpointFailure) {
-    sections.push({ id: 'checkpoint', title: t.checkpoint, rows: [[t.signature, t.signatureRejected(noteFailure(report.checkpointFailure, lang))]], note: null });
+    sections.push({
+      id: 'checkpoint',
+      title: t.checkpoint,
+      rows: [[t.signature, t.signatureRejected(noteFailure(report.checkpointFailure, lang))]],
+      note: null,
+    });
   }
   if (report.key) {
     const note = options.audience === 'customer' ? t.keyServer : report.key.source === 'bundle' ? t.keyFromFile : t.keyGiven;

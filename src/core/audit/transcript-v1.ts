@@ -38,7 +38,10 @@ export function renderV1Readable(v: {
     '------------',
   ];
   for (const t of v.turns) {
-    const when = new Date(t.at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    const when = new Date(t.at)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
     const who = ROLE_NAMES[t.role] ?? t.role;
     const esc = t.escalation ? ` [转人工 / escalated: ${t.escalation.reason}, ${t.escalation.priority}]` : '';
     const body =

@@ -210,7 +210,11 @@ interface DecodedEntry {
 }
 
 /** Checks one entry's shape, reporting each wrong field by its path; null when it cannot be checked further. */
-function decodeEntry(raw: unknown, at: string, problem: (code: TranscriptProblemCode, idx: number | null, params?: Record<string, string | number>) => void): DecodedEntry | null {
+function decodeEntry(
+  raw: unknown,
+  at: string,
+  problem: (code: TranscriptProblemCode, idx: number | null, params?: Record<string, string | number>) => void,
+): DecodedEntry | null {
   if (!isObject(raw)) {
     problem('malformed_field', null, { path: at });
     return null;
@@ -409,7 +413,10 @@ export async function verifyTranscript(input: unknown, options: VerifyTranscript
     if (h.kind !== 'turn') {
       if (h.kind === 'close') closedAt = h.seq;
       const marked = entry.content !== undefined || entry.erasedBy !== undefined || entry.withheld !== undefined;
-      if (marked) problem('unexpected_field', idx, { path: `entries[${bundle.entries.indexOf(entry)}].${entry.content ? 'content' : entry.erasedBy !== undefined ? 'erasedBy' : 'withheld'}` });
+      if (marked)
+        problem('unexpected_field', idx, {
+          path: `entries[${bundle.entries.indexOf(entry)}].${entry.content ? 'content' : entry.erasedBy !== undefined ? 'erasedBy' : 'withheld'}`,
+        });
       report.items.push({
         type: 'event',
         idx,

@@ -162,12 +162,7 @@ function sameContent(contentBytes: Buffer, row: NonNullable<AuditEntry['turnRow'
   }
   if (typeof content !== 'object' || content === null || Array.isArray(content)) return false;
   const c = content as Record<string, unknown>;
-  return (
-    Object.keys(c).length === 3 &&
-    c.text === row.text &&
-    c.escalationDetail === row.escalationDetail &&
-    jsonEqual(c.data, (row.data ?? {}) as TurnData)
-  );
+  return Object.keys(c).length === 3 && c.text === row.text && c.escalationDetail === row.escalationDetail && jsonEqual(c.data, (row.data ?? {}) as TurnData);
 }
 
 /**
@@ -307,7 +302,11 @@ export function createLogVerifier(options: { origin: string; verifier: NoteVerif
       }
       for (const [size, list] of bySize) {
         if (size > frontier.size) {
-          for (const cp of list) fail(frontier.size, `checkpoint from ${cp.source} covers ${size} entries but the log has ${frontier.size}: entries from index ${frontier.size} on were removed (log truncated or rolled back)`);
+          for (const cp of list)
+            fail(
+              frontier.size,
+              `checkpoint from ${cp.source} covers ${size} entries but the log has ${frontier.size}: entries from index ${frontier.size} on were removed (log truncated or rolled back)`,
+            );
         }
       }
       for (const [conv, list] of pending) {

@@ -32,9 +32,7 @@ export function toEscalationNotice(language: Language, reason: EscalationReason,
   const why = REASON_TEXT[reason][language];
   if (language === 'zh') {
     const urgent =
-      priority === 'urgent'
-        ? '\n已标记为紧急，安全团队会优先处理。如果您怀疑账户被他人控制，请立即在"安全设置"中禁用账户，并从安全的设备修改密码。'
-        : '';
+      priority === 'urgent' ? '\n已标记为紧急，安全团队会优先处理。如果您怀疑账户被他人控制，请立即在"安全设置"中禁用账户，并从安全的设备修改密码。' : '';
     return `已为您转接人工客服（原因：${why}）。客服人员会在这里回复您，无需重复发送。${urgent}\n提醒：客服绝不会索要您的密码、验证码、助记词或私钥。`;
   }
   const urgent =

@@ -4,9 +4,7 @@ import { toDialogueActReply } from './dialogue-act-messages.js';
 import { classifyDialogueAct, isSmallTalk, type SmallTalkAct } from './dialogue-acts.js';
 
 /** What the bot does with a small-talk message: a short reply of its own, or (repeated abuse) a human. */
-export type SmallTalkStep =
-  | { kind: 'reply'; act: SmallTalkAct; text: string }
-  | { kind: 'escalate'; act: 'abuse'; decision: EscalationDecision };
+export type SmallTalkStep = { kind: 'reply'; act: SmallTalkAct; text: string } | { kind: 'escalate'; act: 'abuse'; decision: EscalationDecision };
 
 /**
  * Decides a customer message that is small talk (greeting, thanks, "在吗", an emoji, an insult,

@@ -11,7 +11,8 @@ const ASKS_FOR_HUMAN = [
 
 // "When do your agents work?", 「人工客服一般多久回复」: a question about the human team, answered from the
 // knowledge base, unless it also asks for one in so many words (「转人工要多久」).
-const ABOUT_HUMANS = /多久|几点|什么时候|何时|上班|下班|工作时间|营业时间|周末|节假日|多长时间|\bhow long\b|\bwhat time\b|\bwhen (?:do|does|are|is|will)\b|\b(?:working|business|opening|office) hours\b|\bweekends?\b/i;
+const ABOUT_HUMANS =
+  /多久|几点|什么时候|何时|上班|下班|工作时间|营业时间|周末|节假日|多长时间|\bhow long\b|\bwhat time\b|\bwhen (?:do|does|are|is|will)\b|\b(?:working|business|opening|office) hours\b|\bweekends?\b/i;
 const EXPLICIT_HUMAN_REQUEST = [
   /(?:转|找|要|接|联系|呼叫|叫)个?(?:人工|真人)|人工服务|^\s*(?:人工|真人)(?:客服)?\s*[!！。.]*\s*$/,
   /\b(?:talk|speak|chat|connect|transfer|put)\b.{0,30}\b(?:human|person|agent|representative|someone|somebody|staff|operator)\b/i,
@@ -63,7 +64,10 @@ const SCAM_REPORT = [
 // it. Unless a secret was asked for, that is answered (the scam-warning entry), not escalated.
 const LEGITIMACY_QUESTION =
   /\b(?:is|was) (?:that|this|it|he|she|they) (?:legit|legitimate|real|genuine|true|official|a scam|safe)\b|\blegit\s*\?|是真的吗|是不是真的|真的假的|是(?:不是)?(?:诈骗|骗子|骗局)(?:吗|么)?|可信吗|靠谱吗/i;
-const MENTIONS_SECRET = new RegExp(`${SECRET_ZH}|\\b(?:recovery|seed|mnemonic|private key|password|passcode|2fa|otp|verification code|(?:12|24) (?:recovery )?words)\\b`, 'i');
+const MENTIONS_SECRET = new RegExp(
+  `${SECRET_ZH}|\\b(?:recovery|seed|mnemonic|private key|password|passcode|2fa|otp|verification code|(?:12|24) (?:recovery )?words)\\b`,
+  'i',
+);
 
 // The Chinese patterns are written in Simplified characters; Traditional text is folded first.
 const matchesAny = (patterns: RegExp[], text: string) => {

@@ -8,13 +8,7 @@ import { decideLocale, toLocaleTurn } from '../conversation/locale.js';
 const RECENT_TURNS = 12;
 import { createKeyedRunner } from '../keyed-runner.js';
 import { blockReasons, type OutboundBlockReason, type OutboundReview, reviewOutbound } from '../safety/outbound-guard.js';
-import {
-  toClaimedNotice,
-  toHandedBackNotice,
-  toReminderNotice,
-  toResolvedNotice,
-  toWaitNotice,
-} from './handoff-messages.js';
+import { toClaimedNotice, toHandedBackNotice, toReminderNotice, toResolvedNotice, toWaitNotice } from './handoff-messages.js';
 import type { CustomerChannel, HandoffRecord, HandoffStore, HandoffWithConversation } from './handoff-store.js';
 import { estimateWait, type WorkingHours } from './working-hours.js';
 
@@ -118,9 +112,7 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
   async function appendAndDeliver(conversationId: string, turns: NewTurn[], patch?: Parameters<ConversationStore['append']>[2]) {
     const result = await conversations.append(conversationId, await inCustomerScript(conversationId, turns), patch);
     if (!result.duplicate) {
-      await deliverPending(conversationId).catch((error) =>
-        logger.warn({ err: error, conversationId }, 'delivery to the customer deferred'),
-      );
+      await deliverPending(conversationId).catch((error) => logger.warn({ err: error, conversationId }, 'delivery to the customer deferred'));
     }
     return result;
   }

@@ -28,7 +28,10 @@ export function parseWorkingHours(spec: string, timeZone: string): WorkingHours 
   const trimmed = spec.trim();
   if (trimmed === '' || trimmed === '24/7') return { timeZone, intervals: [], label: '24/7' };
   const intervals: WorkingHours['intervals'] = [];
-  for (const part of trimmed.split(/[;,]/).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of trimmed
+    .split(/[;,]/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/i.exec(part);
     if (!m) throw new Error(`cannot read "${part}": expected e.g. "Mon-Fri 09:00-18:00"`);
     const first = DAYS.indexOf(m[1]!.toLowerCase() as (typeof DAYS)[number]);
@@ -59,20 +62,13 @@ export function toMinuteOfWeek(now: Date, timeZone: string): number {
   return day * MINUTES_PER_DAY + Number(parts.hour) * 60 + Number(parts.minute);
 }
 
-export type WaitEstimate =
-  | { open: true; minutes: number }
-  | { open: false; nextOpening: Date; minutesUntilOpening: number };
+export type WaitEstimate = { open: true; minutes: number } | { open: false; nextOpening: Date; minutesUntilOpening: number };
 
 /**
  * Open now: the wait is the queue ahead (plus this conversation) times the minutes an agent takes
  * per conversation. Closed: the next opening time (DST changes inside the gap are ignored).
  */
-export function estimateWait(input: {
-  now: Date;
-  hours: WorkingHours;
-  queueAhead: number;
-  minutesPerConversation: number;
-}): WaitEstimate {
+export function estimateWait(input: { now: Date; hours: WorkingHours; queueAhead: number; minutesPerConversation: number }): WaitEstimate {
   const { now, hours } = input;
   const minutes = Math.max(1, Math.ceil((input.queueAhead + 1) * input.minutesPerConversation));
   if (hours.intervals.length === 0) return { open: true, minutes };

@@ -145,7 +145,10 @@ export interface GapReport {
   clusters: GapCluster[];
 }
 
-const normalize = (text: string) => toSimplifiedChinese(text.toLowerCase()).replace(/[\s\p{P}\p{S}]+/gu, ' ').trim();
+const normalize = (text: string) =>
+  toSimplifiedChinese(text.toLowerCase())
+    .replace(/[\s\p{P}\p{S}]+/gu, ' ')
+    .trim();
 
 function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;

@@ -171,8 +171,10 @@ export function createKnowledgeBase(deps: {
   /** The input as entry content, or the issues of its shape (types are checked again by the validator). */
   function toCandidate(id: string, input: EntryInput): { content?: EntryContent; issues: FieldIssue[] } {
     const issues: FieldIssue[] = [];
-    if (input.id !== undefined && input.id !== id) issues.push({ field: 'id', code: 'invalid_id', message: `the id in the body (${String(input.id)}) differs from the one in the address (${id})` });
-    if (typeof input.body !== 'string') issues.push({ field: 'body', code: input.body === undefined ? 'required' : 'invalid_type', message: 'the answer (body) must be Markdown text' });
+    if (input.id !== undefined && input.id !== id)
+      issues.push({ field: 'id', code: 'invalid_id', message: `the id in the body (${String(input.id)}) differs from the one in the address (${id})` });
+    if (typeof input.body !== 'string')
+      issues.push({ field: 'body', code: input.body === undefined ? 'required' : 'invalid_type', message: 'the answer (body) must be Markdown text' });
     const file: RawKnowledgeFile = {
       source: 'input',
       frontMatter: {
@@ -190,7 +192,9 @@ export function createKnowledgeBase(deps: {
     // them) is checked by checkEdit. Alone, a named translation is always missing: the file is
     // checked without it, and the name put back.
     const { entries, problems } = validateEntries([file]);
-    issues.push(...problems.flatMap((p) => p.issues).filter((i) => i.code !== 'translation_missing' && !(i.field === 'body' && typeof input.body !== 'string')));
+    issues.push(
+      ...problems.flatMap((p) => p.issues).filter((i) => i.code !== 'translation_missing' && !(i.field === 'body' && typeof input.body !== 'string')),
+    );
     const translation = (file.frontMatter as { translation?: unknown }).translation;
     let entry = entries[0];
     if (!entry && issues.length === 0 && typeof translation === 'string') {
@@ -281,7 +285,8 @@ export function createKnowledgeBase(deps: {
 
   async function recordContactIssues(issues: FieldIssue[], source: string): Promise<void> {
     const contacts = issues.filter((i) => i.code === 'unlisted_contact' || i.code === 'asks_for_secret');
-    if (contacts.length > 0) await deps.record({ type: 'knowledge_contact_rejected', channel: 'knowledge', detail: { reason: source, count: contacts.length } });
+    if (contacts.length > 0)
+      await deps.record({ type: 'knowledge_contact_rejected', channel: 'knowledge', detail: { reason: source, count: contacts.length } });
   }
 
   /** The index's entry for a published version. */
@@ -343,7 +348,11 @@ export function createKnowledgeBase(deps: {
     const namedBy = liveContents(heads).filter((c) => c.translation === id && c.id !== id);
     if (namedBy.length > 0) {
       throw new EntryValidationError([
-        { field: 'translation', code: 'translation_missing', message: `${namedBy.map((c) => c.id).join(', ')} names it as its translation: change or remove that first` },
+        {
+          field: 'translation',
+          code: 'translation_missing',
+          message: `${namedBy.map((c) => c.id).join(', ')} names it as its translation: change or remove that first`,
+        },
       ]);
     }
     return {
@@ -387,7 +396,9 @@ export function createKnowledgeBase(deps: {
     const byId = new Map(heads.map((h) => [h.head.content.id, h]));
     const fileIds = new Set(screened.files.flatMap((f) => ('error' in f ? [] : [String((f.frontMatter as { id?: unknown } | null)?.id ?? '')])));
     // Entries made in the console are part of the knowledge base too: a file may name one as its translation.
-    const others = liveContents(heads).filter((c) => !fileIds.has(c.id)).map((c) => toFile(c, `db:${c.id}`));
+    const others = liveContents(heads)
+      .filter((c) => !fileIds.has(c.id))
+      .map((c) => toFile(c, `db:${c.id}`));
     const { entries, problems } = validateEntries([...screened.files, ...others]);
     const fromFiles = entries.filter((e) => !e.source.startsWith('db:'));
     const fileProblems = problems.filter((p) => !p.source.startsWith('db:'));
@@ -449,7 +460,14 @@ export function createKnowledgeBase(deps: {
         (head && head.status !== 'removed' ? report.updated : report.added).push(entry.id);
         continue;
       }
-      setConflicts.push({ entryId: entry.id, source: entry.source, kind: state ? 'changed' : 'both_new', fileHash: hash, file: content, headVersion: head.version });
+      setConflicts.push({
+        entryId: entry.id,
+        source: entry.source,
+        kind: state ? 'changed' : 'both_new',
+        fileHash: hash,
+        file: content,
+        headVersion: head.version,
+      });
       report.conflicts.push(entry.id);
     }
 
@@ -643,7 +661,10 @@ export function createKnowledgeBase(deps: {
         await commit({ revisions: [], fileStates, conflicts: done });
         return { id, version, changed: false };
       }
-      const upserts = await prepareUpserts(plan.upserts.map((u) => ({ ...u, source: conflict.source })), deps);
+      const upserts = await prepareUpserts(
+        plan.upserts.map((u) => ({ ...u, source: conflict.source })),
+        deps,
+      );
       await commit({ revisions: [plan.revision], index: { upserts, removals: [] }, fileStates, conflicts: done });
       return { id, version, changed: true };
     },
@@ -663,7 +684,12 @@ export function createKnowledgeBase(deps: {
           change.fileStates.set.length + change.fileStates.remove.length + change.conflicts.set.length + change.conflicts.remove.length === 0;
         if (empty) return report;
         try {
-          await commit({ revisions: change.revisions, index: { upserts, removals: change.removals }, fileStates: change.fileStates, conflicts: change.conflicts });
+          await commit({
+            revisions: change.revisions,
+            index: { upserts, removals: change.removals },
+            fileStates: change.fileStates,
+            conflicts: change.conflicts,
+          });
           return report;
         } catch (error) {
           // The console (or another instance) changed an entry between reading and writing: plan again.
@@ -744,7 +770,9 @@ export function createKnowledgeBase(deps: {
             };
           }),
           fileStates: {
-            set: old.filter((o) => o.source.endsWith('.md')).map((o) => ({ entryId: o.id, source: o.source, contentHash: toEntryHash(toEntryContent(o)), version: o.version })),
+            set: old
+              .filter((o) => o.source.endsWith('.md'))
+              .map((o) => ({ entryId: o.id, source: o.source, contentHash: toEntryHash(toEntryContent(o)), version: o.version })),
             remove: [],
           },
         });

@@ -57,10 +57,7 @@ async function toChunks(entry: KnowledgeEntry, splitPassages: PassageSplitter): 
  * Chunks and embeds entries for the index (embedding happens here, before any write transaction,
  * so a slow model API never holds a database lock).
  */
-export async function prepareUpserts(
-  entries: VersionedEntry[],
-  deps: { embedder: Embedder; splitPassages: PassageSplitter },
-): Promise<EntryUpsert[]> {
+export async function prepareUpserts(entries: VersionedEntry[], deps: { embedder: Embedder; splitPassages: PassageSplitter }): Promise<EntryUpsert[]> {
   const { embedder, splitPassages } = deps;
   const pending: Array<{ entry: VersionedEntry; chunks: Omit<ChunkInput, 'embedding'>[] }> = [];
   for (const entry of entries) pending.push({ entry, chunks: await toChunks(entry, splitPassages) });
@@ -108,7 +105,12 @@ export async function syncKnowledge(
   for (const entry of entries) {
     const state = states.get(entry.id);
     const { version: _, ...content } = entry;
-    if (state && state.contentHash === toContentHash(content) && state.embedder === embedder.id && (entry.version === undefined || entry.version === state.version)) {
+    if (
+      state &&
+      state.contentHash === toContentHash(content) &&
+      state.embedder === embedder.id &&
+      (entry.version === undefined || entry.version === state.version)
+    ) {
       report.unchanged++;
       continue;
     }
@@ -116,9 +118,7 @@ export async function syncKnowledge(
     changed.push(entry);
   }
   const present = new Set(entries.map((e) => e.id));
-  report.removed = [...states]
-    .filter(([id, state]) => !present.has(id) && !keepSources.has(state.source))
-    .map(([id]) => id);
+  report.removed = [...states].filter(([id, state]) => !present.has(id) && !keepSources.has(state.source)).map(([id]) => id);
   const upserts = await prepareUpserts(changed, deps);
   report.chunksEmbedded = upserts.reduce((n, u) => n + u.chunks.length, 0);
   if (upserts.length > 0 || report.removed.length > 0) await index.applySync(upserts, report.removed);

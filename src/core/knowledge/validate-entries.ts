@@ -2,9 +2,7 @@ import { z } from 'zod';
 import type { KnowledgeEntry } from '../model.js';
 
 /** A knowledge file as read from disk: its front matter parsed, or the reason it could not be. */
-export type RawKnowledgeFile =
-  | { source: string; frontMatter: unknown; body: string }
-  | { source: string; error: string };
+export type RawKnowledgeFile = { source: string; frontMatter: unknown; body: string } | { source: string; error: string };
 
 /**
  * What is wrong with one field of an entry: the field's path (`title`, `questions.2`,
@@ -135,7 +133,12 @@ const MARKDOWN_LINK = /!?\[[^\]\n]*\]\(\s*([^)\s]*)[^)]*\)/g;
 export function checkMarkdown(body: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
   if (body.length > ENTRY_LIMITS.bodyChars) {
-    issues.push({ field: 'body', code: 'too_long', message: `at most ${ENTRY_LIMITS.bodyChars} characters (this one has ${body.length})`, limit: ENTRY_LIMITS.bodyChars });
+    issues.push({
+      field: 'body',
+      code: 'too_long',
+      message: `at most ${ENTRY_LIMITS.bodyChars} characters (this one has ${body.length})`,
+      limit: ENTRY_LIMITS.bodyChars,
+    });
   }
   const tag = HTML_TAG.exec(body);
   if (tag) {
@@ -226,7 +229,9 @@ export function validateEntries(files: RawKnowledgeFile[]): {
     if (entry.translation !== undefined) {
       const target = ids.get(entry.translation);
       if (!target) {
-        problems.push(toProblem(entry.source, [{ field: 'translation', code: 'translation_missing', message: `translation "${entry.translation}" does not exist` }]));
+        problems.push(
+          toProblem(entry.source, [{ field: 'translation', code: 'translation_missing', message: `translation "${entry.translation}" does not exist` }]),
+        );
         continue;
       }
       if (target.lang === entry.lang) {

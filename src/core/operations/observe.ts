@@ -42,9 +42,9 @@ export function observeHelpdesk(helpdesk: Helpdesk, observer: HelpdeskObserver):
     const escalation = outcome.turns.find((t) => t.kind === 'escalation')?.escalation;
     if (escalation) safely(() => observer.escalated(escalation.reason, escalation.priority, outcome.conversation.channel));
   };
-  const reportError = (error: unknown) =>
-    safely(() => observer.customerInput(error instanceof RateLimitedError ? 'rate_limited' : 'failed', 'unknown'));
-  const observed = <I>(handle: (input: I) => Promise<CustomerOutcome>) =>
+  const reportError = (error: unknown) => safely(() => observer.customerInput(error instanceof RateLimitedError ? 'rate_limited' : 'failed', 'unknown'));
+  const observed =
+    <I>(handle: (input: I) => Promise<CustomerOutcome>) =>
     async (input: I): Promise<CustomerOutcome> => {
       try {
         const outcome = await handle(input);

@@ -124,9 +124,7 @@ function byAgent(samples: Array<{ agent: StatsAgent; seconds: number }>) {
     group.seconds.push(seconds);
     groups.set(agent.id, group);
   }
-  return [...groups]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([id, g]) => ({ agentId: id, agent: g.name, ...summarizeDurations(g.seconds) }));
+  return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, g]) => ({ agentId: id, agent: g.name, ...summarizeDurations(g.seconds) }));
 }
 
 const countBy = <T>(items: T[], key: (item: T) => string, weight: (item: T) => number = () => 1) => {
@@ -165,8 +163,16 @@ export function toHelpdeskStats(range: StatsRange, facts: StatsFacts) {
     botOnlyShare: share(facts.botOnly, facts.conversations),
     perDay: facts.perDay,
     escalations: escalationTotal,
-    escalationsByReason: countBy(facts.escalations, (e) => e.reason, (e) => e.count),
-    escalationsByPriority: countBy(facts.escalations, (e) => e.priority, (e) => e.count),
+    escalationsByReason: countBy(
+      facts.escalations,
+      (e) => e.reason,
+      (e) => e.count,
+    ),
+    escalationsByPriority: countBy(
+      facts.escalations,
+      (e) => e.priority,
+      (e) => e.count,
+    ),
     ratings,
     ratingAverage: average(valid.map((r) => r.rating)),
     ratingsPerDay: ratingDays.map((date) => {

@@ -33,8 +33,19 @@ export function rejectUnlistedContacts(
   const checked = files.map((file): RawKnowledgeFile => {
     if ('error' in file) return file;
     const fm = (file.frontMatter ?? {}) as { title?: unknown; questions?: unknown };
-    const texts = [file.body, typeof fm.title === 'string' ? fm.title : '', ...(Array.isArray(fm.questions) ? fm.questions.filter((q): q is string => typeof q === 'string') : [])];
-    const unlisted = [...new Set(texts.flatMap((t) => findContacts(t)).filter((c) => !isAllowedContact(c.value, allowed)).map((c) => c.value))];
+    const texts = [
+      file.body,
+      typeof fm.title === 'string' ? fm.title : '',
+      ...(Array.isArray(fm.questions) ? fm.questions.filter((q): q is string => typeof q === 'string') : []),
+    ];
+    const unlisted = [
+      ...new Set(
+        texts
+          .flatMap((t) => findContacts(t))
+          .filter((c) => !isAllowedContact(c.value, allowed))
+          .map((c) => c.value),
+      ),
+    ];
     if (asksForSecret(file.body)) {
       rejected.push({ source: file.source, contacts: [] });
       return { source: file.source, error: 'asks the customer for a secret (recovery phrase, private key, password or 2FA code): support never does' };
@@ -56,9 +67,19 @@ export function rejectUnlistedContacts(
  */
 export function checkEntryContacts(entry: Pick<KnowledgeEntry, 'title' | 'questions' | 'body'>, allowed: OfficialAllowlist): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const fields: Array<[string, string]> = [['title', entry.title], ...entry.questions.map((q, i): [string, string] => [`questions.${i}`, q]), ['body', entry.body]];
+  const fields: Array<[string, string]> = [
+    ['title', entry.title],
+    ...entry.questions.map((q, i): [string, string] => [`questions.${i}`, q]),
+    ['body', entry.body],
+  ];
   for (const [field, text] of fields) {
-    const unlisted = [...new Set(findContacts(text).filter((c) => !isAllowedContact(c.value, allowed)).map((c) => c.value))];
+    const unlisted = [
+      ...new Set(
+        findContacts(text)
+          .filter((c) => !isAllowedContact(c.value, allowed))
+          .map((c) => c.value),
+      ),
+    ];
     if (unlisted.length > 0) {
       issues.push({
         field,
@@ -68,7 +89,11 @@ export function checkEntryContacts(entry: Pick<KnowledgeEntry, 'title' | 'questi
     }
   }
   if (asksForSecret(entry.body)) {
-    issues.push({ field: 'body', code: 'asks_for_secret', message: 'asks the customer for a secret (recovery phrase, private key, password or 2FA code): support never does' });
+    issues.push({
+      field: 'body',
+      code: 'asks_for_secret',
+      message: 'asks the customer for a secret (recovery phrase, private key, password or 2FA code): support never does',
+    });
   }
   return issues;
 }

@@ -68,7 +68,10 @@ function findEnglishPhrases(view: string, findings: SecretFinding[], budget: Bud
       if (distinct >= Math.ceil(run.length * 0.8)) {
         findings.push({ type: 'recovery_phrase', start: (run[0] as Token).start, end: (run.at(-1) as Token).end });
       } else {
-        for (const [from, to] of checksumWindows(run.map((w) => w.word), budget)) {
+        for (const [from, to] of checksumWindows(
+          run.map((w) => w.word),
+          budget,
+        )) {
           findings.push({ type: 'recovery_phrase', start: (run[from] as Token).start, end: (run[to - 1] as Token).end });
         }
       }
@@ -181,7 +184,13 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
   // Without context, a run must also not read as Chinese: random phrase characters seldom form
   // words, while ordinary sentences are mostly multi-character words.
   const accept = (chars: Char[], spaced = false) => {
-    if (!hasValidChecksum(chars.map((c) => c.word), budget)) return false;
+    if (
+      !hasValidChecksum(
+        chars.map((c) => c.word),
+        budget,
+      )
+    )
+      return false;
     return context || spaced || readsAsPhrase(chars);
   };
   // Groups of characters ("的一是在 不了有和 …"): consecutive chunks making up a whole phrase.
@@ -215,7 +224,12 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
   const glued = (chars: Char[], beyond: Char[]) => {
     if (beyond.length === 0) return accept(chars);
     if (beyond.length > 2 && toWordShare(beyond.map((c) => c.word).join('')) < 0.5) return false;
-    return hasValidChecksum(chars.map((c) => c.word), budget) && toWordShare(chars.map((c) => c.word).join('')) <= 0.5;
+    return (
+      hasValidChecksum(
+        chars.map((c) => c.word),
+        budget,
+      ) && toWordShare(chars.map((c) => c.word).join('')) <= 0.5
+    );
   };
   for (const chunk of chunks) {
     if (chunk.length < MIN_PHRASE_WORDS + 2 || budget.mentions <= 0) continue;
@@ -226,13 +240,15 @@ function findChinesePhrases(view: string, run: Char[], findings: SecretFinding[]
       for (const skip of [0, 1, 2]) {
         for (const n of LONGEST_FIRST) {
           const from = end + skip;
-          if (from + n <= chunk.length && glued(chunk.slice(from, from + n), chunk.slice(from + n, from + n + NEIGHBOUR_CHARS))) add(chunk[from] as Char, chunk[from + n - 1] as Char);
+          if (from + n <= chunk.length && glued(chunk.slice(from, from + n), chunk.slice(from + n, from + n + NEIGHBOUR_CHARS)))
+            add(chunk[from] as Char, chunk[from + n - 1] as Char);
         }
       }
       for (const skip of [0, 1, 2, 3, 4]) {
         for (const n of LONGEST_FIRST) {
           const to = m.index - skip;
-          if (to - n >= 0 && glued(chunk.slice(to - n, to), chunk.slice(Math.max(0, to - n - NEIGHBOUR_CHARS), to - n))) add(chunk[to - n] as Char, chunk[to - 1] as Char);
+          if (to - n >= 0 && glued(chunk.slice(to - n, to), chunk.slice(Math.max(0, to - n - NEIGHBOUR_CHARS), to - n)))
+            add(chunk[to - n] as Char, chunk[to - 1] as Char);
         }
       }
     }
@@ -297,7 +313,8 @@ function isWif(value: string): boolean {
 // and which customers must be able to send. The words just before it decide ("my deposit failed,
 // my key is …" is a key; "deposit not credited, txid …" a TXID), the nearer one when both are
 // there; without either, the message's wording; without that, it is a key.
-const TX_WORDS = /\b(?:tx|txid|txn|tx ?hash|transaction|hash|deposit|withdraw\w*|transfer|explorer|etherscan|bscscan|tronscan|block)\b|交易|哈希|充值|提现|提幣|提币|转账|轉賬|区块|區塊|浏览器/gi;
+const TX_WORDS =
+  /\b(?:tx|txid|txn|tx ?hash|transaction|hash|deposit|withdraw\w*|transfer|explorer|etherscan|bscscan|tronscan|block)\b|交易|哈希|充值|提现|提幣|提币|转账|轉賬|区块|區塊|浏览器/gi;
 const KEY_WORDS = /private|priv ?key|secret|\bkeys?\b|\bseed\b|私钥|私鑰|密钥|金鑰|import/gi;
 const NEAR_CHARS = 48;
 
@@ -375,7 +392,8 @@ function looksLikePassword(value: string, strongDelimiter: boolean): boolean {
   return /\d/.test(v) || /[^A-Za-z0-9]/.test(v) || /[A-Z]/.test(v.slice(1)) || /^[a-z]+$/.test(v);
 }
 
-const OTP_NOT = /\b(error|promo|promotion|referral|zip|postal|post|country|swift|sort|bank|reference|ref|invite|invitation|voucher|discount|coupon|tracking|area|branch|routing|iban|bic|merchant|mcc|currency|product|item|order|status|response|reason|tax)\s*$/i;
+const OTP_NOT =
+  /\b(error|promo|promotion|referral|zip|postal|post|country|swift|sort|bank|reference|ref|invite|invitation|voucher|discount|coupon|tracking|area|branch|routing|iban|bic|merchant|mcc|currency|product|item|order|status|response|reason|tax)\s*$/i;
 
 function findCredentials(view: string): SecretFinding[] {
   const findings: SecretFinding[] = [];
@@ -416,7 +434,8 @@ function findCredentials(view: string): SecretFinding[] {
       const before = view.slice(Math.max(0, (m.index as number) - 30), m.index as number);
       if (OTP_NOT.test(before) || !/^\d{6}$|^\d{3} \d{3}$/.test(value)) continue;
     }
-    if (/(minute|min|hour|sec|day|time|attempt|usd|eur|gbp|\$|%)/i.test(view.slice((m.index as number) + m[0].length, (m.index as number) + m[0].length + 8))) continue;
+    if (/(minute|min|hour|sec|day|time|attempt|usd|eur|gbp|\$|%)/i.test(view.slice((m.index as number) + m[0].length, (m.index as number) + m[0].length + 8)))
+      continue;
     push('two_factor_code', m, value);
   }
   for (const m of view.matchAll(
@@ -454,7 +473,10 @@ function findPhraseRest(text: string): SecretFinding | undefined {
   if (body === '') return undefined;
   const english = [...body.matchAll(/[A-Za-z]+/g)];
   if (english.length > 0) {
-    const onlyWords = english.every((w, i) => w[0].length >= 3 && isEnglishWord(w[0]) && gapAllowed(body, i === 0 ? 0 : (english[i - 1]?.index ?? 0) + (english[i - 1]?.[0].length ?? 0), w.index));
+    const onlyWords = english.every(
+      (w, i) =>
+        w[0].length >= 3 && isEnglishWord(w[0]) && gapAllowed(body, i === 0 ? 0 : (english[i - 1]?.index ?? 0) + (english[i - 1]?.[0].length ?? 0), w.index),
+    );
     const tail = body.slice((english.at(-1)?.index ?? 0) + (english.at(-1)?.[0].length ?? 0));
     if (!onlyWords || !gapAllowed(tail, 0, tail.length) || english.length < 3 || english.length > MIN_PHRASE_WORDS) return undefined;
     return { type: 'recovery_phrase', start: start + (english[0]?.index ?? 0), end: start + body.length - tail.length };

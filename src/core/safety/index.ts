@@ -1,5 +1,13 @@
 export { detectSecrets, maskSecrets, SECRET_MARKERS, type DetectOptions, type SecretFinding, type SecretType, type MaskedText } from './detect-secrets.js';
-export { createFirewall, withoutMarkers, SCREEN_MARGIN_CHARS, PREVIOUS_TAIL_CHARS, type Firewall, type RawAttachment, type RawCustomerMessage } from './firewall.js';
+export {
+  createFirewall,
+  withoutMarkers,
+  SCREEN_MARGIN_CHARS,
+  PREVIOUS_TAIL_CHARS,
+  type Firewall,
+  type RawAttachment,
+  type RawCustomerMessage,
+} from './firewall.js';
 export { hasValidChecksum, BIP39_WORDLISTS, PHRASE_LENGTHS } from './bip39.js';
 export { normalizeInput, toStorableJson, type NormalizedInput } from './normalize-input.js';
 export {

@@ -20,12 +20,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * and anything beyond `maxChars` characters is cut off (never at half a character).
  */
 export function normalizeInput(raw: string, maxChars: number): NormalizedInput {
-  const cleaned = raw
-    .replace(LONE_SURROGATE, '\ufffd')
-    .replace(/\r\n?/g, '\n')
-    .replace(CONTROL, '')
-    .replace(INVISIBLE, '')
-    .normalize('NFC');
+  const cleaned = raw.replace(LONE_SURROGATE, '\ufffd').replace(/\r\n?/g, '\n').replace(CONTROL, '').replace(INVISIBLE, '').normalize('NFC');
   const chars = Array.from(cleaned);
   if (chars.length <= maxChars) return { text: cleaned, truncated: false, originalLength: chars.length };
   return { text: chars.slice(0, maxChars).join(''), truncated: true, originalLength: chars.length };

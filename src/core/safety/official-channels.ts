@@ -117,8 +117,26 @@ function urlIsOfficial(url: URL, allowlist: OfficialAllowlist, includeExtra: boo
 /** Folds characters scammers swap in (0 for o, Cyrillic а for a, rn for m, _ and -) for lookalike detection. */
 function toSkeleton(value: string): string {
   const confusable: Record<string, string> = {
-    '0': 'o', '1': 'l', '3': 'e', '5': 's', '|': 'l', i: 'l',
-    а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', к: 'k', м: 'm', т: 't', н: 'h', в: 'b', і: 'l', ѕ: 's',
+    '0': 'o',
+    '1': 'l',
+    '3': 'e',
+    '5': 's',
+    '|': 'l',
+    i: 'l',
+    а: 'a',
+    е: 'e',
+    о: 'o',
+    р: 'p',
+    с: 'c',
+    у: 'y',
+    х: 'x',
+    к: 'k',
+    м: 'm',
+    т: 't',
+    н: 'h',
+    в: 'b',
+    і: 'l',
+    ѕ: 's',
   };
   return value
     .normalize('NFKD')
@@ -158,7 +176,10 @@ function findImitated(candidate: string, officials: string[]): string | undefine
 
 /** Recognizes what kind of contact a string is: Telegram handle or link, URL, e-mail, phone. */
 export function toContactKind(input: string): { kind: ChannelKind; normalized: string; url?: URL } {
-  const value = input.normalize('NFKC').trim().replace(/^[<("'`]+|[>)"'`.,;:!?]+$/g, '');
+  const value = input
+    .normalize('NFKC')
+    .trim()
+    .replace(/^[<("'`]+|[>)"'`.,;:!?]+$/g, '');
   if (!value) return { kind: 'unknown', normalized: '' };
   if (/^@[A-Za-z0-9_]{3,64}$/.test(value)) return { kind: 'telegram', normalized: toHandle(value) };
   if (/^[^\s@/]+@[^\s@/]+\.[^\s@/]+$/.test(value)) return { kind: 'email', normalized: value.toLowerCase() };
@@ -189,7 +210,10 @@ export function checkOfficialChannel(input: string, allowlist: OfficialAllowlist
     case 'telegram': {
       const matched = allowlist.display.telegramHandles.find((h) => toHandle(h) === normalized);
       if (matched) return { official: true, kind, normalized, matched };
-      const imitates = findImitated(normalized.slice(1), allowlist.display.telegramHandles.map((h) => h.slice(1)));
+      const imitates = findImitated(
+        normalized.slice(1),
+        allowlist.display.telegramHandles.map((h) => h.slice(1)),
+      );
       return { official: false, kind, normalized, ...(imitates ? { imitates: `@${imitates}` } : {}) };
     }
     case 'email': {
@@ -209,9 +233,7 @@ export function checkOfficialChannel(input: string, allowlist: OfficialAllowlist
         return { official: true, kind, normalized, matched };
       }
       const host = url?.hostname.toLowerCase() ?? normalized;
-      const officialHosts = allowlist.display.urls
-        .map((u) => toUrl(u)?.hostname.toLowerCase())
-        .filter((h): h is string => h !== undefined);
+      const officialHosts = allowlist.display.urls.map((u) => toUrl(u)?.hostname.toLowerCase()).filter((h): h is string => h !== undefined);
       const lookalike =
         host.startsWith('xn--') || host.includes('.xn--')
           ? officialHosts[0]

@@ -17,8 +17,7 @@ const URL_PATTERN = new RegExp(
 );
 const EMAIL_PATTERN = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
 const HANDLE_PATTERN = /(?<![\w@./])@[A-Za-z][A-Za-z0-9_]{3,31}\b/g;
-const PHONE_PATTERN =
-  /(?<![\w+])(?:\+\d[\d\s().-]{6,18}\d|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b1[3-9]\d{9}\b|\b[48]00[\s-]?\d{3}[\s-]?\d{4}\b)(?![\w])/g;
+const PHONE_PATTERN = /(?<![\w+])(?:\+\d[\d\s().-]{6,18}\d|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b1[3-9]\d{9}\b|\b[48]00[\s-]?\d{3}[\s-]?\d{4}\b)(?![\w])/g;
 
 /** Every URL, Telegram handle, e-mail address and phone number in a text, in order. */
 export function findContacts(text: string): FoundContact[] {
@@ -40,8 +39,7 @@ export function findContacts(text: string): FoundContact[] {
 }
 
 // A request for a secret: an imperative to send/share/tell … the secret (not "never share it").
-const SECRET_NOUN_EN =
-  String.raw`(?:seed|recovery|mnemonic|secret|backup)\s*(?:phrase|words?|key)|private\s*keys?|priv\s*key|password|passcode|pin(?:\s*code)?|2fa(?:\s*code)?|otp|one[- ]time\s*(?:code|password)|verification\s*codes?|authenticator\s*codes?|sms\s*codes?|security\s*codes?|api\s*(?:secret|key)s?|secret\s*key`;
+const SECRET_NOUN_EN = String.raw`(?:seed|recovery|mnemonic|secret|backup)\s*(?:phrase|words?|key)|private\s*keys?|priv\s*key|password|passcode|pin(?:\s*code)?|2fa(?:\s*code)?|otp|one[- ]time\s*(?:code|password)|verification\s*codes?|authenticator\s*codes?|sms\s*codes?|security\s*codes?|api\s*(?:secret|key)s?|secret\s*key`;
 const ASK_EN = new RegExp(
   String.raw`\b(?:send|give|share|provide|tell|submit|forward|dm|message|reply\s+with|respond\s+with|paste|post|write|type|enter|confirm|verify|read\s+out|let\s+(?:me|us)\s+(?:know|have))\b(?:\s+(?:me|us|it|them|over|here|in\s+this\s+chat|to\s+(?:me|us|the\s+agent|support)))*\s+(?:(?:your|the|all|all\s+of\s+your|those|these|its|full|complete|(?:\d+|twelve|twenty-four)[- ]words?|current|wallet'?s?|account'?s?)\s+){0,3}(?:${SECRET_NOUN_EN})\b`,
   'i',
@@ -52,10 +50,12 @@ const ASK_EN_TRAILING = new RegExp(
 );
 const NEGATION_EN = /\b(?:never|not|don't|dont|do not|won't|will not|no one|nobody|no|nor|without|refuse|avoid|cannot|can't|shouldn't|should not)\b[^.!?\n]*$/i;
 // "type the code in the app" is an instruction for the app, not a request to send it here.
-const ELSEWHERE_EN = /^[^.!?\n]{0,60}\b(?:in|into|on)\s+(?:the\s+|your\s+)?(?:app|page|website|site|login|field|box|screen|form|authenticator|wallet|settings|browser|security\s+settings)\b/i;
+const ELSEWHERE_EN =
+  /^[^.!?\n]{0,60}\b(?:in|into|on)\s+(?:the\s+|your\s+)?(?:app|page|website|site|login|field|box|screen|form|authenticator|wallet|settings|browser|security\s+settings)\b/i;
 const IN_APP_VERBS = new Set(['enter', 'type', 'write', 'confirm', 'verify', 'paste', 'post']);
 const CHAT_TARGET = /\b(?:here|in (?:this|the) chat|below|to (?:me|us)|in your (?:reply|next message)|with me|for me)\b/i;
-const SECRET_NOUN_ZH = '(?:助记词|助記詞|记忆词|恢复短语|私钥|私鑰|密钥|密鑰|密码|密碼|验证码|驗證碼|动态码|谷歌验证码|短信验证码|2FA|二次验证码|PIN码|API\\s*密钥)';
+const SECRET_NOUN_ZH =
+  '(?:助记词|助記詞|记忆词|恢复短语|私钥|私鑰|密钥|密鑰|密码|密碼|验证码|驗證碼|动态码|谷歌验证码|短信验证码|2FA|二次验证码|PIN码|API\\s*密钥)';
 const ASK_ZH = new RegExp(
   `(?:(?:发送|發送)(?!到|至|给您|給您|给你|給你)|发给(?!您|你)|發給(?!您|你)|发我|發我|发过来|發過來|提供|告诉|告訴|告知|回复|回覆|私信|给我|給我|报给|報給|说出|說出|截图发|截圖發|输入到这里|在这里输入|在此输入|填写到这里|交给|交給)[^。！？!?\\n]{0,12}?${SECRET_NOUN_ZH}|${SECRET_NOUN_ZH}(?:是多少|是什么|是什麼|发给我|發給我|告诉我|告訴我|发过来|發過來|发一下|發一下)`,
 );
@@ -99,10 +99,12 @@ export function asksForSecret(text: string): boolean {
 // A demand for money to unlock, unfreeze or verify an account: the classic impersonation scam.
 const PAYMENT_EN =
   /\b(?:send|pay|transfer|deposit)\b(?:[^.!?\n]|\.(?=\d)){0,40}\b(?:to|for|in order to)\s+(?:unlock|unfreeze|verify|activate|release|recover)\b|\b(?:unlock|unfreez\w*|verification|activation|release|security)\s+(?:fee|deposit|payment)\b/i;
-const PAYMENT_ZH = /(?:解冻|解凍|解锁|解鎖|激活|验证|驗證)(?:费|費|金|保证金|保證金)|(?:支付|转账|轉賬|充值|缴纳|繳納)[^。！？\n]{0,20}(?:才能|即可|以便)?(?:解冻|解凍|解锁|解鎖|激活)/;
+const PAYMENT_ZH =
+  /(?:解冻|解凍|解锁|解鎖|激活|验证|驗證)(?:费|費|金|保证金|保證金)|(?:支付|转账|轉賬|充值|缴纳|繳納)[^。！？\n]{0,20}(?:才能|即可|以便)?(?:解冻|解凍|解锁|解鎖|激活)/;
 
 // "A scammer asks you to pay a fee to unfreeze…" describes the scam; it does not demand the payment.
-const DESCRIBES_SCAM = /\b(?:asks?|wants?|tells?|requires?|demands?|requests?|urges?)\s+(?:you|customers?|users?|victims?)\b|\b(?:scam\w*|fraud\w*|impostors?|fake)\b|让你|要你|要求你|叫你|骗子|騙子|诈骗|詐騙|冒充/i;
+const DESCRIBES_SCAM =
+  /\b(?:asks?|wants?|tells?|requires?|demands?|requests?|urges?)\s+(?:you|customers?|users?|victims?)\b|\b(?:scam\w*|fraud\w*|impostors?|fake)\b|让你|要你|要求你|叫你|骗子|騙子|诈骗|詐騙|冒充/i;
 
 /** Whether a message demands a payment to unlock, unfreeze or verify an account (support never does). */
 export function asksForPayment(text: string): boolean {

@@ -32,11 +32,7 @@ interface Counts {
  * the limit. Memory is bounded: a key costs SLICES counts, idle keys are swept as time passes, and
  * at most `maxKeys` are held.
  */
-export function createRateLimiter(
-  settings: RateLimitSettings,
-  now: () => number = Date.now,
-  maxKeys = DEFAULT_MAX_KEYS,
-): RateLimiter {
+export function createRateLimiter(settings: RateLimitSettings, now: () => number = Date.now, maxKeys = DEFAULT_MAX_KEYS): RateLimiter {
   const sliceMs = Math.max(1, Math.ceil(settings.windowMs / SLICES));
   const keys = new Map<string, Counts>();
   let nextSweep = 0;

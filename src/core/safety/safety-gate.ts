@@ -3,22 +3,10 @@ import { HelpdeskError } from '../errors.js';
 import type { Language, ScreeningReport } from '../model.js';
 import type { Logger, NewTurn } from '../ports.js';
 import { createFirewall } from './firewall.js';
-import {
-  checkOfficialChannel,
-  type OfficialAllowlist,
-  type OfficialChannelCheck,
-  toContactKind,
-  withKnowledgeLinks,
-} from './official-channels.js';
+import { checkOfficialChannel, type OfficialAllowlist, type OfficialChannelCheck, toContactKind, withKnowledgeLinks } from './official-channels.js';
 import { CONTACT_REMOVED, findContacts, reviewOutbound, type OutboundReview } from './outbound-guard.js';
 import { createRateLimiter, type RateLimitSettings } from './rate-limiter.js';
-import {
-  toOfficialChannelReply,
-  toOfficialChannelsLine,
-  toRateLimitReply,
-  toSecretWarning,
-  toTruncationNotice,
-} from './safety-messages.js';
+import { toOfficialChannelReply, toOfficialChannelsLine, toRateLimitReply, toSecretWarning, toTruncationNotice } from './safety-messages.js';
 import { createAggregatingEventLog, createMemorySecurityEventLog, type SecurityEvent, type SecurityEventLog } from './security-events.js';
 
 /** Safety settings of a helpdesk; main.ts builds them from configuration. */
@@ -58,12 +46,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
  * truncate: see firewall.ts), per-customer rate limit, outbound review, official-channel checks, admin access,
  * and the record of security events.
  */
-export function createSafetyGate(options: {
-  exchangeName: string;
-  maxMessageChars: number;
-  safety: HelpdeskSafety | undefined;
-  logger: Logger;
-}) {
+export function createSafetyGate(options: { exchangeName: string; maxMessageChars: number; safety: HelpdeskSafety | undefined; logger: Logger }) {
   const { exchangeName, maxMessageChars, logger } = options;
   const safety = options.safety ?? {};
   const configured = safety.allowlist;
@@ -182,7 +165,11 @@ export function createSafetyGate(options: {
       await record({
         type: 'access_denied',
         channel: 'admin',
-        detail: { route, reason: adminHash === undefined ? 'admin_disabled' : token ? 'wrong_admin_token' : 'missing_admin_token', ...(client ? { client } : {}) },
+        detail: {
+          route,
+          reason: adminHash === undefined ? 'admin_disabled' : token ? 'wrong_admin_token' : 'missing_admin_token',
+          ...(client ? { client } : {}),
+        },
       });
       throw new HelpdeskError('forbidden', `admin access denied on ${route}`, 'Admin token required.');
     },

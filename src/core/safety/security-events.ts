@@ -4,13 +4,7 @@ import type { SecretType } from './detect-secrets.js';
  * Kinds of security event. None carries a secret: a secret event says which kinds were removed,
  * a denial says what was refused and why.
  */
-export type SecurityEventType =
-  | 'secret_removed'
-  | 'access_denied'
-  | 'rate_limited'
-  | 'message_truncated'
-  | 'outbound_blocked'
-  | 'knowledge_contact_rejected';
+export type SecurityEventType = 'secret_removed' | 'access_denied' | 'rate_limited' | 'message_truncated' | 'outbound_blocked' | 'knowledge_contact_rejected';
 
 export interface SecurityEvent {
   type: SecurityEventType;

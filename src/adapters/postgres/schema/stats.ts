@@ -10,70 +10,77 @@ import { boolean, date, index, integer, pgTable, primaryKey, smallint, text, tim
  * One row per conversation, UTC day and language with a customer, agent or escalation turn that
  * day: which of those it had. Every count of conversations in a range is an OR over its days.
  */
-export const statsActivity = pgTable('stats_activity', {
-  conversationId: uuid('conversation_id').notNull(),
-  day: date('day', { mode: 'string' }).notNull(),
-  language: text('language').notNull(),
-  channel: text('channel').notNull(),
-  /** A customer turn in this language that day. */
-  customer: boolean('customer').notNull(),
-  /** A customer "solved" action. */
-  solved: boolean('solved').notNull(),
-  /** An agent turn (reply, note, claim, resolve …). */
-  human: boolean('human').notNull(),
-  escalated: boolean('escalated').notNull(),
-}, (t) => [
-  primaryKey({ name: 'stats_activity_pkey', columns: [t.conversationId, t.day, t.language] }),
-  index('stats_activity_day_idx').on(t.day),
-]);
+export const statsActivity = pgTable(
+  'stats_activity',
+  {
+    conversationId: uuid('conversation_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    language: text('language').notNull(),
+    channel: text('channel').notNull(),
+    /** A customer turn in this language that day. */
+    customer: boolean('customer').notNull(),
+    /** A customer "solved" action. */
+    solved: boolean('solved').notNull(),
+    /** An agent turn (reply, note, claim, resolve …). */
+    human: boolean('human').notNull(),
+    escalated: boolean('escalated').notNull(),
+  },
+  (t) => [primaryKey({ name: 'stats_activity_pkey', columns: [t.conversationId, t.day, t.language] }), index('stats_activity_day_idx').on(t.day)],
+);
 
 /**
  * One row per escalation turn, with the first agent message and the first resolve after it and
  * before the conversation's next escalation (null until they happen).
  */
-export const statsHandoff = pgTable('stats_handoff', {
-  conversationId: uuid('conversation_id').notNull(),
-  seq: integer('seq').notNull(),
-  escalatedAt: timestamp('escalated_at', { withTimezone: true }).notNull(),
-  channel: text('channel').notNull(),
-  reason: text('reason'),
-  priority: text('priority'),
-  replyAt: timestamp('reply_at', { withTimezone: true }),
-  replyAgent: text('reply_agent'),
-  replyAgentName: text('reply_agent_name'),
-  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
-  resolvedAgent: text('resolved_agent'),
-  resolvedAgentName: text('resolved_agent_name'),
-}, (t) => [
-  primaryKey({ name: 'stats_handoff_pkey', columns: [t.conversationId, t.seq] }),
-  index('stats_handoff_escalated_idx').on(t.escalatedAt),
-]);
+export const statsHandoff = pgTable(
+  'stats_handoff',
+  {
+    conversationId: uuid('conversation_id').notNull(),
+    seq: integer('seq').notNull(),
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }).notNull(),
+    channel: text('channel').notNull(),
+    reason: text('reason'),
+    priority: text('priority'),
+    replyAt: timestamp('reply_at', { withTimezone: true }),
+    replyAgent: text('reply_agent'),
+    replyAgentName: text('reply_agent_name'),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedAgent: text('resolved_agent'),
+    resolvedAgentName: text('resolved_agent_name'),
+  },
+  (t) => [primaryKey({ name: 'stats_handoff_pkey', columns: [t.conversationId, t.seq] }), index('stats_handoff_escalated_idx').on(t.escalatedAt)],
+);
 
 /** One row per rating turn, with the agent whose resolve was the last before it. */
-export const statsRating = pgTable('stats_rating', {
-  conversationId: uuid('conversation_id').notNull(),
-  seq: integer('seq').notNull(),
-  ratedAt: timestamp('rated_at', { withTimezone: true }).notNull(),
-  channel: text('channel').notNull(),
-  rating: smallint('rating').notNull(),
-  agentId: text('agent_id'),
-  agentName: text('agent_name'),
-}, (t) => [
-  primaryKey({ name: 'stats_rating_pkey', columns: [t.conversationId, t.seq] }),
-  index('stats_rating_rated_idx').on(t.ratedAt),
-]);
+export const statsRating = pgTable(
+  'stats_rating',
+  {
+    conversationId: uuid('conversation_id').notNull(),
+    seq: integer('seq').notNull(),
+    ratedAt: timestamp('rated_at', { withTimezone: true }).notNull(),
+    channel: text('channel').notNull(),
+    rating: smallint('rating').notNull(),
+    agentId: text('agent_id'),
+    agentName: text('agent_name'),
+  },
+  (t) => [primaryKey({ name: 'stats_rating_pkey', columns: [t.conversationId, t.seq] }), index('stats_rating_rated_idx').on(t.ratedAt)],
+);
 
 /**
  * One row per knowledge entry cited by a bot answer (insert-only: concurrent answers citing the
  * same entry never wait for each other, as a shared counter row would make them).
  */
-export const statsCitation = pgTable('stats_citation', {
-  conversationId: uuid('conversation_id').notNull(),
-  seq: integer('seq').notNull(),
-  entryId: text('entry_id').notNull(),
-  day: date('day', { mode: 'string' }).notNull(),
-  channel: text('channel').notNull(),
-}, (t) => [
-  primaryKey({ name: 'stats_citation_pkey', columns: [t.conversationId, t.seq, t.entryId] }),
-  index('stats_citation_day_idx').on(t.day, t.entryId, t.channel),
-]);
+export const statsCitation = pgTable(
+  'stats_citation',
+  {
+    conversationId: uuid('conversation_id').notNull(),
+    seq: integer('seq').notNull(),
+    entryId: text('entry_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    channel: text('channel').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'stats_citation_pkey', columns: [t.conversationId, t.seq, t.entryId] }),
+    index('stats_citation_day_idx').on(t.day, t.entryId, t.channel),
+  ],
+);

@@ -39,7 +39,6 @@ const MAX_HIT_TEST_CHARS = 2000;
 
 type Env = { Variables: { principal: Principal } };
 
-
 const STATUS_OF: Partial<Record<HelpdeskError['code'], ContentfulStatusCode>> = {
   unauthenticated: 401,
   login_failed: 401,
@@ -195,7 +194,11 @@ export function createAdminApp(deps: {
     if (bearer) {
       const principal = access.authenticateToken(bearer);
       if (!principal) {
-        await deps.helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'admin', detail: { route: `${c.req.method} ${c.req.routePath}`, reason: 'wrong_admin_token' } });
+        await deps.helpdesk.recordSecurityEvent({
+          type: 'access_denied',
+          channel: 'admin',
+          detail: { route: `${c.req.method} ${c.req.routePath}`, reason: 'wrong_admin_token' },
+        });
         throw apiError(401, 'unauthenticated', 'Admin token required.');
       }
       c.set('principal', principal);
@@ -209,8 +212,12 @@ export function createAdminApp(deps: {
       throw error;
     }
     if (!SAFE_METHODS.has(c.req.method) && !access.checkCsrf(session.csrfToken, c.req.header('x-csrf-token'))) {
-      await deps.helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'admin', detail: { route: `${c.req.method} ${c.req.routePath}`, reason: 'csrf_token' } });
-      throw apiError(403, 'csrf_failed', 'The request lacks this session\'s CSRF token: reload the console.');
+      await deps.helpdesk.recordSecurityEvent({
+        type: 'access_denied',
+        channel: 'admin',
+        detail: { route: `${c.req.method} ${c.req.routePath}`, reason: 'csrf_token' },
+      });
+      throw apiError(403, 'csrf_failed', "The request lacks this session's CSRF token: reload the console.");
     }
     c.set('principal', session.principal);
     return next();
@@ -220,7 +227,11 @@ export function createAdminApp(deps: {
     createMiddleware<Env>(async (c, next) => {
       const principal = c.get('principal');
       if (!can(principal.role, permission)) {
-        await deps.helpdesk.recordSecurityEvent({ type: 'access_denied', channel: 'admin', detail: { route: `${c.req.method} ${c.req.routePath}`, reason: `role_${principal.role}` } });
+        await deps.helpdesk.recordSecurityEvent({
+          type: 'access_denied',
+          channel: 'admin',
+          detail: { route: `${c.req.method} ${c.req.routePath}`, reason: `role_${principal.role}` },
+        });
         throw apiError(403, 'forbidden', `The ${principal.role} role may not do this.`);
       }
       return next();
@@ -236,7 +247,12 @@ export function createAdminApp(deps: {
     const body = c.req.valid('json');
     const result = await access.login({ user: body.user, password: body.password, client: clientOf(c) });
     sessionCookie(c, result.token, result.expiresAt);
-    return c.json({ ...principalJson(result.principal), csrfToken: result.csrfToken, expiresAt: result.expiresAt.toISOString(), idleMinutes: access.settings.idleMs / 60_000 });
+    return c.json({
+      ...principalJson(result.principal),
+      csrfToken: result.csrfToken,
+      expiresAt: result.expiresAt.toISOString(),
+      idleMinutes: access.settings.idleMs / 60_000,
+    });
   });
 
   app.post('/api/admin/logout', async (c) => {
@@ -256,7 +272,12 @@ export function createAdminApp(deps: {
       if (getCookie(c, SESSION_COOKIE) !== undefined) clearCookie(c);
       throw error;
     }
-    return c.json({ ...principalJson(session.principal), csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString(), idleMinutes: access.settings.idleMs / 60_000 });
+    return c.json({
+      ...principalJson(session.principal),
+      csrfToken: session.csrfToken,
+      expiresAt: session.expiresAt.toISOString(),
+      idleMinutes: access.settings.idleMs / 60_000,
+    });
   });
 
   app.use('/api/admin/kb/*', signedIn);
@@ -280,9 +301,12 @@ export function createAdminApp(deps: {
 
   const saveRoute = (publish: boolean) => async (c: Context<Env>) => {
     const id = entryIdOf(c);
-    const { translationSync, ...input } = parseWith(entryBody, await c.req.json().catch(() => {
-      throw apiError(400, 'invalid_json', 'The body is not valid JSON.');
-    }));
+    const { translationSync, ...input } = parseWith(
+      entryBody,
+      await c.req.json().catch(() => {
+        throw apiError(400, 'invalid_json', 'The body is not valid JSON.');
+      }),
+    );
     const result = await knowledge.save(id, input, { by: author(c), publish, expected: expectedOf(c), translationSync });
     c.header('ETag', `"${result.version}"`);
     return c.json({ id: result.id, version: result.version }, result.created ? 201 : 200);
@@ -297,9 +321,12 @@ export function createAdminApp(deps: {
 
   app.post('/api/admin/kb/entries/:id/validate', requires('kb.read'), requireJson, async (c) => {
     const id = entryIdOf(c);
-    const { translationSync: _, ...input } = parseWith(entryBody, await c.req.json().catch(() => {
-      throw apiError(400, 'invalid_json', 'The body is not valid JSON.');
-    }));
+    const { translationSync: _, ...input } = parseWith(
+      entryBody,
+      await c.req.json().catch(() => {
+        throw apiError(400, 'invalid_json', 'The body is not valid JSON.');
+      }),
+    );
     return c.json({ issues: await knowledge.validate(id, input, c.req.query('publish') === '1') });
   });
 
@@ -325,7 +352,11 @@ export function createAdminApp(deps: {
   app.post('/api/admin/kb/entries/:id/restore', requires('kb.edit'), jsonBody(restoreBody), async (c) => {
     const body = c.req.valid('json');
     const expected = expectedOf(c);
-    const result = await knowledge.restore(entryIdOf(c), body.version, { by: author(c), expected: typeof expected === 'number' ? expected : undefined, publish: body.publish });
+    const result = await knowledge.restore(entryIdOf(c), body.version, {
+      by: author(c),
+      expected: typeof expected === 'number' ? expected : undefined,
+      publish: body.publish,
+    });
     c.header('ETag', `"${result.version}"`);
     return c.json({ id: result.id, version: result.version });
   });
@@ -337,7 +368,10 @@ export function createAdminApp(deps: {
 
   app.post('/api/admin/kb/conflicts/:id/resolve', requires('kb.edit'), jsonBody(resolveBody), async (c) => {
     const expected = expectedOf(c);
-    const result = await knowledge.resolveConflict(entryIdOf(c), c.req.valid('json').use, { by: author(c), expected: typeof expected === 'number' ? expected : undefined });
+    const result = await knowledge.resolveConflict(entryIdOf(c), c.req.valid('json').use, {
+      by: author(c),
+      expected: typeof expected === 'number' ? expected : undefined,
+    });
     return c.json({ id: result.id, version: result.version });
   });
 

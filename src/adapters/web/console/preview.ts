@@ -16,7 +16,8 @@ export function chatPreview(turns: TurnView[], language: Lang): HTMLElement {
   const root = host.attachShadow({ mode: 'open' });
   const list = h('ol', { class: 'exh-messages preview-messages' });
   for (const turn of turns) {
-    list.appendChild(renderTurn(turn as unknown as WidgetTurnView, {
+    list.appendChild(
+      renderTurn(turn as unknown as WidgetTurnView, {
         texts: WIDGET_TEXTS[language],
         language,
         textsOf: (lang) => WIDGET_TEXTS[lang === 'zh' ? 'zh' : 'en'],

@@ -53,7 +53,15 @@ function languageSwitch(onChange: () => void): HTMLElement {
 
 /** The sign-in form; `inline` for the dialog shown when a session expired mid-work. */
 function loginForm(onDone: (s: SessionInfo) => void, options: { inline?: boolean } = {}): HTMLFormElement {
-  const user = h('input', { id: 'login-user', name: 'user', autocomplete: 'username', required: true, maxlength: 64, autocapitalize: 'none', spellcheck: 'false' });
+  const user = h('input', {
+    id: 'login-user',
+    name: 'user',
+    autocomplete: 'username',
+    required: true,
+    maxlength: 64,
+    autocapitalize: 'none',
+    spellcheck: 'false',
+  });
   const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 200 });
   const message = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'login-error' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: t('signIn') });
@@ -143,7 +151,10 @@ function header(): HTMLElement {
     });
   const role = session ? t(`role_${session.user.role}` as TextKey) : '';
   return h('header', { class: 'topbar' }, [
-    h('a', { class: 'brand', href: '#/entries' }, [h('span', { class: 'brand-mark', 'aria-hidden': 'true', text: '◆' }), `${SETTINGS.exchangeName} · ${t('appName')}`]),
+    h('a', { class: 'brand', href: '#/entries' }, [
+      h('span', { class: 'brand-mark', 'aria-hidden': 'true', text: '◆' }),
+      `${SETTINGS.exchangeName} · ${t('appName')}`,
+    ]),
     h('nav', { class: 'nav', 'aria-label': t('nav') }, links),
     h('div', { class: 'user' }, [
       h('span', { class: 'user-name', 'data-testid': 'signed-in', text: session ? t('signedInAs', { name: session.user.name, role }) : '' }),

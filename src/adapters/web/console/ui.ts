@@ -49,10 +49,14 @@ export function dialog<T>(title: string, body: Child[], actions: Array<{ label: 
         'div',
         { class: 'dialog-actions' },
         actions.map((a) =>
-          button(a.label, () => {
-            el.close();
-            resolve(a.value);
-          }, { class: a.primary ? 'btn btn-primary' : 'btn' }),
+          button(
+            a.label,
+            () => {
+              el.close();
+              resolve(a.value);
+            },
+            { class: a.primary ? 'btn btn-primary' : 'btn' },
+          ),
         ),
       ),
     ]);
@@ -64,7 +68,15 @@ export function dialog<T>(title: string, body: Child[], actions: Array<{ label: 
 }
 
 export function confirmDialog(message: string): Promise<boolean> {
-  return dialog(message, [], [{ label: t('cancel'), value: false }, { label: t('ok'), value: true, primary: true }], false);
+  return dialog(
+    message,
+    [],
+    [
+      { label: t('cancel'), value: false },
+      { label: t('ok'), value: true, primary: true },
+    ],
+    false,
+  );
 }
 
 /** A view's loading and failure states around an async render. */

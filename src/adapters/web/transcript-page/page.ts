@@ -64,10 +64,7 @@ function renderView(view: TranscriptView): Node {
   const out = document.createDocumentFragment();
   out.append(el('p', { class: view.ok ? 'verdict ok' : 'verdict bad', 'data-testid': 'verdict', role: 'status' }, view.verdict));
   if (view.problems.length > 0) {
-    out.append(
-      el('h2', {}, view.problemsTitle),
-      el('ul', { class: 'problems', 'data-testid': 'problems' }, ...view.problems.map((p) => el('li', {}, p))),
-    );
+    out.append(el('h2', {}, view.problemsTitle), el('ul', { class: 'problems', 'data-testid': 'problems' }, ...view.problems.map((p) => el('li', {}, p))));
   }
   for (const section of view.sections) {
     const rows = section.rows.map(([label, value]) => el('tr', {}, el('th', { scope: 'row' }, label), el('td', {}, el('code', {}, value))));
@@ -83,7 +80,12 @@ function renderView(view: TranscriptView): Node {
   }
   out.append(el('h2', {}, view.itemsTitle));
   const items = view.items.map((item) =>
-    el('li', { class: `item ${item.status}`, 'data-status': item.status, 'data-idx': String(item.idx) }, el('div', { class: 'heading' }, item.heading), el('div', { class: 'body' }, item.body)),
+    el(
+      'li',
+      { class: `item ${item.status}`, 'data-status': item.status, 'data-idx': String(item.idx) },
+      el('div', { class: 'heading' }, item.heading),
+      el('div', { class: 'body' }, item.body),
+    ),
   );
   out.append(el('ol', { class: 'items', 'data-testid': 'turns' }, ...items));
   return out;
@@ -96,11 +98,15 @@ function render(): void {
   document.querySelectorAll<HTMLElement>('[data-ui]').forEach((node) => {
     node.textContent = ui[node.dataset.ui as string] ?? '';
   });
-  for (const button of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-lang]'))) button.setAttribute('aria-pressed', String(button.dataset.lang === lang));
+  for (const button of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-lang]')))
+    button.setAttribute('aria-pressed', String(button.dataset.lang === lang));
   const result = $('result');
   result.replaceChildren();
   if ('report' in shown) result.append(renderView(describeTranscript(shown.report, lang)));
-  else result.append(el('p', { class: shown.key === 'notJson' || shown.key === 'noFile' || shown.key === 'error' ? 'verdict bad' : '' }, ui[shown.key] + shown.message));
+  else
+    result.append(
+      el('p', { class: shown.key === 'notJson' || shown.key === 'noFile' || shown.key === 'error' ? 'verdict bad' : '' }, ui[shown.key] + shown.message),
+    );
 }
 
 async function verifyChosenFile(): Promise<void> {

@@ -458,7 +458,9 @@ export function createChat(options: ChatOptions): Chat {
    */
   function send(body: MessageBody, pending: HTMLLIElement, button?: HTMLButtonElement, given: SendOptions = {}): void {
     // One key per message, kept by its retries: the server stores a message sent twice once.
-    const sendOptions: SendOptions = given.headers?.['Idempotency-Key'] ? given : { ...given, headers: { ...given.headers, 'Idempotency-Key': newIdempotencyKey() } };
+    const sendOptions: SendOptions = given.headers?.['Idempotency-Key']
+      ? given
+      : { ...given, headers: { ...given.headers, 'Idempotency-Key': newIdempotencyKey() } };
     clearError();
     state.sending = true;
     updateComposer();
@@ -573,7 +575,10 @@ export function createChat(options: ChatOptions): Chat {
         if (answer.status === 413) return fail(texts().attachTooBig, false);
         if (answer.status === 415 && error?.code === 'unsupported_file_type') return fail(texts().attachWrongType, false);
         if (answer.status < 200 || answer.status >= 300 || !answer.data) {
-          return fail(typeof error?.message === 'string' && error.message ? error.message : texts().attachFailed, answer.status === 0 || answer.status >= 500 || answer.status === 429);
+          return fail(
+            typeof error?.message === 'string' && error.message ? error.message : texts().attachFailed,
+            answer.status === 0 || answer.status >= 500 || answer.status === 429,
+          );
         }
         const file = answer.data.file as { id?: unknown } | undefined;
         if (typeof file?.id === 'string') previews.set(file.id, attachment.url);
@@ -660,21 +665,23 @@ export function createChat(options: ChatOptions): Chat {
     const conversation = state.conversation;
     if (!conversation) return;
     state.polling = true;
-    api.json('GET', conversationPath(conversation, `/messages?after=${after ?? messages.lastSeq}`), { token: conversation.token, timeoutMs: READ_TIMEOUT_MS }).then(
-      (data) => {
-        state.polling = false;
-        if (state.conversation !== conversation) return;
-        applyTurns(data.turns);
-        setConversationState(data.state);
-        clearStartupError();
-      },
-      (error: unknown) => {
-        state.polling = false;
-        if (state.conversation !== conversation) return;
-        if (isGone(error) && !state.sending) startNewConversation(true).catch(() => undefined);
-        // Other errors: quiet; the next tick tries again.
-      },
-    );
+    api
+      .json('GET', conversationPath(conversation, `/messages?after=${after ?? messages.lastSeq}`), { token: conversation.token, timeoutMs: READ_TIMEOUT_MS })
+      .then(
+        (data) => {
+          state.polling = false;
+          if (state.conversation !== conversation) return;
+          applyTurns(data.turns);
+          setConversationState(data.state);
+          clearStartupError();
+        },
+        (error: unknown) => {
+          state.polling = false;
+          if (state.conversation !== conversation) return;
+          if (isGone(error) && !state.sending) startNewConversation(true).catch(() => undefined);
+          // Other errors: quiet; the next tick tries again.
+        },
+      );
   }
 
   // --- Transcript ----------------------------------------------------------------------------

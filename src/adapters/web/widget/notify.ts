@@ -83,7 +83,10 @@ export function createReplyNotifier(options: { store: KeyValueStore; title: (cou
       soundOn = on;
       options.store.set(SOUND_KEY, on ? 'on' : 'off');
       // Created in the click: browsers let a page start audio only after a gesture.
-      if (on) void context()?.resume().catch(() => undefined);
+      if (on)
+        void context()
+          ?.resume()
+          .catch(() => undefined);
     },
   };
 }

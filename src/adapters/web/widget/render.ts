@@ -173,7 +173,14 @@ function renderChoices(choices: readonly unknown[], noneLabel: unknown, ctx: Tur
 /** The 1–5 rating asked for when an agent resolves the conversation. */
 function renderRating(texts: Texts, ctx: TurnContext): HTMLElement {
   const buttons = [1, 2, 3, 4, 5].map((n) => {
-    const button = h('button', { type: 'button', class: 'exh-action exh-rate', 'data-testid': 'rate', 'data-rating': String(n), 'aria-label': texts.rateLabel(n), text: `${n} ★` });
+    const button = h('button', {
+      type: 'button',
+      class: 'exh-action exh-rate',
+      'data-testid': 'rate',
+      'data-rating': String(n),
+      'aria-label': texts.rateLabel(n),
+      text: `${n} ★`,
+    });
     button.addEventListener('click', () => {
       if (!button.disabled) ctx.onRate(n, button);
     });
@@ -274,7 +281,11 @@ export function renderPending(text: string, ctx: Pick<TurnContext, 'texts' | 'la
       'data-pending': 'true',
       'data-text': text.trim(),
     },
-    [metaLine('customer', null, ctx), h('div', { class: 'exh-bubble exh-plain', 'data-testid': 'message-text', text }), label('div', 'sending', ctx.texts, 'exh-status')],
+    [
+      metaLine('customer', null, ctx),
+      h('div', { class: 'exh-bubble exh-plain', 'data-testid': 'message-text', text }),
+      label('div', 'sending', ctx.texts, 'exh-status'),
+    ],
   );
 }
 

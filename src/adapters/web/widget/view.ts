@@ -155,7 +155,15 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
   // While no agent is on duty: an e-mail address for the answer.
   const emailOffer = h('p', { class: 'exh-email-offer', 'data-testid': 'email-offer-text' });
   const emailLabel = h('label', { class: 'exh-sr', for: 'exh-email-input' });
-  const emailInput = h('input', { id: 'exh-email-input', class: 'exh-verify-input', 'data-testid': 'email-input', type: 'email', maxlength: '254', autocomplete: 'email', inputmode: 'email' });
+  const emailInput = h('input', {
+    id: 'exh-email-input',
+    class: 'exh-verify-input',
+    'data-testid': 'email-input',
+    type: 'email',
+    maxlength: '254',
+    autocomplete: 'email',
+    inputmode: 'email',
+  });
   const emailBtn = h('button', { type: 'submit', class: 'exh-btn exh-btn-secondary', 'data-testid': 'email-submit' });
   const emailError = h('p', { class: 'exh-email-error', 'data-testid': 'email-error', role: 'alert', hidden: true });
   const emailBox = h(
@@ -197,7 +205,10 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
   const transcriptText = h('span');
   const transcriptBtn = button({ class: 'exh-tool', 'data-testid': 'transcript' }, on.transcript, [icon(ICONS.doc, 16), transcriptText]);
   const verifyToolText = h('span');
-  const verifyToolBtn = button({ class: 'exh-tool', 'data-testid': 'verify', 'aria-expanded': 'false' }, on.toggleVerify, [icon(ICONS.shield, 16), verifyToolText]);
+  const verifyToolBtn = button({ class: 'exh-tool', 'data-testid': 'verify', 'aria-expanded': 'false' }, on.toggleVerify, [
+    icon(ICONS.shield, 16),
+    verifyToolText,
+  ]);
   const counter = h('span', { class: 'exh-counter', id: 'exh-counter', 'data-testid': 'counter', 'aria-live': 'polite' });
   const fileInput = h('input', { type: 'file', accept: IMAGE_ACCEPT, class: 'exh-sr', 'data-testid': 'file-input', tabindex: '-1', 'aria-hidden': 'true' });
   fileInput.addEventListener('change', () => {
@@ -209,7 +220,9 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
   const attachmentThumb = h('img', { class: 'exh-attachment-thumb', 'data-testid': 'attachment-thumb', alt: '' });
   const attachmentName = h('span', { class: 'exh-attachment-name', 'data-testid': 'attachment-name' });
   const attachmentProgress = h('progress', { class: 'exh-attachment-progress', 'data-testid': 'attachment-progress', max: '1', value: '0', hidden: true });
-  const attachmentRemove = button({ class: 'exh-icon-btn exh-icon-btn-small', 'data-testid': 'attachment-remove' }, on.removeAttachment, [icon(ICONS.close, 14)]);
+  const attachmentRemove = button({ class: 'exh-icon-btn exh-icon-btn-small', 'data-testid': 'attachment-remove' }, on.removeAttachment, [
+    icon(ICONS.close, 14),
+  ]);
   const attachment = h('div', { class: 'exh-attachment', 'data-testid': 'attachment', hidden: true }, [
     attachmentThumb,
     h('div', { class: 'exh-attachment-info' }, [attachmentName, attachmentProgress]),
@@ -243,11 +256,14 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
   });
   input.addEventListener('input', on.edited);
 
-  const panel = h(
-    'section',
-    { class: 'exh-panel', 'data-testid': 'panel', role: mode === 'embed' ? 'dialog' : 'region', 'aria-labelledby': 'exh-title' },
-    [header, h('div', { class: 'exh-safety' }, [icon(ICONS.shield, 16), safety]), verifyForm, scroller, error, form],
-  );
+  const panel = h('section', { class: 'exh-panel', 'data-testid': 'panel', role: mode === 'embed' ? 'dialog' : 'region', 'aria-labelledby': 'exh-title' }, [
+    header,
+    h('div', { class: 'exh-safety' }, [icon(ICONS.shield, 16), safety]),
+    verifyForm,
+    scroller,
+    error,
+    form,
+  ]);
   const root = h('div', { class: `exh-root exh-${mode}`, 'data-testid': 'helpdesk-root', 'data-mode': mode }, [panel]);
 
   let launcher: HTMLButtonElement | null = null;
@@ -263,11 +279,58 @@ function build(mode: Mode, settings: WidgetSettings, on: ViewHandlers): Ui {
   }
 
   return {
-    root, panel, title, subtitle, langToggle, closeBtn, safety, official, verifyForm, verifyLabel, verifyInput, verifyBtn,
-    verifyResult, verifyToolBtn, verifyToolText, scroller, list, typing, typingText, closedBox, closedText, newConvBtn,
-    error, errorText, retryBtn, dismissBtn, inputLabel, input, sendBtn, sendText, humanBtn, humanText, transcriptBtn,
-    transcriptText, counter, launcher, badge, attachBtn, fileInput, attachment, attachmentThumb, attachmentName,
-    attachmentProgress, attachmentRemove, soundBtn, soundText, emailBox, emailOffer, emailLabel, emailInput, emailBtn, emailError,
+    root,
+    panel,
+    title,
+    subtitle,
+    langToggle,
+    closeBtn,
+    safety,
+    official,
+    verifyForm,
+    verifyLabel,
+    verifyInput,
+    verifyBtn,
+    verifyResult,
+    verifyToolBtn,
+    verifyToolText,
+    scroller,
+    list,
+    typing,
+    typingText,
+    closedBox,
+    closedText,
+    newConvBtn,
+    error,
+    errorText,
+    retryBtn,
+    dismissBtn,
+    inputLabel,
+    input,
+    sendBtn,
+    sendText,
+    humanBtn,
+    humanText,
+    transcriptBtn,
+    transcriptText,
+    counter,
+    launcher,
+    badge,
+    attachBtn,
+    fileInput,
+    attachment,
+    attachmentThumb,
+    attachmentName,
+    attachmentProgress,
+    attachmentRemove,
+    soundBtn,
+    soundText,
+    emailBox,
+    emailOffer,
+    emailLabel,
+    emailInput,
+    emailBtn,
+    emailError,
   };
 }
 

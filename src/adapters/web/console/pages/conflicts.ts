@@ -10,11 +10,18 @@ export async function renderConflicts(ctx: PageContext): Promise<HTMLElement> {
   const { data } = await call<{ conflicts: FileConflictView[] }>('GET', '/api/admin/kb/conflicts');
   const editable = ctx.can('kb.edit');
   const views = await Promise.all(
-    data.conflicts.map((c) => call<EntryView>('GET', `/api/admin/kb/entries/${encodeURIComponent(c.entryId)}`).then((r) => r.data).catch(() => null)),
+    data.conflicts.map((c) =>
+      call<EntryView>('GET', `/api/admin/kb/entries/${encodeURIComponent(c.entryId)}`)
+        .then((r) => r.data)
+        .catch(() => null),
+    ),
   );
   async function resolve(conflict: FileConflictView, use: 'file' | 'console') {
     try {
-      await call('POST', `/api/admin/kb/conflicts/${encodeURIComponent(conflict.entryId)}/resolve`, { body: { use }, headers: { 'if-match': `"${conflict.headVersion}"` } });
+      await call('POST', `/api/admin/kb/conflicts/${encodeURIComponent(conflict.entryId)}/resolve`, {
+        body: { use },
+        headers: { 'if-match': `"${conflict.headVersion}"` },
+      });
       announce(t('resolved'));
       ctx.navigate('#/entries');
     } catch (error) {

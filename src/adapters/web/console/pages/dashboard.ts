@@ -1,4 +1,16 @@
-import { BarController, BarElement, CategoryScale, Chart, type ChartConfiguration, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  type ChartConfiguration,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
 import { call } from '../api.js';
 import type { PageContext } from '../shell.js';
 import type { GapReportView } from '../types.js';
@@ -60,7 +72,13 @@ const agentName = (a: { agentId: string; agent: string | null }) => a.agent ?? a
 function table(testId: string, head: string[], rows: Array<Array<string | number | Node>>, numeric: number[] = []): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'muted small', 'data-testid': testId, text: dt('none') });
   return h('table', { class: 'table dash-table', 'data-testid': testId }, [
-    h('thead', {}, [h('tr', {}, head.map((text, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : null, text })))]),
+    h('thead', {}, [
+      h(
+        'tr',
+        {},
+        head.map((text, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : null, text })),
+      ),
+    ]),
     h(
       'tbody',
       {},
@@ -96,7 +114,8 @@ function tile(testId: string, label: string, value: string, detail: string): HTM
   ]);
 }
 
-const section = (title: string, ...children: Array<Node | null>) => h('section', { class: 'card dash-section' }, [h('h2', { class: 'dash-h2', text: title }), ...children]);
+const section = (title: string, ...children: Array<Node | null>) =>
+  h('section', { class: 'card dash-section' }, [h('h2', { class: 'dash-h2', text: title }), ...children]);
 const wide = (el: HTMLElement) => {
   el.classList.add('dash-wide');
   return el;
@@ -147,8 +166,20 @@ export async function renderDashboard(ctx: PageContext): Promise<HTMLElement> {
     h('label', { for: 'dash-channel', text: dt('channel') }),
     channelSelect,
     h('button', { type: 'submit', class: 'btn btn-primary', text: dt('apply') }),
-    ...PRESETS.map((days) => h('a', { class: 'btn', href: `#/dashboard?${new URLSearchParams({ from: daysBefore(today(), days - 1), to: today(), ...(channel ? { channel } : {}) })}`, text: dt('lastDays', { days }) })),
-    h('a', { class: 'btn', href: `/api/admin/stats?${new URLSearchParams({ ...Object.fromEntries(params), format: 'csv' })}`, download: '', 'data-testid': 'dash-csv', text: dt('csv') }),
+    ...PRESETS.map((days) =>
+      h('a', {
+        class: 'btn',
+        href: `#/dashboard?${new URLSearchParams({ from: daysBefore(today(), days - 1), to: today(), ...(channel ? { channel } : {}) })}`,
+        text: dt('lastDays', { days }),
+      }),
+    ),
+    h('a', {
+      class: 'btn',
+      href: `/api/admin/stats?${new URLSearchParams({ ...Object.fromEntries(params), format: 'csv' })}`,
+      download: '',
+      'data-testid': 'dash-csv',
+      text: dt('csv'),
+    }),
   ]);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -159,9 +190,24 @@ export async function renderDashboard(ctx: PageContext): Promise<HTMLElement> {
     tile('dash-conversations', dt('conversations'), String(s.conversations), `${s.from} – ${s.to}`),
     tile('dash-deflection', dt('deflection'), percent(s.deflection), dt('deflectionDetail', { resolved: s.resolvedByBot, total: s.conversations })),
     tile('dash-escalations', dt('escalations'), String(s.escalations), ''),
-    tile('dash-rating', dt('ratingAverage'), s.ratingAverage === null ? dt('notMeasured') : String(s.ratingAverage), dt('ratingCount', { count: Object.values(s.ratings).reduce((a, b) => a + b, 0) })),
-    tile('dash-first-reply', dt('firstReply'), formatDuration(s.firstHumanReply.p50Seconds), `${dt('p50p90', { p50: formatDuration(s.firstHumanReply.p50Seconds), p90: formatDuration(s.firstHumanReply.p90Seconds) })} · ${dt('measured', { count: s.firstHumanReply.count })}`),
-    tile('dash-resolution', dt('resolution'), formatDuration(s.resolution.p50Seconds), `${dt('p50p90', { p50: formatDuration(s.resolution.p50Seconds), p90: formatDuration(s.resolution.p90Seconds) })} · ${dt('measured', { count: s.resolution.count })}`),
+    tile(
+      'dash-rating',
+      dt('ratingAverage'),
+      s.ratingAverage === null ? dt('notMeasured') : String(s.ratingAverage),
+      dt('ratingCount', { count: Object.values(s.ratings).reduce((a, b) => a + b, 0) }),
+    ),
+    tile(
+      'dash-first-reply',
+      dt('firstReply'),
+      formatDuration(s.firstHumanReply.p50Seconds),
+      `${dt('p50p90', { p50: formatDuration(s.firstHumanReply.p50Seconds), p90: formatDuration(s.firstHumanReply.p90Seconds) })} · ${dt('measured', { count: s.firstHumanReply.count })}`,
+    ),
+    tile(
+      'dash-resolution',
+      dt('resolution'),
+      formatDuration(s.resolution.p50Seconds),
+      `${dt('p50p90', { p50: formatDuration(s.resolution.p50Seconds), p90: formatDuration(s.resolution.p90Seconds) })} · ${dt('measured', { count: s.resolution.count })}`,
+    ),
   ]);
 
   // Conversations per day: one stacked series per channel and language.
@@ -174,55 +220,109 @@ export async function renderDashboard(ctx: PageContext): Promise<HTMLElement> {
   const perDay = section(
     dt('perDay'),
     days.length > 0
-      ? chart('dash-per-day-chart', dt('perDay'), {
-          type: 'bar',
-          data: {
-            labels: days,
-            datasets: series.map((key, i) => ({
-              label: seriesLabel(key),
-              backgroundColor: COLOURS[i % COLOURS.length],
-              data: days.map((day) => s.perDay.find((d) => d.date === day && `${d.channel}|${d.language}` === key)?.conversations ?? 0),
-            })),
+      ? chart(
+          'dash-per-day-chart',
+          dt('perDay'),
+          {
+            type: 'bar',
+            data: {
+              labels: days,
+              datasets: series.map((key, i) => ({
+                label: seriesLabel(key),
+                backgroundColor: COLOURS[i % COLOURS.length],
+                data: days.map((day) => s.perDay.find((d) => d.date === day && `${d.channel}|${d.language}` === key)?.conversations ?? 0),
+              })),
+            },
+            options: { ...baseOptions, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
           },
-          options: { ...baseOptions, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
-        }, live)
+          live,
+        )
       : null,
-    table('dash-per-day', [dt('date'), dt('channel'), dt('language'), dt('conversations')], s.perDay.map((d) => [d.date, codeText('channel', d.channel), codeText('lang', d.language), d.conversations]), [3]),
+    table(
+      'dash-per-day',
+      [dt('date'), dt('channel'), dt('language'), dt('conversations')],
+      s.perDay.map((d) => [d.date, codeText('channel', d.channel), codeText('lang', d.language), d.conversations]),
+      [3],
+    ),
   );
 
   const reasons = Object.entries(s.escalationsByReason).sort(([, a], [, b]) => b - a);
   const escalations = section(
     dt('byReason'),
     reasons.length > 0
-      ? chart('dash-reasons-chart', dt('byReason'), {
-          type: 'bar',
-          data: { labels: reasons.map(([r]) => codeText('reason', r)), datasets: [{ label: dt('escalations'), backgroundColor: COLOURS[5], data: reasons.map(([, n]) => n) }] },
-          options: { ...baseOptions, indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
-        }, live)
+      ? chart(
+          'dash-reasons-chart',
+          dt('byReason'),
+          {
+            type: 'bar',
+            data: {
+              labels: reasons.map(([r]) => codeText('reason', r)),
+              datasets: [{ label: dt('escalations'), backgroundColor: COLOURS[5], data: reasons.map(([, n]) => n) }],
+            },
+            options: { ...baseOptions, indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+          },
+          live,
+        )
       : null,
-    table('dash-reasons', [dt('reason'), dt('count')], reasons.map(([r, n]) => [codeText('reason', r), n]), [1]),
+    table(
+      'dash-reasons',
+      [dt('reason'), dt('count')],
+      reasons.map(([r, n]) => [codeText('reason', r), n]),
+      [1],
+    ),
     h('h3', { class: 'small-head', text: dt('byPriority') }),
-    table('dash-priorities', [dt('priority'), dt('count')], Object.entries(s.escalationsByPriority).map(([p, n]) => [codeText('priority', p), n]), [1]),
+    table(
+      'dash-priorities',
+      [dt('priority'), dt('count')],
+      Object.entries(s.escalationsByPriority).map(([p, n]) => [codeText('priority', p), n]),
+      [1],
+    ),
   );
 
   const stars = ['1', '2', '3', '4', '5'] as const;
   const ratings = section(
     dt('ratings'),
-    chart('dash-ratings-chart', dt('ratings'), {
-      type: 'bar',
-      data: { labels: stars.map((n) => dt('stars', { n })), datasets: [{ label: dt('ratings'), backgroundColor: COLOURS[2], data: stars.map((n) => s.ratings[n]) }] },
-      options: { ...baseOptions, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-    }, live),
-    table('dash-ratings', [dt('rating'), dt('count')], stars.map((n) => [dt('stars', { n }), s.ratings[n]]), [1]),
+    chart(
+      'dash-ratings-chart',
+      dt('ratings'),
+      {
+        type: 'bar',
+        data: {
+          labels: stars.map((n) => dt('stars', { n })),
+          datasets: [{ label: dt('ratings'), backgroundColor: COLOURS[2], data: stars.map((n) => s.ratings[n]) }],
+        },
+        options: { ...baseOptions, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      },
+      live,
+    ),
+    table(
+      'dash-ratings',
+      [dt('rating'), dt('count')],
+      stars.map((n) => [dt('stars', { n }), s.ratings[n]]),
+      [1],
+    ),
     h('h3', { class: 'small-head', text: dt('ratingTrend') }),
     s.ratingsPerDay.length > 0
-      ? chart('dash-rating-trend-chart', dt('ratingTrend'), {
-          type: 'line',
-          data: { labels: s.ratingsPerDay.map((d) => d.date), datasets: [{ label: dt('average'), borderColor: COLOURS[0], backgroundColor: COLOURS[0], data: s.ratingsPerDay.map((d) => d.average) }] },
-          options: { ...baseOptions, plugins: { legend: { display: false } }, scales: { y: { min: 1, max: 5 } } },
-        }, live)
+      ? chart(
+          'dash-rating-trend-chart',
+          dt('ratingTrend'),
+          {
+            type: 'line',
+            data: {
+              labels: s.ratingsPerDay.map((d) => d.date),
+              datasets: [{ label: dt('average'), borderColor: COLOURS[0], backgroundColor: COLOURS[0], data: s.ratingsPerDay.map((d) => d.average) }],
+            },
+            options: { ...baseOptions, plugins: { legend: { display: false } }, scales: { y: { min: 1, max: 5 } } },
+          },
+          live,
+        )
       : null,
-    table('dash-rating-trend', [dt('date'), dt('rated'), dt('average')], s.ratingsPerDay.map((d) => [d.date, d.count, d.average ?? dt('notMeasured')]), [1, 2]),
+    table(
+      'dash-rating-trend',
+      [dt('date'), dt('rated'), dt('average')],
+      s.ratingsPerDay.map((d) => [d.date, d.count, d.average ?? dt('notMeasured')]),
+      [1, 2],
+    ),
   );
 
   // Per agent: first replies, resolutions and ratings side by side.
@@ -231,27 +331,52 @@ export async function renderDashboard(ctx: PageContext): Promise<HTMLElement> {
     const a = [...s.firstHumanReply.byAgent, ...s.resolution.byAgent, ...s.ratingsByAgent].find((x) => x.agentId === id);
     return a ? agentName(a) : id;
   };
-  const agents = wide(section(
-    dt('byAgent'),
-    table(
-      'dash-agents',
-      [dt('agent'), dt('replies'), `${dt('firstReply')} p50`, `${dt('firstReply')} p90`, dt('resolved'), `${dt('resolution')} p50`, `${dt('resolution')} p90`, dt('rated'), dt('average')],
-      agentIds.map((id) => {
-        const r = s.firstHumanReply.byAgent.find((a) => a.agentId === id);
-        const z = s.resolution.byAgent.find((a) => a.agentId === id);
-        const g = s.ratingsByAgent.find((a) => a.agentId === id);
-        return [nameOf(id), r?.count ?? 0, formatDuration(r?.p50Seconds ?? null), formatDuration(r?.p90Seconds ?? null), z?.count ?? 0, formatDuration(z?.p50Seconds ?? null), formatDuration(z?.p90Seconds ?? null), g?.count ?? 0, g?.average ?? dt('notMeasured')];
-      }),
-      [1, 2, 3, 4, 5, 6, 7, 8],
+  const agents = wide(
+    section(
+      dt('byAgent'),
+      table(
+        'dash-agents',
+        [
+          dt('agent'),
+          dt('replies'),
+          `${dt('firstReply')} p50`,
+          `${dt('firstReply')} p90`,
+          dt('resolved'),
+          `${dt('resolution')} p50`,
+          `${dt('resolution')} p90`,
+          dt('rated'),
+          dt('average'),
+        ],
+        agentIds.map((id) => {
+          const r = s.firstHumanReply.byAgent.find((a) => a.agentId === id);
+          const z = s.resolution.byAgent.find((a) => a.agentId === id);
+          const g = s.ratingsByAgent.find((a) => a.agentId === id);
+          return [
+            nameOf(id),
+            r?.count ?? 0,
+            formatDuration(r?.p50Seconds ?? null),
+            formatDuration(r?.p90Seconds ?? null),
+            z?.count ?? 0,
+            formatDuration(z?.p50Seconds ?? null),
+            formatDuration(z?.p90Seconds ?? null),
+            g?.count ?? 0,
+            g?.average ?? dt('notMeasured'),
+          ];
+        }),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      ),
     ),
-  ));
+  );
 
   const cited = section(
     dt('mostCited'),
     table(
       'dash-cited',
       [dt('entry'), dt('citations')],
-      s.mostCited.map((c) => [h('a', { href: `#/entries/${encodeURIComponent(c.entryId)}`, text: c.title ? `${c.title} (${c.entryId})` : c.entryId }), c.count]),
+      s.mostCited.map((c) => [
+        h('a', { href: `#/entries/${encodeURIComponent(c.entryId)}`, text: c.title ? `${c.title} (${c.entryId})` : c.entryId }),
+        c.count,
+      ]),
       [1],
     ),
   );

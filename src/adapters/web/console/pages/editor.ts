@@ -123,7 +123,9 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
   const makeSide = (lang: Lang, view: EntryView | null): Side => ({
     lang,
     view,
-    form: view ? { ...view.head.entry, questions: [...view.head.entry.questions], tags: [...view.head.entry.tags], links: view.head.entry.links.map((l) => ({ ...l })) } : emptyContent(lang),
+    form: view
+      ? { ...view.head.entry, questions: [...view.head.entry.questions], tags: [...view.head.entry.tags], links: view.head.entry.links.map((l) => ({ ...l })) }
+      : emptyContent(lang),
     base: view?.version ?? null,
     issues: [],
     sync: false,
@@ -188,13 +190,20 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
     }
   }
 
-  const dirty = (side: Side) => side.open && (side.view ? !sameContent(side.form, side.view.head.entry) : !sameContent(side.form, emptyContent(side.lang, side.form.id)));
+  const dirty = (side: Side) =>
+    side.open && (side.view ? !sameContent(side.form, side.view.head.entry) : !sameContent(side.form, emptyContent(side.lang, side.form.id)));
   ctx.setLeaveGuard(() => LANGS.some((l) => dirty(sides[l])));
 
   const columns = h('div', { class: 'editor-columns' });
   const containers = {} as Record<Lang, HTMLElement>;
   for (const lang of LANGS) {
-    containers[lang] = h('section', { class: 'side', 'data-lang': lang, 'data-testid': `side-${lang}`, 'aria-labelledby': `side-${lang}-title`, lang: lang === 'zh' ? 'zh-CN' : 'en' });
+    containers[lang] = h('section', {
+      class: 'side',
+      'data-lang': lang,
+      'data-testid': `side-${lang}`,
+      'aria-labelledby': `side-${lang}-title`,
+      lang: lang === 'zh' ? 'zh-CN' : 'en',
+    });
     columns.append(containers[lang]);
   }
 
@@ -269,7 +278,9 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
     const side = sides[lang];
     if (!side.view || !(await confirmDialog(t('confirmRemove', { id: side.view.id })))) return;
     try {
-      const reply = await call<{ version: number }>('DELETE', `/api/admin/kb/entries/${encodeURIComponent(side.view.id)}`, { headers: { 'if-match': `"${side.base}"` } });
+      const reply = await call<{ version: number }>('DELETE', `/api/admin/kb/entries/${encodeURIComponent(side.view.id)}`, {
+        headers: { 'if-match': `"${side.base}"` },
+      });
       await refresh(lang, side.view.id);
       announce(t('removed', { version: reply.data.version }));
       drawSide(lang);
@@ -292,7 +303,15 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
       if (!content.id || !/^[a-z0-9][a-z0-9._-]{0,127}$/.test(content.id)) return;
       try {
         const reply = await call<{ issues: FieldIssue[] }>('POST', `/api/admin/kb/entries/${encodeURIComponent(content.id)}/validate?publish=1`, {
-          body: { lang: content.lang, title: content.title, questions: content.questions, tags: content.tags, links: content.links, translation: content.translation, body: content.body },
+          body: {
+            lang: content.lang,
+            title: content.title,
+            questions: content.questions,
+            tags: content.tags,
+            links: content.links,
+            translation: content.translation,
+            body: content.body,
+          },
         });
         side.issues = reply.data.issues;
         drawIssues(lang);
@@ -308,16 +327,26 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
     if (!slot) return;
     const side = sides[lang];
     const exists = side.view !== null && side.view.status !== 'removed';
-    slot.replaceChildren(...present(
-      ...(editable
-        ? [
-            button(side.busy ? t('saving') : t('saveDraft'), () => void save(lang, false), { disabled: side.busy, 'data-testid': 'save-draft' }),
-            button(side.busy ? t('publishing') : t('publish'), () => void save(lang, true), { class: 'btn btn-primary', disabled: side.busy, 'data-testid': 'publish' }),
-          ]
-        : []),
-      side.view ? h('a', { class: 'btn btn-link', href: `#/history/${encodeURIComponent(side.view.id)}`, 'data-testid': 'history-link', text: t('history') }) : null,
-      editable && exists && side.view?.liveVersion !== null ? button(t('removeEntry'), () => void remove(lang), { class: 'btn btn-danger', 'data-testid': 'remove' }) : null,
-    ));
+    slot.replaceChildren(
+      ...present(
+        ...(editable
+          ? [
+              button(side.busy ? t('saving') : t('saveDraft'), () => void save(lang, false), { disabled: side.busy, 'data-testid': 'save-draft' }),
+              button(side.busy ? t('publishing') : t('publish'), () => void save(lang, true), {
+                class: 'btn btn-primary',
+                disabled: side.busy,
+                'data-testid': 'publish',
+              }),
+            ]
+          : []),
+        side.view
+          ? h('a', { class: 'btn btn-link', href: `#/history/${encodeURIComponent(side.view.id)}`, 'data-testid': 'history-link', text: t('history') })
+          : null,
+        editable && exists && side.view?.liveVersion !== null
+          ? button(t('removeEntry'), () => void remove(lang), { class: 'btn btn-danger', 'data-testid': 'remove' })
+          : null,
+      ),
+    );
   }
 
   const issueSlots = {} as Record<Lang, Map<string, HTMLElement>>;
@@ -335,7 +364,12 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
       const [field = 'file', index, sub] = issue.field.split('.');
       const slot = slots.get(field) ?? slots.get('file');
       if (!slot) continue;
-      const where = field === 'questions' && index !== undefined ? `${t('line', { n: Number(index) + 1 })}: ` : field === 'links' && index !== undefined ? `${t('link', { n: Number(index) + 1 })}${sub ? ` (${sub})` : ''}: ` : '';
+      const where =
+        field === 'questions' && index !== undefined
+          ? `${t('line', { n: Number(index) + 1 })}: `
+          : field === 'links' && index !== undefined
+            ? `${t('link', { n: Number(index) + 1 })}${sub ? ` (${sub})` : ''}: `
+            : '';
       slot.append(h('span', { class: 'issue', 'data-testid': 'issue', 'data-field': issue.field, 'data-code': issue.code, text: where + issueText(issue) }));
       slot.hidden = false;
       container.querySelector(`[data-field-input="${field}"]`)?.setAttribute('aria-invalid', 'true');
@@ -350,30 +384,43 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
     const head = h('header', { class: 'side-head' }, [
       title,
       side.view ? statusBadge(side.view) : side.open ? badge(t('newSide'), 'info') : null,
-      side.view ? h('span', { class: 'small muted', 'data-testid': 'version', text: side.view.liveVersion !== null ? t('liveVersion', { version: side.view.liveVersion }) : t('headVersion', { version: side.view.version }) }) : null,
+      side.view
+        ? h('span', {
+            class: 'small muted',
+            'data-testid': 'version',
+            text: side.view.liveVersion !== null ? t('liveVersion', { version: side.view.liveVersion }) : t('headVersion', { version: side.view.version }),
+          })
+        : null,
       side.view ? translationBadge(side.view) : null,
     ]);
     if (!side.open) {
       const otherId = other.view?.id ?? normalize(other.form).id;
-      container.replaceChildren(...present(
-        head,
-        h('p', { class: 'muted', text: t('noTranslation', { lang: t(`lang_${lang}` as TextKey) }) }),
-        editable && otherId
-          ? button(
-              t('addTranslation', { lang: t(`lang_${lang}` as TextKey) }),
-              () => {
-                side.open = true;
-                side.form = { ...emptyContent(lang, translationIdFor(otherId, lang)), tags: [...other.form.tags], links: other.form.links.map((l) => ({ ...l })), translation: otherId };
-                side.sync = other.view?.liveVersion != null;
-                if (!normalize(other.form).translation) other.form.translation = side.form.id;
-                drawSide(lang);
-                drawSide(OTHER[lang]);
-                (containers[lang].querySelector('[data-field-input="title"]') as HTMLElement | null)?.focus();
-              },
-              { 'data-testid': 'add-translation' },
-            )
-          : null,
-      ));
+      container.replaceChildren(
+        ...present(
+          head,
+          h('p', { class: 'muted', text: t('noTranslation', { lang: t(`lang_${lang}` as TextKey) }) }),
+          editable && otherId
+            ? button(
+                t('addTranslation', { lang: t(`lang_${lang}` as TextKey) }),
+                () => {
+                  side.open = true;
+                  side.form = {
+                    ...emptyContent(lang, translationIdFor(otherId, lang)),
+                    tags: [...other.form.tags],
+                    links: other.form.links.map((l) => ({ ...l })),
+                    translation: otherId,
+                  };
+                  side.sync = other.view?.liveVersion != null;
+                  if (!normalize(other.form).translation) other.form.translation = side.form.id;
+                  drawSide(lang);
+                  drawSide(OTHER[lang]);
+                  (containers[lang].querySelector('[data-field-input="title"]') as HTMLElement | null)?.focus();
+                },
+                { 'data-testid': 'add-translation' },
+              )
+            : null,
+        ),
+      );
       return;
     }
     const f = side.form;
@@ -394,7 +441,14 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
       return el;
     };
 
-    const id = input('id', f.id, { readonly: side.view !== null || !editable, required: true, maxlength: 128, spellcheck: 'false', autocapitalize: 'none', 'data-testid': 'field-id' });
+    const id = input('id', f.id, {
+      readonly: side.view !== null || !editable,
+      required: true,
+      maxlength: 128,
+      spellcheck: 'false',
+      autocapitalize: 'none',
+      'data-testid': 'field-id',
+    });
     id.addEventListener('input', () => {
       side.form.id = id.value.trim();
       changed();
@@ -405,7 +459,13 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
       changed();
       drawPreview();
     });
-    const questions = h('textarea', { id: fieldId('questions'), rows: 4, 'data-field-input': 'questions', 'aria-describedby': `issues-${lang}-questions`, 'data-testid': 'field-questions' });
+    const questions = h('textarea', {
+      id: fieldId('questions'),
+      rows: 4,
+      'data-field-input': 'questions',
+      'aria-describedby': `issues-${lang}-questions`,
+      'data-testid': 'field-questions',
+    });
     questions.value = f.questions.join('\n');
     questions.addEventListener('input', () => {
       side.form.questions = questions.value.split('\n');
@@ -416,48 +476,73 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
       side.form.tags = tags.value.split(/[,，]/).map((x) => x.trim());
       changed();
     });
-    const translation = input('translation', f.translation ?? '', { maxlength: 128, spellcheck: 'false', autocapitalize: 'none', 'data-testid': 'field-translation' });
+    const translation = input('translation', f.translation ?? '', {
+      maxlength: 128,
+      spellcheck: 'false',
+      autocapitalize: 'none',
+      'data-testid': 'field-translation',
+    });
     translation.addEventListener('input', () => {
       side.form.translation = translation.value.trim() || null;
       changed();
     });
     const links = h('div', { class: 'links', 'data-field-input': 'links' });
     const drawLinks = () => {
-      links.replaceChildren(...present(
-        ...side.form.links.map((link, i) => {
-          const text = h('input', { 'aria-label': `${t('linkTitle')} ${i + 1}`, placeholder: t('linkTitle'), value: link.title, readonly: !editable });
-          const url = h('input', { 'aria-label': `${t('linkUrl')} ${i + 1}`, placeholder: t('linkUrl'), value: link.url, type: 'url', readonly: !editable, spellcheck: 'false' });
-          text.addEventListener('input', () => {
-            link.title = text.value;
-            changed();
-          });
-          url.addEventListener('input', () => {
-            link.url = url.value;
-            changed();
-          });
-          return h('div', { class: 'link-row' }, [
-            text,
-            url,
-            editable
-              ? button('×', () => {
-                  side.form.links.splice(i, 1);
-                  drawLinks();
-                  changed();
-                }, { 'aria-label': t('removeLink', { n: i + 1 }), class: 'btn btn-icon' })
-              : null,
-          ]);
-        }),
-        editable
-          ? button(t('addLink'), () => {
-              side.form.links.push({ title: '', url: '' });
-              drawLinks();
-              (links.querySelector('.link-row:last-of-type input') as HTMLInputElement | null)?.focus();
-            })
-          : null,
-      ));
+      links.replaceChildren(
+        ...present(
+          ...side.form.links.map((link, i) => {
+            const text = h('input', { 'aria-label': `${t('linkTitle')} ${i + 1}`, placeholder: t('linkTitle'), value: link.title, readonly: !editable });
+            const url = h('input', {
+              'aria-label': `${t('linkUrl')} ${i + 1}`,
+              placeholder: t('linkUrl'),
+              value: link.url,
+              type: 'url',
+              readonly: !editable,
+              spellcheck: 'false',
+            });
+            text.addEventListener('input', () => {
+              link.title = text.value;
+              changed();
+            });
+            url.addEventListener('input', () => {
+              link.url = url.value;
+              changed();
+            });
+            return h('div', { class: 'link-row' }, [
+              text,
+              url,
+              editable
+                ? button(
+                    '×',
+                    () => {
+                      side.form.links.splice(i, 1);
+                      drawLinks();
+                      changed();
+                    },
+                    { 'aria-label': t('removeLink', { n: i + 1 }), class: 'btn btn-icon' },
+                  )
+                : null,
+            ]);
+          }),
+          editable
+            ? button(t('addLink'), () => {
+                side.form.links.push({ title: '', url: '' });
+                drawLinks();
+                (links.querySelector('.link-row:last-of-type input') as HTMLInputElement | null)?.focus();
+              })
+            : null,
+        ),
+      );
     };
     drawLinks();
-    const body = h('textarea', { id: fieldId('body'), rows: 12, 'data-field-input': 'body', 'aria-describedby': `issues-${lang}-body count-${lang}`, 'data-testid': 'field-body', maxlength: SETTINGS.limits.bodyChars + 1000 });
+    const body = h('textarea', {
+      id: fieldId('body'),
+      rows: 12,
+      'data-field-input': 'body',
+      'aria-describedby': `issues-${lang}-body count-${lang}`,
+      'data-testid': 'field-body',
+      maxlength: SETTINGS.limits.bodyChars + 1000,
+    });
     body.value = f.body;
     const count = h('span', { class: 'small muted', id: `count-${lang}`, 'aria-live': 'off' });
     const preview = h('div', { class: 'preview', 'data-testid': 'preview' });
@@ -504,22 +589,30 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
           h('p', { class: 'small muted', text: `${t('theirText')} → ${t('yourText')}` }),
           entryDiff(side.theirs.entry, normalize(side.form)),
           h('div', { class: 'actions' }, [
-            button(t('conflictKeepMine', { version: side.theirs.version }), () => {
-              side.base = (side.theirs as RevisionView).version;
-              side.theirs = null;
-              drawSide(lang);
-            }, { class: 'btn btn-primary', 'data-testid': 'keep-mine' }),
-            button(t('conflictTakeTheirs'), () => {
-              const mine = normalize(side.form);
-              const theirs = side.theirs as RevisionView;
-              side.form = { ...theirs.entry };
-              side.base = theirs.version;
-              side.theirs = null;
-              drawSide(lang);
-              containers[lang].append(
-                h('details', { class: 'kept-text', open: true }, [h('summary', { text: t('yourText') }), h('pre', { class: 'kept', text: mine.body })]),
-              );
-            }, { 'data-testid': 'take-theirs' }),
+            button(
+              t('conflictKeepMine', { version: side.theirs.version }),
+              () => {
+                side.base = (side.theirs as RevisionView).version;
+                side.theirs = null;
+                drawSide(lang);
+              },
+              { class: 'btn btn-primary', 'data-testid': 'keep-mine' },
+            ),
+            button(
+              t('conflictTakeTheirs'),
+              () => {
+                const mine = normalize(side.form);
+                const theirs = side.theirs as RevisionView;
+                side.form = { ...theirs.entry };
+                side.base = theirs.version;
+                side.theirs = null;
+                drawSide(lang);
+                containers[lang].append(
+                  h('details', { class: 'kept-text', open: true }, [h('summary', { text: t('yourText') }), h('pre', { class: 'kept', text: mine.body })]),
+                );
+              },
+              { 'data-testid': 'take-theirs' },
+            ),
           ]),
         ])
       : null;
@@ -531,10 +624,17 @@ export async function renderEditor(ctx: PageContext, options: { isNew: boolean }
       field('tags', 'fieldTags', tags, 'fieldTagsHint'),
       h('fieldset', { class: 'field' }, [h('legend', { text: t('fieldLinks') }), links, issueSlot('links')]),
       field('translation', 'fieldTranslation', translation),
-      h('div', { class: 'field' }, [h('div', { class: 'label-row' }, [h('label', { for: fieldId('body'), text: t('fieldBody') }), count]), body, issueSlot('body')]),
+      h('div', { class: 'field' }, [
+        h('div', { class: 'label-row' }, [h('label', { for: fieldId('body'), text: t('fieldBody') }), count]),
+        body,
+        issueSlot('body'),
+      ]),
       h('div', { class: 'field' }, [h('p', { class: 'label', text: t('preview') }), preview]),
       otherLive !== null && editable
-        ? h('div', { class: 'field checkbox' }, [syncBox, h('label', { for: fieldId('sync'), text: t('translationSync', { lang: t(`lang_${OTHER[lang]}` as TextKey), version: otherLive }) })])
+        ? h('div', { class: 'field checkbox' }, [
+            syncBox,
+            h('label', { for: fieldId('sync'), text: t('translationSync', { lang: t(`lang_${OTHER[lang]}` as TextKey), version: otherLive }) }),
+          ])
         : null,
       issueSlot('file'),
       (actionSlots[lang] = h('div', { class: 'actions' })),

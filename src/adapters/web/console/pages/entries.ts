@@ -30,7 +30,14 @@ export async function renderEntries(ctx: PageContext): Promise<HTMLElement> {
     call<{ conflicts: FileConflictView[] }>('GET', '/api/admin/kb/conflicts'),
   ]);
 
-  const search = h('input', { type: 'search', id: 'entry-search', name: 'q', value: query.get('q') ?? '', placeholder: t('searchPlaceholder'), 'data-testid': 'entry-search' });
+  const search = h('input', {
+    type: 'search',
+    id: 'entry-search',
+    name: 'q',
+    value: query.get('q') ?? '',
+    placeholder: t('searchPlaceholder'),
+    'data-testid': 'entry-search',
+  });
   const select = (name: string, label: string, options: Array<[string, string]>) => {
     const el = h('select', { name, 'aria-label': label, 'data-testid': `filter-${name}` }, [
       h('option', { value: '', text: label }),
@@ -43,7 +50,11 @@ export async function renderEntries(ctx: PageContext): Promise<HTMLElement> {
     ['zh', t('lang_zh')],
     ['en', t('lang_en')],
   ]);
-  const tag = select('tag', t('allTags'), data.tags.map((x) => [x, x]));
+  const tag = select(
+    'tag',
+    t('allTags'),
+    data.tags.map((x) => [x, x]),
+  );
   const status = select('status', t('allStatuses'), [
     ['published', t('status_published')],
     ['draft', t('status_draft')],
@@ -78,8 +89,15 @@ export async function renderEntries(ctx: PageContext): Promise<HTMLElement> {
       h('td', { 'data-label': t('colEntry') }, [open]),
       h('td', { 'data-label': t('colLang'), text: t(`lang_${e.lang}` as TextKey) }),
       h('td', { 'data-label': t('colStatus') }, [statusBadge(e), e.conflict ? badge(t('navConflicts'), 'bad') : null]),
-      h('td', { 'data-label': t('colVersion'), class: 'num', text: e.liveVersion !== null && e.liveVersion !== e.version ? `${e.liveVersion} → ${e.version}` : String(e.version) }),
-      h('td', { 'data-label': t('colTranslation') }, [translationBadge(e), e.translation.id ? h('span', { class: 'entry-id', text: ` ${e.translation.id}` }) : null]),
+      h('td', {
+        'data-label': t('colVersion'),
+        class: 'num',
+        text: e.liveVersion !== null && e.liveVersion !== e.version ? `${e.liveVersion} → ${e.version}` : String(e.version),
+      }),
+      h('td', { 'data-label': t('colTranslation') }, [
+        translationBadge(e),
+        e.translation.id ? h('span', { class: 'entry-id', text: ` ${e.translation.id}` }) : null,
+      ]),
       h('td', { 'data-label': t('colUpdated'), class: 'small', text: t('byAt', { who: e.updatedBy, when: formatTime(e.updatedAt) }) }),
     ]);
   });

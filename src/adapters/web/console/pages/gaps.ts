@@ -41,7 +41,11 @@ export async function renderGaps(ctx: PageContext): Promise<HTMLElement> {
   const editable = ctx.can('kb.edit');
 
   const select = (name: string, label: string, options: Array<[string, string]>, value: string) => {
-    const el = h('select', { name, 'aria-label': label, 'data-testid': `gaps-${name}` }, options.map(([v, text]) => h('option', { value: v, text })));
+    const el = h(
+      'select',
+      { name, 'aria-label': label, 'data-testid': `gaps-${name}` },
+      options.map(([v, text]) => h('option', { value: v, text })),
+    );
     el.value = value;
     el.addEventListener('change', () => {
       const next = new URLSearchParams(params);
@@ -52,17 +56,43 @@ export async function renderGaps(ctx: PageContext): Promise<HTMLElement> {
     return el;
   };
   const filters = h('div', { class: 'filters' }, [
-    select('days', t('period'), PERIODS.map((d) => [String(d), t('lastDays', { days: d })]), params.get('days') ?? '30'),
+    select(
+      'days',
+      t('period'),
+      PERIODS.map((d) => [String(d), t('lastDays', { days: d })]),
+      params.get('days') ?? '30',
+    ),
     select('signal', t('allSignals'), [['', t('allSignals')], ...SIGNALS.map((s): [string, string] => [s, t(`signal_${s}` as TextKey)])], signal),
-    select('language', t('allLanguages'), [['', t('allLanguages')], ['zh', t('lang_zh')], ['en', t('lang_en')]], language),
+    select(
+      'language',
+      t('allLanguages'),
+      [
+        ['', t('allLanguages')],
+        ['zh', t('lang_zh')],
+        ['en', t('lang_en')],
+      ],
+      language,
+    ),
   ]);
 
   async function addToEntry(cluster: GapClusterView) {
     const { data: list } = await call<{ entries: EntrySummary[] }>('GET', '/api/admin/kb/entries?status=published');
-    const picker = h('select', { id: 'gap-entry', 'data-testid': 'gap-entry-picker' }, list.entries.map((e) => h('option', { value: e.id, text: `${e.title} (${e.id})` })));
+    const picker = h(
+      'select',
+      { id: 'gap-entry', 'data-testid': 'gap-entry-picker' },
+      list.entries.map((e) => h('option', { value: e.id, text: `${e.title} (${e.id})` })),
+    );
     const suggested = cluster.answeredWith[0]?.entryId;
     if (suggested) picker.value = suggested;
-    const chosen = await dialog(t('addToEntry'), [h('label', { for: 'gap-entry', text: t('chooseEntry') }), picker], [{ label: t('cancel'), value: '' }, { label: t('add'), value: 'add', primary: true }], '');
+    const chosen = await dialog(
+      t('addToEntry'),
+      [h('label', { for: 'gap-entry', text: t('chooseEntry') }), picker],
+      [
+        { label: t('cancel'), value: '' },
+        { label: t('add'), value: 'add', primary: true },
+      ],
+      '',
+    );
     if (!chosen || !picker.value) return;
     const entry = list.entries.find((e) => e.id === picker.value);
     prefill(picker.value, cluster, entry?.lang);
@@ -80,17 +110,34 @@ export async function renderGaps(ctx: PageContext): Promise<HTMLElement> {
       h('p', { class: 'small muted', text: t('firstLast', { first: formatTime(cluster.firstSeen), last: formatTime(cluster.lastSeen) }) }),
       trendBars(cluster.trend, data.since),
       h('h3', { class: 'small-head', text: t('examples') }),
-      h('ul', { class: 'gap-questions' }, cluster.questions.slice(0, 8).map((q) => h('li', { lang: q.language === 'zh' ? 'zh-CN' : 'en' }, [q.text, q.count > 1 ? h('span', { class: 'muted', text: ` ×${q.count}` }) : null]))),
+      h(
+        'ul',
+        { class: 'gap-questions' },
+        cluster.questions
+          .slice(0, 8)
+          .map((q) =>
+            h('li', { lang: q.language === 'zh' ? 'zh-CN' : 'en' }, [q.text, q.count > 1 ? h('span', { class: 'muted', text: ` ×${q.count}` }) : null]),
+          ),
+      ),
       cluster.answeredWith.length > 0
-        ? h('p', { class: 'small' }, [`${t('answeredWith')}: `, ...cluster.answeredWith.slice(0, 3).map((a) => h('a', { href: `#/entries/${encodeURIComponent(a.entryId)}`, class: 'entry-id', text: `${a.entryId} ` }))])
+        ? h('p', { class: 'small' }, [
+            `${t('answeredWith')}: `,
+            ...cluster.answeredWith
+              .slice(0, 3)
+              .map((a) => h('a', { href: `#/entries/${encodeURIComponent(a.entryId)}`, class: 'entry-id', text: `${a.entryId} ` })),
+          ])
         : null,
       h('div', { class: 'actions' }, [
         button(t('testThis'), () => ctx.navigate(`#/hit-test?q=${encodeURIComponent(cluster.questions[0]?.text ?? cluster.label)}`)),
         editable
-          ? button(t('createFromCluster'), () => {
-              prefill('new', cluster, mainLang);
-              ctx.navigate(`#/new?lang=${mainLang}`);
-            }, { class: 'btn btn-primary', 'data-testid': 'gap-create' })
+          ? button(
+              t('createFromCluster'),
+              () => {
+                prefill('new', cluster, mainLang);
+                ctx.navigate(`#/new?lang=${mainLang}`);
+              },
+              { class: 'btn btn-primary', 'data-testid': 'gap-create' },
+            )
           : null,
         editable ? button(t('addToEntry'), () => void addToEntry(cluster), { 'data-testid': 'gap-add' }) : null,
       ]),

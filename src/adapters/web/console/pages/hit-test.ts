@@ -23,7 +23,13 @@ function resultCard(result: HitTestView): HTMLElement {
     result.results.length === 0
       ? h('p', { class: 'muted', text: t('noResults') })
       : h('table', { class: 'table hit-table' }, [
-          h('thead', {}, [h('tr', {}, [h('th', { scope: 'col', class: 'num', text: t('rank') }), h('th', { scope: 'col', text: t('colEntry') }), h('th', { scope: 'col', class: 'num', text: t('score') })])]),
+          h('thead', {}, [
+            h('tr', {}, [
+              h('th', { scope: 'col', class: 'num', text: t('rank') }),
+              h('th', { scope: 'col', text: t('colEntry') }),
+              h('th', { scope: 'col', class: 'num', text: t('score') }),
+            ]),
+          ]),
           h(
             'tbody',
             {},
@@ -31,7 +37,10 @@ function resultCard(result: HitTestView): HTMLElement {
               h('tr', { 'data-testid': 'hit-row', 'data-entry-id': r.id }, [
                 h('td', { class: 'num', 'data-label': t('rank'), text: String(i + 1) }),
                 h('td', { 'data-label': t('colEntry') }, [
-                  h('a', { href: `#/entries/${encodeURIComponent(r.id)}`, class: 'entry-link' }, [h('span', { class: 'entry-title', text: r.title ?? r.id }), h('span', { class: 'entry-id', text: `${r.id} · v${r.version}` })]),
+                  h('a', { href: `#/entries/${encodeURIComponent(r.id)}`, class: 'entry-link' }, [
+                    h('span', { class: 'entry-title', text: r.title ?? r.id }),
+                    h('span', { class: 'entry-id', text: `${r.id} · v${r.version}` }),
+                  ]),
                 ]),
                 h('td', { class: 'num', 'data-label': t('score'), text: r.score.toFixed(3) }),
               ]),

@@ -41,7 +41,12 @@ function queueEntry(item: InboxItemView, selected: boolean, query: string): HTML
         h('span', { class: 'queue-who', text: who(item) }),
         h('span', { class: 'queue-wait muted small', 'data-since': item.waitingSince, text: t('waitingFor', { minutes: minutesSince(item.waitingSince) }) }),
       ]),
-      h('span', { class: 'queue-preview', 'data-testid': 'queue-preview', lang: item.language === 'zh' ? 'zh-CN' : 'en', text: item.preview?.text || t('noPreview') }),
+      h('span', {
+        class: 'queue-preview',
+        'data-testid': 'queue-preview',
+        lang: item.language === 'zh' ? 'zh-CN' : 'en',
+        text: item.preview?.text || t('noPreview'),
+      }),
       h('span', { class: 'queue-bottom small' }, [
         statusBadge(item),
         item.reason ? h('span', { class: 'muted', text: t(textKey(`reason_${item.reason}`)) }) : null,
@@ -68,11 +73,29 @@ function turnEntry(turn: InboxTurnView): HTMLElement {
     ]),
     h('p', { class: 'turn-text', lang: turn.language === 'zh' ? 'zh-CN' : 'en', text: turn.erased ? t('erasedTurn') : turn.text }),
     turn.citations.length > 0
-      ? h('p', { class: 'small' }, turn.citations.map((c) => h('a', { href: `#/entries/${encodeURIComponent(c.id)}`, class: 'entry-id', text: `${c.title} (${c.id} v${c.version}) ` })))
+      ? h(
+          'p',
+          { class: 'small' },
+          turn.citations.map((c) => h('a', { href: `#/entries/${encodeURIComponent(c.id)}`, class: 'entry-id', text: `${c.title} (${c.id} v${c.version}) ` })),
+        )
       : null,
-    turn.choices?.length ? h('ul', { class: 'turn-choices small' }, turn.choices.map((c) => h('li', { text: `${c.title} (${c.entryId})` }))) : null,
+    turn.choices?.length
+      ? h(
+          'ul',
+          { class: 'turn-choices small' },
+          turn.choices.map((c) => h('li', { text: `${c.title} (${c.entryId})` })),
+        )
+      : null,
     turn.files?.length
-      ? h('ul', { class: 'turn-files small' }, turn.files.map((f) => h('li', { text: `📎 ${f.type}${f.fileName ? ` ${f.fileName}` : ''}${f.fileSize ? ` · ${t('fileSize', { size: Math.ceil(f.fileSize / 1024) })}` : ''}` })))
+      ? h(
+          'ul',
+          { class: 'turn-files small' },
+          turn.files.map((f) =>
+            h('li', {
+              text: `📎 ${f.type}${f.fileName ? ` ${f.fileName}` : ''}${f.fileSize ? ` · ${t('fileSize', { size: Math.ceil(f.fileSize / 1024) })}` : ''}`,
+            }),
+          ),
+        )
       : null,
   ]);
 }
@@ -82,7 +105,11 @@ function blockedBox(error: ApiError): HTMLElement {
   const contacts = Array.isArray(error.detail.contacts) ? (error.detail.contacts as string[]).join(', ') : '';
   return h('div', { class: 'error-box', role: 'alert', 'data-testid': 'reply-blocked' }, [
     h('p', { class: 'blocked-title', text: t('blockedTitle') }),
-    h('ul', {}, reasons.map((r) => h('li', { 'data-reason': r, text: t(textKey(`blocked_${r}`), { contacts }) }))),
+    h(
+      'ul',
+      {},
+      reasons.map((r) => h('li', { 'data-reason': r, text: t(textKey(`blocked_${r}`), { contacts }) })),
+    ),
   ]);
 }
 
@@ -102,8 +129,20 @@ export async function renderInbox(ctx: PageContext): Promise<HTMLElement> {
   const liveBadge = badge(t('liveOff'), 'muted', { 'data-testid': 'inbox-live' });
   const list = h('ul', { class: 'queue-list', 'aria-label': t('inboxTitle') });
   const count = h('p', { class: 'small muted', 'data-testid': 'inbox-count' });
-  const search = h('input', { type: 'search', id: 'inbox-search', class: 'inbox-search-input', 'data-testid': 'inbox-search', placeholder: t('inboxSearchPlaceholder'), maxlength: 200, value: query });
-  const searchForm = h('form', { class: 'inbox-search', role: 'search' }, [h('label', { for: 'inbox-search', class: 'sr-only', text: t('inboxSearch') }), search, h('button', { type: 'submit', class: 'btn', text: t('search') })]);
+  const search = h('input', {
+    type: 'search',
+    id: 'inbox-search',
+    class: 'inbox-search-input',
+    'data-testid': 'inbox-search',
+    placeholder: t('inboxSearchPlaceholder'),
+    maxlength: 200,
+    value: query,
+  });
+  const searchForm = h('form', { class: 'inbox-search', role: 'search' }, [
+    h('label', { for: 'inbox-search', class: 'sr-only', text: t('inboxSearch') }),
+    search,
+    h('button', { type: 'submit', class: 'btn', text: t('search') }),
+  ]);
 
   function drawQueue(): void {
     list.replaceChildren(...items.map((item) => queueEntry(item, item.conversationId === selectedId, query)));
@@ -141,7 +180,9 @@ export async function renderInbox(ctx: PageContext): Promise<HTMLElement> {
     pendingKeys.set(pendingFor, key);
     feedback.replaceChildren();
     try {
-      const { data } = await call<{ status: string }>('POST', `/api/admin/inbox/conversations/${id}/${action}`, { body: { key, ...(text !== undefined ? { text } : {}) } });
+      const { data } = await call<{ status: string }>('POST', `/api/admin/inbox/conversations/${id}/${action}`, {
+        body: { key, ...(text !== undefined ? { text } : {}) },
+      });
       pendingKeys.delete(pendingFor);
       const done: Record<Action, TextKey> = { claim: 'claimedOk', reply: 'sent', note: 'noteAdded', resolve: 'resolvedOk', 'hand-back': 'handedBackOk' };
       announce(data.status === 'duplicate' ? t('alreadyDone') : t(done[action]));
@@ -216,19 +257,24 @@ export async function renderInbox(ctx: PageContext): Promise<HTMLElement> {
     const actionButtons = item.open
       ? [
           item.claimedBy ? null : button(t('claim'), () => void act('claim'), { class: 'btn btn-primary', 'data-testid': 'inbox-claim' }),
-          button(t('resolve'), async () => {
-            if (await confirmDialog(t('confirmResolve'))) await act('resolve');
-          }, { 'data-testid': 'inbox-resolve' }),
-          button(t('handBack'), async () => {
-            if (await confirmDialog(t('confirmHandBack'))) await act('hand-back');
-          }, { 'data-testid': 'inbox-hand-back' }),
+          button(
+            t('resolve'),
+            async () => {
+              if (await confirmDialog(t('confirmResolve'))) await act('resolve');
+            },
+            { 'data-testid': 'inbox-resolve' },
+          ),
+          button(
+            t('handBack'),
+            async () => {
+              if (await confirmDialog(t('confirmHandBack'))) await act('hand-back');
+            },
+            { 'data-testid': 'inbox-hand-back' },
+          ),
         ]
       : [];
     head.replaceChildren(
-      h('div', { class: 'page-head' }, [
-        h('h2', { class: 'inbox-who', text: who(item) }),
-        h('div', { class: 'actions' }, actionButtons),
-      ]),
+      h('div', { class: 'page-head' }, [h('h2', { class: 'inbox-who', text: who(item) }), h('div', { class: 'actions' }, actionButtons)]),
       h('p', { class: 'badges' }, [
         item.priority === 'urgent' ? badge(t('urgent'), 'bad') : badge(t('normal'), 'muted'),
         badge(t(textKey(`channel_${item.channel}`)), 'info'),
@@ -269,7 +315,13 @@ export async function renderInbox(ctx: PageContext): Promise<HTMLElement> {
               return h('li', {}, [
                 h('a', { href, target: '_blank', rel: 'noopener', 'data-testid': 'inbox-file', text: label }),
                 f.type === 'photo'
-                  ? h('img', { src: href, alt: f.fileName ?? f.type, class: 'file-thumb', loading: 'lazy', onerror: (event: Event) => (event.target as HTMLElement).remove() })
+                  ? h('img', {
+                      src: href,
+                      alt: f.fileName ?? f.type,
+                      class: 'file-thumb',
+                      loading: 'lazy',
+                      onerror: (event: Event) => (event.target as HTMLElement).remove(),
+                    })
                   : null,
               ]);
             }),
@@ -338,7 +390,8 @@ export async function renderInbox(ctx: PageContext): Promise<HTMLElement> {
     });
   }
   const clock = setInterval(() => {
-    for (const el of Array.from(list.querySelectorAll<HTMLElement>('.queue-wait'))) el.textContent = t('waitingFor', { minutes: minutesSince(el.dataset.since ?? '') });
+    for (const el of Array.from(list.querySelectorAll<HTMLElement>('.queue-wait')))
+      el.textContent = t('waitingFor', { minutes: minutesSince(el.dataset.since ?? '') });
   }, CLOCK_MS);
   ctx.onLeave(() => {
     left = true;

@@ -8,7 +8,10 @@ import { announce, badge, button, confirmDialog, errorText, h } from '../ui.js';
 function replyForm(reply: SavedReplyView | null, onSaved: () => void, onCancel: (() => void) | null): HTMLFormElement {
   const prefix = reply ? `reply-${reply.id}` : 'reply-new';
   const title = h('input', { id: `${prefix}-title`, 'data-testid': 'saved-title', maxlength: 80, required: true, value: reply?.title ?? '' });
-  const language = h('select', { id: `${prefix}-lang`, 'data-testid': 'saved-language' }, [h('option', { value: 'zh', text: t('lang_zh') }), h('option', { value: 'en', text: t('lang_en') })]);
+  const language = h('select', { id: `${prefix}-lang`, 'data-testid': 'saved-language' }, [
+    h('option', { value: 'zh', text: t('lang_zh') }),
+    h('option', { value: 'en', text: t('lang_en') }),
+  ]);
   language.value = reply?.language ?? 'zh';
   const body = h('textarea', { id: `${prefix}-body`, 'data-testid': 'saved-body', rows: 4, maxlength: 4000, required: true });
   body.value = reply?.body ?? '';
@@ -40,7 +43,11 @@ function replyForm(reply: SavedReplyView | null, onSaved: () => void, onCancel: 
         const contacts = Array.isArray(error.detail.contacts) ? (error.detail.contacts as string[]).join(', ') : '';
         message.replaceChildren(
           h('p', { text: error.message }),
-          h('ul', {}, (error.detail.reasons as string[]).map((r) => h('li', { text: t(`blocked_${r}` as TextKey, { contacts }) }))),
+          h(
+            'ul',
+            {},
+            (error.detail.reasons as string[]).map((r) => h('li', { text: t(`blocked_${r}` as TextKey, { contacts }) })),
+          ),
         );
       } else message.replaceChildren(h('p', { text: errorText(error) }));
     }
@@ -61,24 +68,28 @@ export async function renderReplies(ctx: PageContext): Promise<HTMLElement> {
       const show = () =>
         item.replaceChildren(
           ...[
-          h('div', { class: 'side-head' }, [h('strong', { text: reply.title }), badge(t(`lang_${reply.language}` as TextKey), 'muted')]),
-          h('p', { class: 'saved-body', lang: reply.language === 'zh' ? 'zh-CN' : 'en', text: reply.body }),
-          h('p', { class: 'small muted', text: t('byAt', { who: reply.updatedBy, when: formatTime(reply.updatedAt) }) }),
-          editable
-            ? h('div', { class: 'actions' }, [
-                button(t('edit'), () => item.replaceChildren(replyForm(reply, reload, show))),
-                button(t('remove'), async () => {
-                  if (!(await confirmDialog(t('confirmRemoveReply', { title: reply.title })))) return;
-                  try {
-                    await call('DELETE', `/api/admin/inbox/replies/${reply.id}`);
-                    announce(t('removedOk'));
-                    reload();
-                  } catch (error) {
-                    announce(errorText(error), 'bad');
-                  }
-                }, { class: 'btn btn-danger' }),
-              ])
-            : null,
+            h('div', { class: 'side-head' }, [h('strong', { text: reply.title }), badge(t(`lang_${reply.language}` as TextKey), 'muted')]),
+            h('p', { class: 'saved-body', lang: reply.language === 'zh' ? 'zh-CN' : 'en', text: reply.body }),
+            h('p', { class: 'small muted', text: t('byAt', { who: reply.updatedBy, when: formatTime(reply.updatedAt) }) }),
+            editable
+              ? h('div', { class: 'actions' }, [
+                  button(t('edit'), () => item.replaceChildren(replyForm(reply, reload, show))),
+                  button(
+                    t('remove'),
+                    async () => {
+                      if (!(await confirmDialog(t('confirmRemoveReply', { title: reply.title })))) return;
+                      try {
+                        await call('DELETE', `/api/admin/inbox/replies/${reply.id}`);
+                        announce(t('removedOk'));
+                        reload();
+                      } catch (error) {
+                        announce(errorText(error), 'bad');
+                      }
+                    },
+                    { class: 'btn btn-danger' },
+                  ),
+                ])
+              : null,
           ].filter((n): n is NonNullable<typeof n> => n !== null),
         );
       show();
