@@ -7,30 +7,18 @@
  * reload. Screenshots go to test-results/inbox/ (not committed).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { freePort } from '../../scripts/bench/in-process.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';
-
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-if (!HAS_CHROMIUM && !process.env.CI) console.warn(`Chromium not found at ${CHROMIUM_PATH}: the inbox end-to-end test is skipped.`);
+import { describeInChromium, startWithChromium } from './support/chromium.js';
+import { slackStandInEnv, telegramStandInEnv } from '../support/stand-in-env.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
@@ -53,7 +41,7 @@ function addAgent(dataDir: string) {
   });
 }
 
-describe.skipIf(!HAS_CHROMIUM)("agents' inbox in headless Chromium beside Slack", () => {
+describeInChromium("agents' inbox in headless Chromium beside Slack", () => {
   let running: RunningHelpdesk | undefined;
   let browser: Browser | undefined;
   let telegram: FakeTelegram;
@@ -70,7 +58,7 @@ describe.skipIf(!HAS_CHROMIUM)("agents' inbox in headless Chromium beside Slack"
     slack = await new FakeSlack().start();
     slack.addUser('USAM', 'Sam');
     const port = await freePort();
-    const [started, launched] = await Promise.allSettled([
+    [running, browser] = await startWithChromium(
       startHelpdesk({
         env: {
           PORT: String(port),
@@ -80,24 +68,12 @@ describe.skipIf(!HAS_CHROMIUM)("agents' inbox in headless Chromium beside Slack"
           KB_WATCH: 'false',
           LOG_LEVEL: 'silent',
           HANDOFF_WORKING_HOURS: '24/7',
-          TELEGRAM_BOT_TOKEN: telegram.token,
-          TELEGRAM_API_ROOT: telegram.apiRoot,
-          TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
-          TELEGRAM_WEBHOOK_SECRET: 'inbox-test-secret',
-          SLACK_BOT_TOKEN: slack.token,
-          SLACK_SIGNING_SECRET: slack.signingSecret,
-          SLACK_SUPPORT_CHANNEL: CHANNEL,
-          SLACK_API_URL: slack.apiUrl,
-          SLACK_OUTBOX_POLL_MS: '100',
-          SLACK_RETRY_BASE_MS: '10',
+          ...telegramStandInEnv(telegram, port, 'inbox-test-secret'),
+          ...slackStandInEnv(slack, CHANNEL),
         },
       }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
-    if (started.status === 'fulfilled') running = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    if (started.status === 'rejected') throw started.reason;
-    if (launched.status === 'rejected') throw launched.reason;
+      (h) => h.stop(),
+    );
     slack.appUrl = `${running?.url}/slack/events`;
     await telegram.waitFor(() => telegram.webhookInfo() !== undefined, 15_000, 'setWebhook');
   }, 240_000);

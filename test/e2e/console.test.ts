@@ -6,28 +6,14 @@
  * 390 px are written to test-results/console/ (not committed).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
-
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-const IN_CI = Boolean(process.env.CI);
-if (!HAS_CHROMIUM && !IN_CI) console.warn(`Chromium not found at ${CHROMIUM_PATH}: the console end-to-end tests are skipped.`);
+import { describeInChromium, startWithChromium } from './support/chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
@@ -61,13 +47,7 @@ function addAccount(dataDir: string) {
   });
 }
 
-describe.runIf(IN_CI && !HAS_CHROMIUM)('console e2e prerequisites', () => {
-  it('has a Chromium executable in CI', () => {
-    expect.fail(`Chromium not found at ${CHROMIUM_PATH}: CI must run the console end-to-end tests.`);
-  });
-});
-
-describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', () => {
+describeInChromium('knowledge-base console in headless Chromium', () => {
   let helpdesk: RunningHelpdesk | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
@@ -82,14 +62,10 @@ describe.skipIf(!HAS_CHROMIUM)('knowledge-base console in headless Chromium', ()
     await mkdir(SHOTS, { recursive: true });
     const added = await addAccount(dataDir);
     expect(added.code, added.output).toBe(0);
-    const [started, launched] = await Promise.allSettled([
+    [helpdesk, browser] = await startWithChromium(
       startHelpdesk({ env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, KNOWLEDGE_DIR: knowledgeDir, KB_WATCH: 'false', LOG_LEVEL: 'silent' } }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
-    if (started.status === 'fulfilled') helpdesk = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    if (started.status === 'rejected') throw started.reason;
-    if (launched.status === 'rejected') throw launched.reason;
+      (h) => h.stop(),
+    );
     // Customers asked something the knowledge base does not cover: the gap report's material.
     for (const text of GAP_QUESTIONS) {
       const base = helpdesk?.url ?? '';

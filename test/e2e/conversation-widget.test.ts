@@ -4,41 +4,22 @@
  * API standing in for Slack agents). Needs CHROMIUM_PATH (default /usr/bin/chromium); skipped
  * locally without it, failing in CI.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
+import { describeInChromium, startWithChromium } from './support/chromium.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-const IN_CI = Boolean(process.env.CI);
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const WAIT = 20_000;
 const TEST_TIMEOUT = 120_000;
 const STORAGE_KEY = 'examplex-helpdesk';
 
-describe.runIf(IN_CI && !HAS_CHROMIUM)('conversation widget e2e prerequisites', () => {
-  it('has a Chromium executable in CI', () => {
-    expect.fail(`Chromium not found at ${CHROMIUM_PATH}: CI must run the widget end-to-end tests.`);
-  });
-});
-
-describe.skipIf(!HAS_CHROMIUM)('the widget around the answers, in headless Chromium', () => {
+describeInChromium('the widget around the answers, in headless Chromium', () => {
   let helpdesk: RunningHelpdesk | undefined;
   let dataDir: string | undefined;
   let browser: Browser | undefined;
@@ -47,16 +28,12 @@ describe.skipIf(!HAS_CHROMIUM)('the widget around the answers, in headless Chrom
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'helpdesk-e2e-conversation-'));
-    const [started, launched] = await Promise.allSettled([
+    [helpdesk, browser] = await startWithChromium(
       startHelpdesk({
         env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, KNOWLEDGE_DIR, KB_WATCH: 'false', LOG_LEVEL: 'silent', ADMIN_TOKEN },
       }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
-    if (started.status === 'fulfilled') helpdesk = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    if (started.status === 'rejected') throw started.reason;
-    if (launched.status === 'rejected') throw launched.reason;
+      (h) => h.stop(),
+    );
   }, 120_000);
 
   afterAll(async () => {

@@ -4,30 +4,18 @@
  * agents' workspace, the admin API for the agent's reply). The desk is off duty for the whole run
  * (working hours on another weekday), as on an evening or a weekend. Needs CHROMIUM_PATH.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { FakeSlack } from '../stand-ins/fake-slack.js';
 import { imageBytes } from '../support/images.js';
+import { describeInChromium, startWithChromium } from './support/chromium.js';
+import { slackStandInEnv } from '../support/stand-in-env.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-const IN_CI = Boolean(process.env.CI);
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
 const ADMIN_TOKEN = 'e2e-admin-token-desk-0123456789';
 const CHANNEL = 'CSUPPORT';
@@ -36,13 +24,7 @@ const TEST_TIMEOUT = 120_000;
 const STORAGE_KEY = 'examplex-helpdesk';
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-describe.runIf(IN_CI && !HAS_CHROMIUM)('customer desk e2e prerequisites', () => {
-  it('has a Chromium executable in CI', () => {
-    expect.fail(`Chromium not found at ${CHROMIUM_PATH}: CI must run the widget end-to-end tests.`);
-  });
-});
-
-describe.skipIf(!HAS_CHROMIUM)('screenshots, an e-mail for the answer and reply alerts in the widget, in headless Chromium', () => {
+describeInChromium('screenshots, an e-mail for the answer and reply alerts in the widget, in headless Chromium', () => {
   let helpdesk: RunningHelpdesk | undefined;
   let slack: FakeSlack;
   let dataDir: string | undefined;
@@ -55,7 +37,7 @@ describe.skipIf(!HAS_CHROMIUM)('screenshots, an e-mail for the answer and reply 
     slack = await new FakeSlack().start();
     // Agents work one hour on the weekday three days from now: off duty now, whatever the time.
     const offDay = DAYS[(new Date().getUTCDay() + 3) % 7];
-    const [started, launched] = await Promise.allSettled([
+    [helpdesk, browser] = await startWithChromium(
       startHelpdesk({
         env: {
           PORT: '0',
@@ -67,20 +49,11 @@ describe.skipIf(!HAS_CHROMIUM)('screenshots, an e-mail for the answer and reply 
           ADMIN_TOKEN,
           HANDOFF_WORKING_HOURS: `${offDay} 09:00-10:00`,
           HANDOFF_TIMEZONE: 'UTC',
-          SLACK_BOT_TOKEN: slack.token,
-          SLACK_SIGNING_SECRET: slack.signingSecret,
-          SLACK_SUPPORT_CHANNEL: CHANNEL,
-          SLACK_API_URL: slack.apiUrl,
-          SLACK_OUTBOX_POLL_MS: '100',
-          SLACK_RETRY_BASE_MS: '10',
+          ...slackStandInEnv(slack, CHANNEL),
         },
       }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
-    if (started.status === 'fulfilled') helpdesk = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    if (started.status === 'rejected') throw started.reason;
-    if (launched.status === 'rejected') throw launched.reason;
+      (h) => h.stop(),
+    );
     slack.appUrl = `${helpdesk?.url}/slack/events`;
   }, 120_000);
 

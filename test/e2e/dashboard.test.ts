@@ -7,29 +7,18 @@
  * test-results/dashboard/ (not committed).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateMasterKeyText, loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
 import { openDatabase } from '../../src/adapters/postgres/database.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { writeHistory } from '../support/stats-history.js';
+import { describeInChromium, startWithChromium } from './support/chromium.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
 const SHOTS = join(ROOT, 'test-results', 'dashboard');
@@ -66,7 +55,7 @@ const drawn = (canvas: Locator) =>
     return c.width > 0 && c.height > 0 && c.toDataURL() !== blank.toDataURL();
   });
 
-describe.skipIf(!HAS_CHROMIUM)('the support lead dashboard in headless Chromium', () => {
+describeInChromium('the support lead dashboard in headless Chromium', () => {
   let helpdesk: RunningHelpdesk | undefined;
   let browser: Browser | undefined;
   let dataDir: string | undefined;
@@ -89,14 +78,10 @@ describe.skipIf(!HAS_CHROMIUM)('the support lead dashboard in headless Chromium'
     const env = { DATA_DIR: dataDir, CONTENT_MASTER_KEY: masterKey };
     const added = await addLead(env);
     expect(added.code, added.output).toBe(0);
-    const [started, launched] = await Promise.allSettled([
+    [helpdesk, browser] = await startWithChromium(
       startHelpdesk({ env: { ...env, PORT: '0', HOST: '127.0.0.1', KNOWLEDGE_DIR: knowledgeDir, KB_WATCH: 'false', LOG_LEVEL: 'silent' } }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
-    if (started.status === 'fulfilled') helpdesk = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    if (started.status === 'rejected') throw started.reason;
-    if (launched.status === 'rejected') throw launched.reason;
+      (h) => h.stop(),
+    );
   }, 240_000);
 
   afterAll(async () => {

@@ -2,22 +2,19 @@
  * End-to-end (headless Chromium, the real product on PGlite): the widget's anti-impersonation form
  * and the secret firewall as a customer sees them.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
+import { describeInChromium, launchChromium } from './support/chromium.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-if (!HAS_CHROMIUM && !process.env.CI) console.warn(`Chromium not found at ${CHROMIUM_PATH}: the safety widget tests are skipped.`);
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
 const WAIT = 15_000;
 
-describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('safety in the chat widget (headless Chromium)', () => {
+describeInChromium('safety in the chat widget (headless Chromium)', () => {
   let helpdesk: RunningHelpdesk | undefined;
   let browser: Browser | undefined;
   let dataDir: string | undefined;
@@ -28,7 +25,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('safety in the chat widget (he
     helpdesk = await startHelpdesk({
       env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, KNOWLEDGE_DIR, KB_WATCH: 'false', LOG_LEVEL: 'silent' },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -5,44 +5,24 @@
  * Needs a Chromium executable (CHROMIUM_PATH, default /usr/bin/chromium). Without one the suite is
  * skipped locally (with a warning) and fails in CI.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import { generateSignerKey, parseSignerKey, type TranscriptBundle } from '../../src/core/index.js';
 import { createTestDatabase } from '../support/databases.js';
 import { wireHelpdesk } from '../support/helpdesk.js';
-
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-const IN_CI = Boolean(process.env.CI);
-const MISSING_CHROMIUM = `Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH or install chromium)`;
-if (!HAS_CHROMIUM && !IN_CI) console.warn(`${MISSING_CHROMIUM}: the transcript page end-to-end tests are skipped.`);
+import { describeInChromium, startWithChromium } from './support/chromium.js';
 
 const ORIGIN = 'exchange.example/turn-log';
 const WAIT = 15_000;
 const V1_FIXTURE = fileURLToPath(new URL('../fixtures/transcript-v1.json', import.meta.url));
 
-describe.runIf(IN_CI && !HAS_CHROMIUM)('transcript page e2e prerequisites', () => {
-  it('has a Chromium executable in CI', () => {
-    expect.fail(`${MISSING_CHROMIUM}: CI must run the transcript page end-to-end tests.`);
-  });
-});
-
-describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium', () => {
+describeInChromium('the transcript verify page in headless Chromium', () => {
   let drop: (() => Promise<void>) | undefined;
   let server: ReturnType<typeof serve> | undefined;
   let browser: Browser | undefined;
@@ -61,7 +41,7 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
     });
 
   beforeAll(async () => {
-    const [made, launched] = await Promise.allSettled([
+    [, browser] = await startWithChromium(
       (async () => {
         const test = await createTestDatabase('pglite');
         drop = test.drop;
@@ -85,11 +65,7 @@ describe.skipIf(!HAS_CHROMIUM)('the transcript verify page in headless Chromium'
         const bundle = (await (await request(`/api/conversations/${c.id}/transcript`, { token: c.token })).json()) as TranscriptBundle;
         rich = { ...c, erasureIdx: erasure.entryIdx, bundle };
       })(),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
-    if (launched.status === 'fulfilled') browser = launched.value;
-    if (made.status === 'rejected') throw made.reason;
-    if (launched.status === 'rejected') throw launched.reason;
+    );
   }, 120_000);
 
   afterAll(async () => {

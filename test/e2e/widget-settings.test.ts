@@ -2,25 +2,22 @@
  * End-to-end (headless Chromium, the real product on PGlite): the widget shows the exchange's name
  * and stops at the message limit that the product is configured with (EXCHANGE_NAME, MAX_MESSAGE_CHARS).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { type HostPage, startHostPage } from './support/host-page.js';
+import { describeInChromium, launchChromium } from './support/chromium.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-if (!HAS_CHROMIUM && !process.env.CI) console.warn(`Chromium not found at ${CHROMIUM_PATH}: the widget settings tests are skipped.`);
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
 const WAIT = 15_000;
 const NAME = 'Acme & <Co>';
 const LIMIT = 200;
 
-describe.skipIf(!HAS_CHROMIUM && !process.env.CI)("the widget follows the product's settings (headless Chromium)", () => {
+describeInChromium("the widget follows the product's settings (headless Chromium)", () => {
   let helpdesk: RunningHelpdesk | undefined;
   let browser: Browser | undefined;
   let dataDir: string | undefined;
@@ -41,7 +38,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)("the widget follows the produc
         MAX_MESSAGE_CHARS: String(LIMIT),
       },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -5,31 +5,15 @@
  * Needs a Chromium executable (CHROMIUM_PATH, default /usr/bin/chromium). Without one the suite is
  * skipped locally (with a warning) and fails in CI.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { startHostPage, type HostPage } from './support/host-page.js';
-
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
-const IN_CI = Boolean(process.env.CI);
-const MISSING_CHROMIUM = `Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH or install chromium)`;
-if (!HAS_CHROMIUM && !IN_CI) console.warn(`${MISSING_CHROMIUM}: the chat widget end-to-end tests are skipped.`);
+import { describeInChromium, startWithChromium } from './support/chromium.js';
 
 const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge/', import.meta.url));
 /** Per expectation: generous for a 2-core machine running PGlite, the local embedder and Chromium. */
@@ -49,13 +33,7 @@ interface TurnView {
   escalation?: { reason: string; priority: string };
 }
 
-describe.runIf(IN_CI && !HAS_CHROMIUM)('chat widget e2e prerequisites', () => {
-  it('has a Chromium executable in CI', () => {
-    expect.fail(`${MISSING_CHROMIUM}: CI must run the chat widget end-to-end tests.`);
-  });
-});
-
-describe.skipIf(!HAS_CHROMIUM)('chat widget in headless Chromium', () => {
+describeInChromium('chat widget in headless Chromium', () => {
   let helpdesk: RunningHelpdesk | undefined;
   let dataDir: string | undefined;
   let browser: Browser | undefined;
@@ -65,8 +43,7 @@ describe.skipIf(!HAS_CHROMIUM)('chat widget in headless Chromium', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'helpdesk-e2e-'));
-    // Start both at once; keep whichever started so afterAll can stop it if the other failed.
-    const [started, launched] = await Promise.allSettled([
+    [helpdesk, browser] = await startWithChromium(
       startHelpdesk({
         env: {
           PORT: '0',
@@ -77,12 +54,8 @@ describe.skipIf(!HAS_CHROMIUM)('chat widget in headless Chromium', () => {
           LOG_LEVEL: 'silent',
         },
       }),
-      chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
-    ]);
-    if (started.status === 'fulfilled') helpdesk = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    if (started.status === 'rejected') throw started.reason;
-    if (launched.status === 'rejected') throw launched.reason;
+      (h) => h.stop(),
+    );
   }, 120_000);
 
   afterAll(async () => {

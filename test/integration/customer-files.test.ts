@@ -9,6 +9,7 @@ import { FakeSlack } from '../stand-ins/fake-slack.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 import { imageBytes } from '../support/images.js';
+import { slackStandInEnv } from '../support/stand-in-env.js';
 
 const CHANNEL = 'CSUPPORT';
 const ADMIN_TOKEN = 'admin-token-for-file-tests';
@@ -42,12 +43,7 @@ describe.each(testEngines())("customers' screenshots on %s", (engine) => {
         LOG_LEVEL: 'silent',
         ADMIN_TOKEN,
         HANDOFF_WORKING_HOURS: '24/7',
-        SLACK_BOT_TOKEN: slack.token,
-        SLACK_SIGNING_SECRET: slack.signingSecret,
-        SLACK_SUPPORT_CHANNEL: CHANNEL,
-        SLACK_API_URL: slack.apiUrl,
-        SLACK_OUTBOX_POLL_MS: '100',
-        SLACK_RETRY_BASE_MS: '10',
+        ...slackStandInEnv(slack, CHANNEL),
       },
     });
     slack.appUrl = `${running.url}/slack/events`;

@@ -14,6 +14,7 @@ import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 import { imageBytes } from '../support/images.js';
+import { slackStandInEnv, telegramStandInEnv } from '../support/stand-in-env.js';
 
 const CHANNEL = 'CSUPPORT';
 const WAIT = { timeout: 30_000, interval: 50 };
@@ -107,16 +108,8 @@ describe.each(testEngines())('erasure that holds against the files on %s', (engi
       KB_WATCH: 'false',
       LOG_LEVEL: 'silent',
       HANDOFF_WORKING_HOURS: '24/7',
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
-      TELEGRAM_WEBHOOK_SECRET: 'erasure-test-secret',
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_SIGNING_SECRET: slack.signingSecret,
-      SLACK_SUPPORT_CHANNEL: CHANNEL,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_OUTBOX_POLL_MS: '100',
-      SLACK_RETRY_BASE_MS: '10',
+      ...telegramStandInEnv(telegram, port, 'erasure-test-secret'),
+      ...slackStandInEnv(slack, CHANNEL),
     };
     running = await startHelpdesk({ env });
     slack.appUrl = `${running.url}/slack/events`;

@@ -13,6 +13,7 @@ import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 import { seededMnemonic } from '../support/mnemonics.js';
+import { slackStandInEnv, telegramStandInEnv } from '../support/stand-in-env.js';
 
 const CHANNEL = 'CSUPPORT';
 const WAIT = { timeout: 20_000, interval: 25 };
@@ -69,16 +70,8 @@ describe.each(testEngines())('the secret firewall on every text a Telegram custo
         // Everything the product logs, debug included, is read below.
         LOG_LEVEL: 'debug',
         HANDOFF_WORKING_HOURS: '24/7',
-        TELEGRAM_BOT_TOKEN: telegram.token,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-        TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
-        TELEGRAM_WEBHOOK_SECRET: 'firewall-test-secret',
-        SLACK_BOT_TOKEN: slack.token,
-        SLACK_SIGNING_SECRET: slack.signingSecret,
-        SLACK_SUPPORT_CHANNEL: CHANNEL,
-        SLACK_API_URL: slack.apiUrl,
-        SLACK_OUTBOX_POLL_MS: '100',
-        SLACK_RETRY_BASE_MS: '10',
+        ...telegramStandInEnv(telegram, port, 'firewall-test-secret'),
+        ...slackStandInEnv(slack, CHANNEL),
       },
       logDestination: { write: (line: string) => void logLines.push(line) },
     });

@@ -10,6 +10,7 @@ import { type FakeMessage, FakeSlack } from '../stand-ins/fake-slack.js';
 import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';
 import { createEmptyPostgresDatabase, testEngines } from '../support/databases.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+import { slackStandInEnv, telegramStandInEnv } from '../support/stand-in-env.js';
 
 const CHANNEL = 'CSUPPORT';
 const ADMIN = 'handoff-admin-token-0123456789';
@@ -49,16 +50,8 @@ describe.each(testEngines())('Telegram customers and Slack agents through the co
         KB_WATCH: 'false',
         LOG_LEVEL: 'silent',
         HANDOFF_WORKING_HOURS: '24/7',
-        TELEGRAM_BOT_TOKEN: telegram.token,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-        TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
-        TELEGRAM_WEBHOOK_SECRET: 'handoff-test-secret',
-        SLACK_BOT_TOKEN: slack.token,
-        SLACK_SIGNING_SECRET: slack.signingSecret,
-        SLACK_SUPPORT_CHANNEL: CHANNEL,
-        SLACK_API_URL: slack.apiUrl,
-        SLACK_OUTBOX_POLL_MS: '100',
-        SLACK_RETRY_BASE_MS: '10',
+        ...telegramStandInEnv(telegram, port, 'handoff-test-secret'),
+        ...slackStandInEnv(slack, CHANNEL),
         ADMIN_TOKEN: ADMIN,
       },
     });

@@ -38,6 +38,16 @@ export class NoContentKeyError extends Error {
  * and these rows (pg-turn-log.ts), and the master key rotation that follows leaves earlier copies
  * unreadable too.
  */
+/** What a file's listing needs: everything but the sealed bytes. */
+const INFO_COLUMNS = {
+  id: customerFile.id,
+  conversationId: customerFile.conversationId,
+  mediaType: customerFile.mediaType,
+  size: customerFile.size,
+  sealedName: customerFile.sealedName,
+  createdAt: customerFile.createdAt,
+};
+
 export function createPgCustomerFileStore(db: Db): CustomerFileStore {
   const keys = contentKeysOf(db);
 
@@ -73,14 +83,7 @@ export function createPgCustomerFileStore(db: Db): CustomerFileStore {
           sealedName: file.fileName ? seal(key, context(file.conversationId, file.id, 'name'), Buffer.from(file.fileName, 'utf8')) : null,
           sealed: seal(key, context(file.conversationId, file.id, 'data'), file.data),
         })
-        .returning({
-          id: customerFile.id,
-          conversationId: customerFile.conversationId,
-          mediaType: customerFile.mediaType,
-          size: customerFile.size,
-          sealedName: customerFile.sealedName,
-          createdAt: customerFile.createdAt,
-        });
+        .returning(INFO_COLUMNS);
       if (!row) throw new Error('customer file insert returned nothing');
       return toInfo(row, file.fileName ?? null);
     },
@@ -96,14 +99,7 @@ export function createPgCustomerFileStore(db: Db): CustomerFileStore {
 
     async list(conversationId) {
       const rows = await db
-        .select({
-          id: customerFile.id,
-          conversationId: customerFile.conversationId,
-          mediaType: customerFile.mediaType,
-          size: customerFile.size,
-          sealedName: customerFile.sealedName,
-          createdAt: customerFile.createdAt,
-        })
+        .select(INFO_COLUMNS)
         .from(customerFile)
         .where(eq(customerFile.conversationId, conversationId))
         .orderBy(asc(customerFile.createdAt), asc(customerFile.id));

@@ -1,4 +1,4 @@
-import { App, LogLevel, type Logger as BoltLogger, SocketModeReceiver } from '@slack/bolt';
+import { App, LogLevel, type Logger as BoltLogger, SocketModeReceiver, webApi } from '@slack/bolt';
 import { backoffMs, type Logger, sleep } from '../../core/index.js';
 import { FetchReceiver } from './fetch-receiver.js';
 
@@ -13,6 +13,16 @@ export interface SlackAppOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   ackTimeoutMs?: number;
+}
+
+/**
+ * Delay before retrying a failed Web API call (the clients are made with retries off: the outboxes
+ * retry): Slack's Retry-After when it rate-limits, else exponential back-off from `retryBaseMs`.
+ */
+export function retryDelayMs(error: unknown, attempts: number, options: { retryBaseMs: number; retryMaxMs: number }): number {
+  const e = error as { code?: string; retryAfter?: number };
+  if (e.code === webApi.ErrorCode.RateLimitedError && typeof e.retryAfter === 'number') return Math.max(options.retryBaseMs, e.retryAfter * 1000);
+  return backoffMs(attempts, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
 }
 
 function toBoltLogger(logger: Logger): BoltLogger {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { webApi } from '@slack/bolt';
-import { backoffMs, type Logger, type NoteVerifier, openCheckpoint, parseVerifierKey, type Violation } from '../../core/index.js';
+import { type Logger, type NoteVerifier, openCheckpoint, parseVerifierKey, type Violation } from '../../core/index.js';
+import { retryDelayMs } from './slack-app.js';
 
 export interface SlackLogPublisherOptions {
   botToken: string;
@@ -57,13 +58,6 @@ export function toAlertText(violations: Violation[], origin: string): string {
     ...more,
     'Run `npm run audit:verify` against the published checkpoints.',
   ].join('\n');
-}
-
-/** Retry delay for a failed Web API call: Slack's Retry-After when given, else exponential back-off. */
-function retryDelayMs(error: unknown, failures: number, options: SlackLogPublisherOptions): number {
-  const e = error as { code?: string; retryAfter?: number };
-  if (e.code === webApi.ErrorCode.RateLimitedError && typeof e.retryAfter === 'number') return Math.max(1000, e.retryAfter * 1000);
-  return backoffMs(failures, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
 }
 
 function readState(file: string | undefined, channel: string | undefined): number {

@@ -1,6 +1,5 @@
 import type { App } from '@slack/bolt';
 import {
-  backoffMs,
   buildHandoffSummary,
   type ChannelOutbox,
   type Conversation,
@@ -11,6 +10,7 @@ import {
   type SentMessage,
   type Turn,
 } from '../../core/index.js';
+import { retryDelayMs } from './slack-app.js';
 import { toRootMessage, toThreadMessage } from './slack-messages.js';
 
 /** How far a handoff is mirrored into its Slack thread. */
@@ -55,13 +55,6 @@ const BATCH = 10;
 const TURN_PAGE = 200;
 const ROOT_EVENT = 'helpdesk_handoff';
 const TURN_EVENT = 'helpdesk_turn';
-
-/** Retry delay for a failed Web API call: Slack's Retry-After when given, else exponential back-off. */
-export function retryDelayMs(error: unknown, attempts: number, options: { retryBaseMs: number; retryMaxMs: number }): number {
-  const e = error as { code?: string; retryAfter?: number };
-  if (e.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number') return Math.max(options.retryBaseMs, e.retryAfter * 1000);
-  return backoffMs(attempts, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
-}
 
 /**
  * The conversation's turns mirrored into a Slack thread through a durable outbox (the mirror

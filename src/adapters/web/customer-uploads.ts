@@ -4,7 +4,8 @@ import type { CustomerChannel, CustomerFileStore, Helpdesk, Language } from '../
 import { isVisibleToCustomer } from '../../core/index.js';
 import { apiError, bearerToken } from './api-errors.js';
 import { clientOf } from './client-limits.js';
-import { IMAGE_EXTENSIONS, MAX_UPLOAD_BYTES, sniffImageType } from './sniff-image.js';
+import { imageTypeOf } from './image-type.js';
+import { IMAGE_EXTENSIONS, MAX_UPLOAD_BYTES } from './upload-limits.js';
 import { toTurnView } from './web-app.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -52,7 +53,7 @@ export function createCustomerUploadRoutes(deps: { helpdesk: Helpdesk; files: Cu
     if (file.size === 0) throw apiError(400, 'empty_file', 'The file is empty.');
     if (file.size > MAX_UPLOAD_BYTES) throw tooLarge();
     const data = new Uint8Array(await file.arrayBuffer());
-    const mediaType = sniffImageType(data);
+    const mediaType = imageTypeOf(data);
     if (!mediaType) throw apiError(415, 'unsupported_file_type', 'Only images can be sent: PNG, JPEG, WebP or GIF.');
 
     const fileId = randomUUID();

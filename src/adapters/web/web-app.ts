@@ -8,7 +8,7 @@ import { apiError, apiErrorHandler, bearerToken, jsonBody, parseOr400 } from './
 import { transcriptPageScript } from './transcript-page/bundle-page.js';
 import { type ClientLimitSettings, clientOf, identifyClient } from './client-limits.js';
 import { type RequestTiming, timeRequests } from './request-timing.js';
-import { MAX_UPLOAD_BYTES, UPLOAD_BODY_LIMIT_BYTES, UPLOAD_PATH } from './sniff-image.js';
+import { MAX_UPLOAD_BYTES, UPLOAD_BODY_LIMIT_BYTES, UPLOAD_PATH } from './upload-limits.js';
 import { closeAfterUnreadBody, inlineStyleHashes, limitBodies, securityHeaders } from './http-guards.js';
 
 const MAX_PAGE = 200;

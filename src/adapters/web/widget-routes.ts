@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bundlePage, type PageAssets } from './browser-bundle.js';
 import type { WidgetSettings } from './widget/settings.js';
-import { MAX_UPLOAD_BYTES } from './sniff-image.js';
+import { MAX_UPLOAD_BYTES } from './upload-limits.js';
 import { VERIFY_INPUT_MAX_CHARS } from './web-app.js';
 
 const WIDGET_DIR = new URL('./widget/', import.meta.url);

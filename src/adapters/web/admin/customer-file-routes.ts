@@ -1,7 +1,7 @@
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { CustomerFileStore, Principal, StoredFileInfo } from '../../../core/index.js';
 import { apiError } from '../api-errors.js';
-import { IMAGE_EXTENSIONS } from '../sniff-image.js';
+import { IMAGE_EXTENSIONS } from '../upload-limits.js';
 
 type Env = { Variables: { principal: Principal } };
 

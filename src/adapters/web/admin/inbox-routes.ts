@@ -6,6 +6,7 @@ import type { AdminAccess, AgentInbox, InboxAction, InboxFeed, InboxItem, Permis
 import { toBlockedMessage } from '../admin-handoff-routes.js';
 import { apiError, parseOr400 } from '../api-errors.js';
 import { toTurnView } from '../web-app.js';
+import { imageTypeOf } from '../image-type.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A live stream says it is alive this often (proxies drop silent connections) and checks the session. */
@@ -31,16 +32,6 @@ const searchQuery = z.object({ q: z.string().max(200).optional() });
 const afterQuery = z.coerce.number().int().min(0).max(2_147_483_647);
 
 type Env = { Variables: { principal: Principal } };
-
-/** The image type the bytes begin with (PNG, JPEG, GIF, WebP), whatever the sender declared; undefined otherwise. */
-export function toImageType(data: Uint8Array): string | undefined {
-  const starts = (...bytes: number[]) => bytes.every((b, i) => data[i] === b);
-  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'image/png';
-  if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg';
-  if (starts(0x47, 0x49, 0x46, 0x38)) return 'image/gif';
-  if (starts(0x52, 0x49, 0x46, 0x46) && data[8] === 0x57 && data[9] === 0x45 && data[10] === 0x42 && data[11] === 0x50) return 'image/webp';
-  return undefined;
-}
 
 /** A turn as the inbox shows it: what customers see plus what only agents see (notes, files, what the bot tried). */
 export function toInboxTurnView(turn: Turn) {
@@ -173,7 +164,7 @@ export function registerInboxRoutes(
     const file = await inbox.file(conversationIdOf(c), seq, index);
     if (!file) throw apiError(404, 'file_not_found', 'There is no such file.');
     if ('unavailable' in file) throw apiError(404, 'file_unavailable', `The file cannot be fetched: ${file.unavailable}`);
-    const image = toImageType(file.data);
+    const image = imageTypeOf(file.data);
     const name = file.fileName.replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'file';
     // Customer bytes: an image the bytes prove is one is shown inline, anything else is a download;
     // never rendered as a page (sandboxed, no sniffing).

@@ -1,20 +1,7 @@
-/** The image types the server takes, by their first bytes (the server checks again: ../sniff-image.ts). */
-export type ImageType = 'image/png' | 'image/jpeg' | 'image/webp' | 'image/gif';
+import { IMAGE_TYPES, imageTypeOf } from '../image-type.js';
 
 /** The accept attribute of the file picker (a hint to the picker only; the bytes decide). */
-export const IMAGE_ACCEPT = 'image/png,image/jpeg,image/webp,image/gif';
-
-const starts = (b: Uint8Array, sig: readonly number[], at = 0) => b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v);
-const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
-
-/** The image type of a file's first bytes; null when it is none of the four. */
-export function imageTypeOf(head: Uint8Array): ImageType | null {
-  if (starts(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (starts(head, [0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (starts(head, ascii('GIF87a')) || starts(head, ascii('GIF89a'))) return 'image/gif';
-  if (starts(head, ascii('RIFF')) && starts(head, ascii('WEBP'), 8)) return 'image/webp';
-  return null;
-}
+export const IMAGE_ACCEPT = IMAGE_TYPES.join(',');
 
 /** Why a picked file cannot be sent, before any byte goes over the network; null when it can. */
 export async function checkImage(file: File, maxBytes: number): Promise<'too_big' | 'wrong_type' | 'empty' | null> {
