@@ -12,8 +12,8 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../src/adapters/postgres/database.js';
-import { createPgAccountStore, createPgSessionStore } from '../src/adapters/postgres/pg-admin-store.js';
+import { openDatabase } from '../src/adapters/postgres/db/database.js';
+import { createPgAccountStore, createPgSessionStore } from '../src/adapters/postgres/stores/pg-admin-store.js';
 import { loadConfig } from '../src/config.js';
 import { createAdminAccess, HelpdeskError, MIN_PASSWORD_CHARS, STAFF_ROLES } from '../src/core/index.js';
 

@@ -11,10 +11,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadContentKeys } from '../src/adapters/postgres/content-keys.js';
-import { openDatabase } from '../src/adapters/postgres/database.js';
-import { loadSigningKey, readPublishedCheckpoints } from '../src/adapters/postgres/log-checkpoint-files.js';
-import { createPgTurnLog } from '../src/adapters/postgres/pg-turn-log.js';
+import { loadContentKeys } from '../src/adapters/postgres/db/content-keys.js';
+import { openDatabase } from '../src/adapters/postgres/db/database.js';
+import { loadSigningKey, readPublishedCheckpoints } from '../src/adapters/postgres/turn-log/log-checkpoint-files.js';
+import { createPgTurnLog } from '../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { loadConfig } from '../src/config.js';
 
 const { values: args } = parseArgs({ options: { checkpoints: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' } } });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { openDatabase } from '../src/adapters/postgres/database.js';
+import { openDatabase } from '../src/adapters/postgres/db/database.js';
 import { loadConfig } from '../src/config.js';
 
 // Applies the drizzle migrations to the configured database (PGlite in DATA_DIR, or DATABASE_URL).

@@ -17,10 +17,10 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadContentKeys } from '../src/adapters/postgres/content-keys.js';
-import { openDatabase } from '../src/adapters/postgres/database.js';
-import { type ErasureTarget, eraseCustomer, findCustomerConversations } from '../src/adapters/postgres/pg-erasure.js';
-import { createPgTurnLog } from '../src/adapters/postgres/pg-turn-log.js';
+import { loadContentKeys } from '../src/adapters/postgres/db/content-keys.js';
+import { openDatabase } from '../src/adapters/postgres/db/database.js';
+import { type ErasureTarget, eraseCustomer, findCustomerConversations } from '../src/adapters/postgres/stores/pg-erasure.js';
+import { createPgTurnLog } from '../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { loadConfig } from '../src/config.js';
 
 const { values: args } = parseArgs({

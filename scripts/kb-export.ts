@@ -7,9 +7,9 @@
  */
 import { resolve } from 'node:path';
 import { writeKnowledgeFiles } from '../src/adapters/knowledge-files/write-knowledge-files.js';
-import { openDatabase } from '../src/adapters/postgres/database.js';
-import { createPgKnowledgeIndex } from '../src/adapters/postgres/pg-knowledge-index.js';
-import { createPgSecurityEventLog } from '../src/adapters/postgres/pg-security-events.js';
+import { openDatabase } from '../src/adapters/postgres/db/database.js';
+import { createPgKnowledgeIndex } from '../src/adapters/postgres/knowledge-index/pg-knowledge-index.js';
+import { createPgSecurityEventLog } from '../src/adapters/postgres/stores/pg-security-events.js';
 import { createPassageSplitter } from '../src/adapters/local/passage-splitter.js';
 import { loadConfig } from '../src/config.js';
 import { createStoredKnowledgeBase } from '../src/create-console.js';

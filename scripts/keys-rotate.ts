@@ -8,9 +8,9 @@
  * new version to the variable (on every instance) before, and remove the versions this names after.
  */
 import { resolve } from 'node:path';
-import { rotateContentKeys } from '../src/adapters/postgres/content-key-rotation.js';
-import { loadContentKeys } from '../src/adapters/postgres/content-keys.js';
-import { openDatabase } from '../src/adapters/postgres/database.js';
+import { rotateContentKeys } from '../src/adapters/postgres/db/content-key-rotation.js';
+import { loadContentKeys } from '../src/adapters/postgres/db/content-keys.js';
+import { openDatabase } from '../src/adapters/postgres/db/database.js';
 import { loadConfig } from '../src/config.js';
 
 const config = loadConfig(process.env);

@@ -1,4 +1,4 @@
-import type { DatabaseProbe } from './adapters/postgres/database.js';
+import type { DatabaseProbe } from './adapters/postgres/db/database.js';
 
 /** What GET /readyz reports: each part `ok`, or what is wrong with it. */
 export interface Readiness {

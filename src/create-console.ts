@@ -1,13 +1,13 @@
 import type { Hono } from 'hono';
-import type { Database } from './adapters/postgres/database.js';
-import { createPgAccountStore, createPgSessionStore } from './adapters/postgres/pg-admin-store.js';
-import { createPgGapSource } from './adapters/postgres/pg-gap-source.js';
-import { createPgStats } from './adapters/postgres/pg-stats.js';
-import { createPgHandoffStore } from './adapters/postgres/pg-handoff-store.js';
-import { createPgInboxStore } from './adapters/postgres/pg-inbox-store.js';
-import { createPgSavedReplyStore } from './adapters/postgres/pg-saved-reply-store.js';
-import type { PgKnowledgeIndex } from './adapters/postgres/pg-knowledge-index.js';
-import { createPgKnowledgeStore } from './adapters/postgres/pg-knowledge-store.js';
+import type { Database } from './adapters/postgres/db/database.js';
+import { createPgAccountStore, createPgSessionStore } from './adapters/postgres/stores/pg-admin-store.js';
+import { createPgGapSource } from './adapters/postgres/stores/pg-gap-source.js';
+import { createPgStats } from './adapters/postgres/stores/pg-stats.js';
+import { createPgHandoffStore } from './adapters/postgres/stores/pg-handoff-store.js';
+import { createPgInboxStore } from './adapters/postgres/stores/pg-inbox-store.js';
+import { createPgSavedReplyStore } from './adapters/postgres/stores/pg-saved-reply-store.js';
+import type { PgKnowledgeIndex } from './adapters/postgres/knowledge-index/pg-knowledge-index.js';
+import { createPgKnowledgeStore } from './adapters/postgres/stores/pg-knowledge-store.js';
 import { createAdminApp } from './adapters/web/admin/admin-app.js';
 import { bundleConsole, createConsoleRoutes } from './adapters/web/admin/console-routes.js';
 import {

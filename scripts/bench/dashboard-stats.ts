@@ -11,8 +11,8 @@
  * seq order, then VACUUM ANALYZE (as autovacuum does on a live append-only table).
  */
 import { sql } from 'drizzle-orm';
-import { openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
-import { createPgStats } from '../../src/adapters/postgres/pg-stats.js';
+import { openDatabase, queryRows } from '../../src/adapters/postgres/db/database.js';
+import { createPgStats } from '../../src/adapters/postgres/stores/pg-stats.js';
 import { MOST_CITED, toHelpdeskStats, toStatsPeriod } from '../../src/core/index.js';
 import { round, summarize } from './stats.js';
 

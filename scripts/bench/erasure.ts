@@ -1,8 +1,8 @@
-import { loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
-import { openDatabase } from '../../src/adapters/postgres/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { eraseCustomer } from '../../src/adapters/postgres/pg-erasure.js';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
+import { openDatabase } from '../../src/adapters/postgres/db/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { eraseCustomer } from '../../src/adapters/postgres/stores/pg-erasure.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { createFirewall } from '../../src/core/index.js';
 import { percentile, round } from './stats.js';
 

@@ -12,13 +12,13 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { generateMasterKeyText, loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
-import { openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { generateMasterKeyText, loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
+import { openDatabase, queryRows } from '../../src/adapters/postgres/db/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { randomUUID } from 'node:crypto';
 import { createFirewall, generateSignerKey, leafHash, LOG_FORMAT_VERSION, type NewTurn, parseSignerKey, toHeaderBytes } from '../../src/core/index.js';
-import { appendToLog } from '../../src/adapters/postgres/pg-log-append.js';
+import { appendToLog } from '../../src/adapters/postgres/turn-log/pg-log-append.js';
 import { percentile, round } from './stats.js';
 
 const SELF = fileURLToPath(import.meta.url);

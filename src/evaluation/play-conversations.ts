@@ -1,9 +1,9 @@
 import { readKnowledgeFiles } from '../adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../adapters/local/passage-splitter.js';
-import { openDatabase } from '../adapters/postgres/database.js';
-import { createPgConversationStore } from '../adapters/postgres/pg-conversation-store.js';
-import { createPgKnowledgeIndex } from '../adapters/postgres/pg-knowledge-index.js';
+import { openDatabase } from '../adapters/postgres/db/database.js';
+import { createPgConversationStore } from '../adapters/postgres/stores/pg-conversation-store.js';
+import { createPgKnowledgeIndex } from '../adapters/postgres/knowledge-index/pg-knowledge-index.js';
 import {
   classifyDialogueAct,
   type Conversation,

@@ -1,7 +1,7 @@
 import MiniSearch from 'minisearch';
 import { createPassageSplitter } from '../adapters/local/passage-splitter.js';
-import { openDatabase } from '../adapters/postgres/database.js';
-import { createPgKnowledgeIndex } from '../adapters/postgres/pg-knowledge-index.js';
+import { openDatabase } from '../adapters/postgres/db/database.js';
+import { createPgKnowledgeIndex } from '../adapters/postgres/knowledge-index/pg-knowledge-index.js';
 import {
   createRetriever,
   decideEscalation,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import { generateSignerKey, parseSignerKey, type TranscriptBundle } from '../../src/core/index.js';
 import { createTestDatabase } from '../support/databases.js';

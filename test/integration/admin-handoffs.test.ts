@@ -3,7 +3,7 @@
  * agents' replies, and ids validated before anything touches the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { createPgHandoffStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
 import { createAdminHandoffRoutes } from '../../src/adapters/web/admin-handoff-routes.js';
 import { createHandoffDesk, parseWorkingHours } from '../../src/core/index.js';
 import { testEngines } from '../support/databases.js';

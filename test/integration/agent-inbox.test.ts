@@ -5,9 +5,9 @@
  * and the live stream of changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/adapters/postgres/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { openDatabase } from '../../src/adapters/postgres/db/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgHandoffStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
 import { createHandoffDesk, parseWorkingHours } from '../../src/core/index.js';
 import { silentLogger } from '../support/helpdesk.js';
 import { AGENT, createTestConsole, EDITOR, LEAD } from '../support/console.js';

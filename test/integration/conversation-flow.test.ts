@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/pg-telegram-store.js';
-import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/stores/pg-telegram-store.js';
+import { createPgHandoffStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
 import { createTelegramChannel, type TelegramChannel } from '../../src/adapters/telegram/telegram-channel.js';
 import type { Turn } from '../../src/core/index.js';
 import { type FakeTelegram, type SentMessage, startFakeTelegram } from '../stand-ins/fake-telegram.js';

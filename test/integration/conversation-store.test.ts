@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
 import type { ConversationStore } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
 import { screened } from '../support/screened.js';

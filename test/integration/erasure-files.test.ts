@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../scripts/bench/in-process.js';
-import { loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
+import { loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { FakeSlack } from '../stand-ins/fake-slack.js';
 import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';

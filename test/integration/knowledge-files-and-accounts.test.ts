@@ -8,7 +8,7 @@ import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-know
 import { writeKnowledgeFiles } from '../../src/adapters/knowledge-files/write-knowledge-files.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
-import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
+import { createPgKnowledgeIndex } from '../../src/adapters/postgres/knowledge-index/pg-knowledge-index.js';
 import { createStoredKnowledgeBase } from '../../src/create-console.js';
 import type { KnowledgeBase } from '../../src/core/index.js';
 import { createTestDatabase } from '../support/databases.js';

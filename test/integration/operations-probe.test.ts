@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/adapters/postgres/database.js';
-import { createPgOperationsProbe } from '../../src/adapters/postgres/pg-operations-probe.js';
-import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/pg-telegram-store.js';
+import type { Database } from '../../src/adapters/postgres/db/database.js';
+import { createPgOperationsProbe } from '../../src/adapters/postgres/stores/pg-operations-probe.js';
+import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/stores/pg-telegram-store.js';
 import { createPrometheusMetrics } from '../../src/adapters/prometheus/prometheus-metrics.js';
 import type { OperationsProbe } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/pg-telegram-store.js';
-import { queryRows } from '../../src/adapters/postgres/database.js';
+import { createPgChannelOutbox, createPgUpdateInbox } from '../../src/adapters/postgres/stores/pg-telegram-store.js';
+import { queryRows } from '../../src/adapters/postgres/db/database.js';
 import type { ChannelOutbox } from '../../src/core/index.js';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, testEngines } from '../support/databases.js';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/adapters/postgres/database.js';
+import { openDatabase } from '../../src/adapters/postgres/db/database.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import { toReadiness } from '../../src/check-readiness.js';
 import { createEmptyPostgresDatabase, type Engine, testEngines } from '../support/databases.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHelpdesk } from '../support/helpdesk.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { type ChunkHit, createRetriever, type EntryHit, toTerms } from '../../src/core/index.js';
-import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
+import { createPgKnowledgeIndex } from '../../src/adapters/postgres/knowledge-index/pg-knowledge-index.js';
 import { testEngines } from '../support/databases.js';
 
 describe.each(testEngines())('hybrid retrieval on %s', (engine) => {

@@ -2,7 +2,7 @@ import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified-chinese.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../src/adapters/postgres/database.js';
+import { queryRows } from '../../src/adapters/postgres/db/database.js';
 import type { RawKnowledgeFile } from '../../src/core/index.js';
 import { testEngines } from '../support/databases.js';
 import { seededMnemonic } from '../support/mnemonics.js';

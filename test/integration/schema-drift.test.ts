@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { is, sql } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_FOLDER, queryRows } from '../../src/adapters/postgres/database.js';
+import { MIGRATIONS_FOLDER, queryRows } from '../../src/adapters/postgres/db/database.js';
 import * as schema from '../../src/adapters/postgres/schema/index.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createTestDatabase, type Engine, testEngines } from '../support/databases.js';

@@ -6,7 +6,7 @@ import { wordlist as simplifiedChinese } from '@scure/bip39/wordlists/simplified
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../scripts/bench/in-process.js';
-import { openDatabase, queryRows } from '../../src/adapters/postgres/database.js';
+import { openDatabase, queryRows } from '../../src/adapters/postgres/db/database.js';
 import { type RunningHelpdesk, startHelpdesk } from '../../src/main.js';
 import { FakeSlack } from '../stand-ins/fake-slack.js';
 import { type FakeTelegram, startFakeTelegram } from '../stand-ins/fake-telegram.js';

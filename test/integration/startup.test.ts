@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/adapters/postgres/database.js';
+import { openDatabase } from '../../src/adapters/postgres/db/database.js';
 import { startHelpdesk } from '../../src/main.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 

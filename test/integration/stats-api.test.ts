@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, queryRows } from '../../src/adapters/postgres/database.js';
+import { type Database, queryRows } from '../../src/adapters/postgres/db/database.js';
 import { ADMIN_TOKEN, AGENT, createTestConsole } from '../support/console.js';
 import { testEngines } from '../support/databases.js';
 import { CUSTOMER_WORDS, writeHistory } from '../support/stats-history.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
 import {
   describeTranscript,

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { queryRows } from '../../src/adapters/postgres/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { queryRows } from '../../src/adapters/postgres/db/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey, verifyTranscript } from '../../src/core/index.js';
 import { createTestDatabase, type Engine, testEngines } from '../support/databases.js';
 import { screened } from '../support/screened.js';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createCheckpointFolder } from '../../src/adapters/postgres/log-checkpoint-files.js';
-import { createPgTurnLog, type PgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { createCheckpointFolder } from '../../src/adapters/postgres/turn-log/log-checkpoint-files.js';
+import { createPgTurnLog, type PgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import {
   createSlackLogPublisher,
   noteFromSlackText,

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCheckpointFolder, readPublishedCheckpoints } from '../../src/adapters/postgres/log-checkpoint-files.js';
-import { queryRows } from '../../src/adapters/postgres/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { createCheckpointFolder, readPublishedCheckpoints } from '../../src/adapters/postgres/turn-log/log-checkpoint-files.js';
+import { queryRows } from '../../src/adapters/postgres/db/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import {
   appendLeaf,
   type AuditReport,

@@ -1,9 +1,9 @@
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
-import { createPgSecurityEventLog } from '../../src/adapters/postgres/pg-security-events.js';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { createPgSecurityEventLog } from '../../src/adapters/postgres/stores/pg-security-events.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { createConsole } from '../../src/create-console.js';
-import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { createPgHandoffStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
 import {
   createHandoffDesk,
   createOfficialAllowlist,

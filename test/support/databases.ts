@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { loadContentKeys } from '../../src/adapters/postgres/content-keys.js';
-import { type Database, openDatabase } from '../../src/adapters/postgres/database.js';
+import { loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
+import { type Database, openDatabase } from '../../src/adapters/postgres/db/database.js';
 
 export type Engine = 'pglite' | 'postgres';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
-import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
+import { createPgKnowledgeIndex } from '../../src/adapters/postgres/knowledge-index/pg-knowledge-index.js';
 import { type Embedder, syncKnowledgeFiles } from '../../src/core/index.js';
 import { createTestDatabase, type Engine } from './databases.js';
 import { KNOWLEDGE_DIR } from './helpdesk.js';

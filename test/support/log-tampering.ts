@@ -1,4 +1,4 @@
-import type { Db } from '../../src/adapters/postgres/database.js';
+import type { Db } from '../../src/adapters/postgres/db/database.js';
 
 /** The guard triggers of the turn-log tables (see the migrations), to switch back on after tampering. */
 export const LOG_TRIGGERS: Record<string, string[]> = {

@@ -1,4 +1,4 @@
-import { createPgSecurityEventLog } from '../../src/adapters/postgres/pg-security-events.js';
+import { createPgSecurityEventLog } from '../../src/adapters/postgres/stores/pg-security-events.js';
 import { type Answerer, createOfficialAllowlist, type SecurityEventLog } from '../../src/core/index.js';
 import type { Engine } from './databases.js';
 import { createTestHelpdesk } from './helpdesk.js';

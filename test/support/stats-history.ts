@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
-import type { Database } from '../../src/adapters/postgres/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
+import type { Database } from '../../src/adapters/postgres/db/database.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
 import type { Channel, EscalationReason, Language, Priority, Role, TurnData, TurnKind } from '../../src/core/index.js';
 import { screened } from './screened.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildLexicalReplica, nearestByCosine, searchLexicalReplica, toCosineIndex } from '../../src/adapters/postgres/kb-replica.js';
+import { buildLexicalReplica, nearestByCosine, searchLexicalReplica, toCosineIndex } from '../../src/adapters/postgres/knowledge-index/kb-replica.js';
 
 describe('the knowledge base copy in memory', () => {
   it('ranks by cosine exactly as a dense scan, best first, ties by position, zero vectors nowhere', () => {

@@ -1,4 +1,4 @@
-import type { ChunkHit } from '../../core/index.js';
+import type { ChunkHit } from '../../../core/index.js';
 
 /**
  * A copy in memory of the knowledge base's search data as of one generation, searched exactly as

@@ -1,8 +1,18 @@
 import { eq, inArray, sql } from 'drizzle-orm';
-import type { CentroidHit, ChunkHit, EntryState, EntryUpsert, KnowledgeIndex, Language, LexicalSearch, SearchResults, StoredEntry } from '../../core/index.js';
-import { type Db, runStatement, type Statement, statement } from './database.js';
-import type { Tx } from './pg-log-append.js';
-import { createGroupCommit } from './group-commit.js';
+import type {
+  CentroidHit,
+  ChunkHit,
+  EntryState,
+  EntryUpsert,
+  KnowledgeIndex,
+  Language,
+  LexicalSearch,
+  SearchResults,
+  StoredEntry,
+} from '../../../core/index.js';
+import { type Db, runStatement, type Statement, statement } from '../db/database.js';
+import type { Tx } from '../turn-log/pg-log-append.js';
+import { createGroupCommit } from '../db/group-commit.js';
 import {
   buildLexicalReplica,
   buildVectorReplica,
@@ -16,7 +26,7 @@ import {
   searchVectorReplica,
   toCosineIndex,
 } from './kb-replica.js';
-import { kbCentroid, kbChunk, kbEntry, kbEntryVersion, kbTerm, toHnswIndexName } from './schema/index.js';
+import { kbCentroid, kbChunk, kbEntry, kbEntryVersion, kbTerm, toHnswIndexName } from '../schema/index.js';
 
 const BM25_K1 = 1.2;
 const BM25_B = 0.75;

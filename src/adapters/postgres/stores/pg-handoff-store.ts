@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { HandoffRecord, HandoffStore, HandoffWithConversation } from '../../core/index.js';
-import { contentKeysOf, type Db } from './database.js';
+import type { HandoffRecord, HandoffStore, HandoffWithConversation } from '../../../core/index.js';
+import { contentKeysOf, type Db } from '../db/database.js';
 import { toConversation } from './pg-conversation-store.js';
-import { conversation, handoff } from './schema/index.js';
+import { conversation, handoff } from '../schema/index.js';
 
 type HandoffRow = typeof handoff.$inferSelect;
 

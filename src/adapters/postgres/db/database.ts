@@ -14,11 +14,11 @@ import pg from 'pg';
 import { type ContentKeys, loadContentKeys } from './content-keys.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openPrivately } from './data-dir-permissions.js';
-import * as schema from './schema/index.js';
+import * as schema from '../schema/index.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle', import.meta.url));
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../../drizzle', import.meta.url));
 /** HNSW search breadth: above the candidate count retrieval asks for, so the index returns them all. */
 const HNSW_EF_SEARCH = 100;
 // Any constant works; it only has to be the same in every instance that migrates.

@@ -1,7 +1,7 @@
 import { desc, inArray } from 'drizzle-orm';
-import { appendLeaf, decodeFrontier, encodeFrontier, type Frontier, frontierRoot, leafHash, type LogHeader, toHeaderBytes } from '../../core/index.js';
-import { type Db, runStatement, statement } from './database.js';
-import { logEntry, type logNode } from './schema/index.js';
+import { appendLeaf, decodeFrontier, encodeFrontier, type Frontier, frontierRoot, leafHash, type LogHeader, toHeaderBytes } from '../../../core/index.js';
+import { type Db, runStatement, statement } from '../db/database.js';
+import { logEntry, type logNode } from '../schema/index.js';
 
 /** A transaction handle (drizzle passes one to `db.transaction`). */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

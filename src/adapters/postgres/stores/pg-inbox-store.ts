@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, not, or } from 'drizzle-orm';
-import type { ChangeMark, InboxStore, Turn } from '../../core/index.js';
-import { contentKeysOf, type Db } from './database.js';
+import type { ChangeMark, InboxStore, Turn } from '../../../core/index.js';
+import { contentKeysOf, type Db } from '../db/database.js';
 import { openTurnsOfMany, toConversation } from './pg-conversation-store.js';
 import { selectHandoffsWithConversations, toHandoffRecord } from './pg-handoff-store.js';
-import { conversation, handoff, turn } from './schema/index.js';
+import { conversation, handoff, turn } from '../schema/index.js';
 
 /** The customer turns a preview shows: what they wrote or sent, not button presses. */
 const PREVIEW_KINDS = ['message', 'attachment', 'edit'];

@@ -1,7 +1,7 @@
 import { and, desc, eq, type SQL } from 'drizzle-orm';
-import type { RecordedSecurityEvent, SecurityEventLog, SecurityEventType } from '../../core/index.js';
-import type { Db } from './database.js';
-import { securityEvent } from './schema/index.js';
+import type { RecordedSecurityEvent, SecurityEventLog, SecurityEventType } from '../../../core/index.js';
+import type { Db } from '../db/database.js';
+import { securityEvent } from '../schema/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

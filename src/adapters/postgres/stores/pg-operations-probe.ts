@@ -1,7 +1,7 @@
 import { and, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
-import type { OperationsProbe, OperationsSnapshot } from '../../core/index.js';
-import type { Db } from './database.js';
-import { channelOutbox, channelUpdate, handoff, logCheckpoint, logHead } from './schema/index.js';
+import type { OperationsProbe, OperationsSnapshot } from '../../../core/index.js';
+import type { Db } from '../db/database.js';
+import { channelOutbox, channelUpdate, handoff, logCheckpoint, logHead } from '../schema/index.js';
 
 /** Seconds since a timestamp column's smallest value, by the database's clock (the same for every instance). */
 const ageSeconds = (column: typeof channelOutbox.createdAt | typeof channelUpdate.receivedAt | typeof handoff.escalatedAt) =>

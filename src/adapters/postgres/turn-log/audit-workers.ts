@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { LogHeader } from '../../core/audit/log-entry.js';
-import type { CheckedEntry, Violation } from '../../core/audit/verify-log.js';
+import type { LogHeader } from '../../../core/audit/log-entry.js';
+import type { CheckedEntry, Violation } from '../../../core/audit/verify-log.js';
 
 /** Entry kinds as the workers encode them (code = index + 1; 0 = header did not parse). */
 export const KIND_CODES: ReadonlyArray<LogHeader['kind']> = ['turn', 'close', 'erasure', 'erasure_deferred', 'legal_hold', 'knowledge'];

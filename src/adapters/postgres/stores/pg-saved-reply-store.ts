@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Language, SavedReply, SavedReplyStore } from '../../core/index.js';
-import type { Db } from './database.js';
-import { savedReply } from './schema/index.js';
+import type { Language, SavedReply, SavedReplyStore } from '../../../core/index.js';
+import type { Db } from '../db/database.js';
+import { savedReply } from '../schema/index.js';
 
 type Row = typeof savedReply.$inferSelect;
 

@@ -27,8 +27,8 @@ import {
   type TurnLog,
   type Violation,
   parseHeader,
-} from '../../core/index.js';
-import { contentKeysOf, type Db, queryRows, runStatement, statement } from './database.js';
+} from '../../../core/index.js';
+import { contentKeysOf, type Db, queryRows, runStatement, statement } from '../db/database.js';
 import { type AuditKeyCache, auditRows, type RunQuery } from './audit-rows.js';
 import { type AuditWorkers, defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
@@ -46,7 +46,7 @@ import {
   logHead,
   turn,
   turnContent,
-} from './schema/index.js';
+} from '../schema/index.js';
 
 const AUDIT_PAGE = 5000;
 

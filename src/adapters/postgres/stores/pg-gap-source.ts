@@ -1,8 +1,8 @@
 import { asc, desc, gte, inArray, max, sql } from 'drizzle-orm';
-import type { GapSource, Turn } from '../../core/index.js';
-import type { Db } from './database.js';
+import type { GapSource, Turn } from '../../../core/index.js';
+import type { Db } from '../db/database.js';
 import { openTurns } from './pg-conversation-store.js';
-import { turn } from './schema/index.js';
+import { turn } from '../schema/index.js';
 
 /**
  * Where the gap report reads: conversations with an escalation, a rating, a clarifying question or

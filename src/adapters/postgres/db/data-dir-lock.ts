@@ -1,6 +1,6 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HelpdeskError } from '../../core/index.js';
+import { HelpdeskError } from '../../../core/index.js';
 
 const LOCK_FILE = 'helpdesk.lock';
 

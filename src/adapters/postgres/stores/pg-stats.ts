@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Channel, Language, StatsAgent, StatsFacts, StatsSource } from '../../core/index.js';
-import { type Db, queryRows } from './database.js';
+import type { Channel, Language, StatsAgent, StatsFacts, StatsSource } from '../../../core/index.js';
+import { type Db, queryRows } from '../db/database.js';
 
 /** A UTC day as text, the same on both engines. */
 const dayOf = (column: SQL) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;

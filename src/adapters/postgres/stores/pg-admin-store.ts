@@ -1,7 +1,7 @@
 import { asc, eq, lt, or, sql } from 'drizzle-orm';
-import { type AccountStore, isStaffRole, type SessionStore, type StaffAccount } from '../../core/index.js';
-import type { Db } from './database.js';
-import { adminAccount, adminSession } from './schema/index.js';
+import { type AccountStore, isStaffRole, type SessionStore, type StaffAccount } from '../../../core/index.js';
+import type { Db } from '../db/database.js';
+import { adminAccount, adminSession } from '../schema/index.js';
 
 type AccountRow = typeof adminAccount.$inferSelect;
 

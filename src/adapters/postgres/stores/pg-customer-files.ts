@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
-import type { CustomerFileStore, CustomerImageType, StoredFileInfo } from '../../core/index.js';
-import { contentKeysOf, type Db } from './database.js';
-import { conversationKey, customerFile } from './schema/index.js';
+import type { CustomerFileStore, CustomerImageType, StoredFileInfo } from '../../../core/index.js';
+import { contentKeysOf, type Db } from '../db/database.js';
+import { conversationKey, customerFile } from '../schema/index.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -18,7 +18,7 @@ import type {
   Turn,
   TurnData,
   TurnKind,
-} from '../../core/index.js';
+} from '../../../core/index.js';
 import {
   expectedRowMeta,
   type Frontier,
@@ -28,12 +28,12 @@ import {
   SEALED_ROW_DATA,
   type TurnContent,
   toTurnEntry,
-} from '../../core/index.js';
-import { type ContentKeys, openText, sealText } from './content-keys.js';
-import { contentKeysOf, type Db, runStatement, statement } from './database.js';
-import { createGroupCommit } from './group-commit.js';
-import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type Tx } from './pg-log-append.js';
-import { conversation, conversationKey, turn, turnContent } from './schema/index.js';
+} from '../../../core/index.js';
+import { type ContentKeys, openText, sealText } from '../db/content-keys.js';
+import { contentKeysOf, type Db, runStatement, statement } from '../db/database.js';
+import { createGroupCommit } from '../db/group-commit.js';
+import { chainsFrom, headSet, logAppender, logWrites, openLogAppend, type Tx } from '../turn-log/pg-log-append.js';
+import { conversation, conversationKey, turn, turnContent } from '../schema/index.js';
 
 type ConversationRow = typeof conversation.$inferSelect;
 /** A turn row without its plain metadata columns, which repeat what its content says (toTurnMeta). */

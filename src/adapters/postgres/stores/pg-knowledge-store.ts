@@ -9,11 +9,11 @@ import {
   toKnowledgeChainId,
   toKnowledgeHeader,
   VersionConflictError,
-} from '../../core/index.js';
-import type { Db } from './database.js';
-import { appendToLog, loadChains } from './pg-log-append.js';
-import type { PgKnowledgeIndex } from './pg-knowledge-index.js';
-import { kbConflict, kbEntry, kbFileState, kbRevision } from './schema/index.js';
+} from '../../../core/index.js';
+import type { Db } from '../db/database.js';
+import { appendToLog, loadChains } from '../turn-log/pg-log-append.js';
+import type { PgKnowledgeIndex } from '../knowledge-index/pg-knowledge-index.js';
+import { kbConflict, kbEntry, kbFileState, kbRevision } from '../schema/index.js';
 
 type RevisionRow = typeof kbRevision.$inferSelect;
 

@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
-import { checkEntry, type Violation } from '../../core/audit/verify-log.js';
-import { loadContentKeys } from './content-keys.js';
+import { checkEntry, type Violation } from '../../../core/audit/verify-log.js';
+import { loadContentKeys } from '../db/content-keys.js';
 import { type AuditKeyCache, type CopiedRows, copiedAuditRows, type RunCopy, type RunQuery } from './audit-rows.js';
 import { type AuditBegin, type AuditPageReply, type AuditPageRequest, CONTENT_GONE, KIND_CODES, PREV_LEAF, PREV_OTHER } from './audit-workers.js';
 

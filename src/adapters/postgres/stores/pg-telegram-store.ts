@@ -1,9 +1,9 @@
 import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
-import { type ChannelOutbox, type ClaimedMessage, type OutboundMessage, toStorableJson } from '../../core/index.js';
-import type { ContentKeys } from './content-keys.js';
-import { contentKeysOf, type Db, queryRows, runStatement, statement } from './database.js';
-import { createGroupCommit } from './group-commit.js';
-import { channelOutbox, channelUpdate } from './schema/index.js';
+import { type ChannelOutbox, type ClaimedMessage, type OutboundMessage, toStorableJson } from '../../../core/index.js';
+import type { ContentKeys } from '../db/content-keys.js';
+import { contentKeysOf, type Db, queryRows, runStatement, statement } from '../db/database.js';
+import { createGroupCommit } from '../db/group-commit.js';
+import { channelOutbox, channelUpdate } from '../schema/index.js';
 
 /**
  * Stores updates; returns those new, each with whether an earlier update of its chat is stored and

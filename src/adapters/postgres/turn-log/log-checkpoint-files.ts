@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type CheckpointSource, generateSignerKey, type NoteSigner, parseSignerKey } from '../../core/index.js';
+import { type CheckpointSource, generateSignerKey, type NoteSigner, parseSignerKey } from '../../../core/index.js';
 
 const LATEST = 'checkpoint';
 const HISTORY = /^checkpoints-\d{4}-\d{2}\.jsonl$/;

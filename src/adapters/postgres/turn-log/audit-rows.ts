@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../../core/audit/verify-log.js';
+import type { AuditEntry } from '../../../core/audit/verify-log.js';
 
 /** Unwraps a conversation's stored content key (see content-keys.ts). */
 export type UnwrapKey = (wrapped: Uint8Array, conversationId: string) => Uint8Array;
