@@ -42,7 +42,7 @@ const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: 
 let ok = false;
 try {
   await database.migrate();
-  const log = createPgTurnLog({ db: database.db, origin: config.turnLog.origin, verifierKey, audit: { databaseUrl: config.databaseUrl } });
+  const log = createPgTurnLog({ database, origin: config.turnLog.origin, verifierKey, audit: { databaseUrl: config.databaseUrl } });
   const started = performance.now();
   const report = await log.verify({ published });
   const seconds = (performance.now() - started) / 1000;

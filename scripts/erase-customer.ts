@@ -56,7 +56,7 @@ try {
   await database.migrate();
   const db = database.db;
   // Erasure and holds are log entries; they need no signing key (the next checkpoint covers them).
-  const log = createPgTurnLog({ db, origin: config.turnLog.origin });
+  const log = createPgTurnLog({ database, origin: config.turnLog.origin });
   if (args.hold || args.release) {
     const ids = await findCustomerConversations(db, target);
     if (ids.length === 0) code = notFound();

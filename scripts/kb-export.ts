@@ -23,7 +23,7 @@ try {
   await database.migrate();
   const knowledge = createStoredKnowledgeBase({
     database,
-    index: createPgKnowledgeIndex(database.db),
+    index: createPgKnowledgeIndex(database),
     embedder: createEmbedder(config),
     splitPassages: createPassageSplitter(),
     allowlist: createOfficialAllowlist(config.safety.official),

@@ -10,7 +10,7 @@ import { createOpenAIClient } from './adapters/openai/openai-client.js';
 import { loadContentKeys } from './adapters/postgres/db/content-keys.js';
 import { openDatabase, redactDatabaseError } from './adapters/postgres/db/database.js';
 import { startRetention } from './adapters/postgres/stores/pg-erasure.js';
-import { createPgConversationStore } from './adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from './adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createCheckpointFolder, loadSigningKey } from './adapters/postgres/turn-log/log-checkpoint-files.js';
 import { createPgTurnLog } from './adapters/postgres/turn-log/pg-turn-log.js';
 import { createPgKnowledgeIndex } from './adapters/postgres/knowledge-index/pg-knowledge-index.js';
@@ -150,7 +150,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   await database.migrate();
   const openai = config.openai ? createOpenAIClient(config.openai) : undefined;
   const embedder = createEmbedder(config);
-  const knowledge = createPgKnowledgeIndex(database.db);
+  const knowledge = createPgKnowledgeIndex(database);
   // The checkpoint key lives outside the database: configured, or a file (created on first start).
   const signing = loadSigningKey({
     key: config.turnLog.signingKey,
@@ -170,7 +170,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   // With Slack: signed checkpoints to SLACK_LOG_CHANNEL (at most once per interval), integrity alerts there or to the support channel.
   let slackLog: SlackLogPublisher | undefined;
   const turnLog = createPgTurnLog({
-    db: database.db,
+    database,
     origin: config.turnLog.origin,
     signer: signing.signer,
     publish: async (note) => {
@@ -213,7 +213,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
   stack.push('self-check', () => selfCheck.stop());
   // Every new turn wakes the handoff outbox at once (other instances catch up by polling).
   let wakeHandoff: () => void = () => undefined;
-  const conversations = notifyAppends(createPgConversationStore(database.db), () => wakeHandoff());
+  const conversations = notifyAppends(createPgConversationStore(database), () => wakeHandoff());
   // Prometheus metrics: core reports through its observer; queue and log figures are read on scrape.
   const metrics = createPrometheusMetrics({
     probe: createPgOperationsProbe(database.db),
@@ -321,7 +321,7 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
         logger,
         // Telegram joins this map below; files are fetched when a thread is mirrored, by then it is there.
         customerChannels,
-        redactions: createPgChannelOutbox(database.db),
+        redactions: createPgChannelOutbox(database),
         options: {
           ...slackConfig,
           unclaimedAfterMs: config.handoff.unclaimedAfterMs,
@@ -364,8 +364,8 @@ async function start(config: Config, logger: pino.Logger, stack: ReturnType<type
           ? { url: telegramConfig.webhookUrl, secretToken: telegramConfig.webhookSecret ?? deriveWebhookSecret(telegramConfig.token) }
           : undefined,
         helpdesk,
-        inbox: createPgUpdateInbox(database.db),
-        outbox: createPgChannelOutbox(database.db),
+        inbox: createPgUpdateInbox(database),
+        outbox: createPgChannelOutbox(database),
         storeReachable: async () => (await database.probe(PROBE_TIMEOUT_MS)).reachable,
         // The embedded database is one process's (the data folder lock).
         soleSender: database.engine === 'pglite',

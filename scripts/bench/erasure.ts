@@ -1,6 +1,6 @@
 import { loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
 import { openDatabase } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { eraseCustomer } from '../../src/adapters/postgres/stores/pg-erasure.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { createFirewall } from '../../src/core/index.js';
@@ -17,8 +17,8 @@ export async function benchErasure(databaseUrl: string, options: { conversations
   const database = await openDatabase({ databaseUrl, dataDir: 'unused', contentKeys: loadContentKeys({}).keys });
   try {
     await database.migrate();
-    const store = createPgConversationStore(database.db);
-    const log = createPgTurnLog({ db: database.db, origin: 'bench.example/erasure' });
+    const store = createPgConversationStore(database);
+    const log = createPgTurnLog({ database, origin: 'bench.example/erasure' });
     const ids: string[] = [];
     const text = firewall.screen({ text: '我的提现一直没有到账，请帮我查一下 withdrawal pending' }).text;
     for (let i = 0; i < options.conversations; i += 200) {

@@ -61,7 +61,7 @@ export async function benchRetrieval(set: RetrievalSet, engine: 'pglite' | 'post
   try {
     await database.migrate();
     if (database.engine !== engine) throw new Error(`expected ${engine}, opened ${database.engine}`);
-    const index = createPgKnowledgeIndex(database.db);
+    const index = createPgKnowledgeIndex(database);
     const embedder = createLocalEmbedder();
     log(`  retrieval ${engine}: indexing ${set.entries.length} entries, ${set.phrasings} phrasings…`);
     const buildT0 = performance.now();
@@ -88,7 +88,7 @@ export async function benchRetrieval(set: RetrievalSet, engine: 'pglite' | 'post
     // Diagnostics, after the timed run. The same queries through an index with no memory copies
     // (every search by statement: BM25 in SQL, pgvector), as a knowledge base over the copies'
     // budget is searched; then those statements timed one by one (retrieve() runs them concurrently).
-    const statementsIndex = createPgKnowledgeIndex(database.db, { replicaBudget: { terms: 0, values: 0 } });
+    const statementsIndex = createPgKnowledgeIndex(database, { replicaBudget: { terms: 0, values: 0 } });
     const statementsRetriever = createRetriever({ index: statementsIndex, embedder, tuning: DEFAULT_TUNING });
     for (const q of set.warmupQueries) await statementsRetriever.retrieve(q.text);
     const statementsMs: number[] = [];

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { generateMasterKeyText, loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
 import { openDatabase, queryRows } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { randomUUID } from 'node:crypto';
 import { createFirewall, generateSignerKey, leafHash, LOG_FORMAT_VERSION, type NewTurn, parseSignerKey, toHeaderBytes } from '../../src/core/index.js';
@@ -33,7 +33,7 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 async function runWorker(url: string, count: number, concurrency: number): Promise<void> {
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
   const flushes = process.env.TURN_LOG_FLUSHES ? Number(process.env.TURN_LOG_FLUSHES) : undefined;
-  const store = createPgConversationStore(database.db, flushes ? { maxFlushes: flushes } : {});
+  const store = createPgConversationStore(database, flushes ? { maxFlushes: flushes } : {});
   const conversations = [];
   for (let i = 0; i < concurrency; i++) {
     const { conversation } = await store.open({ channel: 'web', externalId: `bench-${process.pid}-${i}`, language: 'en', tokenHash: null });
@@ -120,7 +120,7 @@ export function startAppendWorker(url: string, count: number, concurrency: numbe
 /** Appends `total` turns in large appends (the same code path, 1000 turns per transaction). */
 export async function fill(url: string, total: number, log: (m: string) => void): Promise<void> {
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
-  const store = createPgConversationStore(database.db);
+  const store = createPgConversationStore(database);
   const PER_APPEND = 1000;
   // Customer text is stored screened; the filler is screened once (its content does not matter here).
   const filler = firewall.screen({ text: '填充 filler text of a typical length for a support chat' }).text;
@@ -150,13 +150,13 @@ export async function extendWithEvents(database: Awaited<ReturnType<typeof openD
   const CHUNK = 20_000;
   for (let done = 0; done < count; done += CHUNK) {
     const n = Math.min(CHUNK, count - done);
-    await database.db.transaction(async (tx) => {
+    await database.transaction(async (tx) => {
       const prepared = Array.from({ length: n }, () => {
         const header = { v: LOG_FORMAT_VERSION, kind: 'legal_hold' as const, conv: randomUUID(), on: true, prev: null, at: Date.now() };
         const bytes = toHeaderBytes(header);
         return { header, bytes, leaf: leafHash(bytes) };
       });
-      for (let i = 0; i < prepared.length; i += 2000) await appendToLog(tx, prepared.slice(i, i + 2000));
+      for (let i = 0; i < prepared.length; i += 2000) await appendToLog(tx.run, prepared.slice(i, i + 2000));
     });
     if ((done / CHUNK) % 10 === 0) log(`padded ${done + n}/${count}`);
   }
@@ -171,7 +171,7 @@ export async function benchTurnLog(
   await database.migrate();
   const checkpoints: Array<{ at: number; size: number }> = [];
   const turnLog = createPgTurnLog({
-    db: database.db,
+    database,
     origin: 'bench.example/turn-log',
     signer: parseSignerKey(generateSignerKey('bench.example/turn-log')),
     audit: { databaseUrl: url },
@@ -273,7 +273,7 @@ async function timeProofsInChild(url: string, size: number, warm: number, timed:
 
 async function runProofs(url: string, size: number, warm: number, timed: number): Promise<void> {
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', contentKeys: benchContentKeys() });
-  const turnLog = createPgTurnLog({ db: database.db, origin: 'bench.example/turn-log' });
+  const turnLog = createPgTurnLog({ database, origin: 'bench.example/turn-log' });
   const ms: number[] = [];
   for (let i = 0; i < warm + timed; i++) {
     const index = Math.floor(Math.random() * size);

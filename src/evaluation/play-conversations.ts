@@ -2,7 +2,7 @@ import { readKnowledgeFiles } from '../adapters/knowledge-files/read-knowledge-f
 import { createLocalEmbedder } from '../adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../adapters/local/passage-splitter.js';
 import { openDatabase } from '../adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../adapters/postgres/knowledge-index/pg-knowledge-index.js';
 import {
   classifyDialogueAct,
@@ -101,9 +101,9 @@ export async function playConversations(options: {
   try {
     await database.migrate();
     const embedder = createLocalEmbedder();
-    const knowledge = createPgKnowledgeIndex(database.db);
+    const knowledge = createPgKnowledgeIndex(database);
     const helpdesk = createHelpdesk({
-      conversations: createPgConversationStore(database.db),
+      conversations: createPgConversationStore(database),
       knowledge,
       embedder,
       retriever: createRetriever({ index: knowledge, embedder }),

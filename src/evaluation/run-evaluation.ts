@@ -57,7 +57,7 @@ export async function evaluateHelpdesk(options: {
   const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: 'memory://' });
   try {
     await database.migrate();
-    const index = createPgKnowledgeIndex(database.db);
+    const index = createPgKnowledgeIndex(database);
     const indexStarted = performance.now();
     // A shared database may hold another knowledge base: this replaces it for the run.
     await syncKnowledge(options.entries, {

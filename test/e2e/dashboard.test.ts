@@ -71,7 +71,7 @@ describeInChromium('the support lead dashboard in headless Chromium', () => {
     const database = await openDatabase({ dataDir, contentKeys: loadContentKeys({ text: masterKey }).keys });
     try {
       await database.migrate();
-      await writeHistory(database.db);
+      await writeHistory(database);
     } finally {
       await database.close();
     }

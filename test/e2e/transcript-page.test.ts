@@ -45,7 +45,7 @@ describeInChromium('the transcript verify page in headless Chromium', () => {
       (async () => {
         const test = await createTestDatabase('pglite');
         drop = test.drop;
-        const turnLog = createPgTurnLog({ db: test.database.db, origin: ORIGIN, signer });
+        const turnLog = createPgTurnLog({ database: test.database, origin: ORIGIN, signer });
         const { helpdesk, conversations } = wireHelpdesk(test.database, { turnLog: () => turnLog });
         app = createWebApp({ helpdesk, bodyLimitBytes: 65_536, health: async () => ({}), onError: () => undefined });
         server = await new Promise<ReturnType<typeof serve>>((resolve) => {

@@ -369,7 +369,7 @@ describe.each(testEngines())('admin API on %s', (engine) => {
 
   it('answers with a change published on another instance within its next search after half a second', async () => {
     // A second instance: its own knowledge index (and copies) on the same database.
-    const otherIndex = createPgKnowledgeIndex(t.database.db);
+    const otherIndex = createPgKnowledgeIndex(t.database);
     const embedder = createLocalEmbedder();
     const other = createHelpdesk({
       conversations: t.conversations,

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgHandoffStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
 import { createHandoffDesk, parseWorkingHours } from '../../src/core/index.js';
 import { silentLogger } from '../support/helpdesk.js';
@@ -257,7 +257,7 @@ describe.each(testEngines())("agents' inbox API on %s", (engine) => {
   it.runIf(engine === 'postgres')('shows what another instance on the same PostgreSQL did, within its poll interval', async () => {
     const other = await openDatabase({ databaseUrl: t.url as string, dataDir: 'unused', contentKeys: t.database.contentKeys });
     try {
-      const conversations = createPgConversationStore(other.db);
+      const conversations = createPgConversationStore(other);
       const desk = createHandoffDesk({
         conversations,
         handoffs: createPgHandoffStore(other.db),

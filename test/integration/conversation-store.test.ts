@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import type { ConversationStore } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
 import { screened } from '../support/screened.js';
@@ -21,7 +21,7 @@ describe.each(testEngines())('conversation store on %s', (engine) => {
   let store: ConversationStore;
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    store = createPgConversationStore(db.database.db);
+    store = createPgConversationStore(db.database);
   });
   afterAll(() => db.drop());
 

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
 import { type Database, openDatabase, queryRows } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { eraseCustomer, SETTLED_PAYLOAD_MS, sweepRetention } from '../../src/adapters/postgres/stores/pg-erasure.js';
 import { createPgChannelOutbox } from '../../src/adapters/postgres/stores/pg-telegram-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
@@ -33,8 +33,8 @@ async function setup(engine: Engine) {
   const instance = (database: Database) => ({
     database,
     db: database.db,
-    store: createPgConversationStore(database.db),
-    log: createPgTurnLog({ db: database.db, origin: ORIGIN, signer: SIGNER }),
+    store: createPgConversationStore(database),
+    log: createPgTurnLog({ database, origin: ORIGIN, signer: SIGNER }),
   });
   return {
     ...instance(first),
@@ -115,7 +115,7 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
       const open = await converse(s, 'web', 'open', '还没解决的问题');
       await s.log.placeLegalHold(held, 'open dispute #42');
       await s.db.execute(sql`UPDATE conversation SET updated_at = now() - interval '40 days' WHERE external_id IN ('old', 'held', 'open')`);
-      const outbox = createPgChannelOutbox(s.db);
+      const outbox = createPgChannelOutbox(s.database);
       await outbox.enqueue([
         { channel: 'telegram', chatId: '42', dedupeKey: 'tg:1:u1:0', method: 'sendMessage', payload: { chat_id: 42, text: '发出的回复' } },
         { channel: 'telegram', chatId: '43', dedupeKey: 'tg:1:u2:0', method: 'sendMessage', payload: { chat_id: 43, text: '还在等待的回复' } },

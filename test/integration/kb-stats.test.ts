@@ -41,7 +41,7 @@ describe.each(testEngines())('BM25 corpus figures on %s', (engine) => {
   });
 
   it('give the same BM25 figures as counting the chunks', async () => {
-    const index = createPgKnowledgeIndex(kb.db);
+    const index = createPgKnowledgeIndex(kb.database);
     const terms = toTerms('How do I reset my password? 我的提现一直没到账');
     const found = await index.searchLexical(terms, 20);
     const [row] = await queryRows<{ n: number }>(kb.db, sql`SELECT count(*)::float8 AS n FROM kb_chunk`);

@@ -87,7 +87,7 @@ describe('the database as the source of truth, the Markdown folder imported and 
     drop = test.drop;
     knowledge = createStoredKnowledgeBase({
       database: test.database,
-      index: createPgKnowledgeIndex(test.database.db),
+      index: createPgKnowledgeIndex(test.database),
       embedder: createLocalEmbedder(),
       splitPassages: createPassageSplitter(),
       allowlist: undefined,

@@ -41,7 +41,7 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     embedCalls = 0;
     const report = await sync();
     expect(report.problems).toEqual([]);
-    const entries = await createPgKnowledgeIndex(kb.db).listEntries();
+    const entries = await createPgKnowledgeIndex(kb.database).listEntries();
     expect(entries.filter((e) => e.lang === 'zh').length).toBeGreaterThanOrEqual(30);
     expect(entries.filter((e) => e.lang === 'en').length).toBeGreaterThanOrEqual(30);
     expect(report.added.length).toBe(entries.length);
@@ -64,7 +64,7 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     expect(report.updated).toEqual(['trading-fees-en']);
     expect(embedCalls).toBeGreaterThan(0);
     expect(embedCalls).toBeLessThan(20);
-    const entry = (await createPgKnowledgeIndex(kb.db).listEntries()).find((e) => e.id === 'trading-fees-en');
+    const entry = (await createPgKnowledgeIndex(kb.database).listEntries()).find((e) => e.id === 'trading-fees-en');
     expect(entry?.version).toBe(2);
   });
 
@@ -78,7 +78,7 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     expect(reasons['en/api-keys.md']).toMatch(/lang/);
     expect(reasons['en/new-broken.md']).toMatch(/front matter/);
     expect(report.removed).toEqual([]);
-    const ids = (await createPgKnowledgeIndex(kb.db).listEntries()).map((e) => e.id);
+    const ids = (await createPgKnowledgeIndex(kb.database).listEntries()).map((e) => e.id);
     expect(ids).toContain('api-keys-en');
     await writeFile(path, original);
     await unlink(join(kb.dir, 'en', 'new-broken.md'));
@@ -89,12 +89,12 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     await unlink(join(kb.dir, 'en', 'close-account.md'));
     const report = await sync();
     expect(report.removed.sort()).toEqual(['close-account-en', 'close-account-zh']);
-    const ids = (await createPgKnowledgeIndex(kb.db).listEntries()).map((e) => e.id);
+    const ids = (await createPgKnowledgeIndex(kb.database).listEntries()).map((e) => e.id);
     expect(ids).not.toContain('close-account-en');
   });
 
   it('keeps one centroid per entry, searchable by the query vector, and drops it with its entry', async () => {
-    const index = createPgKnowledgeIndex(kb.db);
+    const index = createPgKnowledgeIndex(kb.database);
     const entries = await index.listEntries();
     const [query] = await local.embed(['how do I close my account']);
     const hits = await index.searchCentroids(query ?? [], local.id, 1000);
@@ -107,7 +107,7 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
 
   it("sees what another instance's sync removed and added in its next search, in memory and by statements", async () => {
     for (const replicaBudget of [undefined, { terms: 0, values: 0 }]) {
-      const reader = createPgKnowledgeIndex(kb.db, { replicaBudget, generationMaxAgeMs: 0 });
+      const reader = createPgKnowledgeIndex(kb.database, { replicaBudget, generationMaxAgeMs: 0 });
       const found = findsTwoFactor(reader);
       expect(await found()).toEqual({ lexical: true, vector: true, centroids: true });
       const file = join(kb.dir, 'en', '2fa-setup-change.md');
@@ -122,8 +122,8 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
   });
 
   it("reads the generation at most once per max age: another instance's sync shows once that age has passed", async () => {
-    const patient = findsTwoFactor(createPgKnowledgeIndex(kb.db, { generationMaxAgeMs: 60_000 }));
-    const eager = findsTwoFactor(createPgKnowledgeIndex(kb.db, { generationMaxAgeMs: 0 }));
+    const patient = findsTwoFactor(createPgKnowledgeIndex(kb.database, { generationMaxAgeMs: 60_000 }));
+    const eager = findsTwoFactor(createPgKnowledgeIndex(kb.database, { generationMaxAgeMs: 0 }));
     expect(await patient()).toEqual({ lexical: true, vector: true, centroids: true });
     const file = join(kb.dir, 'en', '2fa-setup-change.md');
     const text = await readFile(file, 'utf8');
@@ -142,10 +142,10 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
   it('re-embeds everything when the embedder changes, keeping versions', async () => {
     const other: Embedder = { id: 'local-test-other', embed: (texts) => local.embed(texts) };
     const report = await sync(other);
-    const entries = await createPgKnowledgeIndex(kb.db).listEntries();
+    const entries = await createPgKnowledgeIndex(kb.database).listEntries();
     expect(report.updated.length).toBe(entries.length);
     expect(entries.find((e) => e.id === 'trading-fees-en')?.version).toBe(2);
-    const hits = await createPgKnowledgeIndex(kb.db).searchVector((await other.embed(['password']))[0] ?? [], other.id, 5);
+    const hits = await createPgKnowledgeIndex(kb.database).searchVector((await other.embed(['password']))[0] ?? [], other.id, 5);
     expect(hits.length).toBe(5);
   });
 
@@ -171,7 +171,7 @@ describe.each(testEngines())('knowledge sync on %s', (engine) => {
     const report = await sync(wide);
     expect(report.updated.length).toBeGreaterThan(60);
     expect(await storage()).toBe('x');
-    const hits = await createPgKnowledgeIndex(kb.db).searchVector((await wide.embed(['reset my password']))[0] ?? [], wide.id, 3);
+    const hits = await createPgKnowledgeIndex(kb.database).searchVector((await wide.embed(['reset my password']))[0] ?? [], wide.id, 3);
     expect(hits[0]?.topic).toMatch(/^password-reset/);
   });
 });

@@ -24,7 +24,7 @@ describe.each(testEngines())('the operations probe on %s', (engine) => {
       turnLog: { size: 0, checkpointSize: 0, checkpointAgeSeconds: null },
       handoffs: { unclaimed: 0, claimed: 0, oldestUnclaimedAgeSeconds: 0 },
     });
-    const outbox = createPgChannelOutbox(database.db);
+    const outbox = createPgChannelOutbox(database);
     const message = (chatId: string, n: number) => ({
       channel: 'telegram',
       chatId,
@@ -33,7 +33,7 @@ describe.each(testEngines())('the operations probe on %s', (engine) => {
       payload: { chat_id: chatId, text: 'hi' },
     });
     await outbox.enqueue([message('1', 1), message('1', 2), message('2', 1)]);
-    await createPgUpdateInbox(database.db).record({ source: 'telegram:42', updateId: 7, chatId: '1', messageId: 1, payload: {} });
+    await createPgUpdateInbox(database).record({ source: 'telegram:42', updateId: 7, chatId: '1', messageId: 1, payload: {} });
     await new Promise((r) => setTimeout(r, 1100));
 
     const read = await probe.read();

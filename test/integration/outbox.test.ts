@@ -10,7 +10,7 @@ describe.each(testEngines())('channel outbox on %s', (engine) => {
   let outbox: ChannelOutbox;
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    outbox = createPgChannelOutbox(db.database.db);
+    outbox = createPgChannelOutbox(db.database);
   });
   afterAll(() => db.drop());
 
@@ -52,7 +52,7 @@ describe.each(testEngines())('channel outbox on %s', (engine) => {
   });
 
   it("says when a chat's earlier update is stored and not handled, and lists those, oldest first, with how long they waited", async () => {
-    const inbox = createPgUpdateInbox(db.database.db);
+    const inbox = createPgUpdateInbox(db.database);
     const update = (updateId: number, chatId: string) => ({ source: 'telegram:2', updateId, chatId, messageId: updateId, payload: { update_id: updateId } });
     expect(await inbox.record(update(601, 'f'))).toBe('stored');
     expect(await inbox.record(update(602, 'g'))).toBe('stored');
@@ -74,7 +74,7 @@ describe.each(testEngines())('channel outbox on %s', (engine) => {
   });
 
   it("stores a handled update's replies with the head of each idle chat already leased, and returns those for sending", async () => {
-    const inbox = createPgUpdateInbox(db.database.db);
+    const inbox = createPgUpdateInbox(db.database);
     // Chat c still has a message waiting: nothing of c may overtake it.
     await outbox.enqueue([message('c', 1)]);
     for (const [updateId, chatId] of [

@@ -83,7 +83,7 @@ describe.each(testEngines())('hybrid retrieval on %s', (engine) => {
 
   it("searches in memory exactly as the statements do: BM25 over chunks and over entries as in SQL, chunks and centroids as pgvector's exact scan", async () => {
     const embedder = createLocalEmbedder();
-    const byStatements = createPgKnowledgeIndex(t.database.db, { replicaBudget: { terms: 0, values: 0 } });
+    const byStatements = createPgKnowledgeIndex(t.database, { replicaBudget: { terms: 0, values: 0 } });
     for (const question of QUESTIONS) {
       const [embedding] = await embedder.embed([question]);
       const terms = [...new Set(toTerms(question))];

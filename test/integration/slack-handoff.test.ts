@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { type Database, openDatabase } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgHandoffStore, createPgThreadMirrorStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
 import { handoff } from '../../src/adapters/postgres/schema/index.js';
 import { createSlackHandoff, type SlackHandoff } from '../../src/adapters/slack/slack-handoff.js';
@@ -317,7 +317,7 @@ describe.each(testEngines())('Slack handoff on %s', (engine) => {
     const root = await waitForRoot(customer.id);
     // A second desk on the same store whose unclaimed time has already passed: the sweep's view.
     const impatient = createHandoffDesk({
-      conversations: createPgConversationStore(db.database.db),
+      conversations: createPgConversationStore(db.database),
       handoffs: app.handoffs,
       customerChannels: {},
       logger: silentLogger,

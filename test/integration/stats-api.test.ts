@@ -20,7 +20,7 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     const t = await createTestConsole(engine);
     ({ database, drop, app, turnLog: log } = t);
     await t.staff.access.addAccount({ name: LEAD.user, role: 'lead', password: LEAD.password });
-    ids = await writeHistory(database.db);
+    ids = await writeHistory(database);
   }, 300_000);
   afterAll(async () => drop?.());
 

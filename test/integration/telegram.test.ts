@@ -69,8 +69,8 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
       ...(options.storeReachable ? { storeReachable: options.storeReachable } : {}),
       ...(options.soleSender ? { soleSender: true } : {}),
       helpdesk: options.helpdesk ?? t.helpdesk,
-      inbox: options.inbox ?? createPgUpdateInbox(t.database.db),
-      outbox: createPgChannelOutbox(t.database.db),
+      inbox: options.inbox ?? createPgUpdateInbox(t.database),
+      outbox: createPgChannelOutbox(t.database),
       logger: process.env.TG_DEBUG ? { ...console, debug() {} } : silentLogger,
       exchangeName: 'ExampleX',
       tuning: { ...FAST, ...options.tuning },
@@ -269,7 +269,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
   });
 
   it("takes over a chat's update left unhandled by an instance that died, after the takeover time, then answers the next, each once and in order", async () => {
-    const inbox = createPgUpdateInbox(t.database.db);
+    const inbox = createPgUpdateInbox(t.database);
     // The instance the first call reaches stores the update, answers 200 and dies before handling it.
     const dies = async (request: Request) => {
       const update = (await request.json()) as { update_id: number; message: { message_id: number; chat: { id: number } } };
@@ -417,7 +417,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
   it('holds polling while the database does not answer, confirming no update to Telegram before it is stored, then answers each once', async () => {
     // The real inbox, cut off from its database while `down` (as the fault suite does with a real server).
     let down = false;
-    const real = createPgUpdateInbox(t.database.db);
+    const real = createPgUpdateInbox(t.database);
     const inbox = {
       ...real,
       record: (update: Parameters<typeof real.record>[0]) => (down ? Promise.reject(new Error('Connection terminated unexpectedly')) : real.record(update)),
@@ -453,7 +453,7 @@ describe.each(testEngines())('Telegram channel through telegraf on %s', (engine)
     await first.stop();
     running.splice(running.indexOf(first), 1);
     // What a process killed between storing a reply and sending it leaves: the reply leased to it for a minute.
-    const inbox = createPgUpdateInbox(t.database.db);
+    const inbox = createPgUpdateInbox(t.database);
     const payload = { chat_id: String(chat), text: 'left leased by a killed process' };
     await inbox.settleWithReplies?.(
       'telegram:0',

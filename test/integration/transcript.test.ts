@@ -29,9 +29,8 @@ const V1_FIXTURE = fileURLToPath(new URL('../fixtures/transcript-v1.json', impor
 /** The helpdesk with its turn log and web app on a fresh database (no knowledge base: every question escalates). */
 async function createLoggedHelpdesk(engine: 'pglite' | 'postgres') {
   const test = await createTestDatabase(engine);
-  const db = test.database.db;
   const signer = parseSignerKey(generateSignerKey(ORIGIN));
-  const turnLog = createPgTurnLog({ db, origin: ORIGIN, signer });
+  const turnLog = createPgTurnLog({ database: test.database, origin: ORIGIN, signer });
   const { helpdesk, conversations } = wireHelpdesk(test.database, { turnLog: () => turnLog });
   const app = createWebApp({ helpdesk, bodyLimitBytes: 65_536, health: async () => ({}), onError: () => undefined });
   return { test, app, turnLog, signer, conversations };

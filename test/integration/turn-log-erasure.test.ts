@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey, verifyTranscript } from '../../src/core/index.js';
 import { createTestDatabase, type Engine, testEngines } from '../support/databases.js';
@@ -13,8 +13,8 @@ const SIGNER = parseSignerKey(generateSignerKey(ORIGIN));
 async function setup(engine: Engine) {
   const test = await createTestDatabase(engine);
   const db = test.database.db;
-  const store = createPgConversationStore(db);
-  const log = createPgTurnLog({ db, origin: ORIGIN, signer: SIGNER });
+  const store = createPgConversationStore(test.database);
+  const log = createPgTurnLog({ database: test.database, origin: ORIGIN, signer: SIGNER });
   const open = async (externalId: string) => {
     const c = (await store.open({ channel: 'telegram', externalId, language: 'zh', tokenHash: null, customerHandle: screened('@alice') })).conversation;
     await store.append(c.id, [

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type Database, openDatabase, queryRows } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
 import { freePort } from '../../scripts/bench/in-process.js';
@@ -37,7 +37,7 @@ async function expectEveryAckLogged(database: Database, acks: Ack[]) {
   );
   expect(counts?.entries).toBe(counts?.turns);
   expect(counts?.max).toBe((counts?.entries ?? 0) - 1);
-  const report = await createPgTurnLog({ db: database.db, origin: 'test.example/processes', signer: SIGNER }).verify();
+  const report = await createPgTurnLog({ database, origin: 'test.example/processes', signer: SIGNER }).verify();
   expect(report.violations).toEqual([]);
   expect(report.size).toBe(counts?.entries);
 }
@@ -106,7 +106,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       const url = new URL(empty.url);
       url.username = role;
       app = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused', contentKeys: benchContentKeys() });
-      const store = createPgConversationStore(app.db);
+      const store = createPgConversationStore(app);
       const { conversation } = await store.open({ channel: 'web', externalId: 'restricted', language: 'en', tokenHash: null });
       await store.append(conversation.id, [{ role: 'customer', kind: 'message', text: screened('appends work'), language: 'en' }]);
       const refused = async (statement: string) => {
@@ -123,7 +123,7 @@ describe.skipIf(!testEngines().includes('postgres'))('turn log appended by sever
       expect(await refused('ALTER TABLE log_entry DISABLE TRIGGER USER')).toMatch(/must be owner/);
       expect(await refused('SET session_replication_role = replica')).toMatch(/permission denied/);
       expect(await refused("UPDATE turn SET text = 'x'")).toMatch(/permission denied/);
-      const report = await createPgTurnLog({ db: app.db, origin: 'test.example/processes', signer: SIGNER }).verify();
+      const report = await createPgTurnLog({ database: app, origin: 'test.example/processes', signer: SIGNER }).verify();
       expect(report).toMatchObject({ ok: true, size: 1 });
     } finally {
       await app?.close();

@@ -121,7 +121,7 @@ describe.each(testEngines())('turn log publishing on %s', (engine) => {
     t = await createTestHelpdesk(engine, {
       turnLog: (database) =>
         (log = createPgTurnLog({
-          db: database.db,
+          database,
           origin: ORIGIN,
           signer: SIGNER,
           publish: async (note) => {

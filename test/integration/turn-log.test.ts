@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCheckpointFolder, readPublishedCheckpoints } from '../../src/adapters/postgres/turn-log/log-checkpoint-files.js';
 import { queryRows } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import {
   appendLeaf,
@@ -43,8 +43,8 @@ async function setup(engine: Engine) {
   const dir = mkdtempSync(join(tmpdir(), 'turn-log-'));
   dirs.push(dir);
   const folder = createCheckpointFolder(dir);
-  const store = createPgConversationStore(db);
-  const log = createPgTurnLog({ db, origin: ORIGIN, signer: SIGNER, publish: folder.publish });
+  const store = createPgConversationStore(test.database);
+  const log = createPgTurnLog({ database: test.database, origin: ORIGIN, signer: SIGNER, publish: folder.publish });
   const conversations = [];
   for (const name of ['a', 'b', 'c']) {
     conversations.push((await store.open({ channel: 'web', externalId: name, language: 'en', tokenHash: null })).conversation);
@@ -65,7 +65,7 @@ async function setup(engine: Engine) {
   // On PostgreSQL every audit also runs in worker threads (pages of 5 entries over 2 workers, in
   // one exported snapshot), which must report exactly what the in-thread audit reports.
   const inWorkers = test.url
-    ? createPgTurnLog({ db, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: test.url, workers: 2, parallelFrom: 0, pageSize: 5 } })
+    ? createPgTurnLog({ database: test.database, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: test.url, workers: 2, parallelFrom: 0, pageSize: 5 } })
     : undefined;
   const audit = async (): Promise<AuditReport> => {
     const report = await log.verify({ published: readPublishedCheckpoints(dir) });
@@ -118,7 +118,12 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       }
       const before = (await s.log.head()).size;
       // Small pages make the audit long enough for the appends to land in the middle of it.
-      const slow = createPgTurnLog({ db: s.db, origin: ORIGIN, signer: SIGNER, audit: { databaseUrl: s.test.url, workers: 2, parallelFrom: 0, pageSize: 2 } });
+      const slow = createPgTurnLog({
+        database: s.test.database,
+        origin: ORIGIN,
+        signer: SIGNER,
+        audit: { databaseUrl: s.test.url, workers: 2, parallelFrom: 0, pageSize: 2 },
+      });
       const auditing = slow.verify({ published: readPublishedCheckpoints(s.dir) });
       const appending = (async () => {
         for (let i = 0; i < 20; i++) await s.store.append(c.id, [{ role: 'customer', kind: 'message', text: screened(`meanwhile ${i}`), language: 'en' }]);
@@ -141,7 +146,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
       const unreachable = new URL(s.test.url as string);
       unreachable.port = '9';
       const log = createPgTurnLog({
-        db: s.db,
+        database: s.test.database,
         origin: ORIGIN,
         signer: SIGNER,
         audit: { databaseUrl: unreachable.toString(), workers: 2, parallelFrom: 0, pageSize: 5 },
@@ -157,7 +162,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
   it('keeps one chain per conversation when two stores (two processes) append to it at once', async () => {
     const s = await setup(engine);
     try {
-      const other = createPgConversationStore(s.db, { maxFlushes: 2 });
+      const other = createPgConversationStore(s.test.database, { maxFlushes: 2 });
       const c = s.conversations[0] as { id: string };
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
@@ -175,7 +180,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
   it("continues a conversation from what other writers stored since this store's last append: their turns, state, erasure", async () => {
     const s = await setup(engine);
     try {
-      const other = createPgConversationStore(s.db);
+      const other = createPgConversationStore(s.test.database);
       const c = s.conversations[0] as { id: string };
       const say = (text: string) => [{ role: 'customer' as const, kind: 'message' as const, text: screened(text), language: 'en' as const }];
       await s.store.append(c.id, say('mine'));
@@ -216,7 +221,7 @@ describe.each(testEngines())('turn log on %s', (engine) => {
         await run();
         return sent - before;
       };
-      const other = createPgConversationStore(s.db);
+      const other = createPgConversationStore(s.test.database);
       const c = s.conversations[0] as { id: string };
       const say = [{ role: 'customer' as const, kind: 'message' as const, text: screened('hi'), language: 'en' as const }];
       expect(await statementsFor(() => s.store.append(c.id, say))).toBe(1);

@@ -33,7 +33,7 @@ export async function createTestConsole(engine: Engine, options: { sessions?: Pa
   const t = await createTestHelpdesk(engine, {
     threshold: options.threshold,
     turnLog: (database) => {
-      turnLog = createPgTurnLog({ db: database.db, origin: 'exchange.example/turn-log', signer });
+      turnLog = createPgTurnLog({ database, origin: 'exchange.example/turn-log', signer });
       return turnLog;
     },
     safety: (database) => ({

@@ -3,7 +3,7 @@ import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-know
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
 import type { Database } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/knowledge-index/pg-knowledge-index.js';
 import { createPgHandoffStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
 import { createWebApp } from '../../src/adapters/web/web-app.js';
@@ -44,8 +44,8 @@ type HelpdeskOptions = {
 /** The real helpdesk on a given database, wired as main.ts wires it (offline embedder by default); nothing synced yet. */
 export function wireHelpdesk(database: Database, options: HelpdeskOptions = {}) {
   const embedder = options.embedder ?? createLocalEmbedder();
-  const knowledge = createPgKnowledgeIndex(database.db);
-  const store = createPgConversationStore(database.db);
+  const knowledge = createPgKnowledgeIndex(database);
+  const store = createPgConversationStore(database);
   const conversations = options.wrapConversations ? options.wrapConversations(store) : store;
   const desk = options.desk
     ? createHandoffDesk({

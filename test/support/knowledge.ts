@@ -32,11 +32,15 @@ export function useKnowledgeCopy(engine: Engine, defaultEmbedder: Embedder = cre
     },
     get db() {
       if (!db) throw new Error('useKnowledgeCopy: the database exists only inside the tests');
-      return db.database.db;
+      return copy.database.db;
+    },
+    get database() {
+      if (!db) throw new Error('useKnowledgeCopy: the database exists only inside the tests');
+      return db.database;
     },
     sync: async (embedder: Embedder = defaultEmbedder) =>
       syncKnowledgeFiles(await readKnowledgeFiles(dir), {
-        index: createPgKnowledgeIndex(copy.db),
+        index: createPgKnowledgeIndex(copy.database),
         embedder,
         splitPassages: createPassageSplitter(),
       }),

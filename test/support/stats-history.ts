@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import type { Database } from '../../src/adapters/postgres/db/database.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/stores/pg-conversation-store.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import type { Channel, EscalationReason, Language, Priority, Role, TurnData, TurnKind } from '../../src/core/index.js';
 import { screened } from './screened.js';
 
@@ -15,8 +15,8 @@ export const CUSTOMER_WORDS = '我的提现一直没有到账';
  * set to each turn's time. Range under test: 2026-03-02 to 2026-03-04 (UTC). The expected figures
  * of test/integration/stats-api.test.ts are worked out by hand from this script (docs/stats.md).
  */
-export async function writeHistory(db: Database['db']) {
-  const store = createPgConversationStore(db);
+export async function writeHistory(database: Database) {
+  const store = createPgConversationStore(database);
   const ids: Record<string, string> = {};
   vi.useFakeTimers({ toFake: ['Date'] });
   try {

@@ -38,6 +38,16 @@ describe('the dependency rule', () => {
     }
   });
 
+  it('keeps the PostgreSQL adapter in its folders by concern, reaching the driver only through openDatabase', () => {
+    const POSTGRES = join(SRC, 'adapters/postgres');
+    const folders = new Set(files(POSTGRES).map((f) => relative(POSTGRES, f).split('/')[0]));
+    expect([...folders].sort()).toEqual(['db', 'knowledge-index', 'schema', 'stores', 'turn-log']);
+    for (const file of files(POSTGRES)) {
+      // drizzle's session and client fields are private: the driver is kept beside the handle instead.
+      expect(readFileSync(file, 'utf8'), relative(SRC, file)).not.toMatch(/\.session\??\.client\b|\$client\b/);
+    }
+  });
+
   it('keeps the transcript verifier and its rendering free of Node built-ins, so that browsers run the same code', () => {
     const seen = new Set<string>();
     const visit = (file: string) => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import pg from 'pg';
 import { type ContentKeys, loadContentKeys } from './content-keys.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openPrivately } from './data-dir-permissions.js';
+import { type Run, runOn } from './statement.js';
 import * as schema from '../schema/index.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -27,8 +27,24 @@ const MIGRATION_LOCK_KEY = 7_262_001;
 /** How long a new PostgreSQL connection may take: past it the operation fails instead of hanging. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export interface Database {
+/** Drizzle's typed builder and fixed statements (statement.ts), both on the same connection or pool. */
+export interface Connection {
   db: Db;
+  /** Fixed statements straight on the driver client: the measured hot paths only. */
+  run: Run;
+}
+
+export interface TransactionConfig {
+  isolationLevel?: 'read committed' | 'repeatable read' | 'serializable';
+  accessMode?: 'read only' | 'read write';
+}
+
+export interface Database extends Connection {
+  /**
+   * Runs `work` in a transaction on one connection, committed when it resolves and rolled back
+   * when it throws; `tx.db` and `tx.run` both run inside it.
+   */
+  transaction<T>(work: (tx: Connection) => Promise<T>, config?: TransactionConfig): Promise<T>;
   engine: 'pglite' | 'postgres';
   /** The master keys that wrap the content keys stored in this database (never stored in it). */
   contentKeys: ContentKeys;
@@ -179,6 +195,24 @@ function withoutKeys(): ContentKeys {
   };
 }
 
+/** `BEGIN` / `SET TRANSACTION` modes: isolation level and access mode, or nothing. */
+function transactionModes(config: TransactionConfig | undefined): string {
+  const modes = [config?.isolationLevel && `ISOLATION LEVEL ${config.isolationLevel.toUpperCase()}`, config?.accessMode?.toUpperCase()].filter(Boolean);
+  return modes.length > 0 ? ` ${modes.join(' ')}` : '';
+}
+
+/** A transaction's connection: statements on its client, drizzle's builder made on first use (hot paths need none). */
+function onClient(client: Parameters<typeof runOn>[0], builder: () => Db): Connection {
+  let db: Db | undefined;
+  return {
+    run: runOn(client),
+    get db() {
+      db ??= builder();
+      return db;
+    },
+  };
+}
+
 async function openEngine(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Omit<Database, 'contentKeys'>> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -198,6 +232,27 @@ async function openEngine(options: { databaseUrl?: string | undefined; dataDir: 
     const db = drizzleNodePg(pool, { schema }) as unknown as Db;
     return {
       db,
+      run: runOn(pool),
+      async transaction(work, config) {
+        const client = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await client.query(`BEGIN${transactionModes(config)}`);
+          try {
+            const result = await work(onClient(client, () => drizzleNodePg(client, { schema }) as unknown as Db));
+            await client.query('COMMIT');
+            return result;
+          } catch (error) {
+            await client.query('ROLLBACK').catch((rollback: Error) => {
+              // A connection that cannot roll back is not given to anyone else.
+              broken = rollback;
+            });
+            throw error;
+          }
+        } finally {
+          client.release(broken);
+        }
+      },
       engine: 'postgres',
       async migrate() {
         const client = await pool.connect();
@@ -221,6 +276,14 @@ async function openEngine(options: { databaseUrl?: string | undefined; dataDir: 
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     return {
       db,
+      run: runOn(client),
+      transaction: (work, config) =>
+        client.transaction(async (tx) => {
+          const modes = transactionModes(config);
+          if (modes) await tx.query(`SET TRANSACTION${modes}`);
+          // PGlite's transaction object answers queries as the database does (drizzle wraps it the same way).
+          return work(onClient(tx, () => drizzlePglite(tx as unknown as PGlite, { schema }) as unknown as Db));
+        }),
       engine: 'pglite',
       async migrate() {
         await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -274,43 +337,4 @@ export function redactDatabaseError<T>(error: T): T {
 export async function queryRows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };
   return result.rows;
-}
-
-/** A statement whose text never changes (values only as parameters): see `runStatement`. */
-export interface Statement {
-  /** Empty: not prepared (PostgreSQL plans it for its values on every call). */
-  name: string;
-  text: string;
-}
-
-/**
- * A statement with a fixed text. On PostgreSQL it is prepared once per connection under a name
- * derived from its text: later calls skip parsing and, once PostgreSQL settles on a generic plan,
- * planning; and no drizzle query is built on the way. Variable row counts go in as arrays (unnest).
- */
-export function statement(text: string): Statement {
-  return { name: `s_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text };
-}
-
-interface NodePgLike {
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-}
-interface PgliteLike {
-  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
-}
-
-/**
- * Runs a fixed-text statement on the database or inside a transaction (drizzle's `db` or `tx`),
- * straight on the driver's client: node-postgres (a named prepared statement) or PGlite. Rows come
- * back as the driver parses them: node-postgres gives bigint as string and bytea as Buffer, PGlite
- * bigint as number and bytea as Uint8Array; both give jsonb parsed and timestamptz as Date.
- */
-export async function runStatement<T>(db: Db | { execute: Db['execute'] }, st: Statement, values: unknown[]): Promise<T[]> {
-  const client = (db as unknown as { session?: { client?: unknown } }).session?.client;
-  if (!client) throw new Error('runStatement: no driver client on this database handle');
-  if (client instanceof pg.Pool || client instanceof pg.Client) {
-    const config = st.name ? { name: st.name, text: st.text, values } : { text: st.text, values };
-    return (await (client as unknown as NodePgLike).query(config)).rows as T[];
-  }
-  return (await (client as PgliteLike).query(st.text, values)).rows as T[];
 }

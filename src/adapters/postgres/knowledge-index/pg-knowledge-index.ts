@@ -10,8 +10,8 @@ import type {
   SearchResults,
   StoredEntry,
 } from '../../../core/index.js';
-import { type Db, runStatement, type Statement, statement } from '../db/database.js';
-import type { Tx } from '../turn-log/pg-log-append.js';
+import type { Connection, Database } from '../db/database.js';
+import { type Statement, statement } from '../db/statement.js';
 import { createGroupCommit } from '../db/group-commit.js';
 import {
   buildLexicalReplica,
@@ -137,7 +137,7 @@ interface CentroidReplica {
 }
 
 /** The generation now: a scan of one row per entry. */
-const KB_GENERATION_NOW = statement(`SELECT ${KB_GENERATION_TEXT} AS generation`);
+const KB_GENERATION_NOW = statement<Record<string, never>, { generation: string }>(`SELECT ${KB_GENERATION_TEXT} AS generation`);
 
 /**
  * How long a generation read stays current for the searches that follow: another instance's sync
@@ -147,12 +147,15 @@ const KB_GENERATION_NOW = statement(`SELECT ${KB_GENERATION_TEXT} AS generation`
 const GENERATION_MAX_AGE_MS = 500;
 
 /** The centroids of one embedder and dimension as of one generation of the knowledge base. */
-const CENTROIDS = statement(`SELECT ${KB_GENERATION_TEXT} AS generation,
-    (SELECT coalesce(json_agg(json_build_array(entry_id, topic, embedding::text::json) ORDER BY entry_id), '[]')
-     FROM kb_centroid WHERE embedder = $1::text AND vector_dims(embedding) = $2::integer) AS centroids`);
-
 /** A centroid as loaded: entry, topic, embedding. */
 type CentroidRow = [string, string, number[]];
+
+const CENTROIDS = statement<
+  { embedder: string; dims: number },
+  { generation: string; centroids: CentroidRow[] | string }
+>(`SELECT ${KB_GENERATION_TEXT} AS generation,
+    (SELECT coalesce(json_agg(json_build_array(entry_id, topic, embedding::text::json) ORDER BY entry_id), '[]')
+     FROM kb_centroid WHERE embedder = :embedder::text AND vector_dims(embedding) = :dims::integer) AS centroids`);
 
 /**
  * How much of the knowledge base is searched in memory: the lexical copy while kb_stats counts at
@@ -167,10 +170,20 @@ export interface ReplicaBudget {
 }
 const REPLICA_BUDGET: ReplicaBudget = { terms: 1_000_000, values: 2_000_000 };
 
-/** Every chunk with its terms (or null over the $1 budget), and the corpus figures, as of one generation. */
-const LEXICAL_REPLICA = statement(`SELECT ${KB_GENERATION_TEXT} AS generation, s.chunks AS n, s.terms,
+/** Every chunk with its terms (or null over the `term_budget`), and the corpus figures, as of one generation. */
+const LEXICAL_REPLICA = statement<
+  { term_budget: number },
+  {
+    generation: string;
+    n: string | number;
+    terms: string | number;
+    entries: string | number;
+    entry_terms: string | number;
+    rows: LexicalChunkRow[] | string | null;
+  }
+>(`SELECT ${KB_GENERATION_TEXT} AS generation, s.chunks AS n, s.terms,
     (SELECT count(*) FROM kb_entry) AS entries, (SELECT coalesce(sum(question_terms), 0) FROM kb_entry) AS entry_terms,
-    CASE WHEN s.terms <= $1::bigint THEN (
+    CASE WHEN s.terms <= :term_budget::bigint THEN (
       SELECT coalesce(json_agg(json_build_array(c.id, c.entry_id, c.topic, c.version, c.kind, c.term_count,
         (SELECT json_agg(json_build_array(t.term, t.tf)) FROM kb_term t WHERE t.chunk_id = c.id))), '[]')
       FROM kb_chunk c) END AS rows
@@ -181,17 +194,21 @@ type VectorChunkRow = [number, string, string, number, ChunkHit['kind'], number[
 const VECTOR_REPLICA_PAGE = 512;
 
 /**
- * The $2 chunks of embedder $4 and dimension $5 after id $1, with the generation. The first page
- * ($1 = 0) is null when the embedder has more than $3 chunks.
+ * The `page` chunks of one embedder and dimension after id `after_id`, with the generation. The
+ * first page (`after_id` 0) is null when the embedder has more than `chunk_budget` chunks.
  */
-const VECTOR_REPLICA = statement(`WITH total AS (
-    SELECT CASE WHEN $1::bigint = 0 THEN (SELECT count(*) FROM kb_chunk WHERE embedder = $4::text AND vector_dims(embedding) = $5::integer) ELSE 0 END AS n)
+const VECTOR_REPLICA = statement<
+  { after_id: number; page: number; chunk_budget: number; embedder: string; dims: number },
+  { generation: string; chunks: VectorChunkRow[] | string | null }
+>(`WITH total AS (
+    SELECT CASE WHEN :after_id::bigint = 0
+      THEN (SELECT count(*) FROM kb_chunk WHERE embedder = :embedder::text AND vector_dims(embedding) = :dims::integer) ELSE 0 END AS n)
   SELECT ${KB_GENERATION_TEXT} AS generation,
-    CASE WHEN total.n <= $3::bigint THEN (
+    CASE WHEN total.n <= :chunk_budget::bigint THEN (
       SELECT coalesce(json_agg(json_build_array(p.id, p.entry_id, p.topic, p.version, p.kind, p.embedding::text::json) ORDER BY p.id), '[]')
       FROM (SELECT id, entry_id, topic, version, kind, embedding FROM kb_chunk
-            WHERE embedder = $4::text AND vector_dims(embedding) = $5::integer AND id > $1::bigint
-            ORDER BY id LIMIT $2::integer) p) END AS chunks
+            WHERE embedder = :embedder::text AND vector_dims(embedding) = :dims::integer AND id > :after_id::bigint
+            ORDER BY id LIMIT :page::integer) p) END AS chunks
   FROM total`);
 
 /**
@@ -239,38 +256,44 @@ function countTerms(terms: string[]): Map<string, number> {
   return counts;
 }
 
-// The search statements' texts: `query` is the query embedding ($1, or a batch's q.v), $2 the limit.
+// The search statements' texts: `query` is the query embedding (:query, or a batch's q.v), :limit the limit.
 // The embedder and the dimension are written into the text, so that the planner matches the
 // embedder's partial HNSW index (also for a batch's q.v: a parameterized index scan per query).
 
-/** The $2 chunks of one embedder nearest to $1 (HNSW), nearest first (each carries its entry's topic and version). */
-function nearestChunksText(dims: number, ofEmbedder: string, query = '$1'): string {
+/** The `limit` chunks of one embedder nearest to `query` (HNSW), nearest first (each carries its entry's topic and version). */
+function nearestChunksText(dims: number, ofEmbedder: string, query = ':query'): string {
   return `SELECT n."entryId", n.topic, n.version, n.kind, (1 - n.distance)::float8 AS score
       FROM (SELECT c.entry_id AS "entryId", c.topic, c.version, c.kind, c.embedding::vector(${dims}) <=> ${query}::vector(${dims}) AS distance
             FROM kb_chunk c
             WHERE c.embedder = ${ofEmbedder}
             ORDER BY c.embedding::vector(${dims}) <=> ${query}::vector(${dims})
-            LIMIT $2::integer) n`;
+            LIMIT :limit::integer) n`;
 }
 
-/** The $2 entries whose centroid (one row per entry of this embedder and dimension: an exact scan) is nearest to $1. */
+/** The `limit` entries whose centroid (one row per entry of this embedder and dimension: an exact scan) is nearest to `query`. */
 function nearestCentroidsText(dims: number, ofEmbedder: string): string {
-  return `SELECT k.entry_id AS "entryId", k.topic, (1 - (k.embedding::vector(${dims}) <=> $1::vector(${dims})))::float8 AS score
+  return `SELECT k.entry_id AS "entryId", k.topic, (1 - (k.embedding::vector(${dims}) <=> :query::vector(${dims})))::float8 AS score
       FROM kb_centroid k
       WHERE k.embedder = ${ofEmbedder} AND vector_dims(k.embedding) = ${dims}
       ORDER BY score DESC, k.entry_id
-      LIMIT $2::integer`;
+      LIMIT :limit::integer`;
 }
 
-type SearchKind = 'chunks' | 'centroids' | 'nearest';
+/** The parameters of each search statement: the query embedding(s) as vector text, and the limit. */
+interface SearchStatements {
+  chunks: Statement<{ query: string; limit: number }, ChunkHit>;
+  centroids: Statement<{ query: string; limit: number }, CentroidHit>;
+  nearest: Statement<{ queries: string; limit: number }, NearestRow>;
+}
+type SearchKind = keyof SearchStatements;
 
 /**
  * One fixed text per search, embedder and dimension, prepared once per connection. `nearest` is
- * searchNearest's, for a batch of query embeddings ($1, vector[]): a NearestRow per query, and what
+ * searchNearest's, for a batch of query embeddings (`queries`, vector[]): a NearestRow per query, and what
  * the entries are now (entriesOfTopics serves them from memory while it is unchanged).
  */
-const searchStatements = new Map<string, Statement>();
-function searchStatement(kind: SearchKind, embedder: string, dimensions: number): Statement {
+const searchStatements = new Map<string, Statement<never, unknown>>();
+function searchStatement<K extends SearchKind>(kind: K, embedder: string, dimensions: number): SearchStatements[K] {
   const key = `${kind}\u0000${embedder}\u0000${dimensions}`;
   let found = searchStatements.get(key);
   if (!found) {
@@ -285,20 +308,20 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
       (SELECT coalesce(json_agg(json_build_array(v."entryId", v.topic, v.version, v.kind, v.score) ORDER BY v.ord), '[]')
         FROM (SELECT x.*, row_number() OVER () AS ord FROM (${nearestChunksText(dims, ofEmbedder, 'q.v')}) x) v) AS chunks,
       NULL::text AS generation
-    FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, n)
+    FROM unnest(:queries::vector[]) WITH ORDINALITY AS q(v, n)
   UNION ALL SELECT 0, NULL, ${KB_GENERATION_TEXT}
   ORDER BY 1`,
     );
     searchStatements.set(key, found);
   }
-  return found;
+  return found as SearchStatements[K];
 }
 
 /**
- * BM25 for a batch of queries ($1 query number, $2 term): from the corpus figures (kept by triggers
+ * BM25 for a batch of queries (`query_no` query number, `term` term): from the corpus figures (kept by triggers
  * in kb_stats, drizzle/0010: no scan of kb_chunk; avgdl is sum / count in numeric, exactly as
  * avg(term_count) computed it) and the document frequency of each known term, its idf; then the
- * best $6 chunks over the chunks holding the query's known terms, each with its entry, topic and
+ * best `limit` chunks over the chunks holding the query's known terms, each with its entry, topic and
  * version. One row per query: the corpus size, its known terms [term, df, idf] and its hits as
  * JSON. Each score is summed in term order, so that it does not depend on the plan (which depends
  * on how many searches share the statement). Named: PostgreSQL plans it once per connection unless
@@ -307,15 +330,15 @@ function searchStatement(kind: SearchKind, embedder: string, dimensions: number)
  *
  * The same over entries as documents (an entry's title and question chunks; kb_entry.question_terms
  * is its length, the entry count and their sum come from kb_entry's rows): e, entry_terms and the
- * best $6 entries [entry, topic, score], ties by entry id.
+ * best `limit` entries [entry, topic, score], ties by entry id.
  */
-const LEXICAL_SEARCH = statement(`WITH s AS (
+const LEXICAL_SEARCH = statement<{ query_no: number[]; term: string[]; k1_plus_1: number; k1: number; b: number; limit: number }, LexicalRow>(`WITH s AS (
     SELECT chunks::float8 AS n, greatest(1, coalesce((terms::numeric / nullif(chunks, 0)::numeric)::float8, 1)) AS avgdl
     FROM kb_stats WHERE id = 1),
   es AS (
     SELECT count(*)::float8 AS n, greatest(1, coalesce((sum(question_terms)::numeric / nullif(count(*), 0)::numeric)::float8, 1)) AS avgdl
     FROM kb_entry),
-  asked AS (SELECT DISTINCT u.n, u.term FROM unnest($1::integer[], $2::text[]) AS u(n, term)),
+  asked AS (SELECT DISTINCT u.n, u.term FROM unnest(:query_no::integer[], :term::text[]) AS u(n, term)),
   etf AS MATERIALIZED (
     SELECT a.n, a.term, c.entry_id, c.topic, sum(t.tf)::float8 AS tf
     FROM asked a
@@ -337,26 +360,26 @@ const LEXICAL_SEARCH = statement(`WITH s AS (
     (SELECT json_agg(json_build_array(k.term, k.df, k.idf) ORDER BY k.term) FROM known k WHERE k.n = q.n) AS terms,
     (SELECT json_agg(json_build_array(r."entryId", r.topic, r.version, r.kind, r.score) ORDER BY r.score DESC, r.id)
       FROM (SELECT c.id, c.entry_id AS "entryId", c.topic, c.version, c.kind,
-                   sum(k.idf * t.tf * $3::float8 / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.term_count / s.avgdl)) ORDER BY k.term)::float8 AS score
+                   sum(k.idf * t.tf * :k1_plus_1::float8 / (t.tf + :k1::float8 * (1 - :b::float8 + :b::float8 * c.term_count / s.avgdl)) ORDER BY k.term)::float8 AS score
             FROM known k
             JOIN kb_term t ON t.term = k.term
             JOIN kb_chunk c ON c.id = t.chunk_id
             WHERE k.n = q.n
             GROUP BY c.id
             ORDER BY score DESC, c.id
-            LIMIT $6::integer) r) AS hits,
+            LIMIT :limit::integer) r) AS hits,
     es.n AS e,
     (SELECT json_agg(json_build_array(k.term, k.df, k.idf) ORDER BY k.term) FROM eknown k WHERE k.n = q.n) AS entry_terms,
     (SELECT json_agg(json_build_array(r.entry_id, r.topic, r.score) ORDER BY r.score DESC, r.entry_id)
       FROM (SELECT f.entry_id, f.topic,
-                   sum(k.idf * f.tf * $3::float8 / (f.tf + $4::float8 * (1 - $5::float8 + $5::float8 * e.question_terms / es.avgdl)) ORDER BY f.term)::float8 AS score
+                   sum(k.idf * f.tf * :k1_plus_1::float8 / (f.tf + :k1::float8 * (1 - :b::float8 + :b::float8 * e.question_terms / es.avgdl)) ORDER BY f.term)::float8 AS score
             FROM etf f
             JOIN eknown k ON k.n = f.n AND k.term = f.term
             JOIN kb_entry e ON e.id = f.entry_id
             WHERE f.n = q.n
             GROUP BY f.entry_id, f.topic
             ORDER BY score DESC, f.entry_id
-            LIMIT $6::integer) r) AS entry_hits
+            LIMIT :limit::integer) r) AS entry_hits
   FROM (SELECT DISTINCT n FROM asked) q CROSS JOIN s CROSS JOIN es`);
 
 interface LexicalQuery {
@@ -371,12 +394,13 @@ export interface PgKnowledgeIndex extends KnowledgeIndex {
    * applySync with more writes in the same transaction: `during` runs last, under the index's lock
    * (one knowledge-base change at a time, across instances), after the index rows are written.
    */
-  applySyncWith<T>(upserts: EntryUpsert[], removals: string[], during: (tx: Tx) => Promise<T>): Promise<T>;
+  applySyncWith<T>(upserts: EntryUpsert[], removals: string[], during: (tx: Connection) => Promise<T>): Promise<T>;
   /** Changes whenever an entry is published, changed or removed (by any instance). */
   generation(): Promise<string>;
 }
 
-export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: ReplicaBudget; generationMaxAgeMs?: number } = {}): PgKnowledgeIndex {
+export function createPgKnowledgeIndex(database: Database, options: { replicaBudget?: ReplicaBudget; generationMaxAgeMs?: number } = {}): PgKnowledgeIndex {
+  const { db } = database;
   const budget = options.replicaBudget ?? REPLICA_BUDGET;
   const generationMaxAgeMs = options.generationMaxAgeMs ?? GENERATION_MAX_AGE_MS;
   /** One group commit per key, made on first use: searches share a statement only when their key is the same. */
@@ -392,14 +416,14 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
   const lexicalBatches = new Map<string, (query: LexicalQuery) => Promise<LexicalRow | undefined>>();
   function lexicalAll(query: LexicalQuery): Promise<LexicalRow | undefined> {
     return batcher(lexicalBatches, String(query.limit), () => async (queries: LexicalQuery[]) => {
-      const rows = await runStatement<LexicalRow>(db, LEXICAL_SEARCH, [
-        queries.flatMap((q, i) => q.terms.map(() => i + 1)),
-        queries.flatMap((q) => q.terms),
-        BM25_K1 + 1,
-        BM25_K1,
-        BM25_B,
-        query.limit,
-      ]);
+      const rows = await database.run(LEXICAL_SEARCH, {
+        query_no: queries.flatMap((q, i) => q.terms.map(() => i + 1)),
+        term: queries.flatMap((q) => q.terms),
+        k1_plus_1: BM25_K1 + 1,
+        k1: BM25_K1,
+        b: BM25_B,
+        limit: query.limit,
+      });
       const byQuery = new Map(rows.map((r) => [r.query, r]));
       return queries.map((_, i) => byQuery.get(i + 1));
     })(query);
@@ -411,7 +435,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
       const st = searchStatement('nearest', embedder, embedding.length);
       return async (embeddings: number[][]) => {
         // As an array literal: PGlite serializes no vector[] parameter from a JS array.
-        const rows = await runStatement<NearestRow>(db, st, [`{${embeddings.map((e) => `"[${e.join(',')}]"`).join(',')}}`, limit]);
+        const rows = await database.run(st, { queries: `{${embeddings.map((e) => `"[${e.join(',')}]"`).join(',')}}`, limit });
         const out = embeddings.map(() => ({ vector: [] as ChunkHit[], centroids: [] as CentroidHit[] }));
         let generation = '';
         for (const r of rows) {
@@ -435,7 +459,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
   let cache: EntryCache | undefined;
   /** The generation now, for the searches running together: one short statement. */
   const generationNow = createGroupCommit(async (items: null[]) => {
-    const [row] = await runStatement<{ generation: string }>(db, KB_GENERATION_NOW, []);
+    const [row] = await database.run(KB_GENERATION_NOW, {});
     return items.map(() => row?.generation ?? '');
   });
   /** The generation last read, and when it was asked for: searches within `generationMaxAgeMs` of that use it. */
@@ -452,7 +476,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
   // of one embedder (each while within its budget).
   const centroidReplicas = createReplicas(async (key): Promise<{ generation: string; value: CentroidReplica }> => {
     const [embedder, dimensions] = key.split('\u0000') as [string, string];
-    const [row] = await runStatement<{ generation: string; centroids: CentroidRow[] | string }>(db, CENTROIDS, [embedder, Number(dimensions)]);
+    const [row] = await database.run(CENTROIDS, { embedder, dims: Number(dimensions) });
     const rows = typeof row?.centroids === 'string' ? (JSON.parse(row.centroids) as CentroidRow[]) : (row?.centroids ?? []);
     return {
       generation: row?.generation ?? '',
@@ -466,14 +490,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     };
   });
   const lexicalReplicas = createReplicas(async () => {
-    const [row] = await runStatement<{
-      generation: string;
-      n: string | number;
-      terms: string | number;
-      entries: string | number;
-      entry_terms: string | number;
-      rows: LexicalChunkRow[] | string | null;
-    }>(db, LEXICAL_REPLICA, [budget.terms]);
+    const [row] = await database.run(LEXICAL_REPLICA, { term_budget: budget.terms });
     if (!row) return { generation: '', value: undefined };
     const rows = typeof row.rows === 'string' ? (JSON.parse(row.rows) as LexicalChunkRow[]) : row.rows;
     const stats = { chunks: Number(row.n), terms: Number(row.terms), entries: Number(row.entries), entryTerms: Number(row.entry_terms) };
@@ -486,13 +503,13 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     let generation: string | undefined;
     // In pages, each with the generation: a sync between two pages shows, and the copy is dropped.
     for (;;) {
-      const [row] = await runStatement<{ generation: string; chunks: VectorChunkRow[] | string | null }>(db, VECTOR_REPLICA, [
-        chunks.at(-1)?.id ?? 0,
-        VECTOR_REPLICA_PAGE,
-        Math.floor(budget.values / Number(dimensions)),
+      const [row] = await database.run(VECTOR_REPLICA, {
+        after_id: chunks.at(-1)?.id ?? 0,
+        page: VECTOR_REPLICA_PAGE,
+        chunk_budget: Math.floor(budget.values / Number(dimensions)),
         embedder,
-        Number(dimensions),
-      ]);
+        dims: Number(dimensions),
+      });
       if (!row || (generation !== undefined && row.generation !== generation)) return { generation: '', value: undefined };
       generation = row.generation;
       const page = typeof row.chunks === 'string' ? (JSON.parse(row.chunks) as VectorChunkRow[]) : row.chunks;
@@ -538,9 +555,10 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     for (const replicas of [centroidReplicas, lexicalReplicas, vectorReplicas]) replicas.clear();
   }
 
-  async function applySyncWith<T>(upserts: EntryUpsert[], removals: string[], during: (tx: Tx) => Promise<T>): Promise<T> {
+  async function applySyncWith<T>(upserts: EntryUpsert[], removals: string[], during: (tx: Connection) => Promise<T>): Promise<T> {
     forgetCopies();
-    const result = await db.transaction(async (tx) => {
+    const result = await database.transaction(async (connection) => {
+      const tx = connection.db;
       // Two instances syncing at once would interleave chunk rows; one sync at a time.
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${SYNC_LOCK_KEY})`);
       // Embeddings are stored in the row (drizzle/0009); one too large for a row needs TOAST again.
@@ -617,7 +635,7 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
       // Fresh statistics after a bulk change: without them the planner scans the whole term table
       // instead of looking the query's terms up in its index (several times slower at 10k phrasings).
       if (upserts.length > 0 || removals.length > 0) await tx.execute(sql`ANALYZE kb_term, kb_chunk, kb_entry, kb_centroid`);
-      return during(tx);
+      return during(connection);
     });
     forgetCopies();
     return result;
@@ -642,17 +660,17 @@ export function createPgKnowledgeIndex(db: Db, options: { replicaBudget?: Replic
     applySyncWith,
 
     async generation() {
-      const [row] = await runStatement<{ generation: string }>(db, KB_GENERATION_NOW, []);
+      const [row] = await database.run(KB_GENERATION_NOW, {});
       return row?.generation ?? '';
     },
 
     searchVector: (embedding, embedder, limit) =>
-      runStatement<ChunkHit>(db, searchStatement('chunks', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]),
+      database.run(searchStatement('chunks', embedder, embedding.length), { query: `[${embedding.join(',')}]`, limit }),
 
     searchLexical,
 
     searchCentroids: (embedding, embedder, limit) =>
-      runStatement<CentroidHit>(db, searchStatement('centroids', embedder, embedding.length), [`[${embedding.join(',')}]`, limit]),
+      database.run(searchStatement('centroids', embedder, embedding.length), { query: `[${embedding.join(',')}]`, limit }),
 
     search,
 

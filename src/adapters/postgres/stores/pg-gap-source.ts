@@ -1,7 +1,7 @@
 import { asc, desc, gte, inArray, max, sql } from 'drizzle-orm';
 import type { GapSource, Turn } from '../../../core/index.js';
 import type { Db } from '../db/database.js';
-import { openTurns } from './pg-conversation-store.js';
+import { openTurns } from './conversation/turn-content.js';
 import { turn } from '../schema/index.js';
 
 /**

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { HandoffRecord, HandoffStore, HandoffWithConversation } from '../../../core/index.js';
 import { contentKeysOf, type Db } from '../db/database.js';
-import { toConversation } from './pg-conversation-store.js';
+import { toConversation } from './conversation/rows.js';
 import { conversation, handoff } from '../schema/index.js';
 
 type HandoffRow = typeof handoff.$inferSelect;

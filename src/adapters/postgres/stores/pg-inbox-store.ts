@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, not, or } from 'drizzle-orm';
 import type { ChangeMark, InboxStore, Turn } from '../../../core/index.js';
 import { contentKeysOf, type Db } from '../db/database.js';
-import { openTurnsOfMany, toConversation } from './pg-conversation-store.js';
+import { toConversation } from './conversation/rows.js';
+import { openTurnsOfMany } from './conversation/turn-content.js';
 import { selectHandoffsWithConversations, toHandoffRecord } from './pg-handoff-store.js';
 import { conversation, handoff, turn } from '../schema/index.js';
 

@@ -120,7 +120,7 @@ export function createPgKnowledgeStore(db: Db, index: PgKnowledgeIndex): Knowled
 
     async commit(change) {
       const ids = [...new Set(change.revisions.map((r) => r.content.id))];
-      return index.applySyncWith(change.index?.upserts ?? [], change.index?.removals ?? [], async (tx) => {
+      return index.applySyncWith(change.index?.upserts ?? [], change.index?.removals ?? [], async ({ db: tx, run }) => {
         if (ids.length > 0) {
           const heads = await tx
             .select({ entryId: kbRevision.entryId, version: sql<number>`max(${kbRevision.version})`.mapWith(Number) })
@@ -155,7 +155,7 @@ export function createPgKnowledgeStore(db: Db, index: PgKnowledgeIndex): Knowled
               }),
             ),
           );
-          const appended = await appendToLog(tx, prepared);
+          const appended = await appendToLog(run, prepared);
           const rows = await tx
             .insert(kbRevision)
             .values(

@@ -1,7 +1,8 @@
 import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { type ChannelOutbox, type ClaimedMessage, type OutboundMessage, toStorableJson } from '../../../core/index.js';
 import type { ContentKeys } from '../db/content-keys.js';
-import { contentKeysOf, type Db, queryRows, runStatement, statement } from '../db/database.js';
+import { type Connection, contentKeysOf, queryRows } from '../db/database.js';
+import { statement } from '../db/statement.js';
 import { createGroupCommit } from '../db/group-commit.js';
 import { channelOutbox, channelUpdate } from '../schema/index.js';
 
@@ -10,8 +11,11 @@ import { channelOutbox, channelUpdate } from '../schema/index.js';
  * not handled (the subquery sees the table as before this statement: updates of one chat stored
  * together come from one process, which handles them in order).
  */
-const RECORD_UPDATES = statement(`INSERT INTO channel_update AS u (source, update_id, chat_id, message_id, payload)
-  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::jsonb[])
+const RECORD_UPDATES = statement<
+  { source: string[]; update_id: number[]; chat_id: string[]; message_id: Array<number | null>; payload: string[] },
+  { source: string; update_id: string | number; behind: boolean }
+>(`INSERT INTO channel_update AS u (source, update_id, chat_id, message_id, payload)
+  SELECT * FROM unnest(:source::text[], :update_id::bigint[], :chat_id::text[], :message_id::bigint[], :payload::jsonb[])
   ON CONFLICT DO NOTHING
   RETURNING u.source, u.update_id, EXISTS (SELECT 1 FROM channel_update e
     WHERE e.source = u.source AND e.chat_id = u.chat_id AND e.status = 'pending' AND e.update_id < u.update_id) AS behind`);
@@ -21,26 +25,40 @@ const RECORD_UPDATES = statement(`INSERT INTO channel_update AS u (source, updat
  * statement. Replies keep their order (ids
  * ascending: unnest WITH ORDINALITY, inserted in that order); a reply stored before (handled again
  * after a crash) is not stored twice. A reply that is the head of its chat's queue (the chat's first
- * here, and nothing of that chat pending before) is stored leased for $10 ms when that is above 0,
+ * here, and nothing of that chat pending before) is stored leased for `claim_ms` ms when that is above 0,
  * and returned: its sender need not claim it.
  */
-const SETTLE_WITH_REPLIES = statement(`WITH input AS (
+const SETTLE_WITH_REPLIES = statement<
+  {
+    source: string[];
+    update_id: number[];
+    error: Array<string | null>;
+    settled_at: Date;
+    reply_channel: string[];
+    reply_chat_id: string[];
+    reply_dedupe_key: string[];
+    reply_method: string[];
+    reply_payload: string[];
+    claim_ms: number;
+  },
+  ClaimedRow
+>(`WITH input AS (
     SELECT r.*, min(r.ord) OVER (PARTITION BY r.channel, r.chat_id) AS first_ord
-    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[]) WITH ORDINALITY AS r(channel, chat_id, dedupe_key, method, payload, ord)),
+    FROM unnest(:reply_channel::text[], :reply_chat_id::text[], :reply_dedupe_key::text[], :reply_method::text[], :reply_payload::jsonb[]) WITH ORDINALITY AS r(channel, chat_id, dedupe_key, method, payload, ord)),
   stored AS (
     INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload, locked_until)
     SELECT i.channel, i.chat_id, i.dedupe_key, i.method, i.payload,
-      CASE WHEN $10::float8 > 0 AND i.ord = i.first_ord AND NOT EXISTS (
+      CASE WHEN :claim_ms::float8 > 0 AND i.ord = i.first_ord AND NOT EXISTS (
           SELECT 1 FROM channel_outbox o WHERE o.channel = i.channel AND o.chat_id = i.chat_id AND o.status = 'pending')
-        THEN now() + $10::float8 * interval '1 millisecond' END
+        THEN now() + :claim_ms::float8 * interval '1 millisecond' END
     FROM input i
     ORDER BY i.ord
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts, locked_until IS NOT NULL AS claimed),
   settled AS (
-    UPDATE channel_update AS u SET status = 'done', settled_at = $4::timestamptz, payload = NULL,
+    UPDATE channel_update AS u SET status = 'done', settled_at = :settled_at::timestamptz, payload = NULL,
       last_error = coalesce(v.error, u.last_error), attempts = u.attempts + (v.error IS NOT NULL)::integer
-    FROM unnest($1::text[], $2::bigint[], $3::text[]) AS v(source, update_id, error)
+    FROM unnest(:source::text[], :update_id::bigint[], :error::text[]) AS v(source, update_id, error)
     WHERE u.source = v.source AND u.update_id = v.update_id)
   SELECT id, channel, chat_id, dedupe_key, method, payload, attempts FROM stored WHERE claimed`);
 
@@ -48,22 +66,25 @@ const SETTLE_WITH_REPLIES = statement(`WITH input AS (
  * Leases the head of each chat's queue. Only the head of each chat is a candidate: a later message
  * never overtakes an earlier one that is waiting for a retry. Under concurrency the UPDATE re-checks
  * the lease of a row another instance just claimed, so a message is leased to one sender at a time.
- * First marks the messages just sent ($4 ids, $5 times, $6 results): they are no chat's head any
+ * First marks the messages just sent (`sent_id`, `sent_at`, `sent_result`): they are no chat's head any
  * more, so the next message of their chats is claimed in the same statement.
  */
-const CLAIM = statement(`WITH sent AS (
+const CLAIM = statement<
+  { channel: string; lease_ms: number; limit: number; sent_id: number[]; sent_at: Date[]; sent_result: Array<string | null> },
+  ClaimedRow
+>(`WITH sent AS (
     UPDATE channel_outbox AS o SET status = 'sent', sent_at = v.sent_at, locked_until = NULL, result = v.result
-    FROM unnest($4::bigint[], $5::timestamptz[], $6::jsonb[]) AS v(id, sent_at, result)
+    FROM unnest(:sent_id::bigint[], :sent_at::timestamptz[], :sent_result::jsonb[]) AS v(id, sent_at, result)
     WHERE o.id = v.id)
-  UPDATE channel_outbox SET locked_until = now() + $2::float8 * interval '1 millisecond'
+  UPDATE channel_outbox SET locked_until = now() + :lease_ms::float8 * interval '1 millisecond'
   WHERE id IN (
     SELECT h.id FROM (
       SELECT DISTINCT ON (chat_id) id, next_attempt_at, locked_until
-      FROM channel_outbox WHERE channel = $1::text AND status = 'pending' AND id <> ALL($4::bigint[])
+      FROM channel_outbox WHERE channel = :channel::text AND status = 'pending' AND id <> ALL(:sent_id::bigint[])
       ORDER BY chat_id, id
     ) h
     WHERE h.next_attempt_at <= now() AND (h.locked_until IS NULL OR h.locked_until < now())
-    ORDER BY h.id LIMIT $3::integer
+    ORDER BY h.id LIMIT :limit::integer
   )
   AND status = 'pending' AND (locked_until IS NULL OR locked_until < now())
   RETURNING id, channel, chat_id, dedupe_key, method, payload, attempts`);
@@ -146,20 +167,21 @@ export type RecordOutcome = 'stored' | 'queued' | 'duplicate';
  * The durable inbox of channel updates in PostgreSQL (or PGlite). It implements the Telegram
  * channel's UpdateInbox, where each method's contract is written (the composition root checks the fit).
  */
-export function createPgUpdateInbox(db: Db) {
+export function createPgUpdateInbox(connection: Connection) {
+  const { db } = connection;
   const keys = contentKeysOf(db);
   // Updates arriving together (the webhook under load) are stored by one INSERT: each caller is
   // answered after the statement holding its update committed.
   const recordAll = createGroupCommit(async (updates: Array<Omit<InboundUpdate, 'attempts'>>): Promise<RecordOutcome[]> => {
-    const inserted = await runStatement<{ source: string; update_id: string | number; behind: boolean }>(db, RECORD_UPDATES, [
-      updates.map((u) => u.source),
-      updates.map((u) => u.updateId),
-      updates.map((u) => u.chatId),
-      updates.map((u) => u.messageId),
+    const inserted = await connection.run(RECORD_UPDATES, {
+      source: updates.map((u) => u.source),
+      update_id: updates.map((u) => u.updateId),
+      chat_id: updates.map((u) => u.chatId),
+      message_id: updates.map((u) => u.messageId),
       // jsonb refuses U+0000 and lone surrogates: a stranger's update must still be stored once
       // (else the webhook answers 500 and Telegram redelivers it forever).
-      updates.map((u) => JSON.stringify(sealPayload(keys, toStorableJson(u.payload), updateContext(u.source, u.updateId)))),
-    ]);
+      payload: updates.map((u) => JSON.stringify(sealPayload(keys, toStorableJson(u.payload), updateContext(u.source, u.updateId)))),
+    });
     const stored = new Map(inserted.map((r) => [`${r.source}\u0000${Number(r.update_id)}`, r.behind]));
     // The same update twice in one statement is stored once: only its first caller stored it.
     return updates.map((u): RecordOutcome => {
@@ -173,18 +195,18 @@ export function createPgUpdateInbox(db: Db) {
   // Updates handled together (chats in parallel) are settled, with their replies, by one statement.
   const settleAll = createGroupCommit(async (items: Settlement[]): Promise<ClaimedMessage[][]> => {
     const replies = items.flatMap((item) => item.replies);
-    const claimed = await runStatement<ClaimedRow>(db, SETTLE_WITH_REPLIES, [
-      items.map((i) => i.source),
-      items.map((i) => i.updateId),
-      items.map((i) => i.error ?? null),
-      new Date(),
-      replies.map((m) => m.channel),
-      replies.map((m) => m.chatId),
-      replies.map((m) => m.dedupeKey),
-      replies.map((m) => m.method),
-      replies.map((m) => JSON.stringify(sealPayload(keys, m.payload, outboxContext(m.dedupeKey)))),
-      Math.min(...items.map((i) => i.claimForMs)),
-    ]);
+    const claimed = await connection.run(SETTLE_WITH_REPLIES, {
+      source: items.map((i) => i.source),
+      update_id: items.map((i) => i.updateId),
+      error: items.map((i) => i.error ?? null),
+      settled_at: new Date(),
+      reply_channel: replies.map((m) => m.channel),
+      reply_chat_id: replies.map((m) => m.chatId),
+      reply_dedupe_key: replies.map((m) => m.dedupeKey),
+      reply_method: replies.map((m) => m.method),
+      reply_payload: replies.map((m) => JSON.stringify(sealPayload(keys, m.payload, outboxContext(m.dedupeKey)))),
+      claim_ms: Math.min(...items.map((i) => i.claimForMs)),
+    });
     const byKey = new Map(claimed.map((r) => [r.dedupe_key, toClaimed(r, keys)]));
     return items.map((item) => item.replies.flatMap((m) => byKey.get(m.dedupeKey) ?? []));
   });
@@ -248,7 +270,8 @@ export function createPgUpdateInbox(db: Db) {
 }
 
 /** The durable outbox in PostgreSQL (or PGlite). */
-export function createPgChannelOutbox(db: Db): ChannelOutbox {
+export function createPgChannelOutbox(connection: Connection): ChannelOutbox {
+  const { db } = connection;
   const keys = contentKeysOf(db);
   return {
     async enqueue(messages) {
@@ -267,14 +290,14 @@ export function createPgChannelOutbox(db: Db): ChannelOutbox {
         .onConflictDoNothing({ target: channelOutbox.dedupeKey });
     },
     async claim(channel, limit, leaseMs, sent = []) {
-      const rows = await runStatement<ClaimedRow>(db, CLAIM, [
+      const rows = await connection.run(CLAIM, {
         channel,
-        leaseMs,
+        lease_ms: leaseMs,
         limit,
-        sent.map((m) => m.id),
-        sent.map((m) => m.at),
-        sent.map((m) => (m.result === null || m.result === undefined ? null : JSON.stringify(m.result))),
-      ]);
+        sent_id: sent.map((m) => m.id),
+        sent_at: sent.map((m) => m.at),
+        sent_result: sent.map((m) => (m.result === null || m.result === undefined ? null : JSON.stringify(m.result))),
+      });
       return rows.map((r) => toClaimed(r, keys)).sort((a, b) => a.id - b.id);
     },
     async renew(ids, leaseMs) {

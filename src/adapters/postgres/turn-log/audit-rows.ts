@@ -1,10 +1,8 @@
 import type { AuditEntry } from '../../../core/audit/verify-log.js';
+import { type Run, statement } from '../db/statement.js';
 
 /** Unwraps a conversation's stored content key (see content-keys.ts). */
 export type UnwrapKey = (wrapped: Uint8Array, conversationId: string) => Uint8Array;
-
-/** Runs one parameterized statement ($1, $2…) and returns its rows. */
-export type RunQuery = <T>(text: string, params: unknown[]) => Promise<T[]>;
 
 /** Conversation keys already read by one audit (null: none stored), bounded in size. */
 export type AuditKeyCache = Map<string, Uint8Array | null>;
@@ -21,7 +19,7 @@ const SELECT_ENTRIES = `SELECT e.idx, encode(e.leaf_hash, 'base64') AS leaf_hash
   LEFT JOIN turn_content c ON e.kind = 'turn' AND c.conversation_id = e.conversation_id AND c.seq = e.seq
   LEFT JOIN turn t ON e.kind = 'turn' AND t.conversation_id = e.conversation_id AND t.seq = e.seq`;
 
-interface AuditRow {
+type AuditRow = {
   idx: string | number;
   leaf_hash: string;
   header: string;
@@ -33,7 +31,13 @@ interface AuditRow {
   data: unknown;
   escalation_detail: string | null;
   meta: unknown;
-}
+};
+
+const ENTRIES_AFTER = statement<{ after_idx: number; limit: number }, AuditRow>(`${SELECT_ENTRIES} WHERE e.idx > :after_idx ORDER BY e.idx LIMIT :limit`);
+const ENTRIES_BETWEEN = statement<{ from: number; to: number }, AuditRow>(`${SELECT_ENTRIES} WHERE e.idx >= :from AND e.idx < :to ORDER BY e.idx`);
+const KEYS = statement<{ ids: string }, { conversation_id: string; key: Uint8Array }>(
+  `SELECT conversation_id, key FROM conversation_key WHERE conversation_id = ANY(string_to_array(:ids, ',')::uuid[])`,
+);
 
 /**
  * Stored log entries with what the audit needs about each turn (its sealed content, the
@@ -43,15 +47,15 @@ interface AuditRow {
  * are read once per conversation (`keys` keeps them between pages) rather than joined to every turn.
  */
 export async function auditRows(
-  run: RunQuery,
+  run: Run,
   range: { afterIdx: number; limit: number } | { from: number; to: number },
   unwrap: UnwrapKey,
   keys: AuditKeyCache = new Map(),
 ): Promise<AuditEntry[]> {
   const rows =
     'afterIdx' in range
-      ? await run<AuditRow>(`${SELECT_ENTRIES} WHERE e.idx > $1 ORDER BY e.idx LIMIT $2`, [range.afterIdx, range.limit])
-      : await run<AuditRow>(`${SELECT_ENTRIES} WHERE e.idx >= $1 AND e.idx < $2 ORDER BY e.idx`, [range.from, range.to]);
+      ? await run(ENTRIES_AFTER, { after_idx: range.afterIdx, limit: range.limit })
+      : await run(ENTRIES_BETWEEN, { from: range.from, to: range.to });
   const pageKeys = await readKeys(
     run,
     rows.filter((r) => r.sealed).map((r) => r.conversation_id),
@@ -84,7 +88,7 @@ export async function auditRows(
  * The keys of these conversations (null: none stored), from `keys` or read into it. The answer is
  * the page's own: another page running meanwhile may clear `keys` when it is full.
  */
-async function readKeys(run: RunQuery, conversationIds: Iterable<string>, keys: AuditKeyCache, unwrap: UnwrapKey): Promise<Map<string, Uint8Array | null>> {
+async function readKeys(run: Run, conversationIds: Iterable<string>, keys: AuditKeyCache, unwrap: UnwrapKey): Promise<Map<string, Uint8Array | null>> {
   const page = new Map<string, Uint8Array | null>();
   const unknown = new Set<string>();
   for (const id of conversationIds) {
@@ -94,10 +98,7 @@ async function readKeys(run: RunQuery, conversationIds: Iterable<string>, keys: 
   }
   if (unknown.size === 0) return page;
   if (keys.size + unknown.size > KEY_CACHE_LIMIT) keys.clear();
-  const found = await run<{ conversation_id: string; key: Uint8Array }>(
-    `SELECT conversation_id, key FROM conversation_key WHERE conversation_id = ANY(string_to_array($1, ',')::uuid[])`,
-    [[...unknown].join(',')],
-  );
+  const found = await run(KEYS, { ids: [...unknown].join(',') });
   for (const id of unknown) page.set(id, null);
   // A key that does not unwrap (altered, or under a master key not known here) counts as absent:
   // the audit then reports the turns it would open as content missing without an erasure.
@@ -140,7 +141,7 @@ export interface CopiedRows {
  * (they die young instead of being copied by the garbage collector).
  */
 export async function copiedAuditRows(
-  run: RunQuery,
+  run: Run,
   copy: RunCopy,
   range: { from: number; to: number },
   unwrap: UnwrapKey,

@@ -7,7 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { checkEntry, type Violation } from '../../../core/audit/verify-log.js';
 import { loadContentKeys } from '../db/content-keys.js';
-import { type AuditKeyCache, type CopiedRows, copiedAuditRows, type RunCopy, type RunQuery } from './audit-rows.js';
+import { type AuditKeyCache, type CopiedRows, copiedAuditRows, type RunCopy } from './audit-rows.js';
+import { type Run, runOn } from '../db/statement.js';
 import { type AuditBegin, type AuditPageReply, type AuditPageRequest, CONTENT_GONE, KIND_CODES, PREV_LEAF, PREV_OTHER } from './audit-workers.js';
 
 const port = parentPort;
@@ -36,7 +37,7 @@ const ready = (async () => {
   await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
 })();
 ready.catch(() => undefined); // reported by the first page that waits for it
-const run: RunQuery = async <T>(text: string, params: unknown[]) => (await client.query(text, params)).rows as T[];
+const run: Run = runOn(client);
 const keys: AuditKeyCache = new Map();
 
 /**

@@ -1,6 +1,7 @@
 import { desc, inArray } from 'drizzle-orm';
 import { appendLeaf, decodeFrontier, encodeFrontier, type Frontier, frontierRoot, leafHash, type LogHeader, toHeaderBytes } from '../../../core/index.js';
-import { type Db, runStatement, statement } from '../db/database.js';
+import type { Db } from '../db/database.js';
+import { type Run, statement } from '../db/statement.js';
 import { logEntry, type logNode } from '../schema/index.js';
 
 /** A transaction handle (drizzle passes one to `db.transaction`). */
@@ -20,7 +21,7 @@ export interface AppendedEntry {
  * holding the conversations' row locks (every append to a conversation holds its lock), so it
  * stays right until commit without holding the log head.
  */
-export async function loadChains(tx: Tx, conversationIds: string[]) {
+export async function loadChains(tx: Db | Tx, conversationIds: string[]) {
   const lastLeaf = new Map<string, string | null>();
   const ids = [...new Set(conversationIds)];
   for (const id of ids) lastLeaf.set(id, null);
@@ -67,38 +68,59 @@ export interface PreparedEntry {
  * the serialization point across processes: take it last (after any conversation rows) and keep
  * the work under it short, since it is held until commit.
  */
-export async function appendToLog(tx: Tx, prepared: PreparedEntry[]): Promise<AppendedEntry[]> {
-  const log = await openLogAppend(tx);
+export async function appendToLog(run: Run, prepared: PreparedEntry[]): Promise<AppendedEntry[]> {
+  const log = await openLogAppend(run);
   const out = prepared.map((p) => log.add(p.header, p));
   await log.finish();
   return out;
 }
 
 /** The head, locked until commit: the serialization point of appends across processes. */
-const LOCK_HEAD = statement(`SELECT size, frontier FROM log_head WHERE id = 1 FOR UPDATE`);
+const LOCK_HEAD = statement<Record<string, never>, { size: string | number; frontier: Uint8Array }>(
+  `SELECT size, frontier FROM log_head WHERE id = 1 FOR UPDATE`,
+);
+
+/** The named parameters of `LOG_WRITES`: `logAppender(…).values()`. */
+export type LogWriteParams = {
+  entry_idx: number[];
+  entry_leaf: Buffer[];
+  entry_header: Buffer[];
+  entry_kind: string[];
+  entry_conversation: Array<string | null>;
+  entry_seq: Array<number | null>;
+  node_level: number[];
+  node_idx: number[];
+  node_hash: Buffer[];
+};
+
+/** The named parameters of `HEAD_SET`: `logAppender(…).headValues()`. */
+export type HeadParams = {
+  head_size: number;
+  head_root: Buffer;
+  head_frontier: Buffer;
+  head_updated_at: string;
+};
 
 /**
- * The log's writes as CTEs named `entries` and `nodes`, their parameters numbered from $`first`
- * (9 of them: `logAppender(…).values()`); `guard` (a condition, or empty) is asked of every row.
+ * The log's writes as CTEs named `entries` and `nodes` (parameters: `LogWriteParams`), each row
+ * written only where `guard` holds (a condition, or empty), for statements that add them to theirs.
  */
-export function logWrites(first: number, guard = ''): string {
-  const p = (i: number) => `$${first + i}`;
+export function logWrites(guard = ''): string {
   const where = guard ? ` WHERE ${guard}` : '';
   return `entries AS (
     INSERT INTO log_entry (idx, leaf_hash, header, kind, conversation_id, seq)
-    SELECT * FROM unnest(${p(0)}::bigint[], ${p(1)}::bytea[], ${p(2)}::bytea[], ${p(3)}::text[], ${p(4)}::uuid[], ${p(5)}::integer[])${where}),
+    SELECT * FROM unnest(:entry_idx::bigint[], :entry_leaf::bytea[], :entry_header::bytea[], :entry_kind::text[],
+      :entry_conversation::uuid[], :entry_seq::integer[])${where}),
   nodes AS (
-    INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest(${p(6)}::smallint[], ${p(7)}::bigint[], ${p(8)}::bytea[])${where})`;
+    INSERT INTO log_node (level, idx, hash) SELECT * FROM unnest(:node_level::smallint[], :node_idx::bigint[], :node_hash::bytea[])${where})`;
 }
 
-/** The new head's columns from $`first` (4 parameters: `logAppender(…).headValues()`). */
-export function headSet(first: number): string {
-  return `size = $${first}::bigint, root = $${first + 1}::bytea, frontier = $${first + 2}::bytea, updated_at = $${first + 3}::timestamptz`;
-}
+/** The new head's columns (parameters: `HeadParams`). */
+export const HEAD_SET = `size = :head_size::bigint, root = :head_root::bytea, frontier = :head_frontier::bytea, updated_at = :head_updated_at::timestamptz`;
 
 /** The entries, the closed subtrees and the new head, in one round trip while the head is locked. */
-const WRITE_ENTRIES = statement(`WITH ${logWrites(1)}
-  UPDATE log_head SET ${headSet(10)} WHERE id = 1`);
+const WRITE_ENTRIES = statement<LogWriteParams & HeadParams>(`WITH ${logWrites()}
+  UPDATE log_head SET ${HEAD_SET} WHERE id = 1`);
 
 /**
  * Entries appended to a log of `frontier.size` leaves (the frontier is taken over and moved on):
@@ -130,29 +152,35 @@ export function logAppender(frontier: Frontier) {
       entries.push({ idx, leafHash: leaf, header: bytes, kind: header.kind, conversationId: header.conv, seq });
       return { idx, leaf, header };
     },
-    /** `logWrites`' 9 parameters. */
-    values(): unknown[] {
-      return [
-        entries.map((e) => e.idx),
-        entries.map((e) => e.leafHash),
-        entries.map((e) => e.header),
-        entries.map((e) => e.kind),
-        entries.map((e) => e.conversationId ?? null),
-        entries.map((e) => e.seq ?? null),
-        nodes.map((n) => n.level),
-        nodes.map((n) => n.idx),
-        nodes.map((n) => n.hash),
-      ];
+    /** The rows for `logWrites`. */
+    values(): LogWriteParams {
+      return {
+        entry_idx: entries.map((e) => e.idx),
+        entry_leaf: entries.map((e) => e.leafHash),
+        entry_header: entries.map((e) => e.header),
+        entry_kind: entries.map((e) => e.kind),
+        entry_conversation: entries.map((e) => e.conversationId ?? null),
+        entry_seq: entries.map((e) => e.seq ?? null),
+        node_level: nodes.map((n) => n.level),
+        node_idx: nodes.map((n) => n.idx),
+        node_hash: nodes.map((n) => n.hash),
+      };
     },
-    /** `headSet`'s 4 parameters: the head after these entries. */
-    headValues(): unknown[] {
-      return [frontier.size, frontierRoot(frontier), encodeFrontier(frontier), new Date().toISOString()];
+    /** `HEAD_SET`'s values: the head after these entries. */
+    headValues(): HeadParams {
+      return {
+        head_size: frontier.size,
+        head_root: frontierRoot(frontier),
+        head_frontier: encodeFrontier(frontier),
+        head_updated_at: new Date().toISOString(),
+      };
     },
   };
 }
 
-export async function openLogAppend(tx: Tx) {
-  const [head] = await runStatement<{ size: string | number; frontier: Uint8Array }>(tx, LOCK_HEAD, []);
+/** Appends to the log inside the transaction `run` belongs to: locks the head until commit. */
+export async function openLogAppend(run: Run) {
+  const [head] = await run(LOCK_HEAD, {});
   if (!head) throw new Error('log_head row missing: run the migrations');
   // node-postgres gives bigint as text, PGlite as a number.
   const appender = logAppender(decodeFrontier(Number(head.size), head.frontier));
@@ -161,8 +189,8 @@ export async function openLogAppend(tx: Tx) {
     /** Writes the entries, the closed subtrees and the new head. */
     async finish(): Promise<{ size: number; root: Buffer }> {
       const head = appender.headValues();
-      if (appender.entries.length > 0) await runStatement(tx, WRITE_ENTRIES, [...appender.values(), ...head]);
-      return { size: head[0] as number, root: head[1] as Buffer };
+      if (appender.entries.length > 0) await run(WRITE_ENTRIES, { ...appender.values(), ...head });
+      return { size: head.head_size, root: head.head_root };
     },
   };
 }

@@ -28,8 +28,8 @@ import {
   type Violation,
   parseHeader,
 } from '../../../core/index.js';
-import { contentKeysOf, type Db, queryRows, runStatement, statement } from '../db/database.js';
-import { type AuditKeyCache, auditRows, type RunQuery } from './audit-rows.js';
+import { type Connection, contentKeysOf, type Database, type Db, queryRows } from '../db/database.js';
+import { type AuditKeyCache, auditRows } from './audit-rows.js';
 import { type AuditWorkers, defaultAuditWorkers, startAuditWorkers } from './audit-workers.js';
 import { appendToLog, loadChains, STORED_LEVEL_STEP } from './pg-log-append.js';
 import {
@@ -50,12 +50,6 @@ import {
 
 const AUDIT_PAGE = 5000;
 
-/** The audit's SQL texts ($n placeholders) on `q` (a database or a transaction), straight on the driver. */
-const runOn =
-  (q: Db): RunQuery =>
-  <T>(text: string, params: unknown[]) =>
-    runStatement<T>(q, statement(text), params);
-
 /** Below this many entries the audit runs in this thread: starting workers costs more. */
 const PARALLEL_AUDIT_FROM = 20_000;
 
@@ -69,7 +63,7 @@ export type PublishCheckpoint = (note: string, checkpoint: { size: number; root:
  * audit and the scheduled self-check. Appends happen in the conversation store's transaction.
  */
 export function createPgTurnLog(deps: {
-  db: Db;
+  database: Database;
   origin: string;
   /** Needed to issue checkpoints and transcripts; audits and erasure work with the public key alone. */
   signer?: NoteSigner;
@@ -83,7 +77,8 @@ export function createPgTurnLog(deps: {
    */
   audit?: { databaseUrl?: string | undefined; workers?: number; parallelFrom?: number; pageSize?: number };
 }) {
-  const { db, origin } = deps;
+  const { database, origin } = deps;
+  const { db } = database;
   const contentKeys = contentKeysOf(db);
   const pageSize = deps.audit?.pageSize ?? AUDIT_PAGE;
   // Without any key the log can still append, erase and place holds; checks then report the lack.
@@ -244,15 +239,15 @@ export function createPgTurnLog(deps: {
   async function logEvent<T>(
     conversationId: string,
     build: (prev: string | null, at: number, lastSeq: number, hold: { reason: string } | undefined) => LogHeader,
-    after: (tx: Parameters<Parameters<Db['transaction']>[0]>[0], idx: number, header: LogHeader) => Promise<T>,
+    after: (tx: Db, idx: number, header: LogHeader) => Promise<T>,
   ): Promise<T> {
-    return db.transaction(async (tx) => {
+    return database.transaction(async ({ db: tx, run }) => {
       const [locked] = await tx.select().from(conversation).where(eq(conversation.id, conversationId)).for('update');
       if (!locked) throw new Error(`conversation ${conversationId} not found`);
       const [hold] = await tx.select().from(legalHold).where(eq(legalHold.conversationId, conversationId));
       const chains = await loadChains(tx, [conversationId]);
       const prepared = chains.prepare(build(chains.prevOf(conversationId), Date.now(), locked.lastSeq, hold));
-      const [entry] = await appendToLog(tx, [prepared]);
+      const [entry] = await appendToLog(run, [prepared]);
       if (!entry) throw new Error('log append returned nothing');
       return after(tx, entry.idx, entry.header);
     });
@@ -296,7 +291,7 @@ export function createPgTurnLog(deps: {
    * an external id that names nobody: a Telegram user's next message opens a new conversation; a
    * web customer holding the conversation's token (a random secret, kept as a hash) may go on.
    */
-  async function purgeChannelCopies(tx: Parameters<Parameters<Db['transaction']>[0]>[0], conversationId: string, erasureIdx: number): Promise<void> {
+  async function purgeChannelCopies(tx: Db, conversationId: string, erasureIdx: number): Promise<void> {
     const keyed = await tx
       .select({ key: turn.externalKey })
       .from(turn)
@@ -373,8 +368,8 @@ export function createPgTurnLog(deps: {
     );
   }
 
-  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, q: Db = db) =>
-    auditRows(runOn(q), { afterIdx, limit }, (wrapped, id) => contentKeys.unwrap(wrapped, id), keys);
+  const auditPage = (afterIdx: number, limit: number, keys: AuditKeyCache, on: Connection = database) =>
+    auditRows(on.run, { afterIdx, limit }, (wrapped, id) => contentKeys.unwrap(wrapped, id), keys);
 
   /**
    * Turns stored without a log entry (at most 100). NOT EXISTS rather than an outer join: it is
@@ -445,9 +440,9 @@ export function createPgTurnLog(deps: {
         : undefined;
     try {
       await analyzeIfStale();
-      return await db.transaction(
+      return await database.transaction(
         async (tx) => {
-          const q = tx as unknown as Db;
+          const q = tx.db;
           const h = await head(q);
           const v = createLogVerifier({ origin, verifier: auditVerifier, checkpoints: [...(await storedCheckpoints(q)), ...(options.published ?? [])] });
           if (workers) {
@@ -455,7 +450,7 @@ export function createPgTurnLog(deps: {
             v.addViolations(await knowledgeViolations(q));
             return v.finish(h, withoutEntry);
           }
-          await feedInThread(q, v);
+          await feedInThread(tx, v);
           v.addViolations(await knowledgeViolations(q));
           return v.finish(h, await turnsWithoutEntry(q));
         },
@@ -490,7 +485,7 @@ export function createPgTurnLog(deps: {
   }
 
   /** Keyset pages, the next one fetched while this one is checked: the database and the CPU overlap. */
-  async function feedInThread(q: Db, v: LogVerifier): Promise<void> {
+  async function feedInThread(q: Connection, v: LogVerifier): Promise<void> {
     const keys: AuditKeyCache = new Map();
     let page = await auditPage(-1, pageSize, keys, q);
     for (;;) {
