@@ -8,7 +8,7 @@
  * new version to the variable (on every instance) before, and remove the versions this names after.
  */
 import { resolve } from 'node:path';
-import { rotateContentKeys } from '../src/adapters/postgres/db/content-key-rotation.js';
+import { rotateContentKeys } from '../src/adapters/postgres/stores/content-key-rotation.js';
 import { loadContentKeys } from '../src/adapters/postgres/db/content-keys.js';
 import { openDatabase } from '../src/adapters/postgres/db/database.js';
 import { loadConfig } from '../src/config.js';

@@ -42,9 +42,18 @@ describe('the dependency rule', () => {
     const POSTGRES = join(SRC, 'adapters/postgres');
     const folders = new Set(files(POSTGRES).map((f) => relative(POSTGRES, f).split('/')[0]));
     expect([...folders].sort()).toEqual(['db', 'knowledge-index', 'schema', 'stores', 'turn-log']);
+    // Layers: db/ and schema/ below everything; the turn log and the knowledge index below the stores.
+    const below: Record<string, string[]> = { db: ['db', 'schema'], schema: ['schema'], 'turn-log': ['db', 'schema', 'turn-log'] };
+    below['knowledge-index'] = ['db', 'schema', 'turn-log', 'knowledge-index'];
     for (const file of files(POSTGRES)) {
       // drizzle's session and client fields are private: the driver is kept beside the handle instead.
       expect(readFileSync(file, 'utf8'), relative(SRC, file)).not.toMatch(/\.session\??\.client\b|\$client\b/);
+      const folder = relative(POSTGRES, file).split('/')[0] as string;
+      for (const spec of importsOf(file).filter((s) => s.startsWith('.'))) {
+        const target = relative(POSTGRES, join(file, '..', spec));
+        if (target.startsWith('..') || !below[folder]) continue;
+        expect(below[folder], `${relative(SRC, file)} imports ${spec}`).toContain(target.split('/')[0]);
+      }
     }
   });
 

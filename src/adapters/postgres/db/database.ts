@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { sql } from 'drizzle-orm';
+import type { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -15,6 +15,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { openPrivately } from './data-dir-permissions.js';
 import { type Run, runOn } from './statement.js';
 import * as schema from '../schema/index.js';
+import { contentMaster } from '../schema/index.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -161,8 +162,8 @@ export function contentKeysOf(db: Db): ContentKeys {
  */
 async function checkContentMaster(db: Db, keys: ContentKeys): Promise<ContentKeys> {
   if (keys.source === 'none') return keys;
-  const rows = (await db.execute(sql`SELECT version, fingerprint FROM content_master`)) as unknown as { rows: Array<{ version: number; fingerprint: string }> };
-  const registered = new Map(rows.rows.map((r) => [Number(r.version), r.fingerprint]));
+  const rows = await db.select({ version: contentMaster.version, fingerprint: contentMaster.fingerprint }).from(contentMaster);
+  const registered = new Map(rows.map((r) => [r.version, r.fingerprint]));
   for (const { version, fingerprint } of keys.fingerprints()) {
     const known = registered.get(version);
     if (known !== undefined && known !== fingerprint) {
@@ -170,8 +171,7 @@ async function checkContentMaster(db: Db, keys: ContentKeys): Promise<ContentKey
         `content master key v${version} (${keys.source}) is not the one this database's content is wrapped under: every instance must use the same CONTENT_MASTER_KEY / CONTENT_KEY_FILE`,
       );
     }
-    if (known === undefined)
-      await db.execute(sql`INSERT INTO content_master (version, fingerprint) VALUES (${version}, ${fingerprint}) ON CONFLICT DO NOTHING`);
+    if (known === undefined) await db.insert(contentMaster).values({ version, fingerprint }).onConflictDoNothing();
   }
   return keys;
 }

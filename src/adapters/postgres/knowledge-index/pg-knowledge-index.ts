@@ -326,7 +326,8 @@ function searchStatement<K extends SearchKind>(kind: K, embedder: string, dimens
  * JSON. Each score is summed in term order, so that it does not depend on the plan (which depends
  * on how many searches share the statement). Named: PostgreSQL plans it once per connection unless
  * custom plans for the given terms come out cheaper (plan_cache_mode auto); planning it on every
- * call cost more than running it.
+ * call cost more than running it (`npm run bench` retrieval, 10,000 phrasings, every search by
+ * statement: p50 2.9 ms, p95 6.2-6.4 ms on a 2-core Xeon).
  *
  * The same over entries as documents (an entry's title and question chunks; kb_entry.question_terms
  * is its length, the entry count and their sum come from kb_entry's rows): e, entry_terms and the

@@ -1,6 +1,6 @@
 import { and, eq, like, lt, notExists, notLike, or, sql } from 'drizzle-orm';
 import { createWakeLoop, type Logger } from '../../../core/index.js';
-import { type RotationResult, rotateContentKeys } from '../db/content-key-rotation.js';
+import { type RotationResult, rotateContentKeys } from './content-key-rotation.js';
 import { contentKeysOf, type Db } from '../db/database.js';
 import type { ErasureResult, PgTurnLog } from '../turn-log/pg-turn-log.js';
 import { channelOutbox, conversation, legalHold } from '../schema/index.js';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { type ContentKeys, openText, sealText } from './content-keys.js';
-import { type Db, queryRows } from './database.js';
-import { openPayload, outboxContext, sealPayload, updateContext } from '../stores/pg-telegram-store.js';
+import { type ContentKeys, openText, sealText } from '../db/content-keys.js';
+import { type Db, queryRows } from '../db/database.js';
+import { openPayload, outboxContext, sealPayload, updateContext } from './pg-telegram-store.js';
 
 /** A text[] literal of values that are base64 or null (no quoting needed beyond NULL). */
 const toTextArray = (values: Array<string | null>) => `{${values.map((v) => (v === null ? 'NULL' : `"${v}"`)).join(',')}}`;
