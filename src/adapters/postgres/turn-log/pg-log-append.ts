@@ -4,9 +4,6 @@ import type { Db } from '../db/database.js';
 import { type Run, statement } from '../db/statement.js';
 import { logEntry, type logNode } from '../schema/index.js';
 
-/** A transaction handle (drizzle passes one to `db.transaction`). */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
 /** Subtree hashes are stored at every 4th level: a proof folds at most 15 of them per step. */
 export const STORED_LEVEL_STEP = 4;
 
@@ -21,7 +18,7 @@ export interface AppendedEntry {
  * holding the conversations' row locks (every append to a conversation holds its lock), so it
  * stays right until commit without holding the log head.
  */
-export async function loadChains(tx: Db | Tx, conversationIds: string[]) {
+export async function loadChains(tx: Db, conversationIds: string[]) {
   const lastLeaf = new Map<string, string | null>();
   const ids = [...new Set(conversationIds)];
   for (const id of ids) lastLeaf.set(id, null);
