@@ -1,0 +1,4 @@
+export { createMemoryConversationStore, createMemorySecurityEventLog } from '../../../src/core/index.js';
+export { createMemoryHandoffStore } from './memory-handoff-store.js';
+export { createMemoryKnowledgeIndex } from './memory-knowledge-index.js';
+export { createRecordingChannel } from './recording-channel.js';
