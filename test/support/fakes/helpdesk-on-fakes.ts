@@ -61,6 +61,8 @@ export interface FakeHelpdeskOptions {
   /** The official contacts, rate limit and admin token main.ts configures (default: the starter's contacts, no practical limit). */
   rateLimit?: { limit: number; windowMs: number };
   clock?: ReturnType<typeof createClock>;
+  /** Another knowledge index than the starter one (e.g. one that fails). */
+  knowledge?: KnowledgeIndex;
 }
 
 /**
@@ -69,7 +71,7 @@ export interface FakeHelpdeskOptions {
  * Telegram channel. No database, no server: for core's unit tests.
  */
 export async function createHelpdeskOnFakes(options: FakeHelpdeskOptions = {}) {
-  const knowledge = await starterKnowledge();
+  const knowledge = options.knowledge ?? (await starterKnowledge());
   const conversations = createMemoryConversationStore();
   const clock = options.clock ?? createClock();
   const handoffs = createMemoryHandoffStore(conversations, { now: clock.now });

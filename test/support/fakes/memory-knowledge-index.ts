@@ -78,9 +78,20 @@ export function createMemoryKnowledgeIndex(): KnowledgeIndex {
   function lexicalCopy(): LexicalReplica {
     if (lexical) return lexical;
     const list = allChunks();
-    const rows: LexicalChunkRow[] = list.map((c) => [c.id, c.entryId, c.topic, c.version, c.kind, c.terms.length, c.terms.length > 0 ? countTerms(c.terms) : null]);
+    const rows: LexicalChunkRow[] = list.map((c) => [
+      c.id,
+      c.entryId,
+      c.topic,
+      c.version,
+      c.kind,
+      c.terms.length,
+      c.terms.length > 0 ? countTerms(c.terms) : null,
+    ]);
     const questionTerms = list.filter((c) => c.kind !== 'passage').reduce((n, c) => n + c.terms.length, 0);
-    lexical = buildLexicalReplica({ chunks: list.length, terms: list.reduce((n, c) => n + c.terms.length, 0), entries: entries.size, entryTerms: questionTerms }, rows);
+    lexical = buildLexicalReplica(
+      { chunks: list.length, terms: list.reduce((n, c) => n + c.terms.length, 0), entries: entries.size, entryTerms: questionTerms },
+      rows,
+    );
     return lexical;
   }
 
@@ -129,7 +140,9 @@ export function createMemoryKnowledgeIndex(): KnowledgeIndex {
 
   return {
     async entryStates() {
-      return new Map<string, EntryState>([...entries].map(([id, e]) => [id, { source: e.source, contentHash: e.contentHash, version: e.version, embedder: e.embedder }]));
+      return new Map<string, EntryState>(
+        [...entries].map(([id, e]) => [id, { source: e.source, contentHash: e.contentHash, version: e.version, embedder: e.embedder }]),
+      );
     },
 
     async applySync(upserts: EntryUpsert[], removals: string[]) {
@@ -145,7 +158,13 @@ export function createMemoryKnowledgeIndex(): KnowledgeIndex {
         const existing = entries.get(upsert.entry.id);
         const contentChanged = !existing || existing.contentHash !== upsert.contentHash;
         const version = upsert.version ?? (existing ? existing.version + (contentChanged ? 1 : 0) : 1);
-        entries.set(upsert.entry.id, { ...structuredClone(upsert.entry), topic: upsert.topic, version, contentHash: upsert.contentHash, embedder: upsert.embedder });
+        entries.set(upsert.entry.id, {
+          ...structuredClone(upsert.entry),
+          topic: upsert.topic,
+          version,
+          contentHash: upsert.contentHash,
+          embedder: upsert.embedder,
+        });
         centroids.delete(upsert.entry.id);
         if (upsert.centroid) centroids.set(upsert.entry.id, { topic: upsert.topic, embedder: upsert.embedder, embedding: [...upsert.centroid] });
         chunks.set(
