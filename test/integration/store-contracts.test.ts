@@ -201,7 +201,8 @@ describe.each(subjects)('store contracts: %s', (_name, make) => {
     it('hands out copies: changing what it returned changes nothing stored', async () => {
       const c = await open();
       const { turns, conversation } = await s.conversations.append(c.id, [{ ...bot('kept'), data: { citations: [{ id: 'e', title: 't', version: 1 }] } }]);
-      (turns[0]?.data.citations as unknown[]).push('changed');
+      const citations = turns[0]?.data.citations as unknown[];
+      citations.push('changed');
       conversation.state = 'closed';
       expect((await s.conversations.turns(c.id, 0))[0]?.data.citations).toHaveLength(1);
       expect((await s.conversations.find(c.id))?.state).toBe('bot');
