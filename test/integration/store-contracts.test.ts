@@ -10,6 +10,7 @@ import { createPassageSplitter } from '../../src/adapters/local/passage-splitter
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
+import { createPgSavedReplyStore } from '../../src/adapters/postgres/pg-saved-reply-store.js';
 import { createPgSecurityEventLog } from '../../src/adapters/postgres/pg-security-events.js';
 import {
   type Conversation,
@@ -18,12 +19,19 @@ import {
   type HandoffStore,
   type KnowledgeIndex,
   type NewTurn,
+  type SavedReplyStore,
   type SecurityEventLog,
   syncKnowledgeFiles,
   toTerms,
 } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
-import { createMemoryConversationStore, createMemoryHandoffStore, createMemoryKnowledgeIndex, createMemorySecurityEventLog } from '../support/fakes/index.js';
+import {
+  createMemoryConversationStore,
+  createMemoryHandoffStore,
+  createMemoryKnowledgeIndex,
+  createMemorySavedReplyStore,
+  createMemorySecurityEventLog,
+} from '../support/fakes/index.js';
 import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
 import { screened } from '../support/screened.js';
 
@@ -32,6 +40,7 @@ interface Stores {
   handoffs: HandoffStore;
   events: SecurityEventLog;
   knowledge: KnowledgeIndex;
+  savedReplies: SavedReplyStore;
   drop(): Promise<void>;
 }
 
@@ -45,6 +54,7 @@ const subjects: Array<[string, () => Promise<Stores>]> = [
         handoffs: createMemoryHandoffStore(conversations),
         events: createMemorySecurityEventLog(),
         knowledge: createMemoryKnowledgeIndex(),
+        savedReplies: createMemorySavedReplyStore(),
         drop: async () => undefined,
       };
     },
@@ -58,6 +68,7 @@ const subjects: Array<[string, () => Promise<Stores>]> = [
         handoffs: createPgHandoffStore(database.db),
         events: createPgSecurityEventLog(database.db),
         knowledge: createPgKnowledgeIndex(database.db),
+        savedReplies: createPgSavedReplyStore(database.db),
         drop,
       };
     },
@@ -323,6 +334,34 @@ describe.each(subjects)('store contracts: %s', (_name, make) => {
       expect(mine[0]?.createdAt).toBeInstanceOf(Date);
       expect((mine[0]?.id ?? 0) > (mine[1]?.id ?? 0)).toBe(true);
       expect((await s.events.list({ limit: 2 })).map((e) => e.type)).toEqual(['secret_removed', 'outbound_blocked']);
+    });
+  });
+  describe('SavedReplyStore', () => {
+    it('keeps a title once per language, lists by language then title, and changes a reply only at the version named', async () => {
+      const b = await s.savedReplies.create({ title: 'b withdrawal delays', language: 'en', body: 'Withdrawals can take an hour.' }, 'lead:ann');
+      const a = await s.savedReplies.create({ title: 'a deposit memo', language: 'en', body: 'Add the memo.' }, 'lead:ann');
+      const zh = await s.savedReplies.create({ title: 'a deposit memo', language: 'zh', body: '请填写备注。' }, 'lead:ann');
+      expect(await s.savedReplies.create({ title: 'a deposit memo', language: 'en', body: 'again' }, 'lead:bo')).toBeUndefined();
+      expect(b).toMatchObject({ version: 1, updatedBy: 'lead:ann' });
+      expect((await s.savedReplies.list()).map((r) => [r.language, r.title])).toEqual([
+        ['en', 'a deposit memo'],
+        ['en', 'b withdrawal delays'],
+        ['zh', 'a deposit memo'],
+      ]);
+      if (!a || !b || !zh) throw new Error('not created');
+      const racing = await Promise.all([
+        s.savedReplies.update(a.id, 1, { title: 'a deposit memo', language: 'en', body: 'first edit' }, 'lead:ann'),
+        s.savedReplies.update(a.id, 1, { title: 'a deposit memo', language: 'en', body: 'second edit' }, 'lead:bo'),
+      ]);
+      expect(racing.filter((r) => r === 'conflict')).toHaveLength(1);
+      const won = racing.find((r) => r !== 'conflict');
+      expect(won).toMatchObject({ id: a.id, version: 2 });
+      expect(await s.savedReplies.find(a.id)).toMatchObject({ version: 2, body: typeof won === 'object' ? won.body : '' });
+      expect(await s.savedReplies.update(b.id, 1, { title: 'a deposit memo', language: 'en', body: 'x' }, 'lead:bo')).toBe('conflict');
+      expect(await s.savedReplies.update(999_999, 1, { title: 'x', language: 'en', body: 'x' }, 'lead:bo')).toBeUndefined();
+      expect(await s.savedReplies.remove(zh.id)).toBe(true);
+      expect(await s.savedReplies.remove(zh.id)).toBe(false);
+      expect(await s.savedReplies.find(zh.id)).toBeUndefined();
     });
   });
 });

@@ -2,3 +2,4 @@ export { createMemoryConversationStore, createMemorySecurityEventLog } from '../
 export { createMemoryHandoffStore } from './memory-handoff-store.js';
 export { createMemoryKnowledgeIndex } from './memory-knowledge-index.js';
 export { createRecordingChannel } from './recording-channel.js';
+export { createMemorySavedReplyStore } from './memory-saved-reply-store.js';
