@@ -9,6 +9,7 @@ import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js'
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
 import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
+import { createPgInboxStore } from '../../src/adapters/postgres/pg-inbox-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
 import { createPgSavedReplyStore } from '../../src/adapters/postgres/pg-saved-reply-store.js';
 import { createPgSecurityEventLog } from '../../src/adapters/postgres/pg-security-events.js';
@@ -17,6 +18,7 @@ import {
   type ConversationStore,
   createRetriever,
   type HandoffStore,
+  type InboxStore,
   type KnowledgeIndex,
   type NewTurn,
   type SavedReplyStore,
@@ -28,6 +30,7 @@ import { createTestDatabase, testEngines } from '../support/databases.js';
 import {
   createMemoryConversationStore,
   createMemoryHandoffStore,
+  createMemoryInboxStore,
   createMemoryKnowledgeIndex,
   createMemorySavedReplyStore,
   createMemorySecurityEventLog,
@@ -41,6 +44,7 @@ interface Stores {
   events: SecurityEventLog;
   knowledge: KnowledgeIndex;
   savedReplies: SavedReplyStore;
+  inbox: InboxStore;
   drop(): Promise<void>;
 }
 
@@ -49,9 +53,11 @@ const subjects: Array<[string, () => Promise<Stores>]> = [
     'the in-memory fakes',
     async () => {
       const conversations = createMemoryConversationStore();
+      const handoffs = createMemoryHandoffStore(conversations);
       return {
         conversations,
-        handoffs: createMemoryHandoffStore(conversations),
+        handoffs,
+        inbox: createMemoryInboxStore(handoffs),
         events: createMemorySecurityEventLog(),
         knowledge: createMemoryKnowledgeIndex(),
         savedReplies: createMemorySavedReplyStore(),
@@ -66,6 +72,7 @@ const subjects: Array<[string, () => Promise<Stores>]> = [
       return {
         conversations: createPgConversationStore(database.db),
         handoffs: createPgHandoffStore(database.db),
+        inbox: createPgInboxStore(database.db),
         events: createPgSecurityEventLog(database.db),
         knowledge: createPgKnowledgeIndex(database.db),
         savedReplies: createPgSavedReplyStore(database.db),
@@ -319,6 +326,59 @@ describe.each(subjects)('store contracts: %s', (_name, make) => {
       await s.handoffs.advanceDelivered(c.id, 7);
       await s.handoffs.advanceDelivered(c.id, 4);
       expect((await s.handoffs.find(c.id))?.deliveredSeq).toBe(7);
+    });
+  });
+
+  describe('InboxStore', () => {
+    const escalated = async (words: NewTurn[]) => {
+      const c = await open();
+      await s.conversations.append(c.id, [...words, { role: 'system', kind: 'escalation', text: 'handed over', language: 'en' }], { state: 'escalated' });
+      await s.handoffs.openPending(1000);
+      return c;
+    };
+
+    it("reads each conversation's latest message, file or edit of the customer, not their button presses", async () => {
+      const a = await escalated([
+        customer('first'),
+        customer('latest words'),
+        { role: 'customer', kind: 'action', text: screened('Talk to a human'), language: 'en' },
+      ]);
+      const b = await escalated([bot('no customer turn here')]);
+      const latest = await s.inbox.latestCustomerTurns([a.id, b.id, '00000000-0000-4000-8000-000000000000']);
+      expect([...latest.keys()]).toEqual([a.id]);
+      expect(latest.get(a.id)).toMatchObject({ seq: 2, text: 'latest words', kind: 'message' });
+      expect(await s.inbox.latestCustomerTurns([])).toEqual(new Map());
+    });
+
+    it('lists closed handoffs, the most recently changed first', async () => {
+      const [a, b] = [await escalated([customer('a')]), await escalated([customer('b')])];
+      await s.handoffs.close(b.id);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await s.handoffs.close(a.id);
+      const closed = (await s.inbox.listClosed(300)).map((h) => h.conversation.id);
+      expect(closed.filter((id) => [a.id, b.id].includes(id))).toEqual([a.id, b.id]);
+      expect(await s.inbox.listClosed(1)).toHaveLength(1);
+    });
+
+    it('marks every open handoff and the watched ones, and changes a mark with a turn, a claim or a close', async () => {
+      const c = await escalated([customer('hello')]);
+      const quiet = await escalated([customer('quiet')]);
+      const mark = async (watched: string[] = []) => (await s.inbox.changeMarks(watched)).get(c.id);
+      const first = await mark();
+      expect(first?.open).toBe(true);
+      expect((await s.inbox.changeMarks([])).has(quiet.id)).toBe(true);
+      expect(await mark()).toEqual(first);
+      await s.conversations.append(c.id, [customer('more')]);
+      const afterTurn = await mark();
+      expect(afterTurn?.mark).not.toBe(first?.mark);
+      await s.handoffs.claim(c.id, { id: 'U1', name: 'Alice' });
+      const afterClaim = await mark();
+      expect(afterClaim?.mark).not.toBe(afterTurn?.mark);
+      await s.handoffs.close(c.id);
+      expect(await mark()).toBeUndefined();
+      const watched = await mark([c.id, 'not-a-uuid']);
+      expect(watched?.open).toBe(false);
+      expect(watched?.mark).not.toBe(afterClaim?.mark);
     });
   });
 

@@ -4,6 +4,7 @@ import { createLocalEmbedder } from '../../../src/adapters/local/local-embedder.
 import { createPassageSplitter } from '../../../src/adapters/local/passage-splitter.js';
 import {
   type Answerer,
+  createAgentInbox,
   createHandoffDesk,
   createHelpdesk,
   createMemoryConversationStore,
@@ -17,6 +18,7 @@ import {
 } from '../../../src/core/index.js';
 import { ADMIN_TOKEN, OFFICIAL } from '../official.js';
 import { createMemoryHandoffStore } from './memory-handoff-store.js';
+import { createMemoryInboxStore } from './memory-inbox-store.js';
 import { createMemoryKnowledgeIndex } from './memory-knowledge-index.js';
 import { createRecordingChannel } from './recording-channel.js';
 
@@ -68,7 +70,7 @@ export interface FakeHelpdeskOptions {
 /**
  * The real helpdesk and handoff desk, wired as main.ts wires them, on in-memory fakes of their
  * stores: the starter knowledge base, conversations, handoffs, security events, and a recording
- * Telegram channel. No database, no server: for core's unit tests.
+ * Telegram channel; the agents' inbox over the same desk. No database, no server: for core's unit tests.
  */
 export async function createHelpdeskOnFakes(options: FakeHelpdeskOptions = {}) {
   const knowledge = options.knowledge ?? (await starterKnowledge());
@@ -110,5 +112,6 @@ export async function createHelpdeskOnFakes(options: FakeHelpdeskOptions = {}) {
     },
     now: clock.now,
   });
-  return { helpdesk, desk, conversations, handoffs, events, telegram, clock };
+  const inbox = createAgentInbox({ desk, handoffs, conversations, store: createMemoryInboxStore(handoffs), customerChannels: { telegram } });
+  return { helpdesk, desk, inbox, conversations, handoffs, events, telegram, clock };
 }

@@ -6,9 +6,16 @@ import type { Conversation, ConversationStore, HandoffRecord, HandoffStore, Hand
  * that two desks sharing it agree as two instances sharing PostgreSQL do: one claim wins, a closed
  * handoff stays closed, a reminder is marked once. `now` is the database's clock.
  */
-export function createMemoryHandoffStore(conversations: ConversationStore, options: { now?: () => Date } = {}): HandoffStore {
+export function createMemoryHandoffStore(
+  conversations: ConversationStore,
+  options: { now?: () => Date } = {},
+): HandoffStore & { conversations: ConversationStore; records(): Array<{ record: HandoffRecord; changed: number }> } {
   const now = options.now ?? (() => new Date());
   const records = new Map<string, HandoffRecord>();
+  /** When each handoff last changed (its row's updated_at): a counter, so that order is exact. */
+  const changed = new Map<string, number>();
+  let changes = 0;
+  const touch = (conversationId: string) => changed.set(conversationId, ++changes);
   const copy = (record: HandoffRecord): HandoffRecord => structuredClone(record);
 
   /** Records with their conversations as they are now, oldest escalation first. */
@@ -38,6 +45,7 @@ export function createMemoryHandoffStore(conversations: ConversationStore, optio
           deliveredSeq: record ? record.deliveredSeq : conversation.lastSeq,
         };
         records.set(conversation.id, fresh);
+        touch(conversation.id);
         opened.push(fresh);
       };
       // New escalations get a record (up to `limit`); a re-escalation reopens the closed one.
@@ -68,6 +76,7 @@ export function createMemoryHandoffStore(conversations: ConversationStore, optio
       const record = records.get(conversationId);
       if (!record?.open || record.claimedBy) return false;
       Object.assign(record, { claimedBy: agent.id, claimedName: agent.name });
+      touch(conversationId);
       return true;
     },
 
@@ -75,6 +84,7 @@ export function createMemoryHandoffStore(conversations: ConversationStore, optio
       const record = records.get(conversationId);
       if (!record?.open) return false;
       record.open = false;
+      touch(conversationId);
       return true;
     },
 
@@ -84,13 +94,23 @@ export function createMemoryHandoffStore(conversations: ConversationStore, optio
         .sort((a, b) => a.escalatedAt.getTime() - b.escalatedAt.getTime())
         .slice(0, limit);
       const at = now();
-      for (const record of due) record.remindedAt = at;
+      for (const record of due) {
+        record.remindedAt = at;
+        touch(record.conversationId);
+      }
       return due.map(copy);
     },
 
     async advanceDelivered(conversationId, seq) {
       const record = records.get(conversationId);
       if (record && record.deliveredSeq < seq) record.deliveredSeq = seq;
+    },
+
+    /** For the inbox fake, which reads the same rows: the conversations these handoffs are of. */
+    conversations,
+    /** Every handoff, open or closed, with when it last changed. */
+    records() {
+      return [...records.values()].map((record) => ({ record: copy(record), changed: changed.get(record.conversationId) ?? 0 }));
     },
   };
 }
