@@ -35,7 +35,7 @@ import {
   createMemorySavedReplyStore,
   createMemorySecurityEventLog,
 } from '../support/fakes/index.js';
-import { KNOWLEDGE_DIR } from '../support/helpdesk.js';
+import { KNOWLEDGE_DIR } from '../support/knowledge-dir.js';
 import { screened } from '../support/screened.js';
 
 interface Stores {

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { readKnowledgeFiles } from '../../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../../src/adapters/local/passage-splitter.js';
@@ -16,15 +15,15 @@ import {
   parseWorkingHours,
   syncKnowledgeFiles,
 } from '../../../src/core/index.js';
+import { KNOWLEDGE_DIR } from '../knowledge-dir.js';
 import { ADMIN_TOKEN, OFFICIAL } from '../official.js';
+import { silentLogger } from '../silent-logger.js';
 import { createMemoryHandoffStore } from './memory-handoff-store.js';
 import { createMemoryInboxStore } from './memory-inbox-store.js';
 import { createMemoryKnowledgeIndex } from './memory-knowledge-index.js';
 import { createRecordingChannel } from './recording-channel.js';
 
-const KNOWLEDGE_DIR = fileURLToPath(new URL('../../../knowledge', import.meta.url));
-
-export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+export { silentLogger };
 
 const embedder = createLocalEmbedder();
 let starter: Promise<KnowledgeIndex> | undefined;
