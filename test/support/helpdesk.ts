@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
@@ -21,10 +20,10 @@ import {
   type TurnLog,
 } from '../../src/core/index.js';
 import { createTestDatabase, type Engine } from './databases.js';
+import { KNOWLEDGE_DIR } from './knowledge-dir.js';
+import { silentLogger } from './silent-logger.js';
 
-export const KNOWLEDGE_DIR = fileURLToPath(new URL('../../knowledge', import.meta.url));
-
-export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+export { KNOWLEDGE_DIR, silentLogger };
 
 type HelpdeskOptions = {
   answerer?: Answerer;

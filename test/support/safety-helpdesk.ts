@@ -2,16 +2,9 @@ import { createPgSecurityEventLog } from '../../src/adapters/postgres/stores/pg-
 import { type Answerer, createOfficialAllowlist, type SecurityEventLog } from '../../src/core/index.js';
 import type { Engine } from './databases.js';
 import { createTestHelpdesk } from './helpdesk.js';
+import { ADMIN_TOKEN, OFFICIAL } from './official.js';
 
-/** The official contacts of the starter knowledge base, as .env.example configures them. */
-export const OFFICIAL = {
-  urls: ['https://www.examplex.example', 'https://support.examplex.example', 'https://status.examplex.example'],
-  telegramHandles: ['@ExampleXSupportBot', '@ExampleXAnnouncements'],
-  emails: ['support@examplex.example'],
-  phones: [],
-};
-
-export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export { ADMIN_TOKEN, OFFICIAL };
 
 /** The real helpdesk wired as main.ts wires it, safety included, on a fresh database. */
 export async function createSafeTestHelpdesk(
