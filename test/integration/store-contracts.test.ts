@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
 import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
-import { createPgConversationStore } from '../../src/adapters/postgres/pg-conversation-store.js';
-import { createPgHandoffStore } from '../../src/adapters/postgres/pg-handoff-store.js';
-import { createPgInboxStore } from '../../src/adapters/postgres/pg-inbox-store.js';
-import { createPgKnowledgeIndex } from '../../src/adapters/postgres/pg-knowledge-index.js';
-import { createPgSavedReplyStore } from '../../src/adapters/postgres/pg-saved-reply-store.js';
-import { createPgSecurityEventLog } from '../../src/adapters/postgres/pg-security-events.js';
+import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
+import { createPgHandoffStore } from '../../src/adapters/postgres/stores/pg-handoff-store.js';
+import { createPgInboxStore } from '../../src/adapters/postgres/stores/pg-inbox-store.js';
+import { createPgKnowledgeIndex } from '../../src/adapters/postgres/knowledge-index/pg-knowledge-index.js';
+import { createPgSavedReplyStore } from '../../src/adapters/postgres/stores/pg-saved-reply-store.js';
+import { createPgSecurityEventLog } from '../../src/adapters/postgres/stores/pg-security-events.js';
 import {
   type Conversation,
   type ConversationStore,
@@ -70,11 +70,11 @@ const subjects: Array<[string, () => Promise<Stores>]> = [
     async () => {
       const { database, drop } = await createTestDatabase(engine);
       return {
-        conversations: createPgConversationStore(database.db),
+        conversations: createPgConversationStore(database),
         handoffs: createPgHandoffStore(database.db),
         inbox: createPgInboxStore(database.db),
         events: createPgSecurityEventLog(database.db),
-        knowledge: createPgKnowledgeIndex(database.db),
+        knowledge: createPgKnowledgeIndex(database),
         savedReplies: createPgSavedReplyStore(database.db),
         drop,
       };
@@ -439,7 +439,7 @@ describe.each(testEngines())('the in-memory knowledge index against the PostgreS
     const db = await createTestDatabase(engine);
     drop = db.drop;
     memory = createMemoryKnowledgeIndex();
-    pg = createPgKnowledgeIndex(db.database.db);
+    pg = createPgKnowledgeIndex(db.database);
     const files = await readKnowledgeFiles(KNOWLEDGE_DIR);
     for (const index of [memory, pg]) await syncKnowledgeFiles(files, { index, embedder, splitPassages: createPassageSplitter() });
   });

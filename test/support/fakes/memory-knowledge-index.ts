@@ -10,7 +10,7 @@ import {
   searchVectorReplica,
   toCosineIndex,
   type VectorReplica,
-} from '../../../src/adapters/postgres/kb-replica.js';
+} from '../../../src/adapters/postgres/knowledge-index/kb-replica.js';
 import type {
   CentroidHit,
   ChunkHit,
