@@ -50,8 +50,8 @@ ON CONFLICT DO NOTHING;
 -- lock: the turns of one conversation are appended one transaction at a time, in seq order, so
 -- "the latest escalation before this turn" is the one whose span (until the next escalation) the
 -- turn falls in. Bot turns other than cited answers cost nothing; the common turn (a customer or
--- agent turn on a day its conversation already has) costs one primary-key read, plus one
--- insert-if-absent for a customer turn, and nothing is written unless a figure changes. A day may
+-- agent turn on a day its conversation already has) costs one primary-key read, two for a
+-- customer turn, and nothing is written unless a figure changes. A day may
 -- arrive before a day already rolled up (clocks of several instances): it is linked in between,
 -- and what it carries is raised on the later days.
 CREATE OR REPLACE FUNCTION turn_stats_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -105,9 +105,12 @@ BEGIN
   END IF;
 
   IF is_customer THEN
-    INSERT INTO stats_activity (conversation_id, day, language, channel)
-    SELECT NEW.conversation_id, d, NEW.language, c.channel FROM conversation c WHERE c.id = NEW.conversation_id
-    ON CONFLICT DO NOTHING;
+    PERFORM FROM stats_activity WHERE conversation_id = NEW.conversation_id AND day = d AND language = NEW.language;
+    IF NOT FOUND THEN
+      INSERT INTO stats_activity (conversation_id, day, language, channel)
+      SELECT NEW.conversation_id, d, NEW.language, c.channel FROM conversation c WHERE c.id = NEW.conversation_id
+      ON CONFLICT DO NOTHING;
+    END IF;
   END IF;
   IF NEW.kind = 'rating' AND NEW.rating IS NOT NULL THEN
     INSERT INTO stats_rating (conversation_id, seq, rated_at, channel, rating, agent_id, agent_name)

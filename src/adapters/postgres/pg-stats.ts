@@ -2,18 +2,8 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Channel, Language, StatsAgent, StatsFacts, StatsSource } from '../../core/index.js';
 import { type Db, queryRows } from './database.js';
 
-/** A UTC day as text, the same on both engines. */
-const dayOf = (column: SQL) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
-
 const toAgent = (id: unknown, name: unknown): StatsAgent | null =>
   typeof id === 'string' && id !== '' ? { id, name: typeof name === 'string' ? name : null } : null;
-
-/**
- * The value of the row with the latest `at` in a group, in one pass without sorting: the maximum
- * of `at` as fixed-width UTC text (20 characters, microseconds) followed by the value, less that
- * prefix. Nulls are skipped.
- */
-const latestOf = (at: SQL, value: SQL) => sql`substr(max(to_char(${at} AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || ${value}), 21)`;
 
 /** A float8 or float8[] as a number on both drivers (node-postgres and PGlite parse them; null stays null). */
 const toNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -81,7 +71,10 @@ export function createPgStats(db: Db): StatsSource {
         sql`SELECT h.reason, h.priority, count(*)::int AS n FROM stats_handoff h WHERE ${inRangeH} GROUP BY 1, 2 ORDER BY 1, 2`,
       );
 
-      // Per value, per UTC day and per credited agent in one pass; an agent's name is the one recorded with their latest rating in the range.
+      // Per value, per UTC day and per credited agent in one pass. An agent's name is the one recorded
+      // with their latest rating in the range: the group keeps that time, and the name is looked up
+      // by it on the time index (a few rows), which costs less than carrying names through the groups.
+      const inRangeR = sql`r.rated_at >= ${start.toISOString()}::timestamptz AND r.rated_at < ${end.toISOString()}::timestamptz ${channel ? sql`AND r.channel = ${channel}` : sql``}`;
       const ratingsQuery = queryRows<{
         set: number;
         rating: number | null;
@@ -92,28 +85,39 @@ export function createPgStats(db: Db): StatsSource {
         total: number;
       }>(
         db,
-        sql`SELECT CASE WHEN GROUPING(r.rating) = 0 THEN 0 WHEN GROUPING(g.day) = 0 THEN 1 ELSE 2 END AS set,
-                   r.rating::int AS rating, g.day, r.agent_id,
-                   ${latestOf(sql`r.rated_at`, sql`r.agent_name`)} AS agent_name,
-                   count(*)::int AS n, sum(r.rating)::int AS total
-            FROM stats_rating r CROSS JOIN LATERAL (SELECT ${dayOf(sql`r.rated_at`)} AS day) g
-            WHERE r.rated_at >= ${start.toISOString()}::timestamptz AND r.rated_at < ${end.toISOString()}::timestamptz ${channel ? sql`AND r.channel = ${channel}` : sql``}
-              AND r.rating BETWEEN 1 AND 5
-            GROUP BY GROUPING SETS ((r.rating), (g.day), (r.agent_id))`,
+        sql`SELECT g.set, g.rating, to_char(g.day, 'YYYY-MM-DD') AS day, g.agent_id, g.n, g.total,
+                   (SELECT max(x.agent_name) FROM stats_rating x
+                    WHERE x.rated_at = g.named_at AND x.agent_id = g.agent_id AND x.rating BETWEEN 1 AND 5 ${channel ? sql`AND x.channel = ${channel}` : sql``}) AS agent_name
+            FROM (
+              SELECT CASE WHEN GROUPING(r.rating) = 0 THEN 0 WHEN GROUPING(d.day) = 0 THEN 1 ELSE 2 END AS set,
+                     r.rating::int AS rating, d.day, r.agent_id, count(*)::int AS n, sum(r.rating)::int AS total,
+                     max(r.rated_at) FILTER (WHERE r.agent_name IS NOT NULL) AS named_at
+              FROM stats_rating r CROSS JOIN LATERAL (SELECT (r.rated_at AT TIME ZONE 'UTC')::date AS day) d
+              WHERE ${inRangeR} AND r.rating BETWEEN 1 AND 5
+              GROUP BY GROUPING SETS ((r.rating), (d.day), (r.agent_id))
+            ) g`,
       );
 
       // Seconds from the escalation, exact to the microsecond the turns were stored with; an agent's
-      // name is the one recorded with their turn after the latest escalation in the range.
-      const durations = (at: string, agent: string, name: string) =>
-        queryRows<DurationRow>(
+      // name is the one recorded with their turn after the latest escalation in the range (looked up
+      // as for the ratings).
+      const durations = (at: string, agent: string, name: string) => {
+        const [atColumn, agentColumn, nameColumn] = [sql.raw(at), sql.raw(agent), sql.raw(name)];
+        return queryRows<DurationRow>(
           db,
-          sql`SELECT GROUPING(h.${sql.raw(agent)}) AS total, h.${sql.raw(agent)} AS agent_id, count(*)::int AS n,
-                     percentile_cont(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP (ORDER BY extract(epoch from h.${sql.raw(at)} - h.escalated_at)::float8) AS p,
-                     ${latestOf(sql`h.escalated_at`, sql`h.${sql.raw(name)}`)} AS agent_name
-              FROM stats_handoff h
-              WHERE ${inRangeH} AND h.${sql.raw(at)} IS NOT NULL AND h.${sql.raw(agent)} <> ''
-              GROUP BY GROUPING SETS ((), (h.${sql.raw(agent)}))`,
+          sql`SELECT g.total, g.agent_id, g.n, g.p,
+                     (SELECT max(x.${nameColumn}) FROM stats_handoff x
+                      WHERE x.escalated_at = g.named_at AND x.${agentColumn} = g.agent_id AND x.${atColumn} IS NOT NULL ${channel ? sql`AND x.channel = ${channel}` : sql``}) AS agent_name
+              FROM (
+                SELECT GROUPING(h.${agentColumn}) AS total, h.${agentColumn} AS agent_id, count(*)::int AS n,
+                       percentile_cont(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP (ORDER BY extract(epoch from h.${atColumn} - h.escalated_at)::float8) AS p,
+                       max(h.escalated_at) FILTER (WHERE h.${nameColumn} IS NOT NULL) AS named_at
+                FROM stats_handoff h
+                WHERE ${inRangeH} AND h.${atColumn} IS NOT NULL AND h.${agentColumn} <> ''
+                GROUP BY GROUPING SETS ((), (h.${agentColumn}))
+              ) g`,
         );
+      };
       const firstReplyQuery = durations('reply_at', 'reply_agent', 'reply_agent_name');
       const resolutionQuery = durations('resolved_at', 'resolved_agent', 'resolved_agent_name');
 
