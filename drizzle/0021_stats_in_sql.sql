@@ -1,3 +1,24 @@
+CREATE TABLE IF NOT EXISTS "stats_citation_day" (
+	"day" date NOT NULL,
+	"channel" text NOT NULL,
+	"entry_id" text NOT NULL,
+	"answers" integer NOT NULL,
+	CONSTRAINT "stats_citation_day_pkey" PRIMARY KEY("day","channel","entry_id")
+);
+--> statement-breakpoint
+-- The cited entries of the answers stored before, per day and channel (each answer once per entry).
+INSERT INTO stats_citation_day (day, channel, entry_id, answers)
+SELECT a.day, a.channel, a.entry_id, count(*)::int
+FROM (
+  SELECT DISTINCT t.conversation_id, t.seq, e AS entry_id, (t.created_at AT TIME ZONE 'UTC')::date AS day, c.channel
+  FROM turn t JOIN conversation c ON c.id = t.conversation_id CROSS JOIN LATERAL unnest(t.cites) AS e
+  WHERE t.kind = 'answer' AND t.role = 'bot' AND t.cites IS NOT NULL
+) a
+GROUP BY 1, 2, 3
+ON CONFLICT DO NOTHING;
+--> statement-breakpoint
+DROP TABLE IF EXISTS "stats_citation";
+--> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "stats_conversation_day" (
 	"conversation_id" uuid NOT NULL,
 	"day" date NOT NULL,
@@ -67,9 +88,10 @@ BEGIN
   d := (NEW.created_at AT TIME ZONE 'UTC')::date;
   IF NOT (is_customer OR is_human OR is_escalation) THEN
     IF NEW.kind = 'answer' AND NEW.role = 'bot' AND NEW.cites IS NOT NULL THEN
-      INSERT INTO stats_citation (conversation_id, seq, entry_id, day, channel)
-      SELECT DISTINCT NEW.conversation_id, NEW.seq, e, d, c.channel FROM conversation c CROSS JOIN unnest(NEW.cites) AS e WHERE c.id = NEW.conversation_id
-      ON CONFLICT DO NOTHING;
+      -- One more answer citing each entry (once per answer), that day on that channel.
+      INSERT INTO stats_citation_day AS s (day, channel, entry_id, answers)
+      SELECT d, c.channel, e.entry_id, 1 FROM conversation c CROSS JOIN (SELECT DISTINCT unnest(NEW.cites) AS entry_id) e WHERE c.id = NEW.conversation_id
+      ON CONFLICT (day, channel, entry_id) DO UPDATE SET answers = s.answers + 1;
     END IF;
     RETURN NULL;
   END IF;

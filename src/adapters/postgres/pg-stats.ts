@@ -124,8 +124,8 @@ export function createPgStats(db: Db): StatsSource {
       const citedQuery = queryRows<{ entry_id: string; title: string | null; n: number }>(
         db,
         sql`SELECT x.entry_id, e.title, x.n FROM (
-              SELECT a.entry_id, count(*)::int AS n
-              FROM stats_citation a
+              SELECT a.entry_id, sum(a.answers)::int AS n
+              FROM stats_citation_day a
               WHERE ${days} ${ofChannelA}
               GROUP BY 1 ORDER BY n DESC, entry_id LIMIT ${citedLimit}
             ) x LEFT JOIN kb_entry e ON e.id = x.entry_id

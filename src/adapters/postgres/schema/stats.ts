@@ -91,20 +91,17 @@ export const statsRating = pgTable(
 );
 
 /**
- * One row per knowledge entry cited by a bot answer (insert-only: concurrent answers citing the
- * same entry never wait for each other, as a shared counter row would make them).
+ * Per UTC day, channel and knowledge entry: the bot answers that cited it. A counter shared by the
+ * conversations of a day: the trigger runs in the turn's append, which holds the log head's row lock
+ * (every append takes it first), so appends never wait for each other on these rows beyond that.
  */
-export const statsCitation = pgTable(
-  'stats_citation',
+export const statsCitationDay = pgTable(
+  'stats_citation_day',
   {
-    conversationId: uuid('conversation_id').notNull(),
-    seq: integer('seq').notNull(),
-    entryId: text('entry_id').notNull(),
     day: date('day', { mode: 'string' }).notNull(),
     channel: text('channel').notNull(),
+    entryId: text('entry_id').notNull(),
+    answers: integer('answers').notNull(),
   },
-  (t) => [
-    primaryKey({ name: 'stats_citation_pkey', columns: [t.conversationId, t.seq, t.entryId] }),
-    index('stats_citation_day_idx').on(t.day, t.entryId, t.channel),
-  ],
+  (t) => [primaryKey({ name: 'stats_citation_day_pkey', columns: [t.day, t.channel, t.entryId] })],
 );
