@@ -49,6 +49,18 @@ describe.each(testEngines())('conversing like a first-line agent on %s', (engine
       expect(stored.filter((x) => x.data.dialogueAct === 'greeting').map((x) => x.role)).toEqual(['customer', 'bot']);
     });
 
+    it('switches language when the customer types /lang zh, as the widget switch does, and answers in it', async () => {
+      const c = await open('en');
+      const typed = await say(c, { text: '/lang zh' });
+      expect(typed.status).toBe(201);
+      expect(typed.json.turns.map((x: Json) => x.role)).toEqual(['customer', 'bot']);
+      expect(typed.json.turns[1].text).toMatch(/[\u4e00-\u9fff]/);
+      const history = await call('GET', `/api/conversations/${c.id}/messages`, undefined, c.token);
+      expect(history.json.language).toBe('zh');
+      // Not a question to look up: nothing was answered from the knowledge base.
+      expect(typed.json.turns.some((x: Json) => x.kind === 'answer')).toBe(false);
+    });
+
     it('reads a short follow-up in the context of the question just answered', async () => {
       const c = await open('zh');
       const first = await say(c, { text: '换手机了谷歌验证器没了，登不上去' });

@@ -206,7 +206,7 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     expect(await (await get('?from=2026-03-02&to=2026-03-04')).json()).toEqual(before);
   });
 
-  it('gives the same figures after conversations are erased (erasure destroys content, not counts); the audit passes, and catches a changed rating', async () => {
+  it('gives the same figures after conversations are erased (erasure destroys content, not counts); the audit passes, and catches a changed rating and an agent added to a customer turn', async () => {
     const before = await (await get('?from=2026-03-02&to=2026-03-04')).json();
     for (const name of ['a', 'c', 'd', 'h']) expect(await log.erase(ids[name] as string)).toMatchObject({ status: 'erased' });
     expect(await (await get('?from=2026-03-02&to=2026-03-04')).json()).toEqual(before);
@@ -224,5 +224,14 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
     const tampered = await log.verify();
     expect(tampered.ok).toBe(false);
     expect(tampered.violations.map((v) => v.reason)).toEqual([expect.stringMatching(/plain metadata differs from the logged header/)]);
+
+    // A row whose metadata columns were all empty gains one: the audit reads it as metadata too.
+    await exec(
+      `ALTER TABLE turn DISABLE TRIGGER USER; UPDATE turn SET agent_id = 'U-forged' WHERE conversation_id = '${ids.b}' AND seq = 1; ALTER TABLE turn ENABLE TRIGGER USER`,
+    );
+    const forged = await log.verify();
+    const reasons = forged.violations.map((v) => v.reason);
+    expect(reasons).toHaveLength(2);
+    expect(reasons).toContainEqual(expect.stringMatching(new RegExp(`turn ${ids.b}#1: turn row's plain metadata differs from the logged header`)));
   });
 });

@@ -11,8 +11,13 @@ export type AuditKeyCache = Map<string, Uint8Array | null>;
 const KEY_CACHE_LIMIT = 100_000;
 
 // Byte columns travel as base64: node-postgres decodes bytea from hex, which costs more per row.
-/** A turn row's plain metadata columns as one object without its null members (AuditEntry turnRow.meta). */
-const ROW_META = `jsonb_strip_nulls(jsonb_build_object('rating', t.rating, 'action', t.action, 'handoff', t.handoff, 'agent', t.agent_id, 'agentName', t.agent_name, 'cites', to_jsonb(t.cites)))`;
+/**
+ * A turn row's plain metadata columns as one object without its null members (AuditEntry
+ * turnRow.meta); NULL, read as no metadata, when every column is null, as for most turns: no
+ * object is built on either side for them.
+ */
+const ROW_META = `CASE WHEN num_nonnulls(t.rating, t.action, t.handoff, t.agent_id, t.agent_name, t.cites) > 0
+    THEN jsonb_strip_nulls(jsonb_build_object('rating', t.rating, 'action', t.action, 'handoff', t.handoff, 'agent', t.agent_id, 'agentName', t.agent_name, 'cites', to_jsonb(t.cites))) END`;
 
 const SELECT_ENTRIES = `SELECT e.idx, encode(e.leaf_hash, 'base64') AS leaf_hash, encode(e.header, 'base64') AS header, e.kind,
     e.conversation_id, e.seq, encode(c.sealed, 'base64') AS sealed, t.text, t.data, t.escalation_detail,

@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type CheckpointSource, generateSignerKey, type NoteSigner, parseSignerKey } from '../../core/index.js';
 
@@ -12,15 +13,23 @@ const HISTORY = /^checkpoints-\d{4}-\d{2}\.jsonl$/;
  */
 export function createCheckpointFolder(dir: string) {
   mkdirSync(dir, { recursive: true });
+  // Off the event loop, one at a time: the history keeps the order of publishing, and the
+  // temporary file of one publish is never renamed by another.
+  let last: Promise<void> = Promise.resolve();
+  const write = async (note: string) => {
+    const now = new Date();
+    const month = now.toISOString().slice(0, 7);
+    await appendFile(join(dir, `checkpoints-${month}.jsonl`), `${JSON.stringify({ publishedAt: now.toISOString(), note })}\n`);
+    const tmp = join(dir, `.${LATEST}.${process.pid}.tmp`);
+    await writeFile(tmp, note);
+    await rename(tmp, join(dir, LATEST));
+  };
   return {
     dir,
-    async publish(note: string): Promise<void> {
-      const now = new Date();
-      const month = now.toISOString().slice(0, 7);
-      appendFileSync(join(dir, `checkpoints-${month}.jsonl`), `${JSON.stringify({ publishedAt: now.toISOString(), note })}\n`);
-      const tmp = join(dir, `.${LATEST}.${process.pid}.tmp`);
-      writeFileSync(tmp, note);
-      renameSync(tmp, join(dir, LATEST));
+    publish(note: string): Promise<void> {
+      const done = last.then(() => write(note));
+      last = done.catch(() => undefined);
+      return done;
     },
   };
 }

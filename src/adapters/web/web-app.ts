@@ -48,6 +48,16 @@ export function toTurnView(turn: Turn) {
 
 const language = z.enum(['zh', 'en'], { error: 'language must be "zh" or "en"' });
 const createBody = z.object({ language: language.optional() }).strict();
+/**
+ * "/lang zh" typed into the widget: the same request as its language switch, read here like
+ * Telegram's /lang, so that core receives a language rather than text to parse.
+ */
+const LANG_COMMAND = /^\s*\/lang\s+(zh|en)\s*$/i;
+const typedLanguage = (text: string | undefined) => {
+  const m = text === undefined ? null : LANG_COMMAND.exec(text);
+  return m ? ((m[1] as string).toLowerCase() as 'zh' | 'en') : undefined;
+};
+
 const messageBody = z
   .object({
     text: z.string({ error: 'text must be a string' }).optional(),
@@ -232,6 +242,7 @@ export function createWebApp(deps: {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw apiError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.');
     }
+    const typed = body.action === undefined ? typedLanguage(body.text) : undefined;
     const result = await helpdesk.handleCustomerInput({
       conversationId: id,
       // The widget's only free text field, through the firewall before anything else sees it.
@@ -239,6 +250,7 @@ export function createWebApp(deps: {
       ...(body.action !== undefined ? { action: body.action } : {}),
       ...(body.choice !== undefined ? { choice: { entryId: body.choice.entryId } } : {}),
       ...(body.language !== undefined ? { language: body.language } : {}),
+      ...(typed !== undefined ? { command: { kind: 'set_language' as const, language: typed } } : {}),
       ...(key !== undefined ? { externalKey: `web:${id}:${key}` } : {}),
     });
     const replayed = result.outcome === 'duplicate' ? { 'idempotent-replayed': 'true' } : undefined;

@@ -55,6 +55,7 @@ const MAX_META_TEXT = 200;
  */
 export function toTurnMeta(role: Role, kind: TurnKind, data: TurnData): TurnMeta {
   const meta: TurnMeta = {};
+  if (!turnMetaReadsData(role, kind)) return meta;
   if (kind === 'rating' && typeof data.rating === 'number' && Number.isInteger(data.rating) && data.rating >= 1 && data.rating <= 5) {
     meta.rating = data.rating;
   }
@@ -66,6 +67,10 @@ export function toTurnMeta(role: Role, kind: TurnKind, data: TurnData): TurnMeta
   }
   return meta;
 }
+
+/** Whether `toTurnMeta` looks at the data of a turn of this role and kind at all (otherwise it is `{}`). */
+export const turnMetaReadsData = (role: Role, kind: TurnKind): boolean =>
+  kind === 'rating' || kind === 'handoff' || (kind === 'action' && role === 'customer') || role === 'agent';
 
 /** The ids of the entries a turn cites, in order, as its header lists them. */
 export const citedIds = (header: TurnHeader): string[] => header.cites.map(([id]) => id);
