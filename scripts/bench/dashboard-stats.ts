@@ -72,10 +72,9 @@ export async function writeHistory(database: Awaited<ReturnType<typeof openDatab
       ORDER BY i, s`);
     const [{ n: written } = { n: 0 }] = await queryRows<{ n: number }>(database.db, sql`SELECT count(*)::int AS n FROM turn`);
     options.log(`stats: ${written} turns written in ${((performance.now() - t0) / 1000).toFixed(1)} s; vacuum analyze…`);
-    await database.db.execute(sql`VACUUM ANALYZE turn`);
-    await database.db.execute(sql`VACUUM ANALYZE conversation`);
-    await database.db.execute(sql`VACUUM ANALYZE stats_activity`);
-    await database.db.execute(sql`VACUUM ANALYZE stats_handoff`);
+    for (const table of ['turn', 'conversation', 'stats_activity', 'stats_conversation_day', 'stats_handoff', 'stats_rating', 'stats_citation_day']) {
+      await database.db.execute(sql.raw(`VACUUM ANALYZE ${table}`));
+    }
     return written;
   }
 }

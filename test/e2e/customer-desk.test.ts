@@ -24,6 +24,9 @@ const TEST_TIMEOUT = 120_000;
 const STORAGE_KEY = 'examplex-helpdesk';
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
+/** A 4x4 red PNG. */
+const PNG_4X4 = 'iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGO4YGAARwzEcQD4QxMBrujpGwAAAABJRU5ErkJggg==';
+
 describeInChromium('screenshots, an e-mail for the answer and reply alerts in the widget, in headless Chromium', () => {
   let helpdesk: RunningHelpdesk | undefined;
   let slack: FakeSlack;
@@ -138,12 +141,13 @@ describeInChromium('screenshots, an e-mail for the answer and reply alerts in th
   }
 
   it(
-    'sends a screenshot picked in the widget, with a preview and a caption; it reaches the Slack thread and the admin files endpoint byte for byte',
+    'sends a screenshot picked in the widget, with a preview and a caption; it reaches the Slack thread and the admin files endpoint byte for byte, and the customer still sees it after a reload',
     async () => {
       const page = await openPage('en-US');
       const id = await escalate(page, 'My withdrawal failed with an error');
       const root = await found(() => slack.posted(CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.metadata ?? {}).includes(id))?.ts);
-      const bytes = imageBytes('png', `e2e-${Date.now()}`);
+      // A picture a browser decodes (4x4 pixels), then bytes naming this run (after its end, as cameras and editors leave them).
+      const bytes = Buffer.concat([Buffer.from(PNG_4X4, 'base64'), imageBytes('png', `e2e-${Date.now()}`)]);
       await page.getByTestId('file-input').setInputFiles({ name: 'withdrawal-error.png', mimeType: 'image/png', buffer: bytes });
       await page.getByTestId('attachment').waitFor({ state: 'visible' });
       expect(await page.getByTestId('attachment-name').innerText()).toContain('withdrawal-error.png');
@@ -169,6 +173,24 @@ describeInChromium('screenshots, an e-mail for the answer and reply alerts in th
       const res = await fetch(`${url()}/api/admin/conversations/${id}/files/${fileId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(res.status).toBe(200);
       expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+
+      // After a reload the page has no copy of its own: the widget fetches the picture back with the conversation's token.
+      await page.reload();
+      const again = page.locator(`[data-testid="file"][data-file-id="${fileId}"]`);
+      const thumb = again.getByTestId('file-thumb');
+      await thumb.waitFor({ state: 'visible' });
+      expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
+      await expect.poll(() => thumb.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth), { timeout: WAIT }).toBe(4);
+      // The picture drawn is the one sent: its red pixels.
+      const pixel = await thumb.evaluate((img) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 4;
+        canvas.height = 4;
+        const context2d = canvas.getContext('2d') as CanvasRenderingContext2D;
+        context2d.drawImage(img as HTMLImageElement, 0, 0);
+        return Array.from(context2d.getImageData(1, 1, 1, 1).data);
+      });
+      expect(pixel).toEqual([0xd0, 0x30, 0x30, 255]);
     },
     TEST_TIMEOUT,
   );

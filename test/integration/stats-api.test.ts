@@ -189,15 +189,20 @@ describe.each(testEngines())('GET /api/admin/stats on %s', (engine) => {
 
   it("rebuilds the same roll-ups from the turns alone with the migration's backfill", async () => {
     const before = await (await get('?from=2026-03-02&to=2026-03-04')).json();
-    const migration = await readFile(new URL('../../drizzle/0018_stats_indexes.sql', import.meta.url), 'utf8');
-    const backfill = migration
-      .split('--> statement-breakpoint')
-      .map((part) => part.trim())
-      .filter((part) => /^(--[^\n]*\n)*INSERT INTO stats_/.test(part));
-    expect(backfill).toHaveLength(4);
-    for (const table of ['stats_activity', 'stats_handoff', 'stats_rating', 'stats_citation']) await database.db.execute(sql.raw(`DELETE FROM ${table}`));
+    // Each roll-up's backfill, from the migration that last built it.
+    const tables = ['stats_activity', 'stats_conversation_day', 'stats_handoff', 'stats_rating', 'stats_citation_day'];
+    const backfill = new Map<string, string>();
+    for (const file of ['0018_stats_indexes.sql', '0021_stats_in_sql.sql']) {
+      const migration = await readFile(new URL(`../../drizzle/${file}`, import.meta.url), 'utf8');
+      for (const part of migration.split('--> statement-breakpoint').map((p) => p.trim())) {
+        const table = /^(?:--[^\n]*\n)*INSERT INTO (stats_\w+)/.exec(part)?.[1];
+        if (table && tables.includes(table)) backfill.set(table, part);
+      }
+    }
+    expect([...backfill.keys()].sort()).toEqual([...tables].sort());
+    for (const table of tables) await database.db.execute(sql.raw(`DELETE FROM ${table}`));
     expect(((await (await get('?from=2026-03-02&to=2026-03-04')).json()) as { conversations: number }).conversations).toBe(0);
-    for (const statement of backfill) await database.db.execute(sql.raw(statement));
+    for (const statement of backfill.values()) await database.db.execute(sql.raw(statement));
     expect(await (await get('?from=2026-03-02&to=2026-03-04')).json()).toEqual(before);
   });
 

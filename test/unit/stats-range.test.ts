@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatsRangeError, summarizeDurations, toStatsPeriod } from '../../src/core/index.js';
+import { StatsRangeError, toDurationSummary, toStatsPeriod } from '../../src/core/index.js';
 
 describe('the stats range', () => {
   it('covers whole UTC days, both ends included', () => {
@@ -30,10 +30,10 @@ describe('the stats range', () => {
   });
 });
 
-describe('duration percentiles', () => {
-  it('interpolate between the closest ranks, in seconds to the millisecond', () => {
-    expect(summarizeDurations([600, 60, 240, 120])).toEqual({ count: 4, p50Seconds: 180, p90Seconds: 492 });
-    expect(summarizeDurations([1.23456])).toEqual({ count: 1, p50Seconds: 1.235, p90Seconds: 1.235 });
-    expect(summarizeDurations([])).toEqual({ count: 0, p50Seconds: null, p90Seconds: null });
+describe('duration figures', () => {
+  it('are published in seconds to the millisecond, null when nothing was measured', () => {
+    expect(toDurationSummary({ count: 4, p50Seconds: 180, p90Seconds: 492.00000000000006 })).toEqual({ count: 4, p50Seconds: 180, p90Seconds: 492 });
+    expect(toDurationSummary({ count: 1, p50Seconds: 1.23456, p90Seconds: 1.23456 })).toEqual({ count: 1, p50Seconds: 1.235, p90Seconds: 1.235 });
+    expect(toDurationSummary({ count: 0, p50Seconds: null, p90Seconds: null })).toEqual({ count: 0, p50Seconds: null, p90Seconds: null });
   });
 });

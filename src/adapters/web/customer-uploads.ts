@@ -25,7 +25,7 @@ const tooLarge = () => apiError(413, 'file_too_large', `The image is larger than
  * nothing), the name and caption go through the firewall, the bytes are stored sealed under the
  * conversation's key, and only then is the turn recorded that shows it to agents (in Slack through
  * the handoff outbox, and in the console). A refused upload stores nothing; a turn that cannot be
- * recorded takes its file with it.
+ * recorded takes its file with it. The customer reads their files back with GET …/files/:fileId.
  */
 export function createCustomerUploadRoutes(deps: { helpdesk: Helpdesk; files: CustomerFileStore; isNoContentKey: (error: unknown) => boolean }) {
   const { helpdesk, files } = deps;
@@ -97,6 +97,31 @@ export function createCustomerUploadRoutes(deps: { helpdesk: Helpdesk; files: Cu
       201,
       result.outcome === 'duplicate' ? { 'idempotent-replayed': 'true' } : undefined,
     );
+  });
+
+  /**
+   * GET /api/conversations/:id/files/:fileId: a file the customer sent, back to the holder of the
+   * conversation's token (the widget shows it again after a reload). Only that conversation's
+   * files; another's, an erased one's or an unknown id is a 404. The type is read from the bytes
+   * again (an image type or nothing), shown inline, never sniffed, under a CSP that runs nothing,
+   * and never cached (an erasure takes it away at once).
+   */
+  app.get('/api/conversations/:id/files/:fileId', async (c) => {
+    const id = c.req.param('id');
+    await helpdesk.authorize(id, bearerToken(c), clientOf(c));
+    const file = await files.read(c.req.param('fileId'));
+    const mediaType = file ? imageTypeOf(file.data) : undefined;
+    if (!file || file.conversationId !== id || !mediaType) throw apiError(404, 'not_found', 'No such file in this conversation (never sent, or erased).');
+    const name = `screenshot-${file.id.slice(0, 8)}.${IMAGE_EXTENSIONS[mediaType]}`;
+    const display = file.fileName ? `; filename*=UTF-8''${encodeURIComponent(file.fileName)}` : '';
+    return c.body(new Uint8Array(file.data), 200, {
+      'content-type': mediaType,
+      'content-length': String(file.data.byteLength),
+      'content-disposition': `inline; filename="${name}"${display}`,
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; sandbox",
+      'cache-control': 'private, no-store',
+    });
   });
 
   return app;

@@ -13,18 +13,20 @@ export interface StatsAgent {
   name: string | null;
 }
 
-/** One escalation made in the range, with what followed it until the next escalation of its conversation. */
-export interface HandoffSpan {
-  escalatedAt: Date;
-  /** The first agent message to the customer after the escalation (internal notes are not replies). */
-  firstReply: { at: Date; agent: StatsAgent } | null;
-  /** The agent's resolve of the handoff. */
-  resolved: { at: Date; agent: StatsAgent } | null;
+/** Time from escalations to what followed them (docs/stats.md), as storage measured it. */
+export interface DurationFacts {
+  /** Escalations in the range that got one. */
+  count: number;
+  /** The percentiles of those times in seconds, unrounded; null when count is 0. */
+  p50Seconds: number | null;
+  p90Seconds: number | null;
 }
 
 /**
  * What storage counts for a range; `toHelpdeskStats` turns it into the published figures. The
- * definitions of each field are in docs/stats.md, and every implementation follows them exactly.
+ * definitions of each field are in docs/stats.md, and every implementation follows them exactly:
+ * storage does the counting, grouping and percentiles, so that a range's cost is a few aggregate
+ * statements however many conversations it holds.
  */
 export interface StatsFacts {
   /** Conversations with at least one customer turn in the range. */
@@ -40,10 +42,19 @@ export interface StatsFacts {
   perDay: Array<{ date: string; channel: Channel; language: Language; conversations: number }>;
   /** Escalation turns in the range by reason and priority. */
   escalations: Array<{ reason: string; priority: string; count: number }>;
-  /** Rating turns in the range, each with the agent who resolved the handoff it rates. */
-  ratings: Array<{ date: string; rating: number; agent: StatsAgent | null }>;
-  /** Escalations in the range and what followed them. */
-  handoffs: HandoffSpan[];
+  /**
+   * Rating turns in the range with a value from 1 to 5: how many of each value, and the count and
+   * sum of the values per UTC day and per agent credited (the agent of the last resolve before it).
+   */
+  ratings: {
+    byValue: Array<{ rating: number; count: number }>;
+    perDay: Array<{ date: string; count: number; sum: number }>;
+    byAgent: Array<{ agent: StatsAgent; count: number; sum: number }>;
+  };
+  /** From each escalation in the range to the first agent message after it (before the next escalation). */
+  firstReply: DurationFacts & { byAgent: Array<DurationFacts & { agent: StatsAgent }> };
+  /** From each escalation in the range to the first resolve after it (before the next escalation). */
+  resolution: DurationFacts & { byAgent: Array<DurationFacts & { agent: StatsAgent }> };
   /** Knowledge entries cited by the bot's answers in the range, most cited first (ties by id), at most `limit`. */
   cited: Array<{ entryId: string; title: string | null; count: number }>;
 }
@@ -94,38 +105,20 @@ export function toStatsPeriod(range: { from?: string; to?: string }): { start: D
   return { start, end: new Date(last.getTime() + DAY_MS), days };
 }
 
-/** Percentile with linear interpolation between closest ranks (PostgreSQL's percentile_cont). */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const a = sorted[lo] as number;
-  const b = sorted[Math.ceil(rank)] as number;
-  return a + (b - a) * (rank - lo);
-}
-
 const roundMs = (seconds: number | null) => (seconds === null ? null : Math.round(seconds * 1000) / 1000);
 
-export function summarizeDurations(seconds: readonly number[]): DurationSummary {
-  const sorted = [...seconds].sort((a, b) => a - b);
-  return { count: sorted.length, p50Seconds: roundMs(percentile(sorted, 50)), p90Seconds: roundMs(percentile(sorted, 90)) };
+/** A duration figure as published: percentiles in seconds to the millisecond. */
+export function toDurationSummary(facts: DurationFacts): DurationSummary {
+  return { count: facts.count, p50Seconds: roundMs(facts.p50Seconds), p90Seconds: roundMs(facts.p90Seconds) };
 }
 
-const secondsBetween = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
 const share = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
-const average = (values: number[]) => (values.length === 0 ? null : Math.round((values.reduce((s, v) => s + v, 0) / values.length) * 100) / 100);
+const average = (sum: number, count: number) => (count === 0 ? null : Math.round((sum / count) * 100) / 100);
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Durations grouped by agent (id, with the name seen last), agents in id order. */
-function byAgent(samples: Array<{ agent: StatsAgent; seconds: number }>) {
-  const groups = new Map<string, { name: string | null; seconds: number[] }>();
-  for (const { agent, seconds } of samples) {
-    const group = groups.get(agent.id) ?? { name: agent.name, seconds: [] };
-    group.name = agent.name ?? group.name;
-    group.seconds.push(seconds);
-    groups.set(agent.id, group);
-  }
-  return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, g]) => ({ agentId: id, agent: g.name, ...summarizeDurations(g.seconds) }));
-}
+/** Duration figures per agent, agents in id order. */
+const byAgent = (agents: Array<DurationFacts & { agent: StatsAgent }>) =>
+  [...agents].sort((a, b) => byId(a.agent.id, b.agent.id)).map((a) => ({ agentId: a.agent.id, agent: a.agent.name, ...toDurationSummary(a) }));
 
 const countBy = <T>(items: T[], key: (item: T) => string, weight: (item: T) => number = () => 1) => {
   const counts: Record<string, number> = {};
@@ -136,21 +129,15 @@ const countBy = <T>(items: T[], key: (item: T) => string, weight: (item: T) => n
 /** The published figures of a range (docs/stats.md defines each). */
 export function toHelpdeskStats(range: StatsRange, facts: StatsFacts) {
   const ratings: Record<'1' | '2' | '3' | '4' | '5', number> = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 };
-  for (const r of facts.ratings) {
+  let ratingCount = 0;
+  let ratingSum = 0;
+  for (const r of facts.ratings.byValue) {
     const key = String(r.rating) as keyof typeof ratings;
-    if (key in ratings) ratings[key] += 1;
+    if (!(key in ratings)) continue;
+    ratings[key] += r.count;
+    ratingCount += r.count;
+    ratingSum += r.rating * r.count;
   }
-  const valid = facts.ratings.filter((r) => r.rating >= 1 && r.rating <= 5);
-  const ratingDays = [...new Set(valid.map((r) => r.date))].sort();
-  const ratedAgents = new Map<string, { name: string | null; values: number[] }>();
-  for (const r of valid) {
-    if (!r.agent) continue;
-    const group = ratedAgents.get(r.agent.id) ?? { name: r.agent.name, values: [] };
-    group.values.push(r.rating);
-    ratedAgents.set(r.agent.id, group);
-  }
-  const replies = facts.handoffs.flatMap((h) => (h.firstReply ? [{ agent: h.firstReply.agent, seconds: secondsBetween(h.escalatedAt, h.firstReply.at) }] : []));
-  const resolutions = facts.handoffs.flatMap((h) => (h.resolved ? [{ agent: h.resolved.agent, seconds: secondsBetween(h.escalatedAt, h.resolved.at) }] : []));
   const escalationTotal = facts.escalations.reduce((s, e) => s + e.count, 0);
   return {
     from: range.from,
@@ -174,23 +161,22 @@ export function toHelpdeskStats(range: StatsRange, facts: StatsFacts) {
       (e) => e.count,
     ),
     ratings,
-    ratingAverage: average(valid.map((r) => r.rating)),
-    ratingsPerDay: ratingDays.map((date) => {
-      const values = valid.filter((r) => r.date === date).map((r) => r.rating);
-      return { date, count: values.length, average: average(values) };
-    }),
-    ratingsByAgent: [...ratedAgents]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([id, g]) => ({ agentId: id, agent: g.name, count: g.values.length, average: average(g.values) })),
+    ratingAverage: average(ratingSum, ratingCount),
+    ratingsPerDay: [...facts.ratings.perDay]
+      .sort((a, b) => byId(a.date, b.date))
+      .map((d) => ({ date: d.date, count: d.count, average: average(d.sum, d.count) })),
+    ratingsByAgent: [...facts.ratings.byAgent]
+      .sort((a, b) => byId(a.agent.id, b.agent.id))
+      .map((a) => ({ agentId: a.agent.id, agent: a.agent.name, count: a.count, average: average(a.sum, a.count) })),
     firstHumanReply: {
-      ...summarizeDurations(replies.map((r) => r.seconds)),
-      withoutReply: facts.handoffs.length - replies.length,
-      byAgent: byAgent(replies),
+      ...toDurationSummary(facts.firstReply),
+      withoutReply: escalationTotal - facts.firstReply.count,
+      byAgent: byAgent(facts.firstReply.byAgent),
     },
     resolution: {
-      ...summarizeDurations(resolutions.map((r) => r.seconds)),
-      unresolved: facts.handoffs.length - resolutions.length,
-      byAgent: byAgent(resolutions),
+      ...toDurationSummary(facts.resolution),
+      unresolved: escalationTotal - facts.resolution.count,
+      byAgent: byAgent(facts.resolution.byAgent),
     },
     mostCited: facts.cited,
   };

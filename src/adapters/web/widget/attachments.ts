@@ -1,4 +1,5 @@
 import { IMAGE_TYPES, imageTypeOf } from '../image-type.js';
+import type { Api } from './api.js';
 
 /** The accept attribute of the file picker (a hint to the picker only; the bytes decide). */
 export const IMAGE_ACCEPT = IMAGE_TYPES.join(',');
@@ -58,4 +59,23 @@ export function uploadImage(options: {
     if (options.caption) form.append('caption', options.caption);
     xhr.send(form);
   });
+}
+
+/**
+ * A file the customer sent, fetched back with the conversation's token (GET …/files/:fileId): the
+ * image as a Blob when the answer is one by its type and its bytes; null when the server has no such
+ * file (404: erased, or another conversation's); undefined when it could not be fetched now.
+ */
+export async function fetchImage(api: Api, path: string, token: string, timeoutMs: number): Promise<Blob | null | undefined> {
+  try {
+    const res = await api.fetch('GET', path, { token, timeoutMs });
+    if (res.status === 404) return null;
+    if (!res.ok) return undefined;
+    const type = (res.headers.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const blob = await res.blob();
+    const head = new Uint8Array(await blob.slice(0, 16).arrayBuffer());
+    return (IMAGE_TYPES as readonly string[]).includes(type) && imageTypeOf(head) === type ? blob : null;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,7 +8,7 @@ import type { WidgetSettings } from './settings.js';
 import { type KeyValueStore, LANGUAGE_KEY, loadConversation, saveConversation } from './storage.js';
 import { createTexts, type Language, otherLanguage, type TextKey, type Texts } from './texts.js';
 import { createView, type Mode, type Ui } from './view.js';
-import { checkImage, uploadImage } from './attachments.js';
+import { checkImage, fetchImage, uploadImage } from './attachments.js';
 import { createReplyNotifier } from './notify.js';
 
 /** Reads (polls, resuming, the transcript) give up sooner than a message, which waits for its answer. */
@@ -121,8 +121,10 @@ export function createChat(options: ChatOptions): Chat {
     desk: null,
   };
   const notifier = createReplyNotifier({ store, title: (count) => texts().newReplyTitle(count) });
-  /** Pictures of the files sent from this page, by file id, shown with their turns. */
+  /** Pictures of the files sent from this page or fetched back, by file id, shown with their turns. */
   const previews = new Map<string, string>();
+  /** Pictures being fetched back, or known gone (null: erased, or not an image), by file id. */
+  const fetching = new Map<string, Promise<string | undefined> | null>();
   // Messages, actions and language changes are posted one at a time, in the order the customer made them.
   let postQueue: Promise<unknown> = Promise.resolve();
 
@@ -166,7 +168,34 @@ export function createChat(options: ChatOptions): Chat {
     onChoice: sendChoice,
     onRate: sendRating,
     previewOf: (fileId) => previews.get(fileId),
+    loadPreview,
   });
+
+  /** The picture of a file sent before this page (after a reload), fetched once with the conversation's token. */
+  function loadPreview(fileId: string): Promise<string | undefined> {
+    const known = previews.get(fileId);
+    if (known) return Promise.resolve(known);
+    const pending = fetching.get(fileId);
+    if (pending !== undefined) return pending ?? Promise.resolve(undefined);
+    const conversation = state.conversation;
+    if (!conversation) return Promise.resolve(undefined);
+    const loading = fetchImage(api, conversationPath(conversation, `/files/${encodeURIComponent(fileId)}`), conversation.token, READ_TIMEOUT_MS).then(
+      (blob) => {
+        if (blob === null) fetching.set(fileId, null);
+        // Not fetched now (offline, a timeout): the next time the turn is drawn tries again.
+        if (!blob) {
+          if (blob === undefined) fetching.delete(fileId);
+          return undefined;
+        }
+        fetching.delete(fileId);
+        const url = URL.createObjectURL(blob);
+        previews.set(fileId, url);
+        return url;
+      },
+    );
+    fetching.set(fileId, loading);
+    return loading;
+  }
 
   // --- The frame -----------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ export interface TurnContext {
   onRate(rating: number, button: HTMLButtonElement): void;
   /** A picture of a file the customer sent from this page (an object URL), to show with its turn. */
   previewOf?(fileId: string): string | undefined;
+  /** Fetches the picture of a file sent earlier (another page, before a reload): its object URL, or undefined. */
+  loadPreview?(fileId: string): Promise<string | undefined>;
 }
 
 type Role = 'customer' | 'bot' | 'system' | 'agent';
@@ -205,14 +207,22 @@ function renderActions(actions: readonly unknown[], ctx: TurnContext): HTMLEleme
   return buttons.length ? h('div', { class: 'exh-actions', role: 'group' }, buttons) : null;
 }
 
-/** A file the customer sent: its picture when this page still has it, its name otherwise. */
+/**
+ * A file the customer sent: its picture when this page has it, fetched back from the server when
+ * it does not (after a reload); its name, and an image icon until (or unless) the picture comes.
+ */
 function renderFileChip(file: NonNullable<TurnView['attachments']>[number], ctx: TurnContext): HTMLElement {
   const name = typeof file?.fileName === 'string' && file.fileName ? file.fileName : ctx.texts.screenshot;
-  const preview = typeof file?.fileId === 'string' ? ctx.previewOf?.(file.fileId) : undefined;
-  return h('div', { class: 'exh-file', 'data-testid': 'file', 'data-file-id': typeof file?.fileId === 'string' ? file.fileId : null }, [
-    preview ? h('img', { class: 'exh-file-thumb', src: preview, alt: name }) : icon(ICONS.image, 16),
-    h('span', { class: 'exh-file-name', text: name }),
-  ]);
+  const fileId = typeof file?.fileId === 'string' ? file.fileId : null;
+  const preview = fileId ? ctx.previewOf?.(fileId) : undefined;
+  const picture = preview ? h('img', { class: 'exh-file-thumb', 'data-testid': 'file-thumb', src: preview, alt: name }) : icon(ICONS.image, 16);
+  const chip = h('div', { class: 'exh-file', 'data-testid': 'file', 'data-file-id': fileId }, [picture, h('span', { class: 'exh-file-name', text: name })]);
+  if (!preview && fileId && ctx.loadPreview) {
+    void ctx.loadPreview(fileId).then((url) => {
+      if (url && picture.isConnected) picture.replaceWith(h('img', { class: 'exh-file-thumb', 'data-testid': 'file-thumb', src: url, alt: name }));
+    });
+  }
+  return chip;
 }
 
 /** One turn from the server as a message of the list: the one place a turn's look is decided. */
