@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgCustomerFileStore, NoContentKeyError } from '../../src/adapters/postgres/pg-customer-files.js';
-import { createPgTurnLog } from '../../src/adapters/postgres/pg-turn-log.js';
+import { createPgCustomerFileStore, NoContentKeyError } from '../../src/adapters/postgres/stores/pg-customer-files.js';
+import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { createCustomerUploadRoutes } from '../../src/adapters/web/customer-uploads.js';
 import { generateSignerKey, parseSignerKey } from '../../src/core/index.js';
 import { testEngines } from '../support/databases.js';
@@ -17,7 +17,7 @@ describe.each(testEngines())("a web customer's own screenshots, read back on %s"
     const signer = parseSignerKey(generateSignerKey('exchange.example/turn-log'));
     t = await createTestHelpdesk(engine, {
       turnLog: (database) => {
-        turnLog = createPgTurnLog({ db: database.db, origin: 'exchange.example/turn-log', signer });
+        turnLog = createPgTurnLog({ database, origin: 'exchange.example/turn-log', signer });
         return turnLog;
       },
     });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, queryRows } from '../../src/adapters/postgres/database.js';
-import { createPgStats } from '../../src/adapters/postgres/pg-stats.js';
+import { type Database, queryRows } from '../../src/adapters/postgres/db/database.js';
+import { createPgStats } from '../../src/adapters/postgres/stores/pg-stats.js';
 import { type Channel, MOST_CITED, type StatsRange, toHelpdeskStats, toStatsPeriod } from '../../src/core/index.js';
 import { createTestDatabase, testEngines } from '../support/databases.js';
 
