@@ -204,18 +204,7 @@ export function createPgKnowledgeStore(db: Db, index: PgKnowledgeIndex): Knowled
         .from(kbEntry)
         .where(notExists(db.select({ one: sql`1` }).from(kbRevision).where(eq(kbRevision.entryId, kbEntry.id))))
         .orderBy(asc(kbEntry.id));
-      return rows.map((r) => ({
-        id: r.id,
-        lang: r.lang as Language,
-        title: r.title,
-        questions: r.questions,
-        tags: r.tags,
-        links: r.links,
-        translation: r.translation ?? undefined,
-        body: r.body,
-        version: r.version,
-        source: r.source,
-      }));
+      return rows.map((r) => ({ ...toContent({ ...r, entryId: r.id }), version: r.version, source: r.source }));
     },
 
     generation: () => index.generation(),
