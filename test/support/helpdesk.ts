@@ -1,6 +1,5 @@
 import { readKnowledgeFiles } from '../../src/adapters/knowledge-files/read-knowledge-files.js';
 import { createLocalEmbedder } from '../../src/adapters/local/local-embedder.js';
-import { createPassageSplitter } from '../../src/adapters/local/passage-splitter.js';
 import type { Database } from '../../src/adapters/postgres/db/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { createPgKnowledgeIndex } from '../../src/adapters/postgres/knowledge-index/pg-knowledge-index.js';
@@ -13,7 +12,6 @@ import {
   type ConversationStore,
   createHandoffDesk,
   createHelpdesk,
-  createRetriever,
   parseWorkingHours,
   type Embedder,
   type HelpdeskSafety,
@@ -21,6 +19,7 @@ import {
 } from '../../src/core/index.js';
 import { createTestDatabase, type Engine } from './databases.js';
 import { KNOWLEDGE_DIR } from './knowledge-dir.js';
+import { testHelpdeskParts } from './helpdesk-parts.js';
 import { silentLogger } from './silent-logger.js';
 
 export { KNOWLEDGE_DIR, silentLogger };
@@ -61,15 +60,9 @@ export function wireHelpdesk(database: Database, options: HelpdeskOptions = {}) 
       })
     : undefined;
   const helpdesk = createHelpdesk({
+    ...testHelpdeskParts({ knowledge, embedder, answerer: options.answerer, threshold: options.threshold, maxMessageChars: options.maxMessageChars }),
     ...(desk ? { queue: desk } : {}),
     conversations,
-    knowledge,
-    embedder,
-    retriever: createRetriever({ index: knowledge, embedder }),
-    splitPassages: createPassageSplitter(),
-    answerer: options.answerer,
-    logger: silentLogger,
-    settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: options.maxMessageChars ?? 4000 },
     ...(options.safety ? { safety: options.safety(database) } : {}),
     ...(options.turnLog ? { turnLog: options.turnLog(database) } : {}),
   });

@@ -9,7 +9,6 @@ import {
   createMemoryConversationStore,
   createMemorySecurityEventLog,
   createOfficialAllowlist,
-  createRetriever,
   type KnowledgeIndex,
   type Language,
   parseWorkingHours,
@@ -17,6 +16,7 @@ import {
 } from '../../../src/core/index.js';
 import { KNOWLEDGE_DIR } from '../knowledge-dir.js';
 import { ADMIN_TOKEN, OFFICIAL } from '../official.js';
+import { testHelpdeskParts } from '../helpdesk-parts.js';
 import { silentLogger } from '../silent-logger.js';
 import { createMemoryHandoffStore } from './memory-handoff-store.js';
 import { createMemoryInboxStore } from './memory-inbox-store.js';
@@ -81,15 +81,9 @@ export async function createHelpdeskOnFakes(options: FakeHelpdeskOptions = {}) {
   // As main.ts: the helpdesk asks the desk for the queue, the desk reviews agents' words with the helpdesk's guard.
   const queue = { status: (id: string, language: Language) => desk.status(id, language), withdraw: (id: string) => desk.withdraw(id) };
   const helpdesk = createHelpdesk({
+    ...testHelpdeskParts({ knowledge, embedder, answerer: options.answerer, threshold: options.threshold, maxMessageChars: options.maxMessageChars }),
     queue,
     conversations,
-    knowledge,
-    embedder,
-    retriever: createRetriever({ index: knowledge, embedder }),
-    splitPassages: createPassageSplitter(),
-    answerer: options.answerer,
-    logger: silentLogger,
-    settings: { exchangeName: 'ExampleX', answerThreshold: options.threshold ?? 0.5, maxMessageChars: options.maxMessageChars ?? 4000 },
     safety: {
       allowlist: createOfficialAllowlist(OFFICIAL),
       rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 60_000 },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import type { EntryContent, Language } from '../../../core/index.js';
 import { vector } from './columns.js';
 
 /** Name of an embedder's partial HNSW index on kb_chunk: stable, short, whatever the embedder's id. */
@@ -153,6 +154,22 @@ export const kbRevision = pgTable(
     check('kb_revision_status_check', sql`${t.status} IN ('draft', 'published', 'removed')`),
   ],
 );
+
+/** A revision row's content as core reads it: the one mapping, for the knowledge store and the audit. */
+export function toEntryContent(
+  row: Pick<typeof kbRevision.$inferSelect, 'entryId' | 'lang' | 'title' | 'questions' | 'tags' | 'links' | 'translation' | 'body'>,
+): EntryContent {
+  return {
+    id: row.entryId,
+    lang: row.lang as Language,
+    title: row.title,
+    questions: row.questions,
+    tags: row.tags,
+    links: row.links,
+    translation: row.translation ?? undefined,
+    body: row.body,
+  };
+}
 
 /**
  * What the Markdown folder last held for an entry, as imported from it or exported to it: the file,

@@ -3,7 +3,6 @@ import {
   type EntryContent,
   type FileConflict,
   type KnowledgeStore,
-  type Language,
   type Revision,
   type RevisionOrigin,
   toKnowledgeChainId,
@@ -13,26 +12,13 @@ import {
 import type { Db } from '../db/database.js';
 import { appendToLog, loadChains } from '../turn-log/pg-log-append.js';
 import type { PgKnowledgeIndex } from '../knowledge-index/pg-knowledge-index.js';
-import { kbConflict, kbEntry, kbFileState, kbRevision } from '../schema/index.js';
+import { kbConflict, kbEntry, kbFileState, kbRevision, toEntryContent } from '../schema/index.js';
 
 type RevisionRow = typeof kbRevision.$inferSelect;
 
-function toContent(row: Pick<RevisionRow, 'entryId' | 'lang' | 'title' | 'questions' | 'tags' | 'links' | 'translation' | 'body'>): EntryContent {
-  return {
-    id: row.entryId,
-    lang: row.lang as Language,
-    title: row.title,
-    questions: row.questions,
-    tags: row.tags,
-    links: row.links,
-    translation: row.translation ?? undefined,
-    body: row.body,
-  };
-}
-
 function toRevision(row: RevisionRow): Revision {
   return {
-    content: toContent(row),
+    content: toEntryContent(row),
     version: row.version,
     status: row.status as Revision['status'],
     contentHash: row.contentHash,
@@ -204,7 +190,7 @@ export function createPgKnowledgeStore(db: Db, index: PgKnowledgeIndex): Knowled
         .from(kbEntry)
         .where(notExists(db.select({ one: sql`1` }).from(kbRevision).where(eq(kbRevision.entryId, kbEntry.id))))
         .orderBy(asc(kbEntry.id));
-      return rows.map((r) => ({ ...toContent({ ...r, entryId: r.id }), version: r.version, source: r.source }));
+      return rows.map((r) => ({ ...toEntryContent({ ...r, entryId: r.id }), version: r.version, source: r.source }));
     },
 
     generation: () => index.generation(),

@@ -3,7 +3,6 @@ import {
   type AuditReport,
   type CheckpointSource,
   checkKnowledgeRevisions,
-  type Language,
   type RevisionStatus,
   completeSubtrees,
   consistencyRanges,
@@ -40,6 +39,7 @@ import {
   customerFile,
   handoff,
   kbRevision,
+  toEntryContent,
   legalHold,
   logCheckpoint,
   logEntry,
@@ -402,16 +402,7 @@ export function createPgTurnLog(deps: {
     return checkKnowledgeRevisions(
       events,
       revisions.map((r) => ({
-        content: {
-          id: r.entryId,
-          lang: r.lang as Language,
-          title: r.title,
-          questions: r.questions,
-          tags: r.tags,
-          links: r.links,
-          translation: r.translation ?? undefined,
-          body: r.body,
-        },
+        content: toEntryContent(r),
         version: r.version,
         status: r.status as RevisionStatus,
         author: r.author,
