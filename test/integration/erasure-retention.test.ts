@@ -1,13 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { loadContentKeys } from '../../src/adapters/postgres/db/content-keys.js';
+import { loadContentKeys, sealText } from '../../src/adapters/postgres/db/content-keys.js';
 import { type Database, openDatabase, queryRows } from '../../src/adapters/postgres/db/database.js';
 import { createPgConversationStore } from '../../src/adapters/postgres/stores/conversation/pg-conversation-store.js';
 import { eraseCustomer, SETTLED_PAYLOAD_MS, sweepRetention } from '../../src/adapters/postgres/stores/pg-erasure.js';
-import { createPgChannelOutbox } from '../../src/adapters/postgres/stores/pg-telegram-store.js';
+import { createPgChannelOutbox, sealPayload } from '../../src/adapters/postgres/stores/pg-telegram-store.js';
 import { createPgTurnLog } from '../../src/adapters/postgres/turn-log/pg-turn-log.js';
 import { generateSignerKey, parseSignerKey, verifyTranscript } from '../../src/core/index.js';
 import { createEmptyPostgresDatabase, type Engine, testEngines } from '../support/databases.js';
@@ -105,6 +106,89 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
       await s.drop();
     }
   }, 120_000);
+
+  it('refuses keys, handles and payloads sealed before a rotation and stored after it (a writer held by its lock), and stores them sealed again', async () => {
+    const s = await setup(engine);
+    try {
+      const alice = await converse(s, 'telegram', '801', '甲的问题');
+      const bob = await converse(s, 'telegram', '802', '乙的问题');
+      const keys = s.database.contentKeys;
+      // Sealed under v1 by a writer that has not stored them yet when the erasure rotates to v2.
+      const staleKey = keys.wrap(randomBytes(32), bob);
+      const staleHandle = sealText(keys, '@bob', `handle:${bob}`);
+      const stalePayload = sealPayload(keys, { chat_id: 802, text: '稍后发送' }, 'outbox:stale');
+      expect((await eraseCustomer(s.db, s.log, { conversationId: alice })).rotation?.version).toBe(2);
+
+      const refused = /retired content master key v1/;
+      // drizzle wraps the database's error: its message is the cause's.
+      const refusal = (write: Promise<unknown>) =>
+        write.then(
+          () => 'stored',
+          (e: { cause?: Error }) => String(e.cause?.message ?? e),
+        );
+      expect(await refusal(s.db.execute(sql`UPDATE conversation_key SET key = ${staleKey} WHERE conversation_id = ${bob}`))).toMatch(refused);
+      expect(await refusal(s.db.execute(sql`UPDATE conversation SET customer_handle = ${staleHandle} WHERE id = ${bob}`))).toMatch(refused);
+      expect(
+        await refusal(
+          s.db.execute(sql`INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload)
+          VALUES ('telegram', '802', 'outbox:stale', 'sendMessage', ${JSON.stringify(stalePayload)}::jsonb)`),
+        ),
+      ).toMatch(refused);
+      expect(
+        await refusal(
+          s.db.execute(sql`INSERT INTO channel_update (source, update_id, chat_id, payload)
+          VALUES ('telegram:1', 7, '802', ${JSON.stringify(stalePayload)}::jsonb)`),
+        ),
+      ).toMatch(refused);
+
+      // Sealed again, under the live key, the same writes are stored and read back.
+      await s.db.execute(sql`UPDATE conversation SET customer_handle = ${sealText(keys, '@bob', `handle:${bob}`)} WHERE id = ${bob}`);
+      expect((await s.store.find(bob))?.customerHandle).toBe('@bob');
+      const outbox = createPgChannelOutbox(s.database);
+      await outbox.enqueue([
+        { channel: 'telegram', chatId: '802', dedupeKey: 'outbox:again', method: 'sendMessage', payload: { chat_id: 802, text: '稍后发送' } },
+      ]);
+      expect((await outbox.claim('telegram', 5, 60_000)).map((m) => m.payload)).toEqual([{ chat_id: 802, text: '稍后发送' }]);
+      expect(await texts(s, bob)).toEqual(['乙的问题', '请稍等']);
+      await s.log.checkpointNow();
+      expect(await s.log.verify()).toMatchObject({ ok: true, erasedTurns: 2 });
+    } finally {
+      await s.drop();
+    }
+  }, 120_000);
+
+  it.skipIf(engine !== 'postgres')(
+    "refuses a payload whose insert waited on a rotation's locks when that rotation retired its key (the database reads the live keys after the wait)",
+    async () => {
+      const s = await setup(engine);
+      try {
+        const stale = sealPayload(s.database.contentKeys, { chat_id: 803, text: '稍后发送' }, 'outbox:late');
+        let insert: Promise<string> | undefined;
+        await s.database.transaction(async (tx) => {
+          // As a rotation does: the writers' tables locked, the older versions retired, in one commit.
+          await tx.db.execute(sql`LOCK TABLE channel_outbox IN SHARE ROW EXCLUSIVE MODE`);
+          await tx.db.execute(sql`INSERT INTO content_master (version, fingerprint) VALUES (2, 'test')`);
+          await tx.db.execute(sql`DELETE FROM content_master WHERE version < 2`);
+          insert = s.db
+            .execute(
+              sql`INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload)
+                VALUES ('telegram', '803', 'outbox:late', 'sendMessage', ${JSON.stringify(stale)}::jsonb)`,
+            )
+            .then(
+              () => 'stored',
+              (e: { cause?: Error }) => String(e.cause?.message ?? e),
+            );
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const waiting = await queryRows<{ n: number }>(tx.db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
+          expect(waiting[0]?.n).toBe(1);
+        });
+        expect(await insert).toMatch(/retired content master key v1/);
+      } finally {
+        await s.drop();
+      }
+    },
+    60_000,
+  );
 
   it('erases closed conversations older than RETENTION_DAYS unless under a legal hold, each erasure logged; empties settled reply payloads and keeps their ids', async () => {
     const s = await setup(engine);

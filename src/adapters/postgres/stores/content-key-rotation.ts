@@ -24,7 +24,8 @@ export interface RotationResult {
  * are removed from it at the end. With CONTENT_MASTER_KEY the operator adds the new version to the
  * variable beforehand; this moves everything under the highest version and names the versions to
  * remove. Rows written meanwhile by other instances are locked out for the moment of the re-wrap;
- * instances sharing the key file read the new version from it before they wrap or seal.
+ * instances sharing the key file read the new version from it before they wrap or seal, and a
+ * value sealed under a retired version is refused by the database (a trigger), so it is sealed again.
  */
 export async function rotateContentKeys(db: Db, keys: ContentKeys): Promise<RotationResult> {
   const version = keys.source === 'env' ? keys.current : keys.addVersion();
@@ -32,8 +33,9 @@ export async function rotateContentKeys(db: Db, keys: ContentKeys): Promise<Rota
   if (!fingerprint) throw new Error(`content master key v${version} has no fingerprint`);
   await db.execute(sql`INSERT INTO content_master (version, fingerprint) VALUES (${version}, ${fingerprint}) ON CONFLICT DO NOTHING`);
   const counts = await db.transaction(async (tx) => {
-    // Writers insert content keys and payloads in their own transactions: held off until commit.
-    await tx.execute(sql`LOCK TABLE conversation_key, channel_update, channel_outbox IN SHARE ROW EXCLUSIVE MODE`);
+    // Writers of wrapped keys, handles and payloads are held off until commit (conversation first:
+    // the order in which the turn batch takes them, so that neither waits on the other in a cycle).
+    await tx.execute(sql`LOCK TABLE conversation, conversation_key, channel_update, channel_outbox IN SHARE ROW EXCLUSIVE MODE`);
     const q = tx as unknown as Db;
     const stored = await queryRows<{ conversation_id: string; key: Uint8Array }>(q, sql`SELECT conversation_id, key FROM conversation_key`);
     const moved = stored.filter((r) => keys.versionOf(r.key) !== version || r.key.length === 32);
@@ -82,6 +84,10 @@ export async function rotateContentKeys(db: Db, keys: ContentKeys): Promise<Rota
       );
       resealed += handles.length;
     }
+    // Retired in the same commit: a writer whose insert waited on the locks above, with a value
+    // sealed before the new version existed, is refused by the database (drizzle/0022) and seals
+    // again, instead of storing a row that nothing could open once the old key is forgotten.
+    await tx.execute(sql`DELETE FROM content_master WHERE version < ${version}`);
     return { rewrapped: moved.length, resealed };
   });
   const retired = keys
@@ -89,6 +95,5 @@ export async function rotateContentKeys(db: Db, keys: ContentKeys): Promise<Rota
     .map((f) => f.version)
     .filter((v) => v < version);
   if (keys.source !== 'env') keys.retireBelow(version);
-  await db.execute(sql`DELETE FROM content_master WHERE version < ${version}`);
   return { version, ...counts, retired };
 }
