@@ -139,6 +139,7 @@ export {
   type UnansweredQuestion,
 } from './knowledge/gap-report.js';
 export { createMemoryConversationStore } from './conversation/memory-conversation-store.js';
+export { freshRandom } from './lib/fresh-random.js';
 export { type Backoff, backoffMs, retry, type RetryOptions, sleep } from './lib/retry.js';
 export { createWakeLoop, type WakeLoop } from './lib/wake-loop.js';
 export { observeHelpdesk, observeRetriever, observeSecurityEvents, type HelpdeskObserver, type InputOutcome } from './operations/observe.js';

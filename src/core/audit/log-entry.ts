@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import type { AnswerMode, EscalationDecision, Role, TurnData, TurnKind } from '../model.js';
+import { freshRandom } from '../lib/fresh-random.js';
 import { toCanonicalJson } from './canonical-json.js';
 import { CONTENT_DOMAIN_TEXT, LOG_FORMAT_VERSION, type LogHeader, type TurnHeader, type TurnMeta } from './log-header.js';
 
@@ -126,20 +127,6 @@ export function toTurnEntry(facts: NewTurnFacts, key: Uint8Array): { header: Tur
     headerBytes: toHeaderBytes(header),
     sealed: sealContent(key, facts.conversationId, facts.seq, Buffer.concat([salt, contentBytes])),
   };
-}
-
-// One CSPRNG call per 16 KiB instead of two per turn (salt and IV); each byte is handed out once.
-const RANDOM_POOL_BYTES = 16_384;
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
-function freshRandom(size: number): Buffer {
-  if (poolOffset + size > pool.length) {
-    pool = randomBytes(RANDOM_POOL_BYTES);
-    poolOffset = 0;
-  }
-  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + size));
-  poolOffset += size;
-  return out;
 }
 
 const aad = (conversationId: string, seq: number) => Buffer.from(`${conversationId}:${seq}`, 'utf8');

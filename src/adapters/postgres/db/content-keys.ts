@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { freshRandom } from '../../../core/index.js';
 
 /**
  * The master keys that wrap every content key kept in the database. They never enter the database:
@@ -151,7 +152,7 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
   }
 
   function encrypt(tag: number, version: number, key: Buffer, plaintext: Uint8Array, context: string): Buffer {
-    const iv = randomBytes(IV_BYTES);
+    const iv = freshRandom(IV_BYTES);
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeUInt8(tag, 0);
     header.writeUInt32BE(version, 1);

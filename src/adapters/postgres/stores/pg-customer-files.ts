@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
-import type { CustomerFileStore, CustomerImageType, StoredFileInfo } from '../../../core/index.js';
+import { type CustomerFileStore, type CustomerImageType, freshRandom, type StoredFileInfo } from '../../../core/index.js';
 import { contentKeysOf, type Db } from '../db/database.js';
 import { conversationKey, customerFile } from '../schema/index.js';
 
@@ -11,7 +11,7 @@ const TAG_BYTES = 16;
 const context = (conversationId: string, fileId: string, part: 'data' | 'name') => Buffer.from(`customer-file:${conversationId}:${fileId}:${part}`, 'utf8');
 
 function seal(key: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer {
-  const iv = randomBytes(IV_BYTES);
+  const iv = freshRandom(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
