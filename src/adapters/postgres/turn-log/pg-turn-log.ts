@@ -266,6 +266,13 @@ export function createPgTurnLog(deps: {
           : { v: LOG_FORMAT_VERSION, kind: 'erasure', conv: conversationId, through: lastSeq, reason, prev, at },
       async (tx, idx, header) => {
         if (header.kind !== 'erasure') return { status: 'deferred', entryIdx: idx, reason: 'legal_hold' };
+        // The conversation row first (handle and external id, which name the customer): a key
+        // rotation locks conversation before conversation_key, and so does this, so neither waits
+        // on the other in a cycle.
+        await tx
+          .update(conversation)
+          .set({ customerHandle: null, externalId: `erased:${conversationId}` })
+          .where(eq(conversation.id, conversationId));
         await tx.execute(sql`SELECT set_config('helpdesk.erasure', ${String(idx)}, true)`);
         const redacted = await tx
           .update(turn)
@@ -286,10 +293,10 @@ export function createPgTurnLog(deps: {
   /**
    * What the channels kept of an erased conversation goes with it: the Telegram updates its turns
    * came from (payload purged, ids kept so that a redelivery is still recognised), the replies to
-   * them in the outbox (payload emptied, pending ones given up), what the handoff was relaying, and
-   * the customer's handle and external id. The conversation row stays (the log refers to it) under
-   * an external id that names nobody: a Telegram user's next message opens a new conversation; a
-   * web customer holding the conversation's token (a random secret, kept as a hash) may go on.
+   * them in the outbox (payload emptied, pending ones given up) and what the handoff was relaying.
+   * (The conversation row stays, the log refers to it, under an external id that names nobody: a
+   * Telegram user's next message opens a new conversation; a web customer holding the
+   * conversation's token, a random secret kept as a hash, may go on.)
    */
   async function purgeChannelCopies(tx: Db, conversationId: string, erasureIdx: number): Promise<void> {
     const keyed = await tx
@@ -339,10 +346,6 @@ export function createPgTurnLog(deps: {
         })
         .onConflictDoNothing();
     }
-    await tx
-      .update(conversation)
-      .set({ customerHandle: null, externalId: `erased:${conversationId}` })
-      .where(eq(conversation.id, conversationId));
   }
 
   /** Places (or replaces) a legal hold: erasure requests are deferred and the deferral logged. */
