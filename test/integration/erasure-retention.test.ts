@@ -190,6 +190,40 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
     60_000,
   );
 
+  it.skipIf(engine !== 'postgres')(
+    "runs an erasure and another instance's key rotation one after the other, not into a deadlock (the erasure takes the table's lock before its row's)",
+    async () => {
+      const s = await setup(engine);
+      const b = await s.another();
+      try {
+        const erased = await converse(s, 'telegram', '740', '甲的问题');
+        const kept = await converse(s, 'telegram', '741', '乙的问题');
+        let erasure: Promise<string> | undefined;
+        await b.database.transaction(async (tx) => {
+          // As a rotation does: the tables locked first, then every sealed handle re-sealed.
+          await tx.db.execute(sql`LOCK TABLE conversation, conversation_key, channel_update, channel_outbox IN SHARE ROW EXCLUSIVE MODE`);
+          erasure = s.log.erase(erased).then(
+            (r) => r.status,
+            (e: { cause?: Error }) => String(e.cause?.message ?? e),
+          );
+          for (let waited = 0; waited < 50; waited++) {
+            const [row] = await queryRows<{ n: number }>(tx.db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
+            if (row?.n === 1) break;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          // The erasure waits for the rotation holding no row of it: the rotation's writes go through.
+          await tx.db.execute(sql`UPDATE conversation SET updated_at = now() WHERE id IN (${erased}, ${kept})`);
+        });
+        expect(await erasure).toBe('erased');
+        expect(await texts(s, erased)).toEqual(['', '']);
+        expect(await texts(s, kept)).toEqual(['乙的问题', '请稍等']);
+      } finally {
+        await s.drop(b.database);
+      }
+    },
+    60_000,
+  );
+
   it('erases closed conversations older than RETENTION_DAYS unless under a legal hold, each erasure logged; empties settled reply payloads and keeps their ids', async () => {
     const s = await setup(engine);
     try {

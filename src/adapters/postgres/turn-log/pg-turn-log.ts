@@ -242,6 +242,10 @@ export function createPgTurnLog(deps: {
     after: (tx: Db, idx: number, header: LogHeader) => Promise<T>,
   ): Promise<T> {
     return database.transaction(async ({ db: tx, run }) => {
+      // A writer's lock on the table before the row's: a key rotation (which locks the table, then
+      // re-seals rows) waits for this transaction instead of waiting on its row while it waits on
+      // the table. Row-exclusive does not hold back other writers.
+      await tx.execute(sql`LOCK TABLE conversation IN ROW EXCLUSIVE MODE`);
       const [locked] = await tx.select().from(conversation).where(eq(conversation.id, conversationId)).for('update');
       if (!locked) throw new Error(`conversation ${conversationId} not found`);
       const [hold] = await tx.select().from(legalHold).where(eq(legalHold.conversationId, conversationId));
@@ -266,9 +270,8 @@ export function createPgTurnLog(deps: {
           : { v: LOG_FORMAT_VERSION, kind: 'erasure', conv: conversationId, through: lastSeq, reason, prev, at },
       async (tx, idx, header) => {
         if (header.kind !== 'erasure') return { status: 'deferred', entryIdx: idx, reason: 'legal_hold' };
-        // The conversation row first (handle and external id, which name the customer): a key
-        // rotation locks conversation before conversation_key, and so does this, so neither waits
-        // on the other in a cycle.
+        // The conversation row first (handle and external id, which name the customer), before
+        // conversation_key: the order in which a key rotation locks them.
         await tx
           .update(conversation)
           .set({ customerHandle: null, externalId: `erased:${conversationId}` })
