@@ -69,6 +69,26 @@ async function converse(s: Pick<Setup, 'store'>, channel: 'telegram' | 'web', ex
 
 const texts = async (s: Pick<Setup, 'store'>, id: string) => (await s.store.turns(id, 0)).map((t) => t.text);
 
+/** 'stored', or the database's refusal (drizzle wraps the database's error: its message is the cause's). */
+const outcome = (write: Promise<unknown>): Promise<string> =>
+  write.then(
+    () => 'stored',
+    (e: { cause?: Error }) => String(e.cause?.message ?? e),
+  );
+
+/** Resolves once one session of this test's database waits on a lock (the statement the test holds back). */
+async function untilOneWaitsOnALock(q: Database['db']): Promise<void> {
+  for (let tries = 0; tries < 100; tries++) {
+    const [row] = await queryRows<{ n: number }>(
+      q,
+      sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (row?.n === 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('no session waited on a lock');
+}
+
 describe.each(testEngines())('erasure by customer, retention and audits on %s', (engine) => {
   it('erases every conversation of a Telegram user, private chat and group member alike, and a web customer; other members keep theirs; the audit and transcripts verify with the erased turns marked', async () => {
     const s = await setup(engine);
@@ -120,22 +140,16 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
       expect((await eraseCustomer(s.db, s.log, { conversationId: alice })).rotation?.version).toBe(2);
 
       const refused = /retired content master key v1/;
-      // drizzle wraps the database's error: its message is the cause's.
-      const refusal = (write: Promise<unknown>) =>
-        write.then(
-          () => 'stored',
-          (e: { cause?: Error }) => String(e.cause?.message ?? e),
-        );
-      expect(await refusal(s.db.execute(sql`UPDATE conversation_key SET key = ${staleKey} WHERE conversation_id = ${bob}`))).toMatch(refused);
-      expect(await refusal(s.db.execute(sql`UPDATE conversation SET customer_handle = ${staleHandle} WHERE id = ${bob}`))).toMatch(refused);
+      expect(await outcome(s.db.execute(sql`UPDATE conversation_key SET key = ${staleKey} WHERE conversation_id = ${bob}`))).toMatch(refused);
+      expect(await outcome(s.db.execute(sql`UPDATE conversation SET customer_handle = ${staleHandle} WHERE id = ${bob}`))).toMatch(refused);
       expect(
-        await refusal(
+        await outcome(
           s.db.execute(sql`INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload)
           VALUES ('telegram', '802', 'outbox:stale', 'sendMessage', ${JSON.stringify(stalePayload)}::jsonb)`),
         ),
       ).toMatch(refused);
       expect(
-        await refusal(
+        await outcome(
           s.db.execute(sql`INSERT INTO channel_update (source, update_id, chat_id, payload)
           VALUES ('telegram:1', 7, '802', ${JSON.stringify(stalePayload)}::jsonb)`),
         ),
@@ -161,30 +175,27 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
     "refuses a payload whose insert waited on a rotation's locks when that rotation retired its key (the database reads the live keys after the wait)",
     async () => {
       const s = await setup(engine);
+      // The rotation on another instance (a connection of its own, as in production).
+      const b = await s.another();
       try {
         const stale = sealPayload(s.database.contentKeys, { chat_id: 803, text: '稍后发送' }, 'outbox:late');
         let insert: Promise<string> | undefined;
-        await s.database.transaction(async (tx) => {
+        await b.database.transaction(async (tx) => {
           // As a rotation does: the writers' tables locked, the older versions retired, in one commit.
           await tx.db.execute(sql`LOCK TABLE channel_outbox IN SHARE ROW EXCLUSIVE MODE`);
           await tx.db.execute(sql`INSERT INTO content_master (version, fingerprint) VALUES (2, 'test')`);
           await tx.db.execute(sql`DELETE FROM content_master WHERE version < 2`);
-          insert = s.db
-            .execute(
+          insert = outcome(
+            s.db.execute(
               sql`INSERT INTO channel_outbox (channel, chat_id, dedupe_key, method, payload)
                 VALUES ('telegram', '803', 'outbox:late', 'sendMessage', ${JSON.stringify(stale)}::jsonb)`,
-            )
-            .then(
-              () => 'stored',
-              (e: { cause?: Error }) => String(e.cause?.message ?? e),
-            );
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          const waiting = await queryRows<{ n: number }>(tx.db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
-          expect(waiting[0]?.n).toBe(1);
+            ),
+          );
+          await untilOneWaitsOnALock(tx.db);
         });
         expect(await insert).toMatch(/retired content master key v1/);
       } finally {
-        await s.drop();
+        await s.drop(b.database);
       }
     },
     60_000,
@@ -202,19 +213,12 @@ describe.each(testEngines())('erasure by customer, retention and audits on %s', 
         await b.database.transaction(async (tx) => {
           // As a rotation does: the tables locked first, then every sealed handle re-sealed.
           await tx.db.execute(sql`LOCK TABLE conversation, conversation_key, channel_update, channel_outbox IN SHARE ROW EXCLUSIVE MODE`);
-          erasure = s.log.erase(erased).then(
-            (r) => r.status,
-            (e: { cause?: Error }) => String(e.cause?.message ?? e),
-          );
-          for (let waited = 0; waited < 50; waited++) {
-            const [row] = await queryRows<{ n: number }>(tx.db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
-            if (row?.n === 1) break;
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
+          erasure = outcome(s.log.erase(erased));
+          await untilOneWaitsOnALock(tx.db);
           // The erasure waits for the rotation holding no row of it: the rotation's writes go through.
           await tx.db.execute(sql`UPDATE conversation SET updated_at = now() WHERE id IN (${erased}, ${kept})`);
         });
-        expect(await erasure).toBe('erased');
+        expect(await erasure).toBe('stored');
         expect(await texts(s, erased)).toEqual(['', '']);
         expect(await texts(s, kept)).toEqual(['乙的问题', '请稍等']);
       } finally {

@@ -258,6 +258,11 @@ export interface LexicalResult {
 
 const byCodePoint = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
+/** BM25's idf of a term held by `df` of `documents`, as LEXICAL_SEARCH computes it. */
+export function bm25Idf(documents: number, df: number): number {
+  return Math.log(1 + (documents - df + 0.5) / (df + 0.5));
+}
+
 /**
  * BM25 of the query's distinct terms, exactly as LEXICAL_SEARCH: idf from each known term's
  * document frequency; each chunk's score summed in term order (the database's C collation is code
@@ -271,7 +276,7 @@ export function searchLexicalReplica(replica: LexicalReplica, terms: readonly st
     .map((term) => {
       const list = replica.postings.get(term) as { chunk: number[]; tf: number[] };
       const df = list.chunk.length;
-      return { term, df, idf: Math.log(1 + (n - df + 0.5) / (df + 0.5)), list };
+      return { term, df, idf: bm25Idf(n, df), list };
     });
   const byEntry = searchEntries(replica, distinct, limit, { k1, b });
   if (known.length === 0) return { n, terms: null, hits: null, ...byEntry };
@@ -312,7 +317,7 @@ function searchEntries(
     .map((term) => {
       const list = replica.entryPostings.get(term) as { entry: number[]; tf: number[] };
       const df = list.entry.length;
-      return { term, df, idf: Math.log(1 + (e - df + 0.5) / (df + 0.5)), list };
+      return { term, df, idf: bm25Idf(e, df), list };
     });
   if (known.length === 0) return { e, entry_terms: null, entry_hits: null };
   const scores = new Map<number, number>();

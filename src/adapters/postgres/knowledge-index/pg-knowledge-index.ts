@@ -15,6 +15,7 @@ import { type Statement, statement } from '../db/statement.js';
 import { createGroupCommit } from '../db/group-commit.js';
 import {
   buildLexicalReplica,
+  bm25Idf,
   buildVectorReplica,
   type CosineIndex,
   type HitTuple,
@@ -109,7 +110,7 @@ function toHit([entryId, topic, version, kind, score]: HitTuple): ChunkHit {
 function toIdf(terms: string[], documents: number, known: Array<[string, number, number]> | null | undefined) {
   const idf = new Map<string, number | null>(terms.map((t) => [t, null]));
   for (const [term, , value] of documents > 0 ? (known ?? []) : []) idf.set(term, value);
-  return { idf, maxIdf: Math.log(1 + (documents - 1 + 0.5) / 1.5) };
+  return { idf, maxIdf: bm25Idf(documents, 1) };
 }
 
 /** BM25's hits over chunks and over entries with the idf of each query term, from the statement's row or the copy's. */

@@ -217,6 +217,13 @@ function text(b: Buffer, n: number): string {
   return b.toString('utf8', start, at);
 }
 
+/** A binary jsonb field: its version byte (1), then the JSON text. */
+function jsonb(b: Buffer, n: number): unknown {
+  if (n < 1 || b[at] !== 1) throw new Error('COPY row with an unknown jsonb format');
+  at += 1;
+  return JSON.parse(text(b, n - 1));
+}
+
 function parseCopiedRow(b: Buffer, start: number, keys: Map<string, Uint8Array | null>): AuditEntry {
   at = start;
   if (field(b) !== 8) throw new Error('COPY row without an index');
@@ -238,21 +245,11 @@ function parseCopiedRow(b: Buffer, start: number, keys: Map<string, Uint8Array |
   n = field(b);
   const rowText = n === -1 ? null : text(b, n);
   n = field(b);
-  let data: unknown = null;
-  if (n !== -1) {
-    if (n < 1 || b[at] !== 1) throw new Error('COPY row with an unknown jsonb format');
-    at += 1;
-    data = JSON.parse(text(b, n - 1));
-  }
+  const data = n === -1 ? null : jsonb(b, n);
   n = field(b);
   const escalationDetail = n === -1 ? null : text(b, n);
   n = field(b);
-  let meta: unknown = null;
-  if (n !== -1) {
-    if (n < 1 || b[at] !== 1) throw new Error('COPY row with an unknown jsonb format');
-    at += 1;
-    meta = JSON.parse(text(b, n - 1));
-  }
+  const meta = n === -1 ? null : jsonb(b, n);
   return {
     idx,
     leafHash,
