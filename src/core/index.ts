@@ -28,7 +28,7 @@ export {
   type PassageSplitter,
   type SyncReport,
 } from './knowledge/sync-knowledge.js';
-export { normalizeText, segmentWords, stemEnglish, toTerms } from './retrieval/tokenize.js';
+export { normalizeText, segmentWords, stemEnglish, termsOfWords, toTerms } from './retrieval/tokenize.js';
 export {
   createRetriever,
   toConfidence,

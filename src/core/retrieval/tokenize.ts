@@ -62,6 +62,11 @@ const CHINESE_STOP_CHARS = new Set([...'的了吗呢吧啊呀哦嗯么我你您�
  * than two characters; English words are stemmed; stopwords are dropped.
  */
 export function toTerms(text: string): string[] {
+  return termsOfWords(segmentWords(normalizeText(text)));
+}
+
+/** `toTerms` of a text already segmented (`segmentWords` of its `normalizeText`). */
+export function termsOfWords(words: ReadonlyArray<{ word: string; han: boolean }>): string[] {
   const terms: string[] = [];
   let run: string[] = [];
   const flushRun = () => {
@@ -73,7 +78,7 @@ export function toTerms(text: string): string[] {
     }
     run = [];
   };
-  for (const { word, han } of segmentWords(normalizeText(text))) {
+  for (const { word, han } of words) {
     if (han) {
       if (!CHINESE_STOPWORDS.has(word)) run.push(...word);
       else flushRun();

@@ -17,6 +17,8 @@ import { freshRandom } from '../../../core/index.js';
 const MASTER_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** How often, at most, the key file is looked at for a rotation by another process (see `reload`). */
+const RELOAD_CHECK_MS = 200;
 /** Wrapped content key: 0x01, master version (u32), iv, ciphertext (32), tag. */
 const WRAPPED_KEY = 0x01;
 /** Sealed payload: 0x02, master version (u32), iv, ciphertext, tag. */
@@ -125,9 +127,20 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
   const latest = () => Math.max(...masters.keys());
   const file = source.startsWith('file:') ? source.slice(5) : undefined;
 
-  /** Another process may have rotated: the file is read again when it changed. */
-  function reload(): boolean {
+  let checkedAt = 0;
+
+  /**
+   * Another process may have rotated: the file is read again when it changed. Looked at no more
+   * than every `RELOAD_CHECK_MS` (a `stat` per seal cost 0.1 ms of the event loop per Telegram
+   * update): a value sealed meanwhile under the version just retired is refused by the database
+   * (drizzle/0022), and its writer's retry, later than that, seals under the new one. A version
+   * not known here is looked for at once.
+   */
+  function reload(force = false): boolean {
     if (!file) return false;
+    const at = performance.now();
+    if (!force && at - checkedAt < RELOAD_CHECK_MS) return false;
+    checkedAt = at;
     const now = stamp(file);
     if (now === seen) return false;
     masters = parseMasterKeys(readFileSync(file, 'utf8'));
@@ -137,7 +150,7 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
 
   function master(version: number): Buffer {
     let key = masters.get(version);
-    if (!key && reload()) key = masters.get(version);
+    if (!key && reload(true)) key = masters.get(version);
     if (!key) throw new Error(`content master key v${version} is not known here (${source}): the key file or CONTENT_MASTER_KEY lacks it`);
     return key;
   }
@@ -179,7 +192,7 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
 
   return {
     get current() {
-      reload();
+      reload(true);
       return latest();
     },
     source,
@@ -214,7 +227,7 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
       if (source === 'env') {
         throw new Error('content master keys come from CONTENT_MASTER_KEY: add a new version there (see README, "Erasure"), then run npm run keys:rotate');
       }
-      reload();
+      reload(true);
       const version = latest() + 1;
       const next = new Map(masters);
       next.set(version, randomBytes(MASTER_BYTES));
@@ -224,7 +237,7 @@ function createContentKeys(initial: Map<number, Buffer>, source: string): Conten
       return version;
     },
     retireBelow(version) {
-      reload();
+      reload(true);
       const kept = new Map([...masters].filter(([v]) => v >= version));
       if (kept.size === 0) throw new Error('refusing to retire every content master key');
       if (source === 'env') {
