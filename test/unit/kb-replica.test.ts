@@ -94,7 +94,49 @@ describe('the knowledge base copy in memory', () => {
       ['c-en', 'c', 1, 'question', short],
       ['b-en', 'b', 2, 'passage', part(idf(3), 2, 8)],
     ]);
-    expect(searchLexicalReplica(replica, ['trade', 'fee'], 1, { k1, b }).hits).toHaveLength(1);
+    expect(searchLexicalReplica(replica, ['trade', 'fee'], 1, { k1, b }).hits).toEqual([['a-en', 'a', 1, 'question', short]]);
+    // The best k whatever order the chunks were loaded in: a tie at the cut goes to the lower chunk id.
+    const loadedBackwards = buildLexicalReplica({ chunks: 3, terms: 12, entries: 3, entryTerms: 4 }, [
+      [
+        12,
+        'c-en',
+        'c',
+        1,
+        'question',
+        2,
+        [
+          ['fee', 1],
+          ['trade', 1],
+        ],
+      ],
+      [
+        11,
+        'b-en',
+        'b',
+        2,
+        'passage',
+        8,
+        [
+          ['fee', 2],
+          ['withdraw', 3],
+          ['card', 3],
+        ],
+      ],
+      [
+        10,
+        'a-en',
+        'a',
+        1,
+        'question',
+        2,
+        [
+          ['fee', 1],
+          ['trade', 1],
+        ],
+      ],
+    ]);
+    expect(searchLexicalReplica(loadedBackwards, ['trade', 'fee'], 1, { k1, b }).hits).toEqual([['a-en', 'a', 1, 'question', short]]);
+    expect(searchLexicalReplica(loadedBackwards, ['trade', 'fee'], 1, { k1, b }).entry_hits).toEqual([['a-en', 'a', expect.any(Number)]]);
     expect(searchLexicalReplica(replica, ['nothing'], 10, { k1, b })).toEqual({ n: 3, terms: null, hits: null, e: 3, entry_terms: null, entry_hits: null });
   });
 

@@ -16,10 +16,24 @@ export function toCanonicalJson(value: unknown): string {
     case 'string':
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => toCanonicalJson(v === undefined ? null : v)).join(',')}]`;
-      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${toCanonicalJson(v)}`).join(',')}}`;
+      // Built by concatenation, without arrays of entries: every turn appended encodes its content.
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          out += `${i > 0 ? ',' : ''}${toCanonicalJson(item === undefined ? null : item)}`;
+        }
+        return `${out}]`;
+      }
+      // sort() without a comparator orders strings by UTF-16 code units, as RFC 8785 asks.
+      const keys = Object.keys(value).sort();
+      let out = '{';
+      for (const key of keys) {
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined) continue;
+        out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${toCanonicalJson(item)}`;
+      }
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonical JSON cannot encode ${typeof value}`);

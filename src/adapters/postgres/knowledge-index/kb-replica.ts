@@ -90,22 +90,33 @@ export function nearestByCosine(index: CosineIndex, query: readonly number[], li
   return best.sorted();
 }
 
-/** The k best (highest score, then lowest position) of what is offered: a min-heap of the worst kept. */
+/**
+ * The k best of what is offered: highest score first, ties in `before` order (by default the lower
+ * position first). A min-heap of the worst kept: a search over every chunk allocates k slots, not
+ * one pair per chunk, and sorts k, not all.
+ */
 class TopK {
   private readonly at: number[] = [];
   private readonly scores: number[] = [];
-  constructor(private readonly k: number) {}
+  constructor(
+    private readonly k: number,
+    private readonly before: (a: number, b: number) => number = (a, b) => a - b,
+  ) {}
 
-  /** a is worse than b. */
-  private worse(a: number, b: number): boolean {
-    const sa = this.scores[a] as number;
-    const sb = this.scores[b] as number;
-    return sa < sb || (sa === sb && (this.at[a] as number) > (this.at[b] as number));
+  /** The kept item i is worse than the kept item j. */
+  private worse(i: number, j: number): boolean {
+    const si = this.scores[i] as number;
+    const sj = this.scores[j] as number;
+    return si < sj || (si === sj && this.before(this.at[i] as number, this.at[j] as number) > 0);
   }
 
-  private swap(a: number, b: number): void {
-    [this.at[a], this.at[b]] = [this.at[b] as number, this.at[a] as number];
-    [this.scores[a], this.scores[b]] = [this.scores[b] as number, this.scores[a] as number];
+  private swap(i: number, j: number): void {
+    const at = this.at[i] as number;
+    this.at[i] = this.at[j] as number;
+    this.at[j] = at;
+    const score = this.scores[i] as number;
+    this.scores[i] = this.scores[j] as number;
+    this.scores[j] = score;
   }
 
   offer(at: number, score: number): void {
@@ -122,7 +133,7 @@ class TopK {
       return;
     }
     const worst = this.scores[0] as number;
-    if (score < worst || (score === worst && at > (this.at[0] as number))) return;
+    if (score < worst || (score === worst && this.before(at, this.at[0] as number) > 0)) return;
     this.at[0] = at;
     this.scores[0] = score;
     for (let i = 0; ; ) {
@@ -138,7 +149,7 @@ class TopK {
   }
 
   sorted(): Array<{ at: number; score: number }> {
-    return this.at.map((at, i) => ({ at, score: this.scores[i] as number })).sort((a, b) => b.score - a.score || a.at - b.at);
+    return this.at.map((at, i) => ({ at, score: this.scores[i] as number })).sort((a, b) => b.score - a.score || this.before(a.at, b.at));
   }
 }
 
@@ -292,11 +303,12 @@ export function searchLexicalReplica(replica: LexicalReplica, terms: readonly st
       scores.set(index, sum === undefined ? part : sum + part);
     }
   }
-  const ranked = [...scores].sort(([x, sx], [y, sy]) => sy - sx || (replica.chunks[x] as ReplicaChunk).id - (replica.chunks[y] as ReplicaChunk).id);
+  const best = new TopK(limit, (x, y) => (replica.chunks[x] as ReplicaChunk).id - (replica.chunks[y] as ReplicaChunk).id);
+  scores.forEach((score, index) => best.offer(index, score));
   return {
     n,
     terms: known.map(({ term, df, idf }) => [term, df, idf]),
-    hits: ranked.slice(0, limit).map(([index, score]) => {
+    hits: best.sorted().map(({ at: index, score }) => {
       const c = replica.chunks[index] as ReplicaChunk;
       return [c.entryId, c.topic, c.version, c.kind, score];
     }),
@@ -331,15 +343,14 @@ function searchEntries(
       scores.set(index, sum === undefined ? part : sum + part);
     }
   }
-  const ranked = [...scores].sort(
-    ([x, sx], [y, sy]) =>
-      sy - sx ||
-      byCodePoint((replica.entries[x] as LexicalReplica['entries'][number]).entryId, (replica.entries[y] as LexicalReplica['entries'][number]).entryId),
+  const best = new TopK(limit, (x, y) =>
+    byCodePoint((replica.entries[x] as LexicalReplica['entries'][number]).entryId, (replica.entries[y] as LexicalReplica['entries'][number]).entryId),
   );
+  scores.forEach((score, index) => best.offer(index, score));
   return {
     e,
     entry_terms: known.map(({ term, df, idf }) => [term, df, idf]),
-    entry_hits: ranked.slice(0, limit).map(([index, score]) => {
+    entry_hits: best.sorted().map(({ at: index, score }) => {
       const entry = replica.entries[index] as LexicalReplica['entries'][number];
       return [entry.entryId, entry.topic, score];
     }),
