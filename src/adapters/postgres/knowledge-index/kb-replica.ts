@@ -304,7 +304,9 @@ export function searchLexicalReplica(replica: LexicalReplica, terms: readonly st
     }
   }
   const best = new TopK(limit, (x, y) => (replica.chunks[x] as ReplicaChunk).id - (replica.chunks[y] as ReplicaChunk).id);
-  scores.forEach((score, index) => best.offer(index, score));
+  scores.forEach((score, index) => {
+    best.offer(index, score);
+  });
   return {
     n,
     terms: known.map(({ term, df, idf }) => [term, df, idf]),
@@ -346,7 +348,9 @@ function searchEntries(
   const best = new TopK(limit, (x, y) =>
     byCodePoint((replica.entries[x] as LexicalReplica['entries'][number]).entryId, (replica.entries[y] as LexicalReplica['entries'][number]).entryId),
   );
-  scores.forEach((score, index) => best.offer(index, score));
+  scores.forEach((score, index) => {
+    best.offer(index, score);
+  });
   return {
     e,
     entry_terms: known.map(({ term, df, idf }) => [term, df, idf]),
