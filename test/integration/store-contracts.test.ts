@@ -288,19 +288,34 @@ describe.each(subjects)('store contracts: %s', (_name, make) => {
       ]);
     });
 
-    it('lists open handoffs urgent first, then the longest waiting, and counts the unclaimed before a time', async () => {
+    it('lists open handoffs urgent first, then the longest waiting, gives each unclaimed one its place in that queue, and counts the unclaimed before a time', async () => {
+      // A moment apart, as customers escalate: handoffs opened at the same instant are ordered by id.
+      const later = () => new Promise((resolve) => setTimeout(resolve, 5));
       await s.handoffs.openPending(1000);
       const a = await escalate();
       await s.handoffs.openPending(100);
+      await later();
       const b = await escalate();
       await s.handoffs.openPending(100);
+      await later();
       const u = await escalate('urgent');
       await s.handoffs.openPending(100);
-      const mine = [a.id, b.id, u.id];
+      await later();
+      // Opened together, at one instant: the lower id first.
+      const together = [await escalate(), await escalate()];
+      await s.handoffs.openPending(100);
+      const mine = [a.id, b.id, u.id, ...together.map((c) => c.id)];
       const listed = (await s.handoffs.listOpen()).map((h) => h.conversation.id);
-      expect(listed.filter((id) => mine.includes(id))).toEqual([u.id, a.id, b.id]);
+      expect(listed.filter((id) => mine.includes(id))).toEqual([u.id, a.id, b.id, ...together.map((c) => c.id).sort()]);
+      // Each one's place is where the agents' list shows it among the unclaimed.
+      const unclaimedListed = (await s.handoffs.listOpen()).filter((h) => !h.record.claimedBy).map((h) => h.conversation.id);
+      for (const id of mine) expect((await s.handoffs.queuePlace(id))?.ahead).toBe(unclaimedListed.indexOf(id));
+      expect(await s.handoffs.queuePlace(u.id)).toMatchObject({ urgent: true });
+      expect(await s.handoffs.queuePlace(a.id)).toMatchObject({ urgent: false });
       const unclaimed = await s.handoffs.countUnclaimedBefore(FUTURE());
       await s.handoffs.claim(b.id, { id: 'U1', name: 'Alice' });
+      expect(await s.handoffs.queuePlace(b.id)).toBeUndefined();
+      expect(await s.handoffs.queuePlace('not-a-conversation')).toBeUndefined();
       expect(await s.handoffs.countUnclaimedBefore(FUTURE())).toBe(unclaimed - 1);
       expect(await s.handoffs.countUnclaimedBefore(new Date(0))).toBe(0);
     });

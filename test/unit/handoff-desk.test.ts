@@ -83,6 +83,7 @@ describe('the queue', () => {
 
   it('acknowledges the first message once with the place in the queue, a second request for a human once, then stays silent', async () => {
     await waitingCustomer(f);
+    f.clock.advance(1_000);
     const c = await waitingCustomer(f);
     const first = await c.say('my order is 12345');
     expect(first.outcome).toBe('forwarded');

@@ -180,13 +180,10 @@ export function createHandoffDesk(deps: HandoffDeskDeps) {
      * Undefined when it is not waiting unclaimed.
      */
     async status(conversationId: string, language: Language): Promise<QueueStatus | undefined> {
-      const unclaimed = (await handoffs.listOpen()).filter((h) => !h.record.claimedBy);
-      const index = unclaimed.findIndex((h) => h.conversation.id === conversationId);
-      const mine = unclaimed[index];
-      if (!mine) return undefined;
-      const urgent = mine.conversation.priority === 'urgent';
-      const wait = estimateWait({ now: now(), hours: settings.hours, queueAhead: index, minutesPerConversation: settings.minutesPerConversation });
-      return { position: index + 1, urgent, waitText: toWaitNotice(language, wait, settings.hours, urgent) };
+      const place = await handoffs.queuePlace(conversationId);
+      if (!place) return undefined;
+      const wait = estimateWait({ now: now(), hours: settings.hours, queueAhead: place.ahead, minutesPerConversation: settings.minutesPerConversation });
+      return { position: place.ahead + 1, urgent: place.urgent, waitText: toWaitNotice(language, wait, settings.hours, place.urgent) };
     },
 
     /** The customer went back to the bot before anyone claimed: the handoff closes (the thread shows why). */

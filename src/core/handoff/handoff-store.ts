@@ -28,8 +28,15 @@ export interface HandoffStore {
   /** Opens a handoff for each escalated conversation without an open one; returns only those this call opened. */
   openPending(limit: number): Promise<HandoffWithConversation[]>;
   find(conversationId: string): Promise<HandoffRecord | undefined>;
-  /** Open handoffs, urgent first, then longest waiting. */
+  /** Open handoffs, urgent first, then longest waiting, then by conversation id (handoffs opened together). */
   listOpen(): Promise<HandoffWithConversation[]>;
+  /**
+   * Where an open, unclaimed handoff stands in the queue agents see (urgent first, then the longest
+   * waiting): how many unclaimed handoffs come before it, and whether it is urgent. Undefined when
+   * it is not open and unclaimed. Counted by the store: a customer asking while thousands wait
+   * must not read them all.
+   */
+  queuePlace(conversationId: string): Promise<{ ahead: number; urgent: boolean } | undefined>;
   /** Open, unclaimed handoffs opened before `before`. */
   countUnclaimedBefore(before: Date): Promise<number>;
   /** Assigns an open handoff; false when it is not open or someone else holds it. */

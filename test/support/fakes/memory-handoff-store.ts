@@ -18,6 +18,12 @@ export function createMemoryHandoffStore(
   const touch = (conversationId: string) => changed.set(conversationId, ++changes);
   const copy = (record: HandoffRecord): HandoffRecord => structuredClone(record);
 
+  /** The agents' queue: urgent first, then the longest waiting, then by conversation id (as the database orders them). */
+  const queueOrder = (a: HandoffWithConversation, b: HandoffWithConversation): number =>
+    Number(b.conversation.priority === 'urgent') - Number(a.conversation.priority === 'urgent') ||
+    a.record.escalatedAt.getTime() - b.record.escalatedAt.getTime() ||
+    (a.conversation.id < b.conversation.id ? -1 : a.conversation.id > b.conversation.id ? 1 : 0);
+
   /** Records with their conversations as they are now, oldest escalation first. */
   async function withConversations(list: HandoffRecord[]): Promise<HandoffWithConversation[]> {
     const rows: HandoffWithConversation[] = [];
@@ -63,9 +69,13 @@ export function createMemoryHandoffStore(
     },
 
     async listOpen() {
-      const rows = await withConversations([...records.values()].filter((r) => r.open));
-      // Stable: within a priority, the longest waiting first.
-      return rows.sort((a, b) => Number(b.conversation.priority === 'urgent') - Number(a.conversation.priority === 'urgent'));
+      return (await withConversations([...records.values()].filter((r) => r.open))).sort(queueOrder);
+    },
+
+    async queuePlace(conversationId) {
+      const queue = (await withConversations([...records.values()].filter((r) => r.open && !r.claimedBy))).sort(queueOrder);
+      const ahead = queue.findIndex((h) => h.conversation.id === conversationId);
+      return ahead < 0 ? undefined : { ahead, urgent: queue[ahead]?.conversation.priority === 'urgent' };
     },
 
     async countUnclaimedBefore(before) {

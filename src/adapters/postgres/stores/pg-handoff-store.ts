@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { HandoffRecord, HandoffStore, HandoffWithConversation } from '../../../core/index.js';
-import { contentKeysOf, type Db } from '../db/database.js';
+import { contentKeysOf, type Db, queryRows } from '../db/database.js';
 import { toConversation } from './conversation/rows.js';
 import { conversation, handoff } from '../schema/index.js';
 
@@ -85,8 +85,25 @@ export function createPgHandoffStore(db: Db): HandoffStore {
     async listOpen() {
       const rows = await selectHandoffsWithConversations(db)
         .where(eq(handoff.open, true))
-        .orderBy(desc(sql`${conversation.priority} = 'urgent'`), asc(handoff.escalatedAt));
+        .orderBy(desc(sql`${conversation.priority} = 'urgent'`), asc(handoff.escalatedAt), asc(handoff.conversationId));
       return rows.map((r) => ({ record: toHandoffRecord(r.handoff), conversation: toConversation(r.conversation, keys) }));
+    },
+    async queuePlace(conversationId) {
+      if (!UUID.test(conversationId)) return undefined;
+      // One statement: the escalation time stays in the database, at its full precision (a Date
+      // would drop the microseconds that order handoffs opened within one millisecond). The order
+      // is listOpen's: urgent first, then (escalated_at, conversation_id).
+      const [place] = await queryRows<{ ahead: number; urgent: boolean }>(
+        db,
+        sql`WITH mine AS (
+          SELECT h.escalated_at, c.priority = 'urgent' AS urgent FROM handoff h JOIN conversation c ON c.id = h.conversation_id
+          WHERE h.conversation_id = ${conversationId}::uuid AND h.open AND h.claimed_by IS NULL)
+        SELECT mine.urgent, (SELECT count(*) FROM handoff h JOIN conversation c ON c.id = h.conversation_id
+          WHERE h.open AND h.claimed_by IS NULL AND ((c.priority = 'urgent') > mine.urgent
+            OR ((c.priority = 'urgent') = mine.urgent AND (h.escalated_at, h.conversation_id) < (mine.escalated_at, ${conversationId}::uuid))))::int AS ahead
+        FROM mine`,
+      );
+      return place ? { ahead: Number(place.ahead), urgent: place.urgent === true } : undefined;
     },
     async countUnclaimedBefore(before) {
       const [row] = await db
