@@ -39,7 +39,8 @@ describe('the knowledge base copy in memory', () => {
   });
 
   it('scores BM25 as the statement does: idf from df, length-normalized tf, unknown terms ignored, ties by chunk id', () => {
-    const replica = buildLexicalReplica({ chunks: 3, terms: 12, entries: 3, entryTerms: 4 }, [
+    const stats = { chunks: 3, terms: 12, entries: 3, entryTerms: 4 };
+    const rows: Parameters<typeof buildLexicalReplica>[1] = [
       [
         10,
         'a-en',
@@ -77,7 +78,8 @@ describe('the knowledge base copy in memory', () => {
           ['trade', 1],
         ],
       ],
-    ]);
+    ];
+    const replica = buildLexicalReplica(stats, rows);
     const k1 = 1.2;
     const b = 0.75;
     const result = searchLexicalReplica(replica, ['trade', 'fee', 'nothing', 'fee'], 10, { k1, b });
@@ -96,45 +98,7 @@ describe('the knowledge base copy in memory', () => {
     ]);
     expect(searchLexicalReplica(replica, ['trade', 'fee'], 1, { k1, b }).hits).toEqual([['a-en', 'a', 1, 'question', short]]);
     // The best k whatever order the chunks were loaded in: a tie at the cut goes to the lower chunk id.
-    const loadedBackwards = buildLexicalReplica({ chunks: 3, terms: 12, entries: 3, entryTerms: 4 }, [
-      [
-        12,
-        'c-en',
-        'c',
-        1,
-        'question',
-        2,
-        [
-          ['fee', 1],
-          ['trade', 1],
-        ],
-      ],
-      [
-        11,
-        'b-en',
-        'b',
-        2,
-        'passage',
-        8,
-        [
-          ['fee', 2],
-          ['withdraw', 3],
-          ['card', 3],
-        ],
-      ],
-      [
-        10,
-        'a-en',
-        'a',
-        1,
-        'question',
-        2,
-        [
-          ['fee', 1],
-          ['trade', 1],
-        ],
-      ],
-    ]);
+    const loadedBackwards = buildLexicalReplica(stats, [...rows].reverse());
     expect(searchLexicalReplica(loadedBackwards, ['trade', 'fee'], 1, { k1, b }).hits).toEqual([['a-en', 'a', 1, 'question', short]]);
     expect(searchLexicalReplica(loadedBackwards, ['trade', 'fee'], 1, { k1, b }).entry_hits).toEqual([['a-en', 'a', expect.any(Number)]]);
     expect(searchLexicalReplica(replica, ['nothing'], 10, { k1, b })).toEqual({ n: 3, terms: null, hits: null, e: 3, entry_terms: null, entry_hits: null });
